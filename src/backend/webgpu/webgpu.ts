@@ -1,0 +1,310 @@
+// The WebGPU backend: a size-class buffer pool (allocator), a pipeline cache keyed by shader,
+// entry and constants (program), and a lazily batched command encoder (launcher). Work is
+// recorded into one compute pass and submitted at a readback, at `flush()`, or when the
+// batch is full; nothing waits on the GPU inside a step unless asked to.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DType, TypedArray } from '../../core/dtype.ts';
+import { BYTES, allocArray } from '../../core/dtype.ts';
+import { projectRoot } from '../../util/dataRoot.ts';
+import type { Backend, GpuCaps, GpuLaunch, Kernel, MemoryStats, Storage, Uniform } from '../backend.ts';
+import { type AcquiredDevice, acquireDevice } from './device.ts';
+import { gpuWait } from './poll.ts';
+
+export class GpuStorage implements Storage {
+  constructor(readonly dtype: DType, readonly length: number, readonly buffer: GPUBuffer, readonly classBytes: number) {}
+}
+
+const UNIFORM_SLOT = 256; // minUniformBufferOffsetAlignment
+const UNIFORM_CAPACITY = 1024 * UNIFORM_SLOT; // dispatches per batch before a forced submit
+const MIN_BYTES = 256;
+
+/** Size classes: powers of two below 1 MiB, then steps of 1/8 of the power of two (≤ 12.5% waste). */
+export function sizeClass(bytes: number): number {
+  const b = Math.max(MIN_BYTES, bytes);
+  const p = 2 ** Math.ceil(Math.log2(b));
+  if (p <= 1 << 20) return p;
+  const step = p / 16;
+  return Math.ceil(b / step) * step;
+}
+
+function gpuStorage(s: Storage): GpuStorage {
+  if (!(s instanceof GpuStorage)) throw new Error('webgpu backend: got storage from another backend');
+  return s;
+}
+
+export interface WebGPUOptions {
+  /** Dispatches recorded before a forced submit (default: uniform capacity, 1024). */
+  maxBatch?: number;
+}
+
+export class WebGPUBackend implements Backend {
+  readonly name = 'webgpu' as const;
+  readonly device: string;
+  readonly gpu: GPUDevice;
+  readonly caps: GpuCaps;
+  private pool = new Map<number, GPUBuffer[]>();
+  private quarantine: GpuStorage[] = []; // freed while recorded work may still use them
+  private pipelines = new Map<string, GPUComputePipeline>();
+  private modules = new Map<string, GPUShaderModule>();
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private uniformBuf: GPUBuffer;
+  private uniformData = new ArrayBuffer(UNIFORM_CAPACITY);
+  private uniformUsed = 0;
+  private dispatches = 0;
+  private maxBatch: number;
+  private errors: string[] = [];
+  private lost: string | null = null;
+  private live = 0;
+  private liveBytes = 0;
+  private pooledCount = 0;
+  private pooledBytes = 0;
+  /** Counters for tests and benchmarks. */
+  readonly counters = { submits: 0, dispatches: 0, pipelines: 0, buffersCreated: 0 };
+
+  constructor(acq: AcquiredDevice, opts: WebGPUOptions = {}) {
+    this.gpu = acq.device;
+    this.device = acq.description;
+    const lim = acq.adapter.limits;
+    const info = acq.adapter.info as GPUAdapterInfo & { subgroupMinSize?: number };
+    this.caps = {
+      subgroups: acq.features.has('subgroups'),
+      subgroupMinSize: info.subgroupMinSize ?? 0,
+      f16: acq.features.has('shader-f16'),
+      maxWorkgroupStorage: lim.maxComputeWorkgroupStorageSize,
+      maxInvocations: lim.maxComputeInvocationsPerWorkgroup,
+    };
+    this.maxBatch = Math.min(opts.maxBatch ?? UNIFORM_CAPACITY / UNIFORM_SLOT, UNIFORM_CAPACITY / UNIFORM_SLOT);
+    this.uniformBuf = this.gpu.createBuffer({ size: UNIFORM_CAPACITY, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.gpu.addEventListener('uncapturederror', (ev) => {
+      this.errors.push((ev as GPUUncapturedErrorEvent).error.message);
+    });
+    void this.gpu.lost.then((info) => {
+      this.lost = `${info.reason}: ${info.message}`;
+    });
+  }
+
+  supports(dtype: DType): boolean {
+    return dtype === 'f32' || dtype === 'i32';
+  }
+
+  // ---- allocator --------------------------------------------------------------------------
+  alloc(dtype: DType, length: number): Storage {
+    this.checkAlive();
+    if (!this.supports(dtype)) throw new Error(`webgpu backend does not support dtype ${dtype} (use f32, or the cpu backend for f64)`);
+    const bytes = length * BYTES[dtype];
+    const cls = sizeClass(bytes);
+    let buffer = this.pool.get(cls)?.pop();
+    if (buffer) {
+      this.pooledCount--;
+      this.pooledBytes -= cls;
+    } else {
+      if (cls > this.gpu.limits.maxStorageBufferBindingSize) {
+        throw new Error(`webgpu: a tensor of ${length} ${dtype} (${bytes} bytes) exceeds maxStorageBufferBindingSize ${this.gpu.limits.maxStorageBufferBindingSize}`);
+      }
+      buffer = this.gpu.createBuffer({ size: cls, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+      this.counters.buffersCreated++;
+    }
+    this.live++;
+    this.liveBytes += cls;
+    return new GpuStorage(dtype, length, buffer, cls);
+  }
+
+  free(s: Storage): void {
+    const g = gpuStorage(s);
+    this.live--;
+    this.liveBytes -= g.classBytes;
+    if (this.encoder) this.quarantine.push(g);
+    else this.toPool(g);
+  }
+
+  private toPool(g: GpuStorage): void {
+    let list = this.pool.get(g.classBytes);
+    if (!list) this.pool.set(g.classBytes, (list = []));
+    list.push(g.buffer);
+    this.pooledCount++;
+    this.pooledBytes += g.classBytes;
+  }
+
+  /** Destroys pooled buffers (memory goes back to the driver). */
+  trim(): void {
+    for (const list of this.pool.values()) for (const b of list) b.destroy();
+    this.pool.clear();
+    this.pooledCount = 0;
+    this.pooledBytes = 0;
+  }
+
+  upload(s: Storage, data: TypedArray): void {
+    const g = gpuStorage(s);
+    if (data.length !== g.length) throw new Error(`webgpu upload: ${data.length} values into a storage of ${g.length}`);
+    // queue.writeBuffer runs ahead of unsubmitted commands: submit them first so order holds.
+    if (this.encoder) this.flush();
+    this.gpu.queue.writeBuffer(g.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  async download(s: Storage): Promise<TypedArray> {
+    const g = gpuStorage(s);
+    const bytes = g.length * BYTES[g.dtype];
+    if (bytes === 0) return allocArray(g.dtype, 0);
+    const size = Math.ceil(bytes / 4) * 4;
+    const staging = this.gpu.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    this.endPass();
+    const enc = this.encoder ?? this.gpu.createCommandEncoder();
+    enc.copyBufferToBuffer(g.buffer, 0, staging, 0, size);
+    this.encoder = enc;
+    this.flush();
+    await gpuWait(staging.mapAsync(GPUMapMode.READ));
+    const out = allocArray(g.dtype, g.length);
+    new Uint8Array(out.buffer).set(new Uint8Array(staging.getMappedRange(0, size), 0, bytes));
+    staging.unmap();
+    staging.destroy();
+    this.throwErrors();
+    return out;
+  }
+
+  // ---- program cache ----------------------------------------------------------------------
+  private module(shader: string): GPUShaderModule {
+    let m = this.modules.get(shader);
+    if (!m) {
+      const path = join(projectRoot, 'shaders', `${shader}.wgsl`);
+      let code: string;
+      try {
+        code = readFileSync(path, 'utf8');
+      } catch {
+        throw new Error(`webgpu: shader file not found: ${path}`);
+      }
+      m = this.gpu.createShaderModule({ code, label: shader });
+      this.modules.set(shader, m);
+    }
+    return m;
+  }
+
+  private pipeline(l: GpuLaunch, kernel: string): GPUComputePipeline {
+    const consts = l.constants ? Object.entries(l.constants).sort(([a], [b]) => (a < b ? -1 : 1)) : [];
+    const key = `${l.shader}:${l.entry}:${consts.map(([k, v]) => `${k}=${v}`).join(',')}`;
+    let p = this.pipelines.get(key);
+    if (!p) {
+      this.gpu.pushErrorScope('validation');
+      p = this.gpu.createComputePipeline({
+        label: `${kernel}:${key}`,
+        layout: 'auto',
+        compute: { module: this.module(l.shader), entryPoint: l.entry, constants: Object.fromEntries(consts) },
+      });
+      void this.gpu.popErrorScope().then((e) => {
+        if (e) this.errors.push(`pipeline ${key} (kernel ${kernel}): ${e.message}`);
+      });
+      this.pipelines.set(key, p);
+      this.counters.pipelines++;
+    }
+    return p;
+  }
+
+  // ---- launcher ---------------------------------------------------------------------------
+  run<P>(k: Kernel<P>, inputs: Storage[], outputs: Storage[], p: P): void {
+    this.checkAlive();
+    if (!k.gpu) throw new Error(`kernel ${k.name} has no WGSL implementation`);
+    if (outputs.some((o) => o.length === 0)) return;
+    const l = k.gpu(p, this.caps);
+    const pipe = this.pipeline(l, k.name);
+    const ubytes = Math.max(16, l.uniforms.length * 4);
+    const slotBytes = Math.ceil(ubytes / UNIFORM_SLOT) * UNIFORM_SLOT;
+    if (this.uniformUsed + slotBytes > UNIFORM_CAPACITY || this.dispatches >= this.maxBatch) this.flush();
+    const off = this.uniformUsed;
+    writeUniforms(new DataView(this.uniformData, off, slotBytes), l.uniforms);
+    this.uniformUsed += slotBytes;
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.uniformBuf, offset: off, size: Math.ceil(ubytes / 16) * 16 } }];
+    [...inputs, ...outputs].forEach((s, i) => {
+      const g = gpuStorage(s);
+      entries.push({ binding: i + 1, resource: { buffer: g.buffer, offset: 0, size: Math.max(4, Math.ceil((g.length * BYTES[g.dtype]) / 4) * 4) } });
+    });
+    const bind = this.gpu.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries });
+    const pass = this.beginPass();
+    pass.setPipeline(pipe);
+    pass.setBindGroup(0, bind);
+    const [x, y = 1, z = 1] = l.workgroups;
+    pass.dispatchWorkgroups(x, y, z);
+    this.dispatches++;
+    this.counters.dispatches++;
+  }
+
+  private beginPass(): GPUComputePassEncoder {
+    if (!this.encoder) this.encoder = this.gpu.createCommandEncoder();
+    if (!this.pass) this.pass = this.encoder.beginComputePass();
+    return this.pass;
+  }
+
+  private endPass(): void {
+    this.pass?.end();
+    this.pass = null;
+  }
+
+  flush(): void {
+    if (!this.encoder) return;
+    this.endPass();
+    if (this.uniformUsed > 0) this.gpu.queue.writeBuffer(this.uniformBuf, 0, this.uniformData, 0, this.uniformUsed);
+    this.gpu.queue.submit([this.encoder.finish()]);
+    this.counters.submits++;
+    this.encoder = null;
+    this.uniformUsed = 0;
+    this.dispatches = 0;
+    // Queue order now protects these buffers: later writes and dispatches come after.
+    for (const g of this.quarantine) this.toPool(g);
+    this.quarantine = [];
+  }
+
+  async sync(): Promise<void> {
+    this.flush();
+    await gpuWait(this.gpu.queue.onSubmittedWorkDone());
+    this.throwErrors();
+  }
+
+  memory(): MemoryStats {
+    return { buffers: this.live, bytes: this.liveBytes, pooledBuffers: this.pooledCount, pooledBytes: this.pooledBytes };
+  }
+
+  private checkAlive(): void {
+    if (this.lost) throw new Error(`webgpu: the device was lost (${this.lost}); create a new backend`);
+  }
+
+  private throwErrors(): void {
+    this.checkAlive();
+    if (this.errors.length) {
+      const msg = this.errors.join('\n');
+      this.errors = [];
+      throw new Error(`webgpu error: ${msg}`);
+    }
+  }
+}
+
+function writeUniforms(dv: DataView, us: Uniform[]): void {
+  us.forEach((u, i) => {
+    if (typeof u === 'number') {
+      if (!Number.isInteger(u) || u < 0 || u > 0xffffffff) throw new Error(`uniform #${i}: ${u} is not a u32 (wrap floats as {f32: x})`);
+      dv.setUint32(i * 4, u, true);
+    } else if ('f32' in u) dv.setFloat32(i * 4, u.f32, true);
+    else dv.setInt32(i * 4, u.i32, true);
+  });
+}
+
+let shared: Promise<WebGPUBackend> | null = null;
+
+/** The process-wide WebGPU backend (one device; created on first use, checked by a dispatch). */
+export function webgpu(opts?: WebGPUOptions): Promise<WebGPUBackend> {
+  shared ??= (async () => {
+    const b = new WebGPUBackend(await acquireDevice(), opts);
+    await smokeTest(b);
+    return b;
+  })();
+  return shared;
+}
+
+/** A non-null adapter does not mean it works: run one dispatch and read it back. */
+async function smokeTest(b: WebGPUBackend): Promise<void> {
+  const { fillK } = await import('../../ops/elementwise.ts');
+  const s = b.alloc('f32', 4);
+  b.run(fillK, [], [s], { n: 4, value: 2.5 });
+  const got = await b.download(s);
+  b.free(s);
+  if (![...got].every((v) => v === 2.5)) throw new Error(`webgpu: adapter "${b.device}" ran a test kernel but returned ${[...got]}; refusing to use it`);
+}
