@@ -1,0 +1,19 @@
+export async function run(argv: string[]): Promise<number> {
+  const [what, ...rest] = argv;
+  const json = rest.includes('--json');
+  switch (what) {
+    case 'matmul': {
+      const { benchMatmul } = await import('../../bench/matmul.ts');
+      await benchMatmul({ json });
+      return 0;
+    }
+    case 'generate': {
+      const { benchGenerate } = await import('../../bench/generate.ts');
+      await benchGenerate({ json });
+      return 0;
+    }
+    default:
+      console.error(`heed bench: unknown benchmark "${what ?? ''}" (choose matmul or generate)`);
+      return 2;
+  }
+}
