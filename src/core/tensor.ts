@@ -190,6 +190,7 @@ export function fromArray(data: ArrayLike<number>, shape: Shape = [data.length],
 }
 
 export function full(shape: Shape, value: number, opts: CreateOptions = {}): Tensor {
+  checkShape(shape);
   const arr = allocArray(opts.dtype ?? 'f32', numel(shape));
   arr.fill(value);
   return fromArray(arr, shape, opts);

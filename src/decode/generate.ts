@@ -26,7 +26,7 @@ export async function generateBatch(model: Llama, prompts: number[][], opts: Gen
   const V = model.config.vocabSize;
   for (const p of prompts) for (const id of p) if (!(id >= 0 && id < V)) throw new Error(`generate: token id ${id} is outside the vocabulary (size ${V})`);
   const capacity = Math.min(model.config.maxSeqLen, T + opts.maxTokens);
-  const cache = new KVCache(model.config, B, model.backend, capacity);
+  const cache = new KVCache(model.config, B, model.backend, capacity, model.dtype);
   const rng = new Rng(opts.seed ?? 0);
   const stop = new Set(opts.stopIds ?? []);
   const out: number[][] = prompts.map(() => []);

@@ -4,6 +4,7 @@
 // Training: forward(ids) over whole sequences (keyMask for padding), backward through autograd.
 // Inference: forward(ids, {cache}) prefills or decodes with a KV cache, one position offset.
 import type { Backend } from '../backend/backend.ts';
+import type { DType } from '../core/dtype.ts';
 import { Rng } from '../core/random.ts';
 import { type Tensor, empty } from '../core/tensor.ts';
 import { attention } from '../ops/attention.ts';
@@ -14,7 +15,7 @@ import { rope } from '../ops/rope.ts';
 import { permute, slice, writeSlice } from '../ops/shape.ts';
 import { swiglu } from '../ops/swiglu.ts';
 import { type LlamaConfig, headDim, validateConfig } from './config.ts';
-import { Embedding, Linear, RMSNorm } from './layers.ts';
+import { Embedding, type Init, Linear, RMSNorm } from './layers.ts';
 import { Module } from './module.ts';
 
 /** Per-layer key/value buffers [B, Hkv, capacity, hd]; positions [0, length) are filled. */
@@ -22,11 +23,11 @@ export class KVCache {
   readonly k: Tensor[] = [];
   readonly v: Tensor[] = [];
   length = 0;
-  constructor(readonly config: LlamaConfig, readonly batch: number, backend: Backend, readonly capacity = config.maxSeqLen) {
+  constructor(readonly config: LlamaConfig, readonly batch: number, backend: Backend, readonly capacity = config.maxSeqLen, dtype: DType = 'f32') {
     const shape = [batch, config.nKvHeads, capacity, headDim(config)];
     for (let l = 0; l < config.nLayers; l++) {
-      this.k.push(empty(shape, 'f32', backend).keep());
-      this.v.push(empty(shape, 'f32', backend).keep());
+      this.k.push(empty(shape, dtype, backend).keep());
+      this.v.push(empty(shape, dtype, backend).keep());
     }
   }
   dispose(): void {
@@ -39,13 +40,13 @@ class Attention extends Module {
   readonly k_proj: Linear;
   readonly v_proj: Linear;
   readonly o_proj: Linear;
-  constructor(private readonly c: LlamaConfig, backend: Backend, rng: Rng) {
+  constructor(private readonly c: LlamaConfig, init: Init) {
     super();
     const hd = headDim(c);
-    this.q_proj = this.child('q_proj', new Linear(c.dim, c.nHeads * hd, backend, rng));
-    this.k_proj = this.child('k_proj', new Linear(c.dim, c.nKvHeads * hd, backend, rng));
-    this.v_proj = this.child('v_proj', new Linear(c.dim, c.nKvHeads * hd, backend, rng));
-    this.o_proj = this.child('o_proj', new Linear(c.nHeads * hd, c.dim, backend, rng, 0.02 / Math.sqrt(2 * c.nLayers)));
+    this.q_proj = this.child('q_proj', new Linear(c.dim, c.nHeads * hd, init));
+    this.k_proj = this.child('k_proj', new Linear(c.dim, c.nKvHeads * hd, init));
+    this.v_proj = this.child('v_proj', new Linear(c.dim, c.nKvHeads * hd, init));
+    this.o_proj = this.child('o_proj', new Linear(c.nHeads * hd, c.dim, init, 0.02 / Math.sqrt(2 * c.nLayers)));
   }
 
   forward(x: Tensor, pos: number, layer: number, cache?: KVCache, keyMask?: Tensor): Tensor {
@@ -77,11 +78,11 @@ class Mlp extends Module {
   readonly gate_proj: Linear;
   readonly up_proj: Linear;
   readonly down_proj: Linear;
-  constructor(c: LlamaConfig, backend: Backend, rng: Rng) {
+  constructor(c: LlamaConfig, init: Init) {
     super();
-    this.gate_proj = this.child('gate_proj', new Linear(c.dim, c.hiddenDim, backend, rng));
-    this.up_proj = this.child('up_proj', new Linear(c.dim, c.hiddenDim, backend, rng));
-    this.down_proj = this.child('down_proj', new Linear(c.hiddenDim, c.dim, backend, rng, 0.02 / Math.sqrt(2 * c.nLayers)));
+    this.gate_proj = this.child('gate_proj', new Linear(c.dim, c.hiddenDim, init));
+    this.up_proj = this.child('up_proj', new Linear(c.dim, c.hiddenDim, init));
+    this.down_proj = this.child('down_proj', new Linear(c.hiddenDim, c.dim, init, 0.02 / Math.sqrt(2 * c.nLayers)));
   }
   forward(x: Tensor): Tensor {
     return this.down_proj.forward(swiglu(this.gate_proj.forward(x), this.up_proj.forward(x)));
@@ -93,12 +94,12 @@ class Block extends Module {
   readonly self_attn: Attention;
   readonly post_attention_layernorm: RMSNorm;
   readonly mlp: Mlp;
-  constructor(c: LlamaConfig, backend: Backend, rng: Rng) {
+  constructor(c: LlamaConfig, init: Init) {
     super();
-    this.input_layernorm = this.child('input_layernorm', new RMSNorm(c.dim, c.normEps, backend));
-    this.self_attn = this.child('self_attn', new Attention(c, backend, rng));
-    this.post_attention_layernorm = this.child('post_attention_layernorm', new RMSNorm(c.dim, c.normEps, backend));
-    this.mlp = this.child('mlp', new Mlp(c, backend, rng));
+    this.input_layernorm = this.child('input_layernorm', new RMSNorm(c.dim, c.normEps, init));
+    this.self_attn = this.child('self_attn', new Attention(c, init));
+    this.post_attention_layernorm = this.child('post_attention_layernorm', new RMSNorm(c.dim, c.normEps, init));
+    this.mlp = this.child('mlp', new Mlp(c, init));
   }
   forward(x: Tensor, pos: number, layer: number, cache?: KVCache, keyMask?: Tensor): Tensor {
     const h = add(x, this.self_attn.forward(this.input_layernorm.forward(x), pos, layer, cache, keyMask));
@@ -127,16 +128,19 @@ export class Llama extends Module {
   readonly norm: RMSNorm;
   readonly lmHead: Linear | null;
 
-  constructor(readonly config: LlamaConfig, readonly backend: Backend, seed = 0) {
+  readonly dtype: DType;
+
+  constructor(readonly config: LlamaConfig, readonly backend: Backend, opts: { seed?: number; dtype?: DType } = {}) {
     super();
     validateConfig(config);
-    const rng = new Rng(seed);
+    this.dtype = opts.dtype ?? 'f32';
+    const init: Init = { backend, rng: new Rng(opts.seed ?? 0), dtype: this.dtype };
     const model = this.child('model', new Group());
-    this.embed = model.add('embed_tokens', new Embedding(config.vocabSize, config.dim, backend, rng));
+    this.embed = model.add('embed_tokens', new Embedding(config.vocabSize, config.dim, init));
     const layers = model.add('layers', new Group());
-    for (let i = 0; i < config.nLayers; i++) this.blocks.push(layers.add(String(i), new Block(config, backend, rng)));
-    this.norm = model.add('norm', new RMSNorm(config.dim, config.normEps, backend));
-    this.lmHead = config.tiedEmbeddings ? null : this.child('lm_head', new Linear(config.dim, config.vocabSize, backend, rng));
+    for (let i = 0; i < config.nLayers; i++) this.blocks.push(layers.add(String(i), new Block(config, init)));
+    this.norm = model.add('norm', new RMSNorm(config.dim, config.normEps, init));
+    this.lmHead = config.tiedEmbeddings ? null : this.child('lm_head', new Linear(config.dim, config.vocabSize, init));
   }
 
   /** ids: i32 [B, T] → logits [B, T, V] (or [B, 1, V] with lastOnly). */

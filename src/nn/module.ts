@@ -1,11 +1,12 @@
 // Module and Parameter: named, kept tensors that require grad, collected recursively.
 import type { Backend } from '../backend/backend.ts';
+import type { DType } from '../core/dtype.ts';
 import { fmt, sameShape } from '../core/shape.ts';
 import { type Tensor, fromArray } from '../core/tensor.ts';
 
 /** A parameter is a kept leaf tensor that requires grad. */
-export function parameter(data: ArrayLike<number>, shape: number[], backend: Backend): Tensor {
-  const t = fromArray(data, shape, { backend, requiresGrad: true });
+export function parameter(data: ArrayLike<number>, shape: number[], backend: Backend, dtype: DType = 'f32'): Tensor {
+  const t = fromArray(data, shape, { backend, dtype, requiresGrad: true });
   return t.keep();
 }
 
@@ -48,7 +49,7 @@ export abstract class Module {
         continue;
       }
       if (!sameShape(src.shape, p.shape)) throw new Error(`loadState: ${name} has shape ${fmt(src.shape)}, the model expects ${fmt(p.shape)}`);
-      p.backend.upload(p.storage, src.data);
+      p.backend.upload(p.storage, p.dtype === 'f32' ? src.data : Float64Array.from(src.data));
     }
     if (strict) for (const k of state.keys()) if (!named.has(k)) throw new Error(`loadState: unexpected tensor ${k}`);
   }
