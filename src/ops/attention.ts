@@ -1,0 +1,259 @@
+// Causal scaled-dot-product attention with grouped-query heads (flash-attention style).
+//
+// q [B, Hq, Tq, D], k and v [B, Hkv, Tk, D], Hq a multiple of Hkv: query head h uses kv head
+// floor(h / (Hq / Hkv)). Query row i sits at absolute position causalOffset + i and attends the
+// keys j <= causalOffset + i whose keyMask[b, j] is non-zero. A row that sees no key at all
+// (everything padded, or a negative position) outputs 0 and passes no gradient.
+//
+// Forward saves the per-row logsumexp; backward recomputes the scores from q, k and it:
+//   P_ij = exp(s_ij - lse_i), D_i = Σ_d dO_id O_id, dS_ij = P_ij (dO_i·v_j - D_i),
+//   dq_i = scale Σ_j dS_ij k_j, dk_j = scale Σ_i dS_ij q_i, dv_j = Σ_i P_ij dO_i
+// with dk/dv also summed over the query heads that share a kv head. dq and dk/dv are separate
+// kernels (one per query row, one per key row) so nothing needs atomics.
+import type { Kernel, Uniform } from '../backend/backend.ts';
+import { linearGrid } from '../backend/backend.ts';
+import type { TypedArray } from '../core/dtype.ts';
+import { expectRank, floatDType, launch } from '../core/launch.ts';
+import { fmt } from '../core/shape.ts';
+import { type Tensor, record } from '../core/tensor.ts';
+
+/** Threads per workgroup in shaders/attention.wgsl (and keys per tile). */
+const WG = 64;
+/** Each thread keeps at most 4 output dims in registers: D <= 4 * WG on WebGPU. */
+export const GPU_MAX_HEAD_DIM = 256;
+
+export interface AttentionOptions {
+  /** Multiplies q·k; default 1/sqrt(D). */
+  scale?: number;
+  /** Absolute position of query row 0; default Tk - Tq (prefill: 0; decode with a cache: Tk - 1). */
+  causalOffset?: number;
+  /** [B, Tk] f32 or i32; 0 marks a padding key that no query attends. */
+  keyMask?: Tensor;
+}
+
+interface AttnP {
+  B: number;
+  Hq: number;
+  Hkv: number;
+  Tq: number;
+  Tk: number;
+  D: number;
+  scale: number;
+  off: number;
+  hasMask: boolean;
+  maskFloat: boolean;
+}
+
+const uniforms = (p: AttnP): Uniform[] => [
+  p.B, p.Hq, p.Hkv, p.Tq, p.Tk, p.D, { f32: p.scale }, { i32: p.off }, p.hasMask ? 1 : 0, p.maskFloat ? 1 : 0,
+];
+
+/** Checks the head-dim limit; returns the pipeline constants (output dims per thread). */
+function gpuConsts(p: AttnP): Record<string, number> {
+  if (p.D > GPU_MAX_HEAD_DIM) throw new Error(`attention: head dim D=${p.D} exceeds the WebGPU kernel limit ${GPU_MAX_HEAD_DIM}`);
+  return { DCH: Math.max(1, Math.ceil(p.D / WG)) };
+}
+
+// ---- CPU reference helpers (plain loops; Float32Array or Float64Array alike) -------------------
+
+/** Keys 0..n-1 are in row i's causal range. */
+function causalKeys(p: AttnP, i: number): number {
+  return Math.max(0, Math.min(p.Tk, p.off + i + 1));
+}
+
+function keyOn(p: AttnP, mask: TypedArray, b: number, j: number): boolean {
+  return !p.hasMask || mask[b * p.Tk + j] !== 0;
+}
+
+/** Offset of row i of query head h (for q, o, dO) and of row j of kv head kvh (for k, v). */
+const qOff = (p: AttnP, b: number, h: number, i: number) => ((b * p.Hq + h) * p.Tq + i) * p.D;
+const kOff = (p: AttnP, b: number, kvh: number, j: number) => ((b * p.Hkv + kvh) * p.Tk + j) * p.D;
+
+function dot(a: TypedArray, ao: number, b: TypedArray, bo: number, n: number): number {
+  let s = 0;
+  for (let d = 0; d < n; d++) s += a[ao + d]! * b[bo + d]!;
+  return s;
+}
+
+/** The visible scores of one query row: [key index, scaled score] pairs. */
+function rowScores(p: AttnP, q: TypedArray, k: TypedArray, mask: TypedArray, b: number, h: number, i: number): [number, number][] {
+  const kvh = Math.floor(h / (p.Hq / p.Hkv));
+  const out: [number, number][] = [];
+  for (let j = 0; j < causalKeys(p, i); j++) {
+    if (keyOn(p, mask, b, j)) out.push([j, p.scale * dot(q, qOff(p, b, h, i), k, kOff(p, b, kvh, j), p.D)]);
+  }
+  return out;
+}
+
+// ---- kernels -----------------------------------------------------------------------------------
+
+/** Forward: o [B, Hq, Tq, D] and lse [B, Hq, Tq] (0 for rows that see no key). */
+const fwdK: Kernel<AttnP> = {
+  name: 'attention_fwd',
+  cpu([q, k, v, mask], [o, lse], p) {
+    for (let b = 0; b < p.B; b++) {
+      for (let h = 0; h < p.Hq; h++) {
+        const kvh = Math.floor(h / (p.Hq / p.Hkv));
+        for (let i = 0; i < p.Tq; i++) {
+          const row = (b * p.Hq + h) * p.Tq + i;
+          const oo = qOff(p, b, h, i);
+          for (let d = 0; d < p.D; d++) o![oo + d] = 0;
+          const scores = rowScores(p, q!, k!, mask!, b, h, i);
+          if (scores.length === 0) {
+            lse![row] = 0;
+            continue;
+          }
+          const m = Math.max(...scores.map(([, s]) => s));
+          let sum = 0;
+          for (const [j, s] of scores) {
+            const e = Math.exp(s - m);
+            sum += e;
+            const vo = kOff(p, b, kvh, j);
+            for (let d = 0; d < p.D; d++) o![oo + d] += e * v![vo + d]!;
+          }
+          for (let d = 0; d < p.D; d++) o![oo + d] /= sum;
+          lse![row] = m + Math.log(sum);
+        }
+      }
+    }
+  },
+  gpu: (p) => {
+    return { shader: 'attention', entry: 'attn_fwd', constants: gpuConsts(p), uniforms: uniforms(p), workgroups: linearGrid(p.B * p.Hq * p.Tq, 1) };
+  },
+};
+
+/** Backward prep: stats [B, Hq, Tq, 2] = (lse, D_i = Σ dO·O); packing both keeps the dk/dv
+ *  kernel within the default limit of 8 storage buffers per stage. */
+const prepK: Kernel<AttnP> = {
+  name: 'attention_prep',
+  cpu([o, dO, lse], [stats], p) {
+    const rows = p.B * p.Hq * p.Tq;
+    for (let r = 0; r < rows; r++) {
+      stats![2 * r] = lse![r]!;
+      stats![2 * r + 1] = dot(dO!, r * p.D, o!, r * p.D, p.D);
+    }
+  },
+  gpu: (p) => ({ shader: 'attention', entry: 'attn_prep', uniforms: uniforms(p), workgroups: linearGrid(p.B * p.Hq * p.Tq, WG) }),
+};
+
+/** dS_ij for a visible (i, j) pair, from the saved stats. */
+function dScore(p: AttnP, q: TypedArray, k: TypedArray, v: TypedArray, dO: TypedArray, stats: TypedArray, row: number, qo: number, ko: number): [number, number] {
+  const prob = Math.exp(p.scale * dot(q, qo, k, ko, p.D) - stats[2 * row]!);
+  return [prob, prob * (dot(dO, qo, v, ko, p.D) - stats[2 * row + 1]!)];
+}
+
+const dqK: Kernel<AttnP> = {
+  name: 'attention_dq',
+  cpu([q, k, v, mask, dO, stats], [dq], p) {
+    for (let b = 0; b < p.B; b++) {
+      for (let h = 0; h < p.Hq; h++) {
+        const kvh = Math.floor(h / (p.Hq / p.Hkv));
+        for (let i = 0; i < p.Tq; i++) {
+          const row = (b * p.Hq + h) * p.Tq + i;
+          const qo = qOff(p, b, h, i);
+          for (let d = 0; d < p.D; d++) dq![qo + d] = 0;
+          for (let j = 0; j < causalKeys(p, i); j++) {
+            if (!keyOn(p, mask!, b, j)) continue;
+            const ko = kOff(p, b, kvh, j);
+            const [, ds] = dScore(p, q!, k!, v!, dO!, stats!, row, qo, ko);
+            for (let d = 0; d < p.D; d++) dq![qo + d] += p.scale * ds * k![ko + d]!;
+          }
+        }
+      }
+    }
+  },
+  gpu: (p) => {
+    return { shader: 'attention', entry: 'attn_dq', constants: gpuConsts(p), uniforms: uniforms(p), workgroups: linearGrid(p.B * p.Hq * p.Tq, 1) };
+  },
+};
+
+const dkdvK: Kernel<AttnP> = {
+  name: 'attention_dkdv',
+  cpu([q, k, v, mask, dO, stats], [dk, dv], p) {
+    const G = p.Hq / p.Hkv;
+    for (let b = 0; b < p.B; b++) {
+      for (let kvh = 0; kvh < p.Hkv; kvh++) {
+        for (let j = 0; j < p.Tk; j++) {
+          const ko = kOff(p, b, kvh, j);
+          for (let d = 0; d < p.D; d++) dk![ko + d] = dv![ko + d] = 0;
+          if (!keyOn(p, mask!, b, j)) continue;
+          for (let h = kvh * G; h < (kvh + 1) * G; h++) {
+            for (let i = Math.max(0, j - p.off); i < p.Tq; i++) {
+              const row = (b * p.Hq + h) * p.Tq + i;
+              const qo = qOff(p, b, h, i);
+              const [prob, ds] = dScore(p, q!, k!, v!, dO!, stats!, row, qo, ko);
+              for (let d = 0; d < p.D; d++) {
+                dv![ko + d] += prob * dO![qo + d]!;
+                dk![ko + d] += p.scale * ds * q![qo + d]!;
+              }
+            }
+          }
+        }
+      }
+    }
+  },
+  gpu: (p) => {
+    return { shader: 'attention', entry: 'attn_dkdv', constants: gpuConsts(p), uniforms: uniforms(p), workgroups: linearGrid(p.B * p.Hkv * p.Tk, 1) };
+  },
+};
+
+// ---- the op --------------------------------------------------------------------------------------
+
+/** Causal grouped-query attention: returns [B, Hq, Tq, D]. See the file header for semantics. */
+export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
+  expectRank('attention', q, 4, 'q [B, Hq, Tq, D]');
+  expectRank('attention', k, 4, 'k [B, Hkv, Tk, D]');
+  expectRank('attention', v, 4, 'v [B, Hkv, Tk, D]');
+  const dtype = floatDType('attention', q, k, v);
+  const [B, Hq, Tq, D] = q.shape as [number, number, number, number];
+  const [Bk, Hkv, Tk, Dk] = k.shape as [number, number, number, number];
+  const shapes = `q ${fmt(q.shape)}, k ${fmt(k.shape)}, v ${fmt(v.shape)}`;
+  if (k.shape.some((d, i) => d !== v.shape[i])) throw new Error(`attention: k and v must have the same shape (${shapes})`);
+  if (Bk !== B) throw new Error(`attention: batch mismatch, q has B=${B} but k has B=${Bk} (${shapes})`);
+  if (Dk !== D) throw new Error(`attention: head dim mismatch, q has D=${D} but k has D=${Dk} (${shapes})`);
+  if (Hkv === 0 || Hq % Hkv !== 0) throw new Error(`attention: Hq=${Hq} query heads must be a multiple of Hkv=${Hkv} kv heads (${shapes})`);
+  const off = opts.causalOffset ?? Tk - Tq;
+  if (!Number.isInteger(off)) throw new Error(`attention: causalOffset must be an integer, got ${off}`);
+  const scale = opts.scale ?? 1 / Math.sqrt(D);
+  if (!Number.isFinite(scale)) throw new Error(`attention: scale must be finite, got ${scale} (D=${D})`);
+  const mask = opts.keyMask;
+  if (mask) {
+    if (mask.dtype !== 'i32' && mask.dtype !== 'f32' && mask.dtype !== 'f64') {
+      throw new Error(`attention: keyMask must be f32 or i32, got ${mask.dtype} ${fmt(mask.shape)}`);
+    }
+    if (mask.rank !== 2 || mask.shape[0] !== B || mask.shape[1] !== Tk) {
+      throw new Error(`attention: keyMask must have shape [B, Tk] = ${fmt([B, Tk])}, got ${fmt(mask.shape)}`);
+    }
+  }
+  const p: AttnP = { B, Hq, Hkv, Tq, Tk, D, scale, off, hasMask: !!mask, maskFloat: !!mask && mask.dtype !== 'i32' };
+  // Without a mask q fills the mask binding (read-only aliasing is legal, and has_mask = 0
+  // keeps it unread): no extra buffer or upload per call.
+  const maskT = mask ?? q;
+  const [o, lse] = launch(fwdK, [q, k, v, maskT], [{ shape: q.shape, dtype }, { shape: [B, Hq, Tq], dtype }], p);
+  record(o!, [q, k, v], 'attention', (g) => {
+    const [stats] = launch(prepK, [o!, g, lse!], [{ shape: [B, Hq, Tq, 2], dtype }], p);
+    const ins = [q, k, v, maskT, g, stats!];
+    const dq = q.requiresGrad ? launch(dqK, ins, [{ shape: q.shape, dtype }], p)[0]! : null;
+    let dk: Tensor | null = null;
+    let dv: Tensor | null = null;
+    if (k.requiresGrad || v.requiresGrad) {
+      [dk, dv] = launch(dkdvK, ins, [{ shape: k.shape, dtype }, { shape: v.shape, dtype }], p) as [Tensor, Tensor];
+      // One kernel makes both; drop the one nobody asked for (runBackward would not free it).
+      if (!k.requiresGrad) {
+        dk.dispose();
+        dk = null;
+      }
+      if (!v.requiresGrad) {
+        dv.dispose();
+        dv = null;
+      }
+    }
+    // The tape runs each node once (runBackward drops it), so the saved lse can go now.
+    stats!.dispose();
+    lse!.dispose();
+    return [dq, dk, dv];
+  });
+  // Inference keeps nothing for backward.
+  if (!o!.node) lse!.dispose();
+  return o!;
+}
