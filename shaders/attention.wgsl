@@ -116,6 +116,47 @@ fn attn_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
   if (lid == 0u) { flse[row] = select(0.0, m + log(l), l > 0.0); }
 }
 
+// ---- forward, one thread per query row ---------------------------------------------------------
+// No barriers and no shared memory: on a CPU driver (lavapipe) a workgroup barrier is costly and
+// decode rows see few keys, so a plain sequential online softmax per thread is the fast path
+// (measured: B=64 Hq=8 decode, 41 keys, D=8: 18 ms -> see bench/RESULTS.md). D <= ROW_MAX_D.
+const ROW_MAX_D: u32 = 64u;
+
+@compute @workgroup_size(64)
+fn attn_fwd_row(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let row = gid.x + gid.y * nwg.x * WG;
+  if (row >= ap.B * ap.Hq * ap.Tq) { return; }
+  let i = row % ap.Tq;
+  let h = (row / ap.Tq) % ap.Hq;
+  let b = row / (ap.Tq * ap.Hq);
+  let kvh = h / (ap.Hq / ap.Hkv);
+  let D = ap.D;
+  let qbase = row * D;
+  let kbase = (b * ap.Hkv + kvh) * ap.Tk * D;
+  let nk = causal_keys(i);
+  var acc: array<f32, 64>;
+  for (var d = 0u; d < D; d++) { acc[d] = 0.0; }
+  var m = NEG;
+  var l = 0.0;
+  for (var j = 0u; j < nk; j++) {
+    if (!key_on(b, j)) { continue; }
+    let s = dot_rows(qbase, kbase + j * D) * ap.scale;
+    if (s > m) {
+      let alpha = exp(m - s);
+      l *= alpha;
+      for (var d = 0u; d < D; d++) { acc[d] *= alpha; }
+      m = s;
+    }
+    let p = exp(s - m);
+    l += p;
+    let vrow = kbase + j * D;
+    for (var d = 0u; d < D; d++) { acc[d] += p * fv[vrow + d]; }
+  }
+  let inv = select(0.0, 1.0 / l, l > 0.0);
+  for (var d = 0u; d < D; d++) { fo[qbase + d] = acc[d] * inv; }
+  flse[row] = select(0.0, m + log(l), l > 0.0);
+}
+
 // ---- backward prep: stats[row] = (lse, sum_d dO * O) -------------------------------------------
 @group(0) @binding(1) var<storage, read> po: array<f32>;
 @group(0) @binding(2) var<storage, read> pdo: array<f32>;

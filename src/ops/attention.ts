@@ -48,6 +48,9 @@ const uniforms = (p: AttnP): Uniform[] => [
   p.B, p.Hq, p.Hkv, p.Tq, p.Tk, p.D, { f32: p.scale }, { i32: p.off }, p.hasMask ? 1 : 0, p.maskFloat ? 1 : 0,
 ];
 
+/** Head dims up to this use the one-thread-per-row forward kernel. */
+const ROW_MAX_D = 64;
+
 /** Checks the head-dim limit; returns the pipeline constants (output dims per thread). */
 function gpuConsts(p: AttnP): Record<string, number> {
   if (p.D > GPU_MAX_HEAD_DIM) throw new Error(`attention: head dim D=${p.D} exceeds the WebGPU kernel limit ${GPU_MAX_HEAD_DIM}`);
@@ -118,7 +121,10 @@ const fwdK: Kernel<AttnP> = {
     }
   },
   gpu: (p) => {
-    return { shader: 'attention', entry: 'attn_fwd', constants: gpuConsts(p), uniforms: uniforms(p), workgroups: linearGrid(p.B * p.Hq * p.Tq, 1) };
+    const rows = p.B * p.Hq * p.Tq;
+    // Small heads: one thread per row, no barriers (the fast path on lavapipe; see the shader).
+    if (p.D <= ROW_MAX_D) return { shader: 'attention', entry: 'attn_fwd_row', uniforms: uniforms(p), workgroups: linearGrid(rows, WG) };
+    return { shader: 'attention', entry: 'attn_fwd', constants: gpuConsts(p), uniforms: uniforms(p), workgroups: linearGrid(rows, 1) };
   },
 };
 
