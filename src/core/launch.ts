@@ -20,7 +20,12 @@ export function launch<P>(k: Kernel<P>, inputs: Tensor[], outs: OutSpec[], p: P,
     }
   }
   const outputs = outs.map((o) => empty(o.shape, o.dtype, backend));
-  backend.run(k, inputs.map((t) => t.storage), outputs.map((t) => t.storage), p);
+  try {
+    backend.run(k, inputs.map((t) => t.storage), outputs.map((t) => t.storage), p);
+  } catch (e) {
+    for (const t of outputs) t.dispose(); // a refused launch must not leak its outputs
+    throw e;
+  }
   return outputs;
 }
 

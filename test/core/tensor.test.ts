@@ -124,3 +124,15 @@ describe('scopes and disposal', () => {
     expect(cpu.memory().buffers).toBe(start);
   });
 });
+
+describe('launch', () => {
+  it('frees the outputs of a kernel that refuses to launch', async () => {
+    const { launch } = await import('../../src/core/launch.ts');
+    const before = cpu.memory().buffers;
+    const bad = { name: 'bad', cpu: () => { throw new Error('bad kernel: refused'); } };
+    const x = zeros([3], opts);
+    expect(() => launch(bad, [x], [{ shape: [3], dtype: 'f32' }], {})).toThrow(/refused/);
+    x.dispose();
+    expect(cpu.memory().buffers).toBe(before);
+  });
+});
