@@ -1,7 +1,7 @@
 // Proof against llama2.c: stories260K greedy text byte for byte, and logits at positions 0 and 1.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { fromArray, noGrad } from '../../src/core/tensor.ts';
 import { buildModel, readCheckpoint } from '../../src/nn/pretrained.ts';
 import { dataPath } from '../../src/util/dataRoot.ts';
