@@ -71,6 +71,42 @@ fn rmsnorm_bwd_dx(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
   }
 }
 
+// ---- one thread per row: no barriers ---------------------------------------------------------
+// On lavapipe a workgroup barrier costs more than a short row loop; rows of a small model
+// (D <= ROW_MAX_D in norm.ts) take this path. Same bindings as the workgroup kernels.
+@compute @workgroup_size(64)
+fn rmsnorm_fwd_row(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let row = gid.x + gid.y * nwg.x * 64u;
+  if (row >= rp.rows) { return; }
+  let base = row * rp.d;
+  var ss = 0.0;
+  for (var j = 0u; j < rp.d; j++) {
+    let v = fx[base + j];
+    ss += v * v;
+  }
+  let r = inverseSqrt(ss / f32(rp.d) + rp.eps);
+  for (var j = 0u; j < rp.d; j++) {
+    fy[base + j] = fx[base + j] * r * fw[j];
+  }
+  frstd[row] = r;
+}
+
+@compute @workgroup_size(64)
+fn rmsnorm_bwd_dx_row(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let row = gid.x + gid.y * nwg.x * 64u;
+  if (row >= rp.rows) { return; }
+  let base = row * rp.d;
+  let r = brstd[row];
+  var dot = 0.0;
+  for (var j = 0u; j < rp.d; j++) {
+    dot += bg[base + j] * bw[j] * bx[base + j];
+  }
+  let c = dot * r * r * r / f32(rp.d);
+  for (var j = 0u; j < rp.d; j++) {
+    bdx[base + j] = r * bw[j] * bg[base + j] - c * bx[base + j];
+  }
+}
+
 // ---- backward dw, stage 1: part[c, j] = sum over rows of chunk c of g * x * rstd -----------
 // One thread per (chunk, column): each column of each chunk has one owner, so no races; stage 2
 // (sumTo in src/ops/norm.ts) adds the chunks.

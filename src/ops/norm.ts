@@ -1,7 +1,7 @@
 // RMSNorm over the last dim: y = x · rsqrt(mean(x²) + eps) · w. The forward saves the per-row
 // rstd so the backward does not recompute it; the weight gradient is summed over rows in two
 // race-free stages (per-chunk partials, then a column sum).
-import type { Kernel } from '../backend/backend.ts';
+import type { GpuLaunch, Kernel } from '../backend/backend.ts';
 import { linearGrid } from '../backend/backend.ts';
 import { expectRank, floatDType, launch } from '../core/launch.ts';
 import { fmt } from '../core/shape.ts';
@@ -31,11 +31,18 @@ const rmsFwdK: Kernel<RowP> = {
       rstd![r] = s;
     }
   },
-  gpu: (p) => ({
-    shader: 'norm', entry: 'rmsnorm_fwd', constants: { WG: rowThreads(p.d) },
-    uniforms: [p.rows, p.d, { f32: p.eps }], workgroups: rowGrid(p.rows),
-  }),
+  gpu: (p) => rowLaunch(p, 'rmsnorm_fwd'),
 };
+
+/** Rows up to this long use one thread per row (no barriers); longer rows a workgroup each.
+ *  Measured on lavapipe, see the comment in shaders/norm.wgsl. Set to 0 to force workgroups. */
+export const normTuning = { rowMaxD: 512 };
+
+function rowLaunch(p: RowP, entry: 'rmsnorm_fwd' | 'rmsnorm_bwd_dx'): GpuLaunch {
+  const uniforms = [p.rows, p.d, { f32: p.eps }];
+  if (p.d <= normTuning.rowMaxD) return { shader: 'norm', entry: `${entry}_row`, uniforms, workgroups: linearGrid(p.rows, 64) };
+  return { shader: 'norm', entry, constants: { WG: rowThreads(p.d) }, uniforms, workgroups: rowGrid(p.rows) };
+}
 
 const rmsBwdDxK: Kernel<RowP> = {
   name: 'rmsnorm_bwd_dx',
@@ -49,10 +56,7 @@ const rmsBwdDxK: Kernel<RowP> = {
       for (let j = 0; j < d; j++) dx![b + j] = s * w![j]! * g![b + j]! - c * x![b + j]!;
     }
   },
-  gpu: (p) => ({
-    shader: 'norm', entry: 'rmsnorm_bwd_dx', constants: { WG: rowThreads(p.d) },
-    uniforms: [p.rows, p.d, { f32: p.eps }], workgroups: rowGrid(p.rows),
-  }),
+  gpu: (p) => rowLaunch(p, 'rmsnorm_bwd_dx'),
 };
 
 interface PartP { rows: number; d: number; chunk: number; nparts: number }

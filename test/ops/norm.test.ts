@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cpu } from '../../src/backend/cpu/cpu.ts';
 import { fromArray } from '../../src/core/tensor.ts';
-import { rmsnorm } from '../../src/ops/norm.ts';
+import { normTuning, rmsnorm } from '../../src/ops/norm.ts';
 import { forBackends, gpu } from '../helpers/backends.ts';
 import { type Input, arbInput, arbShape, compareBackends, gradError } from '../helpers/gradcheck.ts';
 
@@ -50,14 +50,23 @@ describe('rmsnorm gradients (f64 finite differences)', () => {
 forBackends('rmsnorm agrees with the cpu reference', (getB, kind) => {
   beforeAll(async () => { if (kind === 'webgpu') await gpu(); });
   const cases: number[][] = [[1], [1, 1], [3, 1], [2, 5, 7], [4, 63], [3, 65], [2, 1500], [131, 9]];
-  for (const shape of cases) {
-    it(`shape [${shape}]`, async () => {
-      const n = shape.reduce((a, b) => a * b, 1);
-      const d = shape[shape.length - 1]!;
-      const r = await compareBackends(([x, w]) => rmsnorm(x!, w!, 1e-5), [{ shape, data: wave(n) }, { shape: [d], data: wave(d, 0.7, 1) }], getB());
-      expect(r.fwd).toBeLessThan(1e-5);
-      for (const g of r.grads) expect(g).toBeLessThan(1e-5);
-    });
+  // Both GPU paths on every shape: one thread per row, and one workgroup per row.
+  for (const [mode, rowMaxD] of [['row', 1e9], ['workgroup', 0]] as const) {
+    for (const shape of cases) {
+      it(`shape [${shape}] (${mode} kernels)`, async () => {
+        const saved = normTuning.rowMaxD;
+        normTuning.rowMaxD = rowMaxD;
+        try {
+          const n = shape.reduce((a, b) => a * b, 1);
+          const d = shape[shape.length - 1]!;
+          const r = await compareBackends(([x, w]) => rmsnorm(x!, w!, 1e-5), [{ shape, data: wave(n) }, { shape: [d], data: wave(d, 0.7, 1) }], getB());
+          expect(r.fwd).toBeLessThan(1e-5);
+          for (const g of r.grads) expect(g).toBeLessThan(1e-5);
+        } finally {
+          normTuning.rowMaxD = saved;
+        }
+      });
+    }
   }
   it('more than 65535 rows fold the grid', async () => {
     const rows = 65537;
