@@ -18,6 +18,7 @@ export class GpuStorage implements Storage {
 const UNIFORM_SLOT = 256; // minUniformBufferOffsetAlignment
 const UNIFORM_CAPACITY = 1024 * UNIFORM_SLOT; // dispatches per batch before a forced submit
 const MIN_BYTES = 256;
+const BIND_GROUP_CACHE = 16384;
 
 /** Size classes: powers of two below 1 MiB, then steps of 1/8 of the power of two (≤ 12.5% waste). */
 export function sizeClass(bytes: number): number {
@@ -46,6 +47,13 @@ export class WebGPUBackend implements Backend {
   private pool = new Map<number, GPUBuffer[]>();
   private quarantine: GpuStorage[] = []; // freed while recorded work may still use them
   private pipelines = new Map<string, GPUComputePipeline>();
+  private pipelineIds = new Map<GPUComputePipeline, number>();
+  // Bind groups keyed by pipeline, uniform offset and buffers (+ bound sizes). Loops replay the
+  // same dispatch sequence on the same pooled buffers, so most lookups hit; createBindGroup
+  // costs ~16 µs of a ~43 µs dispatch in Node.
+  private bindGroups = new Map<string, GPUBindGroup>();
+  private bufferIds = new WeakMap<GPUBuffer, number>();
+  private nextBufferId = 0;
   private modules = new Map<string, GPUShaderModule>();
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
@@ -61,7 +69,7 @@ export class WebGPUBackend implements Backend {
   private pooledCount = 0;
   private pooledBytes = 0;
   /** Counters for tests and benchmarks. */
-  readonly counters = { submits: 0, dispatches: 0, pipelines: 0, buffersCreated: 0 };
+  readonly counters = { submits: 0, dispatches: 0, pipelines: 0, buffersCreated: 0, bindGroupsCreated: 0 };
 
   constructor(acq: AcquiredDevice, opts: WebGPUOptions = {}) {
     this.gpu = acq.device;
@@ -104,6 +112,7 @@ export class WebGPUBackend implements Backend {
         throw new Error(`webgpu: a tensor of ${length} ${dtype} (${bytes} bytes) exceeds maxStorageBufferBindingSize ${this.gpu.limits.maxStorageBufferBindingSize}`);
       }
       buffer = this.gpu.createBuffer({ size: cls, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+      this.bufferIds.set(buffer, this.nextBufferId++);
       this.counters.buffersCreated++;
     }
     this.live++;
@@ -129,6 +138,7 @@ export class WebGPUBackend implements Backend {
 
   /** Destroys pooled buffers (memory goes back to the driver). */
   trim(): void {
+    this.bindGroups.clear(); // they may reference the buffers destroyed below
     for (const list of this.pool.values()) for (const b of list) b.destroy();
     this.pool.clear();
     this.pooledCount = 0;
@@ -195,6 +205,7 @@ export class WebGPUBackend implements Backend {
         if (e) this.errors.push(`pipeline ${key} (kernel ${kernel}): ${e.message}`);
       });
       this.pipelines.set(key, p);
+      this.pipelineIds.set(p, this.pipelineIds.size);
       this.counters.pipelines++;
     }
     return p;
@@ -213,12 +224,7 @@ export class WebGPUBackend implements Backend {
     const off = this.uniformUsed;
     writeUniforms(new DataView(this.uniformData, off, slotBytes), l.uniforms);
     this.uniformUsed += slotBytes;
-    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.uniformBuf, offset: off, size: Math.ceil(ubytes / 16) * 16 } }];
-    [...inputs, ...outputs].forEach((s, i) => {
-      const g = gpuStorage(s);
-      entries.push({ binding: i + 1, resource: { buffer: g.buffer, offset: 0, size: Math.max(4, Math.ceil((g.length * BYTES[g.dtype]) / 4) * 4) } });
-    });
-    const bind = this.gpu.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries });
+    const bind = this.bindGroup(pipe, off, ubytes, [...inputs, ...outputs].map(gpuStorage));
     const pass = this.beginPass();
     pass.setPipeline(pipe);
     pass.setBindGroup(0, bind);
@@ -226,6 +232,22 @@ export class WebGPUBackend implements Backend {
     pass.dispatchWorkgroups(x, y, z);
     this.dispatches++;
     this.counters.dispatches++;
+  }
+
+  private bindGroup(pipe: GPUComputePipeline, off: number, ubytes: number, bufs: GpuStorage[]): GPUBindGroup {
+    const sizes = bufs.map((g) => Math.max(4, Math.ceil((g.length * BYTES[g.dtype]) / 4) * 4));
+    let key = `${this.pipelineIds.get(pipe)}:${off}:${ubytes}`;
+    for (let i = 0; i < bufs.length; i++) key += `:${this.bufferIds.get(bufs[i]!.buffer)}/${sizes[i]}`;
+    let bind = this.bindGroups.get(key);
+    if (!bind) {
+      const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.uniformBuf, offset: off, size: Math.ceil(ubytes / 16) * 16 } }];
+      bufs.forEach((g, i) => entries.push({ binding: i + 1, resource: { buffer: g.buffer, offset: 0, size: sizes[i]! } }));
+      bind = this.gpu.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries });
+      this.counters.bindGroupsCreated++;
+      if (this.bindGroups.size >= BIND_GROUP_CACHE) this.bindGroups.clear(); // bounded; refills in one step
+      this.bindGroups.set(key, bind);
+    }
+    return bind;
   }
 
   private beginPass(): GPUComputePassEncoder {
@@ -249,7 +271,9 @@ export class WebGPUBackend implements Backend {
     this.uniformUsed = 0;
     this.dispatches = 0;
     // Queue order now protects these buffers: later writes and dispatches come after.
-    for (const g of this.quarantine) this.toPool(g);
+    // Pushed in reverse so the LIFO pool hands them out in the order they were first taken: a
+    // loop that replays the same ops then meets the same buffers and its bind groups hit the cache.
+    for (let i = this.quarantine.length - 1; i >= 0; i--) this.toPool(this.quarantine[i]!);
     this.quarantine = [];
   }
 
