@@ -31,13 +31,16 @@ describe('webgpu memory', () => {
     for (let i = 0; i < 20; i++) {
       step();
       zeroGrad([w1, w2]);
+      b.flush(); // end of step: submit, as a trainer does
     }
     await b.sync();
     const before = b.memory();
     const created = b.counters.buffersCreated;
+    const groups = b.counters.bindGroupsCreated;
     for (let i = 0; i < 2000; i++) {
       step();
       zeroGrad([w1, w2]);
+      b.flush();
     }
     await b.sync();
     const after = b.memory();
@@ -45,6 +48,8 @@ describe('webgpu memory', () => {
     expect(after.bytes).toBe(before.bytes);
     // the pool serves every allocation after warm-up: no new GPU buffers at all
     expect(b.counters.buffersCreated).toBe(created);
+    // replayed steps meet the same pooled buffers, so every bind group comes from the cache
+    expect(b.counters.bindGroupsCreated).toBe(groups);
     expect(after.pooledBytes!).toBeLessThanOrEqual(before.pooledBytes! + (1 << 20));
     for (const t of [w1, w2, x, y]) t.dispose();
   });
