@@ -1,5 +1,8 @@
 // Causal grouped-query attention (src/ops/attention.ts holds the CPU reference and the layout).
-// q [B, Hq, Tq, D], k/v [B, Hkv, Tk, D]; query head h reads kv head h / (Hq / Hkv).
+// q [B, Hq, Tq, D], k/v [B, Hkv, Tk, D] or time-major q [B, Tq, Hq, D], k/v [B, Tk, Hkv, D]:
+// rows are addressed by the strides in the uniforms (b·sB + h·sH + t·sT), so both layouts share
+// every entry point. Rows are numbered (b, h, i) in the logical order whatever the layout, and
+// lse / stats are contiguous [B, Hq, Tq]. Query head h reads kv head h / (Hq / Hkv).
 // Query row i sits at absolute position off + i and sees key j iff j <= off + i and the key
 // mask (if any) is non-zero at [b, j].
 //
@@ -13,6 +16,8 @@ struct AttnP {
   B: u32, Hq: u32, Hkv: u32, Tq: u32,
   Tk: u32, D: u32, scale: f32, off: i32,
   has_mask: u32, mask_float: u32,
+  q_sb: u32, q_sh: u32, q_st: u32, // strides of q, o, dO, dq
+  k_sb: u32, k_sh: u32, k_st: u32, // strides of k, v, dk, dv
 }
 @group(0) @binding(0) var<uniform> ap: AttnP;
 
@@ -50,6 +55,14 @@ fn causal_keys(i: u32) -> u32 {
   return min(u32(lim), ap.Tk);
 }
 
+/** Element offset of logical query row (b, h, i) = row in q, o, dO and dq. */
+fn q_base(row: u32) -> u32 {
+  let i = row % ap.Tq;
+  let h = (row / ap.Tq) % ap.Hq;
+  let b = row / (ap.Tq * ap.Hq);
+  return b * ap.q_sb + h * ap.q_sh + i * ap.q_st;
+}
+
 fn dot_rows(a: u32, b: u32) -> f32 {
   var s = 0.0;
   for (var d = 0u; d < ap.D; d++) { s += fq[a + d] * fk[b + d]; }
@@ -70,8 +83,8 @@ fn attn_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
   let b = row / (ap.Tq * ap.Hq);
   let kvh = h / (ap.Hq / ap.Hkv);
   let D = ap.D;
-  let qbase = row * D;
-  let kbase = (b * ap.Hkv + kvh) * ap.Tk * D;
+  let qbase = b * ap.q_sb + h * ap.q_sh + i * ap.q_st;
+  let kbase = b * ap.k_sb + kvh * ap.k_sh; // key j starts at kbase + j * k_st
   let nk = causal_keys(i);
 
   var acc: array<f32, 4>;
@@ -82,7 +95,7 @@ fn attn_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
     let j = t0 + lid;
     let valid = lid < cnt && key_on(b, j);
     var s = NEG;
-    if (valid) { s = dot_rows(qbase, kbase + j * D) * ap.scale; }
+    if (valid) { s = dot_rows(qbase, kbase + j * ap.k_st) * ap.scale; }
     sh_a[lid] = s;
     workgroupBarrier();
     // Every thread finds the tile max itself: one barrier instead of a tree reduction.
@@ -97,7 +110,7 @@ fn attn_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
       let p = sh_b[c];
       l += p; // every thread keeps the same l: no reduction needed
       if (p != 0.0) {
-        let vrow = kbase + (t0 + c) * D;
+        let vrow = kbase + (t0 + c) * ap.k_st;
         for (var u = 0u; u < DCH; u++) {
           let d = lid + u * WG;
           if (d < D) { acc[u] += p * fv[vrow + d]; }
@@ -120,7 +133,10 @@ fn attn_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
 // No barriers and no shared memory: on a CPU driver (lavapipe) a workgroup barrier is costly and
 // decode rows see few keys, so a plain sequential online softmax per thread is the fast path
 // (measured: B=64 Hq=8 decode, 41 keys, D=8: 18 ms -> see bench/RESULTS.md). D <= ROW_MAX_D.
+// ROW_D = D per pipeline: with the trip counts fixed the compiler unrolls the dim loops and keeps
+// q and the accumulator in registers instead of indexing private arrays at run time.
 const ROW_MAX_D: u32 = 64u;
+override ROW_D: u32 = 64u;
 
 @compute @workgroup_size(64)
 fn attn_fwd_row(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -130,17 +146,24 @@ fn attn_fwd_row(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
   let h = (row / ap.Tq) % ap.Hq;
   let b = row / (ap.Tq * ap.Hq);
   let kvh = h / (ap.Hq / ap.Hkv);
-  let D = ap.D;
-  let qbase = row * D;
-  let kbase = (b * ap.Hkv + kvh) * ap.Tk * D;
+  let D = ROW_D;
+  let qbase = b * ap.q_sb + h * ap.q_sh + i * ap.q_st;
+  let kbase = b * ap.k_sb + kvh * ap.k_sh; // key j starts at kbase + j * k_st
   let nk = causal_keys(i);
-  var acc: array<f32, 64>;
-  for (var d = 0u; d < D; d++) { acc[d] = 0.0; }
+  var acc: array<f32, ROW_MAX_D>;
+  var qr: array<f32, ROW_MAX_D>;
+  for (var d = 0u; d < D; d++) {
+    acc[d] = 0.0;
+    qr[d] = fq[qbase + d];
+  }
   var m = NEG;
   var l = 0.0;
   for (var j = 0u; j < nk; j++) {
     if (!key_on(b, j)) { continue; }
-    let s = dot_rows(qbase, kbase + j * D) * ap.scale;
+    let krow = kbase + j * ap.k_st;
+    var s = 0.0;
+    for (var d = 0u; d < D; d++) { s += qr[d] * fk[krow + d]; }
+    s *= ap.scale; // after the sum, as dot_rows does: the same rounding on every path
     if (s > m) {
       let alpha = exp(m - s);
       l *= alpha;
@@ -149,7 +172,7 @@ fn attn_fwd_row(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
     }
     let p = exp(s - m);
     l += p;
-    let vrow = kbase + j * D;
+    let vrow = kbase + j * ap.k_st;
     for (var d = 0u; d < D; d++) { acc[d] += p * fv[vrow + d]; }
   }
   let inv = select(0.0, 1.0 / l, l > 0.0);
@@ -167,8 +190,9 @@ fn attn_fwd_row(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
 fn attn_prep(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let row = gid.x + gid.y * nwg.x * WG;
   if (row >= ap.B * ap.Hq * ap.Tq) { return; }
+  let base = q_base(row);
   var s = 0.0;
-  for (var d = 0u; d < ap.D; d++) { s += pdo[row * ap.D + d] * po[row * ap.D + d]; }
+  for (var d = 0u; d < ap.D; d++) { s += pdo[base + d] * po[base + d]; }
   pstats[2u * row] = plse[row];
   pstats[2u * row + 1u] = s;
 }
@@ -194,8 +218,8 @@ fn attn_dq(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   let b = row / (ap.Tq * ap.Hq);
   let kvh = h / (ap.Hq / ap.Hkv);
   let D = ap.D;
-  let qbase = row * D;
-  let kbase = (b * ap.Hkv + kvh) * ap.Tk * D;
+  let qbase = b * ap.q_sb + h * ap.q_sh + i * ap.q_st;
+  let kbase = b * ap.k_sb + kvh * ap.k_sh; // key j starts at kbase + j * k_st
   let nk = causal_keys(i);
   let lse = gstats[2u * row];
   let di = gstats[2u * row + 1u];
@@ -206,15 +230,15 @@ fn attn_dq(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
     let j = t0 + lid;
     var ds = 0.0;
     if (lid < cnt && key_on(b, j)) {
-      let p = exp(dot_rows(qbase, kbase + j * D) * ap.scale - lse);
-      ds = p * (dot_dov(qbase, kbase + j * D) - di);
+      let p = exp(dot_rows(qbase, kbase + j * ap.k_st) * ap.scale - lse);
+      ds = p * (dot_dov(qbase, kbase + j * ap.k_st) - di);
     }
     sh_a[lid] = ds;
     workgroupBarrier();
     for (var c = 0u; c < cnt; c++) {
       let w = sh_a[c];
       if (w != 0.0) {
-        let krow = kbase + (t0 + c) * D;
+        let krow = kbase + (t0 + c) * ap.k_st;
         for (var u = 0u; u < DCH; u++) {
           let d = lid + u * WG;
           if (d < D) { acc[u] += w * fk[krow + d]; }
@@ -243,7 +267,7 @@ fn attn_dkdv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
   let b = krow / (ap.Tk * ap.Hkv);
   let G = ap.Hq / ap.Hkv;
   let D = ap.D;
-  let kbase = krow * D;
+  let kbase = b * ap.k_sb + kvh * ap.k_sh + j * ap.k_st;
   // Query rows i >= j - off see key j; take them for every head of the group.
   let first = max(i32(j) - ap.off, 0);
   var per_head = 0u;
@@ -258,18 +282,18 @@ fn attn_dkdv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
     let n = t0 + lid;
     var p = 0.0;
     var ds = 0.0;
-    var qrow = 0u;
+    var qb = 0u;
     if (lid < cnt && on) {
       let g = n / per_head;
       let i = u32(first) + n % per_head;
-      qrow = ((b * ap.Hq + kvh * G + g) * ap.Tq + i);
-      let qb = qrow * D;
+      let qrow = (b * ap.Hq + kvh * G + g) * ap.Tq + i;
+      qb = q_base(qrow);
       p = exp(dot_rows(qb, kbase) * ap.scale - gstats[2u * qrow]);
       ds = p * (dot_dov(qb, kbase) - gstats[2u * qrow + 1u]);
     }
     sh_a[lid] = p;
     sh_b[lid] = ds;
-    sh_r[lid] = qrow * D;
+    sh_r[lid] = qb;
     workgroupBarrier();
     for (var c = 0u; c < cnt; c++) {
       let pc = sh_a[c];

@@ -1,5 +1,6 @@
 // Rotary position embedding (src/ops/rope.ts holds the CPU reference). One thread per rotated
-// pair; x is [B, H, T, hd] so the position of a row is offset + row % T. The per-pair
+// pair; x is [B, H, T, hd] (inner = 1) or [B, T, H, hd] (inner = H), so the position of an
+// hd-row is offset + (row / inner) % T. The per-pair
 // frequencies come in the uniforms, computed on the host exactly as llama2.c does in f32
 // (GPU pow is a few ulp off, which at position 4096 would move the angle by ~1e-3 rad);
 // the angle itself, pos * freq, is formed here in f32 like llama2.c.
@@ -10,7 +11,8 @@ struct RopeP {
   n_pairs: u32, t: u32, hd: u32, offset: u32,
   half_layout: u32, // 0 = interleaved (2i, 2i+1), 1 = half (i, i + hd/2)
   sign: f32,    // +1 forward, -1 backward (rotation by -angle)
-  _p0: u32, _p1: u32,
+  inner: u32,   // consecutive rows sharing a position
+  _p1: u32,
   freq: array<vec4<f32>, 64>, // hd/2 ≤ 256 frequencies
 }
 @group(0) @binding(0) var<uniform> rp: RopeP;
@@ -31,7 +33,7 @@ fn rope(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let half = rp.hd / 2u;
   let i = p % half;
   let row = p / half;
-  let pos = rp.offset + row % rp.t;
+  let pos = rp.offset + (row / rp.inner) % rp.t;
   let a = reduce_angle(f32(pos) * rp.freq[i / 4u][i % 4u]);
   let c = cos(a);
   let s = sin(a) * rp.sign;

@@ -12,19 +12,20 @@ import { add } from '../ops/elementwise.ts';
 import { crossEntropy } from '../ops/loss.ts';
 import { matmul } from '../ops/matmul.ts';
 import { rope } from '../ops/rope.ts';
-import { permute, slice, writeSlice } from '../ops/shape.ts';
+import { slice, writeSlice } from '../ops/shape.ts';
 import { swiglu } from '../ops/swiglu.ts';
 import { type LlamaConfig, headDim, validateConfig } from './config.ts';
 import { Embedding, type Init, Linear, RMSNorm } from './layers.ts';
 import { Module } from './module.ts';
 
-/** Per-layer key/value buffers [B, Hkv, capacity, hd]; positions [0, length) are filled. */
+/** Per-layer key/value buffers [B, capacity, Hkv, hd] (time-major, as the projections emit them,
+ *  so a step's write is one contiguous chunk per batch row); positions [0, length) are filled. */
 export class KVCache {
   readonly k: Tensor[] = [];
   readonly v: Tensor[] = [];
   length = 0;
   constructor(readonly config: LlamaConfig, readonly batch: number, backend: Backend, readonly capacity = config.maxSeqLen, dtype: DType = 'f32') {
-    const shape = [batch, config.nKvHeads, capacity, headDim(config)];
+    const shape = [batch, capacity, config.nKvHeads, headDim(config)];
     for (let l = 0; l < config.nLayers; l++) {
       this.k.push(empty(shape, dtype, backend).keep());
       this.v.push(empty(shape, dtype, backend).keep());
@@ -53,24 +54,25 @@ class Attention extends Module {
     const c = this.c;
     const [B, T] = x.shape as [number, number, number];
     const hd = headDim(c);
-    // [B, T, H*hd] -> [B, H, T, hd]
-    const heads = (t: Tensor, h: number) => permute(t.reshape([B, T, h, hd]), [0, 2, 1, 3]);
-    const ropeOpts = { layout: c.ropeLayout, theta: c.ropeTheta, offset: pos };
+    // Everything stays time-major [B, T, H, hd] (a free reshape of [B, T, H*hd]): rope and
+    // attention take that layout directly, so the model has no permute copies.
+    const heads = (t: Tensor, h: number) => t.reshape([B, T, h, hd]);
+    const ropeOpts = { layout: c.ropeLayout, theta: c.ropeTheta, offset: pos, seqAxis: 1 } as const;
     const q = rope(heads(this.q_proj.forward(x), c.nHeads), ropeOpts);
     let k = rope(heads(this.k_proj.forward(x), c.nKvHeads), ropeOpts);
     let v = heads(this.v_proj.forward(x), c.nKvHeads);
     let causalOffset = 0;
     if (cache) {
       if (pos + T > cache.capacity) throw new Error(`KV cache overflow: positions ${pos}..${pos + T} exceed its capacity ${cache.capacity}`);
-      writeSlice(cache.k[layer]!, k, 2, pos);
-      writeSlice(cache.v[layer]!, v, 2, pos);
+      writeSlice(cache.k[layer]!, k, 1, pos);
+      writeSlice(cache.v[layer]!, v, 1, pos);
       // keys beyond pos + T hold stale data; causality (j <= pos + i) never reads them
       k = cache.k[layer]!;
       v = cache.v[layer]!;
       causalOffset = pos;
     }
-    const o = attention(q, k, v, { causalOffset, ...(keyMask ? { keyMask } : {}) });
-    return this.o_proj.forward(permute(o, [0, 2, 1, 3]).reshape([B, T, c.nHeads * hd]));
+    const o = attention(q, k, v, { causalOffset, layout: 'bthd', ...(keyMask ? { keyMask } : {}) });
+    return this.o_proj.forward(o.reshape([B, T, c.nHeads * hd]));
   }
 }
 

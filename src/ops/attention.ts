@@ -1,9 +1,13 @@
 // Causal scaled-dot-product attention with grouped-query heads (flash-attention style).
 //
-// q [B, Hq, Tq, D], k and v [B, Hkv, Tk, D], Hq a multiple of Hkv: query head h uses kv head
-// floor(h / (Hq / Hkv)). Query row i sits at absolute position causalOffset + i and attends the
-// keys j <= causalOffset + i whose keyMask[b, j] is non-zero. A row that sees no key at all
-// (everything padded, or a negative position) outputs 0 and passes no gradient.
+// q [B, Hq, Tq, D], k and v [B, Hkv, Tk, D] (layout 'bhtd', the default), or time-major
+// q [B, Tq, Hq, D], k and v [B, Tk, Hkv, D] (layout 'bthd': what the projections produce, so a
+// model needs no permutes and its KV cache takes contiguous per-batch writes). Both layouts run
+// the same code: the kernels address rows by strides, row offset = b·sB + h·sH + t·sT.
+// Hq is a multiple of Hkv: query head h uses kv head floor(h / (Hq / Hkv)). Query row i sits at
+// absolute position causalOffset + i and attends the keys j <= causalOffset + i whose
+// keyMask[b, j] is non-zero. A row that sees no key at all (everything padded, or a negative
+// position) outputs 0 and passes no gradient.
 //
 // Forward saves the per-row logsumexp; backward recomputes the scores from q, k and it:
 //   P_ij = exp(s_ij - lse_i), D_i = Σ_d dO_id O_id, dS_ij = P_ij (dO_i·v_j - D_i),
@@ -29,7 +33,11 @@ export interface AttentionOptions {
   causalOffset?: number;
   /** [B, Tk] f32 or i32; 0 marks a padding key that no query attends. */
   keyMask?: Tensor;
+  /** 'bhtd' (default): [B, H, T, D]; 'bthd': [B, T, H, D] for q, k, v and the output. */
+  layout?: AttentionLayout;
 }
+
+export type AttentionLayout = 'bhtd' | 'bthd';
 
 interface AttnP {
   B: number;
@@ -42,10 +50,22 @@ interface AttnP {
   off: number;
   hasMask: boolean;
   maskFloat: boolean;
+  /** Element strides of batch, head and time for q, o, dO, dq (qs) and k, v, dk, dv (ks). */
+  qs: Strides;
+  ks: Strides;
+}
+
+/** [sB, sH, sT]; the head dim is always contiguous. */
+type Strides = [number, number, number];
+
+/** Strides of a contiguous [B, H, T, D] ('bhtd') or [B, T, H, D] ('bthd') tensor. */
+function stridesFor(layout: AttentionLayout, H: number, T: number, D: number): Strides {
+  return layout === 'bhtd' ? [H * T * D, T * D, D] : [T * H * D, D, H * D];
 }
 
 const uniforms = (p: AttnP): Uniform[] => [
   p.B, p.Hq, p.Hkv, p.Tq, p.Tk, p.D, { f32: p.scale }, { i32: p.off }, p.hasMask ? 1 : 0, p.maskFloat ? 1 : 0,
+  ...p.qs, ...p.ks,
 ];
 
 /** Head dims up to this use the one-thread-per-row forward kernel. */
@@ -69,8 +89,8 @@ function keyOn(p: AttnP, mask: TypedArray, b: number, j: number): boolean {
 }
 
 /** Offset of row i of query head h (for q, o, dO) and of row j of kv head kvh (for k, v). */
-const qOff = (p: AttnP, b: number, h: number, i: number) => ((b * p.Hq + h) * p.Tq + i) * p.D;
-const kOff = (p: AttnP, b: number, kvh: number, j: number) => ((b * p.Hkv + kvh) * p.Tk + j) * p.D;
+const qOff = (p: AttnP, b: number, h: number, i: number) => b * p.qs[0] + h * p.qs[1] + i * p.qs[2];
+const kOff = (p: AttnP, b: number, kvh: number, j: number) => b * p.ks[0] + kvh * p.ks[1] + j * p.ks[2];
 
 function dot(a: TypedArray, ao: number, b: TypedArray, bo: number, n: number): number {
   let s = 0;
@@ -90,7 +110,7 @@ function rowScores(p: AttnP, q: TypedArray, k: TypedArray, mask: TypedArray, b: 
 
 // ---- kernels -----------------------------------------------------------------------------------
 
-/** Forward: o [B, Hq, Tq, D] and lse [B, Hq, Tq] (0 for rows that see no key). */
+/** Forward: o (q's shape and layout) and lse [B, Hq, Tq] (0 for rows that see no key). */
 const fwdK: Kernel<AttnP> = {
   name: 'attention_fwd',
   cpu([q, k, v, mask], [o, lse], p) {
@@ -123,7 +143,7 @@ const fwdK: Kernel<AttnP> = {
   gpu: (p) => {
     const rows = p.B * p.Hq * p.Tq;
     // Small heads: one thread per row, no barriers (the fast path on lavapipe; see the shader).
-    if (p.D <= ROW_MAX_D) return { shader: 'attention', entry: 'attn_fwd_row', uniforms: uniforms(p), workgroups: linearGrid(rows, WG) };
+    if (p.D <= ROW_MAX_D) return { shader: 'attention', entry: 'attn_fwd_row', constants: { ROW_D: p.D }, uniforms: uniforms(p), workgroups: linearGrid(rows, WG) };
     return { shader: 'attention', entry: 'attn_fwd', constants: gpuConsts(p), uniforms: uniforms(p), workgroups: linearGrid(rows, 1) };
   },
 };
@@ -133,10 +153,15 @@ const fwdK: Kernel<AttnP> = {
 const prepK: Kernel<AttnP> = {
   name: 'attention_prep',
   cpu([o, dO, lse], [stats], p) {
-    const rows = p.B * p.Hq * p.Tq;
-    for (let r = 0; r < rows; r++) {
-      stats![2 * r] = lse![r]!;
-      stats![2 * r + 1] = dot(dO!, r * p.D, o!, r * p.D, p.D);
+    for (let b = 0; b < p.B; b++) {
+      for (let h = 0; h < p.Hq; h++) {
+        for (let i = 0; i < p.Tq; i++) {
+          const r = (b * p.Hq + h) * p.Tq + i;
+          const qo = qOff(p, b, h, i);
+          stats![2 * r] = lse![r]!;
+          stats![2 * r + 1] = dot(dO!, qo, o!, qo, p.D);
+        }
+      }
     }
   },
   gpu: (p) => ({ shader: 'attention', entry: 'attn_prep', uniforms: uniforms(p), workgroups: linearGrid(p.B * p.Hq * p.Tq, WG) }),
@@ -205,14 +230,19 @@ const dkdvK: Kernel<AttnP> = {
 
 // ---- the op --------------------------------------------------------------------------------------
 
-/** Causal grouped-query attention: returns [B, Hq, Tq, D]. See the file header for semantics. */
+/** Causal grouped-query attention: returns [B, Hq, Tq, D] ('bhtd') or [B, Tq, Hq, D] ('bthd').
+ *  See the file header for semantics. */
 export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
-  expectRank('attention', q, 4, 'q [B, Hq, Tq, D]');
-  expectRank('attention', k, 4, 'k [B, Hkv, Tk, D]');
-  expectRank('attention', v, 4, 'v [B, Hkv, Tk, D]');
+  const layout = opts.layout ?? 'bhtd';
+  if (layout !== 'bhtd' && layout !== 'bthd') throw new Error(`attention: layout must be 'bhtd' or 'bthd', got ${String(layout)}`);
+  const bhtd = layout === 'bhtd';
+  expectRank('attention', q, 4, bhtd ? 'q [B, Hq, Tq, D]' : 'q [B, Tq, Hq, D]');
+  expectRank('attention', k, 4, bhtd ? 'k [B, Hkv, Tk, D]' : 'k [B, Tk, Hkv, D]');
+  expectRank('attention', v, 4, bhtd ? 'v [B, Hkv, Tk, D]' : 'v [B, Tk, Hkv, D]');
   const dtype = floatDType('attention', q, k, v);
-  const [B, Hq, Tq, D] = q.shape as [number, number, number, number];
-  const [Bk, Hkv, Tk, Dk] = k.shape as [number, number, number, number];
+  const [B, q1, q2, D] = q.shape as [number, number, number, number];
+  const [Bk, k1, k2, Dk] = k.shape as [number, number, number, number];
+  const [Hq, Tq, Hkv, Tk] = bhtd ? [q1, q2, k1, k2] : [q2, q1, k2, k1];
   const shapes = `q ${fmt(q.shape)}, k ${fmt(k.shape)}, v ${fmt(v.shape)}`;
   if (k.shape.some((d, i) => d !== v.shape[i])) throw new Error(`attention: k and v must have the same shape (${shapes})`);
   if (Bk !== B) throw new Error(`attention: batch mismatch, q has B=${B} but k has B=${Bk} (${shapes})`);
@@ -231,7 +261,10 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
       throw new Error(`attention: keyMask must have shape [B, Tk] = ${fmt([B, Tk])}, got ${fmt(mask.shape)}`);
     }
   }
-  const p: AttnP = { B, Hq, Hkv, Tq, Tk, D, scale, off, hasMask: !!mask, maskFloat: !!mask && mask.dtype !== 'i32' };
+  const p: AttnP = {
+    B, Hq, Hkv, Tq, Tk, D, scale, off, hasMask: !!mask, maskFloat: !!mask && mask.dtype !== 'i32',
+    qs: stridesFor(layout, Hq, Tq, D), ks: stridesFor(layout, Hkv, Tk, D),
+  };
   // Without a mask q fills the mask binding (read-only aliasing is legal, and has_mask = 0
   // keeps it unread): no extra buffer or upload per call.
   const maskT = mask ?? q;

@@ -2,8 +2,9 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../../src/backend/backend.ts';
 import { cpu } from '../../src/backend/cpu/cpu.ts';
-import { type Tensor, fromArray, noGrad } from '../../src/core/tensor.ts';
-import { type AttentionOptions, attention } from '../../src/ops/attention.ts';
+import { type Tensor, fromArray, noGrad, scope } from '../../src/core/tensor.ts';
+import { type AttentionLayout, type AttentionOptions, attention } from '../../src/ops/attention.ts';
+import { permute } from '../../src/ops/shape.ts';
 import { forBackends, gpu } from '../helpers/backends.ts';
 import { type Input, compareBackends, gradError, relMax } from '../helpers/gradcheck.ts';
 
@@ -59,9 +60,10 @@ function naive(c: Case, q: number[], k: number[], v: number[], scale = 1 / Math.
   return out;
 }
 
-function inputsOf(c: Case, seed: number, amp = 1): Input[] {
-  const qs = [c.B, c.Hq, c.Tq, c.D];
-  const ks = [c.B, c.Hkv, c.Tk, c.D];
+/** Inputs in the given layout; the data is noise, so no permuting is needed between layouts. */
+function inputsOf(c: Case, seed: number, amp = 1, layout: AttentionLayout = 'bhtd'): Input[] {
+  const qs = layout === 'bhtd' ? [c.B, c.Hq, c.Tq, c.D] : [c.B, c.Tq, c.Hq, c.D];
+  const ks = layout === 'bhtd' ? [c.B, c.Hkv, c.Tk, c.D] : [c.B, c.Tk, c.Hkv, c.D];
   const n = (s: number[]) => s.reduce((a, b) => a * b, 1);
   const ins: Input[] = [
     { shape: qs, data: noise(n(qs), seed, amp) },
@@ -72,7 +74,26 @@ function inputsOf(c: Case, seed: number, amp = 1): Input[] {
   return ins;
 }
 
-const opts = (c: Case, xs: Tensor[]): AttentionOptions => ({ causalOffset: c.off, keyMask: xs[3] });
+const opts = (c: Case, xs: Tensor[], layout?: AttentionLayout): AttentionOptions => ({ causalOffset: c.off, keyMask: xs[3], layout });
+
+/** The 'bthd' path spelled with the default: permute q/k/v to [B, H, T, D], attend, permute back. */
+const viaBhtd = (c: Case, xs: Tensor[]): Tensor => {
+  const [q, k, v] = xs.slice(0, 3).map((x) => permute(x, [0, 2, 1, 3]));
+  return permute(attention(q!, k!, v!, opts(c, xs)), [0, 2, 1, 3]);
+};
+const bthd = (c: Case, xs: Tensor[]): Tensor => attention(xs[0]!, xs[1]!, xs[2]!, opts(c, xs, 'bthd'));
+
+/** Output and input gradients (backward with fixed weights) of f on the CPU in f64. */
+function outAndGrads(f: (xs: Tensor[]) => Tensor, ins: Input[]): number[][] {
+  return scope(() => {
+    const xs = ins.map((i) => fromArray(i.data, i.shape, { dtype: i.int ? 'i32' : 'f64', backend: cpu, requiresGrad: !i.int }));
+    const o = f(xs);
+    o.backward(fromArray(noise(o.size, 99), o.shape, { dtype: 'f64', backend: cpu }));
+    const res = [[...o.dataSync()], ...xs.slice(0, 3).map((x) => [...x.grad!.dataSync()])];
+    for (const x of xs) x.grad?.dispose();
+    return res;
+  });
+}
 
 /** A mask with 0s on the right (right padding), the left (left padding) or at random. */
 const arbMask = (B: number, Tk: number) =>
@@ -186,6 +207,35 @@ describe('attention gradients (f64 finite differences)', () => {
   });
 });
 
+describe("attention layout 'bthd' ([B, T, H, D])", () => {
+  it('equals permuting to [B, H, T, D], the default, and permuting back: forward and gradients', () => {
+    fc.assert(fc.property(arbCase, fc.integer({ min: 1, max: 1000 }), (c, seed) => {
+      const ins = inputsOf(c, seed, 2, 'bthd');
+      const want = outAndGrads((xs) => viaBhtd(c, xs), ins);
+      const got = outAndGrads((xs) => bthd(c, xs), ins);
+      // the same arithmetic in the same order, only the addressing differs
+      got.forEach((g, i) => expect(relMax(want[i]!, g), `output ${i}`).toBe(0));
+    }), { numRuns: 60 });
+  });
+
+  it('dq, dk, dv by f64 finite differences', () => {
+    fc.assert(fc.property(arbCase, fc.integer({ min: 1, max: 1000 }), (c, seed) => {
+      expect(gradError((xs) => bthd(c, xs), inputsOf(c, seed, 1.5, 'bthd'))).toBeLessThan(1e-6);
+    }), { numRuns: 60 });
+  });
+
+  it('returns [B, Tq, Hq, D]; decode against a bigger cache ignores keys past the offset', () => {
+    const c: Case = { B: 2, Hq: 4, Hkv: 2, Tq: 1, Tk: 6, D: 3, off: 2 };
+    const ins = inputsOf(c, 4, 1, 'bthd');
+    const [q, k, v] = ins.map((i) => fromArray(i.data, i.shape, { dtype: 'f64', backend: cpu }));
+    const o = attention(q!, k!, v!, { causalOffset: 2, layout: 'bthd' });
+    expect(o.shape).toEqual([2, 1, 4, 3]);
+    // the cache cut to its first 3 positions (time is axis 1) gives the same output
+    const cut = (x: Tensor) => fromArray([0, 1].flatMap((b) => [...x.dataSync()].slice(b * 36, b * 36 + 18)), [2, 3, 2, 3], { dtype: 'f64', backend: cpu });
+    expect([...attention(q!, cut(k!), cut(v!), { layout: 'bthd' }).dataSync()]).toEqual([...o.dataSync()]);
+  });
+});
+
 async function decodeConsistency(b: Backend, c: Case, seed: number): Promise<number> {
   const ins = inputsOf(c, seed, 2);
   const [q, k, v] = ins.map((i) => fromArray(i.data, i.shape, { backend: b }));
@@ -253,6 +303,46 @@ forBackends('attention agrees with the cpu reference', (getB, kind) => {
     });
   }
 
+  describe("layout 'bthd'", () => {
+    it('small random cases fwd/bwd', async () => {
+      await fc.assert(fc.asyncProperty(arbCase, fc.integer({ min: 1, max: 1000 }), async (c, seed) => {
+        const r = await compareBackends((xs) => bthd(c, xs), inputsOf(c, seed, 2, 'bthd'), getB());
+        expect(r.fwd).toBeLessThan(FWD);
+        for (const g of r.grads) expect(g).toBeLessThan(BWD);
+      }), { numRuns: 20 });
+    });
+
+    const bigBthd: [string, Case][] = [
+      ['prefill B=2 Hq=8 Hkv=4 T=129 D=8', { B: 2, Hq: 8, Hkv: 4, Tq: 129, Tk: 129, D: 8 }],
+      ['decode B=5 Hq=6 Hkv=2 Tq=1 at offset 97 of a 150-key cache, D=16, left padding', {
+        B: 5, Hq: 6, Hkv: 2, Tq: 1, Tk: 150, D: 16, off: 97, mask: Array.from({ length: 750 }, (_, i) => (i % 150 >= 3 * Math.floor(i / 150) ? 1 : 0)),
+      }],
+      ['decode Tq=1 D=96 (tiled kernel) at offset 40 of a 77-key cache', { B: 3, Hq: 4, Hkv: 1, Tq: 1, Tk: 77, D: 96, off: 40 }],
+      ['chunked prefill Tq=70 Tk=133 D=130 offset 50, right padding', {
+        B: 1, Hq: 2, Hkv: 1, Tq: 70, Tk: 133, D: 130, off: 50, mask: Array.from({ length: 133 }, (_, i) => (i < 110 ? 1 : 0)),
+      }],
+      ['odd sizes B=3 Hq=3 Hkv=3 Tq=5 Tk=7 D=65 default offset', { B: 3, Hq: 3, Hkv: 3, Tq: 5, Tk: 7, D: 65 }],
+      ['size 1 everywhere', { B: 1, Hq: 1, Hkv: 1, Tq: 1, Tk: 1, D: 1 }],
+    ];
+    for (const [name, c] of bigBthd) {
+      it(name, async () => {
+        const ins = inputsOf(c, 6, 1, 'bthd');
+        const r = await compareBackends((xs) => bthd(c, xs), ins, getB());
+        expect(r.fwd).toBeLessThan(FWD);
+        for (const g of r.grads) expect(g).toBeLessThan(BWD);
+        // and on this backend it matches the permuted default exactly (same kernels, same order)
+        const b = getB();
+        const run = async (f: (xs: Tensor[]) => Tensor) => {
+          const xs = ins.map((i) => fromArray(i.data, i.shape, { dtype: i.int ? 'i32' : 'f32', backend: b }));
+          const o = await noGrad(() => f(xs)).data();
+          for (const x of xs) x.dispose();
+          return o;
+        };
+        expect(relMax(await run((xs) => viaBhtd(c, xs)), await run((xs) => bthd(c, xs)))).toBe(0);
+      });
+    }
+  });
+
   it('f32 key mask (passed as a float input)', async () => {
     const c: Case = { B: 2, Hq: 2, Hkv: 2, Tq: 5, Tk: 5, D: 3 };
     const ins = [...inputsOf(c, 8), { shape: [2, 5], data: [1, 1, 1, 0, 0, 0, 1, 1, 1, 1] }];
@@ -277,6 +367,15 @@ describe('attention errors', () => {
       'attention: keyMask must have shape [B, Tk] = [1, 2], got [1, 3]',
     );
     expect(() => attention(t([1, 2, 2, 4]), t([1, 2, 2, 4]), t([1, 2, 2, 4]), { causalOffset: 0.5 })).toThrow(/causalOffset must be an integer/);
+    expect(() => attention(t([1, 2, 4]), t([1, 2, 2, 4]), t([1, 2, 2, 4]), { layout: 'bthd' })).toThrow('attention: q [B, Tq, Hq, D] must have rank 4, got shape [1, 2, 4]');
+    // time-major: k [B, Tk, Hkv, D] = [1, 2, 3, 4] has 3 kv heads, which 2 query heads cannot share
+    expect(() => attention(t([1, 5, 2, 4]), t([1, 2, 3, 4]), t([1, 2, 3, 4]), { layout: 'bthd' })).toThrow(/Hq=2 query heads must be a multiple of Hkv=3 kv heads/);
+    expect(() => attention(t([1, 5, 2, 4]), t([1, 3, 2, 4]), t([1, 3, 2, 4]), { layout: 'bthd', keyMask: t([1, 2]) })).toThrow(
+      'attention: keyMask must have shape [B, Tk] = [1, 3], got [1, 2]',
+    );
+    expect(() => attention(t([1, 2, 2, 4]), t([1, 2, 2, 4]), t([1, 2, 2, 4]), { layout: 'bsth' as AttentionLayout })).toThrow(
+      "attention: layout must be 'bhtd' or 'bthd', got bsth",
+    );
   });
 });
 

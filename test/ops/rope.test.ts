@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cpu } from '../../src/backend/cpu/cpu.ts';
-import { fromArray, scope } from '../../src/core/tensor.ts';
+import { type Tensor, fromArray, scope } from '../../src/core/tensor.ts';
 import type { RopeLayout } from '../../src/nn/config.ts';
 import { rope, ropeFrequencies } from '../../src/ops/rope.ts';
+import { permute } from '../../src/ops/shape.ts';
 import { forBackends, gpu } from '../helpers/backends.ts';
 import { type Input, arbData, compareBackends, gradError } from '../helpers/gradcheck.ts';
 
@@ -102,6 +103,41 @@ describe('rope properties', () => {
   });
 });
 
+describe('rope on time-major x [B, T, H, hd] (seqAxis 1)', () => {
+  /** Forward output and input gradient (backward with fixed weights), CPU f64. */
+  const outAndGrad = (f: (x: Tensor) => Tensor, x: Input): number[][] => scope(() => {
+    const t = fromArray(x.data, x.shape, { dtype: 'f64', backend: cpu, requiresGrad: true });
+    const y = f(t);
+    y.backward(f64(wave(y.size, 0.9, 0.4), [...y.shape]));
+    const res = [[...y.dataSync()], [...t.grad!.dataSync()]];
+    t.grad!.dispose();
+    return res;
+  });
+  it('equals permuting to [B, H, T, hd], the default, and permuting back: forward and gradient', () => {
+    fc.assert(fc.property(arbRopeInput, fc.integer({ min: 0, max: 3000 }), fc.constantFrom(...layouts), (x, offset, layout) => {
+      const want = outAndGrad((t) => permute(rope(permute(t, [0, 2, 1, 3]), { layout, offset }), [0, 2, 1, 3]), x);
+      const got = outAndGrad((t) => rope(t, { layout, offset, seqAxis: 1 }), x);
+      expect(got).toEqual(want); // the same arithmetic, only the position lookup differs
+    }), { numRuns: 40 });
+  });
+  it('position is the index along axis 1: every head of a time step rotates alike', () => {
+    const y = [...rope(f64(new Array<number>(12).fill(0).map((_, i) => (i % 2 === 0 ? 1 : 0)), [1, 2, 3, 2]), { layout: 'interleaved', seqAxis: 1 }).dataSync()];
+    // [t][h][pair]: t = 0 -> angle 0, t = 1 -> angle 1 for all three heads
+    for (let h = 0; h < 3; h++) {
+      expect(y.slice(2 * h, 2 * h + 2)).toEqual([1, 0]);
+      expect(y[6 + 2 * h]).toBeCloseTo(Math.cos(1), 15);
+      expect(y[7 + 2 * h]).toBeCloseTo(Math.sin(1), 15);
+    }
+  });
+  for (const layout of layouts) {
+    it(`${layout}: f64 finite differences w.r.t. x, with offsets`, () => {
+      fc.assert(fc.property(arbRopeInput, fc.integer({ min: 0, max: 500 }), (x, offset) => {
+        expect(gradError(([t]) => rope(t!, { layout, offset, theta: 500, seqAxis: 1 }), [x])).toBeLessThan(1e-6);
+      }), { numRuns: 25 });
+    });
+  }
+});
+
 describe('rope gradients (f64 finite differences)', () => {
   for (const layout of layouts) {
     it(`${layout} w.r.t. x, with offsets`, () => {
@@ -127,6 +163,18 @@ forBackends('rope agrees with the cpu reference', (getB, kind) => {
       });
     }
   }
+  // time-major [B, T, H, hd]: odd T and H, decode (T = 1) at a large offset, big head dims
+  const tmCases: [number[], number][] = [[[1, 1, 1, 2], 0], [[2, 5, 3, 6], 3], [[3, 1, 7, 64], 4000], [[2, 3, 1, 128], 17], [[1, 2, 3, 512], 100000]];
+  for (const layout of layouts) {
+    for (const [shape, offset] of tmCases) {
+      it(`seqAxis 1: ${layout} [${shape}] offset ${offset}`, async () => {
+        const n = shape.reduce((a, b) => a * b, 1);
+        const r = await compareBackends(([x]) => rope(x!, { layout, offset, seqAxis: 1 }), [{ shape, data: wave(n) }], getB());
+        expect(r.fwd).toBeLessThan(1e-5);
+        expect(r.grads[0]).toBeLessThan(1e-5);
+      });
+    }
+  }
   if (kind === 'webgpu') {
     it('head dims past the uniform frequency table are refused on the GPU', () => {
       // launch allocates the output before the kernel refuses: the scope frees it
@@ -142,10 +190,12 @@ describe('rope errors', () => {
     expect(() => rope(mk([1, 1, 2, 3]), { layout: 'half' })).toThrow('rope: head dim must be even and ≥ 2, got 3 in x [1, 1, 2, 3]');
     expect(() => rope(mk([1, 2, 4]), { layout: 'half' })).toThrow('rope: x ([batch, heads, time, headDim]) must have rank 4, got shape [1, 2, 4]');
     expect(() => rope(mk([1, 1, 1, 2], 'i32'), { layout: 'half' })).toThrow(/rope: expected a float tensor, got i32/);
+    expect(() => rope(mk([1, 2, 4]), { layout: 'half', seqAxis: 1 })).toThrow('rope: x ([batch, time, heads, headDim]) must have rank 4, got shape [1, 2, 4]');
   });
   it('names bad options', () => {
     expect(() => rope(mk([1, 1, 1, 2]), { layout: 'half', offset: -1 })).toThrow('rope: offset must be an integer ≥ 0, got -1');
     expect(() => rope(mk([1, 1, 1, 2]), { layout: 'half', theta: 0 })).toThrow('rope: theta must be a finite number > 0, got 0');
     expect(() => rope(mk([1, 1, 1, 2]), { layout: 'rotate' as RopeLayout })).toThrow("rope: layout must be 'interleaved' or 'half', got rotate");
+    expect(() => rope(mk([1, 1, 1, 2]), { layout: 'half', seqAxis: 3 as 1 })).toThrow('rope: seqAxis must be 1 ([B, T, H, hd]) or 2 ([B, H, T, hd]), got 3');
   });
 });
