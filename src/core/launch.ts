@@ -36,6 +36,7 @@ export function launchInPlace<P>(k: Kernel<P>, inputs: Tensor[], outputs: Tensor
     if (t.backend !== backend) throw new Error(`${k.name}: tensors live on different backends`);
   }
   backend.run(k, inputs.map((t) => t.storage), outputs.map((t) => t.storage), p);
+  for (const t of outputs) t.bumpVersion(); // cached derivations of the old contents are stale
 }
 
 /** Checks that all tensors share one float dtype; returns it. */

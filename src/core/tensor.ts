@@ -10,6 +10,10 @@ interface StorageRef {
   storage: Storage;
   backend: Backend;
   refs: number;
+  /** Bumped by every in-place write, so values derived from the contents can be cached. */
+  version: number;
+  /** Values computed from these contents (e.g. a transposed weight), valid for one version. */
+  derived?: Map<string, { version: number; value: Tensor }>;
 }
 
 /** How a tensor was made: its inputs and the vector-Jacobian product of the op. */
@@ -94,6 +98,40 @@ export class Tensor {
     return new Tensor(ref, shape, this.dtype);
   }
 
+  /** Changes on every in-place write to the storage (shared by aliases). */
+  get version(): number {
+    return this.liveRef().version;
+  }
+
+  /** Records that the storage was written in place (launchInPlace and write() call this). */
+  bumpVersion(): void {
+    const ref = this.liveRef();
+    ref.version++;
+    if (ref.derived) {
+      for (const d of ref.derived.values()) d.value.dispose();
+      ref.derived.clear();
+    }
+  }
+
+  /** Overwrites the contents from the host. */
+  write(data: TypedArray): void {
+    this.backend.upload(this.storage, data);
+    this.bumpVersion();
+  }
+
+  /** A value computed from this tensor's contents, computed once per version and kept until
+   *  the next write or dispose (e.g. the transposed copy of a weight that matmul reuses). */
+  derived(key: string, make: () => Tensor): Tensor {
+    const ref = this.liveRef();
+    ref.derived ??= new Map();
+    const hit = ref.derived.get(key);
+    if (hit && hit.version === ref.version) return hit.value;
+    hit?.value.dispose();
+    const value = make().keep();
+    ref.derived.set(key, { version: ref.version, value });
+    return value;
+  }
+
   /** Marks the tensor as surviving scopes (parameters, optimizer state). */
   keep(): this {
     this.kept = true;
@@ -107,7 +145,10 @@ export class Tensor {
     this.ref = null;
     this.node = null;
     untrack(this);
-    if (--ref.refs === 0) ref.backend.free(ref.storage);
+    if (--ref.refs === 0) {
+      if (ref.derived) for (const d of ref.derived.values()) d.value.dispose();
+      ref.backend.free(ref.storage);
+    }
   }
 
   /** Reverse-mode autodiff from this tensor. Gradients accumulate into `.grad` of leaves that
@@ -173,7 +214,7 @@ export function empty(shape: Shape, dtype: DType = 'f32', backend: Backend = def
   checkShape(shape);
   if (!backend.supports(dtype)) throw new Error(`the ${backend.name} backend does not support dtype ${dtype}`);
   const storage = backend.alloc(dtype, numel(shape));
-  return new Tensor({ storage, backend, refs: 1 }, shape, dtype);
+  return new Tensor({ storage, backend, refs: 1, version: 0 }, shape, dtype);
 }
 
 /** A tensor holding `data` (copied), e.g. `fromArray([1, 2, 3, 4], [2, 2])`. */

@@ -49,7 +49,7 @@ export abstract class Module {
         continue;
       }
       if (!sameShape(src.shape, p.shape)) throw new Error(`loadState: ${name} has shape ${fmt(src.shape)}, the model expects ${fmt(p.shape)}`);
-      p.backend.upload(p.storage, p.dtype === 'f32' ? src.data : Float64Array.from(src.data));
+      p.write(p.dtype === 'f32' ? src.data : Float64Array.from(src.data));
     }
     if (strict) for (const k of state.keys()) if (!named.has(k)) throw new Error(`loadState: unexpected tensor ${k}`);
   }

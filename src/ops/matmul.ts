@@ -100,9 +100,12 @@ export const matmulK: Kernel<MatmulP> = {
 
 /** Rows of the product from which transposing B first (then tile_v4) beats tile_nt. */
 export const PRETRANSPOSE_MIN_ROWS = 128;
+/** The same for kept tensors (weights), whose transposed copy is cached and reused. */
+export const matmulTuning = { keptMinRows: 16 };
 
 function preTranspose(a: Tensor, b: Tensor, p: MatmulP): boolean {
-  return a.backend.name === 'webgpu' && p.kernel === 'auto' && p.transB && !p.transA && p.N % 4 === 0 && p.M >= PRETRANSPOSE_MIN_ROWS && p.batch === 1 && b.rank === 2;
+  if (a.backend.name !== 'webgpu' || p.kernel !== 'auto' || !p.transB || p.transA || p.N % 4 !== 0 || p.batch !== 1 || b.rank !== 2) return false;
+  return p.M >= PRETRANSPOSE_MIN_ROWS || (b.kept && p.M >= matmulTuning.keptMinRows);
 }
 
 /** [rows, cols] of op(X) for a stored matrix [..., r, c]. */
@@ -150,9 +153,9 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   if (preTranspose(a, b, p)) {
     // x·Wᵀ is the Llama layout, and its tile_nt kernel runs at ~10 GFLOP/s on lavapipe against
     // ~24 for tile_v4: materialising Wᵀ costs one copy of W and pays once M is large.
-    const bt = noGrad(() => transpose(b, -1, -2));
+    // Cached per version of b: a weight is transposed once, then reused until it is written.
+    const bt = b.derived('transpose', () => noGrad(() => transpose(b, -1, -2)));
     [c] = launch(matmulK, [a, bt], [{ shape: [...batchShape, M, N], dtype }], { ...p, transB: false });
-    bt.dispose();
   } else [c] = launch(matmulK, [a, b], [{ shape: [...batchShape, M, N], dtype }], p);
   record(c, [a, b], 'matmul', (g) => [
     a.requiresGrad ? gradA(a, b, g, transA, transB, kernel) : null,

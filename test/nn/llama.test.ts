@@ -65,13 +65,13 @@ describe('Llama', () => {
         const i = r.int(p.size);
         const orig = host[i]!;
         host[i] = orig + eps;
-        p.backend.upload(p.storage, host);
+        p.write(host);
         const up = lossValue();
         host[i] = orig - eps;
-        p.backend.upload(p.storage, host);
+        p.write(host);
         const down = lossValue();
         host[i] = orig;
-        p.backend.upload(p.storage, host);
+        p.write(host);
         const numeric = (up - down) / (2 * eps);
         const err = Math.abs(numeric - grad[i]!) / Math.max(1e-3, Math.abs(numeric), Math.abs(grad[i]!));
         if (err > worst) worst = err;
