@@ -68,6 +68,9 @@ export class WebGPUBackend implements Backend {
   private liveBytes = 0;
   private pooledCount = 0;
   private pooledBytes = 0;
+  // Profiling (timestamp queries): one compute pass per dispatch, GPU time per kernel name.
+  private profiling: { set: GPUQuerySet; resolve: GPUBuffer; names: string[]; pending: Promise<void>[] } | null = null;
+  readonly kernelTimes = new Map<string, { count: number; ns: number }>();
   /** Counters for tests and benchmarks. */
   readonly counters = { submits: 0, dispatches: 0, pipelines: 0, buffersCreated: 0, bindGroupsCreated: 0 };
 
@@ -225,11 +228,24 @@ export class WebGPUBackend implements Backend {
     writeUniforms(new DataView(this.uniformData, off, slotBytes), l.uniforms);
     this.uniformUsed += slotBytes;
     const bind = this.bindGroup(pipe, off, ubytes, [...inputs, ...outputs].map(gpuStorage));
-    const pass = this.beginPass();
-    pass.setPipeline(pipe);
-    pass.setBindGroup(0, bind);
     const [x, y = 1, z = 1] = l.workgroups;
-    pass.dispatchWorkgroups(x, y, z);
+    if (this.profiling) {
+      const prof = this.profiling;
+      this.endPass();
+      if (!this.encoder) this.encoder = this.gpu.createCommandEncoder();
+      const q = prof.names.length * 2;
+      prof.names.push(`${k.name}/${l.entry}`);
+      const pass = this.encoder.beginComputePass({ timestampWrites: { querySet: prof.set, beginningOfPassWriteIndex: q, endOfPassWriteIndex: q + 1 } });
+      pass.setPipeline(pipe);
+      pass.setBindGroup(0, bind);
+      pass.dispatchWorkgroups(x, y, z);
+      pass.end();
+    } else {
+      const pass = this.beginPass();
+      pass.setPipeline(pipe);
+      pass.setBindGroup(0, bind);
+      pass.dispatchWorkgroups(x, y, z);
+    }
     this.dispatches++;
     this.counters.dispatches++;
   }
@@ -264,6 +280,7 @@ export class WebGPUBackend implements Backend {
   flush(): void {
     if (!this.encoder) return;
     this.endPass();
+    if (this.profiling && this.profiling.names.length) this.resolveProfile(this.encoder);
     if (this.uniformUsed > 0) this.gpu.queue.writeBuffer(this.uniformBuf, 0, this.uniformData, 0, this.uniformUsed);
     this.gpu.queue.submit([this.encoder.finish()]);
     this.counters.submits++;
@@ -280,7 +297,51 @@ export class WebGPUBackend implements Backend {
   async sync(): Promise<void> {
     this.flush();
     await gpuWait(this.gpu.queue.onSubmittedWorkDone());
+    if (this.profiling) await Promise.all(this.profiling.pending.splice(0));
     this.throwErrors();
+  }
+
+  /** Starts or stops per-kernel GPU timing (needs 'timestamp-query'). While on, every dispatch
+   *  gets its own pass, which adds overhead: compare kernels with each other, not with runs
+   *  made without profiling. Results accumulate in `kernelTimes` (read after `sync()`). */
+  setProfiling(on: boolean): void {
+    if (on === !!this.profiling) return;
+    if (!on) {
+      this.flush();
+      this.profiling = null;
+      return;
+    }
+    if (!this.gpu.features.has('timestamp-query')) throw new Error(`webgpu: adapter "${this.device}" has no timestamp-query feature`);
+    const cap = this.maxBatch * 2;
+    this.profiling = {
+      set: this.gpu.createQuerySet({ type: 'timestamp', count: cap }),
+      resolve: this.gpu.createBuffer({ size: cap * 8, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC }),
+      names: [],
+      pending: [],
+    };
+  }
+
+  private resolveProfile(enc: GPUCommandEncoder): void {
+    const prof = this.profiling!;
+    const names = prof.names.splice(0);
+    const bytes = names.length * 16;
+    enc.resolveQuerySet(prof.set, 0, names.length * 2, prof.resolve, 0);
+    const read = this.gpu.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    enc.copyBufferToBuffer(prof.resolve, 0, read, 0, bytes);
+    // mapped after the submit that follows in flush()
+    prof.pending.push(
+      Promise.resolve().then(async () => {
+        await gpuWait(read.mapAsync(GPUMapMode.READ));
+        const t = new BigUint64Array(read.getMappedRange().slice(0));
+        read.destroy();
+        names.forEach((n, i) => {
+          const e = this.kernelTimes.get(n) ?? { count: 0, ns: 0 };
+          e.count++;
+          e.ns += Number(t[2 * i + 1]! - t[2 * i]!);
+          this.kernelTimes.set(n, e);
+        });
+      }),
+    );
   }
 
   memory(): MemoryStats {
