@@ -319,3 +319,91 @@ fn attn_dkdv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
     }
   }
 }
+
+// ---- backward, one thread per row (D <= ROW_MAX_D): no barriers -------------------------------
+// The workgroup kernels above spend most of a training step at barriers on lavapipe; these
+// walk their keys (dq) or query rows (dk/dv) sequentially with q/dO/k/v rows in registers.
+@compute @workgroup_size(64)
+fn attn_dq_row(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let row = gid.x + gid.y * nwg.x * WG;
+  if (row >= ap.B * ap.Hq * ap.Tq) { return; }
+  let i = row % ap.Tq;
+  let h = (row / ap.Tq) % ap.Hq;
+  let b = row / (ap.Tq * ap.Hq);
+  let kvh = h / (ap.Hq / ap.Hkv);
+  let D = ROW_D;
+  let qbase = b * ap.q_sb + h * ap.q_sh + i * ap.q_st;
+  let kbase = b * ap.k_sb + kvh * ap.k_sh;
+  let nk = causal_keys(i);
+  let lse = gstats[2u * row];
+  let di = gstats[2u * row + 1u];
+  var qr: array<f32, ROW_MAX_D>;
+  var dor: array<f32, ROW_MAX_D>;
+  var acc: array<f32, ROW_MAX_D>;
+  for (var d = 0u; d < D; d++) {
+    qr[d] = fq[qbase + d];
+    dor[d] = gdo[qbase + d];
+    acc[d] = 0.0;
+  }
+  for (var j = 0u; j < nk; j++) {
+    if (!key_on(b, j)) { continue; }
+    let krow = kbase + j * ap.k_st;
+    var s = 0.0;
+    var dp = 0.0;
+    for (var d = 0u; d < D; d++) {
+      s += qr[d] * fk[krow + d];
+      dp += dor[d] * fv[krow + d];
+    }
+    let ds = exp(s * ap.scale - lse) * (dp - di);
+    for (var d = 0u; d < D; d++) { acc[d] += ds * fk[krow + d]; }
+  }
+  for (var d = 0u; d < D; d++) { gdq[qbase + d] = acc[d] * ap.scale; }
+}
+
+@compute @workgroup_size(64)
+fn attn_dkdv_row(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let krow = gid.x + gid.y * nwg.x * WG; // (b, kvh, j) flattened
+  if (krow >= ap.B * ap.Hkv * ap.Tk) { return; }
+  let j = krow % ap.Tk;
+  let kvh = (krow / ap.Tk) % ap.Hkv;
+  let b = krow / (ap.Tk * ap.Hkv);
+  let G = ap.Hq / ap.Hkv;
+  let D = ROW_D;
+  let kbase = b * ap.k_sb + kvh * ap.k_sh + j * ap.k_st;
+  var kr: array<f32, ROW_MAX_D>;
+  var vr: array<f32, ROW_MAX_D>;
+  var ak: array<f32, ROW_MAX_D>;
+  var av: array<f32, ROW_MAX_D>;
+  for (var d = 0u; d < D; d++) {
+    kr[d] = fk[kbase + d];
+    vr[d] = fv[kbase + d];
+    ak[d] = 0.0;
+    av[d] = 0.0;
+  }
+  // Query rows i >= j - off see key j; a masked key gets no gradient.
+  let first = max(i32(j) - ap.off, 0);
+  if (key_on(b, j) && first < i32(ap.Tq)) {
+    for (var g = 0u; g < G; g++) {
+      for (var i = u32(first); i < ap.Tq; i++) {
+        let qrow = (b * ap.Hq + kvh * G + g) * ap.Tq + i;
+        let qb = q_base(qrow);
+        var s = 0.0;
+        var dp = 0.0;
+        for (var d = 0u; d < D; d++) {
+          s += fq[qb + d] * kr[d];
+          dp += gdo[qb + d] * vr[d];
+        }
+        let p = exp(s * ap.scale - gstats[2u * qrow]);
+        let ds = p * (dp - gstats[2u * qrow + 1u]);
+        for (var d = 0u; d < D; d++) {
+          av[d] += p * gdo[qb + d];
+          ak[d] += ds * fq[qb + d];
+        }
+      }
+    }
+  }
+  for (var d = 0u; d < D; d++) {
+    gdk[kbase + d] = ak[d] * ap.scale;
+    gdv[kbase + d] = av[d];
+  }
+}

@@ -70,6 +70,9 @@ const uniforms = (p: AttnP): Uniform[] => [
 
 /** Head dims up to this use the one-thread-per-row forward kernel. */
 const ROW_MAX_D = 64;
+/** Head dims up to `rowMaxD` (≤ 64, the shader's private arrays) run the one-thread-per-row
+ *  kernels; larger ones the workgroup kernels. Set to 0 to force workgroups (tests do). */
+export const attentionTuning = { rowMaxD: ROW_MAX_D };
 
 /** Checks the head-dim limit; returns the pipeline constants (output dims per thread). */
 function gpuConsts(p: AttnP): Record<string, number> {
@@ -143,7 +146,7 @@ const fwdK: Kernel<AttnP> = {
   gpu: (p) => {
     const rows = p.B * p.Hq * p.Tq;
     // Small heads: one thread per row, no barriers (the fast path on lavapipe; see the shader).
-    if (p.D <= ROW_MAX_D) return { shader: 'attention', entry: 'attn_fwd_row', constants: { ROW_D: p.D }, uniforms: uniforms(p), workgroups: linearGrid(rows, WG) };
+    if (p.D <= Math.min(attentionTuning.rowMaxD, ROW_MAX_D)) return { shader: 'attention', entry: 'attn_fwd_row', constants: { ROW_D: p.D }, uniforms: uniforms(p), workgroups: linearGrid(rows, WG) };
     return { shader: 'attention', entry: 'attn_fwd', constants: gpuConsts(p), uniforms: uniforms(p), workgroups: linearGrid(rows, 1) };
   },
 };
@@ -194,6 +197,7 @@ const dqK: Kernel<AttnP> = {
     }
   },
   gpu: (p) => {
+    if (p.D <= Math.min(attentionTuning.rowMaxD, ROW_MAX_D)) return { shader: 'attention', entry: 'attn_dq_row', constants: { ROW_D: p.D }, uniforms: uniforms(p), workgroups: linearGrid(p.B * p.Hq * p.Tq, WG) };
     return { shader: 'attention', entry: 'attn_dq', constants: gpuConsts(p), uniforms: uniforms(p), workgroups: linearGrid(p.B * p.Hq * p.Tq, 1) };
   },
 };
@@ -224,6 +228,7 @@ const dkdvK: Kernel<AttnP> = {
     }
   },
   gpu: (p) => {
+    if (p.D <= Math.min(attentionTuning.rowMaxD, ROW_MAX_D)) return { shader: 'attention', entry: 'attn_dkdv_row', constants: { ROW_D: p.D }, uniforms: uniforms(p), workgroups: linearGrid(p.B * p.Hkv * p.Tk, WG) };
     return { shader: 'attention', entry: 'attn_dkdv', constants: gpuConsts(p), uniforms: uniforms(p), workgroups: linearGrid(p.B * p.Hkv * p.Tk, 1) };
   },
 };

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../../src/backend/backend.ts';
 import { cpu } from '../../src/backend/cpu/cpu.ts';
 import { type Tensor, fromArray, noGrad, scope } from '../../src/core/tensor.ts';
-import { type AttentionLayout, type AttentionOptions, attention } from '../../src/ops/attention.ts';
+import { type AttentionLayout, type AttentionOptions, attention, attentionTuning } from '../../src/ops/attention.ts';
 import { permute } from '../../src/ops/shape.ts';
 import { forBackends, gpu } from '../helpers/backends.ts';
 import { type Input, compareBackends, gradError, relMax } from '../helpers/gradcheck.ts';
@@ -276,13 +276,22 @@ forBackends('attention agrees with the cpu reference', (getB, kind) => {
     expect(Math.max(w1, w2)).toBeLessThan(FWD);
   });
 
-  it('small random cases fwd/bwd', async () => {
-    await fc.assert(fc.asyncProperty(arbCase, fc.integer({ min: 1, max: 1000 }), async (c, seed) => {
-      const r = await compareBackends((xs) => attention(xs[0]!, xs[1]!, xs[2]!, opts(c, xs)), inputsOf(c, seed, 2), getB());
-      expect(r.fwd).toBeLessThan(FWD);
-      for (const g of r.grads) expect(g).toBeLessThan(BWD);
-    }), { numRuns: 20 });
-  });
+  // Small head dims take the one-thread-per-row kernels; force the workgroup kernels too.
+  for (const [mode, rowMaxD] of [['row kernels', 64], ['workgroup kernels', 0]] as const) {
+    it(`small random cases fwd/bwd (${mode})`, async () => {
+      const saved = attentionTuning.rowMaxD;
+      attentionTuning.rowMaxD = rowMaxD;
+      try {
+        await fc.assert(fc.asyncProperty(arbCase, fc.integer({ min: 1, max: 1000 }), async (c, seed) => {
+          const r = await compareBackends((xs) => attention(xs[0]!, xs[1]!, xs[2]!, opts(c, xs)), inputsOf(c, seed, 2), getB());
+          expect(r.fwd).toBeLessThan(FWD);
+          for (const g of r.grads) expect(g).toBeLessThan(BWD);
+        }), { numRuns: 20 });
+      } finally {
+        attentionTuning.rowMaxD = saved;
+      }
+    });
+  }
 
   const big: [string, Case][] = [
     ['B=2 Hq=8 Hkv=4 T=129 D=8', { B: 2, Hq: 8, Hkv: 4, Tq: 129, Tk: 129, D: 8 }],
