@@ -33,7 +33,7 @@ export async function benchGenerate({ json = false, tokens = 200 }: { json?: boo
   const g = await webgpu();
   if (!json) console.log(`adapter: ${g.device}\nstories260K greedy decode, ${tokens} new tokens per stream from BOS\n`);
   const rows: Row[] = [];
-  for (const [b, batches] of [[cpu, [1, 8]], [g, [1, 8, 32, 64]]] as const) {
+  for (const [b, batches] of [[cpu, [1, 8]], [g, [1, 8, 32, 64, 128, 256]]] as const) {
     for (const batch of batches) {
       const r = await measure(b, batch, tokens);
       rows.push(r);
