@@ -17,33 +17,43 @@ export interface GenerateOptions {
   onToken?: (id: number, stream: number) => void;
 }
 
-/** Generates continuations of equally long prompts in one batch; returns the new ids per stream. */
+/** Generates continuations of several prompts in one batch; returns the new ids per stream.
+ *  Prompts of different lengths are left-padded and the padding is masked out of attention
+ *  (RoPE is relative, so a row shifted right by its padding attends exactly as it would alone,
+ *  up to f32 rounding of the angles). */
 export async function generateBatch(model: Llama, prompts: number[][], opts: GenerateOptions): Promise<number[][]> {
   const B = prompts.length;
-  const T = prompts[0]?.length ?? 0;
-  if (B === 0 || T === 0) throw new Error('generate: need at least one non-empty prompt');
-  if (prompts.some((p) => p.length !== T)) throw new Error('generate: batched prompts must have equal length');
+  if (B === 0 || prompts.some((p) => p.length === 0)) throw new Error('generate: every prompt needs at least one token (e.g. BOS)');
   const V = model.config.vocabSize;
-  for (const p of prompts) for (const id of p) if (!(id >= 0 && id < V)) throw new Error(`generate: token id ${id} is outside the vocabulary (size ${V})`);
+  for (const p of prompts) for (const id of p) if (!(Number.isInteger(id) && id >= 0 && id < V)) throw new Error(`generate: token id ${id} is outside the vocabulary (size ${V})`);
+  const T = Math.max(...prompts.map((p) => p.length));
+  if (T >= model.config.maxSeqLen) throw new Error(`generate: a prompt of ${T} tokens leaves no room in maxSeqLen ${model.config.maxSeqLen}`);
   const capacity = Math.min(model.config.maxSeqLen, T + opts.maxTokens);
+  const pads = prompts.map((p) => T - p.length);
   const cache = new KVCache(model.config, B, model.backend, capacity, model.dtype);
+  // [B, capacity]: 0 on each row's left padding; later positions are excluded by causality.
+  const keyMask = pads.some((n) => n > 0)
+    ? fromArray(Int32Array.from({ length: B * capacity }, (_, i) => (i % capacity < pads[Math.floor(i / capacity)]! ? 0 : 1)), [B, capacity], { dtype: 'i32', backend: model.backend }).keep()
+    : undefined;
   const rng = new Rng(opts.seed ?? 0);
   const stop = new Set(opts.stopIds ?? []);
   const out: number[][] = prompts.map(() => []);
   const done = new Array<boolean>(B).fill(false);
-  let input = prompts.flat();
+  let input = prompts.flatMap((p, b) => [...new Array<number>(pads[b]!).fill(0), ...p]);
   let len = T;
   try {
-    while (cache.length + len <= capacity && out.some((o, b) => !done[b] && o.length < opts.maxTokens)) {
+    while (cache.length + len <= capacity && !done.every(Boolean)) {
       const logits = await scopeAsync(async () =>
-        noGrad(() => model.forward(fromArray(Int32Array.from(input), [B, len], { dtype: 'i32', backend: model.backend }), { cache, lastOnly: true })).data(),
+        noGrad(() =>
+          model.forward(fromArray(Int32Array.from(input), [B, len], { dtype: 'i32', backend: model.backend }), { cache, lastOnly: true, ...(keyMask ? { keyMask } : {}) }),
+        ).data(),
       );
       const next: number[] = [];
       for (let b = 0; b < B; b++) {
         const id = sample(logits, opts.temperature ?? 0, rng, b * V, V);
         next.push(id);
         if (done[b]) continue;
-        if (stop.has(id) || out[b]!.length >= opts.maxTokens) {
+        if (stop.has(id)) {
           done[b] = true;
           continue;
         }
@@ -51,12 +61,12 @@ export async function generateBatch(model: Llama, prompts: number[][], opts: Gen
         opts.onToken?.(id, b);
         if (out[b]!.length >= opts.maxTokens) done[b] = true;
       }
-      if (done.every(Boolean)) break;
       input = next;
       len = 1;
     }
   } finally {
     cache.dispose();
+    keyMask?.dispose();
   }
   return out;
 }

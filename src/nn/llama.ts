@@ -118,7 +118,8 @@ class Group extends Module {
 export interface ForwardOptions {
   /** Decode/prefill with this cache: tokens go at positions cache.length.. and it advances. */
   cache?: KVCache;
-  /** [B, T] 1 = real token, 0 = padding key nobody attends (training on padded batches). */
+  /** 1 = real token, 0 = padding key nobody attends: [B, T] without a cache, [B, capacity]
+   *  with one (left-padded batched generation). */
   keyMask?: Tensor;
   /** Only compute logits for the last position (generation). */
   lastOnly?: boolean;
