@@ -171,3 +171,14 @@ fn fill(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   if (i >= fp.n) { return; }
   fy[i] = fp.value;
 }
+
+struct FillIP { n: u32, value: i32 }
+@group(0) @binding(0) var<uniform> fip: FillIP;
+@group(0) @binding(1) var<storage, read_write> fiy: array<i32>;
+
+@compute @workgroup_size(256)
+fn fill_i32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = linear_id(gid, nwg);
+  if (i >= fip.n) { return; }
+  fiy[i] = fip.value;
+}

@@ -1,8 +1,8 @@
 // Elementwise ops: unary maps (with their derivatives beside them), broadcasting binary ops,
 // and sumTo, the reduction that undoes broadcasting in backward.
-import type { Kernel, Uniform } from '../backend/backend.ts';
+import type { Backend, Kernel, Uniform } from '../backend/backend.ts';
 import { linearGrid } from '../backend/backend.ts';
-import type { TypedArray } from '../core/dtype.ts';
+import type { DType, TypedArray } from '../core/dtype.ts';
 import { floatDType, launch } from '../core/launch.ts';
 import { type Shape, broadcastShapes, broadcastStrides, fmt, numel, sameShape, stridesOf } from '../core/shape.ts';
 import { type Tensor, record, setGradAccumulator } from '../core/tensor.ts';
@@ -224,17 +224,28 @@ export function broadcastTo(x: Tensor, shape: Shape): Tensor {
 }
 
 function zerosScalar(like: Tensor): Tensor {
-  const [z] = launch(fillK, [], [{ shape: [1], dtype: like.dtype }], { n: 1, value: 0 }, like.backend);
-  return z!;
+  return fillOn(like.backend, [1], 0, like.dtype);
 }
 
 // ---------------------------------------------------------------------------------------------
 // fill: constant tensors created on the device (no upload).
-interface FillP { n: number; value: number }
+/** `int` selects the i32 entry: the GPU buffer holds raw bits, so an i32 fill must write ints. */
+interface FillP { n: number; value: number; int?: boolean }
 export const fillK: Kernel<FillP> = {
   name: 'fill',
   cpu(_in, [y], { n, value }) {
     (y as TypedArray).fill(value, 0, n);
   },
-  gpu: (p) => ({ shader: 'elementwise', entry: 'fill', uniforms: [p.n, { f32: p.value }], workgroups: linearGrid(p.n, WG) }),
+  gpu: (p) => ({
+    shader: 'elementwise',
+    entry: p.int ? 'fill_i32' : 'fill',
+    uniforms: [p.n, p.int ? { i32: p.value } : { f32: p.value }],
+    workgroups: linearGrid(p.n, WG),
+  }),
 };
+
+/** A tensor filled with `value` on the device (no upload, so no forced submit). */
+export function fillOn(backend: Backend, shape: Shape, value: number, dtype: DType = 'f32'): Tensor {
+  const [t] = launch(fillK, [], [{ shape, dtype }], { n: numel(shape), value, int: dtype === 'i32' }, backend);
+  return t!;
+}

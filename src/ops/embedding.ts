@@ -9,7 +9,7 @@ import { linearGrid } from '../backend/backend.ts';
 import { expectDType, expectRank, floatDType, launch, launchInPlace } from '../core/launch.ts';
 import { fmt } from '../core/shape.ts';
 import { type Tensor, record } from '../core/tensor.ts';
-import { fillK } from './elementwise.ts';
+import { fillOn } from './elementwise.ts';
 
 const WG = 256;
 
@@ -69,9 +69,9 @@ export function embedding(ids: Tensor, table: Tensor): Tensor {
   const [out] = launch(embFwdK, [ids, table], [{ shape, dtype }], { n: ids.size * d, d, v });
   record(out!, [ids, table], 'embedding', (g) => {
     if (!table.requiresGrad) return [null, null];
-    const [dt] = launch(fillK, [], [{ shape: table.shape, dtype }], { n: v * d, value: 0 }, table.backend);
-    launchInPlace(embBwdK, [ids, g], [dt!], { npos: ids.size, d, v, nb: embeddingBuckets(v, d) });
-    return [null, dt!];
+    const dt = fillOn(table.backend, table.shape, 0, dtype);
+    launchInPlace(embBwdK, [ids, g], [dt], { npos: ids.size, d, v, nb: embeddingBuckets(v, d) });
+    return [null, dt];
   });
   return out!;
 }

@@ -6,7 +6,7 @@ import { linearGrid } from '../backend/backend.ts';
 import { launch, launchInPlace } from '../core/launch.ts';
 import { type Shape, fmt, normAxis, numel, stridesOf } from '../core/shape.ts';
 import { type Tensor, empty, record } from '../core/tensor.ts';
-import { MAX_RANK, fillK } from './elementwise.ts';
+import { MAX_RANK, fillOn } from './elementwise.ts';
 
 const WG = 256;
 
@@ -78,7 +78,7 @@ function copyInto(src: Tensor, dst: Tensor, dstStrides: number[], dstOffset: num
 
 /** A zero tensor with x's shape, dtype and backend (filled on the device). */
 export function zerosLike(x: Tensor): Tensor {
-  return launch(fillK, [], [{ shape: x.shape, dtype: x.dtype }], { n: x.size, value: 0 }, x.backend)[0]!;
+  return fillOn(x.backend, x.shape, 0, x.dtype);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { cpu } from '../../src/backend/cpu/cpu.ts';
 import { broadcastShapes } from '../../src/core/shape.ts';
 import { fromArray } from '../../src/core/tensor.ts';
-import { type UnaryOp, add, broadcastTo, div, mul, sub, sumTo, unary } from '../../src/ops/elementwise.ts';
+import { type UnaryOp, add, broadcastTo, div, fillOn, mul, sub, sumTo, unary } from '../../src/ops/elementwise.ts';
 import { forBackends, gpu } from '../helpers/backends.ts';
 import { type Input, arbInput, arbShape, compareBackends, gradError } from '../helpers/gradcheck.ts';
 
@@ -98,5 +98,15 @@ forBackends('elementwise agrees with the cpu reference', (getB, kind) => {
     const y = await unary('scale', x, 2).data();
     expect(y[0]).toBe(3);
     expect(y[n - 1]).toBe(3);
+  });
+});
+
+forBackends('fill on the device', (getB, kind) => {
+  beforeAll(async () => { if (kind === 'webgpu') await gpu(); });
+  it('writes f32 and i32 values (raw bits differ: i32 needs its own entry)', async () => {
+    expect([...(await fillOn(getB(), [3], -2.5).data())]).toEqual([-2.5, -2.5, -2.5]);
+    const ints = await fillOn(getB(), [2, 2], -7, 'i32').data();
+    expect(ints).toBeInstanceOf(Int32Array);
+    expect([...ints]).toEqual([-7, -7, -7, -7]);
   });
 });
