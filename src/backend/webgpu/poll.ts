@@ -1,12 +1,22 @@
 // The `webgpu` binding drives pending promises by re-arming the global setImmediate (~100k
 // times per wait measured here), which pins one of the two cores that lavapipe needs. While
-// heed waits on the GPU, the first SPIN_MS of re-arms run as usual (short waits stay fast),
-// after which they are deferred to 1 ms timers. Measured on a 600 ms kernel: main-thread CPU
-// 450 ms -> 10 ms, wall 615 ms -> 385 ms. This must be installed before 'webgpu' is imported.
-const SPIN_MS = 2;
+// heed waits on the GPU, re-arms run as usual for a spin window, after which they are deferred
+// to 1 ms timers (the JS thread then idles at a few % CPU and lavapipe gets the core back).
+// The window adapts: short waits (a decode step, a few ms) are spun through, since a 1 ms
+// timer tick would be a large share of them; long waits (a big matmul) spin only briefly.
+// Measured (bench/RESULTS.md): on a 600 ms kernel, main-thread CPU 450 ms -> 10 ms and wall
+// 615 ms -> 385 ms against plain awaiting. This must be installed before 'webgpu' is imported.
+export const pollTuning = {
+  /** Spin at least this long. */
+  minSpinMs: 0.5,
+  /** Spin through waits expected to end within this. */
+  maxSpinMs: 8,
+};
 const realSetImmediate = globalThis.setImmediate;
 let waiting = 0;
 let waitStart = 0;
+let spinMs = pollTuning.minSpinMs;
+let typicalWaitMs = 0; // running average of recent waits
 
 export interface WaitStats {
   waits: number;
@@ -20,7 +30,7 @@ export function installPolling(): void {
   if (installed) return;
   installed = true;
   const patched = ((fn: (...args: unknown[]) => void, ...args: unknown[]) => {
-    if (waiting > 0 && performance.now() - waitStart > SPIN_MS) {
+    if (waiting > 0 && performance.now() - waitStart > spinMs) {
       waitStats.timerCalls++;
       setTimeout(fn, 1, ...args);
       // The binding ignores the handle; return a real Immediate-shaped object for other callers.
@@ -32,13 +42,20 @@ export function installPolling(): void {
   globalThis.setImmediate = patched;
 }
 
-/** Awaits a GPU promise with the spin-then-timer strategy. */
+/** Awaits a GPU promise with the adaptive spin-then-timer strategy. */
 export async function gpuWait<T>(p: Promise<T>): Promise<T> {
-  if (waiting++ === 0) waitStart = performance.now();
+  if (waiting++ === 0) {
+    waitStart = performance.now();
+    const expect = 1.3 * typicalWaitMs;
+    spinMs = expect <= pollTuning.maxSpinMs ? Math.max(pollTuning.minSpinMs, expect) : pollTuning.minSpinMs;
+  }
   waitStats.waits++;
   try {
     return await p;
   } finally {
-    waiting--;
+    if (--waiting === 0) {
+      const took = performance.now() - waitStart;
+      typicalWaitMs = typicalWaitMs === 0 ? took : 0.8 * typicalWaitMs + 0.2 * took;
+    }
   }
 }
