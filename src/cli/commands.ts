@@ -17,6 +17,11 @@ export const commands: Record<string, Command> = {
     help: async () => (await import('./generate.ts')).help,
     run: async (argv) => (await import('./generate.ts')).run(argv),
   },
+  convert: {
+    summary: 'rewrite a checkpoint as an HF directory, GGUF or llama2.c .bin',
+    help: async () => (await import('./convert.ts')).help,
+    run: async (argv) => (await import('./convert.ts')).run(argv),
+  },
   bench: {
     summary: 'benchmarks: `heed bench matmul [--json]`, `heed bench generate [--json]`',
     help: async () => `Usage: heed bench <matmul|generate> [--json]
