@@ -1,0 +1,45 @@
+// The WebGPU backend's failure modes: a bad pipeline becomes a JS error naming the kernel, a
+// lost device refuses further work, and the size classes bound the pool's waste.
+import { describe, expect, it } from 'vitest';
+import type { Kernel } from '../../src/backend/backend.ts';
+import { acquireDevice } from '../../src/backend/webgpu/device.ts';
+import { WebGPUBackend, sizeClass } from '../../src/backend/webgpu/webgpu.ts';
+import { gpu } from '../helpers/backends.ts';
+
+describe('webgpu backend', () => {
+  it('a pipeline that fails validation surfaces as an error naming the kernel', async () => {
+    const b = (await gpu()) as WebGPUBackend;
+    const bad: Kernel<{ n: number }> = {
+      name: 'deliberately_bad',
+      cpu: () => {},
+      gpu: () => ({ shader: 'elementwise', entry: 'no_such_entry_point', uniforms: [1], workgroups: [1] }),
+    };
+    const s = b.alloc('f32', 4);
+    b.run(bad, [], [s], { n: 4 });
+    await expect(b.download(s)).rejects.toThrow(/deliberately_bad/);
+    b.free(s);
+    // the backend keeps working afterwards
+    const t = b.alloc('f32', 2);
+    b.upload(t, Float32Array.from([1, 2]));
+    expect([...(await b.download(t))]).toEqual([1, 2]);
+    b.free(t);
+  });
+
+  it('after the device is lost, every call says so', async () => {
+    const b = new WebGPUBackend(await acquireDevice());
+    b.gpu.destroy();
+    await new Promise((r) => setTimeout(r, 50));
+    await b.sync().catch(() => {}); // let the lost promise settle
+    expect(() => b.alloc('f32', 4)).toThrow(/device was lost/);
+  });
+
+  it('size classes: powers of two up to 1 MiB, then eighths (waste ≤ 12.5%)', () => {
+    expect(sizeClass(1)).toBe(256);
+    expect(sizeClass(257)).toBe(512);
+    expect(sizeClass(1 << 20)).toBe(1 << 20);
+    for (const n of [(1 << 20) + 1, 3_000_001, 50_000_000]) {
+      expect(sizeClass(n)).toBeGreaterThanOrEqual(n);
+      expect(sizeClass(n) / n).toBeLessThanOrEqual(1.125);
+    }
+  });
+});
