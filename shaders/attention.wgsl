@@ -12,6 +12,7 @@
 // dk/dv: one workgroup per (b, kv head, key row); threads split the query rows of every head
 // in the group, so the group sum needs no atomics.
 
+
 struct AttnP {
   B: u32, Hq: u32, Hkv: u32, Tq: u32,
   Tk: u32, D: u32, scale: f32, off: i32,

@@ -14,7 +14,7 @@
 //   dq_i = scale Σ_j dS_ij k_j, dk_j = scale Σ_i dS_ij q_i, dv_j = Σ_i P_ij dO_i
 // with dk/dv also summed over the query heads that share a kv head. dq and dk/dv are separate
 // kernels (one per query row, one per key row) so nothing needs atomics.
-import type { Kernel, Uniform } from '../backend/backend.ts';
+import type { GpuCaps, Kernel, Uniform } from '../backend/backend.ts';
 import { linearGrid } from '../backend/backend.ts';
 import type { TypedArray } from '../core/dtype.ts';
 import { expectRank, floatDType, launch } from '../core/launch.ts';
@@ -70,9 +70,26 @@ const uniforms = (p: AttnP): Uniform[] => [
 
 /** Head dims up to this use the one-thread-per-row forward kernel. */
 const ROW_MAX_D = 64;
-/** Head dims up to `rowMaxD` (≤ 64, the shader's private arrays) run the one-thread-per-row
- *  kernels; larger ones the workgroup kernels. Set to 0 to force workgroups (tests do). */
-export const attentionTuning = { rowMaxD: ROW_MAX_D };
+/** Rows per subgroup block kernel workgroup (one lavapipe SIMD vector, one subgroup). */
+const BLK = 8;
+/** Head dims up to `rowMaxD` (≤ 64, the shader's private arrays) run the barrier-free kernels;
+ *  larger ones the workgroup kernels. Set to 0 to force workgroups (tests do). Among the
+ *  barrier-free ones, the subgroup block kernels (8 lanes = 8 consecutive rows of one head,
+ *  the other side's rows loaded once per workgroup and broadcast) run when D % 4 == 0, the
+ *  adapter has subgroups of ≥ 8 lanes, and the lanes' side has at least `blockMinT` rows (Tq
+ *  for forward and dq, Tk for dk/dv); otherwise one thread per row (the scalar path; with
+ *  decode's Tq = 1 a block would leave 7 of 8 lanes idle). Tests set it to 1 or Infinity to
+ *  force either. */
+export const attentionTuning = { rowMaxD: ROW_MAX_D, blockMinT: BLK };
+
+/** Which barrier-free kernel runs for a side of n rows: 'blk' (subgroup blocks of 8 rows),
+ *  'row', or null (the workgroup kernels). */
+function rowKind(p: AttnP, n: number, caps: GpuCaps): 'blk' | 'row' | null {
+  if (p.D > Math.min(attentionTuning.rowMaxD, ROW_MAX_D)) return null;
+  // vec4 rows need D % 4 == 0 (row offsets are multiples of D); the broadcasts need 8 lanes.
+  const blk = caps.subgroups && caps.subgroupMinSize >= BLK && p.D % 4 === 0 && n >= attentionTuning.blockMinT;
+  return blk ? 'blk' : 'row';
+}
 
 /** Checks the head-dim limit; returns the pipeline constants (output dims per thread). */
 function gpuConsts(p: AttnP): Record<string, number> {
@@ -143,10 +160,12 @@ const fwdK: Kernel<AttnP> = {
       }
     }
   },
-  gpu: (p) => {
+  gpu: (p, caps) => {
     const rows = p.B * p.Hq * p.Tq;
-    // Small heads: one thread per row, no barriers (the fast path on lavapipe; see the shader).
-    if (p.D <= Math.min(attentionTuning.rowMaxD, ROW_MAX_D)) return { shader: 'attention', entry: 'attn_fwd_row', constants: { ROW_D: p.D }, uniforms: uniforms(p), workgroups: linearGrid(rows, WG) };
+    // Small heads: no barriers (the fast path on lavapipe; see the shader).
+    const kind = rowKind(p, p.Tq, caps);
+    if (kind === 'blk') return { shader: 'attention_sg', entry: 'attn_fwd_sg', constants: { ROW_D: p.D }, uniforms: uniforms(p), workgroups: linearGrid(p.B * p.Hq * Math.ceil(p.Tq / BLK), 1) };
+    if (kind === 'row') return { shader: 'attention', entry: 'attn_fwd_row', constants: { ROW_D: p.D }, uniforms: uniforms(p), workgroups: linearGrid(rows, WG) };
     return { shader: 'attention', entry: 'attn_fwd', constants: gpuConsts(p), uniforms: uniforms(p), workgroups: linearGrid(rows, 1) };
   },
 };
@@ -196,8 +215,10 @@ const dqK: Kernel<AttnP> = {
       }
     }
   },
-  gpu: (p) => {
-    if (p.D <= Math.min(attentionTuning.rowMaxD, ROW_MAX_D)) return { shader: 'attention', entry: 'attn_dq_row', constants: { ROW_D: p.D }, uniforms: uniforms(p), workgroups: linearGrid(p.B * p.Hq * p.Tq, WG) };
+  gpu: (p, caps) => {
+    const kind = rowKind(p, p.Tq, caps);
+    if (kind === 'blk') return { shader: 'attention_sg', entry: 'attn_dq_sg', constants: { ROW_D: p.D }, uniforms: uniforms(p), workgroups: linearGrid(p.B * p.Hq * Math.ceil(p.Tq / BLK), 1) };
+    if (kind === 'row') return { shader: 'attention', entry: 'attn_dq_row', constants: { ROW_D: p.D }, uniforms: uniforms(p), workgroups: linearGrid(p.B * p.Hq * p.Tq, WG) };
     return { shader: 'attention', entry: 'attn_dq', constants: gpuConsts(p), uniforms: uniforms(p), workgroups: linearGrid(p.B * p.Hq * p.Tq, 1) };
   },
 };
@@ -227,8 +248,10 @@ const dkdvK: Kernel<AttnP> = {
       }
     }
   },
-  gpu: (p) => {
-    if (p.D <= Math.min(attentionTuning.rowMaxD, ROW_MAX_D)) return { shader: 'attention', entry: 'attn_dkdv_row', constants: { ROW_D: p.D }, uniforms: uniforms(p), workgroups: linearGrid(p.B * p.Hkv * p.Tk, WG) };
+  gpu: (p, caps) => {
+    const kind = rowKind(p, p.Tk, caps);
+    if (kind === 'blk') return { shader: 'attention_sg', entry: 'attn_dkdv_sg', constants: { ROW_D: p.D }, uniforms: uniforms(p), workgroups: linearGrid(p.B * p.Hkv * Math.ceil(p.Tk / BLK), 1) };
+    if (kind === 'row') return { shader: 'attention', entry: 'attn_dkdv_row', constants: { ROW_D: p.D }, uniforms: uniforms(p), workgroups: linearGrid(p.B * p.Hkv * p.Tk, WG) };
     return { shader: 'attention', entry: 'attn_dkdv', constants: gpuConsts(p), uniforms: uniforms(p), workgroups: linearGrid(p.B * p.Hkv * p.Tk, 1) };
   },
 };

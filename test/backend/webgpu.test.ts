@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Kernel } from '../../src/backend/backend.ts';
 import { acquireDevice } from '../../src/backend/webgpu/device.ts';
-import { WebGPUBackend, sizeClass } from '../../src/backend/webgpu/webgpu.ts';
+import { WebGPUBackend, shaderSource, sizeClass } from '../../src/backend/webgpu/webgpu.ts';
 import { gpu } from '../helpers/backends.ts';
 
 describe('webgpu backend', () => {
@@ -41,5 +41,16 @@ describe('webgpu backend', () => {
       expect(sizeClass(n)).toBeGreaterThanOrEqual(n);
       expect(sizeClass(n) / n).toBeLessThanOrEqual(1.125);
     }
+  });
+
+  it('shader includes: attention_sg.wgsl reuses attention.wgsl; only the variant needs subgroups', () => {
+    const sg = shaderSource('attention_sg');
+    expect(sg).toContain('struct AttnP');
+    expect(sg).toContain('fn attn_fwd_sg');
+    expect(sg).not.toMatch(/^\/\/ #include/m);
+    expect(sg.trimStart().split('\n').find((l) => !l.startsWith('//'))).toBe('enable subgroups;');
+    // the base module must compile on adapters without subgroups
+    expect(shaderSource('attention')).not.toContain('enable subgroups');
+    expect(() => shaderSource('no_such_shader')).toThrow(/shader file not found: .*no_such_shader\.wgsl/);
   });
 });

@@ -276,22 +276,79 @@ forBackends('attention agrees with the cpu reference', (getB, kind) => {
     expect(Math.max(w1, w2)).toBeLessThan(FWD);
   });
 
-  // Small head dims take the one-thread-per-row kernels; force the workgroup kernels too.
-  for (const [mode, rowMaxD] of [['row kernels', 64], ['workgroup kernels', 0]] as const) {
+  /** Runs fn with some attention kernel-selection knobs set, restoring them afterwards. */
+  async function withTuning(t: Partial<typeof attentionTuning>, fn: () => Promise<void>): Promise<void> {
+    const saved = { ...attentionTuning };
+    Object.assign(attentionTuning, t);
+    try {
+      await fn();
+    } finally {
+      Object.assign(attentionTuning, saved);
+    }
+  }
+
+  // Small head dims take the barrier-free kernels: one thread per row, or (D % 4 == 0, enough
+  // rows, subgroups) the subgroup block kernels; force each family in turn, and the workgroup
+  // kernels too.
+  const modes = [
+    ['row kernels', { rowMaxD: 64, blockMinT: Infinity }],
+    ['subgroup block kernels where D % 4 == 0', { rowMaxD: 64, blockMinT: 1 }],
+    ['workgroup kernels', { rowMaxD: 0 }],
+  ] as const;
+  for (const [mode, t] of modes) {
     it(`small random cases fwd/bwd (${mode})`, async () => {
-      const saved = attentionTuning.rowMaxD;
-      attentionTuning.rowMaxD = rowMaxD;
-      try {
+      await withTuning(t, async () => {
         await fc.assert(fc.asyncProperty(arbCase, fc.integer({ min: 1, max: 1000 }), async (c, seed) => {
           const r = await compareBackends((xs) => attention(xs[0]!, xs[1]!, xs[2]!, opts(c, xs)), inputsOf(c, seed, 2), getB());
           expect(r.fwd).toBeLessThan(FWD);
           for (const g of r.grads) expect(g).toBeLessThan(BWD);
         }), { numRuns: 20 });
-      } finally {
-        attentionTuning.rowMaxD = saved;
-      }
+      });
     });
   }
+
+  // The block kernels cover 8 rows per workgroup and broadcast vec4 chunks s and s + 8: rows not
+  // a multiple of 8, several blocks per head, every chunk count 1..16 (D 4..64), offsets, masks.
+  const arbBlockCase: fc.Arbitrary<Case> = fc
+    .record({
+      B: fc.integer({ min: 1, max: 2 }),
+      Hkv: fc.integer({ min: 1, max: 2 }),
+      G: fc.integer({ min: 1, max: 3 }),
+      Tq: fc.integer({ min: 1, max: 20 }),
+      Tk: fc.integer({ min: 1, max: 24 }),
+      // 1, 2, 3, 8, 9, 12, 16 vec4 chunks (each new D is a pipeline to compile), and two odd dims
+      D: fc.constantFrom(4, 8, 12, 32, 36, 48, 64, 6, 9),
+      offMode: fc.constantFrom('default', 'explicit', 'decode'),
+      offPick: fc.integer({ min: -3, max: 24 }),
+      masked: fc.boolean(),
+    })
+    .chain((r) => {
+      const Tq = r.offMode === 'decode' ? 1 : r.Tq;
+      const off = r.offMode === 'default' ? undefined : r.offMode === 'decode' ? r.Tk - 1 : r.offPick;
+      const base: Case = { B: r.B, Hq: r.Hkv * r.G, Hkv: r.Hkv, Tq, Tk: r.Tk, D: r.D, off };
+      return r.masked ? arbMask(r.B, r.Tk).map((mask): Case => ({ ...base, mask })) : fc.constant(base);
+    });
+  for (const layout of ['bhtd', 'bthd'] as const) {
+    it(`block-sized random cases fwd/bwd, subgroup block kernels forced (${layout})`, async () => {
+      await withTuning({ rowMaxD: 64, blockMinT: 1 }, async () => {
+        await fc.assert(fc.asyncProperty(arbBlockCase, fc.integer({ min: 1, max: 1000 }), async (c, seed) => {
+          const f = layout === 'bthd' ? (xs: Tensor[]) => bthd(c, xs) : (xs: Tensor[]) => attention(xs[0]!, xs[1]!, xs[2]!, opts(c, xs));
+          const r = await compareBackends(f, inputsOf(c, seed, 2, layout), getB());
+          expect(r.fwd).toBeLessThan(FWD);
+          for (const g of r.grads) expect(g).toBeLessThan(BWD);
+        }), { numRuns: 25 });
+      });
+    });
+  }
+
+  it('decode Tq = 1 at an offset into a bigger cache, block kernels forced, D = 48', async () => {
+    const c: Case = { B: 3, Hq: 6, Hkv: 2, Tq: 1, Tk: 45, D: 48, off: 30, mask: Array.from({ length: 135 }, (_, i) => (i % 45 >= 2 * Math.floor(i / 45) ? 1 : 0)) };
+    await withTuning({ blockMinT: 1 }, async () => {
+      const r = await compareBackends((xs) => bthd(c, xs), inputsOf(c, 12, 1, 'bthd'), getB());
+      expect(r.fwd).toBeLessThan(FWD);
+      for (const g of r.grads) expect(g).toBeLessThan(BWD);
+    });
+  });
 
   const big: [string, Case][] = [
     ['B=2 Hq=8 Hkv=4 T=129 D=8', { B: 2, Hq: 8, Hkv: 4, Tq: 129, Tk: 129, D: 8 }],
@@ -303,6 +360,11 @@ forBackends('attention agrees with the cpu reference', (getB, kind) => {
       B: 1, Hq: 2, Hkv: 1, Tq: 70, Tk: 133, D: 130, mask: Array.from({ length: 133 }, (_, i) => (i < 120 ? 1 : 0)),
     }],
     ['size 1 everywhere', { B: 1, Hq: 1, Hkv: 1, Tq: 1, Tk: 1, D: 1 }],
+    ['training-shaped B=2 Hq=6 Hkv=6 T=77 D=48 (block kernels, rows not a multiple of 8)', { B: 2, Hq: 6, Hkv: 6, Tq: 77, Tk: 77, D: 48 }],
+    ['chunked prefill Tq=21 Tk=60 D=36 with left padding (block kernels)', {
+      B: 2, Hq: 4, Hkv: 2, Tq: 21, Tk: 60, D: 36, mask: Array.from({ length: 120 }, (_, i) => (i % 60 >= 5 * Math.floor(i / 60) ? 1 : 0)),
+    }],
+    ['odd head dim B=2 Hq=4 Hkv=2 T=33 D=6 (row kernels: D % 4 != 0)', { B: 2, Hq: 4, Hkv: 2, Tq: 33, Tk: 33, D: 6 }],
   ];
   for (const [name, c] of big) {
     it(name, async () => {

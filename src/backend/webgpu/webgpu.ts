@@ -61,7 +61,9 @@ export class WebGPUBackend implements Backend {
   private uniformData = new ArrayBuffer(UNIFORM_CAPACITY);
   private uniformUsed = 0;
   private dispatches = 0;
-  private maxBatch: number;
+  /** Dispatches recorded before a submit. Small batches let the GPU start while JS is still
+   *  recording a step (measured in bench/RESULTS.md); at most UNIFORM_CAPACITY / 256. */
+  maxBatch: number;
   private errors: string[] = [];
   private lost: string | null = null;
   private live = 0;
@@ -180,14 +182,7 @@ export class WebGPUBackend implements Backend {
   private module(shader: string): GPUShaderModule {
     let m = this.modules.get(shader);
     if (!m) {
-      const path = join(projectRoot, 'shaders', `${shader}.wgsl`);
-      let code: string;
-      try {
-        code = readFileSync(path, 'utf8');
-      } catch {
-        throw new Error(`webgpu: shader file not found: ${path}`);
-      }
-      m = this.gpu.createShaderModule({ code, label: shader });
+      m = this.gpu.createShaderModule({ code: shaderSource(shader), label: shader });
       this.modules.set(shader, m);
     }
     return m;
@@ -360,6 +355,22 @@ export class WebGPUBackend implements Backend {
       throw new Error(`webgpu error: ${msg}`);
     }
   }
+}
+
+/** A shader's WGSL with `// #include other.wgsl` lines replaced by that file (WGSL has no
+ *  includes; this lets a variant module, e.g. one that needs `enable subgroups;`, reuse a base
+ *  file's structs, bindings and helpers). */
+export function shaderSource(shader: string, seen = new Set<string>()): string {
+  if (seen.has(shader)) throw new Error(`webgpu: shader include cycle through ${shader}.wgsl`);
+  seen.add(shader);
+  const path = join(projectRoot, 'shaders', `${shader}.wgsl`);
+  let code: string;
+  try {
+    code = readFileSync(path, 'utf8');
+  } catch {
+    throw new Error(`webgpu: shader file not found: ${path}`);
+  }
+  return code.replace(/^\/\/ #include (\S+)\.wgsl[ \t]*$/gm, (_, name: string) => shaderSource(name, seen));
 }
 
 function writeUniforms(dv: DataView, us: Uniform[]): void {
