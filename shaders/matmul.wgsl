@@ -5,10 +5,11 @@
 // Bindings: 0 uniforms, 1 A, 2 B, 3 C.
 //
 // How lavapipe runs this: 8 invocations (one subgroup) are one 256-bit SIMD program, one lane
-// each. A load whose address is the same for all lanes becomes a scalar load + broadcast; a
-// per-lane load is a gather. So the fast kernels use workgroups of exactly 8 lanes, put the
-// lanes along N, and take the rows of A from workgroup_id (uniform): per k step each lane does
-// TM cheap broadcasts, a couple of vec4 loads of B and TM x 2 vec4 FMAs.
+// each. The fast kernels use workgroups of exactly 8 lanes, put the lanes along N and take the
+// rows of A from workgroup_id: per k step each lane does TM loads of A, a couple of vec4 loads
+// of B and TM x 2 vec4 FMAs, so the FMAs outnumber the loads. (Mesa 25.0's gallivm turns a load
+// into a scalar load + broadcast only when its address is built from constants alone; loads
+// from workgroup_id-derived addresses stay per-lane, as the attention work measured.)
 
 struct MP {
   M: u32, N: u32, K: u32, nred: u32,
