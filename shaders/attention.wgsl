@@ -58,10 +58,19 @@ fn causal_keys(i: u32) -> u32 {
 
 /** Element offset of logical query row (b, h, i) = row in q, o, dO and dq. */
 fn q_base(row: u32) -> u32 {
+  return q_row(row).qbase;
+}
+
+/** Where logical query row (b, h, i) = row reads: its q/o offset, the start of its kv head's
+ *  keys (key j at kbase + j * k_st), its batch index and how many keys it sees causally. */
+struct QRow { b: u32, qbase: u32, kbase: u32, nk: u32 }
+
+fn q_row(row: u32) -> QRow {
   let i = row % ap.Tq;
   let h = (row / ap.Tq) % ap.Hq;
   let b = row / (ap.Tq * ap.Hq);
-  return b * ap.q_sb + h * ap.q_sh + i * ap.q_st;
+  let kvh = h / (ap.Hq / ap.Hkv);
+  return QRow(b, b * ap.q_sb + h * ap.q_sh + i * ap.q_st, b * ap.k_sb + kvh * ap.k_sh, causal_keys(i));
 }
 
 fn dot_rows(a: u32, b: u32) -> f32 {
@@ -79,14 +88,12 @@ fn attn_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
             @builtin(local_invocation_index) lid: u32) {
   let row = wid.x + wid.y * nwg.x; // (b, h, i) flattened
   if (row >= ap.B * ap.Hq * ap.Tq) { return; }
-  let i = row % ap.Tq;
-  let h = (row / ap.Tq) % ap.Hq;
-  let b = row / (ap.Tq * ap.Hq);
-  let kvh = h / (ap.Hq / ap.Hkv);
+  let at = q_row(row);
+  let b = at.b;
   let D = ap.D;
-  let qbase = b * ap.q_sb + h * ap.q_sh + i * ap.q_st;
-  let kbase = b * ap.k_sb + kvh * ap.k_sh; // key j starts at kbase + j * k_st
-  let nk = causal_keys(i);
+  let qbase = at.qbase;
+  let kbase = at.kbase; // key j starts at kbase + j * k_st
+  let nk = at.nk;
 
   var acc: array<f32, 4>;
   var m = NEG;
@@ -143,14 +150,12 @@ override ROW_D: u32 = 64u;
 fn attn_fwd_row(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let row = gid.x + gid.y * nwg.x * WG;
   if (row >= ap.B * ap.Hq * ap.Tq) { return; }
-  let i = row % ap.Tq;
-  let h = (row / ap.Tq) % ap.Hq;
-  let b = row / (ap.Tq * ap.Hq);
-  let kvh = h / (ap.Hq / ap.Hkv);
+  let at = q_row(row);
+  let b = at.b;
   let D = ROW_D;
-  let qbase = b * ap.q_sb + h * ap.q_sh + i * ap.q_st;
-  let kbase = b * ap.k_sb + kvh * ap.k_sh; // key j starts at kbase + j * k_st
-  let nk = causal_keys(i);
+  let qbase = at.qbase;
+  let kbase = at.kbase; // key j starts at kbase + j * k_st
+  let nk = at.nk;
   var acc: array<f32, ROW_MAX_D>;
   var qr: array<f32, ROW_MAX_D>;
   for (var d = 0u; d < D; d++) {
@@ -214,14 +219,12 @@ fn attn_dq(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
            @builtin(local_invocation_index) lid: u32) {
   let row = wid.x + wid.y * nwg.x;
   if (row >= ap.B * ap.Hq * ap.Tq) { return; }
-  let i = row % ap.Tq;
-  let h = (row / ap.Tq) % ap.Hq;
-  let b = row / (ap.Tq * ap.Hq);
-  let kvh = h / (ap.Hq / ap.Hkv);
+  let at = q_row(row);
+  let b = at.b;
   let D = ap.D;
-  let qbase = b * ap.q_sb + h * ap.q_sh + i * ap.q_st;
-  let kbase = b * ap.k_sb + kvh * ap.k_sh; // key j starts at kbase + j * k_st
-  let nk = causal_keys(i);
+  let qbase = at.qbase;
+  let kbase = at.kbase; // key j starts at kbase + j * k_st
+  let nk = at.nk;
   let lse = gstats[2u * row];
   let di = gstats[2u * row + 1u];
 
@@ -328,14 +331,12 @@ fn attn_dkdv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
 fn attn_dq_row(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let row = gid.x + gid.y * nwg.x * WG;
   if (row >= ap.B * ap.Hq * ap.Tq) { return; }
-  let i = row % ap.Tq;
-  let h = (row / ap.Tq) % ap.Hq;
-  let b = row / (ap.Tq * ap.Hq);
-  let kvh = h / (ap.Hq / ap.Hkv);
+  let at = q_row(row);
+  let b = at.b;
   let D = ROW_D;
-  let qbase = b * ap.q_sb + h * ap.q_sh + i * ap.q_st;
-  let kbase = b * ap.k_sb + kvh * ap.k_sh;
-  let nk = causal_keys(i);
+  let qbase = at.qbase;
+  let kbase = at.kbase; // key j starts at kbase + j * k_st
+  let nk = at.nk;
   let lse = gstats[2u * row];
   let di = gstats[2u * row + 1u];
   var qr: array<f32, ROW_MAX_D>;
