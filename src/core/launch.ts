@@ -10,15 +10,19 @@ export interface OutSpec {
   dtype: DType;
 }
 
+function checkBackend(kernel: string, backend: Backend, ts: Tensor[]): void {
+  for (const t of ts) {
+    if (t.backend !== backend) {
+      throw new Error(`${kernel}: tensors live on different backends (${backend.name} and ${t.backend.name}); move them first`);
+    }
+  }
+}
+
 /** Runs kernel `k` on `inputs`, returning freshly allocated outputs. */
 export function launch<P>(k: Kernel<P>, inputs: Tensor[], outs: OutSpec[], p: P, on?: Backend): Tensor[] {
   const backend = on ?? inputs[0]?.backend;
   if (!backend) throw new Error(`${k.name}: no inputs and no backend given`);
-  for (const t of inputs) {
-    if (t.backend !== backend) {
-      throw new Error(`${k.name}: inputs live on different backends (${backend.name} and ${t.backend.name}); move them first`);
-    }
-  }
+  checkBackend(k.name, backend, inputs);
   const outputs = outs.map((o) => empty(o.shape, o.dtype, backend));
   try {
     backend.run(k, inputs.map((t) => t.storage), outputs.map((t) => t.storage), p);
@@ -32,9 +36,7 @@ export function launch<P>(k: Kernel<P>, inputs: Tensor[], outs: OutSpec[], p: P,
 /** Runs `k` writing into existing tensors in place (optimizer updates, scatter into a buffer). */
 export function launchInPlace<P>(k: Kernel<P>, inputs: Tensor[], outputs: Tensor[], p: P): void {
   const backend = outputs[0]!.backend;
-  for (const t of [...inputs, ...outputs]) {
-    if (t.backend !== backend) throw new Error(`${k.name}: tensors live on different backends`);
-  }
+  checkBackend(k.name, backend, [...inputs, ...outputs]);
   backend.run(k, inputs.map((t) => t.storage), outputs.map((t) => t.storage), p);
   for (const t of outputs) t.bumpVersion(); // cached derivations of the old contents are stale
 }

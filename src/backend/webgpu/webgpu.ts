@@ -29,6 +29,12 @@ export function sizeClass(bytes: number): number {
   return Math.ceil(b / step) * step;
 }
 
+/** The storage's bytes rounded up to whole 4-byte words (at least one): what copies and
+ *  bindings cover, since both work in words. */
+function wordBytes(g: GpuStorage): number {
+  return Math.max(4, Math.ceil((g.length * BYTES[g.dtype]) / 4) * 4);
+}
+
 function gpuStorage(s: Storage): GpuStorage {
   if (!(s instanceof GpuStorage)) throw new Error('webgpu backend: got storage from another backend');
   return s;
@@ -162,7 +168,7 @@ export class WebGPUBackend implements Backend {
     const g = gpuStorage(s);
     const bytes = g.length * BYTES[g.dtype];
     if (bytes === 0) return allocArray(g.dtype, 0);
-    const size = Math.ceil(bytes / 4) * 4;
+    const size = wordBytes(g);
     const staging = this.gpu.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     this.endPass();
     const enc = this.encoder ?? this.gpu.createCommandEncoder();
@@ -246,7 +252,7 @@ export class WebGPUBackend implements Backend {
   }
 
   private bindGroup(pipe: GPUComputePipeline, off: number, ubytes: number, bufs: GpuStorage[]): GPUBindGroup {
-    const sizes = bufs.map((g) => Math.max(4, Math.ceil((g.length * BYTES[g.dtype]) / 4) * 4));
+    const sizes = bufs.map(wordBytes);
     let key = `${this.pipelineIds.get(pipe)}:${off}:${ubytes}`;
     for (let i = 0; i < bufs.length; i++) key += `:${this.bufferIds.get(bufs[i]!.buffer)}/${sizes[i]}`;
     let bind = this.bindGroups.get(key);
