@@ -2,7 +2,7 @@
 // stories260K decode step and a training step. Run: npx tsx bench/profile.ts [--batch 64]
 import { parseArgs } from 'node:util';
 import { webgpu } from '../src/backend/webgpu/webgpu.ts';
-import { fromArray, noGrad, scope } from '../src/core/tensor.ts';
+import { fromArray, noGrad, scope, zeroGrad } from '../src/core/tensor.ts';
 import { KVCache } from '../src/nn/llama.ts';
 import { buildModel, readCheckpoint } from '../src/nn/pretrained.ts';
 import { dataPath } from '../src/util/dataRoot.ts';
@@ -40,10 +40,7 @@ const x = fromArray(Int32Array.from({ length: 8 * 64 }, (_, i) => (i * 7) % 512)
 const y = fromArray(Int32Array.from({ length: 8 * 64 }, (_, i) => (i * 7 + 1) % 512), [8, 64], { dtype: 'i32', backend: b });
 const trainStep = () => {
   scope(() => model.loss(x, y).backward());
-  for (const p of model.parameters()) {
-    p.grad?.dispose();
-    p.grad = null;
-  }
+  zeroGrad(model.parameters());
 };
 b.setProfiling(false);
 trainStep(); // warm-up: lavapipe compiles a pipeline at its first dispatch, on the GPU timeline

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../../src/backend/backend.ts';
 import { cpu } from '../../src/backend/cpu/cpu.ts';
-import { type Tensor, fromArray, noGrad, zeros } from '../../src/core/tensor.ts';
+import { type Tensor, fromArray, noGrad, zeroGrad, zeros } from '../../src/core/tensor.ts';
 import { mul, sub, sumTo } from '../../src/ops/elementwise.ts';
 import { type AdamWOptions, adamw, clipGradNorm, gradNorm } from '../../src/ops/optim.ts';
 import { forBackends, gpu } from '../helpers/backends.ts';
@@ -90,8 +90,7 @@ describe('adamw', () => {
     for (let step = 1; step <= 400; step++) {
       loss().backward();
       noGrad(() => adamw(p, p.grad, m, v, { lr: 0.05, weightDecay: 0, step }));
-      p.grad!.dispose();
-      p.grad = null;
+      zeroGrad([p]);
     }
     expect(first).toBeGreaterThan(10);
     expect(loss().dataSync()[0]).toBeLessThan(1e-4);
