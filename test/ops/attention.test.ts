@@ -99,24 +99,30 @@ function outAndGrads(f: (xs: Tensor[]) => Tensor, ins: Input[]): number[][] {
 const arbMask = (B: number, Tk: number) =>
   fc.array(fc.integer({ min: 0, max: 1 }), { minLength: B * Tk, maxLength: B * Tk });
 
-const arbCase: fc.Arbitrary<Case> = fc
-  .record({
-    B: fc.integer({ min: 1, max: 2 }),
-    Hkv: fc.integer({ min: 1, max: 2 }),
-    G: fc.integer({ min: 1, max: 3 }),
-    Tq: fc.integer({ min: 1, max: 4 }),
-    Tk: fc.integer({ min: 1, max: 5 }),
-    D: fc.integer({ min: 1, max: 4 }),
-    offMode: fc.constantFrom('default', 'explicit', 'decode'),
-    offPick: fc.integer({ min: -1, max: 5 }),
-    masked: fc.boolean(),
-  })
-  .chain((r) => {
-    const Tq = r.offMode === 'decode' ? 1 : r.Tq;
-    const off = r.offMode === 'default' ? undefined : r.offMode === 'decode' ? r.Tk - 1 : r.offPick;
-    const base: Case = { B: r.B, Hq: r.Hkv * r.G, Hkv: r.Hkv, Tq, Tk: r.Tk, D: r.D, off };
-    return r.masked ? arbMask(r.B, r.Tk).map((mask): Case => ({ ...base, mask })) : fc.constant(base);
-  });
+/** Random GQA cases: batch and kv heads 1..2, group 1..3, the given row/dim ranges, default,
+ *  explicit or decode offsets, with or without a key mask. */
+function arbCaseWith(r: { maxTq: number; maxTk: number; D: fc.Arbitrary<number>; offMin: number; offMax: number }): fc.Arbitrary<Case> {
+  return fc
+    .record({
+      B: fc.integer({ min: 1, max: 2 }),
+      Hkv: fc.integer({ min: 1, max: 2 }),
+      G: fc.integer({ min: 1, max: 3 }),
+      Tq: fc.integer({ min: 1, max: r.maxTq }),
+      Tk: fc.integer({ min: 1, max: r.maxTk }),
+      D: r.D,
+      offMode: fc.constantFrom('default', 'explicit', 'decode'),
+      offPick: fc.integer({ min: r.offMin, max: r.offMax }),
+      masked: fc.boolean(),
+    })
+    .chain((c) => {
+      const Tq = c.offMode === 'decode' ? 1 : c.Tq;
+      const off = c.offMode === 'default' ? undefined : c.offMode === 'decode' ? c.Tk - 1 : c.offPick;
+      const base: Case = { B: c.B, Hq: c.Hkv * c.G, Hkv: c.Hkv, Tq, Tk: c.Tk, D: c.D, off };
+      return c.masked ? arbMask(c.B, c.Tk).map((mask): Case => ({ ...base, mask })) : fc.constant(base);
+    });
+}
+
+const arbCase = arbCaseWith({ maxTq: 4, maxTk: 5, D: fc.integer({ min: 1, max: 4 }), offMin: -1, offMax: 5 });
 
 describe('attention forward values', () => {
   it('one query, two keys: a hand-computed softmax average', () => {
@@ -309,25 +315,14 @@ forBackends('attention agrees with the cpu reference', (getB, kind) => {
 
   // The block kernels cover 8 rows per workgroup and broadcast vec4 chunks s and s + 8: rows not
   // a multiple of 8, several blocks per head, every chunk count 1..16 (D 4..64), offsets, masks.
-  const arbBlockCase: fc.Arbitrary<Case> = fc
-    .record({
-      B: fc.integer({ min: 1, max: 2 }),
-      Hkv: fc.integer({ min: 1, max: 2 }),
-      G: fc.integer({ min: 1, max: 3 }),
-      Tq: fc.integer({ min: 1, max: 20 }),
-      Tk: fc.integer({ min: 1, max: 24 }),
-      // 1, 2, 3, 8, 9, 12, 16 vec4 chunks (each new D is a pipeline to compile), and two odd dims
-      D: fc.constantFrom(4, 8, 12, 32, 36, 48, 64, 6, 9),
-      offMode: fc.constantFrom('default', 'explicit', 'decode'),
-      offPick: fc.integer({ min: -3, max: 24 }),
-      masked: fc.boolean(),
-    })
-    .chain((r) => {
-      const Tq = r.offMode === 'decode' ? 1 : r.Tq;
-      const off = r.offMode === 'default' ? undefined : r.offMode === 'decode' ? r.Tk - 1 : r.offPick;
-      const base: Case = { B: r.B, Hq: r.Hkv * r.G, Hkv: r.Hkv, Tq, Tk: r.Tk, D: r.D, off };
-      return r.masked ? arbMask(r.B, r.Tk).map((mask): Case => ({ ...base, mask })) : fc.constant(base);
-    });
+  const arbBlockCase = arbCaseWith({
+    maxTq: 20,
+    maxTk: 24,
+    // 1, 2, 3, 8, 9, 12, 16 vec4 chunks (each new D is a pipeline to compile), and two odd dims
+    D: fc.constantFrom(4, 8, 12, 32, 36, 48, 64, 6, 9),
+    offMin: -3,
+    offMax: 24,
+  });
   for (const layout of ['bhtd', 'bthd'] as const) {
     it(`block-sized random cases fwd/bwd, subgroup block kernels forced (${layout})`, async () => {
       await withTuning({ rowMaxD: 64, blockMinT: 1 }, async () => {
