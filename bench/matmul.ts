@@ -4,7 +4,7 @@ import type { Backend } from '../src/backend/backend.ts';
 import { cpu } from '../src/backend/cpu/cpu.ts';
 import { webgpu } from '../src/backend/webgpu/webgpu.ts';
 import { type Tensor, fromArray, noGrad } from '../src/core/tensor.ts';
-import { type MatmulKernel, PRETRANSPOSE_MIN_ROWS, matmul, matmulEntry } from '../src/ops/matmul.ts';
+import { type MatmulKernel, matmul, matmulPath } from '../src/ops/matmul.ts';
 
 interface Case {
   name: string;
@@ -108,8 +108,7 @@ export async function benchMatmul(opts: { json?: boolean; sizes?: number[] } = {
       const naive = await timeGpu(b, c, a, w, 'naive');
       const best = await timeGpu(b, c, a, w, 'auto');
       const cpuT = c.M <= CPU_MAX && c.N <= CPU_MAX * 2 && c.K <= CPU_MAX * 2 ? timeCpu(c) : null;
-      const pre = c.transB && c.M >= PRETRANSPOSE_MIN_ROWS && c.N % 4 === 0;
-      const kernel = pre ? 'transpose + tile_v4' : matmulEntry({ batch: 1, M: c.M, N: c.N, K: c.K, nred: 1, transA: false, transB: c.transB, aZ: 0, bZ: 0, aR: 0, bR: 0, kernel: 'auto' });
+      const kernel = matmulPath(a, w, { transB: c.transB });
       return { ...c, kernel, naive, best, cpu: cpuT };
     });
     a.dispose();

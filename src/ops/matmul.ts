@@ -4,6 +4,7 @@
 // The kernel (shaders/matmul.wgsl) also sums over a batch in-kernel (`nred`), which is how the
 // gradient of a broadcast 2-D operand is formed when its batch cannot be folded into rows.
 import type { GpuCaps, GpuLaunch, Kernel } from '../backend/backend.ts';
+import type { DType } from '../core/dtype.ts';
 import { floatDType, launch } from '../core/launch.ts';
 import { type Shape, fmt, numel, sameShape } from '../core/shape.ts';
 import { type Tensor, noGrad, record } from '../core/tensor.ts';
@@ -119,12 +120,14 @@ function describe(a: Tensor, b: Tensor, o: MatmulOptions): string {
   return `${fmt(a.shape)}${o.transA ? 'ᵀ' : ''} · ${fmt(b.shape)}${o.transB ? 'ᵀ' : ''}`;
 }
 
-/**
- * C = op(A) · op(B). a is [...batch, M, K] ([..., K, M] with transA), b is [...batch, K, N]
- * ([..., N, K] with transB); either may be 2-D and then broadcasts over the other's batch.
- * Returns [...batch, M, N].
- */
-export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
+interface Plan {
+  p: MatmulP;
+  outShape: number[];
+  dtype: DType;
+}
+
+/** Checks the operands and works out the launch (shapes, strides, batch folding). */
+function plan(a: Tensor, b: Tensor, opts: MatmulOptions): Plan {
   const transA = opts.transA ?? false;
   const transB = opts.transB ?? false;
   const kernel = opts.kernel ?? 'auto';
@@ -149,14 +152,32 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     p.batch = 1;
     p.aZ = 0;
   }
+  return { p, outShape: [...batchShape, M, N], dtype };
+}
+
+/** The GPU path `matmul(a, b, opts)` takes: its entry point, or 'transpose + tile_v4' when b is
+ *  transposed into a (cached) scratch copy first. For benchmarks and tests. */
+export function matmulPath(a: Tensor, b: Tensor, opts: MatmulOptions = {}): string {
+  const { p } = plan(a, b, opts);
+  return preTranspose(a, b, p) ? 'transpose + tile_v4' : matmulEntry(p);
+}
+
+/**
+ * C = op(A) · op(B). a is [...batch, M, K] ([..., K, M] with transA), b is [...batch, K, N]
+ * ([..., N, K] with transB); either may be 2-D and then broadcasts over the other's batch.
+ * Returns [...batch, M, N].
+ */
+export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
+  const { p, outShape, dtype } = plan(a, b, opts);
+  const { transA, transB, kernel } = p;
   let c: Tensor | undefined;
   if (preTranspose(a, b, p)) {
     // x·Wᵀ is the Llama layout, and its tile_nt kernel runs at ~10 GFLOP/s on lavapipe against
     // ~24 for tile_v4: materialising Wᵀ costs one copy of W and pays once M is large.
     // Cached per version of b: a weight is transposed once, then reused until it is written.
     const bt = b.derived('transpose', () => noGrad(() => transpose(b, -1, -2)));
-    [c] = launch(matmulK, [a, bt], [{ shape: [...batchShape, M, N], dtype }], { ...p, transB: false });
-  } else [c] = launch(matmulK, [a, b], [{ shape: [...batchShape, M, N], dtype }], p);
+    [c] = launch(matmulK, [a, bt], [{ shape: outShape, dtype }], { ...p, transB: false });
+  } else [c] = launch(matmulK, [a, b], [{ shape: outShape, dtype }], p);
   record(c, [a, b], 'matmul', (g) => [
     a.requiresGrad ? gradA(a, b, g, transA, transB, kernel) : null,
     b.requiresGrad ? gradB(a, b, g, transA, transB, kernel) : null,

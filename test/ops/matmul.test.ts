@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cpu } from '../../src/backend/cpu/cpu.ts';
 import { fromArray } from '../../src/core/tensor.ts';
-import { type MatmulKernel, type MatmulP, matmul, matmulEntry } from '../../src/ops/matmul.ts';
+import { type MatmulKernel, type MatmulP, matmul, matmulEntry, matmulPath } from '../../src/ops/matmul.ts';
 import { forBackends, gpu } from '../helpers/backends.ts';
 import { type Input, arbInput, compareBackends, gradError, numelOf } from '../helpers/gradcheck.ts';
 
@@ -135,5 +135,23 @@ describe('matmul kernel selection', () => {
     expect(matmulEntry(p({ transB: true, transA: true }))).toBe('tile_s');
     expect(matmulEntry(p({ kernel: 'naive' }))).toBe('naive');
     expect(matmulEntry(p({ kernel: 'scalar' }))).toBe('tile_s');
+  });
+});
+
+describe('matmul path for x·Wᵀ on webgpu', () => {
+  it('transposes a kept weight from 16 rows, any weight from 128 rows; tile_nt below', async () => {
+    const b = await gpu();
+    const w = fromArray(new Float32Array(64 * 32), [64, 32], { backend: b });
+    const x = (m: number) => fromArray(new Float32Array(m * 32), [m, 32], { backend: b });
+    expect(matmulPath(x(32), w, { transB: true })).toBe('tile_nt');
+    expect(matmulPath(x(128), w, { transB: true })).toBe('transpose + tile_v4');
+    w.keep();
+    expect(matmulPath(x(8), w, { transB: true })).toBe('tile_nt');
+    expect(matmulPath(x(16), w, { transB: true })).toBe('transpose + tile_v4');
+    // the CPU backend never transposes into scratch
+    const cw = fromArray(new Float32Array(64 * 32), [64, 32], { backend: cpu }).keep();
+    expect(matmulPath(fromArray(new Float32Array(128 * 32), [128, 32], { backend: cpu }), cw, { transB: true })).toBe('tile_nt');
+    cw.dispose();
+    w.dispose();
   });
 });
