@@ -18,25 +18,16 @@ let waitStart = 0;
 let spinMs = pollTuning.minSpinMs;
 let typicalWaitMs = 0; // running average of recent waits
 
-export interface WaitStats {
-  waits: number;
-  spinCalls: number;
-  timerCalls: number;
-}
-export const waitStats: WaitStats = { waits: 0, spinCalls: 0, timerCalls: 0 };
-
 let installed = false;
 export function installPolling(): void {
   if (installed) return;
   installed = true;
   const patched = ((fn: (...args: unknown[]) => void, ...args: unknown[]) => {
     if (waiting > 0 && performance.now() - waitStart > spinMs) {
-      waitStats.timerCalls++;
       setTimeout(fn, 1, ...args);
       // The binding ignores the handle; return a real Immediate-shaped object for other callers.
       return realSetImmediate(() => {});
     }
-    if (waiting > 0) waitStats.spinCalls++;
     return realSetImmediate(fn, ...args);
   }) as unknown as typeof setImmediate;
   globalThis.setImmediate = patched;
@@ -49,7 +40,6 @@ export async function gpuWait<T>(p: Promise<T>): Promise<T> {
     const expect = 1.3 * typicalWaitMs;
     spinMs = expect <= pollTuning.maxSpinMs ? Math.max(pollTuning.minSpinMs, expect) : pollTuning.minSpinMs;
   }
-  waitStats.waits++;
   try {
     return await p;
   } finally {
