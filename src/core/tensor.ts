@@ -223,8 +223,14 @@ export function fromArray(data: ArrayLike<number>, shape: Shape = [data.length],
   checkShape(shape);
   if (numel(shape) !== data.length) throw new Error(`fromArray: ${data.length} values do not fill shape ${fmt(shape)} (${numel(shape)} elements)`);
   const t = empty(shape, dtype, opts.backend);
-  const arr = allocArray(dtype, data.length);
-  arr.set(data);
+  // upload copies, so an array already of the tensor's type goes as it is
+  const ready = (dtype === 'f32' && data instanceof Float32Array) || (dtype === 'f64' && data instanceof Float64Array) || (dtype === 'i32' && data instanceof Int32Array);
+  let arr: TypedArray;
+  if (ready) arr = data;
+  else {
+    arr = allocArray(dtype, data.length);
+    arr.set(data);
+  }
   t.backend.upload(t.storage, arr);
   t.requiresGrad = opts.requiresGrad ?? false;
   return t;

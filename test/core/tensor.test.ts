@@ -15,6 +15,14 @@ describe('tensor creation', () => {
     expect(full([2], 7, { ...opts, dtype: 'i32' }).dataSync()).toBeInstanceOf(Int32Array);
     expect(fromArray([5], [], opts).shape).toEqual([]);
   });
+  it('fromArray copies: later writes to the source array do not reach the tensor', async () => {
+    for (const b of [cpu, await gpu()]) {
+      const src = Float32Array.from([1, 2, 3]);
+      const t = fromArray(src, [3], { backend: b });
+      src[0] = 99;
+      expect([...(await t.data())]).toEqual([1, 2, 3]);
+    }
+  });
   it('errors name the problem', () => {
     expect(() => fromArray([1, 2, 3], [2, 2], opts)).toThrow(/3 values do not fill shape \[2, 2\]/);
     expect(() => zeros([2, -1], opts)).toThrow(/invalid dimension -1/);
