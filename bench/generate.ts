@@ -5,7 +5,7 @@ import type { Backend } from '../src/backend/backend.ts';
 import { cpu } from '../src/backend/cpu/cpu.ts';
 import { webgpu } from '../src/backend/webgpu/webgpu.ts';
 import { generateBatch } from '../src/decode/generate.ts';
-import { buildModel, readCheckpoint } from '../src/nn/pretrained.ts';
+import { buildModel, readCheckpoint } from '../src/load/pretrained.ts';
 import { dataPath } from '../src/util/dataRoot.ts';
 
 interface Row {

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { webgpu } from '../src/backend/webgpu/webgpu.ts';
 import { fromArray, noGrad, scope, zeroGrad } from '../src/core/tensor.ts';
 import { KVCache } from '../src/nn/llama.ts';
-import { buildModel, readCheckpoint } from '../src/nn/pretrained.ts';
+import { buildModel, readCheckpoint } from '../src/load/pretrained.ts';
 import { dataPath } from '../src/util/dataRoot.ts';
 
 const { values } = parseArgs({ options: { batch: { type: 'string', default: '64' }, steps: { type: 'string', default: '20' } } });

@@ -22,7 +22,7 @@ export * from './nn/config.ts';
 export * from './nn/module.ts';
 export * from './nn/layers.ts';
 export * from './nn/llama.ts';
-export * from './nn/pretrained.ts';
+export * from './load/pretrained.ts';
 export * from './decode/generate.ts';
 export { sample, argmax as argmaxRow } from './decode/sample.ts';
 export * as io from './io/index.ts';

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { writeGGUF } from '../io/gguf.ts';
 import { saveHF } from '../io/hfconfig.ts';
 import { writeLlama2c } from '../io/llama2c.ts';
-import { readCheckpoint, readTokenizer } from '../nn/pretrained.ts';
+import { readCheckpoint, readTokenizer } from '../load/pretrained.ts';
 import { toHFTokenizerJSON } from '../tokenizer/hf.ts';
 import { SentencePieceBPE } from '../tokenizer/sentencepiece.ts';
 

@@ -4,7 +4,7 @@ import type { Backend } from '../backend/backend.ts';
 import { cpu } from '../backend/cpu/cpu.ts';
 import { webgpu } from '../backend/webgpu/webgpu.ts';
 import { generate } from '../decode/generate.ts';
-import { buildModel, readCheckpoint, readTokenizer } from '../nn/pretrained.ts';
+import { buildModel, readCheckpoint, readTokenizer } from '../load/pretrained.ts';
 import { StreamDecoder } from '../tokenizer/stream.ts';
 
 export const help = `Usage: heed generate --model PATH [options]

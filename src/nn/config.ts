@@ -1,9 +1,8 @@
 // The Llama configuration shared by the model, the checkpoint readers/writers and the CLI.
 
-/** How RoPE pairs dimensions inside a head: llama2.c/Meta rotate adjacent pairs (2i, 2i+1);
- *  HF rotates the two halves (i, i + headDim/2). Weights converted between the two need the
- *  q/k row permutation in src/io. */
-export type RopeLayout = 'interleaved' | 'half';
+import type { RopeLayout } from '../ops/rope.ts';
+
+export type { RopeLayout };
 
 export interface LlamaConfig {
   dim: number;

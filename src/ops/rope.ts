@@ -8,7 +8,11 @@ import { linearGrid } from '../backend/backend.ts';
 import { expectRank, floatDType, launch } from '../core/launch.ts';
 import { fmt } from '../core/shape.ts';
 import { type Tensor, record } from '../core/tensor.ts';
-import type { RopeLayout } from '../nn/config.ts';
+
+/** How RoPE pairs dimensions inside a head: llama2.c/Meta rotate adjacent pairs (2i, 2i+1);
+ *  HF rotates the two halves (i, i + headDim/2). Weights converted between the two need the
+ *  q/k row permutation in src/io. */
+export type RopeLayout = 'interleaved' | 'half';
 
 const WG = 256;
 /** Frequencies travel in the uniforms (shaders/rope.wgsl: array<vec4<f32>, 64>). */

@@ -3,7 +3,7 @@ import { Rng } from '../../src/core/random.ts';
 import { generate, generateBatch } from '../../src/decode/generate.ts';
 import { argmax, sample } from '../../src/decode/sample.ts';
 import type { Llama } from '../../src/nn/llama.ts';
-import { buildModel, readCheckpoint } from '../../src/nn/pretrained.ts';
+import { buildModel, readCheckpoint } from '../../src/load/pretrained.ts';
 import { loadLlama2cTokenizer } from '../../src/tokenizer/llama2c.ts';
 import { dataPath } from '../../src/util/dataRoot.ts';
 import { forBackends, gpu } from '../helpers/backends.ts';

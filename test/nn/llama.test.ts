@@ -9,7 +9,7 @@ import { type Tensor, fromArray, noGrad, scope } from '../../src/core/tensor.ts'
 import { loadHF, saveHF } from '../../src/io/hfconfig.ts';
 import type { LlamaConfig } from '../../src/nn/config.ts';
 import { KVCache, Llama } from '../../src/nn/llama.ts';
-import { buildModel, readCheckpoint } from '../../src/nn/pretrained.ts';
+import { buildModel, readCheckpoint } from '../../src/load/pretrained.ts';
 import { dataPath } from '../../src/util/dataRoot.ts';
 import { gpu } from '../helpers/backends.ts';
 import { relMax } from '../helpers/gradcheck.ts';

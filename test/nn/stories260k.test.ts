@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { beforeAll, expect, it } from 'vitest';
 import { fromArray, noGrad } from '../../src/core/tensor.ts';
-import { buildModel, readCheckpoint } from '../../src/nn/pretrained.ts';
+import { buildModel, readCheckpoint } from '../../src/load/pretrained.ts';
 import { dataPath } from '../../src/util/dataRoot.ts';
 import { forBackends, gpu } from '../helpers/backends.ts';
 

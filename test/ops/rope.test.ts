@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cpu } from '../../src/backend/cpu/cpu.ts';
 import { type Tensor, fromArray, scope } from '../../src/core/tensor.ts';
-import type { RopeLayout } from '../../src/nn/config.ts';
+import type { RopeLayout } from '../../src/ops/rope.ts';
 import { rope, ropeFrequencies } from '../../src/ops/rope.ts';
 import { permute } from '../../src/ops/shape.ts';
 import { forBackends, gpu } from '../helpers/backends.ts';

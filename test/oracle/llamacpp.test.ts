@@ -16,7 +16,7 @@ import { writeGGUF } from '../../src/io/gguf.ts';
 import type { NamedTensors } from '../../src/io/weights.ts';
 import { expectedShapes, numel } from '../../src/io/weights.ts';
 import type { LlamaConfig } from '../../src/nn/config.ts';
-import { buildModel } from '../../src/nn/pretrained.ts';
+import { buildModel } from '../../src/load/pretrained.ts';
 import { gpu } from '../helpers/backends.ts';
 import { syntheticVocab } from './ggufVocab.ts';
 import { LlamaCppModel } from './llamacpp.ts';

@@ -10,8 +10,8 @@ import { readHFTokenizer } from '../tokenizer/hf.ts';
 import { loadLlama2cTokenizer } from '../tokenizer/llama2c.ts';
 import { SentencePieceBPE } from '../tokenizer/sentencepiece.ts';
 import type { Tokenizer } from '../tokenizer/tokenizer.ts';
-import type { LlamaConfig } from './config.ts';
-import { Llama } from './llama.ts';
+import type { LlamaConfig } from '../nn/config.ts';
+import { Llama } from '../nn/llama.ts';
 
 export interface Checkpoint {
   config: LlamaConfig;
