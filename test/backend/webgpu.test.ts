@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Kernel } from '../../src/backend/backend.ts';
 import { acquireDevice } from '../../src/backend/webgpu/device.ts';
-import { WebGPUBackend, shaderSource, sizeClass } from '../../src/backend/webgpu/webgpu.ts';
+import { WebGPUBackend, shaderSource, sizeClass, smokeK } from '../../src/backend/webgpu/webgpu.ts';
 import { gpu } from '../helpers/backends.ts';
 
 describe('webgpu backend', () => {
@@ -23,6 +23,20 @@ describe('webgpu backend', () => {
     b.upload(t, Float32Array.from([1, 2]));
     expect([...(await b.download(t))]).toEqual([1, 2]);
     b.free(t);
+  });
+
+  it('the smoke kernel the backend owns gives y[i] = value + i on both halves (130 values: three workgroups)', async () => {
+    const b = (await gpu()) as WebGPUBackend;
+    const n = 130;
+    const s = b.alloc('f32', n);
+    b.run(smokeK, [], [s], { n, value: -1.5 });
+    const got = await b.download(s);
+    b.free(s);
+    const ref = new Float32Array(n);
+    smokeK.cpu([], [ref], { n, value: -1.5 });
+    expect(ref[0]).toBe(-1.5);
+    expect(ref[129]).toBe(127.5);
+    expect([...got]).toEqual([...ref]);
   });
 
   it('after the device is lost, every call says so', async () => {

@@ -401,12 +401,22 @@ export function webgpu(opts?: WebGPUOptions): Promise<WebGPUBackend> {
   return shared;
 }
 
+/** The backend's own test kernel (shaders/smoke.wgsl): y[i] = value + i. The backend owns it so
+ *  that it imports nothing from the op layer above it. */
+export const smokeK: Kernel<{ n: number; value: number }> = {
+  name: 'smoke',
+  cpu(_in, [y], { n, value }) {
+    for (let i = 0; i < n; i++) y![i] = value + i;
+  },
+  gpu: ({ n, value }) => ({ shader: 'smoke', entry: 'smoke', uniforms: [n, { f32: value }], workgroups: [Math.ceil(n / 64)] }),
+};
+
 /** A non-null adapter does not mean it works: run one dispatch and read it back. */
 async function smokeTest(b: WebGPUBackend): Promise<void> {
-  const { fillK } = await import('../../ops/elementwise.ts');
-  const s = b.alloc('f32', 4);
-  b.run(fillK, [], [s], { n: 4, value: 2.5 });
+  const n = 4;
+  const s = b.alloc('f32', n);
+  b.run(smokeK, [], [s], { n, value: 2.5 });
   const got = await b.download(s);
   b.free(s);
-  if (![...got].every((v) => v === 2.5)) throw new Error(`webgpu: adapter "${b.device}" ran a test kernel but returned ${[...got]}; refusing to use it`);
+  if (![...got].every((v, i) => v === 2.5 + i)) throw new Error(`webgpu: adapter "${b.device}" ran a test kernel but returned ${[...got]}; refusing to use it`);
 }
