@@ -1,10 +1,13 @@
 // Matmul throughput: naive WGSL vs the best WGSL kernel vs the CPU reference, GFLOP/s.
-// `npx tsx bench/matmul.ts [--json]`, or `heed bench matmul`.
+// `npx tsx bench/matmul.ts [--json] [--peers]`, or `heed bench matmul [--peers]`.
+// --peers: heed's best kernel against tfjs-wasm (bench/peers/tfjsWasm.ts) in this process, on the
+// same inputs, alternating one timed repeat of each, and the ratio heed ÷ tfjs per product.
 import type { Backend } from '../src/backend/backend.ts';
 import { cpu } from '../src/backend/cpu/cpu.ts';
 import { webgpu } from '../src/backend/webgpu/webgpu.ts';
 import { type Tensor, fromArray, noGrad } from '../src/core/tensor.ts';
 import { type MatmulKernel, matmul, matmulPath } from '../src/ops/matmul.ts';
+import { type Peer, tfjsWasm } from './peers/tfjsWasm.ts';
 
 interface Case {
   name: string;
@@ -121,8 +124,165 @@ export async function benchMatmul(opts: { json?: boolean; sizes?: number[] } = {
   if (opts.json) console.log(JSON.stringify({ adapter: b.device, date: new Date().toISOString(), results }, null, 2));
 }
 
+// ---- side by side with a peer ------------------------------------------------------------------
+
+/** Rows of the model products: one training step of [8, 64] (stories260K) or [4, 128] (dim 288). */
+const MODEL_ROWS = 512;
+
+/** x·Wᵀ with W [out, in] kept (a parameter), as the model runs it. */
+function linear(name: string, inDim: number, outDim: number): Case {
+  return { name: `${name} [${MODEL_ROWS}×${inDim}]·[${outDim}×${inDim}]ᵀ`, M: MODEL_ROWS, K: inDim, N: outDim, transB: true };
+}
+
+/** 512³–2048³ and every projection of stories260K (dim 64, hidden 172, kv dim 32, vocab 512) and of
+ *  the dim-288 config (hidden 768, 6 heads, vocab 32000). */
+export function peerCases(sizes = [512, 1024, 2048]): Case[] {
+  return [
+    ...sizes.map((n) => ({ name: `${n}³`, M: n, K: n, N: n, transB: false })),
+    linear('260K q/o', 64, 64),
+    linear('260K k/v', 64, 32),
+    linear('260K ffn up', 64, 172),
+    linear('260K ffn down', 172, 64),
+    linear('260K vocab head', 64, 512),
+    linear('288 q/k/v/o', 288, 288),
+    linear('288 ffn up', 288, 768),
+    linear('288 ffn down', 768, 288),
+    linear('288 vocab head', 288, 32000),
+  ];
+}
+
+export interface PeerResult extends Case {
+  path: string;
+  /** Median GFLOP/s over the rounds. */
+  heed: number;
+  peer: number;
+  /** Median over rounds of heed ÷ peer measured in the same round. */
+  ratio: number;
+  /** Largest |heed − peer| relative to max |C| (the two computed the same product). */
+  relErr: number;
+}
+
+const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+
+/** Products per timed repeat so one repeat lasts about TARGET_MS (after a warm-up call). */
+async function calibrate(step: (iters: number) => Promise<void>): Promise<number> {
+  await step(1); // compiles / warms
+  const t = performance.now();
+  await step(1);
+  const single = performance.now() - t;
+  return Math.max(1, Math.min(50, Math.round(TARGET_MS / Math.max(0.01, single))));
+}
+
+/** The [cols, rows] transpose of a row-major [rows, cols] matrix. */
+function transposed(x: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = x[r * cols + c]!;
+  return out;
+}
+
+async function peerCase(b: Backend, peer: Peer, c: Case, rounds: number): Promise<PeerResult> {
+  const aData = new Float32Array(c.M * c.K).map(() => Math.random() * 2 - 1);
+  const bData = new Float32Array(c.K * c.N).map(() => Math.random() * 2 - 1);
+  const a = fromArray(aData, [c.M, c.K], { backend: b });
+  const w = fromArray(bData, c.transB ? [c.N, c.K] : [c.K, c.N], { backend: b });
+  if (c.transB) w.keep(); // a parameter: the model's path (cached transposed copy when it pays)
+  // each side gets its own layout of a linear layer: heed x·Wᵀ (W [out, in], the model's), the
+  // peer x·W (W [in, out], its dense layer's); the same numbers, so the products agree
+  const bKN = c.transB ? transposed(bData, c.N, c.K) : bData;
+  const pm = peer.matmul(c.M, c.K, c.N, aData, bKN);
+  try {
+    return await noGrad(async () => {
+      const got = matmul(a, w, { transB: c.transB });
+      const heedC = (await got.data()) as Float32Array;
+      got.dispose();
+      const peerC = peer.product(c.M, c.K, c.N, aData, bKN);
+      let maxC = 0;
+      let maxD = 0;
+      for (let i = 0; i < heedC.length; i++) {
+        maxC = Math.max(maxC, Math.abs(peerC[i]!));
+        maxD = Math.max(maxD, Math.abs(heedC[i]! - peerC[i]!));
+      }
+      const relErr = maxD / Math.max(maxC, 1e-30);
+      if (!(relErr < 1e-4)) throw new Error(`bench --peers: heed and ${peer.name} disagree on ${c.name} (max relative difference ${relErr})`);
+      const heedStep = async (iters: number) => {
+        for (let i = 0; i < iters; i++) matmul(a, w, { transB: c.transB }).dispose();
+        await b.sync();
+      };
+      const peerStep = async (iters: number) => {
+        for (let i = 0; i < iters; i++) pm.run();
+      };
+      const hIters = await calibrate(heedStep);
+      const pIters = await calibrate(peerStep);
+      const heedMs: number[] = [];
+      const peerMs: number[] = [];
+      const ratios: number[] = [];
+      const timeOne = async (step: (n: number) => Promise<void>, iters: number) => {
+        const t = performance.now();
+        await step(iters);
+        return (performance.now() - t) / iters;
+      };
+      for (let r = 0; r < rounds; r++) {
+        // alternate who goes first so a load change between the two halves biases neither
+        let h: number;
+        let q: number;
+        if (r % 2 === 0) {
+          h = await timeOne(heedStep, hIters);
+          q = await timeOne(peerStep, pIters);
+        } else {
+          q = await timeOne(peerStep, pIters);
+          h = await timeOne(heedStep, hIters);
+        }
+        heedMs.push(h);
+        peerMs.push(q);
+        ratios.push(q / h);
+      }
+      return { ...c, path: matmulPath(a, w, { transB: c.transB }), heed: gflops(c, median(heedMs)), peer: gflops(c, median(peerMs)), ratio: median(ratios), relErr };
+    });
+  } finally {
+    pm.dispose();
+    a.dispose();
+    w.dispose();
+  }
+}
+
+export async function benchMatmulPeers(opts: { json?: boolean; sizes?: number[]; rounds?: number } = {}): Promise<PeerResult[]> {
+  const b = await webgpu();
+  const peer = await tfjsWasm();
+  const rounds = opts.rounds ?? 9;
+  const cs = peerCases(opts.sizes);
+  if (!opts.json) {
+    console.log(`heed: webgpu on ${b.device}`);
+    console.log(`peer: ${peer.detail}`);
+    console.log(`f32 GFLOP/s, median of ${rounds} rounds; each round times one repeat of heed and one of the peer (alternating order),`);
+    console.log(`the ratio is the median of the per-round ratios. Both run in this process on the same inputs; for x·Wᵀ rows`);
+    console.log(`heed runs its model layout (W [out, in], kept) and the peer its dense-layer layout x·W (W [in, out]).\n`);
+    console.log(`| product | heed path | heed | ${peer.name} | heed ÷ ${peer.name} |`);
+    console.log('|---|---|---|---|---|');
+  }
+  const results: PeerResult[] = [];
+  const t0 = performance.now();
+  for (const [i, c] of cs.entries()) {
+    const r = await peerCase(b, peer, c, rounds);
+    results.push(r);
+    if (!opts.json) {
+      console.log(`| ${c.name} | ${r.path} | ${f1(r.heed)} | ${f1(r.peer)} | ${r.ratio.toFixed(2)}× |`);
+      const elapsed = (performance.now() - t0) / 1000;
+      process.stderr.write(`  [${i + 1}/${cs.length}] ${elapsed.toFixed(0)} s elapsed, ~${((elapsed / (i + 1)) * (cs.length - i - 1)).toFixed(0)} s left\n`);
+    }
+  }
+  if (opts.json) console.log(JSON.stringify({ adapter: b.device, peer: peer.detail, rounds, date: new Date().toISOString(), results }, null, 2));
+  else {
+    const worst = results.reduce((x, y) => (y.ratio < x.ratio ? y : x));
+    console.log(`\nlowest ratio: ${worst.ratio.toFixed(2)}× (${worst.name}); median ratio ${median(results.map((r) => r.ratio)).toFixed(2)}×`);
+  }
+  return results;
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const sizes = process.argv.find((x) => x.startsWith('--sizes='))?.slice(8).split(',').map(Number);
-  await benchMatmul({ json: process.argv.includes('--json'), ...(sizes ? { sizes } : {}) });
+  const rounds = process.argv.find((x) => x.startsWith('--rounds='))?.slice(9);
+  const json = process.argv.includes('--json');
+  if (process.argv.includes('--peers')) await benchMatmulPeers({ json, ...(sizes ? { sizes } : {}), ...(rounds ? { rounds: Number(rounds) } : {}) });
+  else await benchMatmul({ json, ...(sizes ? { sizes } : {}) });
   process.exit(0);
 }
