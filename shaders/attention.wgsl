@@ -11,7 +11,7 @@
 // D <= 256). Online softmax keeps a running max m and sum l per row: no Tq x Tk score matrix.
 // dk/dv: one workgroup per (b, kv head, key row); threads split the query rows of every head
 // in the group, so the group sum needs no atomics.
-
+// #include common.wgsl
 
 struct AttnP {
   B: u32, Hq: u32, Hkv: u32, Tq: u32,
@@ -148,7 +148,7 @@ override ROW_D: u32 = 64u;
 
 @compute @workgroup_size(64)
 fn attn_fwd_row(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let row = gid.x + gid.y * nwg.x * WG;
+  let row = grid_id(gid, nwg, WG);
   if (row >= ap.B * ap.Hq * ap.Tq) { return; }
   let at = q_row(row);
   let b = at.b;
@@ -194,7 +194,7 @@ fn attn_fwd_row(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
 
 @compute @workgroup_size(64)
 fn attn_prep(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let row = gid.x + gid.y * nwg.x * WG;
+  let row = grid_id(gid, nwg, WG);
   if (row >= ap.B * ap.Hq * ap.Tq) { return; }
   let base = q_base(row);
   var s = 0.0;
@@ -329,7 +329,7 @@ fn attn_dkdv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
 // walk their keys (dq) or query rows (dk/dv) sequentially with q/dO/k/v rows in registers.
 @compute @workgroup_size(64)
 fn attn_dq_row(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let row = gid.x + gid.y * nwg.x * WG;
+  let row = grid_id(gid, nwg, WG);
   if (row >= ap.B * ap.Hq * ap.Tq) { return; }
   let at = q_row(row);
   let b = at.b;
@@ -364,7 +364,7 @@ fn attn_dq_row(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
 
 @compute @workgroup_size(64)
 fn attn_dkdv_row(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let krow = gid.x + gid.y * nwg.x * WG; // (b, kvh, j) flattened
+  let krow = grid_id(gid, nwg, WG); // (b, kvh, j) flattened
   if (krow >= ap.B * ap.Hkv * ap.Tk) { return; }
   let j = krow % ap.Tk;
   let kvh = (krow / ap.Tk) % ap.Hkv;

@@ -1,14 +1,9 @@
 // Elementwise kernels (src/ops/elementwise.ts holds the CPU reference and the op codes).
 // Bindings: 0 uniforms, then inputs (read), then outputs (read_write).
-// Large launches fold into y: linear id = gid.x + gid.y * nwg.x * 256.
+// Large launches fold into y (grid_id in common.wgsl).
+// #include common.wgsl
 
 const WG: u32 = 256u;
-
-fn linear_id(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
-  return gid.x + gid.y * nwg.x * WG;
-}
-
-fn sigmoid(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
 
 // ---- unary: y = f(x), dx = g * f'(x) -------------------------------------------------------
 struct UnaryP { n: u32, code: u32, alpha: f32 }
@@ -64,7 +59,7 @@ fn unary_df(x: f32, code: u32, a: f32) -> f32 {
 
 @compute @workgroup_size(256)
 fn unary_fwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = linear_id(gid, nwg);
+  let i = grid_id(gid, nwg, WG);
   if (i >= up.n) { return; }
   uy[i] = unary_f(ux[i], up.code, up.alpha);
 }
@@ -74,7 +69,7 @@ fn unary_fwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
 
 @compute @workgroup_size(256)
 fn unary_bwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = linear_id(gid, nwg);
+  let i = grid_id(gid, nwg, WG);
   if (i >= up.n) { return; }
   udx[i] = ug[i] * unary_df(ux[i], up.code, up.alpha);
 }
@@ -83,20 +78,18 @@ fn unary_bwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
 // rank 0 means both operands have the output's shape (contiguous fast path).
 struct BinaryP {
   n: u32, code: u32, rank: u32, _pad: u32,
-  shape: array<vec4<u32>, 2>,
-  sa: array<vec4<u32>, 2>,
-  sb: array<vec4<u32>, 2>,
+  shape: Dims8,
+  sa: Dims8,
+  sb: Dims8,
 }
 @group(0) @binding(0) var<uniform> bp: BinaryP;
 @group(0) @binding(1) var<storage, read> ba: array<f32>;
 @group(0) @binding(2) var<storage, read> bb: array<f32>;
 @group(0) @binding(3) var<storage, read_write> by: array<f32>;
 
-fn at8(v: array<vec4<u32>, 2>, d: u32) -> u32 { return v[d / 4u][d % 4u]; }
-
 @compute @workgroup_size(256)
 fn binary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = linear_id(gid, nwg);
+  let i = grid_id(gid, nwg, WG);
   if (i >= bp.n) { return; }
   var ia = i;
   var ib = i;
@@ -127,15 +120,15 @@ fn binary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
 // ---- sum_to: reduce over broadcast dims ------------------------------------------------------
 struct SumToP {
   n_out: u32, count: u32, _p0: u32, _p1: u32,
-  kshape: array<vec4<u32>, 2>,
-  rshape: array<vec4<u32>, 2>,
-  strides: array<vec4<u32>, 2>,
+  kshape: Dims8,
+  rshape: Dims8,
+  strides: Dims8,
 }
 @group(0) @binding(0) var<uniform> sp: SumToP;
 @group(0) @binding(1) var<storage, read> sx: array<f32>;
 @group(0) @binding(2) var<storage, read_write> sy: array<f32>;
 
-fn offset_of(i: u32, shape: array<vec4<u32>, 2>) -> u32 {
+fn offset_of(i: u32, shape: Dims8) -> u32 {
   var off = 0u;
   var rem = i;
   for (var d = 7; d >= 0; d--) {
@@ -150,7 +143,7 @@ fn offset_of(i: u32, shape: array<vec4<u32>, 2>) -> u32 {
 
 @compute @workgroup_size(256)
 fn sum_to(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let o = linear_id(gid, nwg);
+  let o = grid_id(gid, nwg, WG);
   if (o >= sp.n_out) { return; }
   let base = offset_of(o, sp.kshape);
   var acc = 0.0;
@@ -167,7 +160,7 @@ struct FillP { n: u32, value: f32 }
 
 @compute @workgroup_size(256)
 fn fill(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = linear_id(gid, nwg);
+  let i = grid_id(gid, nwg, WG);
   if (i >= fp.n) { return; }
   fy[i] = fp.value;
 }
@@ -178,7 +171,7 @@ struct FillIP { n: u32, value: i32 }
 
 @compute @workgroup_size(256)
 fn fill_i32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = linear_id(gid, nwg);
+  let i = grid_id(gid, nwg, WG);
   if (i >= fip.n) { return; }
   fiy[i] = fip.value;
 }

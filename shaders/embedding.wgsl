@@ -1,6 +1,7 @@
 // Embedding lookup and its scatter-add backward (src/ops/embedding.ts holds the CPU reference).
 // Ids are clamped into [0, V) here: the GPU cannot throw, and the op validates ids on the host
-// whenever they are readable there. Large launches fold into y: id = gid.x + gid.y * nwg.x * 256.
+// whenever they are readable there. Large launches fold into y (grid_id in common.wgsl).
+// #include common.wgsl
 
 const WG: u32 = 256u;
 
@@ -15,7 +16,7 @@ struct FwdP { n: u32, d: u32, v: u32 }
 
 @compute @workgroup_size(WG)
 fn embedding_fwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * WG;
+  let i = grid_id(gid, nwg, WG);
   if (i >= fp.n) { return; }
   let j = i % fp.d;
   fout[i] = ftable[clamp_id(fids[i / fp.d], fp.v) * fp.d + j];
@@ -33,7 +34,7 @@ struct BwdP { npos: u32, d: u32, v: u32, nb: u32 }
 
 @compute @workgroup_size(WG)
 fn embedding_bwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let t = gid.x + gid.y * nwg.x * WG;
+  let t = grid_id(gid, nwg, WG);
   if (t >= bp.nb * bp.d) { return; }
   let j = t % bp.d;
   let b = t / bp.d;

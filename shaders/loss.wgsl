@@ -1,6 +1,7 @@
 // Cross-entropy (src/ops/loss.ts holds the CPU reference). The row kernel runs one workgroup of
 // WG threads per row of logits (rows fold into y past 65535: row = wid.x + wid.y * nwg.x) and
 // forms log-sum-exp in one pass with an online max/sum, merged through shared memory.
+// #include common.wgsl
 
 override WG: u32 = 256u; // a power of two (the tree reduction halves it)
 const LWG: u32 = 256u;   // linear kernels
@@ -113,7 +114,7 @@ struct MeanBwdP { rows: u32, ignore: i32 }
 
 @compute @workgroup_size(LWG)
 fn ce_mean_bwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let r = gid.x + gid.y * nwg.x * LWG;
+  let r = grid_id(gid, nwg, LWG);
   if (r >= mbp.rows) { return; }
   // a non-ignored row exists, so count ≥ 1 wherever the division happens
   mbrows[r] = select(mbg[0] / mbcount[0], 0.0, mbtargets[r] == mbp.ignore);
@@ -130,7 +131,7 @@ struct RowsBwdP { n: u32, v: u32, ignore: i32 }
 
 @compute @workgroup_size(LWG)
 fn ce_rows_bwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * LWG;
+  let i = grid_id(gid, nwg, LWG);
   if (i >= bp.n) { return; }
   let row = i / bp.v;
   let j = i % bp.v;

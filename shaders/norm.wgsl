@@ -1,6 +1,7 @@
 // RMSNorm kernels (src/ops/norm.ts holds the CPU reference).
 // Row kernels run one workgroup of WG threads per row; rows fold into y past 65535 workgroups:
 // row = wid.x + wid.y * nwg.x. Bindings: 0 uniforms, then inputs (read), then outputs.
+// #include common.wgsl
 
 override WG: u32 = 64u; // a power of two (the tree reduction halves it)
 const LWG: u32 = 256u;  // linear kernels
@@ -76,7 +77,7 @@ fn rmsnorm_bwd_dx(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
 // (D <= ROW_MAX_D in norm.ts) take this path. Same bindings as the workgroup kernels.
 @compute @workgroup_size(64)
 fn rmsnorm_fwd_row(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let row = gid.x + gid.y * nwg.x * 64u;
+  let row = grid_id(gid, nwg, 64u);
   if (row >= rp.rows) { return; }
   let base = row * rp.d;
   var ss = 0.0;
@@ -93,7 +94,7 @@ fn rmsnorm_fwd_row(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
 
 @compute @workgroup_size(64)
 fn rmsnorm_bwd_dx_row(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let row = gid.x + gid.y * nwg.x * 64u;
+  let row = grid_id(gid, nwg, 64u);
   if (row >= rp.rows) { return; }
   let base = row * rp.d;
   let r = brstd[row];
@@ -119,7 +120,7 @@ struct PartP { rows: u32, d: u32, chunk: u32, nparts: u32 }
 
 @compute @workgroup_size(LWG)
 fn rmsnorm_dw_part(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let t = gid.x + gid.y * nwg.x * LWG;
+  let t = grid_id(gid, nwg, LWG);
   if (t >= pp.nparts * pp.d) { return; }
   let j = t % pp.d;
   let c = t / pp.d;

@@ -1,11 +1,8 @@
 // Optimizer kernels (src/ops/optim.ts holds the CPU reference): fused AdamW, and the pieces
 // of a global gradient-norm clip that never leaves the device.
+// #include common.wgsl
 
 const WG: u32 = 256u;
-
-fn linear_id(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
-  return gid.x + gid.y * nwg.x * WG;
-}
 
 // ---- AdamW (PyTorch semantics), in place on p, m, v ----------------------------------------------
 // decay = 1 - lr * wd, step_size = lr / (1 - beta1^t), inv_bc2 = 1 / sqrt(1 - beta2^t).
@@ -18,7 +15,7 @@ struct AdamP { n: u32, decay: f32, beta1: f32, beta2: f32, step_size: f32, inv_b
 
 @compute @workgroup_size(256)
 fn adamw(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = linear_id(gid, nwg);
+  let i = grid_id(gid, nwg, WG);
   if (i >= adp.n) { return; }
   let g = ag[i];
   let m = adp.beta1 * am[i] + (1.0 - adp.beta1) * g;
@@ -80,7 +77,7 @@ struct ClipP { n: u32, max_norm: f32 }
 
 @compute @workgroup_size(256)
 fn clip_scale(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = linear_id(gid, nwg);
+  let i = grid_id(gid, nwg, WG);
   if (i >= cp.n) { return; }
   cg[i] *= min(1.0, cp.max_norm / (cnorm[0] + 1e-6));
 }

@@ -4,6 +4,7 @@
 // TPR threads cooperate on a row (strided loads, then a tree in workgroup memory); a workgroup
 // holds WG / TPR rows. TPR = 1 is the plain per-thread loop for short rows.
 // Barriers sit only in code that every thread of the workgroup reaches (no early returns).
+// #include common.wgsl
 
 const WG: u32 = 256u;
 override TPR: u32 = 1u; // 1, 32 or 256: divides WG
@@ -182,9 +183,6 @@ fn softmax_bwd_rows(@builtin(local_invocation_index) lid: u32, @builtin(workgrou
 struct ExpandP { total: u32, n: u32, inner: u32, scale: f32 }
 @group(0) @binding(0) var<uniform> ep: ExpandP;
 
-fn elem_id(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
-  return gid.x + gid.y * nwg.x * WG;
-}
 fn row_of_elem(e: u32) -> u32 {
   return (e / (ep.n * ep.inner)) * ep.inner + e % ep.inner;
 }
@@ -195,7 +193,7 @@ fn row_of_elem(e: u32) -> u32 {
 
 @compute @workgroup_size(256)
 fn expand_bwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let e = elem_id(gid, nwg);
+  let e = grid_id(gid, nwg, WG);
   if (e >= ep.total) { return; }
   edx[e] = eg[row_of_elem(e)] * ep.scale;
 }
@@ -207,7 +205,7 @@ fn expand_bwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
 
 @compute @workgroup_size(256)
 fn max_bwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let e = elem_id(gid, nwg);
+  let e = grid_id(gid, nwg, WG);
   if (e >= ep.total) { return; }
   let row = row_of_elem(e);
   let j = (e / ep.inner) % ep.n;
@@ -222,7 +220,7 @@ fn max_bwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
 
 @compute @workgroup_size(256)
 fn lse_bwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let e = elem_id(gid, nwg);
+  let e = grid_id(gid, nwg, WG);
   if (e >= ep.total) { return; }
   let row = row_of_elem(e);
   ldx[e] = lg[row] * exp(lx[e] - ly[row]);

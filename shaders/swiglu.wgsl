@@ -1,13 +1,11 @@
 // SwiGLU: y = silu(gate) * up (src/ops/swiglu.ts holds the CPU reference). One thread per
-// element; large launches fold into y: linear id = gid.x + gid.y * nwg.x * 256.
+// element; large launches fold into y (grid_id in common.wgsl).
+// #include common.wgsl
 
 const WG: u32 = 256u;
 
 struct SwigluP { n: u32 }
 @group(0) @binding(0) var<uniform> sp: SwigluP;
-
-// exp(-x) overflows to inf for x < -88, giving 1/inf = 0: the right limit, no NaN.
-fn sigmoid(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
 
 @group(0) @binding(1) var<storage, read> fgate: array<f32>;
 @group(0) @binding(2) var<storage, read> fup: array<f32>;
@@ -15,7 +13,7 @@ fn sigmoid(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
 
 @compute @workgroup_size(WG)
 fn swiglu_fwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * WG;
+  let i = grid_id(gid, nwg, WG);
   if (i >= sp.n) { return; }
   let a = fgate[i];
   fy[i] = a * sigmoid(a) * fup[i];
@@ -30,7 +28,7 @@ fn swiglu_fwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
 
 @compute @workgroup_size(WG)
 fn swiglu_bwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * WG;
+  let i = grid_id(gid, nwg, WG);
   if (i >= sp.n) { return; }
   let a = bgate[i];
   let g = bg[i];

@@ -1,9 +1,12 @@
 // The WebGPU backend's failure modes: a bad pipeline becomes a JS error naming the kernel, a
 // lost device refuses further work, and the size classes bound the pool's waste.
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Kernel } from '../../src/backend/backend.ts';
 import { acquireDevice } from '../../src/backend/webgpu/device.ts';
 import { WebGPUBackend, shaderSource, sizeClass, smokeK } from '../../src/backend/webgpu/webgpu.ts';
+import { projectRoot } from '../../src/util/dataRoot.ts';
 import { gpu } from '../helpers/backends.ts';
 
 describe('webgpu backend', () => {
@@ -66,5 +69,29 @@ describe('webgpu backend', () => {
     // the base module must compile on adapters without subgroups
     expect(shaderSource('attention')).not.toContain('enable subgroups');
     expect(() => shaderSource('no_such_shader')).toThrow(/shader file not found: .*no_such_shader\.wgsl/);
+  });
+
+  it('includes: a file shared by two includes is inserted once; cycles and missing files are errors', () => {
+    const dir = join(import.meta.dirname, 'fixtures', 'shaders');
+    const top = shaderSource('top', dir);
+    expect(top.match(/fn leaf\(\)/g)).toHaveLength(1);
+    expect(top.indexOf('fn leaf()')).toBeLessThan(top.indexOf('fn left()'));
+    expect(top.indexOf('fn left()')).toBeLessThan(top.indexOf('fn right()'));
+    expect(top).toContain('// (leaf.wgsl: already included)');
+    expect(() => shaderSource('cyc_a', dir)).toThrow('include cycle cyc_a.wgsl -> cyc_b.wgsl -> cyc_a.wgsl');
+    expect(() => shaderSource('dangling', dir)).toThrow(/missing\.wgsl \(included from dangling\.wgsl\)/);
+  });
+
+  it('every shader in shaders/ compiles on the adapter with its includes (common.wgsl once)', async () => {
+    const b = (await gpu()) as WebGPUBackend;
+    const names = readdirSync(join(projectRoot, 'shaders')).filter((f) => f.endsWith('.wgsl')).map((f) => f.slice(0, -5));
+    expect(names).toContain('common');
+    for (const name of names) {
+      if (name === 'attention_sg' && !b.caps.subgroups) continue;
+      const code = shaderSource(name);
+      expect(code.match(/fn grid_id\(/g)?.length ?? 0, name).toBeLessThanOrEqual(1);
+      const info = await b.gpu.createShaderModule({ code, label: name }).getCompilationInfo();
+      expect(info.messages.filter((m) => m.type === 'error').map((m) => `${name}:${m.lineNum}: ${m.message}`)).toEqual([]);
+    }
   });
 });

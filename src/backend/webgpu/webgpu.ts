@@ -365,18 +365,25 @@ export class WebGPUBackend implements Backend {
 
 /** A shader's WGSL with `// #include other.wgsl` lines replaced by that file (WGSL has no
  *  includes; this lets a variant module, e.g. one that needs `enable subgroups;`, reuse a base
- *  file's structs, bindings and helpers). */
-export function shaderSource(shader: string, seen = new Set<string>()): string {
-  if (seen.has(shader)) throw new Error(`webgpu: shader include cycle through ${shader}.wgsl`);
-  seen.add(shader);
-  const path = join(projectRoot, 'shaders', `${shader}.wgsl`);
-  let code: string;
-  try {
-    code = readFileSync(path, 'utf8');
-  } catch {
-    throw new Error(`webgpu: shader file not found: ${path}`);
-  }
-  return code.replace(/^\/\/ #include (\S+)\.wgsl[ \t]*$/gm, (_, name: string) => shaderSource(name, seen));
+ *  file's structs, bindings and helpers, and every shader share common.wgsl). A file is inserted
+ *  once per module (a second include of it is dropped, so a shader and its base can both include
+ *  common.wgsl); an include cycle is an error. */
+export function shaderSource(shader: string, dir = join(projectRoot, 'shaders')): string {
+  const included = new Set<string>();
+  const expand = (name: string, stack: string[]): string => {
+    if (stack.includes(name)) throw new Error(`webgpu: shader include cycle ${[...stack, name].map((n) => `${n}.wgsl`).join(' -> ')}`);
+    if (included.has(name)) return `// (${name}.wgsl: already included)`;
+    included.add(name);
+    const path = join(dir, `${name}.wgsl`);
+    let code: string;
+    try {
+      code = readFileSync(path, 'utf8');
+    } catch {
+      throw new Error(`webgpu: shader file not found: ${path}${stack.length ? ` (included from ${stack.at(-1)}.wgsl)` : ''}`);
+    }
+    return code.replace(/^\/\/ #include (\S+)\.wgsl[ \t]*$/gm, (_, inc: string) => expand(inc, [...stack, name]));
+  };
+  return expand(shader, []);
 }
 
 function writeUniforms(dv: DataView, us: Uniform[]): void {
