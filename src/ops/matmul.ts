@@ -10,9 +10,10 @@ import { type Shape, fmt, numel, sameShape } from '../core/shape.ts';
 import { type Tensor, noGrad, record } from '../core/tensor.ts';
 import { transpose } from './shape.ts';
 
-/** Which WGSL kernel to run: 'auto' picks the fastest one that fits the layout; the others
- *  force a variant (tests and benchmarks). The CPU backend ignores it. */
-export type MatmulKernel = 'auto' | 'naive' | 'scalar';
+/** Which WGSL kernel to run: 'auto' picks the fastest one that fits the layout and the adapter;
+ *  'plain' is auto's choice without subgroup kernels; the others force a variant (tests and
+ *  benchmarks). The CPU backend ignores it. */
+export type MatmulKernel = 'auto' | 'plain' | 'naive' | 'scalar';
 
 export interface MatmulOptions {
   transA?: boolean;
@@ -39,15 +40,24 @@ export interface MatmulP {
 }
 
 // Output tile of one workgroup per kernel: [columns, rows].
-const TILE = { naive: [8, 8], tile_v4: [64, 16], tile_nt: [16, 4], tile_s: [16, 4] } as const;
+const TILE = { naive: [8, 8], tile_v4: [64, 16], tile_v4_sg: [64, 16], tile_nt: [16, 4], tile_s: [16, 4] } as const;
 type Entry = keyof typeof TILE;
 
-/** The entry point `gpu()` runs for `p` (exported for tests and the benchmark). */
-export function matmulEntry(p: MatmulP): Entry {
+/** Lanes of a tile_v4_sg workgroup, which must be one subgroup (subgroupBroadcast across it). */
+const SG_LANES = 8;
+
+/** Whether the adapter runs the subgroup kernels: subgroups of at least 8 lanes. */
+function hasSubgroups(caps: GpuCaps | undefined): boolean {
+  return !!caps && caps.subgroups && caps.subgroupMinSize >= SG_LANES;
+}
+
+/** The entry point `gpu()` runs for `p` on an adapter with `caps` (none: the CPU, or unknown;
+ *  no subgroup kernels). Exported for tests and the benchmark. */
+export function matmulEntry(p: MatmulP, caps?: GpuCaps): Entry {
   if (p.kernel === 'naive') return 'naive';
-  if (p.kernel === 'auto') {
+  if (p.kernel === 'auto' || p.kernel === 'plain') {
     // vec4 paths need the vec4 axis (and every batch offset) to be a multiple of 4
-    if (!p.transB && p.N % 4 === 0) return 'tile_v4';
+    if (!p.transB && p.N % 4 === 0) return p.kernel === 'auto' && hasSubgroups(caps) ? 'tile_v4_sg' : 'tile_v4';
     if (p.transB && !p.transA && p.K % 4 === 0) return 'tile_nt';
   }
   return 'tile_s';
@@ -76,21 +86,21 @@ export const matmulK: Kernel<MatmulP> = {
       }
     }
   },
-  gpu(p: MatmulP, _caps: GpuCaps): GpuLaunch {
-    const entry = matmulEntry(p);
+  gpu(p: MatmulP, caps: GpuCaps): GpuLaunch {
+    const entry = matmulEntry(p, caps);
     const [tx, ty] = TILE[entry];
     const workgroups = [Math.ceil(p.N / tx), Math.ceil(p.M / ty), p.batch] as const;
     if (workgroups.some((w) => w > 65535)) {
       throw new Error(`matmul: ${p.batch}×[${p.M}, ${p.K}]·[${p.K}, ${p.N}] needs a grid of ${workgroups.join('×')} workgroups, over the 65535 limit`);
     }
     const constants: Record<string, number> = {};
-    if (entry === 'tile_v4' || entry === 'tile_s') constants.TRANS_A = p.transA ? 1 : 0;
+    if (entry === 'tile_v4' || entry === 'tile_v4_sg' || entry === 'tile_s') constants.TRANS_A = p.transA ? 1 : 0;
     if (entry === 'tile_s') constants.TRANS_B = p.transB ? 1 : 0;
     // op(A)(m, k) and op(B)(k, n) strides, for the naive kernel
     const [sam, sak] = p.transA ? [1, p.M] : [p.K, 1];
     const [sbk, sbn] = p.transB ? [1, p.K] : [p.N, 1];
     return {
-      shader: 'matmul',
+      shader: entry === 'tile_v4_sg' ? 'matmul_sg' : 'matmul',
       entry,
       constants,
       uniforms: [p.M, p.N, p.K, p.nred, p.aZ, p.bZ, p.aR, p.bR, sam, sak, sbk, sbn],
@@ -105,7 +115,7 @@ export const PRETRANSPOSE_MIN_ROWS = 128;
 export const matmulTuning = { keptMinRows: 16 };
 
 function preTranspose(a: Tensor, b: Tensor, p: MatmulP): boolean {
-  if (a.backend.name !== 'webgpu' || p.kernel !== 'auto' || !p.transB || p.transA || p.N % 4 !== 0 || p.batch !== 1 || b.rank !== 2) return false;
+  if (a.backend.name !== 'webgpu' || (p.kernel !== 'auto' && p.kernel !== 'plain') || !p.transB || p.transA || p.N % 4 !== 0 || p.batch !== 1 || b.rank !== 2) return false;
   return p.M >= PRETRANSPOSE_MIN_ROWS || (b.kept && p.M >= matmulTuning.keptMinRows);
 }
 
@@ -155,11 +165,17 @@ function plan(a: Tensor, b: Tensor, opts: MatmulOptions): Plan {
   return { p, outShape: [...batchShape, M, N], dtype };
 }
 
-/** The GPU path `matmul(a, b, opts)` takes: its entry point, or 'transpose + tile_v4' when b is
+/** The adapter's capabilities when the tensor lives on a GPU backend (undefined on the CPU). */
+function capsOf(t: Tensor): GpuCaps | undefined {
+  return (t.backend as { caps?: GpuCaps }).caps;
+}
+
+/** The GPU path `matmul(a, b, opts)` takes: its entry point, or 'transpose + <entry>' when b is
  *  transposed into a (cached) scratch copy first. For benchmarks and tests. */
 export function matmulPath(a: Tensor, b: Tensor, opts: MatmulOptions = {}): string {
   const { p } = plan(a, b, opts);
-  return preTranspose(a, b, p) ? 'transpose + tile_v4' : matmulEntry(p);
+  const caps = capsOf(a);
+  return preTranspose(a, b, p) ? `transpose + ${matmulEntry({ ...p, transB: false }, caps)}` : matmulEntry(p, caps);
 }
 
 /**

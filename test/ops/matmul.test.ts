@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { GpuCaps } from '../../src/backend/backend.ts';
 import { cpu } from '../../src/backend/cpu/cpu.ts';
+import type { WebGPUBackend } from '../../src/backend/webgpu/webgpu.ts';
 import { fromArray } from '../../src/core/tensor.ts';
 import { type MatmulKernel, type MatmulP, matmul, matmulEntry, matmulPath } from '../../src/ops/matmul.ts';
 import { forBackends, gpu } from '../helpers/backends.ts';
@@ -100,7 +102,8 @@ forBackends('matmul agrees with the cpu reference', (getB, kind) => {
   // f32 accumulation over K terms: error ≈ sqrt(K)·2⁻²⁴·max|a|·max|b| per term-scale, with |a|, |b| ≤ 1;
   // relMax divides by max(1, max|C|), so bound at 2e-6·sqrt(contraction length).
   const bound = (len: number) => 2e-6 * Math.sqrt(Math.max(len, 1)) + 1e-7;
-  const kernels: MatmulKernel[] = kind === 'webgpu' ? ['naive', 'scalar', 'auto'] : ['auto'];
+  // on an adapter with subgroups 'auto' runs tile_v4_sg where 'plain' runs tile_v4
+  const kernels: MatmulKernel[] = kind === 'webgpu' ? ['naive', 'scalar', 'plain', 'auto'] : ['auto'];
   for (const kernel of kernels) {
     for (const [tA, tB] of TRANS) {
       it(`${kernel} kernel, transA=${tA} transB=${tB}`, async () => {
@@ -136,6 +139,16 @@ describe('matmul kernel selection', () => {
     expect(matmulEntry(p({ kernel: 'naive' }))).toBe('naive');
     expect(matmulEntry(p({ kernel: 'scalar' }))).toBe('tile_s');
   });
+  it('takes the subgroup kernel only on adapters with subgroups of ≥ 8 lanes, and never for plain', () => {
+    const caps = (subgroups: boolean, subgroupMinSize: number): GpuCaps => ({ subgroups, subgroupMinSize, f16: false, maxWorkgroupStorage: 32768, maxInvocations: 1024 });
+    expect(matmulEntry(p({}), caps(true, 8))).toBe('tile_v4_sg');
+    expect(matmulEntry(p({ transA: true }), caps(true, 32))).toBe('tile_v4_sg');
+    expect(matmulEntry(p({}), caps(true, 4))).toBe('tile_v4');
+    expect(matmulEntry(p({}), caps(false, 8))).toBe('tile_v4');
+    expect(matmulEntry(p({ kernel: 'plain' }), caps(true, 8))).toBe('tile_v4');
+    expect(matmulEntry(p({ N: 9 }), caps(true, 8))).toBe('tile_s');
+    expect(matmulEntry(p({ transB: true }), caps(true, 8))).toBe('tile_nt');
+  });
 });
 
 describe('matmul path for x·Wᵀ on webgpu', () => {
@@ -143,11 +156,15 @@ describe('matmul path for x·Wᵀ on webgpu', () => {
     const b = await gpu();
     const w = fromArray(new Float32Array(64 * 32), [64, 32], { backend: b });
     const x = (m: number) => fromArray(new Float32Array(m * 32), [m, 32], { backend: b });
+    // lavapipe offers subgroups of 8 lanes: the vec4 kernel is its subgroup variant
+    const v4 = (b as WebGPUBackend).caps.subgroupMinSize >= 8 ? 'tile_v4_sg' : 'tile_v4';
     expect(matmulPath(x(32), w, { transB: true })).toBe('tile_nt');
-    expect(matmulPath(x(128), w, { transB: true })).toBe('transpose + tile_v4');
+    expect(matmulPath(x(128), w, { transB: true })).toBe(`transpose + ${v4}`);
+    expect(matmulPath(x(128), w, { transB: true, kernel: 'plain' })).toBe('transpose + tile_v4');
+    expect(matmulPath(x(128), fromArray(new Float32Array(32 * 64), [32, 64], { backend: b }))).toBe(v4);
     w.keep();
     expect(matmulPath(x(8), w, { transB: true })).toBe('tile_nt');
-    expect(matmulPath(x(16), w, { transB: true })).toBe('transpose + tile_v4');
+    expect(matmulPath(x(16), w, { transB: true })).toBe(`transpose + ${v4}`);
     // the CPU backend never transposes into scratch
     const cw = fromArray(new Float32Array(64 * 32), [64, 32], { backend: cpu }).keep();
     expect(matmulPath(fromArray(new Float32Array(128 * 32), [128, 32], { backend: cpu }), cw, { transB: true })).toBe('tile_nt');
