@@ -2,6 +2,7 @@
 // `npx tsx bench/matmul.ts [--json] [--peers]`, or `heed bench matmul [--peers]`.
 // --peers: heed's best kernel against tfjs-wasm (bench/peers/tfjsWasm.ts) in this process, on the
 // same inputs, alternating one timed repeat of each, and the ratio heed ÷ tfjs per product.
+import { cpus, loadavg } from 'node:os';
 import type { Backend } from '../src/backend/backend.ts';
 import { cpu } from '../src/backend/cpu/cpu.ts';
 import { webgpu } from '../src/backend/webgpu/webgpu.ts';
@@ -151,13 +152,22 @@ export function peerCases(sizes = [512, 1024, 2048]): Case[] {
   ];
 }
 
-export interface PeerResult extends Case {
+export interface Contestant {
+  name: string;
+  /** heed's matmul path, or the peer's description. */
   path: string;
-  /** Median GFLOP/s over the rounds. */
-  heed: number;
-  peer: number;
-  /** Median over rounds of heed ÷ peer measured in the same round. */
+  /** Median GFLOP/s (wall clock) over the rounds. */
+  gflops: number;
+  /** Median GFLOP per CPU-second of this process (all threads: heed's includes lavapipe's). */
+  perCpuS: number;
+}
+
+export interface PeerResult extends Case {
+  contestants: Contestant[];
+  /** Median over rounds of heed ÷ peer (wall clock) measured in the same round. */
   ratio: number;
+  /** The same for GFLOP per CPU-second: the kernels' efficiency, less sensitive to other load. */
+  cpuRatio: number;
   /** Largest |heed − peer| relative to max |C| (the two computed the same product). */
   relErr: number;
 }
@@ -180,7 +190,25 @@ function transposed(x: Float32Array, rows: number, cols: number): Float32Array {
   return out;
 }
 
-async function peerCase(b: Backend, peer: Peer, c: Case, rounds: number): Promise<PeerResult> {
+interface Runner {
+  name: string;
+  path: string;
+  step(iters: number): Promise<void>;
+  iters: number;
+  wallMs: number[];
+  cpuMs: number[];
+}
+
+async function timeRepeat(r: Runner): Promise<void> {
+  const c0 = process.cpuUsage();
+  const t = performance.now();
+  await r.step(r.iters);
+  const c = process.cpuUsage(c0);
+  r.wallMs.push((performance.now() - t) / r.iters);
+  r.cpuMs.push((c.user + c.system) / 1e3 / r.iters);
+}
+
+async function peerCase(b: Backend, peer: Peer, c: Case, rounds: number, kernels: MatmulKernel[]): Promise<PeerResult> {
   const aData = new Float32Array(c.M * c.K).map(() => Math.random() * 2 - 1);
   const bData = new Float32Array(c.K * c.N).map(() => Math.random() * 2 - 1);
   const a = fromArray(aData, [c.M, c.K], { backend: b });
@@ -192,51 +220,56 @@ async function peerCase(b: Backend, peer: Peer, c: Case, rounds: number): Promis
   const pm = peer.matmul(c.M, c.K, c.N, aData, bKN);
   try {
     return await noGrad(async () => {
-      const got = matmul(a, w, { transB: c.transB });
-      const heedC = (await got.data()) as Float32Array;
-      got.dispose();
       const peerC = peer.product(c.M, c.K, c.N, aData, bKN);
-      let maxC = 0;
-      let maxD = 0;
-      for (let i = 0; i < heedC.length; i++) {
-        maxC = Math.max(maxC, Math.abs(peerC[i]!));
-        maxD = Math.max(maxD, Math.abs(heedC[i]! - peerC[i]!));
-      }
-      const relErr = maxD / Math.max(maxC, 1e-30);
-      if (!(relErr < 1e-4)) throw new Error(`bench --peers: heed and ${peer.name} disagree on ${c.name} (max relative difference ${relErr})`);
-      const heedStep = async (iters: number) => {
-        for (let i = 0; i < iters; i++) matmul(a, w, { transB: c.transB }).dispose();
-        await b.sync();
-      };
-      const peerStep = async (iters: number) => {
-        for (let i = 0; i < iters; i++) pm.run();
-      };
-      const hIters = await calibrate(heedStep);
-      const pIters = await calibrate(peerStep);
-      const heedMs: number[] = [];
-      const peerMs: number[] = [];
-      const ratios: number[] = [];
-      const timeOne = async (step: (n: number) => Promise<void>, iters: number) => {
-        const t = performance.now();
-        await step(iters);
-        return (performance.now() - t) / iters;
-      };
-      for (let r = 0; r < rounds; r++) {
-        // alternate who goes first so a load change between the two halves biases neither
-        let h: number;
-        let q: number;
-        if (r % 2 === 0) {
-          h = await timeOne(heedStep, hIters);
-          q = await timeOne(peerStep, pIters);
-        } else {
-          q = await timeOne(peerStep, pIters);
-          h = await timeOne(heedStep, hIters);
+      let relErr = 0;
+      for (const kernel of kernels) {
+        const got = matmul(a, w, { transB: c.transB, kernel });
+        const heedC = (await got.data()) as Float32Array;
+        got.dispose();
+        let maxC = 0;
+        let maxD = 0;
+        for (let i = 0; i < heedC.length; i++) {
+          maxC = Math.max(maxC, Math.abs(peerC[i]!));
+          maxD = Math.max(maxD, Math.abs(heedC[i]! - peerC[i]!));
         }
-        heedMs.push(h);
-        peerMs.push(q);
-        ratios.push(q / h);
+        relErr = Math.max(relErr, maxD / Math.max(maxC, 1e-30));
+        if (!(relErr < 1e-4)) throw new Error(`bench --peers: heed (${kernel}) and ${peer.name} disagree on ${c.name} (max relative difference ${relErr})`);
       }
-      return { ...c, path: matmulPath(a, w, { transB: c.transB }), heed: gflops(c, median(heedMs)), peer: gflops(c, median(peerMs)), ratio: median(ratios), relErr };
+      const runners: Runner[] = kernels.map((kernel) => ({
+        name: kernel === 'auto' ? 'heed' : `heed ${kernel}`,
+        path: matmulPath(a, w, { transB: c.transB, kernel }),
+        step: async (iters: number) => {
+          for (let i = 0; i < iters; i++) matmul(a, w, { transB: c.transB, kernel }).dispose();
+          await b.sync();
+        },
+        iters: 1,
+        wallMs: [],
+        cpuMs: [],
+      }));
+      runners.push({
+        name: peer.name,
+        path: peer.name,
+        step: async (iters: number) => {
+          for (let i = 0; i < iters; i++) pm.run();
+        },
+        iters: 1,
+        wallMs: [],
+        cpuMs: [],
+      });
+      for (const r of runners) r.iters = await calibrate(r.step);
+      for (let round = 0; round < rounds; round++) {
+        // rotate who goes first so a load change within a round biases no one
+        for (let i = 0; i < runners.length; i++) await timeRepeat(runners[(i + round) % runners.length]!);
+      }
+      const heed = runners[0]!;
+      const p = runners.at(-1)!;
+      return {
+        ...c,
+        contestants: runners.map((r) => ({ name: r.name, path: r.path, gflops: gflops(c, median(r.wallMs)), perCpuS: gflops(c, median(r.cpuMs)) })),
+        ratio: median(heed.wallMs.map((h, i) => p.wallMs[i]! / h)),
+        cpuRatio: median(heed.cpuMs.map((h, i) => p.cpuMs[i]! / h)),
+        relErr,
+      };
     });
   } finally {
     pm.dispose();
@@ -245,35 +278,50 @@ async function peerCase(b: Backend, peer: Peer, c: Case, rounds: number): Promis
   }
 }
 
-export async function benchMatmulPeers(opts: { json?: boolean; sizes?: number[]; rounds?: number } = {}): Promise<PeerResult[]> {
+export interface PeerOptions {
+  json?: boolean;
+  sizes?: number[];
+  rounds?: number;
+  /** Also time heed's kernels without subgroups ('plain': tile_v4 where auto runs tile_v4_sg). */
+  plain?: boolean;
+}
+
+export async function benchMatmulPeers(opts: PeerOptions = {}): Promise<PeerResult[]> {
   const b = await webgpu();
   const peer = await tfjsWasm();
   const rounds = opts.rounds ?? 9;
+  const kernels: MatmulKernel[] = opts.plain ? ['auto', 'plain'] : ['auto'];
   const cs = peerCases(opts.sizes);
+  const load = () => loadavg()[0]!.toFixed(1);
   if (!opts.json) {
     console.log(`heed: webgpu on ${b.device}`);
     console.log(`peer: ${peer.detail}`);
-    console.log(`f32 GFLOP/s, median of ${rounds} rounds; each round times one repeat of heed and one of the peer (alternating order),`);
-    console.log(`the ratio is the median of the per-round ratios. Both run in this process on the same inputs; for x·Wᵀ rows`);
+    console.log(`machine: ${cpus().length} CPUs, load average ${load()} at the start`);
+    console.log(`f32 GFLOP/s (wall clock), median of ${rounds} rounds; each round times one repeat of each contestant (rotating`);
+    console.log('order) in this process on the same inputs; ratios are medians of the per-round ratios. "per CPU-s" counts');
+    console.log("GFLOP per second of this process's CPU time (all threads), which other load disturbs less. For x·Wᵀ rows");
     console.log(`heed runs its model layout (W [out, in], kept) and the peer its dense-layer layout x·W (W [in, out]).\n`);
-    console.log(`| product | heed path | heed | ${peer.name} | heed ÷ ${peer.name} |`);
-    console.log('|---|---|---|---|---|');
+    const names = [...kernels.map((k) => (k === 'auto' ? 'heed' : `heed ${k}`)), peer.name];
+    console.log(`| product | heed path | ${names.join(' | ')} | heed ÷ ${peer.name} | per CPU-s: ${names.join(' | ')} | heed ÷ ${peer.name} per CPU-s |`);
+    console.log(`|---|---|${names.map(() => '---|').join('')}---|${names.map(() => '---|').join('')}---|`);
   }
   const results: PeerResult[] = [];
   const t0 = performance.now();
   for (const [i, c] of cs.entries()) {
-    const r = await peerCase(b, peer, c, rounds);
+    const r = await peerCase(b, peer, c, rounds, kernels);
     results.push(r);
     if (!opts.json) {
-      console.log(`| ${c.name} | ${r.path} | ${f1(r.heed)} | ${f1(r.peer)} | ${r.ratio.toFixed(2)}× |`);
+      const g = r.contestants.map((x) => f1(x.gflops)).join(' | ');
+      const e = r.contestants.map((x) => f1(x.perCpuS)).join(' | ');
+      console.log(`| ${c.name} | ${r.contestants[0]!.path} | ${g} | ${r.ratio.toFixed(2)}× | ${e} | ${r.cpuRatio.toFixed(2)}× |`);
       const elapsed = (performance.now() - t0) / 1000;
-      process.stderr.write(`  [${i + 1}/${cs.length}] ${elapsed.toFixed(0)} s elapsed, ~${((elapsed / (i + 1)) * (cs.length - i - 1)).toFixed(0)} s left\n`);
+      process.stderr.write(`  [${i + 1}/${cs.length}] ${elapsed.toFixed(0)} s elapsed, ~${((elapsed / (i + 1)) * (cs.length - i - 1)).toFixed(0)} s left, load ${load()}\n`);
     }
   }
-  if (opts.json) console.log(JSON.stringify({ adapter: b.device, peer: peer.detail, rounds, date: new Date().toISOString(), results }, null, 2));
+  if (opts.json) console.log(JSON.stringify({ adapter: b.device, peer: peer.detail, rounds, load: loadavg(), date: new Date().toISOString(), results }, null, 2));
   else {
     const worst = results.reduce((x, y) => (y.ratio < x.ratio ? y : x));
-    console.log(`\nlowest ratio: ${worst.ratio.toFixed(2)}× (${worst.name}); median ratio ${median(results.map((r) => r.ratio)).toFixed(2)}×`);
+    console.log(`\nheed ÷ ${peer.name}: lowest ${worst.ratio.toFixed(2)}× (${worst.name}), median ${median(results.map((r) => r.ratio)).toFixed(2)}×; per CPU-s median ${median(results.map((r) => r.cpuRatio)).toFixed(2)}×; load average ${load()} at the end`);
   }
   return results;
 }
@@ -282,7 +330,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const sizes = process.argv.find((x) => x.startsWith('--sizes='))?.slice(8).split(',').map(Number);
   const rounds = process.argv.find((x) => x.startsWith('--rounds='))?.slice(9);
   const json = process.argv.includes('--json');
-  if (process.argv.includes('--peers')) await benchMatmulPeers({ json, ...(sizes ? { sizes } : {}), ...(rounds ? { rounds: Number(rounds) } : {}) });
+  if (process.argv.includes('--peers')) await benchMatmulPeers({ json, plain: process.argv.includes('--plain'), ...(sizes ? { sizes } : {}), ...(rounds ? { rounds: Number(rounds) } : {}) });
   else await benchMatmul({ json, ...(sizes ? { sizes } : {}) });
   process.exit(0);
 }

@@ -1,10 +1,55 @@
+// `heed bench`: the benchmarks in bench/, run from the CLI.
+import { parseArgs } from 'node:util';
+
+export const help = `Usage: heed bench <matmul|generate> [options]
+
+  matmul    GFLOP/s of the naive WGSL kernel, the best WGSL kernel and the CPU reference,
+            side by side, for square and Llama-shaped products.
+  generate  tokens/s decoding stories260K on each backend, single stream and batched.
+
+Options:
+  --json         machine-readable output.
+  --peers        (matmul) heed's best kernel against tfjs-wasm in this process, on the same
+                 inputs: 512³, 1024³, 2048³ and every projection of stories260K and of the
+                 dim-288 config at 512 rows; prints GFLOP/s, GFLOP per CPU-second and the ratio
+                 heed ÷ tfjs. Needs the devDependencies @tensorflow/tfjs-core and
+                 @tensorflow/tfjs-backend-wasm (npm install in a checkout).
+  --plain        (matmul --peers) also time heed without subgroup kernels (tile_v4), the kernel
+                 that ran before tile_v4_sg, in the same rounds.
+  --rounds N     (matmul --peers) timed rounds per product (default 9); the figures are medians.
+  --sizes A,B,…  (matmul) the square sizes (default 256,512,1024,2048; with --peers 512,1024,2048).`;
+
+function positiveInts(flag: string, text: string): number[] {
+  const xs = text.split(',').map((x) => Number(x));
+  if (!xs.length || xs.some((x) => !Number.isInteger(x) || x < 1)) throw new Error(`${flag} takes positive integers separated by commas, got "${text}"`);
+  return xs;
+}
+
 export async function run(argv: string[]): Promise<number> {
-  const [what, ...rest] = argv;
-  const json = rest.includes('--json');
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      json: { type: 'boolean' },
+      peers: { type: 'boolean' },
+      plain: { type: 'boolean' },
+      rounds: { type: 'string' },
+      sizes: { type: 'string' },
+    },
+  });
+  const [what, ...extra] = positionals;
+  if (extra.length) throw new Error(`unexpected argument "${extra[0]}"\n\n${help}`);
+  const json = values.json ?? false;
+  const sizes = values.sizes !== undefined ? positiveInts('--sizes', values.sizes) : undefined;
+  const rounds = values.rounds !== undefined ? positiveInts('--rounds', values.rounds) : undefined;
+  if (rounds && rounds.length !== 1) throw new Error(`--rounds takes one number, got "${values.rounds}"`);
+  if (what !== 'matmul' && (values.peers || values.plain || rounds || sizes)) throw new Error('--peers, --plain, --rounds and --sizes apply to matmul only');
+  if (!values.peers && (values.plain || rounds)) throw new Error('--plain and --rounds apply to matmul --peers only');
   switch (what) {
     case 'matmul': {
-      const { benchMatmul } = await import('../../bench/matmul.ts');
-      await benchMatmul({ json });
+      const m = await import('../../bench/matmul.ts');
+      if (values.peers) await m.benchMatmulPeers({ json, plain: values.plain ?? false, ...(sizes ? { sizes } : {}), ...(rounds ? { rounds: rounds[0]! } : {}) });
+      else await m.benchMatmul({ json, ...(sizes ? { sizes } : {}) });
       return 0;
     }
     case 'generate': {
@@ -13,7 +58,7 @@ export async function run(argv: string[]): Promise<number> {
       return 0;
     }
     default:
-      console.error(`heed bench: unknown benchmark "${what ?? ''}" (choose matmul or generate)`);
+      console.error(`heed bench: unknown benchmark "${what ?? ''}" (choose matmul or generate)\n\n${help}`);
       return 2;
   }
 }

@@ -23,13 +23,8 @@ export const commands: Record<string, Command> = {
     run: async (argv) => (await import('./convert.ts')).run(argv),
   },
   bench: {
-    summary: 'benchmarks: `heed bench matmul [--json]`, `heed bench generate [--json]`',
-    help: async () => `Usage: heed bench <matmul|generate> [--json]
-
-  matmul    GFLOP/s of the naive WGSL kernel, the best WGSL kernel and the CPU reference,
-            side by side, for square and Llama-shaped products.
-  generate  tokens/s decoding stories260K on each backend, single stream and batched.
-  --json    machine-readable output.`,
+    summary: 'benchmarks: `heed bench matmul [--peers]`, `heed bench generate` (see --help)',
+    help: async () => (await import('./bench.ts')).help,
     run: async (argv) => (await import('./bench.ts')).run(argv),
   },
 };
