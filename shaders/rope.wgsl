@@ -2,7 +2,8 @@
 // pair; x is [B, H, T, hd] (inner = 1) or [B, T, H, hd] (inner = H), so the position of an
 // hd-row is offset + (row / inner) % T. The per-pair
 // frequencies come in the uniforms, computed on the host exactly as llama2.c does in f32
-// (GPU pow is a few ulp off, which at position 4096 would move the angle by ~1e-3 rad);
+// (GPU pow is a few ulp off, which at position 4096 would move the angle by ~1e-3 rad), with
+// any RoPE scaling (linear, llama3) already applied there, so this kernel never sees it;
 // the angle itself, pos * freq, is formed here in f32 like llama2.c.
 
 const WG: u32 = 256u;

@@ -117,6 +117,10 @@ function checkVocab(config: LlamaConfig, v: GGUFVocab): void {
 
 /** The GGUF file as chunks. Weights in either layout; they are written interleaved. */
 export function encodeLlamaGGUF(config: LlamaConfig, weights: NamedTensors, vocab: GGUFVocab, opts: WriteGGUFOptions = {}): Uint8Array[] {
+  // llama.cpp carries llama3 scaling as a rope_freqs tensor of per-frequency divisors, not as its
+  // parameters; heed writes neither that nor linear scaling keys, so a scaled model is refused.
+  if (config.ropeScaling)
+    throw new Error(`GGUF writer: RoPE scaling (${config.ropeScaling.type}) cannot be written to GGUF by heed; keep this model as an HF directory`);
   const meta = toLayout(weights, config, 'interleaved');
   validateWeights(meta.weights, meta.config, 'GGUF writer');
   checkVocab(meta.config, vocab);
@@ -179,6 +183,12 @@ export function parseLlamaGGUF(bytes: Uint8Array, file = '<buffer>'): GGUFModel 
     return v.value;
   };
 
+  // RoPE scaling in llama.cpp's keys (linear / yarn) or as a rope_freqs tensor (llama3): heed reads none of them
+  const scalingType = md.get('llama.rope.scaling.type');
+  if (scalingType && !(scalingType.type === 'string' && scalingType.value === 'none'))
+    fail(`llama.rope.scaling.type ${scalingType.type === 'string' ? JSON.stringify(scalingType.value) : `(a ${scalingType.type})`} is not supported (heed reads unscaled RoPE from GGUF)`);
+  if (md.has('llama.rope.scale_linear') && float('llama.rope.scale_linear') !== 1) fail(`llama.rope.scale_linear ${float('llama.rope.scale_linear')} is not supported (heed reads unscaled RoPE from GGUF)`);
+  if (g.tensors.some((t) => t.name === 'rope_freqs.weight')) fail('tensor rope_freqs.weight (per-frequency RoPE factors, Llama 3.1 scaling) is not supported');
   const weights: NamedTensors = new Map();
   for (const t of g.tensors) {
     const name = canonicalName(t.name);

@@ -124,6 +124,7 @@ function computeFreqCis(c: LlamaConfig): Float32Array {
 /** The file as chunks (tensor chunks are views of the weights, not copies). */
 export function encodeLlama2c(ckpt: Llama2cCheckpoint): Uint8Array[] {
   const { config: c0, weights: w0 } = ckpt;
+  if (c0.ropeScaling) throw new Error(`llama2.c format cannot carry RoPE scaling (${c0.ropeScaling.type}); this model has it`);
   if (c0.ropeTheta !== LLAMA2C_THETA || c0.normEps !== LLAMA2C_EPS)
     throw new Error(
       `llama2.c format fixes rope theta ${LLAMA2C_THETA} and norm eps ${LLAMA2C_EPS}; this model has ${c0.ropeTheta} and ${c0.normEps}`,

@@ -9,21 +9,46 @@ import { INDEX_FILE, readSafetensors, writeSafetensors } from '../../src/io/safe
 import { layerName, toLayout } from '../../src/io/weights.ts';
 import { dataPath } from '../../src/util/dataRoot.ts';
 import { arbConfig, expectSameWeights, randomWeights, tempDir, tinyConfig } from './fixtures.ts';
+import type { LlamaConfig, RopeScaling } from '../../src/nn/config.ts';
 
 const dir = tempDir();
 
+const arbScaling: fc.Arbitrary<RopeScaling | undefined> = fc.oneof(
+  fc.constant(undefined),
+  fc.record({ type: fc.constant('linear' as const), factor: fc.constantFrom(2, 2.5, 4) }),
+  fc.record({
+    type: fc.constant('llama3' as const),
+    factor: fc.constantFrom(8, 32),
+    lowFreqFactor: fc.constantFrom(1, 0.5),
+    highFreqFactor: fc.constantFrom(4, 2),
+    originalMaxPositions: fc.constantFrom(8192, 128),
+  }),
+);
+const arbScaledConfig = fc.tuple(arbConfig, arbScaling).map(([c, s]): LlamaConfig => (s ? { ...c, ropeScaling: s } : c));
+
+/** A config.json in each of HF's layouts, the fields heed needs and nothing else. */
+const BASE = { hidden_size: 8, intermediate_size: 12, num_hidden_layers: 2, num_attention_heads: 2, num_key_value_heads: 1, vocab_size: 10, max_position_embeddings: 16 };
+const LLAMA3 = { factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 };
+const V5 = { ...BASE, rope_parameters: { rope_type: 'llama3', rope_theta: 500000, ...LLAMA3 } };
+const V4 = { ...BASE, rope_theta: 500000, rope_scaling: { rope_type: 'llama3', ...LLAMA3 } };
+const LLAMA3_CONFIG: Partial<LlamaConfig> = {
+  ropeTheta: 500000,
+  ropeScaling: { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 8192 },
+};
+const fromHF = (j: Record<string, unknown>) => configFromHF(j, 'c.json');
+
 describe('HF config.json', () => {
-  it('LlamaConfig → config.json → LlamaConfig is the identity, in the half layout (property)', () => {
+  it('LlamaConfig → config.json → LlamaConfig is the identity, in the half layout, scaled or not (property)', () => {
     fc.assert(
-      fc.property(arbConfig, (c) => {
+      fc.property(arbScaledConfig, (c) => {
         const json = JSON.parse(JSON.stringify(configToHF(c)));
         expect(configFromHF(json)).toEqual({ ...c, ropeLayout: 'half' });
       }),
     );
   });
 
-  it('maps the HF field names', () => {
-    expect(configToHF(tinyConfig({ tiedEmbeddings: false }), 'BF16')).toMatchObject({
+  it('writes both layouts: 4.x rope_theta + rope_scaling and 5.x rope_parameters, with the same values', () => {
+    expect(configToHF(tinyConfig({ tiedEmbeddings: false }), 'BF16')).toEqual({
       architectures: ['LlamaForCausalLM'],
       model_type: 'llama',
       hidden_size: 8,
@@ -31,17 +56,28 @@ describe('HF config.json', () => {
       num_hidden_layers: 2,
       num_attention_heads: 2,
       num_key_value_heads: 1,
+      head_dim: 4,
       vocab_size: 10,
       max_position_embeddings: 16,
-      rope_theta: 10000,
       rms_norm_eps: 1e-5,
       tie_word_embeddings: false,
-      head_dim: 4,
+      hidden_act: 'silu',
+      attention_bias: false,
+      mlp_bias: false,
+      rope_theta: 10000,
+      rope_scaling: null,
+      rope_parameters: { rope_type: 'default', rope_theta: 10000 },
       torch_dtype: 'bfloat16',
+      dtype: 'bfloat16',
     });
+    const scaled = configToHF(tinyConfig({ ...LLAMA3_CONFIG }));
+    expect(scaled.rope_theta).toBe(500000);
+    expect(scaled.rope_scaling).toEqual({ rope_type: 'llama3', ...LLAMA3 });
+    expect(scaled.rope_parameters).toEqual({ rope_type: 'llama3', rope_theta: 500000, ...LLAMA3 });
+    expect(configToHF(tinyConfig({ ropeScaling: { type: 'linear', factor: 2 } })).rope_scaling).toEqual({ rope_type: 'linear', factor: 2 });
   });
 
-  it("reads a typical HF file with HF's defaults for absent fields", () => {
+  it("reads a typical HF file with HF's defaults for fields it has nowhere", () => {
     const hf = {
       architectures: ['LlamaForCausalLM'],
       hidden_size: 2048,
@@ -51,6 +87,9 @@ describe('HF config.json', () => {
       vocab_size: 32000,
       torch_dtype: 'bfloat16',
       use_cache: true,
+      pad_token_id: null,
+      sliding_window: null,
+      head_dim: null,
     };
     expect(configFromHF(hf)).toEqual({
       dim: 2048,
@@ -67,16 +106,67 @@ describe('HF config.json', () => {
     });
   });
 
-  it('rejects what the model cannot run, naming the source', () => {
-    const base = configToHF(tinyConfig());
-    expect(() => configFromHF({ ...base, rope_scaling: { type: 'linear', factor: 2 } }, 'c.json')).toThrow(
-      'c.json: rope_scaling {"type":"linear","factor":2} is not supported',
+  it('reads theta and llama3 scaling from the transformers ≥ 5 layout and from the 4.x layout alike', () => {
+    expect(fromHF(V5)).toMatchObject(LLAMA3_CONFIG);
+    expect(fromHF(V4)).toMatchObject(LLAMA3_CONFIG);
+    // issue 7: a 5.x file keeps theta only inside rope_parameters; it must not fall back to 10000
+    expect(fromHF({ ...BASE, rope_parameters: { rope_type: 'default', rope_theta: 500000 } })).toMatchObject({ ropeTheta: 500000 });
+    expect(fromHF({ ...BASE, rope_parameters: { rope_type: 'default', rope_theta: 500000 } }).ropeScaling).toBeUndefined();
+    // both layouts at once (what heed writes), agreeing; legacy "type" for "rope_type"; null scaling
+    expect(fromHF({ ...V4, rope_parameters: V5.rope_parameters })).toMatchObject(LLAMA3_CONFIG);
+    expect(fromHF({ ...BASE, rope_theta: 20000, rope_scaling: { type: 'linear', factor: 2 } })).toMatchObject({ ropeTheta: 20000, ropeScaling: { type: 'linear', factor: 2 } });
+    expect(fromHF({ ...BASE, rope_theta: 20000, rope_scaling: null, rope_parameters: { rope_type: 'default', rope_theta: 20000 } })).toMatchObject({ ropeTheta: 20000 });
+    // a top-level original_max_position_embeddings (as HF also reads it) may stand in for the dict's
+    const { original_max_position_embeddings: _, ...noOrig } = LLAMA3;
+    expect(fromHF({ ...BASE, original_max_position_embeddings: 8192, rope_parameters: { rope_type: 'llama3', rope_theta: 500000, ...noOrig } })).toMatchObject(LLAMA3_CONFIG);
+  });
+
+  it('a value given in two places must agree: the error names both places and values', () => {
+    expect(() => fromHF({ ...V5, rope_theta: 10000 })).toThrow('c.json: rope_theta 10000 disagrees with rope_parameters.rope_theta 500000');
+    expect(() => fromHF({ ...V5, rope_scaling: { rope_type: 'linear', factor: 8 } })).toThrow('c.json: rope_parameters.rope_type "llama3" disagrees with rope_scaling.rope_type "linear"');
+    expect(() => fromHF({ ...V5, rope_scaling: { ...V4.rope_scaling, factor: 16 } })).toThrow('c.json: rope_parameters.factor 8 disagrees with rope_scaling.factor 16');
+    expect(() => fromHF({ ...BASE, rope_scaling: { rope_type: 'linear', type: 'llama3', factor: 2 } })).toThrow('c.json: rope_scaling.rope_type "linear" disagrees with rope_scaling.type "llama3"');
+    expect(() => fromHF({ ...V5, original_max_position_embeddings: 4096 })).toThrow(
+      'c.json: rope_parameters.original_max_position_embeddings 8192 disagrees with original_max_position_embeddings 4096',
     );
-    expect(() => configFromHF({ ...base, hidden_size: undefined }, 'c.json')).toThrow('c.json: hidden_size is missing');
-    expect(() => configFromHF({ ...base, head_dim: 8 }, 'c.json')).toThrow('c.json: head_dim 8 differs from hidden_size / num_attention_heads = 4');
-    expect(() => configFromHF({ ...base, num_key_value_heads: 3 }, 'c.json')).toThrow(/^c\.json: invalid Llama config: nHeads=2 is not a multiple of nKvHeads=3/);
-    expect(() => configFromHF({ ...base, model_type: 'mistral' }, 'c.json')).toThrow('c.json: model_type "mistral" is not "llama"');
+  });
+
+  it('refuses what heed does not implement, naming the file and the key', () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ ...BASE, rope_parameters: { rope_type: 'yarn', rope_theta: 10000, factor: 4 } }, 'rope_parameters.rope_type "yarn" is not supported (heed implements "default", "linear" and "llama3")'],
+      [{ ...BASE, rope_scaling: { type: 'dynamic', factor: 2 } }, 'rope_scaling.type "dynamic" is not supported'],
+      [{ ...BASE, rope_parameters: { rope_type: 'linear', rope_theta: 10000, factor: 2, attention_factor: 0.5 } }, 'rope_parameters.attention_factor is not supported with rope_type "linear"'],
+      [{ ...BASE, rope_parameters: { rope_type: 'llama3', rope_theta: 10000, factor: 8, high_freq_factor: 4, original_max_position_embeddings: 64 } }, 'rope_parameters.low_freq_factor is missing (rope_type "llama3" needs it)'],
+      [{ ...BASE, rope_scaling: { rope_type: 'linear' } }, 'rope_scaling.factor is missing (rope_type "linear" needs it)'],
+      [{ ...V5, rope_parameters: { ...V5.rope_parameters, low_freq_factor: 4 } }, 'invalid Llama config: ropeScaling.lowFreqFactor=4 must be < highFreqFactor=4'],
+      [{ ...BASE, rope_parameters: { rope_type: 'linear', rope_theta: 10000, factor: 0 } }, 'invalid Llama config: ropeScaling.factor=0 must be a finite number > 0'],
+      [{ ...BASE, rope_parameters: { full_attention: { rope_type: 'default', rope_theta: 10000 } } }, 'rope_parameters {"full_attention":{"rope_type":"default","rope_theta":10000}} holds per-layer-type RoPE parameters'],
+      [{ ...BASE, rope_scaling: 'linear' }, 'rope_scaling "linear" is not an object'],
+      [{ ...BASE, rope_theta: '10000' }, 'rope_theta is "10000", not a number'],
+      [{ ...BASE, partial_rotary_factor: 0.5 }, 'partial_rotary_factor 0.5 is not supported (heed rotates the whole head)'],
+      [{ ...BASE, rope_parameters: { rope_type: 'default', rope_theta: 10000, partial_rotary_factor: 0.25 } }, 'rope_parameters.partial_rotary_factor 0.25 is not supported'],
+      [{ ...BASE, attention_bias: true }, 'attention_bias true is not supported'],
+      [{ ...BASE, mlp_bias: true }, 'mlp_bias true is not supported'],
+      [{ ...BASE, mlp_bias: 'no' }, 'mlp_bias "no" is not a boolean'],
+      [{ ...BASE, attention_dropout: 0.1 }, 'attention_dropout 0.1 is not supported (heed has no dropout)'],
+      [{ ...BASE, sliding_window: 4096 }, 'sliding_window 4096 is not supported'],
+      [{ ...BASE, use_sliding_window: true }, 'use_sliding_window true is not supported'],
+      [{ ...BASE, layer_types: ['full_attention', 'sliding_attention'] }, 'layer_types ["full_attention","sliding_attention"] is not supported'],
+      [{ ...BASE, quantization_config: { quant_method: 'bitsandbytes' } }, 'quantization_config is not supported'],
+      [{ ...BASE, hidden_act: 'gelu' }, 'hidden_act "gelu" is not supported (only "silu")'],
+      [{ ...BASE, architectures: ['MistralForCausalLM'] }, 'architectures ["MistralForCausalLM"] does not name LlamaForCausalLM'],
+      [{ ...BASE, model_type: 'mistral' }, 'model_type "mistral" is not "llama"'],
+      [{ ...BASE, tie_word_embeddings: 1 }, 'tie_word_embeddings 1 is not a boolean'],
+      [{ ...BASE, hidden_size: undefined }, 'hidden_size is missing'],
+      [{ ...BASE, vocab_size: null }, 'vocab_size is null'],
+      [{ ...BASE, rms_norm_eps: '1e-5' }, 'rms_norm_eps is "1e-5", not a number'],
+      [{ ...BASE, head_dim: 8 }, 'head_dim 8 differs from hidden_size / num_attention_heads = 4'],
+    ];
+    for (const [json, msg] of cases) expect(() => fromHF(json), msg).toThrow(`c.json: ${msg}`);
+    expect(() => fromHF({ ...BASE, num_key_value_heads: 3 })).toThrow(/^c\.json: invalid Llama config: nHeads=2 is not a multiple of nKvHeads=3/);
     expect(() => configFromHF([], 'c.json')).toThrow('c.json: not a JSON object');
+    // and it accepts their harmless values
+    expect(fromHF({ ...BASE, attention_bias: false, mlp_bias: false, attention_dropout: 0, partial_rotary_factor: 1, layer_types: ['full_attention', 'full_attention'], hidden_act: 'silu' })).toMatchObject({ dim: 8 });
   });
 });
 

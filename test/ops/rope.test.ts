@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cpu } from '../../src/backend/cpu/cpu.ts';
 import { type Tensor, fromArray, scope } from '../../src/core/tensor.ts';
-import type { RopeLayout } from '../../src/ops/rope.ts';
+import type { RopeLayout, RopeScaling } from '../../src/ops/rope.ts';
 import { rope, ropeFrequencies } from '../../src/ops/rope.ts';
 import { permute } from '../../src/ops/shape.ts';
 import { forBackends, gpu } from '../helpers/backends.ts';
@@ -41,6 +41,60 @@ describe('rope forward values', () => {
       expect(f[i]).toBe(Math.fround(1 / Math.fround(Math.pow(10000, Math.fround((2 * i) / 64)))));
       expect(f[i]! / Math.pow(10000, (-2 * i) / 64)).toBeCloseTo(1, 6);
     }
+  });
+});
+
+describe('rope frequency scaling', () => {
+  const base8 = [1, 0.1, 0.01, 0.001]; // theta 10000, hd 8: 10000^(-2i/8)
+  const llama3: RopeScaling = { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 1000 };
+  it('linear divides every frequency by the factor', () => {
+    const f = ropeFrequencies(10000, 8, { type: 'linear', factor: 4 });
+    base8.forEach((b, i) => expect(f[i]! / (b / 4)).toBeCloseTo(1, 6));
+  });
+  it('llama3: short wavelengths kept, long ones divided by the factor, the band between blended (hand-computed)', () => {
+    // wavelengths 2π/freq: 6.28 and 62.8 are < 1000/4 = 250 (kept); 6283 > 1000/1 (÷ 8);
+    // 628.3 lies between: s = (1000 / 628.3 − 1) / (4 − 1) = 0.19718, freq = (1 − s)·0.01/8 + s·0.01
+    const s = (1000 / ((2 * Math.PI) / 0.01) - 1) / 3;
+    expect(s).toBeCloseTo(0.197183, 6);
+    const want = [1, 0.1, (1 - s) * 0.00125 + s * 0.01, 0.000125];
+    const f = ropeFrequencies(10000, 8, llama3);
+    want.forEach((w, i) => expect(f[i]! / w, `freq ${i}`).toBeCloseTo(1, 6));
+    expect(f[2]).toBeCloseTo(0.00297535, 8);
+  });
+  it('llama3 with factor 1 changes nothing; every scaled frequency lies between freq/factor and freq', () => {
+    expect(ropeFrequencies(500000, 64, { ...llama3, factor: 1 })).toEqual(ropeFrequencies(500000, 64));
+    fc.assert(fc.property(fc.integer({ min: 1, max: 64 }), fc.double({ min: 1, max: 64, noNaN: true }), fc.double({ min: 0.5, max: 4, noNaN: true }), fc.double({ min: 0.1, max: 4, noNaN: true }), fc.integer({ min: 16, max: 9000 }),
+      (half, factor, low, span, orig) => {
+        const sc: RopeScaling = { type: 'llama3', factor, lowFreqFactor: low, highFreqFactor: low + span, originalMaxPositions: orig };
+        const f = ropeFrequencies(500000, 2 * half, sc);
+        const b = ropeFrequencies(500000, 2 * half);
+        f.forEach((v, i) => {
+          expect(v).toBeLessThanOrEqual(b[i]! * (1 + 1e-6));
+          expect(v).toBeGreaterThanOrEqual((b[i]! / factor) * (1 - 1e-6));
+          if (i > 0) expect(v).toBeLessThanOrEqual(f[i - 1]!); // still decreasing with i
+        });
+      }), { numRuns: 60 });
+  });
+  it('rope rotates by the scaled frequencies', () => {
+    const y = [...rope(f64([1, 0, 1, 0, 1, 0, 1, 0], [1, 1, 1, 8]), { layout: 'interleaved', offset: 3, theta: 10000, scaling: llama3 }).dataSync()];
+    const f = ropeFrequencies(10000, 8, llama3);
+    for (let i = 0; i < 4; i++) {
+      const a = Math.fround(3 * f[i]!);
+      expect(y[2 * i]).toBeCloseTo(Math.cos(a), 15);
+      expect(y[2 * i + 1]).toBeCloseTo(Math.sin(a), 15);
+    }
+  });
+  it('refuses invalid scalings, naming the field', () => {
+    const x = f64([1, 0], [1, 1, 1, 2]);
+    expect(() => rope(x, { layout: 'half', scaling: { type: 'linear', factor: 0 } })).toThrow('rope: invalid scaling: factor=0 must be a finite number > 0');
+    expect(() => rope(x, { layout: 'half', scaling: { ...llama3, lowFreqFactor: 4 } })).toThrow('rope: invalid scaling: lowFreqFactor=4 must be < highFreqFactor=4');
+    expect(() => rope(x, { layout: 'half', scaling: { ...llama3, originalMaxPositions: 1.5 } })).toThrow('originalMaxPositions=1.5 must be a positive integer');
+    expect(() => rope(x, { layout: 'half', scaling: { type: 'yarn', factor: 2 } as unknown as RopeScaling })).toThrow(`rope: invalid scaling: type="yarn" must be 'linear' or 'llama3'`);
+  });
+  it('f64 finite differences w.r.t. x with llama3 scaling', () => {
+    fc.assert(fc.property(arbRopeInput, fc.integer({ min: 0, max: 500 }), (x, offset) => {
+      expect(gradError(([t]) => rope(t!, { layout: 'half', offset, theta: 500, scaling: { ...llama3, originalMaxPositions: 20 } }), [x])).toBeLessThan(1e-6);
+    }), { numRuns: 15 });
   });
 });
 
@@ -174,6 +228,17 @@ forBackends('rope agrees with the cpu reference', (getB, kind) => {
         expect(r.grads[0]).toBeLessThan(1e-5);
       });
     }
+  }
+  const scalings: RopeScaling[] = [{ type: 'linear', factor: 2.5 }, { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 64 }];
+  for (const scaling of scalings) {
+    it(`${scaling.type} scaling, both layouts and seqAxes (property)`, async () => {
+      await fc.assert(fc.asyncProperty(arbRopeInput, fc.integer({ min: 0, max: 3000 }), fc.constantFrom(...layouts), fc.constantFrom(1 as const, 2 as const),
+        async (x, offset, layout, seqAxis) => {
+          const r = await compareBackends(([t]) => rope(t!, { layout, offset, seqAxis, theta: 500000, scaling }), [x], getB());
+          expect(r.fwd).toBeLessThan(1e-5);
+          expect(r.grads[0]).toBeLessThan(1e-5);
+        }), { numRuns: 15 });
+    });
   }
   if (kind === 'webgpu') {
     it('head dims past the uniform frequency table are refused on the GPU', () => {
