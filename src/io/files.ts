@@ -52,6 +52,16 @@ export function rethrowFs(e: unknown, path: string, action: string): never {
   throw e;
 }
 
+/** Runs `fn`, prefixing `source` to any error message that does not already name it. */
+export function namingErrors<T>(source: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof Error && !e.message.includes(source)) e.message = `${source}: ${e.message}`;
+    throw e;
+  }
+}
+
 function statOrFail(path: string, what: string): Stats {
   try {
     return statSync(path);

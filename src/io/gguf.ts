@@ -2,7 +2,7 @@
 // it requires, GGUF tensor names, and q/k in the interleaved (Meta) RoPE layout that arch expects.
 import type { LlamaConfig } from '../nn/config.ts';
 import { headDim, validateConfig } from '../nn/config.ts';
-import { readFileBytes, writeFileAtomic } from './files.ts';
+import { namingErrors, readFileBytes, writeFileAtomic } from './files.ts';
 import type { GGUFMetadata, GGUFTensor, GGUFValue } from './ggufContainer.ts';
 import { encodeGGUF, parseGGUF } from './ggufContainer.ts';
 import type { LayerPart, NamedTensors } from './weights.ts';
@@ -131,7 +131,7 @@ export function encodeLlamaGGUF(config: LlamaConfig, weights: NamedTensors, voca
 
 /** Writes atomically (path.tmp, then rename). */
 export function writeGGUF(path: string, config: LlamaConfig, weights: NamedTensors, vocab: GGUFVocab, opts: WriteGGUFOptions = {}): void {
-  writeFileAtomic(path, encodeLlamaGGUF(config, weights, vocab, opts));
+  writeFileAtomic(path, namingErrors(path, () => encodeLlamaGGUF(config, weights, vocab, opts)));
 }
 
 /** The shortest decimal with the same float32 value: float32 keys (eps 1e-5) come back as written. */

@@ -4,7 +4,7 @@
 import type { LlamaConfig } from '../nn/config.ts';
 import { headDim, validateConfig } from '../nn/config.ts';
 import { ByteReader, f32Bytes, f32FromBytes } from './binary.ts';
-import { readFileBytes, writeFileAtomic } from './files.ts';
+import { namingErrors, readFileBytes, writeFileAtomic } from './files.ts';
 import type { LayerPart, NamedTensors } from './weights.ts';
 import { EMBED, FINAL_NORM, LM_HEAD, checkFinite, expectedShapes, layerName, numel, toLayout, validateWeights } from './weights.ts';
 
@@ -176,5 +176,5 @@ export function encodeLlama2c(ckpt: Llama2cCheckpoint): Uint8Array[] {
 
 /** Writes atomically; q/k are converted to the interleaved layout if the config says 'half'. */
 export function writeLlama2c(path: string, ckpt: Llama2cCheckpoint): void {
-  writeFileAtomic(path, encodeLlama2c(ckpt));
+  writeFileAtomic(path, namingErrors(path, () => encodeLlama2c(ckpt)));
 }

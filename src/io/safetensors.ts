@@ -4,7 +4,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { plainBytes } from './binary.ts';
-import { parseJson, pathExists, readFileBytes, readJsonFile, writeFileAtomic } from './files.ts';
+import { namingErrors, parseJson, pathExists, readFileBytes, readJsonFile, writeFileAtomic } from './files.ts';
 import { JsonFields, hasOwnKey, show } from './jsonFields.ts';
 import { decodeBF16, decodeF16, encodeBF16 } from './halfFloat.ts';
 import type { NamedTensors } from './weights.ts';
@@ -148,7 +148,7 @@ export function encodeSafetensors(tensors: NamedTensors, opts: SafetensorsWriteO
 
 /** Writes atomically (path.tmp, then rename). */
 export function writeSafetensors(path: string, tensors: NamedTensors, opts: SafetensorsWriteOptions = {}): void {
-  writeFileAtomic(path, encodeSafetensors(tensors, opts));
+  writeFileAtomic(path, namingErrors(path, () => encodeSafetensors(tensors, opts)));
 }
 
 export interface ShardIndex {
