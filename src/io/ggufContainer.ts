@@ -189,13 +189,19 @@ export function parseGGUF(bytes: Uint8Array, file = '<buffer>'): GGUFFile {
   const byOffset = [...infos].sort((a, b) => a.offset - b.offset);
   let end = 0;
   let prev = '';
+  // Writers lay tensors out back to back, each padded to the alignment: a gap or tail of a whole
+  // alignment unit or more means the offsets (or the metadata before them) are not what was written.
   for (const t of byOffset) {
     if (t.offset < end) r.fail(`tensor ${t.name}: data at offset ${t.offset} overlaps tensor ${prev} (ends at ${end})`);
+    if (t.offset - end >= alignment)
+      r.fail(`tensor ${t.name}: data at offset ${t.offset} leaves a gap of ${t.offset - end} bytes after ${prev || 'the start of the data section'}`);
     end = t.offset + t.nbytes;
     prev = t.name;
     if (end > dataLen)
       r.fail(`truncated: tensor ${t.name} needs data bytes [${t.offset}, ${end}) but the data section has ${Math.max(0, dataLen)} bytes`);
   }
+  if (dataLen - end >= alignment)
+    r.fail(`${dataLen - end} bytes after the last tensor's data belong to no tensor (the file is longer than its tensor infos describe)`);
   const tensors = infos.map(({ name, shape, type, offset, nbytes }): GGUFTensor => {
     const at = dataStart + offset;
     const n = numel(shape);
