@@ -12,6 +12,7 @@ import { ByteLevelBPE } from './bytelevel.ts';
 import type { ByteLevelAddedToken } from './bytelevel.ts';
 import {
   GPT2_PATTERN,
+  bytesToUnicode,
   compileHFRegex,
   digitsPreTokenizer,
   regexPreTokenizer,
@@ -354,6 +355,12 @@ function buildByteLevel(j: CheckedTokenizerJSON, opts: HFLoadOptions): ByteLevel
     rstrip: t.rstrip ?? false,
     special: t.special ?? false,
   }));
+  // Byte-level BPE spells every byte as one of 256 characters; a vocabulary without them all
+  // cannot encode arbitrary text (and is not the byte-level kind the components claim).
+  const byteChars = [...bytesToUnicode()];
+  const missing = byteChars.findIndex((ch) => !Object.hasOwn(j.model.vocab, ch));
+  if (missing >= 0)
+    throw new Error(`the components say byte-level BPE, but model.vocab lacks ${JSON.stringify(byteChars[missing])}, the character for byte 0x${missing.toString(16).padStart(2, '0')}`);
   const normalize = buildNormalizer(j.normalizer);
   return new ByteLevelBPE({
     vocab: new Map(Object.entries(j.model.vocab)),

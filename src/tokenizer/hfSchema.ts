@@ -139,7 +139,8 @@ export function checkTokenizerJSON(raw: unknown, source: string): CheckedTokeniz
   for (let id = 0; id < ids.size; id++)
     if (!ids.has(id)) j.fail(`no token has id ${id}, yet ${ids.size} tokens are defined (ids must run 0..${ids.size - 1} without gaps)`);
 
-  const mergesRaw = j.optArray(m, 'merges', 'model') ?? [];
+  // HF's BPE loader requires both vocab and merges (an empty list is a tokenizer without merges)
+  const mergesRaw = j.array(j.need(m, 'merges', 'model'), 'model.merges');
   const merges = mergesRaw.map((x, i): [string, string] => {
     const pair = mergePair(j, x, `model.merges[${i}]`);
     for (const p of [pair[0], pair[1], pair[0] + pair[1]])
