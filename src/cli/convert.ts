@@ -1,11 +1,12 @@
 // heed convert: rewrite a checkpoint (and its tokenizer) in another format.
-import { existsSync, writeFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeGGUF } from '../io/gguf.ts';
 import { saveHF } from '../io/hfconfig.ts';
 import { writeLlama2c } from '../io/llama2c.ts';
-import { readCheckpoint, readTokenizer } from '../load/pretrained.ts';
+import { checkOutputParent, pathExists, writeDirAtomic, writeFileAtomic } from '../io/files.ts';
+import { loadPretrained } from '../load/pretrained.ts';
 import { toHFTokenizerJSON } from '../tokenizer/hf.ts';
 import { SentencePieceBPE } from '../tokenizer/sentencepiece.ts';
 
@@ -18,12 +19,25 @@ Rewrites a checkpoint in another format. Formats:
   llama2c   a llama2.c legacy .bin (weights only; theta must be 10000 and eps 1e-5)
 
   --model PATH       llama2.c .bin, GGUF file, or HF directory
-  --tokenizer PATH   tokenizer.bin or tokenizer.json (default: the one the checkpoint carries)
+  --tokenizer PATH   tokenizer.bin or tokenizer.json (default: the one the checkpoint carries);
+                     its vocabulary must match the model's
   --to FORMAT        hf | gguf | llama2c
   --out PATH         output directory (hf) or file (gguf, llama2c); refuses to overwrite
-                     unless --force
+                     unless --force. Written to a temporary sibling and renamed into place,
+                     so a failed convert leaves nothing there
   --dtype D          hf: f32 (default) or bf16; gguf: f32 (default) or f16
   --force            overwrite an existing output`;
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false; // a dangling link: replaced like a file
+  }
+}
+
+const FORMATS = { hf: ['f32', 'bf16'], gguf: ['f32', 'f16'], llama2c: ['f32'] } as const;
+type Format = keyof typeof FORMATS;
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -35,35 +49,48 @@ export async function run(argv: string[]): Promise<number> {
     strict: true,
   });
   if (!values.model || !values.to || !values.out) throw new Error(`--model, --to and --out are required\n\n${help}`);
-  if (existsSync(values.out) && !values.force) throw new Error(`${values.out} exists; pass --force to overwrite it`);
-  const ckpt = readCheckpoint(values.model);
-  const tok = values.tokenizer ? readTokenizer(values.tokenizer) : ckpt.tokenizer;
-  const sp = tok instanceof SentencePieceBPE ? tok : undefined;
+  // Everything about the request is checked before the model is read, and the model before anything is written.
+  if (!Object.hasOwn(FORMATS, values.to)) throw new Error(`unknown format "${values.to}" (choose hf, gguf or llama2c)`);
+  const to = values.to as Format;
   const dtype = (values.dtype ?? 'f32').toLowerCase();
-  switch (values.to) {
+  const dtypes: readonly string[] = FORMATS[to];
+  if (!dtypes.includes(dtype)) throw new Error(`--dtype for ${to} must be ${dtypes.join(' or ')}, got ${dtype}`);
+  const out = values.out;
+  if (pathExists(out)) {
+    if (!values.force) throw new Error(`${out} exists; pass --force to overwrite it`);
+    if (to !== 'hf' && isDirectory(out)) throw new Error(`${out}: is a directory; --out for ${to} names a file`);
+  }
+  checkOutputParent(out);
+
+  const { ckpt, tokenizer: tok, tokenizerSource } = loadPretrained(values.model, values.tokenizer);
+  const sp = tok instanceof SentencePieceBPE ? tok : undefined;
+  switch (to) {
     case 'hf': {
-      if (dtype !== 'f32' && dtype !== 'bf16') throw new Error(`--dtype for hf must be f32 or bf16, got ${dtype}`);
-      const files = saveHF(values.out, ckpt.config, ckpt.weights, { dtype: dtype === 'bf16' ? 'BF16' : 'F32' });
-      if (sp) {
-        writeFileSync(join(values.out, 'tokenizer.json'), JSON.stringify(toHFTokenizerJSON(sp)));
-        files.push('tokenizer.json');
-      } else if (tok) console.error('heed convert: the tokenizer is not SentencePiece-style; no tokenizer.json written');
-      console.log(`wrote ${values.out}: ${files.join(', ')}`);
+      // Built in a temporary sibling and renamed into place: a failure leaves nothing at --out.
+      const files = writeDirAtomic(out, (tmp) => {
+        const written = saveHF(tmp, ckpt.config, ckpt.weights, { dtype: dtype === 'bf16' ? 'BF16' : 'F32' });
+        if (sp) {
+          writeFileAtomic(join(tmp, 'tokenizer.json'), [new TextEncoder().encode(JSON.stringify(toHFTokenizerJSON(sp)))]);
+          written.push('tokenizer.json');
+        }
+        return written;
+      });
+      if (tok && !sp) console.error(`heed convert: the tokenizer ${tokenizerSource} is not SentencePiece-style; no tokenizer.json written`);
+      console.log(`wrote ${out}: ${files.join(', ')}`);
       return 0;
     }
     case 'gguf': {
-      if (dtype !== 'f32' && dtype !== 'f16') throw new Error(`--dtype for gguf must be f32 or f16, got ${dtype}`);
-      if (!sp) throw new Error('gguf needs a SentencePiece-style tokenizer (pass --tokenizer tokenizer.bin or a Llama-2-kind tokenizer.json)');
-      writeGGUF(values.out, ckpt.config, ckpt.weights, sp.vocabulary(), { dtype: dtype === 'f16' ? 'F16' : 'F32' });
-      console.log(`wrote ${values.out}`);
+      if (!sp)
+        throw new Error(
+          `gguf needs a SentencePiece-style tokenizer (pass --tokenizer tokenizer.bin or a Llama-2-kind tokenizer.json)${tokenizerSource ? `; ${tokenizerSource} is byte-level` : ''}`,
+        );
+      writeGGUF(out, ckpt.config, ckpt.weights, sp.vocabulary(), { dtype: dtype === 'f16' ? 'F16' : 'F32' });
+      console.log(`wrote ${out}`);
       return 0;
     }
     case 'llama2c':
-      if (dtype !== 'f32') throw new Error('llama2c checkpoints are f32 only');
-      writeLlama2c(values.out, { config: ckpt.config, weights: ckpt.weights });
-      console.log(`wrote ${values.out}`);
+      writeLlama2c(out, { config: ckpt.config, weights: ckpt.weights });
+      console.log(`wrote ${out}`);
       return 0;
-    default:
-      throw new Error(`unknown format "${values.to}" (choose hf, gguf or llama2c)`);
   }
 }

@@ -4,7 +4,7 @@ import type { Backend } from '../backend/backend.ts';
 import { cpu } from '../backend/cpu/cpu.ts';
 import { webgpu } from '../backend/webgpu/webgpu.ts';
 import { generate } from '../decode/generate.ts';
-import { buildModel, readCheckpoint, readTokenizer } from '../load/pretrained.ts';
+import { buildModel, loadPretrained } from '../load/pretrained.ts';
 import { StreamDecoder } from '../tokenizer/stream.ts';
 
 export const help = `Usage: heed generate --model PATH [options]
@@ -45,10 +45,9 @@ export async function run(argv: string[]): Promise<number> {
     strict: true,
   });
   if (!values.model) throw new Error(`--model is required\n\n${help}`);
-  const ckpt = readCheckpoint(values.model);
-  const tok = values.tokenizer ? readTokenizer(values.tokenizer) : ckpt.tokenizer;
-  if (!tok) throw new Error(`--tokenizer is required for a ${ckpt.format} checkpoint`);
-  if (tok.vocabSize !== ckpt.config.vocabSize) throw new Error(`tokenizer has ${tok.vocabSize} tokens but the model's vocabulary is ${ckpt.config.vocabSize}`);
+  // loadPretrained refuses a tokenizer whose vocabulary does not match the model's, naming both files
+  const { ckpt, tokenizer: tok } = loadPretrained(values.model, values.tokenizer);
+  if (!tok) throw new Error(`--tokenizer is required for a ${ckpt.format} checkpoint (${values.model} carries none)`);
   const backend = await pickBackend(values.backend);
   const model = buildModel(ckpt, backend);
   const maxTokens = num(values['max-tokens'], 'max-tokens', 256);

@@ -1,6 +1,5 @@
 // Little-endian byte reading/writing shared by the checkpoint formats. Every read is bounds-checked
 // so a truncated file fails with its name and what was being read, not with a RangeError.
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { endianness } from 'node:os';
 
 // Typed-array views over file bytes assume the host is little-endian, as every format here is.
@@ -183,21 +182,5 @@ export function concatChunks(chunks: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** Writes via `path.tmp` + fsync + rename so a crash never leaves a half-written file at `path`. */
-export function writeFileAtomic(path: string, chunks: readonly Uint8Array[]): void {
-  const tmp = `${path}.tmp`;
-  const fd = openSync(tmp, 'w');
-  try {
-    for (const c of chunks) {
-      let off = 0;
-      while (off < c.length) off += writeSync(fd, c, off, c.length - off);
-    }
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-  closeSync(fd);
-  renameSync(tmp, path);
-}
+// Atomic writes live with the other file-system helpers; re-exported for existing importers.
+export { writeFileAtomic } from './files.ts';

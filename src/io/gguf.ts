@@ -1,9 +1,8 @@
 // Llama models as GGUF files llama.cpp can load (arch "llama"): the hyperparameter and tokenizer keys
 // it requires, GGUF tensor names, and q/k in the interleaved (Meta) RoPE layout that arch expects.
-import { readFileSync } from 'node:fs';
 import type { LlamaConfig } from '../nn/config.ts';
 import { headDim, validateConfig } from '../nn/config.ts';
-import { writeFileAtomic } from './binary.ts';
+import { namingErrors, readFileBytes, writeFileAtomic } from './files.ts';
 import type { GGUFMetadata, GGUFTensor, GGUFValue } from './ggufContainer.ts';
 import { encodeGGUF, parseGGUF } from './ggufContainer.ts';
 import type { LayerPart, NamedTensors } from './weights.ts';
@@ -136,7 +135,7 @@ export function encodeLlamaGGUF(config: LlamaConfig, weights: NamedTensors, voca
 
 /** Writes atomically (path.tmp, then rename). */
 export function writeGGUF(path: string, config: LlamaConfig, weights: NamedTensors, vocab: GGUFVocab, opts: WriteGGUFOptions = {}): void {
-  writeFileAtomic(path, encodeLlamaGGUF(config, weights, vocab, opts));
+  writeFileAtomic(path, namingErrors(path, () => encodeLlamaGGUF(config, weights, vocab, opts)));
 }
 
 /** The shortest decimal with the same float32 value: float32 keys (eps 1e-5) come back as written. */
@@ -157,17 +156,23 @@ export function parseLlamaGGUF(bytes: Uint8Array, file = '<buffer>'): GGUFModel 
   const arch = md.get('general.architecture');
   if (arch?.type !== 'string' || arch.value !== 'llama')
     fail(`general.architecture is ${arch ? (arch.type === 'string' ? JSON.stringify(arch.value) : `a ${arch.type}`) : 'missing'}, expected "llama"`);
+  /** An integer key that sizes the model: any integer type, within int32 (what llama.cpp reads). */
   const int = (key: string, dflt?: number): number => {
     const v = md.get(key);
     if (!v) return dflt ?? fail(`missing metadata ${key}`);
+    let n: number;
     switch (v.type) {
       case 'uint8': case 'int8': case 'uint16': case 'int16': case 'uint32': case 'int32':
-        return v.value;
+        n = v.value;
+        break;
       case 'uint64': case 'int64':
-        return Number(v.value);
+        n = v.value > 2n ** 31n || v.value < -(2n ** 31n) ? Infinity : Number(v.value);
+        break;
       default:
         return fail(`metadata ${key} is ${v.type}, expected an integer`);
     }
+    if (!(n >= 0 && n < 2 ** 31)) fail(`metadata ${key} = ${v.value} is out of range (0 to 2^31-1)`);
+    return n;
   };
   const float = (key: string, dflt?: number): number => {
     const v = md.get(key);
@@ -176,10 +181,10 @@ export function parseLlamaGGUF(bytes: Uint8Array, file = '<buffer>'): GGUFModel 
     if (v.type === 'float64') return v.value;
     return fail(`metadata ${key} is ${v.type}, expected a float`);
   };
-  const arr = (key: string, itemType: 'string' | 'float32' | 'int32', dflt?: () => unknown[]): unknown[] => {
+  const arr = (key: string, itemType: 'string' | 'float32' | 'int32'): unknown[] | undefined => {
     const v = md.get(key);
-    if (!v) return dflt ? dflt() : fail(`missing metadata ${key}`);
-    if (v.type !== 'array' || v.itemType !== itemType) return fail(`metadata ${key} is not an array of ${itemType}`);
+    if (!v) return undefined;
+    if (v.type !== 'array' || v.itemType !== itemType) return fail(`metadata ${key} is ${v.type === 'array' ? `an array of ${v.itemType}` : `a ${v.type}`}, expected an array of ${itemType}`);
     return v.value;
   };
 
@@ -195,8 +200,10 @@ export function parseLlamaGGUF(bytes: Uint8Array, file = '<buffer>'): GGUFModel 
     if (!name) fail(`tensor ${t.name} is not a Llama weight heed knows`);
     weights.set(name!, { shape: t.shape, data: t.data });
   }
-  const tokens = arr('tokenizer.ggml.tokens', 'string') as string[];
-  const embd = weights.get(EMBED);
+  const tokModel = md.get('tokenizer.ggml.model');
+  if (tokModel?.type !== 'string' || tokModel.value !== 'llama')
+    fail(`tokenizer.ggml.model is ${tokModel ? (tokModel.type === 'string' ? JSON.stringify(tokModel.value) : `a ${tokModel.type}`) : 'missing'}; heed reads only "llama" (SentencePiece) vocabularies from GGUF`);
+  const tokens = (arr('tokenizer.ggml.tokens', 'string') ?? fail('missing metadata tokenizer.ggml.tokens (the vocabulary)')) as string[];
   const nHeads = int('llama.attention.head_count');
   const config: LlamaConfig = {
     dim: int('llama.embedding_length'),
@@ -204,13 +211,16 @@ export function parseLlamaGGUF(bytes: Uint8Array, file = '<buffer>'): GGUFModel 
     nLayers: int('llama.block_count'),
     nHeads,
     nKvHeads: int('llama.attention.head_count_kv', nHeads),
-    vocabSize: int('llama.vocab_size', embd?.shape[0] ?? tokens.length),
+    // llama.cpp sizes the vocabulary by the token list; llama.vocab_size, when present, must agree
+    vocabSize: int('llama.vocab_size', tokens.length),
     maxSeqLen: int('llama.context_length'),
     ropeTheta: float('llama.rope.freq_base', 10000),
     ropeLayout: 'interleaved',
     normEps: float('llama.attention.layer_norm_rms_epsilon'),
     tiedEmbeddings: !weights.has(LM_HEAD),
   };
+  if (tokens.length !== config.vocabSize)
+    fail(`tokenizer.ggml.tokens holds ${tokens.length} tokens but llama.vocab_size is ${config.vocabSize}`);
   try {
     validateConfig(config);
   } catch (e) {
@@ -219,18 +229,25 @@ export function parseLlamaGGUF(bytes: Uint8Array, file = '<buffer>'): GGUFModel 
   const rotDim = int('llama.rope.dimension_count', headDim(config));
   if (rotDim !== headDim(config)) fail(`llama.rope.dimension_count ${rotDim} differs from the head dim ${headDim(config)} (partial RoPE is not supported)`);
   validateWeights(weights, config, file);
-  const vocab: GGUFVocab = {
-    tokens,
-    // Some vocabularies carry no scores or types; llama.cpp then assumes 0 and "normal".
-    scores: arr('tokenizer.ggml.scores', 'float32', () => tokens.map(() => 0)) as number[],
-    types: arr('tokenizer.ggml.token_type', 'int32', () => tokens.map(() => 1)) as number[],
-    bos: int('tokenizer.ggml.bos_token_id'),
-    eos: int('tokenizer.ggml.eos_token_id'),
+  // Some vocabularies carry no scores or types; llama.cpp then assumes 0 and "normal".
+  const scores = (arr('tokenizer.ggml.scores', 'float32') ?? tokens.map(() => 0)) as number[];
+  const types = (arr('tokenizer.ggml.token_type', 'int32') ?? tokens.map(() => 1)) as number[];
+  if (scores.length !== tokens.length) fail(`tokenizer.ggml.scores holds ${scores.length} values for ${tokens.length} tokens`);
+  if (types.length !== tokens.length) fail(`tokenizer.ggml.token_type holds ${types.length} values for ${tokens.length} tokens`);
+  const badType = types.findIndex((t) => !(t >= 1 && t <= 6));
+  if (badType >= 0) fail(`tokenizer.ggml.token_type[${badType}] is ${types[badType]}, not a token type (1..6)`);
+  const badScore = scores.findIndex((x) => !Number.isFinite(x));
+  if (badScore >= 0) fail(`tokenizer.ggml.scores[${badScore}] is ${scores[badScore]}`);
+  const tokenId = (key: string): number => {
+    const id = int(key);
+    if (id >= tokens.length) fail(`metadata ${key} = ${id} is not a token id (the vocabulary has ${tokens.length})`);
+    return id;
   };
+  const vocab: GGUFVocab = { tokens, scores, types, bos: tokenId('tokenizer.ggml.bos_token_id'), eos: tokenId('tokenizer.ggml.eos_token_id') };
   return { config, weights, vocab, metadata: md };
 }
 
 /** Reads a Llama GGUF file; weights come back with canonical names in the interleaved layout. */
 export function readGGUF(path: string): GGUFModel {
-  return parseLlamaGGUF(readFileSync(path), path);
+  return parseLlamaGGUF(readFileBytes(path, 'GGUF file'), path);
 }

@@ -121,18 +121,27 @@ function readType(r: ByteReader, what: string): GGUFValueType {
   return t;
 }
 
-function readArray(r: ByteReader, what: string): GGUFArray {
+/** Arrays of arrays deeper than this are corrupt (llama.cpp's own files never nest at all). */
+export const GGUF_MAX_NESTING = 8;
+
+function readArray(r: ByteReader, what: string, depth: number): GGUFArray {
+  if (depth > GGUF_MAX_NESTING) r.fail(`${what}: arrays nested more than ${GGUF_MAX_NESTING} deep`);
   const itemType = readType(r, `${what} item`);
   const n = r.size(`${what} length`);
   if (n * MIN_BYTES[itemType] > r.remaining) r.fail(`truncated: ${what} claims ${n} ${itemType} items, only ${r.remaining} bytes left`);
-  if (itemType === 'array') return { type: 'array', itemType, value: Array.from({ length: n }, (_, i) => readArray(r, `${what}[${i}]`)) };
-  const value = Array.from({ length: n }, (_, i) => readScalar(r, itemType, `${what}[${i}]`).value);
+  if (itemType === 'array') {
+    const value: GGUFArray[] = [];
+    for (let i = 0; i < n; i++) value.push(readArray(r, `${what}[${i}]`, depth + 1));
+    return { type: 'array', itemType, value };
+  }
+  const value: unknown[] = [];
+  for (let i = 0; i < n; i++) value.push(readScalar(r, itemType, `${what}[${i}]`).value);
   return { type: 'array', itemType, value } as GGUFArray; // every item was read as itemType
 }
 
 function readValue(r: ByteReader, what: string): GGUFValue {
   const type = readType(r, what);
-  return type === 'array' ? readArray(r, what) : readScalar(r, type, what);
+  return type === 'array' ? readArray(r, what, 1) : readScalar(r, type, what);
 }
 
 export function parseGGUF(bytes: Uint8Array, file = '<buffer>'): GGUFFile {
@@ -180,13 +189,19 @@ export function parseGGUF(bytes: Uint8Array, file = '<buffer>'): GGUFFile {
   const byOffset = [...infos].sort((a, b) => a.offset - b.offset);
   let end = 0;
   let prev = '';
+  // Writers lay tensors out back to back, each padded to the alignment: a gap or tail of a whole
+  // alignment unit or more means the offsets (or the metadata before them) are not what was written.
   for (const t of byOffset) {
     if (t.offset < end) r.fail(`tensor ${t.name}: data at offset ${t.offset} overlaps tensor ${prev} (ends at ${end})`);
+    if (t.offset - end >= alignment)
+      r.fail(`tensor ${t.name}: data at offset ${t.offset} leaves a gap of ${t.offset - end} bytes after ${prev || 'the start of the data section'}`);
     end = t.offset + t.nbytes;
     prev = t.name;
     if (end > dataLen)
       r.fail(`truncated: tensor ${t.name} needs data bytes [${t.offset}, ${end}) but the data section has ${Math.max(0, dataLen)} bytes`);
   }
+  if (dataLen - end >= alignment)
+    r.fail(`${dataLen - end} bytes after the last tensor's data belong to no tensor (the file is longer than its tensor infos describe)`);
   const tensors = infos.map(({ name, shape, type, offset, nbytes }): GGUFTensor => {
     const at = dataStart + offset;
     const n = numel(shape);

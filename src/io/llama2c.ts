@@ -1,12 +1,12 @@
 // llama2.c legacy `.bin` checkpoints (version 0 of export.py): a 7×int32 header followed by float32
 // weights in a fixed order. The format stores no theta or eps: run.c hard-codes 10000 and 1e-5, and
 // RoPE rotates interleaved pairs (2i, 2i+1).
-import { readFileSync } from 'node:fs';
 import type { LlamaConfig } from '../nn/config.ts';
 import { headDim, validateConfig } from '../nn/config.ts';
-import { ByteReader, f32Bytes, f32FromBytes, writeFileAtomic } from './binary.ts';
+import { ByteReader, f32Bytes, f32FromBytes } from './binary.ts';
+import { namingErrors, readFileBytes, writeFileAtomic } from './files.ts';
 import type { LayerPart, NamedTensors } from './weights.ts';
-import { EMBED, FINAL_NORM, LM_HEAD, expectedShapes, layerName, numel, toLayout, validateWeights } from './weights.ts';
+import { EMBED, FINAL_NORM, LM_HEAD, checkFinite, expectedShapes, layerName, numel, toLayout, validateWeights } from './weights.ts';
 
 export const LLAMA2C_THETA = 10000;
 export const LLAMA2C_EPS = 1e-5;
@@ -42,12 +42,36 @@ function freqCisCount(c: LlamaConfig): number {
   return 2 * c.maxSeqLen * (headDim(c) / 2);
 }
 
-/** Bytes a checkpoint with this config occupies. */
+/** Bytes a checkpoint with this config occupies (arithmetic only: safe for absurd headers). */
 export function llama2cFileSize(c: LlamaConfig): number {
-  const shapes = expectedShapes(c);
-  let floats = freqCisCount(c);
-  for (const s of shapes.values()) floats += numel(s);
+  const kvDim = headDim(c) * c.nKvHeads;
+  const perLayer = 2 * c.dim + 2 * c.dim * c.dim + 2 * kvDim * c.dim + 3 * c.hiddenDim * c.dim;
+  const floats = c.vocabSize * c.dim * (c.tiedEmbeddings ? 1 : 2) + c.nLayers * perLayer + c.dim + freqCisCount(c);
   return HEADER_BYTES + 4 * floats;
+}
+
+/**
+ * How far a stored freq_cis value may be from heed's recomputation: torch computes the angle in
+ * float32, so it can differ by a few ulps of pos * freq. A header with another head dim or sequence
+ * length gives differences of order 1 (a different table), far above this.
+ */
+function freqCisTolerance(pos: number): number {
+  return 1e-4 + pos * 1e-6;
+}
+
+/** Refuses a header whose head dim or seq_len disagrees with the RoPE table export.py stored. */
+function checkFreqCis(stored: Float32Array, c: LlamaConfig, header: string, fail: (m: string) => never): void {
+  const want = computeFreqCis(c);
+  const half = headDim(c) / 2;
+  for (let k = 0; k < want.length; k++) {
+    const inImag = k >= c.maxSeqLen * half;
+    const pos = Math.floor((inImag ? k - c.maxSeqLen * half : k) / half);
+    const diff = Math.abs(stored[k]! - want[k]!);
+    if (!(diff <= freqCisTolerance(pos)))
+      fail(
+        `the stored RoPE table (freq_cis) does not match the header (${header}): freq_cis_${inImag ? 'imag' : 'real'}[pos ${pos}, ${k % half}] is ${stored[k]}, head dim ${headDim(c)} and theta ${LLAMA2C_THETA} give ${want[k]}; a header field was changed`,
+      );
+  }
 }
 
 export function parseLlama2c(bytes: Uint8Array, file = '<buffer>'): Llama2cCheckpoint {
@@ -57,10 +81,11 @@ export function parseLlama2c(bytes: Uint8Array, file = '<buffer>'): Llama2cCheck
     r.i32(`header field ${k}`),
   ) as [number, number, number, number, number, number, number];
   const header = { dim, hidden_dim: hiddenDim, n_layers: nLayers, n_heads: nHeads, n_kv_heads: nKvHeads, seq_len: seqLen };
+  const headerText = `${Object.entries(header).map(([k, v]) => `${k}=${v}`).join(', ')}, vocab_size=${rawVocab}`;
   const bad = Object.entries(header).filter(([, v]) => v <= 0);
-  if (bad.length || rawVocab === 0)
+  if (bad.length || rawVocab === 0 || rawVocab === -(2 ** 31))
     r.fail(
-      `invalid llama2.c header: ${[...bad.map(([k, v]) => `${k}=${v}`), ...(rawVocab === 0 ? ['vocab_size=0'] : [])].join(', ')} must be positive`,
+      `invalid llama2.c header: ${[...bad.map(([k, v]) => `${k}=${v}`), ...(rawVocab === 0 || rawVocab === -(2 ** 31) ? [`vocab_size=${rawVocab}`] : [])].join(', ')} must be positive`,
     );
   const config: LlamaConfig = {
     dim,
@@ -78,13 +103,12 @@ export function parseLlama2c(bytes: Uint8Array, file = '<buffer>'): Llama2cCheck
   try {
     validateConfig(config);
   } catch (e) {
-    r.fail((e as Error).message);
+    r.fail(`header (${headerText}): ${(e as Error).message}`);
   }
+  // Validate-then-allocate: the header must account for the file's exact length before any tensor is built.
   const expected = llama2cFileSize(config);
   if (bytes.length !== expected)
-    r.fail(
-      `size mismatch: header (${Object.entries(header).map(([k, v]) => `${k}=${v}`).join(', ')}, vocab_size=${rawVocab}) implies ${expected} bytes, file has ${bytes.length}`,
-    );
+    r.fail(`size mismatch: header (${headerText}) implies ${expected} bytes, file has ${bytes.length}`);
 
   const shapes = expectedShapes(config);
   const weights: NamedTensors = new Map();
@@ -96,12 +120,14 @@ export function parseLlama2c(bytes: Uint8Array, file = '<buffer>'): Llama2cCheck
   for (const name of legacyOrder(config)) readTensor(name);
   const nFreq = freqCisCount(config);
   const freqCis = f32FromBytes(bytes, r.take(4 * nFreq, 'freq_cis'), nFreq);
+  checkFreqCis(freqCis, config, headerText, (m) => r.fail(m));
   if (!config.tiedEmbeddings) readTensor(LM_HEAD);
+  checkFinite(weights, file);
   return { config, weights, freqCis };
 }
 
 export function readLlama2c(path: string): Llama2cCheckpoint {
-  return parseLlama2c(readFileSync(path), path);
+  return parseLlama2c(readFileBytes(path, 'llama2.c checkpoint'), path);
 }
 
 /** The freq_cis block as export.py computes it (float32 math emulated; may differ in the last bit). */
@@ -151,5 +177,5 @@ export function encodeLlama2c(ckpt: Llama2cCheckpoint): Uint8Array[] {
 
 /** Writes atomically; q/k are converted to the interleaved layout if the config says 'half'. */
 export function writeLlama2c(path: string, ckpt: Llama2cCheckpoint): void {
-  writeFileAtomic(path, encodeLlama2c(ckpt));
+  writeFileAtomic(path, namingErrors(path, () => encodeLlama2c(ckpt)));
 }

@@ -1,9 +1,11 @@
 // safetensors: u64 LE header length, a JSON header {name: {dtype, shape, data_offsets}, __metadata__?},
 // then one byte buffer that the tensors must cover exactly (no gaps, no overlaps). Sharded checkpoints
 // add model.safetensors.index.json mapping each tensor name to its shard file.
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { plainBytes, writeFileAtomic } from './binary.ts';
+import { plainBytes } from './binary.ts';
+import { namingErrors, parseJson, pathExists, readFileBytes, readJsonFile, writeFileAtomic } from './files.ts';
+import { JsonFields, hasOwnKey, show } from './jsonFields.ts';
 import { decodeBF16, decodeF16, encodeBF16 } from './halfFloat.ts';
 import type { NamedTensors } from './weights.ts';
 import { numel } from './weights.ts';
@@ -28,14 +30,6 @@ export interface SafetensorsWriteOptions {
 export const SINGLE_FILE = 'model.safetensors';
 export const INDEX_FILE = 'model.safetensors.index.json';
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function isSize(v: unknown): v is number {
-  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-}
-
 function decode(dtype: SafetensorsDtype, raw: Uint8Array): Float32Array {
   // `raw` is a fresh copy, so its buffer is aligned for any typed-array view.
   switch (dtype) {
@@ -50,24 +44,27 @@ function decode(dtype: SafetensorsDtype, raw: Uint8Array): Float32Array {
   }
 }
 
+/** The reference implementation's limit: a larger header is corrupt, and would be costly to parse. */
+export const MAX_HEADER_BYTES = 100_000_000;
+
 export function parseSafetensors(input: Uint8Array, file = '<buffer>'): SafetensorsContents {
   const bytes = plainBytes(input);
-  const fail = (msg: string): never => {
-    throw new Error(`${file}: ${msg}`);
-  };
+  const j = new JsonFields(file);
+  const fail = (msg: string): never => j.fail(msg);
   if (bytes.length < 8) fail(`not a safetensors file: ${bytes.length} bytes is shorter than the 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLen = view.getBigUint64(0, true);
   if (headerLen > BigInt(bytes.length - 8))
     fail(`header length ${headerLen} runs past the end of the file (${bytes.length} bytes)`);
+  if (headerLen > BigInt(MAX_HEADER_BYTES)) fail(`header length ${headerLen} exceeds the format's limit of ${MAX_HEADER_BYTES} bytes`);
   const hlen = Number(headerLen);
-  let header: unknown;
+  let text: string;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + hlen)));
-  } catch (e) {
-    fail(`header is not valid UTF-8 JSON (${(e as Error).message})`);
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + hlen));
+  } catch {
+    return fail('the JSON header is not valid UTF-8');
   }
-  if (!isRecord(header)) return fail('header is not a JSON object');
+  const header = j.object(parseJson(text, file, 'JSON header'), 'the JSON header');
   const dataStart = 8 + hlen;
   const dataLen = bytes.length - dataStart;
 
@@ -75,28 +72,26 @@ export function parseSafetensors(input: Uint8Array, file = '<buffer>'): Safetens
   const entries: { name: string; dtype: SafetensorsDtype; shape: number[]; begin: number; end: number }[] = [];
   for (const [name, v] of Object.entries(header)) {
     if (name === '__metadata__') {
-      if (!isRecord(v)) fail('__metadata__ is not an object');
-      for (const [k, s] of Object.entries(v as Record<string, unknown>)) {
-        if (typeof s !== 'string') fail(`__metadata__.${k} is not a string`);
-        metadata[k] = s as string;
-      }
+      for (const [k, s] of Object.entries(j.object(v, '__metadata__'))) metadata[k] = j.string(s, `__metadata__.${k}`);
       continue;
     }
-    if (!isRecord(v)) return fail(`tensor ${name}: entry is not an object`);
-    const { dtype, shape, data_offsets: offs } = v;
-    if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES))
-      fail(`tensor ${name}: unsupported dtype ${JSON.stringify(dtype)} (supported: ${Object.keys(DTYPE_BYTES).join(', ')})`);
-    if (!Array.isArray(shape) || !shape.every(isSize)) fail(`tensor ${name}: shape ${JSON.stringify(shape)} is not a list of sizes`);
-    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every(isSize))
-      fail(`tensor ${name}: data_offsets ${JSON.stringify(offs)} is not [begin, end]`);
-    const [begin, end] = offs as [number, number];
+    const where = `tensor ${name}`;
+    const e = j.object(v, where);
+    const dtype = j.string(j.need(e, 'dtype', where), `${where}: dtype`);
+    if (!hasOwnKey(DTYPE_BYTES, dtype))
+      fail(`${where}: unsupported dtype ${JSON.stringify(dtype)} (supported: ${Object.keys(DTYPE_BYTES).join(', ')})`);
     const dt = dtype as SafetensorsDtype;
-    const shp = shape as number[];
+    const shape = j.array(j.need(e, 'shape', where), `${where}: shape`).map((d, k) => j.int(d, `${where}: shape[${k}]`));
+    const offs = j.array(j.need(e, 'data_offsets', where), `${where}: data_offsets`);
+    if (offs.length !== 2) fail(`${where}: data_offsets ${show(offs)} is not [begin, end]`);
+    const begin = j.int(offs[0], `${where}: data_offsets[0]`);
+    const end = j.int(offs[1], `${where}: data_offsets[1]`);
     if (begin > end || end > dataLen)
-      fail(`tensor ${name}: data_offsets [${begin}, ${end}] out of range of the ${dataLen}-byte data buffer`);
-    const want = numel(shp) * DTYPE_BYTES[dt];
-    if (end - begin !== want) fail(`tensor ${name}: ${end - begin} bytes but ${dt}[${shp}] needs ${want}`);
-    entries.push({ name, dtype: dt, shape: shp, begin, end });
+      fail(`${where}: data_offsets [${begin}, ${end}] out of range of the ${dataLen}-byte data buffer`);
+    const want = numel(shape) * DTYPE_BYTES[dt];
+    if (!Number.isSafeInteger(want)) fail(`${where}: shape [${shape}] is impossibly large`);
+    if (end - begin !== want) fail(`${where}: ${end - begin} bytes but ${dt}[${shape}] needs ${want}`);
+    entries.push({ name, dtype: dt, shape, begin, end });
   }
 
   // The buffer must be covered exactly: sorted by offset, each tensor starts where the last ended.
@@ -122,7 +117,7 @@ export function parseSafetensors(input: Uint8Array, file = '<buffer>'): Safetens
 }
 
 export function readSafetensors(path: string): SafetensorsContents {
-  return parseSafetensors(readFileSync(path), path);
+  return parseSafetensors(readFileBytes(path, 'safetensors file'), path);
 }
 
 /** The file as chunks: header, then each tensor's bytes (f32 chunks are views of the input). */
@@ -153,7 +148,7 @@ export function encodeSafetensors(tensors: NamedTensors, opts: SafetensorsWriteO
 
 /** Writes atomically (path.tmp, then rename). */
 export function writeSafetensors(path: string, tensors: NamedTensors, opts: SafetensorsWriteOptions = {}): void {
-  writeFileAtomic(path, encodeSafetensors(tensors, opts));
+  writeFileAtomic(path, namingErrors(path, () => encodeSafetensors(tensors, opts)));
 }
 
 export interface ShardIndex {
@@ -163,18 +158,17 @@ export interface ShardIndex {
 
 /** Reads the shards a `model.safetensors.index.json` names and checks each holds exactly its tensors. */
 export function readShardedSafetensors(indexPath: string, dir = join(indexPath, '..')): SafetensorsContents {
-  let idx: unknown;
-  try {
-    idx = JSON.parse(readFileSync(indexPath, 'utf8'));
-  } catch (e) {
-    throw new Error(`${indexPath}: cannot read shard index (${(e as Error).message})`);
-  }
-  if (!isRecord(idx) || !isRecord(idx.weight_map)) throw new Error(`${indexPath}: no "weight_map" object`);
+  const j = new JsonFields(indexPath);
+  const idx = j.object(readJsonFile(indexPath, 'shard index'), 'the shard index');
+  const weightMap = j.object(j.need(idx, 'weight_map', 'the shard index'), 'weight_map');
   const byShard = new Map<string, string[]>();
-  for (const [name, shard] of Object.entries(idx.weight_map)) {
-    if (typeof shard !== 'string' || shard.includes('/') || shard.includes('\\'))
-      throw new Error(`${indexPath}: tensor ${name} maps to invalid shard ${JSON.stringify(shard)}`);
-    byShard.set(shard, [...(byShard.get(shard) ?? []), name]);
+  for (const [name, v] of Object.entries(weightMap)) {
+    const shard = j.string(v, `weight_map.${name}`);
+    if (shard === '' || shard === '.' || shard === '..' || shard.includes('/') || shard.includes('\\'))
+      j.fail(`tensor ${name} maps to invalid shard ${JSON.stringify(shard)} (must be a file name in the same directory)`);
+    const list = byShard.get(shard);
+    if (list) list.push(name);
+    else byShard.set(shard, [name]);
   }
   const out: SafetensorsContents = { tensors: new Map(), dtypes: new Map(), metadata: {} };
   for (const [shard, names] of byShard) {
@@ -186,7 +180,8 @@ export function readShardedSafetensors(indexPath: string, dir = join(indexPath, 
       out.tensors.set(n, part.tensors.get(n)!);
       out.dtypes.set(n, part.dtypes.get(n)!);
     }
-    const extra = [...part.tensors.keys()].filter((n) => !names.includes(n));
+    const assigned = new Set(names);
+    const extra = [...part.tensors.keys()].filter((n) => !assigned.has(n));
     if (extra.length) throw new Error(`${path}: tensors not in the index ${indexPath}: ${extra.join(', ')}`);
     Object.assign(out.metadata, part.metadata);
   }
@@ -246,8 +241,8 @@ export function writeSafetensorsDir(dir: string, tensors: NamedTensors, opts: Di
 export function readSafetensorsDir(dir: string): SafetensorsContents {
   const single = join(dir, SINGLE_FILE);
   const index = join(dir, INDEX_FILE);
-  const hasSingle = existsSync(single);
-  const hasIndex = existsSync(index);
+  const hasSingle = pathExists(single);
+  const hasIndex = pathExists(index);
   if (hasSingle && hasIndex) throw new Error(`${dir}: holds both ${SINGLE_FILE} and ${INDEX_FILE}; remove one`);
   if (hasSingle) return readSafetensors(single);
   if (hasIndex) return readShardedSafetensors(index, dir);

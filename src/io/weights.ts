@@ -85,8 +85,31 @@ export function expectedShapes(c: LlamaConfig): Map<string, number[]> {
   return m;
 }
 
-/** Throws, naming the source and every missing, unexpected or mis-shaped tensor. */
+/** How many tensors the config implies (computed, so a corrupt layer count costs nothing). */
+export function expectedTensorCount(c: LlamaConfig): number {
+  return LAYER_PARTS.length * c.nLayers + 2 + (c.tiedEmbeddings ? 0 : 1);
+}
+
+/** Index of the first NaN or ±Infinity in `data`, or -1. */
+export function firstNonFinite(data: Float32Array): number {
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) return i;
+  return -1;
+}
+
+/** Listing more missing tensors than this says nothing more; a count does. */
+const MAX_LISTED_MISSING = 64;
+
+/**
+ * Throws, naming the source and every missing, unexpected or mis-shaped tensor, and the first
+ * NaN/Infinity in any weight. The tensor count is compared before anything proportional to the
+ * config is built, so a header claiming 2^31 layers fails at once.
+ */
 export function validateWeights(weights: NamedTensors, c: LlamaConfig, source: string): void {
+  const wantCount = expectedTensorCount(c);
+  if (wantCount > weights.size + MAX_LISTED_MISSING)
+    throw new Error(
+      `${source}: weights do not match the config: it implies ${wantCount} tensors (${c.nLayers} layers${c.tiedEmbeddings ? '' : ' and an untied lm_head'}), the checkpoint holds ${weights.size}`,
+    );
   const want = expectedShapes(c);
   const errs: string[] = [];
   for (const [name, shape] of want) {
@@ -97,7 +120,19 @@ export function validateWeights(weights: NamedTensors, c: LlamaConfig, source: s
     else if (t.data.length !== numel(shape)) errs.push(`${name} has ${t.data.length} values, expected ${numel(shape)}`);
   }
   for (const name of weights.keys()) if (!want.has(name)) errs.push(`unexpected tensor ${name}`);
-  if (errs.length) throw new Error(`${source}: weights do not match the config: ${errs.join('; ')}`);
+  if (errs.length) {
+    const listed = errs.length > MAX_LISTED_MISSING ? [...errs.slice(0, MAX_LISTED_MISSING), `and ${errs.length - MAX_LISTED_MISSING} more`] : errs;
+    throw new Error(`${source}: weights do not match the config: ${listed.join('; ')}`);
+  }
+  checkFinite(weights, source);
+}
+
+/** Refuses NaN/Infinity weights, naming the tensor and the element. */
+export function checkFinite(weights: NamedTensors, source: string): void {
+  for (const [name, t] of weights) {
+    const i = firstNonFinite(t.data);
+    if (i >= 0) throw new Error(`${source}: tensor ${name} holds ${t.data[i]} at flat index ${i} (weights must be finite)`);
+  }
 }
 
 export function paramCount(weights: NamedTensors): number {

@@ -2,7 +2,9 @@
 // as SentencePieceBPE and the byte-level kind (GPT-2, Llama-3, SmolLM) as ByteLevelBPE, and
 // write a SentencePieceBPE back out. Only the components those families use are interpreted;
 // anything else throws rather than silently encoding differently.
-import { readFileSync } from 'node:fs';
+import { namingErrors, parseJson, readTextFile } from '../io/files.ts';
+import { checkTokenizerJSON } from './hfSchema.ts';
+import type { CheckedTokenizerJSON } from './hfSchema.ts';
 import { TokenType } from './tokenizer.ts';
 import { METASPACE, SentencePieceBPE } from './sentencepiece.ts';
 import type { DummyPrefix } from './sentencepiece.ts';
@@ -10,6 +12,7 @@ import { ByteLevelBPE } from './bytelevel.ts';
 import type { ByteLevelAddedToken } from './bytelevel.ts';
 import {
   GPT2_PATTERN,
+  bytesToUnicode,
   compileHFRegex,
   digitsPreTokenizer,
   regexPreTokenizer,
@@ -90,34 +93,22 @@ const BOS_GUESSES = ['<s>', '<|begin_of_text|>', '<|endoftext|>', '<|im_start|>'
 const EOS_GUESSES = ['</s>', '<|end_of_text|>', '<|endoftext|>', '<|im_end|>', '<|eot_id|>'];
 
 export function readHFTokenizer(path: string, opts: HFLoadOptions = {}): SentencePieceBPE | ByteLevelBPE {
-  return loadHFTokenizer(readFileSync(path, 'utf8'), opts);
+  return loadHFTokenizer(parseJson(readTextFile(path, 'tokenizer.json'), path, 'tokenizer.json'), opts, path);
 }
 
-/** Pick the tokenizer kind from the components: ByteLevel anywhere means byte-level BPE. */
-export function loadHFTokenizer(json: HFTokenizerJSON | string, opts: HFLoadOptions = {}): SentencePieceBPE | ByteLevelBPE {
-  const j = typeof json === 'string' ? (JSON.parse(json) as HFTokenizerJSON) : json;
-  return mentions(j, 'ByteLevel') ? byteLevelFromHF(j, opts) : sentencePieceFromHF(j, opts);
+/** A tokenizer.json (its text, or parsed) as a tokenizer; the kind follows the components: ByteLevel anywhere means byte-level BPE. */
+export function loadHFTokenizer(json: unknown, opts: HFLoadOptions = {}, source = 'tokenizer.json'): SentencePieceBPE | ByteLevelBPE {
+  const raw = typeof json === 'string' ? parseJson(json, source, 'tokenizer.json') : json;
+  const j = checkTokenizerJSON(raw, source);
+  return namingErrors(source, () => (j.componentTypes.includes('ByteLevel') ? buildByteLevel(j, opts) : buildSentencePiece(j, opts)));
 }
 
-function mentions(j: HFTokenizerJSON, type: string): boolean {
-  return JSON.stringify([j.pre_tokenizer ?? null, j.decoder ?? null]).includes(`"type":"${type}"`);
-}
-
-function parseMerges(merges: HFModel['merges']): Array<[string, string]> {
-  return (merges ?? []).map((m) => {
-    if (Array.isArray(m)) return [m[0], m[1]];
-    const i = m.indexOf(' ', 1); // older format: "a b"; pieces never hold a plain space here
-    if (i < 0) throw new Error(`bad merge ${JSON.stringify(m)}`);
-    return [m.slice(0, i), m.slice(i + 1)];
-  });
-}
-
-function findId(j: HFTokenizerJSON, wanted: string | undefined, guesses: string[]): number {
+function findId(j: CheckedTokenizerJSON, wanted: string | undefined, guesses: string[]): number {
   const added = new Map((j.added_tokens ?? []).map((t) => [t.content, t.id]));
-  const lookup = (c: string): number | undefined => added.get(c) ?? j.model.vocab[c];
+  const lookup = (c: string): number | undefined => added.get(c) ?? (Object.hasOwn(j.model.vocab, c) ? j.model.vocab[c] : undefined);
   if (wanted !== undefined) {
     const id = lookup(wanted);
-    if (id === undefined) throw new Error(`token ${JSON.stringify(wanted)} not in tokenizer.json`);
+    if (id === undefined) throw new Error(`token ${JSON.stringify(wanted)} is not in the vocabulary`);
     return id;
   }
   for (const g of guesses) {
@@ -159,8 +150,12 @@ function buildNormalizer(n: HFNormalizer | null | undefined): ((s: string) => st
 
 // ---- SentencePiece-style (Llama-2 kind) ----
 
-export function sentencePieceFromHF(j: HFTokenizerJSON, opts: HFLoadOptions = {}): SentencePieceBPE {
-  if (j.model.type !== 'BPE') throw new Error(`model type ${j.model.type} is not BPE`);
+export function sentencePieceFromHF(json: HFTokenizerJSON, opts: HFLoadOptions = {}, source = 'tokenizer.json'): SentencePieceBPE {
+  const j = checkTokenizerJSON(json, source);
+  return namingErrors(source, () => buildSentencePiece(j, opts));
+}
+
+function buildSentencePiece(j: CheckedTokenizerJSON, opts: HFLoadOptions): SentencePieceBPE {
   const added = new Map((j.added_tokens ?? []).map((t) => [t.id, t]));
   const byId: string[] = [];
   for (const [p, id] of Object.entries(j.model.vocab)) byId[id] = p;
@@ -171,7 +166,7 @@ export function sentencePieceFromHF(j: HFTokenizerJSON, opts: HFLoadOptions = {}
   const scores: number[] = [];
   for (let id = 0; id < n; id++) {
     const p = byId[id];
-    if (p === undefined) throw new Error(`tokenizer.json has no token with id ${id}`);
+    if (p === undefined) throw new Error(`no token has id ${id}`);
     const a = added.get(id);
     let type: number = TokenType.normal;
     if (p === j.model.unk_token) type = TokenType.unknown;
@@ -206,8 +201,8 @@ export function sentencePieceFromHF(j: HFTokenizerJSON, opts: HFLoadOptions = {}
     types,
     bos: findId(j, opts.bos, BOS_GUESSES),
     eos: findId(j, opts.eos, EOS_GUESSES),
-    unk: j.model.unk_token ? (j.model.vocab[j.model.unk_token] ?? -1) : -1,
-    merges: parseMerges(j.model.merges).map(([a, b]) => [a.replaceAll(METASPACE, ' '), b.replaceAll(METASPACE, ' ')]),
+    unk: j.model.unk_token ? findId(j, j.model.unk_token, []) : -1,
+    merges: j.model.merges.map(([a, b]) => [a.replaceAll(METASPACE, ' '), b.replaceAll(METASPACE, ' ')]),
     dummyPrefix,
     metaspaceInput,
     special: [...added.values()].map((t) => ({ id: t.id, content: t.content, lstrip: t.lstrip ?? false, rstrip: t.rstrip ?? false })),
@@ -261,7 +256,7 @@ export function toHFTokenizerJSON(tok: SentencePieceBPE): HFTokenizerJSON {
   const vocab: Record<string, number> = {};
   tok.pieces.forEach((p, id) => {
     const key = tok.types[id] === TokenType.normal ? spell(p) : p;
-    if (!(key in vocab)) vocab[key] = id;
+    if (!Object.hasOwn(vocab, key)) vocab[key] = id;
   });
   const merges = (tok.merges ?? mergesFromScores(tok)).map(([a, b]): [string, string] => [spell(a), spell(b)]);
   const specials = tok.specialTokens();
@@ -347,9 +342,12 @@ function buildPreTokenizer(p: HFPreTokenizer | null | undefined): PreTokenizer {
   }
 }
 
-export function byteLevelFromHF(j: HFTokenizerJSON, opts: HFLoadOptions = {}): ByteLevelBPE {
-  if (j.model.type !== 'BPE') throw new Error(`model type ${j.model.type} is not BPE`);
-  if (j.model.continuing_subword_prefix || j.model.end_of_word_suffix) throw new Error('subword prefixes/suffixes are not supported');
+export function byteLevelFromHF(json: HFTokenizerJSON, opts: HFLoadOptions = {}, source = 'tokenizer.json'): ByteLevelBPE {
+  const j = checkTokenizerJSON(json, source);
+  return namingErrors(source, () => buildByteLevel(j, opts));
+}
+
+function buildByteLevel(j: CheckedTokenizerJSON, opts: HFLoadOptions): ByteLevelBPE {
   const added: ByteLevelAddedToken[] = (j.added_tokens ?? []).map((t) => ({
     id: t.id,
     content: t.content,
@@ -357,10 +355,16 @@ export function byteLevelFromHF(j: HFTokenizerJSON, opts: HFLoadOptions = {}): B
     rstrip: t.rstrip ?? false,
     special: t.special ?? false,
   }));
+  // Byte-level BPE spells every byte as one of 256 characters; a vocabulary without them all
+  // cannot encode arbitrary text (and is not the byte-level kind the components claim).
+  const byteChars = [...bytesToUnicode()];
+  const missing = byteChars.findIndex((ch) => !Object.hasOwn(j.model.vocab, ch));
+  if (missing >= 0)
+    throw new Error(`the components say byte-level BPE, but model.vocab lacks ${JSON.stringify(byteChars[missing])}, the character for byte 0x${missing.toString(16).padStart(2, '0')}`);
   const normalize = buildNormalizer(j.normalizer);
   return new ByteLevelBPE({
     vocab: new Map(Object.entries(j.model.vocab)),
-    merges: parseMerges(j.model.merges),
+    merges: j.model.merges,
     added,
     preTokenize: buildPreTokenizer(j.pre_tokenizer),
     ...(normalize ? { normalize } : {}),

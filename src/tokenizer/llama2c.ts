@@ -1,7 +1,7 @@
 // llama2.c tokenizer.bin: int32 max_token_length, then per token float32 score, int32 byte
 // length, bytes. Spaces are stored as ' ', BOS/EOS as "\n<s>\n" / "\n</s>\n", byte fallback as
 // "<0xHH>" strings. The file has no merge list, so the model merges by score like run.c.
-import { readFileSync } from 'node:fs';
+import { readFileBytes } from '../io/files.ts';
 import { TokenType } from './tokenizer.ts';
 import { SentencePieceBPE } from './sentencepiece.ts';
 import { bytePiece, parseBytePiece, utf8 } from './bytes.ts';
@@ -17,7 +17,11 @@ export interface Llama2cLoadOptions {
   specials?: string[];
 }
 
-export function parseLlama2cTokenizer(data: Uint8Array, opts: Llama2cLoadOptions = {}): SentencePieceBPE {
+export function parseLlama2cTokenizer(data: Uint8Array, opts: Llama2cLoadOptions = {}, file = 'tokenizer.bin'): SentencePieceBPE {
+  const fail = (msg: string): never => {
+    throw new Error(`${file}: ${msg}`);
+  };
+  if (data.length < 4) fail(`not a llama2.c tokenizer: ${data.length} bytes is shorter than the 4-byte max_token_length`);
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   const specials = opts.specials ? new Set(opts.specials) : undefined;
@@ -27,23 +31,30 @@ export function parseLlama2cTokenizer(data: Uint8Array, opts: Llama2cLoadOptions
   let bos = -1;
   let eos = -1;
   let unk = -1;
-  let o = 4; // skip max_token_length: it is derived from the pieces
+  // run.c sizes its piece buffer by max_token_length, so a longer piece would overflow it there
+  const maxLen = view.getInt32(0, true);
+  if (maxLen <= 0) fail(`max_token_length is ${maxLen}, must be positive`);
+  let longest = 0;
+  let o = 4;
   while (o < data.length) {
-    if (o + 8 > data.length) throw new Error(`tokenizer.bin truncated at byte ${o}`);
+    const id = pieces.length;
+    if (o + 8 > data.length) fail(`truncated: token ${id} at byte ${o} needs an 8-byte score and length, only ${data.length - o} left`);
     const score = view.getFloat32(o, true);
     const len = view.getInt32(o + 4, true);
     o += 8;
-    if (len < 0 || o + len > data.length) throw new Error(`tokenizer.bin: bad piece length ${len} at byte ${o - 4}`);
+    if (len < 0 || o + len > data.length)
+      fail(`token ${id}: piece length ${len} at byte ${o - 4} ${len < 0 ? 'is negative' : `runs past the end of the file (${data.length} bytes)`}`);
+    if (!Number.isFinite(score)) fail(`token ${id}: score is ${score}`);
+    longest = Math.max(longest, len);
     const raw = data.subarray(o, o + len);
     o += len;
-    const id = pieces.length;
     let piece: string;
     let type: number = TokenType.normal;
     try {
       piece = strict.decode(raw);
     } catch {
       // older exports store byte-fallback tokens as the raw byte itself
-      if (raw.length !== 1) throw new Error(`tokenizer.bin: token ${id} is not valid UTF-8`);
+      if (raw.length !== 1) fail(`token ${id} is not valid UTF-8`);
       piece = bytePiece(raw[0]!);
     }
     if (piece === BOS_PIECE) {
@@ -66,12 +77,14 @@ export function parseLlama2cTokenizer(data: Uint8Array, opts: Llama2cLoadOptions
     scores.push(score);
     types.push(type);
   }
+  if (longest > maxLen) fail(`max_token_length is ${maxLen} but a piece is ${longest} bytes long`);
+  if (bos < 0 || eos < 0) fail(`no ${bos < 0 ? 'BOS ("\\n<s>\\n")' : 'EOS ("\\n</s>\\n")'} piece among the ${pieces.length} tokens`);
   return new SentencePieceBPE({
     pieces,
     scores,
     types,
-    bos: bos >= 0 ? bos : 1,
-    eos: eos >= 0 ? eos : 2,
+    bos,
+    eos,
     unk: unk >= 0 ? unk : 0,
     // run.c knows no special tokens; 'every' agrees with it on plain text and with llama.cpp on the rest
     dummyPrefix: 'every',
@@ -79,7 +92,7 @@ export function parseLlama2cTokenizer(data: Uint8Array, opts: Llama2cLoadOptions
 }
 
 export function loadLlama2cTokenizer(path: string, opts: Llama2cLoadOptions = {}): SentencePieceBPE {
-  return parseLlama2cTokenizer(readFileSync(path), opts);
+  return parseLlama2cTokenizer(readFileBytes(path, 'tokenizer'), opts, path);
 }
 
 /** Serialise in llama2.c's format (the inverse of parseLlama2cTokenizer). */

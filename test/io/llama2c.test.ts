@@ -113,6 +113,6 @@ describe('llama2.c reader errors', () => {
     expect(() => parseLlama2c(h, 'bad.bin')).toThrow('bad.bin: invalid llama2.c header: n_layers=0, n_kv_heads=-3 must be positive');
     const g = Buffer.from(good.subarray(0, 28));
     g.writeInt32LE(3, 16); // 8 heads not a multiple of 3 kv heads
-    expect(() => parseLlama2c(g, 'gqa.bin')).toThrow(/^gqa\.bin: invalid Llama config: nHeads=8 is not a multiple of nKvHeads=3/);
+    expect(() => parseLlama2c(g, 'gqa.bin')).toThrow(/^gqa\.bin: header \(.*n_kv_heads=3.*\): invalid Llama config: nHeads=8 is not a multiple of nKvHeads=3/);
   });
 });
