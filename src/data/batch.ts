@@ -23,6 +23,8 @@ export interface HostBatch {
   keyMask: Float32Array | null;
   /** Targets that carry loss (≠ −100). */
   tokens: number;
+  /** Real (unpadded) input positions. */
+  inputTokens: number;
 }
 
 export interface BatchPlanOptions {
@@ -76,9 +78,11 @@ export function collate(examples: readonly Example[], padId: number): HostBatch 
   let padded = false;
   const mask = new Float32Array(B * T);
   let tokens = 0;
+  let inputTokens = 0;
   examples.forEach((e, b) => {
     const n = e.ids.length - 1;
     if (n < T) padded = true;
+    inputTokens += n;
     for (let t = 0; t < n; t++) {
       x[b * T + t] = e.ids[t]!;
       const l = e.labels[t + 1]!;
@@ -87,7 +91,7 @@ export function collate(examples: readonly Example[], padId: number): HostBatch 
       if (l !== IGNORE) tokens++;
     }
   });
-  return { B, T, x, y, keyMask: padded ? mask : null, tokens };
+  return { B, T, x, y, keyMask: padded ? mask : null, tokens, inputTokens };
 }
 
 export interface Position {
