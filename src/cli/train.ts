@@ -144,6 +144,23 @@ export async function run(argv: string[]): Promise<number> {
   const heldoutN = int(v.heldout, 'heldout') ?? 32;
   const limit = int(v.limit, 'limit');
   const loraRank = int(v['lora-rank'], 'lora-rank');
+  const epochsGiven = int(v.epochs, 'epochs');
+  const maxSteps = int(v['max-steps'], 'max-steps');
+  const cfg: TrainConfig = {
+    ...DEFAULT_TRAIN,
+    ...(maxSteps !== undefined ? { maxSteps } : {}),
+    ...(epochsGiven !== undefined || maxSteps === undefined ? { epochs: epochsGiven ?? DEFAULT_EPOCHS[mode] } : {}),
+    lr: num(v.lr, 'lr') ?? DEFAULT_TRAIN.lr,
+    batchSize: int(v['batch-size'], 'batch-size') ?? DEFAULT_TRAIN.batchSize,
+    gradAccum: int(v['grad-accum'], 'grad-accum') ?? DEFAULT_TRAIN.gradAccum,
+    schedule: (v.schedule as ScheduleKind | undefined) ?? DEFAULT_TRAIN.schedule,
+    warmup: num(v.warmup, 'warmup') ?? DEFAULT_TRAIN.warmup,
+    weightDecay: num(v['weight-decay'], 'weight-decay') ?? DEFAULT_TRAIN.weightDecay,
+    clip: num(v.clip, 'clip') ?? 0,
+    seed,
+    saveEvery: int(v['save-every'], 'save-every') ?? 0,
+    evalEvery: 0,
+  };
   const checkpointDir = join(v.out, 'checkpoint');
   if (!v.resume && existsSync(checkpointDir)) throw new Error(`${checkpointDir} exists: pass --resume to continue that run, or choose another --out`);
   let resume: LoadedCheckpoint | undefined;
@@ -198,6 +215,7 @@ export async function run(argv: string[]): Promise<number> {
     const held = encodeDataset({ ...ds, rows: split.heldout }, tok, { maxLen: seqLen, perTurn: v['per-turn'] });
     trainEx = enc.examples;
     heldEx = held.examples;
+    if (trainEx.length === 0) throw new Error(`no training rows left: ${enc.droppedNoLabels} of ${rows.length} lost every response token to the --seq-len ${seqLen} cut`);
     log(`encoded ${trainEx.length} training rows (${enc.labelledTokens} labelled tokens), ${heldEx.length} held-out; ${enc.truncated + held.truncated} cut at --seq-len ${seqLen}, ${enc.droppedNoLabels + held.droppedNoLabels} dropped with no response left`);
   }
 
@@ -220,23 +238,6 @@ export async function run(argv: string[]): Promise<number> {
     parts = fullModelParts(model);
   }
 
-  const epochsGiven = int(v.epochs, 'epochs');
-  const maxSteps = int(v['max-steps'], 'max-steps');
-  const cfg: TrainConfig = {
-    ...DEFAULT_TRAIN,
-    ...(maxSteps !== undefined ? { maxSteps } : {}),
-    ...(epochsGiven !== undefined || maxSteps === undefined ? { epochs: epochsGiven ?? DEFAULT_EPOCHS[mode] } : {}),
-    lr: num(v.lr, 'lr') ?? DEFAULT_TRAIN.lr,
-    batchSize: int(v['batch-size'], 'batch-size') ?? DEFAULT_TRAIN.batchSize,
-    gradAccum: int(v['grad-accum'], 'grad-accum') ?? DEFAULT_TRAIN.gradAccum,
-    schedule: (v.schedule as ScheduleKind | undefined) ?? DEFAULT_TRAIN.schedule,
-    warmup: num(v.warmup, 'warmup') ?? DEFAULT_TRAIN.warmup,
-    weightDecay: num(v['weight-decay'], 'weight-decay') ?? DEFAULT_TRAIN.weightDecay,
-    clip: num(v.clip, 'clip') ?? 0,
-    seed,
-    saveEvery: int(v['save-every'], 'save-every') ?? 0,
-    evalEvery: 0,
-  };
   const perEpoch = Math.ceil(Math.ceil(trainEx.length / cfg.batchSize) / cfg.gradAccum);
   const total = Math.min(cfg.epochs !== undefined ? cfg.epochs * perEpoch : Infinity, cfg.maxSteps ?? Infinity);
   cfg.evalEvery = int(v['eval-every'], 'eval-every') ?? Math.max(1, Math.round(total / 10));
