@@ -33,12 +33,16 @@ export const commands: Record<string, Command> = {
     run: async (argv) => (await import('./tokenizer.ts')).run(argv),
   },
   bench: {
-    summary: 'benchmarks: `heed bench matmul [--json]`, `heed bench generate [--json]`',
-    help: async () => `Usage: heed bench <matmul|generate> [--json]
+    summary: 'benchmarks: `heed bench matmul [--json]`, `heed bench generate [--json]`, `heed bench train [--json]`',
+    help: async () => `Usage: heed bench <matmul|generate|train> [--json]
 
   matmul    GFLOP/s of the naive WGSL kernel, the best WGSL kernel and the CPU reference,
             side by side, for square and Llama-shaped products.
   generate  tokens/s decoding stories260K on each backend, single stream and batched.
+  train     ms/step and tokens/s of forward + backward + AdamW for stories260K and a 15M Llama
+            on each backend, as a fraction of the best matmul; --peer PYTHON runs the CPU
+            torch peer (bench/peers/train_torch.py) interleaved and prints the ratio;
+            --rounds N (default 3).
   --json    machine-readable output.`,
     run: async (argv) => (await import('./bench.ts')).run(argv),
   },
