@@ -17,6 +17,7 @@ import { toHFTokenizerJSON } from '../tokenizer/hf.ts';
 import { SentencePieceBPE } from '../tokenizer/sentencepiece.ts';
 import type { Tokenizer } from '../tokenizer/tokenizer.ts';
 import { type LoadedCheckpoint, type TokenizerFiles, readCheckpointDir } from '../train/checkpoint.ts';
+import { formatDuration } from '../train/progress.ts';
 import { SCHEDULES, type ScheduleKind } from '../train/schedule.ts';
 import { DEFAULT_TRAIN, type TrainConfig, type TrainSetup, fullModelParts, train } from '../train/trainer.ts';
 import { dataPath } from '../util/dataRoot.ts';
@@ -196,7 +197,15 @@ export async function run(argv: string[]): Promise<number> {
     const files = v.data ? v.data.split(',') : readdirSync(dataPath('pretrain-mix')).filter((f) => /^pretrain-mix-\d+\.jsonl\.gz$/.test(f)).sort().map((f) => dataPath('pretrain-mix', f));
     const corpus = readCorpus(files, limit !== undefined ? { maxDocs: limit } : {});
     log(`corpus: ${corpus.docs.length} documents from ${corpus.source}${corpus.skipped.count ? ` (skipped ${corpus.skipped.count}: ${corpus.skipped.examples.join('; ')})` : ''}`);
-    const packed = packDocuments(corpus.docs, tok, seqLen - 1);
+    const t0 = performance.now();
+    let shown = 0;
+    const packed = packDocuments(corpus.docs, tok, seqLen - 1, (docs, chars, total) => {
+      const now = performance.now();
+      if (now - shown < 2000 && docs < corpus.docs.length) return;
+      shown = now;
+      const eta = ((now - t0) / 1000 / chars) * (total - chars);
+      process.stderr.write(`\rtokenizing: ${docs}/${corpus.docs.length} documents, ${(100 * chars / total).toFixed(1)}% of the text, ETA ${formatDuration(eta)}   ${docs === corpus.docs.length ? '\n' : ''}`);
+    });
     trainEx = packed.examples;
     log(`packed ${packed.tokens} tokens into ${trainEx.length} sequences of ${seqLen - 1} (+1) tokens; ${packed.droppedTail} tail tokens dropped`);
     if (heldoutN > 0) heldEx = packDocuments(readCorpus([dataPath('pretrain-mix', 'heldout.jsonl.gz')], { maxDocs: heldoutN }).docs, tok, seqLen - 1).examples;

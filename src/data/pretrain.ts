@@ -59,10 +59,17 @@ export interface Packed {
   droppedTail: number;
 }
 
-export function packDocuments(docs: readonly string[], tok: Tokenizer, seqLen: number): Packed {
+/** `onProgress(docsDone, charsDone, charsTotal)` is called after each document (tokenizing a large corpus takes minutes). */
+export function packDocuments(docs: readonly string[], tok: Tokenizer, seqLen: number, onProgress?: (docs: number, chars: number, totalChars: number) => void): Packed {
   if (!Number.isInteger(seqLen) || seqLen < 1) throw new Error(`packDocuments: seqLen must be a positive integer, got ${seqLen}`);
   const stream: number[] = [];
-  for (const d of docs) for (const id of tok.encode(d, { bos: true, eos: true })) stream.push(id);
+  const totalChars = onProgress ? docs.reduce((s, d) => s + d.length, 0) : 0;
+  let chars = 0;
+  docs.forEach((d, i) => {
+    for (const id of tok.encode(d, { bos: true, eos: true })) stream.push(id);
+    chars += d.length;
+    onProgress?.(i + 1, chars, totalChars);
+  });
   const examples: Example[] = [];
   let start = 0;
   for (; start + seqLen + 1 <= stream.length; start += seqLen) {
