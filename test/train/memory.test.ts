@@ -3,6 +3,7 @@
 // AdamW, held-out evaluation).
 import { beforeAll, expect, it } from 'vitest';
 import type { Backend } from '../../src/backend/backend.ts';
+import { cpu } from '../../src/backend/cpu/cpu.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,4 +52,25 @@ it('live buffers and bytes are unchanged from step 5 to step 30 (webgpu)', async
     model.dispose();
     rmSync(out, { recursive: true, force: true });
   }
+}, 120_000);
+
+it('the trainer on webgpu follows the cpu reference (6 steps with accumulation and clipping)', async () => {
+  const ex = Array.from({ length: 16 }, (_, k) => {
+    const ids = Array.from({ length: 6 + (k % 7) }, (_, t) => (k + 2 * t) % 20);
+    return { ids, labels: ids.map((x, t) => (t < 2 ? IGNORE : x)) };
+  });
+  const run = async (b: Backend) => {
+    const model = new Llama(config, b, { seed: 1 });
+    const out = mkdtempSync(join(tmpdir(), 'heed-follow-'));
+    try {
+      return (await train({ model, ...fullModelParts(model), train: ex, outDir: out, padId: 0, bosId: 1, eosId: 2, out: null },
+        { lr: 3e-3, schedule: 'cosine', warmup: 2, weightDecay: 0.01, clip: 0.5, batchSize: 3, gradAccum: 2, maxSteps: 6, evalEvery: 0, saveEvery: 0, seed: 3, bucketBatches: 2, beta1: 0.9, beta2: 0.999, eps: 1e-8 })).losses;
+    } finally {
+      model.dispose();
+      rmSync(out, { recursive: true, force: true });
+    }
+  };
+  const ref = await run(cpu);
+  const got = await run(g);
+  for (let i = 0; i < ref.length; i++) expect(Math.abs(got[i]! - ref[i]!)).toBeLessThan(1e-3 * Math.max(1, ref[i]!));
 }, 120_000);
