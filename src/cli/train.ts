@@ -140,6 +140,9 @@ export async function run(argv: string[]): Promise<number> {
   if (!v.model === !v.config) throw new Error('give exactly one of --model PATH or --config FILE');
   if (mode === 'single-task' && !TASKS.includes(v.task as Task)) throw new Error(`--mode single-task needs --task ${TASKS.join('|')}${v.task ? `, got "${v.task}"` : ''}`);
   if (mode !== 'single-task' && v.task) throw new Error('--task is only for --mode single-task');
+  if (mode === 'single-task' && v.data) throw new Error('--data is not used with --mode single-task (the task names its files)');
+  if (mode === 'pretrain' && v['per-turn']) throw new Error('--per-turn is only for the chat modes');
+  if (v['lora-alpha'] !== undefined && v['lora-rank'] === undefined) throw new Error('--lora-alpha needs --lora-rank');
   if (v.schedule && !SCHEDULES.includes(v.schedule as ScheduleKind)) throw new Error(`--schedule must be one of ${SCHEDULES.join(', ')}, got "${v.schedule}"`);
   const seed = int(v.seed, 'seed') ?? DEFAULT_TRAIN.seed;
   const heldoutN = int(v.heldout, 'heldout') ?? 32;

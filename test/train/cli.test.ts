@@ -54,6 +54,8 @@ describe('heed train', () => {
     await expect(trainCli(['--mode', 'single-task', '--task', 'knit', '--out', dir, ...base])).rejects.toThrow(/--task gsm\|mbpp\|poetry\|recipes\|chess, got "knit"/);
     await expect(trainCli(['--mode', 'response', '--out', join(dir, 'x'), '--lr', 'fast', ...base.filter((a) => a !== '--lr' && a !== '1e-2')])).rejects.toThrow(/--lr must be a number, got "fast"/);
     await expect(trainCli(['--mode', 'response', '--out', join(dir, 'y'), '--model', 'a', ...base])).rejects.toThrow(/exactly one of --model PATH or --config FILE/);
+    await expect(trainCli(['--mode', 'single-task', '--task', 'gsm', '--data', chat, '--out', join(dir, 'y'), ...base])).rejects.toThrow(/--data is not used with --mode single-task/);
+    await expect(trainCli(['--mode', 'response', '--lora-alpha', '4', '--out', join(dir, 'y'), ...base])).rejects.toThrow(/--lora-alpha needs --lora-rank/);
   });
 });
 
