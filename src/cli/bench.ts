@@ -1,11 +1,13 @@
 // `heed bench`: the benchmarks in bench/, run from the CLI.
 import { parseArgs } from 'node:util';
 
-export const help = `Usage: heed bench <matmul|generate> [options]
+export const help = `Usage: heed bench <matmul|generate|train> [options]
 
   matmul    GFLOP/s of the naive WGSL kernel, the best WGSL kernel and the CPU reference,
             side by side, for square and Llama-shaped products.
   generate  tokens/s decoding stories260K on each backend, single stream and batched.
+  train     ms/step and tokens/s of forward + backward + AdamW for stories260K and a 15M Llama
+            on each backend, as a fraction of the best matmul.
 
 Options:
   --json         machine-readable output.
@@ -17,6 +19,9 @@ Options:
   --plain        (matmul --peers) also time heed without subgroup kernels (tile_v4), the kernel
                  that ran before tile_v4_sg, in the same rounds.
   --rounds N     (matmul --peers) timed rounds per product (default 9); the figures are medians.
+                 (train) timed rounds per configuration (default 3).
+  --peer PYTHON  (train) run the CPU torch peer (bench/peers/train_torch.py) with this Python,
+                 interleaved, and print the ratio.
   --sizes A,B,…  (matmul) the square sizes (default 256,512,1024,2048; with --peers 512,1024,2048).`;
 
 function positiveInts(flag: string, text: string): number[] {
@@ -34,6 +39,7 @@ export async function run(argv: string[]): Promise<number> {
       peers: { type: 'boolean' },
       plain: { type: 'boolean' },
       rounds: { type: 'string' },
+      peer: { type: 'string' },
       sizes: { type: 'string' },
     },
   });
@@ -43,8 +49,10 @@ export async function run(argv: string[]): Promise<number> {
   const sizes = values.sizes !== undefined ? positiveInts('--sizes', values.sizes) : undefined;
   const rounds = values.rounds !== undefined ? positiveInts('--rounds', values.rounds) : undefined;
   if (rounds && rounds.length !== 1) throw new Error(`--rounds takes one number, got "${values.rounds}"`);
-  if (what !== 'matmul' && (values.peers || values.plain || rounds || sizes)) throw new Error('--peers, --plain, --rounds and --sizes apply to matmul only');
-  if (!values.peers && (values.plain || rounds)) throw new Error('--plain and --rounds apply to matmul --peers only');
+  if (what !== 'matmul' && (values.peers || values.plain || sizes)) throw new Error('--peers, --plain and --sizes apply to matmul only');
+  if (what !== 'train' && values.peer !== undefined) throw new Error('--peer applies to train only');
+  if (what === 'matmul' && !values.peers && (values.plain || rounds)) throw new Error('--plain and --rounds apply to matmul --peers only');
+  if (what === 'generate' && rounds) throw new Error('--rounds applies to matmul --peers and train only');
   switch (what) {
     case 'matmul': {
       const m = await import('../../bench/matmul.ts');
@@ -57,8 +65,13 @@ export async function run(argv: string[]): Promise<number> {
       await benchGenerate({ json });
       return 0;
     }
+    case 'train': {
+      const { benchTrain } = await import('../../bench/train.ts');
+      await benchTrain({ json, ...(values.peer !== undefined ? { peer: values.peer } : {}), ...(rounds ? { rounds: rounds[0]! } : {}) });
+      return 0;
+    }
     default:
-      console.error(`heed bench: unknown benchmark "${what ?? ''}" (choose matmul or generate)\n\n${help}`);
+      console.error(`heed bench: unknown benchmark "${what ?? ''}" (choose matmul, generate or train)\n\n${help}`);
       return 2;
   }
 }

@@ -22,8 +22,18 @@ export const commands: Record<string, Command> = {
     help: async () => (await import('./convert.ts')).help,
     run: async (argv) => (await import('./convert.ts')).run(argv),
   },
+  train: {
+    summary: 'instruction / response / single-task tuning and pretraining (optionally LoRA)',
+    help: async () => (await import('./train.ts')).help,
+    run: async (argv) => (await import('./train.ts')).run(argv),
+  },
+  tokenizer: {
+    summary: 'tokenizer tools: `heed tokenizer train` (BPE from a corpus, written as tokenizer.json)',
+    help: async () => (await import('./tokenizer.ts')).help,
+    run: async (argv) => (await import('./tokenizer.ts')).run(argv),
+  },
   bench: {
-    summary: 'benchmarks: `heed bench matmul [--peers]`, `heed bench generate` (see --help)',
+    summary: 'benchmarks: `heed bench matmul [--peers]`, `heed bench generate`, `heed bench train` (see --help)',
     help: async () => (await import('./bench.ts')).help,
     run: async (argv) => (await import('./bench.ts')).run(argv),
   },

@@ -1,0 +1,266 @@
+// heed train: instruction tuning, response tuning, single-task finetuning and pretraining, one loop.
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Rng } from '../core/random.ts';
+import type { Example } from '../data/batch.ts';
+import { type Dataset, describeDataset, emptyUserTurns } from '../data/dataset.ts';
+import { encodeDataset } from '../data/encode.ts';
+import { readMessagesJsonl } from '../data/messages.ts';
+import { packDocuments, readCorpus } from '../data/pretrain.ts';
+import { TASKS, type Task, singleTask } from '../data/singleTask.ts';
+import { configFromHF } from '../io/hfconfig.ts';
+import { buildModel, readCheckpoint, readTokenizer } from '../load/pretrained.ts';
+import { LoraAdapters } from '../nn/lora.ts';
+import { Llama } from '../nn/llama.ts';
+import { toHFTokenizerJSON } from '../tokenizer/hf.ts';
+import { SentencePieceBPE } from '../tokenizer/sentencepiece.ts';
+import type { Tokenizer } from '../tokenizer/tokenizer.ts';
+import { type LoadedCheckpoint, type TokenizerFiles, readCheckpointDir } from '../train/checkpoint.ts';
+import { formatDuration } from '../train/progress.ts';
+import { SCHEDULES, type ScheduleKind } from '../train/schedule.ts';
+import { DEFAULT_TRAIN, type TrainConfig, type TrainSetup, fullModelParts, train } from '../train/trainer.ts';
+import { dataPath } from '../util/dataRoot.ts';
+import { pickBackend } from './generate.ts';
+
+const MODES = ['instruction', 'response', 'single-task', 'pretrain'] as const;
+type Mode = (typeof MODES)[number];
+const DEFAULT_EPOCHS: Record<Mode, number> = { instruction: 15, response: 5, 'single-task': 5, pretrain: 1 };
+
+export const help = `Usage: heed train --mode MODE --out DIR (--model PATH | --config FILE) [options]
+
+Trains a Llama the way Hewitt et al. 2024 did (open-instruct's Tulu template, loss on the
+assistant tokens only, AdamW, linear warmup/decay) and writes an HF directory that transformers,
+vLLM and open-instruct load unchanged.
+
+Data
+  --mode MODE          instruction  LIMA as is (lima-implicit-ins/lima_data.jsonl)
+                       response     LIMA with every user turn emptied (response tuning)
+                       single-task  one task's raw files, see --task
+                       pretrain     plain text (pretrain-mix/*.jsonl.gz), packed sequences
+  --task NAME          single-task: ${TASKS.join(' | ')}
+  --data FILE[,FILE]   instruction/response: a messages JSONL instead of LIMA;
+                       pretrain: .jsonl(.gz) files with a "text" field or .txt files
+  --heldout N          held-out rows for the held-out loss: chat modes take N rows out of the
+                       data (seeded); pretrain reads N documents of pretrain-mix/heldout.jsonl.gz
+                       (default 32; 0 = none)
+  --limit N            use at most N rows (chat) or documents (pretrain) for training
+  --seq-len N          maximum tokens per row, longer rows are cut and counted (default 2048,
+                       at most the model's context)
+  --per-turn           tokenize each prompt and response on its own (tidier masks) instead of
+                       open-instruct's one-pass tokenization
+
+Model
+  --model PATH         start from a checkpoint: llama2.c .bin, GGUF, or HF directory
+  --config FILE        or start from random weights of an HF config.json (pretraining)
+  --tokenizer PATH     tokenizer.bin or tokenizer.json (default: the checkpoint's own)
+  --backend NAME       webgpu (default) or cpu
+  --lora-rank R        train rank-R LoRA adapters on the attention and MLP projections instead
+                       of every weight (base frozen); the checkpoint keeps the adapters alone,
+                       the final model is merged
+  --lora-alpha A       LoRA scale numerator (scale = A / R; default 2R)
+
+Optimisation (defaults follow the paper: Llama-2-7B, lr 1e-5, linear, warmup 0.03, wd 0,
+effective batch 64 = batch-size 1 x grad-accum 64)
+  --epochs N           passes over the data (default: instruction 15, response 5, single-task 5,
+                       pretrain 1)
+  --max-steps N        stop after N optimizer steps (with --epochs: whichever comes first)
+  --lr X               peak learning rate (default 1e-5)
+  --batch-size N       rows per micro-batch (default 1)
+  --grad-accum N       micro-batches per optimizer step (default 64); the loss is the mean over
+                       the labelled tokens of the whole effective batch
+  --schedule NAME      ${SCHEDULES.join(' | ')} (default linear)
+  --warmup R           warmup as a ratio of the steps (< 1) or a number of steps (default 0.03)
+  --weight-decay X     decoupled AdamW weight decay (default 0)
+  --clip X             global gradient-norm clip, 0 = off (default 0, open-instruct's default)
+  --seed S             one seed for data order, held-out split, init and LoRA (default 42)
+
+Run
+  --out DIR            output: checkpoint/ (resumable, HF layout), model/ (final HF directory),
+                       log.jsonl, loss.svg
+  --eval-every N       held-out loss every N steps (default: 10 evaluations per run)
+  --save-every N       checkpoint every N steps (default: only at the end)
+  --resume             continue from DIR/checkpoint exactly where it stopped (same options)
+
+Small models: scale the paper's settings with the model. For stories260K (260K parameters, 512
+context) a higher lr (1e-3 to 3e-3), --seq-len 512, --batch-size 8 --grad-accum 1 and a few
+hundred steps fit a 2-core CPU.`;
+
+function num(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n)) throw new Error(`--${name} must be a number, got "${v}"`);
+  return n;
+}
+function int(v: string | undefined, name: string): number | undefined {
+  const n = num(v, name);
+  if (n !== undefined && !Number.isInteger(n)) throw new Error(`--${name} must be a whole number, got "${v}"`);
+  return n;
+}
+
+function tokenizerFiles(tok: Tokenizer, path: string | undefined): TokenizerFiles | undefined {
+  const bos = tok.idToPiece(tok.bos);
+  const eos = tok.idToPiece(tok.eos);
+  if (tok instanceof SentencePieceBPE) return { 'tokenizer.json': JSON.stringify(toHFTokenizerJSON(tok)), bos, eos };
+  if (path?.endsWith('.json')) return { 'tokenizer.json': readFileSync(path, 'utf8'), bos, eos };
+  return undefined;
+}
+
+/** Takes `n` rows out (seeded) for the held-out loss. */
+function splitHeldout<T>(rows: readonly T[], n: number, seed: number): { train: T[]; heldout: T[] } {
+  if (n >= rows.length) throw new Error(`--heldout ${n} would leave no training rows (the data has ${rows.length})`);
+  const idx = rows.map((_, i) => i);
+  const rng = new Rng(seed ^ 0x5bd1e995);
+  for (let i = idx.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [idx[i], idx[j]] = [idx[j]!, idx[i]!];
+  }
+  const held = new Set(idx.slice(0, n));
+  return { train: rows.filter((_, i) => !held.has(i)), heldout: rows.filter((_, i) => held.has(i)) };
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values: v } = parseArgs({
+    args: argv,
+    options: {
+      mode: { type: 'string' }, task: { type: 'string' }, data: { type: 'string' }, heldout: { type: 'string' }, limit: { type: 'string' },
+      'seq-len': { type: 'string' }, 'per-turn': { type: 'boolean', default: false },
+      model: { type: 'string' }, config: { type: 'string' }, tokenizer: { type: 'string' }, backend: { type: 'string' },
+      'lora-rank': { type: 'string' }, 'lora-alpha': { type: 'string' },
+      epochs: { type: 'string' }, 'max-steps': { type: 'string' }, lr: { type: 'string' }, 'batch-size': { type: 'string' },
+      'grad-accum': { type: 'string' }, schedule: { type: 'string' }, warmup: { type: 'string' }, 'weight-decay': { type: 'string' },
+      clip: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, 'eval-every': { type: 'string' },
+      'save-every': { type: 'string' }, resume: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const mode = v.mode as Mode;
+  if (!MODES.includes(mode)) throw new Error(`--mode must be one of ${MODES.join(', ')}${v.mode ? `, got "${v.mode}"` : ''}\n\n${help}`);
+  if (!v.out) throw new Error('--out DIR is required');
+  if (!v.model === !v.config) throw new Error('give exactly one of --model PATH or --config FILE');
+  if (mode === 'single-task' && !TASKS.includes(v.task as Task)) throw new Error(`--mode single-task needs --task ${TASKS.join('|')}${v.task ? `, got "${v.task}"` : ''}`);
+  if (mode !== 'single-task' && v.task) throw new Error('--task is only for --mode single-task');
+  if (mode === 'single-task' && v.data) throw new Error('--data is not used with --mode single-task (the task names its files)');
+  if (mode === 'pretrain' && v['per-turn']) throw new Error('--per-turn is only for the chat modes');
+  if (v['lora-alpha'] !== undefined && v['lora-rank'] === undefined) throw new Error('--lora-alpha needs --lora-rank');
+  if (v.schedule && !SCHEDULES.includes(v.schedule as ScheduleKind)) throw new Error(`--schedule must be one of ${SCHEDULES.join(', ')}, got "${v.schedule}"`);
+  const seed = int(v.seed, 'seed') ?? DEFAULT_TRAIN.seed;
+  const heldoutN = int(v.heldout, 'heldout') ?? 32;
+  const limit = int(v.limit, 'limit');
+  const loraRank = int(v['lora-rank'], 'lora-rank');
+  const epochsGiven = int(v.epochs, 'epochs');
+  const maxSteps = int(v['max-steps'], 'max-steps');
+  const cfg: TrainConfig = {
+    ...DEFAULT_TRAIN,
+    ...(maxSteps !== undefined ? { maxSteps } : {}),
+    ...(epochsGiven !== undefined || maxSteps === undefined ? { epochs: epochsGiven ?? DEFAULT_EPOCHS[mode] } : {}),
+    lr: num(v.lr, 'lr') ?? DEFAULT_TRAIN.lr,
+    batchSize: int(v['batch-size'], 'batch-size') ?? DEFAULT_TRAIN.batchSize,
+    gradAccum: int(v['grad-accum'], 'grad-accum') ?? DEFAULT_TRAIN.gradAccum,
+    schedule: (v.schedule as ScheduleKind | undefined) ?? DEFAULT_TRAIN.schedule,
+    warmup: num(v.warmup, 'warmup') ?? DEFAULT_TRAIN.warmup,
+    weightDecay: num(v['weight-decay'], 'weight-decay') ?? DEFAULT_TRAIN.weightDecay,
+    clip: num(v.clip, 'clip') ?? 0,
+    seed,
+    saveEvery: int(v['save-every'], 'save-every') ?? 0,
+    evalEvery: 0,
+  };
+  const checkpointDir = join(v.out, 'checkpoint');
+  if (!v.resume && existsSync(checkpointDir)) throw new Error(`${checkpointDir} exists: pass --resume to continue that run, or choose another --out`);
+  let resume: LoadedCheckpoint | undefined;
+  if (v.resume) {
+    if (!existsSync(checkpointDir)) throw new Error(`--resume: no checkpoint in ${v.out}`);
+    resume = readCheckpointDir(checkpointDir);
+  }
+
+  // model and tokenizer
+  const backend = await pickBackend(v.backend);
+  let model: Llama;
+  let tok: Tokenizer | undefined;
+  if (v.model) {
+    const ckpt = readCheckpoint(v.model);
+    tok = v.tokenizer ? readTokenizer(v.tokenizer) : ckpt.tokenizer;
+    model = buildModel(ckpt, backend);
+  } else {
+    const cfg = configFromHF(JSON.parse(readFileSync(v.config!, 'utf8')), v.config!);
+    if (!v.tokenizer) throw new Error('--config needs --tokenizer');
+    tok = readTokenizer(v.tokenizer);
+    model = new Llama(cfg, backend, { seed });
+  }
+  if (!tok) throw new Error(`--tokenizer is required for this checkpoint (it carries none)`);
+  if (tok.vocabSize !== model.config.vocabSize) throw new Error(`the tokenizer has ${tok.vocabSize} tokens but the model's vocabulary is ${model.config.vocabSize}`);
+  if (resume?.weights) model.loadState(resume.weights);
+  const seqLen = Math.min(int(v['seq-len'], 'seq-len') ?? 2048, model.config.maxSeqLen + 1);
+
+  // data
+  let trainEx: Example[];
+  let heldEx: Example[] = [];
+  const log = (s: string) => process.stderr.write(s + '\n');
+  if (mode === 'pretrain') {
+    const files = v.data ? v.data.split(',') : readdirSync(dataPath('pretrain-mix')).filter((f) => /^pretrain-mix-\d+\.jsonl\.gz$/.test(f)).sort().map((f) => dataPath('pretrain-mix', f));
+    const corpus = readCorpus(files, limit !== undefined ? { maxDocs: limit } : {});
+    log(`corpus: ${corpus.docs.length} documents from ${corpus.source}${corpus.skipped.count ? ` (skipped ${corpus.skipped.count}: ${corpus.skipped.examples.join('; ')})` : ''}`);
+    const t0 = performance.now();
+    let shown = 0;
+    const packed = packDocuments(corpus.docs, tok, seqLen - 1, (docs, chars, total) => {
+      const now = performance.now();
+      if (now - shown < 2000 && docs < corpus.docs.length) return;
+      shown = now;
+      const eta = ((now - t0) / 1000 / chars) * (total - chars);
+      process.stderr.write(`\rtokenizing: ${docs}/${corpus.docs.length} documents, ${(100 * chars / total).toFixed(1)}% of the text, ETA ${formatDuration(eta)}   ${docs === corpus.docs.length ? '\n' : ''}`);
+    });
+    trainEx = packed.examples;
+    log(`packed ${packed.tokens} tokens into ${trainEx.length} sequences of ${seqLen - 1} (+1) tokens; ${packed.droppedTail} tail tokens dropped`);
+    if (heldoutN > 0) heldEx = packDocuments(readCorpus([dataPath('pretrain-mix', 'heldout.jsonl.gz')], { maxDocs: heldoutN }).docs, tok, seqLen - 1).examples;
+  } else {
+    let ds: Dataset;
+    if (mode === 'single-task') ds = singleTask(v.task as Task);
+    else {
+      ds = readMessagesJsonl(v.data ?? dataPath('lima-implicit-ins', 'lima_data.jsonl'));
+      if (mode === 'response') ds = emptyUserTurns(ds);
+    }
+    log(`data: ${describeDataset(ds)}`);
+    for (const e of ds.skipped.examples) log(`  skipped ${e}`);
+    const split = heldoutN > 0 ? splitHeldout(ds.rows, heldoutN, seed) : { train: [...ds.rows], heldout: [] };
+    const rows = limit !== undefined ? split.train.slice(0, limit) : split.train;
+    const enc = encodeDataset({ ...ds, rows }, tok, { maxLen: seqLen, perTurn: v['per-turn'] });
+    const held = encodeDataset({ ...ds, rows: split.heldout }, tok, { maxLen: seqLen, perTurn: v['per-turn'] });
+    trainEx = enc.examples;
+    heldEx = held.examples;
+    if (trainEx.length === 0) throw new Error(`no training rows left: ${enc.droppedNoLabels} of ${rows.length} lost every response token to the --seq-len ${seqLen} cut`);
+    log(`encoded ${trainEx.length} training rows (${enc.labelledTokens} labelled tokens), ${heldEx.length} held-out; ${enc.truncated + held.truncated} cut at --seq-len ${seqLen}, ${enc.droppedNoLabels + held.droppedNoLabels} dropped with no response left`);
+  }
+
+  // what trains
+  let parts: Pick<TrainSetup, 'trainable' | 'snapshot' | 'exportWeights'>;
+  if (loraRank !== undefined) {
+    const lora = new LoraAdapters(model, { rank: loraRank, alpha: num(v['lora-alpha'], 'lora-alpha') ?? 2 * loraRank, seed });
+    if (resume) {
+      if (!resume.adapters) throw new Error('--resume with --lora-rank: the checkpoint holds no adapters');
+      lora.loadAdapters(resume.adapters, checkpointDir);
+    }
+    parts = {
+      trainable: lora.namedParameters(),
+      snapshot: async () => ({ weights: null, adapters: { tensors: await lora.exportAdapters(), config: lora.peftConfig(v.model ?? '') } }),
+      exportWeights: () => lora.mergedWeights(),
+    };
+    log(`LoRA rank ${loraRank}: ${[...parts.trainable.values()].reduce((s, p) => s + p.size, 0)} trainable parameters (base ${model.numParameters()} frozen)`);
+  } else {
+    if (resume && !resume.weights) throw new Error('--resume: the checkpoint holds LoRA adapters; pass the same --lora-rank');
+    parts = fullModelParts(model);
+  }
+
+  const perEpoch = Math.ceil(Math.ceil(trainEx.length / cfg.batchSize) / cfg.gradAccum);
+  const total = Math.min(cfg.epochs !== undefined ? cfg.epochs * perEpoch : Infinity, cfg.maxSteps ?? Infinity);
+  cfg.evalEvery = int(v['eval-every'], 'eval-every') ?? Math.max(1, Math.round(total / 10));
+  log(`training ${mode}${v.task ? ` (${v.task})` : ''} on ${backend.name}: ${model.numParameters()} parameters, ${total} steps of ${cfg.batchSize} x ${cfg.gradAccum} rows, lr ${cfg.lr} ${cfg.schedule}`);
+  const files = tokenizerFiles(tok, v.tokenizer);
+  const r = await train({
+    model, ...parts, train: trainEx, heldout: heldEx, outDir: v.out, padId: tok.eos, bosId: tok.bos, eosId: tok.eos,
+    ...(files ? { tokenizer: files } : {}), ...(resume ? { resume } : {}), title: `heed train --mode ${mode}${v.task ? ` --task ${v.task}` : ''}`,
+  }, cfg);
+  const first = r.evalLosses[0];
+  const last = r.evalLosses.at(-1);
+  if (first && last) log(`held-out loss ${first.loss.toFixed(4)} (step ${first.step}) -> ${last.loss.toFixed(4)} (step ${last.step}); curve: ${join(v.out, 'loss.svg')}`);
+  return 0;
+}

@@ -1,0 +1,49 @@
+// A conversation dataset: rows in open-instruct's `messages` form plus an account of the rows
+// that were skipped (bad or incomplete input is counted and reported, never dropped silently).
+import type { Message } from './chat.ts';
+
+export interface Conversation {
+  /** Where the row came from, e.g. `lima_12` or `gsm8k/train.jsonl:17`. */
+  id: string;
+  messages: Message[];
+}
+
+export interface Skipped {
+  count: number;
+  /** Count per reason. */
+  reasons: Map<string, number>;
+  /** The first few skipped rows, `where: reason`, for the report. */
+  examples: string[];
+}
+
+export interface Dataset {
+  /** What was read (files, task). */
+  source: string;
+  rows: Conversation[];
+  skipped: Skipped;
+}
+
+export function newSkipped(): Skipped {
+  return { count: 0, reasons: new Map(), examples: [] };
+}
+
+export function skip(s: Skipped, where: string, reason: string): void {
+  s.count++;
+  s.reasons.set(reason, (s.reasons.get(reason) ?? 0) + 1);
+  if (s.examples.length < 5) s.examples.push(`${where}: ${reason}`);
+}
+
+/** One line for logs: `1030 rows from X (skipped 2: no answer ×2)`. */
+export function describeDataset(d: Dataset): string {
+  const sk = d.skipped.count === 0 ? 'none skipped' : `skipped ${d.skipped.count}: ${[...d.skipped.reasons].map(([r, n]) => `${r} ×${n}`).join('; ')}`;
+  return `${d.rows.length} rows from ${d.source} (${sk})`;
+}
+
+/** Response tuning: the same rows with every user turn emptied (the paper's lima_no_instruction). */
+export function emptyUserTurns(d: Dataset): Dataset {
+  return {
+    source: `${d.source} with user turns emptied`,
+    rows: d.rows.map((r) => ({ id: r.id, messages: r.messages.map((m) => (m.role === 'user' ? { role: 'user', content: '' } : { ...m })) })),
+    skipped: d.skipped,
+  };
+}

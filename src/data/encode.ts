@@ -1,0 +1,35 @@
+// A conversation dataset → training examples with the chat template, truncation counted.
+import type { Tokenizer } from '../tokenizer/tokenizer.ts';
+import type { Example } from './batch.ts';
+import { IGNORE, encodeChat } from './chat.ts';
+import type { Dataset } from './dataset.ts';
+
+export interface EncodedDataset {
+  examples: Example[];
+  /** Rows cut at maxLen (still used if a labelled token remains). */
+  truncated: number;
+  /** Rows dropped because truncation left no labelled token. */
+  droppedNoLabels: number;
+  /** Labelled tokens in all examples. */
+  labelledTokens: number;
+}
+
+export function encodeDataset(d: Dataset, tok: Tokenizer, opts: { maxLen: number; perTurn?: boolean }): EncodedDataset {
+  const examples: Example[] = [];
+  let truncated = 0;
+  let droppedNoLabels = 0;
+  let labelledTokens = 0;
+  for (const row of d.rows) {
+    const e = encodeChat(row.messages, tok, { maxLen: opts.maxLen, ...(opts.perTurn ? { perTurn: true } : {}) });
+    if (e.truncated) truncated++;
+    // labels[0] is never a target (nothing predicts the first token)
+    const n = e.labels.slice(1).filter((l) => l !== IGNORE).length;
+    if (n === 0) {
+      droppedNoLabels++;
+      continue;
+    }
+    labelledTokens += n;
+    examples.push({ ids: e.ids, labels: e.labels });
+  }
+  return { examples, truncated, droppedNoLabels, labelledTokens };
+}

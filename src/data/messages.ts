@@ -1,0 +1,56 @@
+// Reader for open-instruct `messages` JSONL (LIMA: lima_data.jsonl, lima_no_instruction.jsonl).
+// Each line: {"id"?: str, "messages": [{"role": "system"|"user"|"assistant", "content": str}, ...]}.
+// A row must have at least one assistant turn (nothing to learn otherwise); bad rows are skipped
+// and counted.
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { Message, Role } from './chat.ts';
+import { type Conversation, type Dataset, newSkipped, skip } from './dataset.ts';
+
+const ROLES: ReadonlySet<string> = new Set<Role>(['system', 'user', 'assistant']);
+
+/** Validates one parsed row; returns the reason it is unusable, or the messages. */
+export function parseMessages(row: unknown): Message[] | string {
+  if (!row || typeof row !== 'object' || Array.isArray(row)) return 'not a JSON object';
+  const msgs = (row as { messages?: unknown }).messages;
+  if (!Array.isArray(msgs)) return 'no "messages" array';
+  if (msgs.length === 0) return 'empty "messages"';
+  const out: Message[] = [];
+  for (const [i, m] of msgs.entries()) {
+    if (!m || typeof m !== 'object') return `message ${i} is not an object`;
+    const { role, content } = m as { role?: unknown; content?: unknown };
+    if (typeof role !== 'string' || !ROLES.has(role)) return `message ${i} has role ${JSON.stringify(role)}`;
+    if (typeof content !== 'string') return `message ${i} has no string "content"`;
+    out.push({ role: role as Role, content });
+  }
+  if (!out.some((m) => m.role === 'assistant')) return 'no assistant turn';
+  return out;
+}
+
+export function parseMessagesJsonl(text: string, source: string): Dataset {
+  const rows: Conversation[] = [];
+  const skipped = newSkipped();
+  const name = basename(source);
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
+    const where = `${name}:${i + 1}`;
+    let json: unknown;
+    try {
+      json = JSON.parse(line);
+    } catch {
+      skip(skipped, where, 'invalid JSON');
+      return;
+    }
+    const m = parseMessages(json);
+    if (typeof m === 'string') skip(skipped, where, m);
+    else {
+      const id = (json as { id?: unknown }).id;
+      rows.push({ id: typeof id === 'string' ? id : where, messages: m });
+    }
+  });
+  return { source, rows, skipped };
+}
+
+export function readMessagesJsonl(path: string): Dataset {
+  return parseMessagesJsonl(readFileSync(path, 'utf8'), path);
+}

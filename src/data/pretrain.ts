@@ -1,0 +1,80 @@
+// Pretraining corpora: gzip JSONL documents with a `text` field (pretrain-mix/*.jsonl.gz), or plain
+// text, packed into fixed-length sequences.
+//
+// Packing: documents are tokenized as BOS + text + EOS and concatenated into one stream, cut into
+// windows of seqLen + 1 tokens that overlap by one (each token is a target exactly once). The
+// loss is taken on every position, across document joins too (the token after an EOS is the next
+// BOS; attention spans the join; no block-diagonal mask), as llama2.c and nanoGPT pack. A final
+// window shorter than seqLen + 1 is dropped and counted.
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import type { Tokenizer } from '../tokenizer/tokenizer.ts';
+import type { Example } from './batch.ts';
+import { type Skipped, newSkipped, skip } from './dataset.ts';
+
+export interface Corpus {
+  source: string;
+  docs: string[];
+  skipped: Skipped;
+}
+
+/** Documents of one or more `.jsonl.gz` / `.jsonl` files (a `text` field) or plain `.txt` files (one document). */
+export function readCorpus(paths: readonly string[], opts: { maxDocs?: number } = {}): Corpus {
+  const docs: string[] = [];
+  const skipped = newSkipped();
+  const max = opts.maxDocs ?? Infinity;
+  for (const path of paths) {
+    if (docs.length >= max) break;
+    const raw = readFileSync(path);
+    const text = (path.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8');
+    if (!/\.jsonl(\.gz)?$/.test(path)) {
+      docs.push(text);
+      continue;
+    }
+    const lines = text.split('\n');
+    for (let i = 0; i < lines.length && docs.length < max; i++) {
+      const line = lines[i]!;
+      if (line.trim() === '') continue;
+      const where = `${basename(path)}:${i + 1}`;
+      let row: unknown;
+      try {
+        row = JSON.parse(line);
+      } catch {
+        skip(skipped, where, 'invalid JSON');
+        continue;
+      }
+      const t = (row as { text?: unknown } | null)?.text;
+      if (typeof t !== 'string' || t.trim() === '') skip(skipped, where, 'no non-empty "text" field');
+      else docs.push(t);
+    }
+  }
+  return { source: paths.join(', '), docs, skipped };
+}
+
+export interface Packed {
+  examples: Example[];
+  tokens: number;
+  /** Tokens of the final partial window, not trained on. */
+  droppedTail: number;
+}
+
+/** `onProgress(docsDone, charsDone, charsTotal)` is called after each document (tokenizing a large corpus takes minutes). */
+export function packDocuments(docs: readonly string[], tok: Tokenizer, seqLen: number, onProgress?: (docs: number, chars: number, totalChars: number) => void): Packed {
+  if (!Number.isInteger(seqLen) || seqLen < 1) throw new Error(`packDocuments: seqLen must be a positive integer, got ${seqLen}`);
+  const stream: number[] = [];
+  const totalChars = onProgress ? docs.reduce((s, d) => s + d.length, 0) : 0;
+  let chars = 0;
+  docs.forEach((d, i) => {
+    for (const id of tok.encode(d, { bos: true, eos: true })) stream.push(id);
+    chars += d.length;
+    onProgress?.(i + 1, chars, totalChars);
+  });
+  const examples: Example[] = [];
+  let start = 0;
+  for (; start + seqLen + 1 <= stream.length; start += seqLen) {
+    const ids = stream.slice(start, start + seqLen + 1);
+    examples.push({ ids, labels: ids });
+  }
+  return { examples, tokens: stream.length, droppedTail: examples.length === 0 ? stream.length : stream.length - start - 1 };
+}

@@ -1,0 +1,79 @@
+// Progress while training: one updating line on a TTY (plain lines otherwise) with step/total,
+// loss, lr, grad norm, tokens/s and ETA; the same records as JSONL in the output directory.
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+
+export interface StepRecord {
+  step: number;
+  totalSteps: number;
+  epoch: number;
+  loss: number;
+  lr: number;
+  gradNorm: number;
+  /** Labelled tokens in the step. */
+  tokens: number;
+  tokPerSec: number;
+  elapsedSec: number;
+  etaSec: number;
+}
+export interface EvalRecord {
+  step: number;
+  evalLoss: number;
+  evalTokens: number;
+}
+export type LogRecord = ({ kind: 'step' } & StepRecord) | ({ kind: 'eval' } & EvalRecord);
+
+export function formatDuration(sec: number): string {
+  if (!Number.isFinite(sec)) return '?';
+  const s = Math.round(sec);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}
+
+export function formatStep(r: StepRecord): string {
+  const w = String(r.totalSteps).length;
+  return `step ${String(r.step).padStart(w)}/${r.totalSteps}  loss ${r.loss.toFixed(4)}  lr ${r.lr.toExponential(2)}  |g| ${r.gradNorm.toFixed(3)}  ${r.tokPerSec.toFixed(0)} tok/s  ETA ${formatDuration(r.etaSec)}`;
+}
+
+/** Reads a JSONL log, keeping records up to `maxStep` (a resumed run drops what came after its checkpoint). */
+export function readLog(path: string, maxStep = Infinity): LogRecord[] {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as LogRecord).filter((r) => r.step <= maxStep);
+}
+
+export class Progress {
+  private lastLen = 0;
+  constructor(private readonly logPath: string, private readonly out: NodeJS.WriteStream | null = process.stderr, resumeStep = 0) {
+    // rewrite the log so it holds exactly the history up to the step the run starts from
+    const kept = readLog(logPath, resumeStep);
+    writeFileSync(logPath, kept.map((r) => JSON.stringify(r) + '\n').join(''));
+  }
+
+  step(r: StepRecord): void {
+    appendFileSync(this.logPath, JSON.stringify({ kind: 'step', ...r }) + '\n');
+    this.print(formatStep(r), r.step === r.totalSteps);
+  }
+
+  eval(r: EvalRecord): void {
+    appendFileSync(this.logPath, JSON.stringify({ kind: 'eval', ...r }) + '\n');
+    this.message(`step ${r.step}: held-out loss ${r.evalLoss.toFixed(4)} over ${r.evalTokens} tokens`);
+  }
+
+  /** A line that stays (clears the updating line first on a TTY). */
+  message(line: string): void {
+    if (!this.out) return;
+    if (this.out.isTTY && this.lastLen) this.out.write(`\r${' '.repeat(this.lastLen)}\r`);
+    this.lastLen = 0;
+    this.out.write(line + '\n');
+  }
+
+  private print(line: string, last: boolean): void {
+    if (!this.out) return;
+    if (!this.out.isTTY) {
+      this.out.write(line + '\n');
+      return;
+    }
+    this.out.write(`\r${line.padEnd(this.lastLen)}${last ? '\n' : ''}`);
+    this.lastLen = last ? 0 : line.length;
+  }
+}
