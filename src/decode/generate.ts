@@ -51,6 +51,8 @@ export async function generateBatchResults(model: Llama, prompts: number[][], op
         ).data(),
       );
       for (let b = 0; b < B; b++) seqs[b]!.step(logits, b * V, V);
+      // with a signal, let its events run between steps (the CPU backend never yields otherwise)
+      if (opts.signal) await new Promise<void>((r) => setImmediate(r));
       // finished rows keep stepping on their last token (the batch is fixed); nothing reads them
       input = seqs.map((s) => s.lastToken());
       len = 1;
