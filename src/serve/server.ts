@@ -1,7 +1,7 @@
 // An OpenAI-compatible HTTP server on node:http: GET /v1/models, POST /v1/completions and
 // POST /v1/chat/completions, streamed (server-sent events) or not. Every request's choices join
 // one continuous batch. Bad input gets a 4xx in OpenAI's error shape and never stops the server;
-// a client that goes away cancels its sequences.
+// a client that goes away cancels its sequences. GET /health reports the batch's load.
 import { randomInt, timingSafeEqual } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import { ContinuousBatcher, type Submission } from '../decode/batcher.ts';
@@ -90,6 +90,7 @@ async function readBody(req: IncomingMessage, limit: number): Promise<unknown> {
 async function handle(o: ServeOptions, batcher: ContinuousBatcher, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = (req.url ?? '/').split('?')[0]!.replace(/\/+$/, '');
   if (!authorized(o, req)) throw new ApiError(401, 'Incorrect API key provided.', null, 'invalid_api_key');
+  if (path === '/health') return sendJson(res, 200, { status: 'ok', ...batcher.load, steps: batcher.stats.steps });
   const model = { id: o.modelId, object: 'model', created: 0, owned_by: 'heed' };
   if (path === '/v1/models' || path.startsWith('/v1/models/')) {
     if (req.method !== 'GET') throw new ApiError(405, `${req.method} is not allowed on ${path}`);
