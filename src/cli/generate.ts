@@ -20,6 +20,8 @@ export const samplingHelp = `  --temperature T     0 = greedy (default 0)
                       comma-separated (default: none); combined as log_softmax(model) + rules
   --rules-weights F   JSON overrides of the rule weights, e.g. {"uniform": {"What": -3},
                       "eos": {"keepRamping": true}, "diversity": {"penalty": 1.5}}
+  --rules-eos-id N    the id the eos rule boosts (default: the tokenizer's EOS; llama2.c story
+                      models end a text with BOS, id 1)
   --backend NAME      webgpu (default) or cpu`;
 
 export const help = `Usage: heed generate --model PATH [options]
@@ -56,7 +58,7 @@ export function num(v: string | undefined, name: string, def: number): number {
 export const modelOptions = {
   model: { type: 'string' }, tokenizer: { type: 'string' }, backend: { type: 'string' },
   temperature: { type: 'string' }, 'top-k': { type: 'string' }, 'top-p': { type: 'string' }, 'min-p': { type: 'string' },
-  seed: { type: 'string' }, rules: { type: 'string' }, 'rules-weights': { type: 'string' },
+  seed: { type: 'string' }, rules: { type: 'string' }, 'rules-weights': { type: 'string' }, 'rules-eos-id': { type: 'string' },
 } as const;
 
 type ModelValues = { [K in keyof typeof modelOptions]?: string };
@@ -76,10 +78,12 @@ export async function loadFromFlags(values: ModelValues, help: string): Promise<
   const tok = values.tokenizer ? readTokenizer(values.tokenizer) : ckpt.tokenizer;
   if (!tok) throw new Error(`--tokenizer is required for a ${ckpt.format} checkpoint`);
   if (tok.vocabSize !== ckpt.config.vocabSize) throw new Error(`tokenizer has ${tok.vocabSize} tokens but the model's vocabulary is ${ckpt.config.vocabSize}`);
-  if (values['rules-weights'] && values.rules === undefined) throw new Error('--rules-weights needs --rules');
+  if ((values['rules-weights'] || values['rules-eos-id']) && values.rules === undefined) throw new Error('--rules-weights and --rules-eos-id need --rules');
   let rules: RulesAdapter | undefined;
   if (values.rules !== undefined) {
-    rules = rulesAdapter(tok, parseRules(values.rules), values['rules-weights'] ? readRuleWeights(values['rules-weights']) : paperRuleWeights());
+    rules = rulesAdapter(tok, parseRules(values.rules), values['rules-weights'] ? readRuleWeights(values['rules-weights']) : paperRuleWeights(), {
+      eosId: num(values['rules-eos-id'], 'rules-eos-id', tok.eos),
+    });
     if (rules.missing.length) process.stderr.write(`[rules: the vocabulary has no token for ${rules.missing.map((t) => JSON.stringify(t)).join(', ')}; those offsets are skipped]\n`);
   }
   const sampling = {

@@ -22,6 +22,7 @@ batched decode. Ctrl-C stops the server.
   --max-batch N       sequences decoded together at most; others wait (default 64)
   --rules LIST        apply the rules adapter to every request: any of eos,uniform,diversity
   --rules-weights F   JSON overrides of the rule weights (see heed generate --help)
+  --rules-eos-id N    the id the eos rule boosts (default: the tokenizer's EOS)
   --backend NAME      webgpu (default) or cpu
 
 Prints "listening on http://HOST:PORT" once ready.`;
@@ -30,7 +31,7 @@ export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      model: { type: 'string' }, tokenizer: { type: 'string' }, backend: { type: 'string' }, rules: { type: 'string' }, 'rules-weights': { type: 'string' },
+      model: { type: 'string' }, tokenizer: { type: 'string' }, backend: { type: 'string' }, rules: { type: 'string' }, 'rules-weights': { type: 'string' }, 'rules-eos-id': { type: 'string' },
       'model-name': { type: 'string' }, host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string' }, 'api-key': { type: 'string' }, 'max-batch': { type: 'string' },
     },
     strict: true,

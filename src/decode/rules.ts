@@ -199,8 +199,16 @@ export interface RulesAdapter {
   missing: string[];
 }
 
+export interface RulesAdapterOptions {
+  /** The id the eos rule boosts: the token that ends this model's responses (default tok.eos;
+   *  llama2.c's story models end a text with BOS instead). */
+  eosId?: number;
+}
+
 /** The enabled rules as processors, in the paper's order (uniform, diversity, eos). */
-export function rulesAdapter(tok: Tokenizer, rules: ReadonlySet<RuleName>, weights: RuleWeights = paperRuleWeights()): RulesAdapter {
+export function rulesAdapter(tok: Tokenizer, rules: ReadonlySet<RuleName>, weights: RuleWeights = paperRuleWeights(), opts: RulesAdapterOptions = {}): RulesAdapter {
+  const eosId = opts.eosId ?? tok.eos;
+  if (!(Number.isInteger(eosId) && eosId >= 0 && eosId < tok.vocabSize)) throw new Error(`rules: eos id ${eosId} is outside the vocabulary (size ${tok.vocabSize})`);
   const processors: LogitProcessor[] = [];
   let missing: string[] = [];
   if (rules.has('uniform')) {
@@ -209,6 +217,6 @@ export function rulesAdapter(tok: Tokenizer, rules: ReadonlySet<RuleName>, weigh
     processors.push(u);
   }
   if (rules.has('diversity')) processors.push(new DiversityRule(tok, weights.diversity.penalty));
-  if (rules.has('eos')) processors.push(new EosRule(tok, weights.eos));
+  if (rules.has('eos')) processors.push(new EosRule(tok, weights.eos, eosId));
   return { rules, weights, processors, missing };
 }
