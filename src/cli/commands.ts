@@ -33,12 +33,16 @@ export const commands: Record<string, Command> = {
     run: async (argv) => (await import('./convert.ts')).run(argv),
   },
   bench: {
-    summary: 'benchmarks: `heed bench matmul [--json]`, `heed bench generate [--json]`',
-    help: async () => `Usage: heed bench <matmul|generate> [--json]
+    summary: 'benchmarks: `heed bench matmul [--json]`, `heed bench generate [--json]`, `heed bench serve [--json]`',
+    help: async () => `Usage: heed bench <matmul|generate|serve> [--json]
 
   matmul    GFLOP/s of the naive WGSL kernel, the best WGSL kernel and the CPU reference,
             side by side, for square and Llama-shaped products.
   generate  tokens/s decoding stories260K on each backend, single stream and batched.
+  serve     a real \`heed serve\` on stories260K driven by 1, 4, 16, 64 concurrent streaming
+            clients: requests/s, tokens/s, time to first token (median, p95).
+            --backend webgpu|cpu (default webgpu), --seconds S per level (default 8),
+            --clients 1,4,16,64
   --json    machine-readable output.`,
     run: async (argv) => (await import('./bench.ts')).run(argv),
   },
