@@ -2,16 +2,21 @@
 // finish, without restarting the others.
 //
 // All rows share one KV cache [B, C, Hkv, hd] and one write position P (C = maxSeqLen). Each row
-// owns the slots [start, P); the key mask hides the rest. Invariant between steps: every row has
-// fed all but the last token of its context, which the next decode step feeds at slot P.
-//  - join: a new row prefills prompt[:-1] into a side cache so that it ends at slot P (its earlier
-//    slots masked, as left padding is), and its rows are copied into the batch cache. RoPE is
-//    relative, so the row sees exactly the relative positions it would see alone.
-//  - leave: the kept rows are copied into a smaller cache.
+// owns the slots [start, P) of its cache row; the key mask hides the rest. Invariant between
+// steps: every row has fed all but the last token of its context, which the next decode step
+// feeds at slot P.
+//  - join: new rows prefill prompt[:-1] into a side cache so that they end at slot P (earlier
+//    slots masked, as left padding is), and the written range is copied into free cache rows.
+//    RoPE is relative, so a row sees exactly the relative positions it would see alone.
+//  - leave: a finished row's cache row becomes free (fully masked) for the next joiner; the cache
+//    is compacted when more than half of it is free, or grown when joiners outnumber free rows.
 //  - re-base: when a new prompt is longer than P, or P reaches C, every row re-prefills its context
 //    from slot 0 (left-padded to the longest); this is the rare, expensive path.
+// Batch caches start zeroed: masked keys are skipped by a select in the kernels, which would
+// still turn never-written memory holding NaN bits into NaN (0 · NaN).
 import { type Tensor, fromArray, noGrad, scope, scopeAsync } from '../core/tensor.ts';
 import { KVCache, type Llama } from '../nn/llama.ts';
+import { fillOn } from '../ops/elementwise.ts';
 import { slice, writeSlice } from '../ops/shape.ts';
 import { checkPrompts } from './generate.ts';
 import { type GenerationResult, Sequence, type SequenceOptions, checkSequenceOptions } from './sequence.ts';
@@ -30,9 +35,13 @@ export interface Submission {
 
 export interface BatcherStats {
   steps: number;
+  /** Steps at which rows joined by a side prefill. */
   joins: number;
+  /** Cache reallocations that kept positions (growing or compacting). */
+  resizes: number;
+  /** Full re-prefills of every row. */
   rebases: number;
-  /** Σ rows over decode steps (÷ steps = mean batch). */
+  /** Σ live rows over decode steps (÷ steps = mean batch). */
   rowSteps: number;
 }
 
@@ -40,16 +49,15 @@ interface Row {
   seq: Sequence;
   /** First slot this row owns. */
   start: number;
-  /** Row index in the current cache. */
-  slot: number;
   resolve: (r: GenerationResult) => void;
   reject: (e: Error) => void;
 }
 
 export class ContinuousBatcher {
-  readonly stats: BatcherStats = { steps: 0, joins: 0, rebases: 0, rowSteps: 0 };
+  readonly stats: BatcherStats = { steps: 0, joins: 0, resizes: 0, rebases: 0, rowSteps: 0 };
   private queue: Row[] = [];
-  private rows: Row[] = [];
+  /** One entry per cache row; null = free. */
+  private slots: (Row | null)[] = [];
   private cache: KVCache | undefined;
   private keyMask: Tensor | undefined;
   private loop: Promise<void> | undefined;
@@ -64,9 +72,13 @@ export class ContinuousBatcher {
     if (!(Number.isInteger(this.maxBatch) && this.maxBatch >= 1)) throw new Error(`batcher: maxBatch must be an integer >= 1, got ${opts.maxBatch}`);
   }
 
+  private get live(): Row[] {
+    return this.slots.filter((r): r is Row => r !== null);
+  }
+
   /** Rows decoding now and requests waiting. */
   get load(): { running: number; waiting: number } {
-    return { running: this.rows.length, waiting: this.queue.length };
+    return { running: this.live.length, waiting: this.queue.length };
   }
 
   /** Queues a prompt; throws at once on a bad prompt or bad options. */
@@ -77,7 +89,7 @@ export class ContinuousBatcher {
     const seq = new Sequence([...prompt], opts, maxSeqLen, this.nextStream++);
     let row!: Row;
     const result = new Promise<GenerationResult>((resolve, reject) => {
-      row = { seq, start: 0, slot: -1, resolve, reject };
+      row = { seq, start: 0, resolve, reject };
     });
     if (seq.done) row.resolve(seq.result());
     else {
@@ -96,33 +108,51 @@ export class ContinuousBatcher {
 
   private async run(): Promise<void> {
     try {
-      while (this.rows.length || this.queue.length) {
-        this.settle();
-        const keep = this.rows;
-        const joiners = this.queue.filter((r) => !r.seq.done).slice(0, this.maxBatch - keep.length);
+      while (this.live.length || this.queue.length) {
+        let changed = this.settle();
         for (const r of this.queue) if (r.seq.done) r.resolve(r.seq.result()); // cancelled while waiting
-        this.queue = this.queue.filter((r) => !r.seq.done && !joiners.includes(r));
-        if (joiners.length || (this.cache && this.cache.batch !== keep.length)) await this.relayout(keep, joiners);
-        if (this.rows.length && this.cache!.length >= this.cache!.capacity) await this.relayout(this.rows, [], true);
-        if (this.rows.length) await this.step();
-        this.settle();
+        this.queue = this.queue.filter((r) => !r.seq.done);
+        const joiners = this.queue.splice(0, this.maxBatch - this.live.length);
+        if (joiners.length) {
+          await this.admit(joiners);
+          changed = true;
+        } else if (this.cache && this.live.length && this.live.length * 2 < this.slots.length) {
+          await this.resize(this.live.length);
+          changed = true;
+        }
+        if (this.live.length && this.cache!.length >= this.cache!.capacity) {
+          await this.rebase([]);
+          changed = true;
+        }
+        if (!this.live.length) {
+          this.release();
+          continue;
+        }
+        if (changed) this.setMask();
+        await this.step();
         // let the HTTP server and timers run between steps (the CPU backend never yields otherwise)
         await new Promise<void>((r) => setImmediate(r));
       }
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
-      for (const r of [...this.rows, ...this.queue]) r.reject(err);
-      this.rows = [];
+      for (const r of [...this.live, ...this.queue]) r.reject(err);
+      this.slots = [];
       this.queue = [];
     } finally {
-      if (!this.rows.length) this.release();
+      this.release();
     }
   }
 
-  /** Resolves and removes finished rows (their cache rows go at the next relayout). */
-  private settle(): void {
-    for (const r of this.rows) if (r.seq.done) r.resolve(r.seq.result());
-    this.rows = this.rows.filter((r) => !r.seq.done);
+  /** Resolves finished rows and frees their cache rows; true when any left. */
+  private settle(): boolean {
+    let any = false;
+    this.slots = this.slots.map((r) => {
+      if (!r?.seq.done) return r;
+      r.resolve(r.seq.result());
+      any = true;
+      return null;
+    });
+    return any;
   }
 
   private release(): void {
@@ -130,95 +160,120 @@ export class ContinuousBatcher {
     this.keyMask?.dispose();
     this.cache = undefined;
     this.keyMask = undefined;
+    if (!this.live.length) this.slots = [];
   }
 
-  /** One decode step: every row feeds its last token at slot P and samples its next one. */
+  /** One decode step: every live row feeds its last token at slot P and samples its next one. */
   private async step(): Promise<void> {
-    const B = this.rows.length;
+    const B = this.slots.length;
     const V = this.model.config.vocabSize;
     const { model, cache, keyMask } = this;
-    const input = Int32Array.from(this.rows, (r) => r.seq.lastToken());
+    const input = Int32Array.from(this.slots, (r) => (r ? r.seq.lastToken() : 0));
     const logits = await scopeAsync(async () =>
       noGrad(() => model.forward(fromArray(input, [B, 1], { dtype: 'i32', backend: model.backend }), { cache: cache!, lastOnly: true, keyMask: keyMask! })).data(),
     );
-    this.rows.forEach((r, b) => r.seq.step(logits, b * V, V));
+    this.slots.forEach((r, b) => r?.seq.step(logits, b * V, V));
     this.stats.steps++;
-    this.stats.rowSteps += B;
+    this.stats.rowSteps += this.live.length;
   }
 
-  /** Rebuilds the cache for `keep` (whose rows are in the current cache, in order) plus `joiners`. */
-  private async relayout(keep: Row[], joiners: Row[], rebase = false): Promise<void> {
+  /** A zeroed cache of B rows. */
+  private newCache(B: number): KVCache {
     const { model } = this;
-    const C = model.config.maxSeqLen;
-    const old = this.cache;
-    const P = old?.length ?? 0;
+    const c = new KVCache(model.config, B, model.backend, model.config.maxSeqLen, model.dtype);
+    noGrad(() =>
+      scope(() => {
+        for (const t of [...c.k, ...c.v]) writeSlice(t, fillOn(model.backend, t.shape, 0, t.dtype), 0, 0);
+      }),
+    );
+    return c;
+  }
+
+  /** Adds joiners: into free rows (growing the cache when needed) by a side prefill, or by a re-base. */
+  private async admit(joiners: Row[]): Promise<void> {
+    const P = this.cache?.length ?? 0;
     const longest = Math.max(0, ...joiners.map((r) => r.seq.prompt.length - 1));
-    const all = [...keep, ...joiners];
-    if (!all.length) {
-      this.release();
-      this.rows = [];
-      return;
-    }
-    const fresh = new KVCache(model.config, all.length, model.backend, C, model.dtype);
-    try {
-      if (!rebase && old && keep.length && longest <= P && P < C) {
-        this.stats.joins += joiners.length ? 1 : 0;
-        // kept rows are copied whole (their masked slots included)
+    if (!this.cache || !this.live.length || longest > P || P >= this.cache.capacity) return this.rebase(joiners);
+    const free = () => this.slots.flatMap((r, i) => (r ? [] : [i]));
+    if (free().length < joiners.length) await this.resize(this.live.length + joiners.length);
+    const targets = free().slice(0, joiners.length);
+    for (const r of joiners) r.start = P - (r.seq.prompt.length - 1);
+    if (longest > 0) {
+      const { model } = this;
+      const side = new KVCache(model.config, joiners.length, model.backend, model.config.maxSeqLen, model.dtype);
+      try {
+        side.length = P - longest;
+        await this.prefill(side, joiners, joiners.map((r) => r.seq.prompt.slice(0, -1)), longest);
+        // only the written range [P - longest, P) of each side row moves into its target row
+        const C = this.cache.capacity;
         noGrad(() =>
           scope(() => {
             for (let l = 0; l < model.config.nLayers; l++) {
-              keep.forEach((r, i) => {
-                const o = r.slot;
-                if (o < 0 || o >= old.batch) throw new Error('batcher: a kept row is not in the cache');
-                writeSlice(fresh.k[l]!, slice(old.k[l]!, 0, o, o + 1), 0, i);
-                writeSlice(fresh.v[l]!, slice(old.v[l]!, 0, o, o + 1), 0, i);
-              });
+              for (const [dst, src] of [[this.cache!.k[l]!, side.k[l]!], [this.cache!.v[l]!, side.v[l]!]] as const) {
+                const flat = dst.reshape([dst.shape[0]! * C, ...dst.shape.slice(2)]);
+                const written = slice(src, 1, P - longest, P);
+                targets.forEach((t, j) => writeSlice(flat, slice(written, 0, j, j + 1).reshape(written.shape.slice(1)), 0, t * C + P - longest));
+              }
             }
           }),
         );
-        for (const r of joiners) r.start = P - (r.seq.prompt.length - 1);
-        if (joiners.length && longest > 0) {
-          const side = new KVCache(model.config, joiners.length, model.backend, C, model.dtype);
-          try {
-            side.length = P - longest;
-            await this.prefill(side, joiners, joiners.map((r) => r.seq.prompt.slice(0, -1)), longest);
-            noGrad(() =>
-              scope(() => {
-                for (let l = 0; l < model.config.nLayers; l++) {
-                  writeSlice(fresh.k[l]!, side.k[l]!, 0, keep.length);
-                  writeSlice(fresh.v[l]!, side.v[l]!, 0, keep.length);
-                }
-              }),
-            );
-          } finally {
-            side.dispose();
-          }
-        }
-        fresh.length = P;
-      } else {
-        this.stats.rebases++;
-        const feeds = all.map((r) => r.seq.context().slice(0, -1));
-        const M = Math.max(0, ...feeds.map((f) => f.length));
-        all.forEach((r, i) => (r.start = M - feeds[i]!.length));
-        if (M > 0) await this.prefill(fresh, all, feeds, M);
-        fresh.length = M;
+      } finally {
+        side.dispose();
       }
+    }
+    targets.forEach((t, j) => (this.slots[t] = joiners[j]!));
+    this.stats.joins++;
+  }
+
+  /** Reallocates the cache with B rows: live rows packed first (positions kept), the rest free. */
+  private async resize(B: number): Promise<void> {
+    const old = this.cache!;
+    const { model } = this;
+    const fresh = this.newCache(B);
+    const live = this.live;
+    noGrad(() =>
+      scope(() => {
+        for (let l = 0; l < model.config.nLayers; l++) {
+          live.forEach((r, i) => {
+            const o = this.slots.indexOf(r);
+            writeSlice(fresh.k[l]!, slice(old.k[l]!, 0, o, o + 1), 0, i);
+            writeSlice(fresh.v[l]!, slice(old.v[l]!, 0, o, o + 1), 0, i);
+          });
+        }
+      }),
+    );
+    fresh.length = old.length;
+    old.dispose();
+    this.cache = fresh;
+    this.slots = [...live, ...new Array<Row | null>(B - live.length).fill(null)];
+    this.stats.resizes++;
+  }
+
+  /** Every live row and the joiners re-prefill their contexts but the last token, from slot 0. */
+  private async rebase(joiners: Row[]): Promise<void> {
+    const all = [...this.live, ...joiners];
+    const feeds = all.map((r) => r.seq.context().slice(0, -1));
+    const M = Math.max(0, ...feeds.map((f) => f.length));
+    all.forEach((r, i) => (r.start = M - feeds[i]!.length));
+    const fresh = this.newCache(all.length);
+    try {
+      if (M > 0) await this.prefill(fresh, all, feeds, M);
     } catch (e) {
       fresh.dispose();
       throw e;
     }
-    this.release();
+    fresh.length = M;
+    this.cache?.dispose();
     this.cache = fresh;
-    this.rows = all;
-    all.forEach((r, i) => (r.slot = i));
-    this.keyMask = this.maskFor(all, fresh.batch, C);
+    this.slots = all;
+    this.stats.rebases++;
   }
 
   /** Feeds `feeds[i]` (right-aligned in `width` columns) to `cache` from its current length. */
   private async prefill(cache: KVCache, rows: Row[], feeds: number[][], width: number): Promise<void> {
     const { model } = this;
     const ids = feeds.flatMap((f) => [...new Array<number>(width - f.length).fill(0), ...f]);
-    const mask = this.maskFor(rows, rows.length, cache.capacity);
+    const mask = this.maskFor(rows, cache.capacity);
     try {
       await scopeAsync(async () =>
         noGrad(() => model.forward(fromArray(Int32Array.from(ids), [rows.length, width], { dtype: 'i32', backend: model.backend }), { cache, lastOnly: true, keyMask: mask })).data(),
@@ -228,10 +283,15 @@ export class ContinuousBatcher {
     }
   }
 
-  /** [B, C] i32: 1 on the slots each row owns (from its start on). */
-  private maskFor(rows: Row[], B: number, C: number): Tensor {
-    const m = new Int32Array(B * C);
-    rows.forEach((r, b) => m.fill(1, b * C + r.start, (b + 1) * C));
-    return fromArray(m, [B, C], { dtype: 'i32', backend: this.model.backend }).keep();
+  private setMask(): void {
+    this.keyMask?.dispose();
+    this.keyMask = this.maskFor(this.slots, this.cache!.capacity);
+  }
+
+  /** [rows, C] i32: 1 on the slots each row owns (from its start on); 0 for a free row. */
+  private maskFor(rows: readonly (Row | null)[], C: number): Tensor {
+    const m = new Int32Array(rows.length * C);
+    rows.forEach((r, b) => r && m.fill(1, b * C + r.start, (b + 1) * C));
+    return fromArray(m, [rows.length, C], { dtype: 'i32', backend: this.model.backend }).keep();
   }
 }

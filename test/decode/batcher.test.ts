@@ -49,6 +49,7 @@ forBackends('continuous batching', (getB, kind) => {
     const got = await Promise.all(results);
     expect(got.length).toBe(reqs.length);
     expect(b.stats.joins).toBeGreaterThan(0);
+    expect(b.stats.resizes).toBeGreaterThan(0);
     expect(b.stats.rebases).toBeGreaterThan(1); // the start and the long prompt
     // results were pushed in launch order: 0, then the others by `at`
     const order = [0, 1, 2, 3, 4];
@@ -62,17 +63,20 @@ forBackends('continuous batching', (getB, kind) => {
   });
 
   it('a batch whose position reaches the cache capacity re-bases and continues exactly', async () => {
+    // a 128-position context makes the capacity cheap to reach (RoPE angles are computed per position)
+    const ckpt = readCheckpoint(dataPath(dir, 'stories260K.bin'));
+    const model = buildModel({ config: { ...ckpt.config, maxSeqLen: 128 }, weights: ckpt.weights }, getB());
     const b = new ContinuousBatcher(model);
     const first = enc('Once upon a time');
     const late = enc('The dog');
     const C = model.config.maxSeqLen;
     let lateRes: Promise<GenerationResult> | undefined;
-    const firstOpts: SequenceOptions = { maxTokens: C - first.length - 40 };
-    const lateOpts: SequenceOptions = { maxTokens: 100 };
+    const firstOpts: SequenceOptions = { maxTokens: C - first.length - 20 };
+    const lateOpts: SequenceOptions = { maxTokens: 60 };
     const r0 = b.submit(first, {
       ...firstOpts,
       onToken: () => {
-        if (b.stats.steps === C - first.length - 60) lateRes = b.submit(late, lateOpts).result;
+        if (b.stats.steps === C - first.length - 40) lateRes = b.submit(late, lateOpts).result;
       },
     }).result;
     const got0 = await r0;
