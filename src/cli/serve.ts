@@ -51,7 +51,10 @@ export async function run(argv: string[]): Promise<number> {
   const shown = typeof addr === 'object' && addr ? `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : String(addr);
   process.stdout.write(`listening on ${shown} (model "${modelId}" on ${backend.name}${rules ? `, rules ${[...rules.rules].join(',')}` : ''}${apiKey ? ', API key required' : ''})\n`);
   await new Promise<void>((resolve) => {
-    const stop = () => server.close(() => resolve());
+    const stop = () => {
+      server.close(() => resolve());
+      server.closeAllConnections(); // pooled keep-alive connections would hold close() open
+    };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });

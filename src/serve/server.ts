@@ -39,6 +39,10 @@ export function createApiServer(o: ServeOptions): ApiServer {
   const server = createServer((req, res) => {
     handle(o, batcher, req, res).catch((e: unknown) => sendError(res, e));
   });
+  // Clients pool connections; Node's 5 s idle timeout races a client that reuses one just then
+  // ("other side closed"). Idle connections stay open a minute, as common proxies do.
+  server.keepAliveTimeout = 60_000;
+  server.headersTimeout = 65_000;
   // malformed HTTP never reaches the handler; answer it and keep serving
   server.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
