@@ -99,7 +99,8 @@ export async function benchServe(opts: { json?: boolean; backend?: string; secon
   const { url, proc } = await startServer(backend, Math.max(...levels));
   const rows: ServeRow[] = [];
   try {
-    await level(url, backend, 4, 1); // warm-up: pipelines compiled, caches allocated
+    // warm-up: one round at each level, so every batch shape's pipelines are compiled before timing
+    for (const c of levels) await level(url, backend, c, 0.001);
     for (const c of levels) {
       const row = await level(url, backend, c, opts.seconds ?? 8);
       rows.push(row);

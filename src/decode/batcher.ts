@@ -9,14 +9,16 @@
 //    slots masked, as left padding is), and the written range is copied into free cache rows.
 //    RoPE is relative, so a row sees exactly the relative positions it would see alone.
 //  - leave: a finished row's cache row becomes free (fully masked) for the next joiner; the cache
-//    is compacted when more than half of it is free, or grown when joiners outnumber free rows.
+//    is compacted when more than half of it is free, or grown (to twice the rows it then holds, up
+//    to maxBatch) when joiners outnumber free rows.
 //  - re-base: when a new prompt is longer than P, or P reaches C, every row re-prefills its context
 //    from slot 0 (left-padded to the longest); this is the rare, expensive path.
 // Batch caches start zeroed: masked keys are skipped by a select in the kernels, which would
 // still turn never-written memory holding NaN bits into NaN (0 · NaN).
 import { type Tensor, fromArray, noGrad, scope, scopeAsync } from '../core/tensor.ts';
 import { KVCache, type Llama } from '../nn/llama.ts';
-import { fillOn } from '../ops/elementwise.ts';
+import { launchInPlace } from '../core/launch.ts';
+import { fillK } from '../ops/elementwise.ts';
 import { slice, writeSlice } from '../ops/shape.ts';
 import { checkPrompts } from './generate.ts';
 import { type GenerationResult, Sequence, type SequenceOptions, checkSequenceOptions } from './sequence.ts';
@@ -181,11 +183,7 @@ export class ContinuousBatcher {
   private newCache(B: number): KVCache {
     const { model } = this;
     const c = new KVCache(model.config, B, model.backend, model.config.maxSeqLen, model.dtype);
-    noGrad(() =>
-      scope(() => {
-        for (const t of [...c.k, ...c.v]) writeSlice(t, fillOn(model.backend, t.shape, 0, t.dtype), 0, 0);
-      }),
-    );
+    for (const t of [...c.k, ...c.v]) launchInPlace(fillK, [], [t], { n: t.size, value: 0, int: false });
     return c;
   }
 
@@ -195,24 +193,28 @@ export class ContinuousBatcher {
     const longest = Math.max(0, ...joiners.map((r) => r.seq.prompt.length - 1));
     if (!this.cache || !this.live.length || longest > P || P >= this.cache.capacity) return this.rebase(joiners);
     const free = () => this.slots.flatMap((r, i) => (r ? [] : [i]));
-    if (free().length < joiners.length) await this.resize(this.live.length + joiners.length);
+    // grow with headroom (twice the rows, up to maxBatch) so a stream of arrivals resizes rarely
+    const need = this.live.length + joiners.length;
+    if (free().length < joiners.length) await this.resize(Math.max(need, Math.min(this.maxBatch, 2 * need)));
     const targets = free().slice(0, joiners.length);
     for (const r of joiners) r.start = P - (r.seq.prompt.length - 1);
     if (longest > 0) {
       const { model } = this;
-      const side = new KVCache(model.config, joiners.length, model.backend, model.config.maxSeqLen, model.dtype);
+      // positions [0, P) suffice: only [P - longest, P) is written and copied
+      const side = new KVCache(model.config, joiners.length, model.backend, P, model.dtype);
       try {
         side.length = P - longest;
         await this.prefill(side, joiners, joiners.map((r) => r.seq.prompt.slice(0, -1)), longest);
-        // only the written range [P - longest, P) of each side row moves into its target row
-        const C = this.cache.capacity;
+        // only the written range [P - longest, P) of each side row moves into its target row:
+        // gather that range of the whole batch, overwrite the targets' rows, write it back
         noGrad(() =>
           scope(() => {
             for (let l = 0; l < model.config.nLayers; l++) {
               for (const [dst, src] of [[this.cache!.k[l]!, side.k[l]!], [this.cache!.v[l]!, side.v[l]!]] as const) {
-                const flat = dst.reshape([dst.shape[0]! * C, ...dst.shape.slice(2)]);
+                const band = slice(dst, 1, P - longest, P);
                 const written = slice(src, 1, P - longest, P);
-                targets.forEach((t, j) => writeSlice(flat, slice(written, 0, j, j + 1).reshape(written.shape.slice(1)), 0, t * C + P - longest));
+                for (const [from, to, n] of runs(targets.map((t, j) => [j, t] as const))) writeSlice(band, n === joiners.length ? written : slice(written, 0, from, from + n), 0, to);
+                writeSlice(dst, band, 1, P - longest);
               }
             }
           }),
@@ -234,11 +236,10 @@ export class ContinuousBatcher {
     noGrad(() =>
       scope(() => {
         for (let l = 0; l < model.config.nLayers; l++) {
-          live.forEach((r, i) => {
-            const o = this.slots.indexOf(r);
-            writeSlice(fresh.k[l]!, slice(old.k[l]!, 0, o, o + 1), 0, i);
-            writeSlice(fresh.v[l]!, slice(old.v[l]!, 0, o, o + 1), 0, i);
-          });
+          for (const [from, to, n] of runs(live.map((r, i) => [this.slots.indexOf(r), i] as const))) {
+            writeSlice(fresh.k[l]!, n === old.batch ? old.k[l]! : slice(old.k[l]!, 0, from, from + n), 0, to);
+            writeSlice(fresh.v[l]!, n === old.batch ? old.v[l]! : slice(old.v[l]!, 0, from, from + n), 0, to);
+          }
         }
       }),
     );
@@ -294,4 +295,15 @@ export class ContinuousBatcher {
     rows.forEach((r, b) => r && m.fill(1, b * C + r.start, (b + 1) * C));
     return fromArray(m, [rows.length, C], { dtype: 'i32', backend: this.model.backend }).keep();
   }
+}
+
+/** [from, to] row moves (ascending) merged into runs [from, to, count] of consecutive rows. */
+export function runs(moves: readonly (readonly [number, number])[]): [number, number, number][] {
+  const out: [number, number, number][] = [];
+  for (const [f, t] of moves) {
+    const last = out[out.length - 1];
+    if (last && f === last[0] + last[2] && t === last[1] + last[2]) last[2]++;
+    else out.push([f, t, 1]);
+  }
+  return out;
 }

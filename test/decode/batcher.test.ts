@@ -1,5 +1,5 @@
 import { beforeAll, expect, it } from 'vitest';
-import { ContinuousBatcher } from '../../src/decode/batcher.ts';
+import { ContinuousBatcher, runs } from '../../src/decode/batcher.ts';
 import { generateBatchResults } from '../../src/decode/generate.ts';
 import type { GenerationResult, SequenceOptions } from '../../src/decode/sequence.ts';
 import type { Llama } from '../../src/nn/llama.ts';
@@ -101,4 +101,9 @@ forBackends('continuous batching', (getB, kind) => {
     expect(() => b.submit([1], { maxTokens: 2, topP: 0 })).toThrow(/topP must be in \(0, 1\]/);
     expect((await b.submit([1], { maxTokens: 0 }).result).ids).toEqual([]);
   });
+});
+
+it('row moves merge into runs of consecutive rows', () => {
+  expect(runs([[0, 3], [1, 4], [3, 5], [4, 6], [6, 0]])).toEqual([[0, 3, 2], [3, 5, 2], [6, 0, 1]]);
+  expect(runs([])).toEqual([]);
 });
