@@ -151,9 +151,6 @@ async function complete(o: ServeOptions, batcher: ContinuousBatcher, r: ApiReque
   };
 
   const choices: Choice[] = [];
-  if (r.stream) {
-    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive' });
-  }
   const cancelAll = () => {
     for (const c of choices) c.sub.cancel();
   };
@@ -186,12 +183,17 @@ async function complete(o: ServeOptions, batcher: ContinuousBatcher, r: ApiReque
             : {}),
         });
         choices.push(c);
-        if (r.stream && r.endpoint === 'chat') write({ ...base, choices: [{ index: c.index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }] });
       }
     }
   } catch (e) {
     cancelAll();
     throw e instanceof ApiError ? e : new ApiError(400, (e as Error).message);
+  }
+  // Headers go out only once every choice was accepted (a refusal is still a plain 4xx). No
+  // callback can run before this: the batcher steps only after this function yields.
+  if (r.stream) {
+    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive' });
+    if (r.endpoint === 'chat') for (const c of choices) write({ ...base, choices: [{ index: c.index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }] });
   }
   const results: GenerationResult[] = [];
   const promptTokens = encoded.reduce((a, e) => a + e.length, 0);
