@@ -26,6 +26,7 @@ export * from './nn/lora.ts';
 export * from './load/pretrained.ts';
 export * from './decode/generate.ts';
 export { sample, argmax as argmaxRow } from './decode/sample.ts';
+export * as decode from './decode/index.ts';
 export * as io from './io/index.ts';
 export * as tokenizer from './tokenizer/index.ts';
 export * as data from './data/index.ts';

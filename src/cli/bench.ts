@@ -1,13 +1,15 @@
 // `heed bench`: the benchmarks in bench/, run from the CLI.
 import { parseArgs } from 'node:util';
 
-export const help = `Usage: heed bench <matmul|generate|train> [options]
+export const help = `Usage: heed bench <matmul|generate|train|serve> [options]
 
   matmul    GFLOP/s of the naive WGSL kernel, the best WGSL kernel and the CPU reference,
             side by side, for square and Llama-shaped products.
   generate  tokens/s decoding stories260K on each backend, single stream and batched.
   train     ms/step and tokens/s of forward + backward + AdamW for stories260K and a 15M Llama
             on each backend, as a fraction of the best matmul.
+  serve     a real \`heed serve\` on stories260K driven by 1, 4, 16, 64 concurrent streaming
+            clients: requests/s, tokens/s, time to first token (median, p95).
 
 Options:
   --json         machine-readable output.
@@ -22,6 +24,9 @@ Options:
                  (train) timed rounds per configuration (default 3).
   --peer PYTHON  (train) run the CPU torch peer (bench/peers/train_torch.py) with this Python,
                  interleaved, and print the ratio.
+  --backend NAME (serve) webgpu (default) or cpu.
+  --seconds S    (serve) seconds per concurrency level (default 8).
+  --clients A,…  (serve) concurrency levels (default 1,4,16,64).
   --sizes A,B,…  (matmul) the square sizes (default 256,512,1024,2048; with --peers 512,1024,2048).`;
 
 function positiveInts(flag: string, text: string): number[] {
@@ -40,6 +45,9 @@ export async function run(argv: string[]): Promise<number> {
       plain: { type: 'boolean' },
       rounds: { type: 'string' },
       peer: { type: 'string' },
+      backend: { type: 'string' },
+      seconds: { type: 'string' },
+      clients: { type: 'string' },
       sizes: { type: 'string' },
     },
   });
@@ -48,11 +56,14 @@ export async function run(argv: string[]): Promise<number> {
   const json = values.json ?? false;
   const sizes = values.sizes !== undefined ? positiveInts('--sizes', values.sizes) : undefined;
   const rounds = values.rounds !== undefined ? positiveInts('--rounds', values.rounds) : undefined;
+  const seconds = values.seconds !== undefined ? positiveInts('--seconds', values.seconds) : undefined;
   if (rounds && rounds.length !== 1) throw new Error(`--rounds takes one number, got "${values.rounds}"`);
   if (what !== 'matmul' && (values.peers || values.plain || sizes)) throw new Error('--peers, --plain and --sizes apply to matmul only');
   if (what !== 'train' && values.peer !== undefined) throw new Error('--peer applies to train only');
   if (what === 'matmul' && !values.peers && (values.plain || rounds)) throw new Error('--plain and --rounds apply to matmul --peers only');
-  if (what === 'generate' && rounds) throw new Error('--rounds applies to matmul --peers and train only');
+  if ((what === 'generate' || what === 'serve') && rounds) throw new Error('--rounds applies to matmul --peers and train only');
+  if (what !== 'serve' && (values.backend !== undefined || values.seconds !== undefined || values.clients !== undefined)) throw new Error('--backend, --seconds and --clients apply to serve only');
+  if (seconds && seconds.length !== 1) throw new Error(`--seconds takes one number, got "${values.seconds}"`);
   switch (what) {
     case 'matmul': {
       const m = await import('../../bench/matmul.ts');
@@ -70,8 +81,14 @@ export async function run(argv: string[]): Promise<number> {
       await benchTrain({ json, ...(values.peer !== undefined ? { peer: values.peer } : {}), ...(rounds ? { rounds: rounds[0]! } : {}) });
       return 0;
     }
+    case 'serve': {
+      const { benchServe } = await import('../../bench/serve.ts');
+      const clients = values.clients !== undefined ? positiveInts('--clients', values.clients) : undefined;
+      await benchServe({ json, ...(values.backend ? { backend: values.backend } : {}), ...(seconds ? { seconds: seconds[0]! } : {}), ...(clients ? { clients } : {}) });
+      return 0;
+    }
     default:
-      console.error(`heed bench: unknown benchmark "${what ?? ''}" (choose matmul, generate or train)\n\n${help}`);
+      console.error(`heed bench: unknown benchmark "${what ?? ''}" (choose matmul, generate, train or serve)\n\n${help}`);
       return 2;
   }
 }

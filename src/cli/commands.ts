@@ -17,6 +17,16 @@ export const commands: Record<string, Command> = {
     help: async () => (await import('./generate.ts')).help,
     run: async (argv) => (await import('./generate.ts')).run(argv),
   },
+  chat: {
+    summary: 'a multi-turn chat REPL (rules optional; Ctrl-C stops the answer, not the program)',
+    help: async () => (await import('./chat.ts')).help,
+    run: async (argv) => (await import('./chat.ts')).run(argv),
+  },
+  serve: {
+    summary: 'an OpenAI-compatible HTTP server (completions, chat, streaming, continuous batching)',
+    help: async () => (await import('./serve.ts')).help,
+    run: async (argv) => (await import('./serve.ts')).run(argv),
+  },
   convert: {
     summary: 'rewrite a checkpoint as an HF directory, GGUF or llama2.c .bin',
     help: async () => (await import('./convert.ts')).help,
@@ -33,7 +43,7 @@ export const commands: Record<string, Command> = {
     run: async (argv) => (await import('./tokenizer.ts')).run(argv),
   },
   bench: {
-    summary: 'benchmarks: `heed bench matmul [--peers]`, `heed bench generate`, `heed bench train` (see --help)',
+    summary: 'benchmarks: `heed bench matmul [--peers]`, `heed bench generate`, `heed bench train`, `heed bench serve` (see --help)',
     help: async () => (await import('./bench.ts')).help,
     run: async (argv) => (await import('./bench.ts')).run(argv),
   },
