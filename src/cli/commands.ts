@@ -1,8 +1,9 @@
 // Subcommands. Each is loaded lazily so `heed --help` starts fast and needs no GPU.
 export interface Command {
   summary: string;
-  /** Loaded lazily, like the command itself. */
-  help(): Promise<string>;
+  /** Loaded lazily, like the command itself. `argv` (the arguments after the command name) lets a
+   *  command with subcommands show the subcommand's help. */
+  help(argv?: string[]): Promise<string>;
   run(argv: string[]): Promise<number | void>;
 }
 
@@ -21,6 +22,11 @@ export const commands: Record<string, Command> = {
     summary: 'rewrite a checkpoint as an HF directory, GGUF or llama2.c .bin',
     help: async () => (await import('./convert.ts')).help,
     run: async (argv) => (await import('./convert.ts')).run(argv),
+  },
+  eval: {
+    summary: 'evaluation: generate outputs, pairwise win rates (AlpacaEval), IFEval, ranking probe, reports',
+    help: async (argv) => (await import('./eval.ts')).helpFor(argv ?? []),
+    run: async (argv) => (await import('./eval.ts')).run(argv),
   },
   bench: {
     summary: 'benchmarks: `heed bench matmul [--json]`, `heed bench generate [--json]`',

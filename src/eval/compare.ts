@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Judge, Pair } from './judges/judge.ts';
 import { type Leaderboard, leaderboardRow } from './metrics.ts';
-import { type ModelOutput, writeFileAtomic, writeJsonAtomic } from './outputs.ts';
+import { type ModelOutput, snippet, writeFileAtomic, writeJsonAtomic } from './outputs.ts';
 
 export interface Annotation {
   dataset: string;
@@ -60,15 +60,15 @@ export function generatorOf(rows: readonly ModelOutput[], what: string): string 
 export function pairByInstruction(model: readonly ModelOutput[], reference: readonly ModelOutput[]): { model: ModelOutput; reference: ModelOutput }[] {
   const ref = new Map<string, ModelOutput>();
   for (const r of reference) {
-    if (ref.has(r.instruction)) throw new Error(`reference outputs: the instruction "${r.instruction.slice(0, 60)}" appears twice`);
+    if (ref.has(r.instruction)) throw new Error(`reference outputs: the instruction "${snippet(r.instruction)}" appears twice`);
     ref.set(r.instruction, r);
   }
   const seen = new Set<string>();
   return model.map((m, i) => {
-    if (seen.has(m.instruction)) throw new Error(`model outputs: row ${i}'s instruction "${m.instruction.slice(0, 60)}" appears twice`);
+    if (seen.has(m.instruction)) throw new Error(`model outputs: row ${i}'s instruction "${snippet(m.instruction)}" appears twice`);
     seen.add(m.instruction);
     const r = ref.get(m.instruction);
-    if (!r) throw new Error(`model outputs: row ${i}'s instruction "${m.instruction.slice(0, 60)}" has no reference output`);
+    if (!r) throw new Error(`model outputs: row ${i}'s instruction "${snippet(m.instruction)}" has no reference output`);
     return { model: m, reference: r };
   });
 }

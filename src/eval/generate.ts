@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { generateBatch } from '../decode/generate.ts';
 import type { Llama } from '../nn/llama.ts';
 import { chatText, type Tokenizer } from '../tokenizer/tokenizer.ts';
-import { type Instruction, type ModelOutput, readOutputs, writeJsonAtomic } from './outputs.ts';
+import { type Instruction, type ModelOutput, readOutputs, snippet, writeJsonAtomic } from './outputs.ts';
 
 export interface EvalGenerateOptions {
   model: Llama;
@@ -60,7 +60,7 @@ export async function generateOutputs(opts: EvalGenerateOptions): Promise<ModelO
   // Validate every prompt before generating anything.
   const prompts = instructions.map((r, i) => {
     const ids = promptIds(tok, r.instruction);
-    if (ids.length >= model.config.maxSeqLen) throw new Error(`instruction ${i} ("${r.instruction.slice(0, 50)}…") is ${ids.length} tokens; the model's context is ${model.config.maxSeqLen}`);
+    if (ids.length >= model.config.maxSeqLen) throw new Error(`instruction ${i} ("${snippet(r.instruction)}") is ${ids.length} tokens; the model's context is ${model.config.maxSeqLen}`);
     return ids;
   });
   const rows = resumeRows(opts.out, instructions, opts.generator);

@@ -1,7 +1,7 @@
 // AlpacaEval's model_outputs.json rows, the built-in instruction sets, and atomic writes.
 // Every reader validates row by row and names the file, the row and the field it refuses.
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { dataPath } from '../util/dataRoot.ts';
 
 /** One row of AlpacaEval's model_outputs.json. */
@@ -20,6 +20,7 @@ export interface Instruction {
 
 /** Writes through a temporary file and a rename, so a crash leaves the old file or the new one. */
 export function writeFileAtomic(path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.tmp-${process.pid}`;
   writeFileSync(tmp, text);
   renameSync(tmp, path);
@@ -135,6 +136,8 @@ export function charLength(s: string): number {
   return n;
 }
 
-export function fileLabel(path: string): string {
-  return basename(path);
+/** A short one-line excerpt of a text for error messages. */
+export function snippet(s: string, n = 60): string {
+  const t = s.replace(/\s+/g, ' ').trim();
+  return t.length > n ? `${t.slice(0, n)}…` : t;
 }

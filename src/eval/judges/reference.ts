@@ -2,7 +2,7 @@
 // a strong model's answer to the same instruction wins (equal scores: a draw, 1.5). It measures
 // resemblance to that model's answer, not quality; every number it produces is labelled a proxy.
 import { rougeL } from '../rouge.ts';
-import type { ModelOutput } from '../outputs.ts';
+import { type ModelOutput, snippet } from '../outputs.ts';
 import type { Judge, Pair, Verdict } from './judge.ts';
 
 export function referencePreference(p: Pair, strong: string): { preference: number; rougeL_1: number; rougeL_2: number } {
@@ -16,7 +16,7 @@ export function referenceJudge(strong: readonly ModelOutput[], label: string): J
   const byInstruction = new Map<string, string>();
   for (const r of strong) {
     const prev = byInstruction.get(r.instruction);
-    if (prev !== undefined && prev !== r.output) throw new Error(`reference judge ${label}: two different answers to the same instruction "${r.instruction.slice(0, 60)}"`);
+    if (prev !== undefined && prev !== r.output) throw new Error(`reference judge ${label}: two different answers to the same instruction "${snippet(r.instruction)}"`);
     byInstruction.set(r.instruction, r.output);
   }
   const generator = strong[0]?.generator ?? label;
@@ -27,7 +27,7 @@ export function referenceJudge(strong: readonly ModelOutput[], label: string): J
       const out: Verdict[] = [];
       for (const p of pairs) {
         const s = byInstruction.get(p.instruction);
-        if (s === undefined) throw new Error(`reference judge ${label}: no answer for the instruction "${p.instruction.slice(0, 60)}"`);
+        if (s === undefined) throw new Error(`reference judge ${label}: no answer for the instruction "${snippet(p.instruction)}"`);
         const { preference, ...raw } = referencePreference(p, s);
         out.push({ preference, raw });
         onProgress?.(out.length);

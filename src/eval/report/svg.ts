@@ -100,7 +100,10 @@ export function histogramChart(kind: string, samples: readonly { name: string; v
   const innerH = h - M.top - M.bottom - 10;
   const all = samples.flatMap((s) => s.values);
   const lo = 0;
-  const hi = Math.max(1, ...all);
+  // The 99th percentile bounds the axis so a few very long outputs do not squash the rest; longer
+  // values fall into the last bin.
+  const sorted = [...all].sort((a, b) => a - b);
+  const hi = Math.max(1, sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? 1);
   const nb = opts.bins ?? 30;
   const bw = (hi - lo) / nb;
   const counts = samples.map((s) => {
