@@ -27,3 +27,4 @@ export * from './decode/generate.ts';
 export { sample, argmax as argmaxRow } from './decode/sample.ts';
 export * as io from './io/index.ts';
 export * as tokenizer from './tokenizer/index.ts';
+export * as evaluation from './eval/index.ts';

@@ -6,6 +6,7 @@ import { compare, leaderboardCsv, writeCompare } from '../../src/eval/compare.ts
 import type { Judge } from '../../src/eval/judges/judge.ts';
 import { longestJudge } from '../../src/eval/judges/longest.ts';
 import { referenceJudge } from '../../src/eval/judges/reference.ts';
+import { fitL1Logistic } from '../../src/eval/metrics.ts';
 import { type ModelOutput, readOutputs, readReferenceOutputs } from '../../src/eval/outputs.ts';
 import { dataPath } from '../../src/util/dataRoot.ts';
 
@@ -38,6 +39,21 @@ it('done-when: text_davinci_003 vs gpt4_1106_preview with the longest judge is t
   const csv = readFileSync(join(tmp, 'longest', 'leaderboard.csv'), 'utf8').split('\n');
   expect(csv[0]).toBe(',win_rate,standard_error,n_wins,n_wins_base,n_draws,n_total,discrete_win_rate,mode,avg_length,length_controlled_winrate,annotator');
   expect(csv[1]!.startsWith(`text_davinci_003,${summary.win_rate},${summary.standard_error},13,788,4,805,`)).toBe(true);
+  // The length-controlled fit is optimal: the L1 problem's optimality (KKT) conditions hold at the
+  // weights found, C·∂L/∂w_j + sign(w_j) = 0 for w_j ≠ 0 and |C·∂L/∂w_j| ≤ 1 for w_j = 0.
+  const deltas = annotations.map((a) => Array.from(a.output_1).length - Array.from(a.output_2).length);
+  const mean = deltas.reduce((x, y) => x + y, 0) / deltas.length;
+  const std = Math.sqrt(deltas.reduce((x, d) => x + (d - mean) ** 2, 0) / (deltas.length - 1));
+  const X = deltas.map((d) => [Math.tanh(d / std), 1]);
+  const y = annotations.map((a) => a.preference! - 1);
+  const w = fitL1Logistic(X, y);
+  expect(summary.length_controlled_winrate).toBeCloseTo(100 / (1 + Math.exp(-w[1]!)), 12);
+  for (let j = 0; j < 2; j++) {
+    const g = 100 * X.reduce((acc, x, i) => acc + (1 / (1 + Math.exp(-(w[0]! * x[0]! + w[1]! * x[1]!))) - y[i]!) * x[j]!, 0);
+    if (w[j] !== 0) expect(Math.abs(g + Math.sign(w[j]!))).toBeLessThan(1e-6);
+    else expect(Math.abs(g)).toBeLessThanOrEqual(1);
+  }
+  expect(w.every((v) => v !== 0)).toBe(true);
   const back = JSON.parse(readFileSync(join(tmp, 'longest', 'annotations.json'), 'utf8')) as { preference: number }[];
   expect(back).toHaveLength(805);
   expect(back.every((a) => [1, 1.5, 2].includes(a.preference))).toBe(true);
