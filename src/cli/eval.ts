@@ -39,8 +39,8 @@ written and a rerun with the same arguments continues after the last row done.
   --limit N             only the first N instructions
   --max-new-tokens N    new tokens per answer at most (default 512; the context also bounds it)
   --batch-size N        rows generated together (default 8)
-  --rules SPEC          the decode-time rules adapter, as comma-separated rule names (e.g. "eos,uniform")
-                        (parsed and validated; refused until the adapter is wired in, see SEAM(rules))
+  --rules LIST          the decode-time rules adapter (Hewitt et al. 2024): any of eos,uniform,diversity,
+                        comma-separated (validated; refused until the adapter is wired in, see SEAM(rules))
   --backend NAME        webgpu (default) or cpu`;
 
 export const compareHelp = `Usage: heed eval compare --model-outputs FILE --judge KIND --out DIR [options]
@@ -98,10 +98,15 @@ function posInt(v: string | undefined, name: string, def: number): number {
   return n;
 }
 
-/** Validates a --rules spec: comma-separated names, each optionally name=number. */
+/** The rules of the decoder's rules adapter (src/decode/rules.ts's RULE_NAMES on the decode branch). */
+export const RULES = ['eos', 'uniform', 'diversity'] as const;
+
+/** Validates a --rules spec: a comma-separated subset of RULES, each at most once. */
 export function parseRules(spec: string): string[] {
   const parts = spec.split(',').map((s) => s.trim());
-  for (const p of parts) if (!/^[a-z][a-z0-9_-]*(=[-+]?\d*\.?\d+(e[-+]?\d+)?)?$/i.test(p)) throw new Error(`--rules: "${p}" is not a rule name (or name=number); expected e.g. --rules eos,uniform`);
+  for (const p of parts) if (!(RULES as readonly string[]).includes(p)) throw new Error(`--rules: unknown rule "${p}" (choose from ${RULES.join(', ')}, comma-separated)`);
+  const dup = parts.find((p, i) => parts.indexOf(p) !== i);
+  if (dup) throw new Error(`--rules: "${dup}" is given twice`);
   return parts;
 }
 

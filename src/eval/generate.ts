@@ -20,9 +20,11 @@ export interface EvalGenerateOptions {
   maxNewTokens?: number;
   /**
    * SEAM(rules): the decode-time rules adapter is being built in src/decode by another engineer.
-   * The CLI parses and validates --rules and passes the spec here; until generateBatch accepts
-   * processors, a spec is refused rather than silently ignored. At merge: build the processors
-   * from `rules` and pass them to generateBatch below (search "SEAM(rules)").
+   * The CLI validates --rules (a comma-separated subset of eos,uniform,diversity) and passes the
+   * spec here; until generateBatch accepts processors, a spec is refused rather than silently
+   * ignored. At merge, replace the refusal below with
+   *   const adapter = rulesAdapter(tok, parseRules(opts.rules), paperRuleWeights(), { eosId: tok.eos });
+   * (from src/decode/rules.ts) and pass `processors: adapter.processors` to generateBatch.
    */
   rules?: string;
   /** Rows done so far (resumed rows included) after each batch. */
