@@ -6,6 +6,7 @@ import { localJudge, localJudgePrompt, topLogprobsFromLogits } from '../../src/e
 import { isSwapped, presentPair } from '../../src/eval/judges/weighted.ts';
 import { Llama } from '../../src/nn/llama.ts';
 import { loadLlama2cTokenizer } from '../../src/tokenizer/llama2c.ts';
+import { chatText } from '../../src/tokenizer/tokenizer.ts';
 import { dataPath } from '../../src/util/dataRoot.ts';
 import { forBackends, gpu } from '../helpers/backends.ts';
 
@@ -17,6 +18,11 @@ const MIds = ['M', ' M'].map((p) => tok.pieceToId(p)!);
 
 it('the labels have two spellings each in tok512', () => {
   expect(mIds.every((id) => id !== undefined) && MIds.every((id) => id !== undefined)).toBe(true);
+});
+
+it('the judge prompt is the Tulu chat format; a lone user turn is chatText', () => {
+  expect(localJudgePrompt([{ role: 'system', content: 'S' }, { role: 'user', content: 'U' }])).toBe('<|system|>\nS\n<|user|>\nU\n<|assistant|>\n');
+  expect(localJudgePrompt([{ role: 'user', content: ' x ' }])).toBe(chatText(' x '));
 });
 
 it('top log-probabilities from a logit row: sorted, normalised, spelled as pieces', () => {

@@ -1,11 +1,11 @@
 // A heed model judging in process through the same weighted protocol as the remote judge: the
-// judge prompt (system + user text, in the project's chat template) is run through Llama.forward,
+// judge prompt (system and user turns in the Tulu chat format) is run through Llama.forward,
 // the next token's log-softmax gives the top log-probabilities, spelled as the tokenizer's pieces.
 // Pairs are batched with left padding masked out of attention. A prompt longer than the model's
 // context gets no verdict (NaN: dropped and counted), never a truncated one.
 import { fromArray, noGrad, scopeAsync } from '../../core/tensor.ts';
 import type { Llama } from '../../nn/llama.ts';
-import { chatText, type Tokenizer } from '../../tokenizer/tokenizer.ts';
+import { CHAT_ASSISTANT, CHAT_USER, type Tokenizer } from '../../tokenizer/tokenizer.ts';
 import type { Judge, Pair, Verdict } from './judge.ts';
 import { type ChatMessage, preferenceFromLogprobs, presentPair, type TopLogprob, unswap } from './weighted.ts';
 
@@ -16,9 +16,14 @@ export interface LocalJudgeOptions {
   topLogprobs?: number;
 }
 
-/** The prompt text a heed model sees: system and user text as one instruction in the chat template. */
+/** The prompt text a heed model sees: the Tulu chat format (open-instruct's
+ *  encode_with_messages_format), `<|system|>\n…\n<|user|>\n…\n<|assistant|>\n`, the same text
+ *  `heed serve` renders for these messages, so `local:PATH` and `openai:` on `heed serve` with the
+ *  same model see the same tokens. A lone user message renders exactly as chatText(content). */
 export function localJudgePrompt(messages: readonly ChatMessage[]): string {
-  return chatText(messages.map((m) => m.content.trim()).join('\n\n'));
+  let text = '';
+  for (const m of messages) text += m.role === 'system' ? `<|system|>\n${m.content}\n` : `${CHAT_USER}\n${m.content}\n`;
+  return `${text}${CHAT_ASSISTANT}\n`;
 }
 
 /** The k most probable tokens of a logit row as (piece, log-probability), most probable first. */
