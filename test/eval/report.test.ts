@@ -59,6 +59,18 @@ it('writes the table as Markdown and CSV with the numbers of each run, proxies l
   expect(csv).toHaveLength(3);
 });
 
+it('reads heed eval ifeval\'s summary with loose per-family accuracies as a second series', async () => {
+  const dir = join(tmp, 'ife');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'ifeval_summary.json'), JSON.stringify({ ...ifeval, per_family_loose: { detectable_format: 0.6, keywords: 0.3, length_constraints: 0.8 }, n: 541, subset: 'all' }));
+  const [run] = collectRuns([dir]);
+  expect(run!.ifeval!.per_family_loose).toEqual({ detectable_format: 0.6, keywords: 0.3, length_constraints: 0.8 });
+  const { reportHtml } = await import('../../src/eval/report/html.ts');
+  const html = reportHtml([run!]);
+  expect(html).toContain('data-series="ife strict" data-value="50"');
+  expect(html).toContain('data-series="ife loose" data-value="60"');
+});
+
 it('refuses a directory with nothing to report and malformed summaries, naming the file', () => {
   mkdirSync(join(tmp, 'empty'));
   expect(() => collectRuns([join(tmp, 'empty')])).toThrow(/empty: holds none of summary.json/);

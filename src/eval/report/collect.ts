@@ -24,7 +24,10 @@ export interface IfevalSummary {
   prompt_loose: number;
   inst_strict: number;
   inst_loose: number;
+  /** Strict instruction-level accuracy per family (the id's part before ':'). */
   per_family: Record<string, number>;
+  /** Loose, when the summary has it (heed eval ifeval writes both). */
+  per_family_loose?: Record<string, number>;
 }
 
 export interface LogPoint {
@@ -133,19 +136,26 @@ function readLeaderboardCsv(path: string): WinRateResult {
 
 function readIfeval(path: string): IfevalSummary {
   const s = readJson(path) as Record<string, unknown>;
-  const fam = s.per_family;
-  if (typeof fam !== 'object' || fam === null || Array.isArray(fam)) throw new Error(`${path}: "per_family" must be an object of {family: accuracy}`);
-  const per_family: Record<string, number> = {};
-  for (const [k, v] of Object.entries(fam)) {
-    if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new Error(`${path}: per_family["${k}"] must be an accuracy in [0, 1], got ${JSON.stringify(v)}`);
-    per_family[k] = v;
-  }
+  const families = (key: string): Record<string, number> => {
+    const fam = s[key];
+    if (typeof fam !== 'object' || fam === null || Array.isArray(fam)) throw new Error(`${path}: "${key}" must be an object of {family: accuracy}`);
+    const out: Record<string, number> = {};
+    for (const [k, v] of Object.entries(fam)) {
+      if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new Error(`${path}: ${key}["${k}"] must be an accuracy in [0, 1], got ${JSON.stringify(v)}`);
+      out[k] = v;
+    }
+    return out;
+  };
   const acc = (k: string): number => {
     const v = num(path, s, k);
     if (!(v >= 0 && v <= 1)) throw new Error(`${path}: "${k}" must be an accuracy in [0, 1], got ${v}`);
     return v;
   };
-  return { prompt_strict: acc('prompt_strict'), prompt_loose: acc('prompt_loose'), inst_strict: acc('inst_strict'), inst_loose: acc('inst_loose'), per_family };
+  return {
+    prompt_strict: acc('prompt_strict'), prompt_loose: acc('prompt_loose'), inst_strict: acc('inst_strict'), inst_loose: acc('inst_loose'),
+    per_family: families('per_family'),
+    ...(s.per_family_loose !== undefined ? { per_family_loose: families('per_family_loose') } : {}),
+  };
 }
 
 function readLog(path: string): LogPoint[] {

@@ -46,9 +46,13 @@ export function reportHtml(runs: readonly RunResults[], title = 'heed evaluation
   const ife = runs.filter((r) => r.ifeval);
   if (ife.length) {
     const families = [...new Set(ife.flatMap((r) => Object.keys(r.ifeval!.per_family)))].sort();
-    const series = ife.map((r) => ({ name: r.name, values: families.map((f) => (r.ifeval!.per_family[f] ?? NaN) * 100) }));
+    const series = ife.flatMap((r) => {
+      const strict = { name: r.ifeval!.per_family_loose ? `${r.name} strict` : r.name, values: families.map((f) => (r.ifeval!.per_family[f] ?? NaN) * 100) };
+      const loose = r.ifeval!.per_family_loose;
+      return loose ? [strict, { name: `${r.name} loose`, values: families.map((f) => (loose[f] ?? NaN) * 100) }] : [strict];
+    });
     const agg = ife.map((r) => `<li><b>${esc(r.name)}</b>: prompt strict ${(r.ifeval!.prompt_strict * 100).toFixed(2)} %, prompt loose ${(r.ifeval!.prompt_loose * 100).toFixed(2)} %, instruction strict ${(r.ifeval!.inst_strict * 100).toFixed(2)} %, instruction loose ${(r.ifeval!.inst_loose * 100).toFixed(2)} %</li>`);
-    parts.push(section('ifeval', 'IFEval accuracy per instruction family', `Instruction-level accuracy per family (%).<ul>${agg.join('')}</ul>`, groupedBarChart('ifeval', families, series, { yLabel: 'accuracy (%)', yMax: 100 })));
+    parts.push(section('ifeval', 'IFEval accuracy per instruction family', `Instruction-level accuracy per family (%), strict (and loose where reported).<ul>${agg.join('')}</ul>`, groupedBarChart('ifeval', families, series, { yLabel: 'accuracy (%)', yMax: 100 })));
   }
   const logs = runs.filter((r) => r.log);
   if (logs.length) {
