@@ -71,6 +71,19 @@ it('reads heed eval ifeval\'s summary with loose per-family accuracies as a seco
   expect(html).toContain('data-series="ife loose" data-value="60"');
 });
 
+it('reads heed train\'s log.jsonl ({kind: step, loss} and {kind: eval, evalLoss} lines)', () => {
+  const dir = join(tmp, 'trainlog');
+  mkdirSync(dir);
+  const lines = [
+    { kind: 'step', step: 1, totalSteps: 3, epoch: 0, loss: 2.5, lr: 1e-3, gradNorm: 1, tokens: 10, tokPerSec: 5, elapsedSec: 1, etaSec: 2 },
+    { kind: 'step', step: 2, totalSteps: 3, epoch: 0, loss: 2.25, lr: 1e-3, gradNorm: 1, tokens: 10, tokPerSec: 5, elapsedSec: 2, etaSec: 1 },
+    { kind: 'eval', step: 2, evalLoss: 2.4, evalTokens: 100 },
+  ];
+  writeFileSync(join(dir, 'log.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+  const [run] = collectRuns([dir]);
+  expect(run!.log).toEqual([{ step: 1, loss: 2.5 }, { step: 2, loss: 2.25 }, { step: 2, loss: NaN, eval_loss: 2.4 }]);
+});
+
 it('refuses a directory with nothing to report and malformed summaries, naming the file', () => {
   mkdirSync(join(tmp, 'empty'));
   expect(() => collectRuns([join(tmp, 'empty')])).toThrow(/empty: holds none of summary.json/);

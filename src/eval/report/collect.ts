@@ -168,10 +168,12 @@ function readLog(path: string): LogPoint[] {
     } catch {
       throw new Error(`${path}: line ${i + 1} is not valid JSON`);
     }
-    // Lines without a loss (e.g. a config or an eval-only line) are other records of the log.
+    // Lines without a step and a loss (e.g. a config line) are other records of the log. The
+    // held-out loss is `eval_loss`, or `evalLoss` as heed train's {kind: 'eval'} lines write it.
     if (typeof j.step !== 'number') return;
-    if (typeof j.loss !== 'number' && typeof j.eval_loss !== 'number') return;
-    out.push({ step: j.step, loss: typeof j.loss === 'number' ? j.loss : NaN, ...(typeof j.eval_loss === 'number' ? { eval_loss: j.eval_loss } : {}) });
+    const evalLoss = typeof j.eval_loss === 'number' ? j.eval_loss : typeof j.evalLoss === 'number' ? j.evalLoss : undefined;
+    if (typeof j.loss !== 'number' && evalLoss === undefined) return;
+    out.push({ step: j.step, loss: typeof j.loss === 'number' ? j.loss : NaN, ...(evalLoss !== undefined ? { eval_loss: evalLoss } : {}) });
   });
   if (out.length === 0) throw new Error(`${path}: no lines with a step and a loss`);
   return out;
