@@ -1,6 +1,6 @@
 // The openai judge against a real HTTP server on loopback that answers chat completions with
 // chosen top_logprobs, fails on purpose, and counts requests.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -126,6 +126,21 @@ it('judges over HTTP: undoes the seeded swap, runs requests concurrently, retrie
   expect(again.annotations.map((a) => a.preference)).toEqual(annotations.map((a) => a.preference));
 });
 
+it('a cache cut short by a crash keeps its whole lines; a corrupt line in the middle is refused', async () => {
+  const pair = [{ instruction: 'cache me', output_1: 'GOOD a', output_2: 'b' }];
+  const cachePath = join(tmp, 'cut.jsonl');
+  await openaiJudge({ url: base, cachePath }).judge(pair);
+  const whole = readFileSync(cachePath, 'utf8');
+  writeFileSync(cachePath, `${whole}{"key":"abc","top_lo`); // a crash mid-append
+  const before = requests;
+  const v = await openaiJudge({ url: base, cachePath }).judge(pair);
+  expect(requests).toBe(before); // served from the whole line
+  expect(v[0]!.preference).toBeCloseTo(1.1, 12);
+  expect(readFileSync(cachePath, 'utf8')).toBe(whole);
+  writeFileSync(cachePath, `garbage\n${whole}`);
+  expect(() => openaiJudge({ url: base, cachePath })).toThrow(/cut.jsonl: line 1 is not a cache entry/);
+});
+
 it('gives up after the attempts allowed, and does not retry a client error', async () => {
   const pair = [{ instruction: 'x', output_1: 'a', output_2: 'b' }];
   failNext = 10;
@@ -136,5 +151,4 @@ it('gives up after the attempts allowed, and does not retry a client error', asy
   const b2 = requests;
   await expect(openaiJudge({ url: `${base}/nope`, maxAttempts: 3, backoffMs: 1 }).judge(pair)).rejects.toThrow(/HTTP 404 no such route$/);
   expect(requests - b2).toBe(1);
-  expect(existsSync(join(tmp, 'none.jsonl'))).toBe(false);
 });

@@ -5,6 +5,7 @@
 // the server's model name and the exact messages, so a rerun asks nothing twice.
 import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../outputs.ts';
 import type { Judge, Pair, Verdict } from './judge.ts';
 import { type ChatMessage, preferenceFromLogprobs, presentPair, type TopLogprob, unswap } from './weighted.ts';
 
@@ -87,17 +88,19 @@ export function openaiJudge(opts: OpenAIJudgeOptions): Judge {
   const cache = new Map<string, TopLogprob[]>();
   if (opts.cachePath && existsSync(opts.cachePath)) {
     const lines = readFileSync(opts.cachePath, 'utf8').split('\n');
+    const good: string[] = [];
     lines.forEach((line, i) => {
       if (line.trim() === '') return;
       try {
         const e = JSON.parse(line) as { key: string; top_logprobs: TopLogprob[] };
         if (typeof e.key !== 'string' || !Array.isArray(e.top_logprobs)) throw new Error('needs key and top_logprobs');
         cache.set(e.key, e.top_logprobs);
+        good.push(line);
       } catch (err) {
         // Only the last line may be cut short (a crash while appending); anything else is corruption.
-        if (i < lines.length - 1 && lines.slice(i + 1).some((l) => l.trim() !== '')) {
-          throw new Error(`${opts.cachePath}: line ${i + 1} is not a cache entry (${err instanceof Error ? err.message : String(err)})`);
-        }
+        if (i < lines.length - 1) throw new Error(`${opts.cachePath}: line ${i + 1} is not a cache entry (${err instanceof Error ? err.message : String(err)})`);
+        // Drop the cut line so later appends start on a line of their own.
+        writeFileAtomic(opts.cachePath!, good.map((l) => `${l}\n`).join(''));
       }
     });
   }
