@@ -1,6 +1,6 @@
 // The openai judge against a real HTTP server on loopback that answers chat completions with
 // chosen top_logprobs, fails on purpose, and counts requests.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
