@@ -18,8 +18,8 @@ interface Sub {
 }
 
 const sets = Object.entries(INSTRUCTION_SETS)
-  .map(([k, v]) => `${k} (${v.about}, ${v.rows} rows)`)
-  .join('; ');
+  .map(([k, v]) => `\n                          ${k}: ${v.about}`)
+  .join('');
 const refs = Object.keys(REFERENCE_OUTPUTS).join(', ');
 
 export const generateHelp = `Usage: heed eval generate --model PATH --out FILE [options]
@@ -32,7 +32,7 @@ written and a rerun with the same arguments continues after the last row done.
 
   --model PATH          llama2.c .bin, GGUF, or HF directory
   --tokenizer PATH      tokenizer.bin or tokenizer.json (when the checkpoint has none)
-  --instructions SET    a built-in set or a file (default alpaca-eval). Built-in: ${sets}.
+  --instructions SET    a built-in set or a file (default alpaca-eval). Built-in:${sets}
                         A file is JSONL of {instruction, dataset?} or a JSON list of model outputs.
   --out FILE            model_outputs.json to write and resume (required)
   --name NAME           the generator name written in each row (default: the model file's name)
