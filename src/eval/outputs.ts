@@ -120,12 +120,13 @@ export function readReferenceOutputs(spec: string): ModelOutput[] {
  * model outputs (their instructions and datasets are taken; outputs are ignored).
  */
 export function readInstructions(spec: string): Instruction[] {
-  const builtin = (INSTRUCTION_SETS as Record<string, { file: readonly string[] }>)[spec];
+  const builtin = (INSTRUCTION_SETS as Record<string, { file: readonly string[]; rows: number }>)[spec];
   const path = builtin ? dataPath(...builtin.file) : spec;
   const defaultDataset = spec === 'lima-dev' ? 'lima-dev' : '';
   const rows = path.endsWith('.jsonl') ? readJsonl(path) : readJsonFile(path);
   if (!Array.isArray(rows)) throw new Error(`${path}: expected a JSON list (or JSONL) of instructions`);
   if (rows.length === 0) throw new Error(`${path}: holds no instructions`);
+  if (builtin && rows.length !== builtin.rows) throw new Error(`${path}: the built-in set "${spec}" should have ${builtin.rows} rows, found ${rows.length}`);
   return rows.map((row, i) => ({ instruction: field(path, row, i, 'instruction')!, dataset: field(path, row, i, 'dataset', true) ?? defaultDataset }));
 }
 
