@@ -31,3 +31,4 @@ export * as io from './io/index.ts';
 export * as tokenizer from './tokenizer/index.ts';
 export * as data from './data/index.ts';
 export * as training from './train/index.ts';
+export * as evaluation from './eval/index.ts';

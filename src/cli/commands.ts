@@ -1,8 +1,9 @@
 // Subcommands. Each is loaded lazily so `heed --help` starts fast and needs no GPU.
 export interface Command {
   summary: string;
-  /** Loaded lazily, like the command itself. */
-  help(): Promise<string>;
+  /** Loaded lazily, like the command itself. `argv` (the arguments after the command name) lets a
+   *  command with subcommands show the subcommand's help. */
+  help(argv?: string[]): Promise<string>;
   run(argv: string[]): Promise<number | void>;
 }
 
@@ -41,6 +42,11 @@ export const commands: Record<string, Command> = {
     summary: 'tokenizer tools: `heed tokenizer train` (BPE from a corpus, written as tokenizer.json)',
     help: async () => (await import('./tokenizer.ts')).help,
     run: async (argv) => (await import('./tokenizer.ts')).run(argv),
+  },
+  eval: {
+    summary: 'evaluation: generate outputs, pairwise win rates (AlpacaEval), IFEval, ranking probe, reports',
+    help: async (argv) => (await import('./eval.ts')).helpFor(argv ?? []),
+    run: async (argv) => (await import('./eval.ts')).run(argv),
   },
   bench: {
     summary: 'benchmarks: `heed bench matmul [--peers]`, `heed bench generate`, `heed bench train`, `heed bench serve` (see --help)',

@@ -26,7 +26,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    console.log(await cmd.help());
+    console.log(await cmd.help(rest));
     return 0;
   }
   try {

@@ -1,0 +1,144 @@
+// Win-rate metrics as AlpacaEval computes them (alpaca_eval/metrics: winrate.py, helpers.py,
+// glm_winrate.py). Preferences are in [1, 2]: 1 = the reference (output_1) wins, 2 = the model
+// (output_2) wins, 1.5 = draw; 0 is AlpacaEval's old draw code and counts as 1.5; NaN = no verdict.
+import { charLength } from './outputs.ts';
+
+export interface HeadToHead {
+  win_rate: number;
+  standard_error: number;
+  n_wins: number;
+  n_wins_base: number;
+  n_draws: number;
+  n_total: number;
+  discrete_win_rate: number;
+}
+
+export interface Leaderboard extends HeadToHead {
+  avg_length: number;
+  length_controlled_winrate: number;
+}
+
+function checkPreference(p: number, i: number): void {
+  if (Number.isNaN(p) || p === 0 || (p >= 1 && p <= 2)) return;
+  throw new Error(`preference ${i} is ${p}: preferences must lie in [1, 2] (or be 0 / NaN)`);
+}
+
+/** Sample standard deviation (ddof = 1, as pandas' std and sem); NaN below two values. */
+export function sampleStd(xs: readonly number[]): number {
+  const n = xs.length;
+  if (n < 2) return NaN;
+  const mean = xs.reduce((a, b) => a + b, 0) / n;
+  return Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (n - 1));
+}
+
+/**
+ * AlpacaEval's head-to-head description with the absolute scoring rule (win_rate, its standard
+ * error, counts) plus the zero-one rule's win rate (each preference rounded to 1, 1.5 or 2).
+ * NaN preferences are dropped (not in n_total).
+ */
+export function headToHead(preferences: readonly number[]): HeadToHead {
+  preferences.forEach(checkPreference);
+  const valid = preferences.map((p) => (p === 0 ? 1.5 : p)).filter((p) => !Number.isNaN(p));
+  const x = valid.map((p) => p - 1);
+  const n = x.length;
+  const mean = n === 0 ? NaN : x.reduce((a, b) => a + b, 0) / n;
+  const n_draws = valid.filter((p) => p === 1.5).length;
+  const n_wins = x.filter((v) => v > 0.5).length;
+  const n_wins_base = x.filter((v) => v < 0.5).length;
+  return {
+    win_rate: mean * 100,
+    standard_error: (sampleStd(x) / Math.sqrt(n)) * 100,
+    n_wins,
+    n_wins_base,
+    n_draws,
+    n_total: n,
+    // Zero-one rule: exactly 1.5 is a draw; anything else rounds to the nearer of 1 and 2.
+    discrete_win_rate: n === 0 ? NaN : ((n_wins + n_draws / 2) / n) * 100,
+  };
+}
+
+const logistic = (z: number): number => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
+
+/**
+ * Logistic regression with continuous targets y ∈ [0, 1], no intercept, L1 penalty:
+ * minimises ‖w‖₁ + C·Σᵢ [−yᵢ log σ(w·xᵢ) − (1 − yᵢ) log(1 − σ(w·xᵢ))]. This is what AlpacaEval's
+ * fit does (sklearn liblinear, penalty l1, fit_intercept False, each row duplicated as a 1-row
+ * weighted y and a 0-row weighted 1 − y); C = 100 is sklearn's value there without cross-validation.
+ * Solved by cyclic coordinate descent; each coordinate's subproblem is convex in one variable and
+ * solved exactly by bisection on its (monotone) subgradient.
+ */
+export function fitL1Logistic(X: readonly (readonly number[])[], y: readonly number[], C = 100): number[] {
+  const n = X.length;
+  const d = n === 0 ? 0 : X[0]!.length;
+  const w = new Array<number>(d).fill(0);
+  const z = new Float64Array(n); // w·xᵢ, kept current
+  // Derivative of the data term along coordinate j at w_j = t (other coordinates fixed).
+  const grad = (j: number, t: number): number => {
+    let g = 0;
+    for (let i = 0; i < n; i++) {
+      const xij = X[i]![j]!;
+      g += (logistic(z[i]! + (t - w[j]!) * xij) - y[i]!) * xij;
+    }
+    return C * g;
+  };
+  for (let sweep = 0; sweep < 500; sweep++) {
+    let moved = 0;
+    for (let j = 0; j < d; j++) {
+      const g0 = grad(j, 0);
+      let t: number;
+      if (Math.abs(g0) <= 1) t = 0; // 0 is in the subdifferential
+      else {
+        // The root of grad(t) + sign(t) lies on the side opposite to g0's sign.
+        const s = g0 > 1 ? -1 : 1;
+        let lo = 0;
+        let hi = s;
+        while (s * (grad(j, hi) + s) < 0 && Math.abs(hi) < 1e6) hi *= 2;
+        for (let k = 0; k < 100; k++) {
+          const mid = (lo + hi) / 2;
+          if (s * (grad(j, mid) + s) < 0) lo = mid;
+          else hi = mid;
+        }
+        t = (lo + hi) / 2;
+      }
+      const delta = t - w[j]!;
+      if (delta !== 0) for (let i = 0; i < n; i++) z[i]! += delta * X[i]![j]!;
+      w[j] = t;
+      moved = Math.max(moved, Math.abs(delta));
+    }
+    if (moved < 1e-12) break;
+  }
+  return w;
+}
+
+/**
+ * The length-controlled win rate, "minimal" variant: AlpacaEval's GLM `tanh(std_delta_len) +
+ * model − 1` WITHOUT the instruction-difficulty term and without the regularisation towards the
+ * gamed baselines (both need AlpacaEval's precomputed data). std_delta_len is (len(output_1) −
+ * len(output_2)) / std of that difference, in characters (reference minus model); the prediction
+ * at std_delta_len = 0 is σ(w_model) for every row. NaN preferences are dropped; NaN when the
+ * length differences have no spread (the feature is undefined, as in AlpacaEval).
+ */
+export function lengthControlledWinRate(rows: readonly { output_1: string; output_2: string; preference: number }[]): number {
+  const kept = rows.filter((r) => !Number.isNaN(r.preference));
+  const deltas = rows.map((r) => charLength(r.output_1) - charLength(r.output_2));
+  const std = sampleStd(deltas); // AlpacaEval standardises over all rows, before dropping NaNs
+  if (!(std > 0) || kept.length === 0) return NaN;
+  const X = kept.map((r) => [Math.tanh((charLength(r.output_1) - charLength(r.output_2)) / std), 1]);
+  const y = kept.map((r) => (r.preference === 0 ? 1.5 : r.preference) - 1);
+  const [, model] = fitL1Logistic(X, y);
+  return logistic(model!) * 100;
+}
+
+/** AlpacaEval's avg_length: int() of the mean output length in characters (truncates). */
+export function avgLength(outputs: readonly string[]): number {
+  return Math.trunc(outputs.reduce((a, o) => a + charLength(o), 0) / outputs.length);
+}
+
+/** Everything a leaderboard.csv row holds. Identical model and reference names give 50 (AlpacaEval's rule). */
+export function leaderboardRow(rows: readonly { output_1: string; output_2: string; preference: number }[], sameGenerator = false): Leaderboard {
+  return {
+    ...headToHead(rows.map((r) => r.preference)),
+    avg_length: avgLength(rows.map((r) => r.output_2)),
+    length_controlled_winrate: sameGenerator ? 50 : lengthControlledWinRate(rows),
+  };
+}
