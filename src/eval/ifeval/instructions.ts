@@ -172,8 +172,10 @@ const SPECS: Record<string, Spec> = {
     args: { postscript_marker: 'string' },
     make: (a) => {
       const marker = pyStrip(a.str('postscript_marker'));
-      const re = marker === 'P.P.S' ? /p\.[ \t\n\v\f\r]?p\.[ \t\n\v\f\r]?s/u
-        : marker === 'P.S.' ? /p\.[ \t\n\v\f\r]?s\./u
+      // The official patterns end in `.*$` under MULTILINE, which always matches: a search suffices.
+      const ws = `[${PY_WS}]?`;
+      const re = marker === 'P.P.S' ? new RegExp(`p\\.${ws}p\\.${ws}s`, 'u')
+        : marker === 'P.S.' ? new RegExp(`p\\.${ws}s\\.`, 'u')
         : a.pattern('postscript_marker', marker.toLowerCase(), 'u');
       return (r) => re.test(r.toLowerCase());
     },
