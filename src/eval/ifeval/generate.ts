@@ -21,9 +21,9 @@ export async function generateResponses(model: Llama, tok: Tokenizer, prompts: s
     .filter((p) => !out.has(p))
     .map((p) => ({ prompt: p, ids: tok.encode(chatText(p), { bos: true }) }))
     .sort((a, b) => a.ids.length - b.ids.length);
-  const room = model.config.maxSeqLen - opts.maxNewTokens;
-  const tooLong = todo.find((t) => t.ids.length > room);
-  if (tooLong) throw new Error(`a prompt of ${tooLong.ids.length} tokens plus ${opts.maxNewTokens} new tokens exceeds the model's maxSeqLen ${model.config.maxSeqLen}: "${tooLong.prompt.slice(0, 60)}…"`);
+  // A response may be cut short by the context (generateBatch stops there); a prompt must leave room for one token.
+  const tooLong = todo.find((t) => t.ids.length >= model.config.maxSeqLen);
+  if (tooLong) throw new Error(`a prompt of ${tooLong.ids.length} tokens leaves no room in the model's maxSeqLen ${model.config.maxSeqLen}: "${tooLong.prompt.slice(0, 60)}…"`);
   let finished = 0;
   for (let i = 0; i < todo.length; i += opts.batchSize) {
     const batch = todo.slice(i, i + opts.batchSize);
