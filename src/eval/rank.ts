@@ -15,6 +15,7 @@ import { fromArray, noGrad, scopeAsync } from '../core/tensor.ts';
 import type { Llama } from '../nn/llama.ts';
 import { crossEntropyRows } from '../ops/loss.ts';
 import { CHAT_EOS, chatText, type Tokenizer } from '../tokenizer/tokenizer.ts';
+import { pyStrip } from './ifeval/pytext.ts';
 
 export interface RankExample {
   instruction: string;
@@ -36,9 +37,10 @@ export function readAlpaca(path: string): RankExample[] {
     if (typeof r.instruction !== 'string' || typeof r.output !== 'string' || (r.input !== undefined && typeof r.input !== 'string')) {
       throw new Error(`${path}: row ${i} needs string "instruction" and "output" (and "input", if present)`);
     }
-    if (r.output.trim() === '') throw new Error(`${path}: row ${i} has an empty "output"`);
-    const input = (r.input ?? '').trim();
-    return { instruction: input ? `${r.instruction.trim()}\n\n${input}` : r.instruction.trim(), response: r.output.trim() };
+    // Python's str.strip(), as open-instruct strips each message.
+    if (pyStrip(r.output) === '') throw new Error(`${path}: row ${i} has an empty "output"`);
+    const input = pyStrip(r.input ?? '');
+    return { instruction: input ? `${pyStrip(r.instruction)}\n\n${input}` : pyStrip(r.instruction), response: pyStrip(r.output) };
   });
 }
 
