@@ -4,7 +4,7 @@
 // - a break can only follow `.`, `?` or `!` (closing quotes, brackets and `*` may trail) at the end
 //   of a whitespace-separated chunk that is followed by another chunk; newlines alone never break;
 // - `?`/`!` always break; a word ending in `.` breaks, except
-//   - a known abbreviation (punkt's abbreviation list): only before a capitalised common word,
+//   - an abbreviation (ABBREVIATIONS): only before a capitalised common word,
 //   - an initial (one letter): only before a capitalised word that does not continue a name,
 //   - a number (`1.`, list markers): not before a lowercase word,
 //   - an ellipsis: only before a capitalised word.
@@ -12,7 +12,8 @@
 // IFEval reference data are counted and listed in test/eval/ifeval.reference.test.ts.
 import { pySplitWs, pyStrip } from './pytext.ts';
 
-/** Lowercased abbreviation types (without the final period) as punkt's English model knows them. */
+/** Lowercased abbreviation types (without the final period): a hand list standing in for the types
+ *  punkt's English model learned (that model's list was not available to check against). */
 const ABBREVIATIONS = new Set([
   'mr', 'mrs', 'ms', 'dr', 'prof', 'st', 'jr', 'sr', 'sen', 'rep', 'gov', 'gen', 'col', 'lt', 'capt', 'sgt', 'rev', 'hon',
   'co', 'corp', 'inc', 'ltd', 'bros', 'dept', 'univ', 'assn', 'ave', 'blvd', 'rd', 'mt', 'ft',
