@@ -1,0 +1,124 @@
+// heed eval ifeval: score responses on IFEval (optionally generating them first with a heed model).
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { generateResponses } from '../eval/ifeval/generate.ts';
+import { INSTRUCTION_IDS, KNOWLEDGE_FREE_IDS, officialLine, readInputs, readResponses, restrictTo, runIfeval, type IfevalSummary } from '../eval/ifeval/index.ts';
+import { buildModel, readCheckpoint, readTokenizer } from '../load/pretrained.ts';
+import { dataPath } from '../util/dataRoot.ts';
+import { progress } from './eval-progress.ts';
+import { pickBackend } from './generate.ts';
+
+export const SUBSETS: Record<string, readonly string[]> = { all: INSTRUCTION_IDS, 'knowledge-free': KNOWLEDGE_FREE_IDS };
+
+export const help = `Usage: heed eval ifeval --responses FILE [options]
+       heed eval ifeval --model PATH [options]
+
+Scores responses on IFEval's verifiable instructions as google-research's
+instruction_following_eval does (25 instruction types), strict and loose (the response,
+or any of 7 variants: first line, last line or both removed, and '*' removed), at the
+prompt level and the instruction level, with a per-family breakdown.
+
+  --responses FILE     JSON lines {"prompt", "response"} (the official input_response_data
+                       format); matched to the IFEval prompts by exact prompt text. With
+                       --model, where the generated responses go (default OUT/responses.jsonl);
+                       responses already in it are kept and not generated again (resume).
+  --model PATH         generate the responses first: greedy decoding of the chat prompt
+                       <|user|>\\n{prompt}\\n<|assistant|>\\n, stopping at EOS
+  --tokenizer PATH     tokenizer for --model when the checkpoint carries none
+  --max-new-tokens N   with --model: new tokens per response at most (default 512)
+  --batch-size N       with --model: prompts decoded together (default 8)
+  --limit N            with --model: only the first N prompts (a quick run)
+  --backend NAME       with --model: webgpu (default) or cpu
+  --input FILE         IFEval prompts with instruction ids and kwargs
+                       (default: $HEED_DATA/ifeval/input_data.jsonl)
+  --subset NAME        all (default), or knowledge-free: only the instructions that need no
+                       world knowledge (${KNOWLEDGE_FREE_IDS.join(', ')});
+                       prompts left without instructions are dropped
+  --allow-missing      score the prompts that have a response and report how many had none
+                       (default: a prompt without a response is an error)
+  --out DIR            output directory (default ifeval-out): eval_results_strict.jsonl,
+                       eval_results_loose.jsonl (the official format) and ifeval_summary.json
+                       {prompt_strict, prompt_loose, inst_strict, inst_loose, per_family, n, ...}`;
+
+function positiveInt(v: string | undefined, name: string, def: number): number {
+  if (v === undefined) return def;
+  const n = Number(v);
+  if (!(Number.isInteger(n) && n >= 1)) throw new Error(`--${name} must be a positive integer, got "${v}"`);
+  return n;
+}
+
+/** Writes through a temporary file and a rename, so a reader never sees half a file. */
+function writeAtomic(path: string, text: string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
+
+const jsonl = (rows: { prompt: string; response: string }[]) => rows.map((r) => `${JSON.stringify({ prompt: r.prompt, response: r.response })}\n`).join('');
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      responses: { type: 'string' }, model: { type: 'string' }, tokenizer: { type: 'string' }, 'max-new-tokens': { type: 'string' },
+      'batch-size': { type: 'string' }, limit: { type: 'string' }, backend: { type: 'string' }, input: { type: 'string' },
+      subset: { type: 'string' }, 'allow-missing': { type: 'boolean' }, out: { type: 'string' },
+    },
+    strict: true,
+  });
+  if (!values.responses && !values.model) throw new Error(`--responses or --model is required\n\n${help}`);
+  const subsetName = values.subset ?? 'all';
+  const subset = SUBSETS[subsetName];
+  if (!subset) throw new Error(`--subset must be one of ${Object.keys(SUBSETS).join(', ')}, got "${subsetName}"`);
+  for (const flag of ['tokenizer', 'max-new-tokens', 'batch-size', 'limit', 'backend'] as const) {
+    if (values[flag] !== undefined && !values.model) throw new Error(`--${flag} only applies with --model`);
+  }
+  const outDir = values.out ?? 'ifeval-out';
+  let inputs = readInputs(values.input ?? dataPath('ifeval', 'input_data.jsonl'));
+  inputs = restrictTo(inputs, subset);
+  if (inputs.length === 0) throw new Error(`no prompt has an instruction of subset "${subsetName}"`);
+  mkdirSync(outDir, { recursive: true });
+
+  let responses: Map<string, string>;
+  if (values.model) {
+    const limit = positiveInt(values.limit, 'limit', inputs.length);
+    inputs = inputs.slice(0, limit);
+    const file = values.responses ?? join(outDir, 'responses.jsonl');
+    const done = existsSync(file) ? readResponses(file) : new Map<string, string>();
+    const ckpt = readCheckpoint(values.model);
+    const tok = values.tokenizer ? readTokenizer(values.tokenizer) : ckpt.tokenizer;
+    if (!tok) throw new Error(`--tokenizer is required for a ${ckpt.format} checkpoint`);
+    if (tok.vocabSize !== ckpt.config.vocabSize) throw new Error(`tokenizer has ${tok.vocabSize} tokens but the model's vocabulary is ${ckpt.config.vocabSize}`);
+    const model = buildModel(ckpt, await pickBackend(values.backend));
+    const all = new Map(done);
+    const todo = inputs.filter((i) => !done.has(i.prompt)).length;
+    const tick = progress('ifeval generate', todo);
+    responses = await generateResponses(model, tok, inputs.map((i) => i.prompt), {
+      maxNewTokens: positiveInt(values['max-new-tokens'], 'max-new-tokens', 512),
+      batchSize: positiveInt(values['batch-size'], 'batch-size', 8),
+      done,
+      onBatch: (batch, finished) => {
+        for (const r of batch) all.set(r.prompt, r.response);
+        writeAtomic(file, jsonl([...all].map(([prompt, response]) => ({ prompt, response }))));
+        tick(finished);
+      },
+    });
+    if (todo === 0) process.stderr.write(`all ${inputs.length} responses were already in ${file}\n`);
+  } else {
+    responses = readResponses(values.responses!);
+  }
+
+  const result = runIfeval(inputs, responses, { subset: subsetName, allowMissing: values['allow-missing'] ?? false });
+  writeAtomic(join(outDir, 'eval_results_strict.jsonl'), result.strict.map((o) => `${officialLine(o)}\n`).join(''));
+  writeAtomic(join(outDir, 'eval_results_loose.jsonl'), result.loose.map((o) => `${officialLine(o)}\n`).join(''));
+  const summary: IfevalSummary & { missing: number } = { ...result.summary, missing: result.missing.length };
+  writeAtomic(join(outDir, 'ifeval_summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+  console.log(`IFEval (${subsetName}): ${summary.n} prompts, ${summary.n_instructions} instructions${result.missing.length ? ` (${result.missing.length} prompts without a response skipped)` : ''}`);
+  console.log(`  prompt-level       strict ${pct(summary.prompt_strict)}  loose ${pct(summary.prompt_loose)}`);
+  console.log(`  instruction-level  strict ${pct(summary.inst_strict)}  loose ${pct(summary.inst_loose)}`);
+  for (const [fam, acc] of Object.entries(summary.per_family)) console.log(`  ${fam.padEnd(20)} strict ${pct(acc)}  loose ${pct(summary.per_family_loose[fam]!)}`);
+  console.log(`wrote ${join(outDir, 'eval_results_strict.jsonl')}, eval_results_loose.jsonl, ifeval_summary.json`);
+  return 0;
+}

@@ -1,0 +1,82 @@
+// heed eval rank: the response-ranking probe (the paper's Table 2).
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { rankProbe, readAlpaca } from '../eval/rank.ts';
+import { buildModel, readCheckpoint, readTokenizer } from '../load/pretrained.ts';
+import { dataPath } from '../util/dataRoot.ts';
+import { progress } from './eval-progress.ts';
+import { pickBackend } from './generate.ts';
+
+export const help = `Usage: heed eval rank --model PATH [options]
+
+The response-ranking probe (Hewitt et al. 2024, Table 2): for N Alpaca examples, the
+true response and K responses of other examples are each scored under the chat
+template with the true instruction,
+  <|user|>\\n{instruction}\\n<|assistant|>\\n{response}</s>   (one string, BOS first),
+score = exp(-mean NLL of the response tokens and EOS). Reports the fraction of examples
+whose true response scores highest (a tie at the top counts 1/m for m tied), with its
+standard error, next to chance 1/(K+1).
+
+  --model PATH        llama2.c .bin, GGUF file, or HF directory
+  --tokenizer PATH    tokenizer.bin or tokenizer.json when the checkpoint carries none
+  --data FILE         Alpaca JSON [{instruction, input, output}]; a non-empty input joins
+                      the instruction after a blank line
+                      (default: $HEED_DATA/alpaca/alpaca_sample2000.json)
+  --n N               examples: the first N of the data (default 1000)
+  --others K          other responses per example, distinct, drawn uniformly from the
+                      other N-1 examples (default 5)
+  --seed S            seed of that draw (default 0)
+  --batch-size B      sequences per forward pass, sorted by length (default 8)
+  --backend NAME      webgpu (default) or cpu
+  --out FILE          also write the result as JSON (with every example's scores)
+
+Sequences longer than the model's context are truncated (as open-instruct does); an
+example whose candidates keep no response token is left out and counted.`;
+
+function int(v: string | undefined, name: string, def: number, min: number): number {
+  if (v === undefined) return def;
+  const n = Number(v);
+  if (!(Number.isInteger(n) && n >= min)) throw new Error(`--${name} must be an integer ≥ ${min}, got "${v}"`);
+  return n;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      model: { type: 'string' }, tokenizer: { type: 'string' }, data: { type: 'string' }, n: { type: 'string' }, others: { type: 'string' },
+      seed: { type: 'string' }, 'batch-size': { type: 'string' }, backend: { type: 'string' }, out: { type: 'string' },
+    },
+    strict: true,
+  });
+  if (!values.model) throw new Error(`--model is required\n\n${help}`);
+  const n = int(values.n, 'n', 1000, 2);
+  const others = int(values.others, 'others', 5, 1);
+  const seed = int(values.seed, 'seed', 0, 0);
+  const batchSize = int(values['batch-size'], 'batch-size', 8, 1);
+  const data = readAlpaca(values.data ?? dataPath('alpaca', 'alpaca_sample2000.json'));
+  const ckpt = readCheckpoint(values.model);
+  const tok = values.tokenizer ? readTokenizer(values.tokenizer) : ckpt.tokenizer;
+  if (!tok) throw new Error(`--tokenizer is required for a ${ckpt.format} checkpoint`);
+  if (tok.vocabSize !== ckpt.config.vocabSize) throw new Error(`tokenizer has ${tok.vocabSize} tokens but the model's vocabulary is ${ckpt.config.vocabSize}`);
+  const model = buildModel(ckpt, await pickBackend(values.backend));
+  let tick: ((done: number) => void) | undefined;
+  const r = await rankProbe(model, tok, data, {
+    n, others, seed, batchSize,
+    onProgress: (done, total) => {
+      tick ??= progress('rank: sequences scored', total);
+      tick(done);
+    },
+  });
+  console.log(`ranking probe: true response ranked first in ${(100 * r.accuracy).toFixed(1)}% ± ${(100 * r.se).toFixed(1)}% (standard error) of ${r.n} examples`);
+  console.log(`  ${r.others} other responses each (seed ${r.seed}); chance ${(100 * r.chance).toFixed(1)}%; ties at the top ${r.ties}; truncated sequences ${r.truncated}; examples left out ${r.excluded}`);
+  if (values.out) {
+    mkdirSync(dirname(values.out), { recursive: true });
+    const tmp = `${values.out}.tmp-${process.pid}`;
+    writeFileSync(tmp, `${JSON.stringify({ model: values.model, ...r }, null, 1)}\n`);
+    renameSync(tmp, values.out);
+    console.log(`wrote ${values.out}`);
+  }
+  return 0;
+}
