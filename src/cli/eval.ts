@@ -40,7 +40,7 @@ written and a rerun with the same arguments continues after the last row done.
   --max-new-tokens N    new tokens per answer at most (default 512; the context also bounds it)
   --batch-size N        rows generated together (default 8)
   --rules LIST          the decode-time rules adapter (Hewitt et al. 2024): any of eos,uniform,diversity,
-                        comma-separated (validated; refused until the adapter is wired in, see SEAM(rules))
+                        comma-separated, with the paper's weights (default: none)
   --backend NAME        webgpu (default) or cpu`;
 
 export const compareHelp = `Usage: heed eval compare --model-outputs FILE --judge KIND --out DIR [options]

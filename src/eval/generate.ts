@@ -4,6 +4,7 @@
 // crash loses nothing written and a rerun continues after the last row done.
 import { existsSync } from 'node:fs';
 import { generateBatch } from '../decode/generate.ts';
+import { paperRuleWeights, parseRules, rulesAdapter } from '../decode/rules.ts';
 import type { Llama } from '../nn/llama.ts';
 import { chatText, type Tokenizer } from '../tokenizer/tokenizer.ts';
 import { type Instruction, type ModelOutput, readOutputs, snippet, writeJsonAtomic } from './outputs.ts';
@@ -18,14 +19,8 @@ export interface EvalGenerateOptions {
   out: string;
   batchSize?: number;
   maxNewTokens?: number;
-  /**
-   * SEAM(rules): the decode-time rules adapter is being built in src/decode by another engineer.
-   * The CLI validates --rules (a comma-separated subset of eos,uniform,diversity) and passes the
-   * spec here; until generateBatch accepts processors, a spec is refused rather than silently
-   * ignored. At merge, replace the refusal below with
-   *   const adapter = rulesAdapter(tok, parseRules(opts.rules), paperRuleWeights(), { eosId: tok.eos });
-   * (from src/decode/rules.ts) and pass `processors: adapter.processors` to generateBatch.
-   */
+  /** The paper's decode-time rules adapter: a comma-separated subset of eos,uniform,diversity,
+   *  with the paper's weights (src/decode/rules.ts); undefined = plain greedy decoding. */
   rules?: string;
   /** Rows done so far (resumed rows included) after each batch. */
   onProgress?: (done: number, total: number) => void;
@@ -54,10 +49,7 @@ export async function generateOutputs(opts: EvalGenerateOptions): Promise<ModelO
   const maxNewTokens = opts.maxNewTokens ?? 512;
   if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new Error(`batch size must be a positive integer, got ${batchSize}`);
   if (!(Number.isInteger(maxNewTokens) && maxNewTokens >= 1)) throw new Error(`max new tokens must be a positive integer, got ${maxNewTokens}`);
-  if (opts.rules !== undefined) {
-    // SEAM(rules): replace this refusal with the processors built from opts.rules.
-    throw new Error(`--rules ${opts.rules}: the decoder's rules adapter is not wired into eval generate in this build`);
-  }
+  const processors = opts.rules !== undefined ? rulesAdapter(tok, parseRules(opts.rules), paperRuleWeights(), { eosId: tok.eos }).processors : [];
   if (tok.vocabSize !== model.config.vocabSize) throw new Error(`tokenizer has ${tok.vocabSize} tokens but the model's vocabulary is ${model.config.vocabSize}`);
   // Validate every prompt before generating anything.
   const prompts = instructions.map((r, i) => {
@@ -69,7 +61,7 @@ export async function generateOutputs(opts: EvalGenerateOptions): Promise<ModelO
   opts.onProgress?.(rows.length, instructions.length);
   for (let s = rows.length; s < instructions.length; s += batchSize) {
     const end = Math.min(s + batchSize, instructions.length);
-    const ids = await generateBatch(model, prompts.slice(s, end), { maxTokens: maxNewTokens, temperature: 0, stopIds: [tok.eos] });
+    const ids = await generateBatch(model, prompts.slice(s, end), { maxTokens: maxNewTokens, temperature: 0, stopIds: [tok.eos], ...(processors.length ? { processors } : {}) });
     ids.forEach((gen, b) => {
       const r = instructions[s + b]!;
       rows.push({ instruction: r.instruction, output: tok.decode(gen, { skipSpecial: true }).trim(), generator: opts.generator, dataset: r.dataset });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { cpu } from '../../src/backend/cpu/cpu.ts';
 import { generate } from '../../src/decode/generate.ts';
+import { paperRuleWeights, parseRules, rulesAdapter } from '../../src/decode/rules.ts';
 import { generateOutputs, promptIds } from '../../src/eval/generate.ts';
 import { readInstructions } from '../../src/eval/outputs.ts';
 import { buildModel, readCheckpoint } from '../../src/load/pretrained.ts';
@@ -34,6 +35,18 @@ it('writes AlpacaEval rows whose outputs are the greedy continuations of chatTex
   expect(rows.some((r) => r.output.length > 0)).toBe(true);
 });
 
+it('--rules decodes through the rules adapter: each output is the greedy continuation with the paper\'s processors, and differs from plain decoding', async () => {
+  const out = join(tmp, 'rules.json');
+  const rows = await generateOutputs({ ...opts, out, rules: 'eos,uniform,diversity' });
+  const plain = JSON.parse(readFileSync(join(tmp, 'all.json'), 'utf8')) as { output: string }[];
+  const { processors } = rulesAdapter(tok, parseRules('eos,uniform,diversity'), paperRuleWeights(), { eosId: tok.eos });
+  for (const [i, r] of rows.entries()) {
+    const ids = await generate(model, promptIds(tok, instructions[i]!.instruction), { maxTokens: 12, stopIds: [tok.eos], processors });
+    expect(r.output).toBe(tok.decode(ids, { skipSpecial: true }).trim());
+  }
+  expect(rows.map((r) => r.output)).not.toEqual(plain.map((r) => r.output));
+});
+
 it('a crash keeps every finished batch; a rerun generates only the rest and ends with the same file', async () => {
   const full = JSON.parse(readFileSync(join(tmp, 'all.json'), 'utf8'));
   const out = join(tmp, 'resume.json');
@@ -55,12 +68,13 @@ it('a crash keeps every finished batch; a rerun generates only the rest and ends
   expect(readFileSync(out, 'utf8').endsWith('\n')).toBe(true);
 });
 
-it('refuses to resume a file of other instructions or another generator, an unwired --rules, and oversized prompts', async () => {
+it('refuses to resume a file of other instructions or another generator, unknown rules, and oversized prompts', async () => {
   const other = join(tmp, 'other.json');
   writeFileSync(other, JSON.stringify([{ instruction: 'something else', output: 'x', generator: 'stories260K', dataset: '' }]));
   await expect(generateOutputs({ ...opts, out: other })).rejects.toThrow(/row 0 answers a different instruction/);
   await expect(generateOutputs({ ...opts, out: join(tmp, 'all.json'), generator: 'other' })).rejects.toThrow(/written by generator "stories260K", not "other"/);
-  await expect(generateOutputs({ ...opts, out: join(tmp, 'r.json'), rules: 'eos' })).rejects.toThrow(/rules adapter is not wired/);
+  await expect(generateOutputs({ ...opts, out: join(tmp, 'r.json'), rules: 'eos,length' })).rejects.toThrow(/unknown rule "length"/);
+  expect(existsSync(join(tmp, 'r.json'))).toBe(false);
   await expect(generateOutputs({ ...opts, out: join(tmp, 'long.json'), instructions: [{ instruction: 'word '.repeat(600), dataset: '' }] })).rejects.toThrow(/instruction 0 .* tokens; the model's context is 512/);
   expect(existsSync(join(tmp, 'long.json'))).toBe(false);
 });
