@@ -57,7 +57,7 @@ class Attention extends Module {
     // Everything stays time-major [B, T, H, hd] (a free reshape of [B, T, H*hd]): rope and
     // attention take that layout directly, so the model has no permute copies.
     const heads = (t: Tensor, h: number) => t.reshape([B, T, h, hd]);
-    const ropeOpts = { layout: c.ropeLayout, theta: c.ropeTheta, offset: pos, seqAxis: 1, ...(c.ropeScaling ? { scaling: c.ropeScaling } : {}) } as const;
+    const ropeOpts = { layout: c.ropeLayout, theta: c.ropeTheta, scaling: c.ropeScaling, offset: pos, seqAxis: 1 } as const;
     const q = rope(heads(this.q_proj.forward(x), c.nHeads), ropeOpts);
     let k = rope(heads(this.k_proj.forward(x), c.nKvHeads), ropeOpts);
     let v = heads(this.v_proj.forward(x), c.nKvHeads);
