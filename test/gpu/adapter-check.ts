@@ -6,7 +6,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { acquireDevice } from '../../src/backend/webgpu/device.ts';
 import { projectRoot } from '../../src/util/dataRoot.ts';
-import { allowCpuFromEnv, checkAdapter } from './adapter.ts';
+import { allowCpuFromEnv, checkAdapter, cpuAdapterReason } from './adapter.ts';
 
 /** Dawn's objects keep their fields on the prototype: copy the enumerable ones into plain data. */
 function plain(o: object): Record<string, unknown> {
@@ -51,13 +51,16 @@ const report = {
   node: process.version,
   webgpu: (JSON.parse(readFileSync(`${projectRoot}/node_modules/webgpu/package.json`, 'utf8')) as { version: string }).version,
   vkDriverFiles: process.env.VK_DRIVER_FILES ?? null,
-  cpuAdapter: null as string | null,
+  /** Why this is a CPU implementation (lavapipe, SwiftShader), or null for a GPU. */
+  cpuAdapter: cpuAdapterReason(acq.adapter.info),
+  accepted: true,
 };
 let refusal: string | null = null;
 try {
-  report.cpuAdapter = checkAdapter(acq.adapter.info, allowCpu).cpu;
+  checkAdapter(acq.adapter.info, allowCpu);
 } catch (e) {
   refusal = (e as Error).message;
+  report.accepted = false;
 }
 if (values.out) {
   writeFileSync(`${values.out}.tmp`, `${JSON.stringify(report, null, 2)}\n`);
