@@ -23,6 +23,7 @@
 #   MATMUL_BIG_SIZES     sizes for the second, separately time-boxed run (default 8192)
 #   TRAIN_ARGS, TRAIN_PEER_ARGS, FIXTURE_ARGS   extra arguments for those steps
 #   GPU_TEST_ARGS        extra vitest arguments, e.g. a subset of files
+#   F32_PEAK_TFLOPS      the GPU's f32 peak for the summary (default: by name, H100/H200 SXM 67)
 #   VISIT_LIMIT_<step>   one step's limit in seconds (step names with - written as _)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -121,16 +122,22 @@ const torchRows = results['matmul-torch']?.results ?? [];
 if (heedRows.length || torchRows.length) {
   L.push('', '## Matmul f32, GFLOP/s (median over repeats)', '');
   if (results['matmul-torch']) L.push(`peer: ${results['matmul-torch'].adapter}`, '');
-  L.push('| product | heed naive | heed best | heed kernel | torch | heed best ÷ torch |', '|---|---|---|---|---|---|');
+  // f32 (non-tensor-core) peak from NVIDIA's datasheets, by the name nvidia-smi prints; F32_PEAK_TFLOPS overrides.
+  const name = gpu ?? '';
+  const peak = Number(process.env.F32_PEAK_TFLOPS) ||
+    (/H[12]00 NVL/.test(name) ? 60 : /H100 PCIe/.test(name) ? 51 : /H[12]00/.test(name) ? 67 : 0);
+  const ofPeak = (x) => (peak && x != null ? `${((100 * x) / (peak * 1000)).toFixed(1)}%` : '—');
+  if (peak) L.push(`f32 peak assumed: ${peak} TFLOP/s (${process.env.F32_PEAK_TFLOPS ? 'F32_PEAK_TFLOPS' : 'datasheet, by GPU name'})`, '');
+  L.push('| product | heed naive | heed best | heed kernel | heed % of f32 peak | torch | heed best ÷ torch |', '|---|---|---|---|---|---|---|');
   const seen = new Set();
   for (const h of heedRows) {
     if (seen.has(h.name)) continue;
     seen.add(h.name);
     const t = torchRows.find((r) => r.name === h.name);
     const ratio = t && med(t.best) ? (med(h.best) / med(t.best)).toFixed(2) : '—';
-    L.push(`| ${h.name} | ${f(med(h.naive))} | ${f(med(h.best))} | ${h.kernel} | ${f(med(t?.best))} | ${ratio} |`);
+    L.push(`| ${h.name} | ${f(med(h.naive))} | ${f(med(h.best))} | ${h.kernel} | ${ofPeak(med(h.best))} | ${f(med(t?.best))} | ${ratio} |`);
   }
-  for (const t of torchRows) if (!seen.has(t.name)) L.push(`| ${t.name} | — | — | — | ${f(med(t.best))} | — |`);
+  for (const t of torchRows) if (!seen.has(t.name)) L.push(`| ${t.name} | — | — | — | — | ${f(med(t.best))} | — |`);
 }
 if (Array.isArray(results.generate)) {
   L.push('', '## stories260K decode (bench/generate.ts)', '', '| backend | batch | tokens | seconds | tok/s |', '|---|---|---|---|---|');
