@@ -5,10 +5,13 @@
 //
 // Why: in tile_v4 every lane loads the 16 values of A it needs at each k itself: the rows come
 // from workgroup_id, and lavapipe's gallivm (Mesa 25.0) keeps such loads per lane (a gather of
-// 8 equal addresses), 16 gathers for 128 vec4 FMAs. Here lane l loads op(A)(m0 + i, k0 + l) for
-// 8 consecutive k at once (16 loads per 8 k) and each k step takes its value with
-// subgroupBroadcast(x, constant lane), which gallivm compiles to a register shuffle. The k loop
-// is unrolled by 8 (constant lanes); a tail of K % 8 steps runs the plain tile_v4 body.
+// 8 equal addresses), 16 gathers per k against 32 vec4 FMAs. Here lane l loads
+// op(A)(m0 + i, k0 + l) for 8 consecutive k at once (16 loads per 8 k) and each k step takes
+// its value with subgroupBroadcast(x, constant lane), a register shuffle rather than a load
+// (the attention block kernels gained the same way). The k loop is unrolled by 8 (constant
+// lanes); a tail of K % 8 steps runs the plain tile_v4 body. Measured against tile_v4 in the
+// same rounds: faster on 11 of 12 benchmark products, median +27% GFLOP per CPU-second
+// (bench/RESULTS.md, 2026-11-30; 16 rows x 2 vec4 per lane beat 8x2, 8x4, 16x1, 24x1, 4x1).
 enable subgroups;
 // #include matmul.wgsl
 
