@@ -231,6 +231,10 @@ export function parseLlamaGGUF(bytes: Uint8Array, file = '<buffer>'): GGUFModel 
   const tokenId = (key: string): number => {
     const id = int(key);
     if (id >= tokens.length) fail(`metadata ${key} = ${id} is not a token id (the vocabulary has ${tokens.length})`);
+    // BOS/EOS are control (or user-defined) tokens in every SentencePiece vocabulary; an id naming
+    // an ordinary piece or a byte means the field was changed
+    if (types[id] !== 3 && types[id] !== 4)
+      fail(`metadata ${key} = ${id} names ${JSON.stringify(tokens[id])} of token type ${types[id]}, not a control token (type 3 or 4)`);
     return id;
   };
   const vocab: GGUFVocab = { tokens, scores, types, bos: tokenId('tokenizer.ggml.bos_token_id'), eos: tokenId('tokenizer.ggml.eos_token_id') };

@@ -134,9 +134,11 @@ function applySt(m: StMutation): Uint8Array {
 
 // ---- config.json ----
 
+// Keys the weights constrain. Free hyperparameters (max_position_embeddings, rope_theta,
+// rms_norm_eps) are not fuzzed: another valid value is a different model nothing contradicts.
 const CONFIG_KEYS = [
   'hidden_size', 'intermediate_size', 'num_hidden_layers', 'num_attention_heads', 'num_key_value_heads', 'vocab_size',
-  'tie_word_embeddings', 'head_dim', 'model_type', 'max_position_embeddings',
+  'tie_word_embeddings', 'head_dim', 'model_type',
 ];
 type ConfigMutation = { kind: 'field'; key: string; v: unknown } | { kind: 'drop'; key: string } | { kind: 'text'; at: number } | { kind: 'whole'; v: unknown };
 const cfgText = JSON.stringify(config, null, 2);
