@@ -87,6 +87,15 @@ describe('1. wrong data is refused, not loaded', () => {
     expect(() => readCheckpoint(p)).toThrow(`${p}: the stored RoPE table (freq_cis) does not match the header`);
   });
 
+  it('a llama2.c shared-weights flag (the sign of vocab_size) that disagrees with the file', () => {
+    const b = bin.slice();
+    setI32(b, 20, -512);
+    const p = write('untied.bin', b);
+    expect(() => readCheckpoint(p)).toThrow(
+      `${p}: size mismatch: header (dim=64, hidden_dim=172, n_layers=5, n_heads=8, n_kv_heads=4, seq_len=512, vocab_size=-512) implies 1187612 bytes, file has 1056540; the file's size fits a classifier shared with the embedding (positive vocab_size), so the shared-weights flag is wrong`,
+    );
+  });
+
   it.each(['hf', 'gguf', 'llama2c'])('convert --to %s with a tokenizer smaller than the vocabulary: refused, nothing written', async (to) => {
     const tok = smallTokenizer(500);
     const out = freshPath(c, `small-${to}`);
