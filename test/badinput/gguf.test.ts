@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Corpus } from './corpus.ts';
-import { freshPath, judgeConvert, judgeLoad, makeCorpus, maxRssMB, readBytes, setU32, setU64 } from './corpus.ts';
+import { freshPath, judgeConvert, judgeLoad, makeCorpus, readBytes, setU32, setU64 } from './corpus.ts';
 
 const c: Corpus = makeCorpus();
 const gguf = readBytes(c.gguf);
@@ -200,7 +200,6 @@ export function apply(m: Mutation): Uint8Array {
 
 describe('corrupted GGUF files: load as the original or refused, naming the file', () => {
   it('truncations, header counts, value types, scalar values, array counts, dropped/duplicated keys, nesting, tensor infos', async () => {
-    const rss0 = maxRssMB();
     const outcomes = new Map<string, number>();
     await fc.assert(
       fc.asyncProperty(mutation, fc.constantFrom('hf' as const, 'gguf' as const, 'llama2c' as const), async (m, to) => {
@@ -212,7 +211,6 @@ describe('corrupted GGUF files: load as the original or refused, naming the file
       }),
       { numRuns: 80 },
     );
-    expect(maxRssMB() - rss0).toBeLessThan(300);
     // most corruptions change the model: the property must have seen many refusals
     expect(outcomes.get('refused') ?? 0).toBeGreaterThan(40);
   });
