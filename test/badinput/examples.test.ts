@@ -149,6 +149,15 @@ describe('1. wrong data is refused, not loaded', () => {
     expect(() => readCheckpoint(dir)).toThrow(`${dir}: tensor model.norm.weight holds -Infinity at flat index 2`);
   });
 
+  it('a safetensors dtype changed from F32 to I32 (same byte count) in a checkpoint', () => {
+    const st = readBytes(join(c.hfDir, 'model.safetensors'));
+    const text = new TextDecoder().decode(st);
+    const at = text.indexOf('"dtype":"F32"');
+    st.set(new TextEncoder().encode('"dtype":"I32"'), at);
+    const dir = hfVariant({ 'model.safetensors': st });
+    expect(() => readCheckpoint(dir)).toThrow(`${join(dir, 'model.safetensors')}: tensor model.embed_tokens.weight is I32; checkpoint weights must be F32, F16 or BF16`);
+  });
+
   it('writers refuse NaN weights too', () => {
     const w = new Map(ck.weights);
     const norm = w.get(FINAL_NORM)!;
