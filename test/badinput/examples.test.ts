@@ -1,7 +1,7 @@
 // One or more examples for each class of issue 15, through the CLI where a user would meet them:
 // (1) wrong data accepted, (2) blow-ups before validation, (3) raw JS errors, (4) unnamed files,
 // (5) failed converts leaving output behind.
-import fs, { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import fs, { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -130,6 +130,13 @@ describe('1. wrong data is refused, not loaded', () => {
     bad.model.merges[3] = ['\u2581zzq', 'x'];
     const p2 = write('merge.json', JSON.stringify(bad));
     expect(() => readTokenizer(p2)).toThrow(`${p2}: model.merges[3] (["▁zzq","x"]) names "▁zzq", which is not in model.vocab`);
+  });
+
+  it('an HF directory whose tokenizer.json has one token more than the model', () => {
+    const extra = structuredClone(tokJson);
+    extra.model.vocab['\u2581zzqx'] = 512;
+    const dir = hfVariant({ 'tokenizer.json': JSON.stringify(extra) });
+    expect(() => loadPretrained(dir)).toThrow(`${join(dir, 'tokenizer.json')}: the tokenizer has 513 tokens but the model ${dir} has a vocabulary of 512`);
   });
 
   it('NaN or infinite weights, in every format, naming the tensor', () => {
@@ -262,6 +269,23 @@ describe('3. malformed input gets a message, never raw JS error text', () => {
     new DataView(out.buffer).setBigUint64(16, new DataView(g.buffer).getBigUint64(16, true) + 1n, true);
     const p = write('nested.gguf', out);
     expect(() => readCheckpoint(p)).toThrow(`${p}: metadata x${'[0]'.repeat(8)}: arrays nested more than 8 deep`);
+  });
+
+  it('a sharded checkpoint whose index is not JSON, lacks weight_map, or names a shard outside the directory', () => {
+    const st = readBytes(join(c.hfDir, 'model.safetensors'));
+    const index = (text: string): string => {
+      const dir = hfVariant({ 'model-00001-of-00001.safetensors': st, 'model.safetensors.index.json': text });
+      rmSync(join(dir, 'model.safetensors'));
+      return join(dir, 'model.safetensors.index.json');
+    };
+    const p1 = index('{"weight_map": {');
+    expect(() => readCheckpoint(join(p1, '..'))).toThrow(`${p1}: the shard index is not valid JSON: the text ends before the JSON value is complete`);
+    const p2 = index('{"metadata": {}}');
+    expect(() => readCheckpoint(join(p2, '..'))).toThrow(`${p2}: the shard index.weight_map is missing`);
+    const p3 = index('{"weight_map": {"model.norm.weight": "../model.safetensors"}}');
+    expect(() => readCheckpoint(join(p3, '..'))).toThrow(`${p3}: tensor model.norm.weight maps to invalid shard "../model.safetensors" (must be a file name in the same directory)`);
+    const p4 = index('{"weight_map": {"toString": 5}}');
+    expect(() => readCheckpoint(join(p4, '..'))).toThrow(`${p4}: weight_map.toString must be a string, got 5`);
   });
 
   it.each(['toString', '__proto__', 'constructor', 'hasOwnProperty'])('a safetensors dtype named %s', (dtype) => {
