@@ -109,8 +109,11 @@ function checkVocab(config: LlamaConfig, v: GGUFVocab): void {
   if (v.tokens.length !== config.vocabSize) errs.push(`${v.tokens.length} tokens but vocabSize is ${config.vocabSize}`);
   if (v.scores.length !== v.tokens.length) errs.push(`${v.scores.length} scores for ${v.tokens.length} tokens`);
   if (v.types.length !== v.tokens.length) errs.push(`${v.types.length} token types for ${v.tokens.length} tokens`);
-  for (const [k, id] of [['bos', v.bos], ['eos', v.eos]] as const)
+  for (const [k, id] of [['bos', v.bos], ['eos', v.eos]] as const) {
     if (!Number.isInteger(id) || id < 0 || id >= v.tokens.length) errs.push(`${k} id ${id} is not a token id`);
+    // the reader refuses BOS/EOS ids that name anything but a control token; never write such a file
+    else if (v.types[id] !== 3 && v.types[id] !== 4) errs.push(`${k} id ${id} (${JSON.stringify(v.tokens[id])}) has token type ${v.types[id]}, not control (3) or user-defined (4)`);
+  }
   if (errs.length) throw new Error(`GGUF writer: vocabulary does not fit the model: ${errs.join('; ')}`);
 }
 

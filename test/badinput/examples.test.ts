@@ -312,6 +312,17 @@ describe('4. every message names its file', () => {
     const out = freshPath(c, 'small.gguf');
     expect(() => writeGGUF(out, ck.config, ck.weights, small)).toThrow(`${out}: GGUF writer: vocabulary does not fit the model: 500 tokens but vocabSize is 512`);
     expect(existsSync(out)).toBe(false);
+    const v = loadLlama2cTokenizer(c.tokBin).vocabulary();
+    expect(() => writeGGUF(out, ck.config, ck.weights, { ...v, bos: 300 })).toThrow(`${out}: GGUF writer: vocabulary does not fit the model: bos id 300 (${JSON.stringify(v.tokens[300])}) has token type 1, not control (3) or user-defined (4)`);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('a GGUF whose BOS id was changed to an ordinary token', () => {
+    const g = parseGGUF(readBytes(c.gguf));
+    const md = llamaMetadata(ck.config, loadLlama2cTokenizer(c.tokBin).vocabulary());
+    md.set('tokenizer.ggml.bos_token_id', { type: 'uint32', value: 300 });
+    const p = write('bos.gguf', concatChunks(encodeGGUF(md, g.tensors)));
+    expect(() => readCheckpoint(p)).toThrow(new RegExp(`^${p}: metadata tokenizer\\.ggml\\.bos_token_id = 300 names ".*" of token type 1, not a control token`));
   });
 
   it('tokenizer.bin errors name the file', () => {
