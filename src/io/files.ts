@@ -97,7 +97,9 @@ export function parseJson(text: string, source: string, what = 'file'): unknown 
     return JSON.parse(text);
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
-    const detail = /Unexpected end/i.test(msg) ? 'the text ends before the JSON value is complete (truncated?)' : msg;
+    const at = /at position (\d+)/.exec(msg);
+    const atEnd = /Unexpected end/i.test(msg) || (at !== null && Number(at[1]) >= text.trimEnd().length);
+    const detail = atEnd ? 'the text ends before the JSON value is complete (truncated?)' : msg;
     throw new Error(`${source}: the ${what} is not valid JSON: ${detail}`);
   }
 }

@@ -109,8 +109,11 @@ function checkVocab(config: LlamaConfig, v: GGUFVocab): void {
   if (v.tokens.length !== config.vocabSize) errs.push(`${v.tokens.length} tokens but vocabSize is ${config.vocabSize}`);
   if (v.scores.length !== v.tokens.length) errs.push(`${v.scores.length} scores for ${v.tokens.length} tokens`);
   if (v.types.length !== v.tokens.length) errs.push(`${v.types.length} token types for ${v.tokens.length} tokens`);
-  for (const [k, id] of [['bos', v.bos], ['eos', v.eos]] as const)
+  for (const [k, id] of [['bos', v.bos], ['eos', v.eos]] as const) {
     if (!Number.isInteger(id) || id < 0 || id >= v.tokens.length) errs.push(`${k} id ${id} is not a token id`);
+    // the reader refuses BOS/EOS ids that name anything but a control token; never write such a file
+    else if (v.types[id] !== 3 && v.types[id] !== 4) errs.push(`${k} id ${id} (${JSON.stringify(v.tokens[id])}) has token type ${v.types[id]}, not control (3) or user-defined (4)`);
+  }
   if (errs.length) throw new Error(`GGUF writer: vocabulary does not fit the model: ${errs.join('; ')}`);
 }
 
@@ -241,6 +244,10 @@ export function parseLlamaGGUF(bytes: Uint8Array, file = '<buffer>'): GGUFModel 
   const tokenId = (key: string): number => {
     const id = int(key);
     if (id >= tokens.length) fail(`metadata ${key} = ${id} is not a token id (the vocabulary has ${tokens.length})`);
+    // BOS/EOS are control (or user-defined) tokens in every SentencePiece vocabulary; an id naming
+    // an ordinary piece or a byte means the field was changed
+    if (types[id] !== 3 && types[id] !== 4)
+      fail(`metadata ${key} = ${id} names ${JSON.stringify(tokens[id])} of token type ${types[id]}, not a control token (type 3 or 4)`);
     return id;
   };
   const vocab: GGUFVocab = { tokens, scores, types, bos: tokenId('tokenizer.ggml.bos_token_id'), eos: tokenId('tokenizer.ggml.eos_token_id') };

@@ -189,19 +189,24 @@ export function parseGGUF(bytes: Uint8Array, file = '<buffer>'): GGUFFile {
   const byOffset = [...infos].sort((a, b) => a.offset - b.offset);
   let end = 0;
   let prev = '';
-  // Writers lay tensors out back to back, each padded to the alignment: a gap or tail of a whole
-  // alignment unit or more means the offsets (or the metadata before them) are not what was written.
+  // Writers lay tensors out back to back, each padded with zeros to the alignment, after zero
+  // padding that ends the tensor infos. A gap or tail of a whole alignment unit, or padding that is
+  // not zero, means the offsets (or the metadata before them) are not what was written.
+  const padding = (from: number, to: number, where: string): void => {
+    if (to - from >= alignment) r.fail(`${to - from} bytes ${where} belong to no tensor (padding is less than the alignment ${alignment})`);
+    for (let i = Math.max(from, 0); i < Math.min(to, bytes.length); i++)
+      if (bytes[i] !== 0) r.fail(`the padding ${where} holds a non-zero byte at offset ${i}: the tensor infos do not describe this file`);
+  };
+  padding(r.pos, Math.min(dataStart, bytes.length), 'after the tensor infos');
   for (const t of byOffset) {
     if (t.offset < end) r.fail(`tensor ${t.name}: data at offset ${t.offset} overlaps tensor ${prev} (ends at ${end})`);
-    if (t.offset - end >= alignment)
-      r.fail(`tensor ${t.name}: data at offset ${t.offset} leaves a gap of ${t.offset - end} bytes after ${prev || 'the start of the data section'}`);
+    padding(dataStart + end, dataStart + t.offset, `before tensor ${t.name}`);
     end = t.offset + t.nbytes;
     prev = t.name;
     if (end > dataLen)
       r.fail(`truncated: tensor ${t.name} needs data bytes [${t.offset}, ${end}) but the data section has ${Math.max(0, dataLen)} bytes`);
   }
-  if (dataLen - end >= alignment)
-    r.fail(`${dataLen - end} bytes after the last tensor's data belong to no tensor (the file is longer than its tensor infos describe)`);
+  padding(dataStart + end, bytes.length, "after the last tensor's data");
   const tensors = infos.map(({ name, shape, type, offset, nbytes }): GGUFTensor => {
     const at = dataStart + offset;
     const n = numel(shape);

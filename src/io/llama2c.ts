@@ -107,8 +107,15 @@ export function parseLlama2c(bytes: Uint8Array, file = '<buffer>'): Llama2cCheck
   }
   // Validate-then-allocate: the header must account for the file's exact length before any tensor is built.
   const expected = llama2cFileSize(config);
-  if (bytes.length !== expected)
-    r.fail(`size mismatch: header (${headerText}) implies ${expected} bytes, file has ${bytes.length}`);
+  if (bytes.length !== expected) {
+    // the sign of vocab_size is the shared-classifier flag: say so when only it disagrees with the size
+    const flipped = llama2cFileSize({ ...config, tiedEmbeddings: !config.tiedEmbeddings });
+    const flag =
+      bytes.length === flipped
+        ? `; the file's size fits ${config.tiedEmbeddings ? 'a separate classifier (negative vocab_size)' : 'a classifier shared with the embedding (positive vocab_size)'}, so the shared-weights flag is wrong`
+        : '';
+    r.fail(`size mismatch: header (${headerText}) implies ${expected} bytes, file has ${bytes.length}${flag}`);
+  }
 
   const shapes = expectedShapes(config);
   const weights: NamedTensors = new Map();

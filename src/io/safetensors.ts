@@ -237,14 +237,20 @@ export function writeSafetensorsDir(dir: string, tensors: NamedTensors, opts: Di
   return [...files, INDEX_FILE];
 }
 
-/** Reads `model.safetensors` or, failing that, the sharded index in `dir`. */
+/**
+ * Reads a checkpoint directory's weights: `model.safetensors` or, failing that, the sharded index
+ * in `dir`. Model weights are floating point: an integer tensor here means a corrupt dtype (I32
+ * read as weights would silently reinterpret float bits), so it is refused.
+ */
 export function readSafetensorsDir(dir: string): SafetensorsContents {
   const single = join(dir, SINGLE_FILE);
   const index = join(dir, INDEX_FILE);
   const hasSingle = pathExists(single);
   const hasIndex = pathExists(index);
   if (hasSingle && hasIndex) throw new Error(`${dir}: holds both ${SINGLE_FILE} and ${INDEX_FILE}; remove one`);
-  if (hasSingle) return readSafetensors(single);
-  if (hasIndex) return readShardedSafetensors(index, dir);
-  throw new Error(`${dir}: no ${SINGLE_FILE} or ${INDEX_FILE}`);
+  if (!hasSingle && !hasIndex) throw new Error(`${dir}: no ${SINGLE_FILE} or ${INDEX_FILE}`);
+  const out = hasSingle ? readSafetensors(single) : readShardedSafetensors(index, dir);
+  for (const [name, dtype] of out.dtypes)
+    if (dtype === 'I32') throw new Error(`${hasSingle ? single : index}: tensor ${name} is ${dtype}; checkpoint weights must be F32, F16 or BF16`);
+  return out;
 }

@@ -26,7 +26,8 @@ function normalizer(j: JsonFields, v: unknown, where: string, depth: number): HF
   if (depth > MAX_NESTING) j.fail(`${where}: normalizers nested more than ${MAX_NESTING} deep`);
   const o = j.object(v, where);
   const n: HFNormalizer = { type: j.string(j.need(o, 'type', where), `${where}.type`) };
-  const subs = j.optArray(o, 'normalizers', where);
+  // a Sequence must list its parts (HF's loader refuses one without them)
+  const subs = n.type === 'Sequence' ? j.array(j.need(o, 'normalizers', where), `${where}.normalizers`) : undefined;
   if (subs) n.normalizers = subs.map((s, i) => normalizer(j, s, `${where}.normalizers[${i}]`, depth + 1));
   const prepend = j.optString(o, 'prepend', where);
   if (prepend !== undefined) n.prepend = prepend;
@@ -41,7 +42,7 @@ function preTokenizer(j: JsonFields, v: unknown, where: string, depth: number): 
   if (depth > MAX_NESTING) j.fail(`${where}: pre-tokenizers nested more than ${MAX_NESTING} deep`);
   const o = j.object(v, where);
   const p: HFPreTokenizer = { type: j.string(j.need(o, 'type', where), `${where}.type`) };
-  const subs = j.optArray(o, 'pretokenizers', where);
+  const subs = p.type === 'Sequence' ? j.array(j.need(o, 'pretokenizers', where), `${where}.pretokenizers`) : undefined;
   if (subs) p.pretokenizers = subs.map((s, i) => preTokenizer(j, s, `${where}.pretokenizers[${i}]`, depth + 1));
   for (const k of ['behavior', 'replacement', 'prepend_scheme'] as const) {
     const s = j.optString(o, k, where);
@@ -61,8 +62,9 @@ function decoderTypes(j: JsonFields, v: unknown, where: string, depth: number, o
   if (v === null || v === undefined) return;
   if (depth > MAX_NESTING) j.fail(`${where}: decoders nested more than ${MAX_NESTING} deep`);
   const o = j.object(v, where);
-  out.push(j.string(j.need(o, 'type', where), `${where}.type`));
-  const subs = j.optArray(o, 'decoders', where);
+  const type = j.string(j.need(o, 'type', where), `${where}.type`);
+  out.push(type);
+  const subs = type === 'Sequence' ? j.array(j.need(o, 'decoders', where), `${where}.decoders`) : undefined;
   subs?.forEach((s, i) => decoderTypes(j, s, `${where}.decoders[${i}]`, depth + 1, out));
 }
 

@@ -8,6 +8,7 @@ export type { ByteLevelOptions } from './bytelevel.ts';
 export { loadLlama2cTokenizer, parseLlama2cTokenizer, writeLlama2cTokenizer } from './llama2c.ts';
 export { byteLevelFromHF, loadHFTokenizer, readHFTokenizer, sentencePieceFromHF, toHFTokenizerJSON } from './hf.ts';
 export type { HFTokenizerJSON } from './hf.ts';
+export { checkTokenizerJSON } from './hfSchema.ts';
 export { GPT2_PATTERN, LLAMA3_PATTERN, bytesToUnicode, compileHFRegex } from './pretokenize.ts';
 export { StreamDecoder } from './stream.ts';
 export { trainBPE } from './train.ts';

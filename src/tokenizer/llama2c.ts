@@ -85,7 +85,7 @@ export function parseLlama2cTokenizer(data: Uint8Array, opts: Llama2cLoadOptions
     types,
     bos,
     eos,
-    unk: unk >= 0 ? unk : 0,
+    unk, // -1 when the file has no <unk> piece: unknown text then needs byte fallback
     // run.c knows no special tokens; 'every' agrees with it on plain text and with llama.cpp on the rest
     dummyPrefix: 'every',
   });

@@ -38,8 +38,12 @@ export const RAW_JS_TEXT = [
   'out of memory',
 ];
 
-/** A corrupted input must be judged within this (stories260K loads in ~20 ms). */
-export const MAX_MS = 3000;
+/** A corrupted input must be judged within this (stories260K loads in ~20 ms; the margin is for a busy machine). */
+export const MAX_MS = 5000;
+/** ...and within this much growth of the process's peak RSS (the valid files total ~3 MB; the
+ *  blow-ups this guards against cost gigabytes). Checked per input: the peak only rises, so a rise
+ *  belongs to the input being judged. */
+export const MAX_CASE_MB = 150;
 
 export interface Corpus {
   dir: string;
@@ -118,6 +122,7 @@ function sameTokenizer(a: Tokenizer, b: Tokenizer): boolean {
  */
 export function judgeLoad(c: Corpus, model: string, tokenizer: string | undefined, names: readonly string[]): Outcome {
   const t0 = performance.now();
+  const rss0 = maxRssMB();
   let loaded: ReturnType<typeof loadPretrained> | undefined;
   let err: unknown;
   try {
@@ -127,6 +132,9 @@ export function judgeLoad(c: Corpus, model: string, tokenizer: string | undefine
   }
   const ms = performance.now() - t0;
   if (ms > MAX_MS) throw new Error(`took ${ms.toFixed(0)} ms (limit ${MAX_MS})`);
+  // the peak RSS only rises, so a rise here belongs to this input
+  const grew = maxRssMB() - rss0;
+  if (grew > MAX_CASE_MB) throw new Error(`peak memory rose by ${grew.toFixed(0)} MB while loading (limit ${MAX_CASE_MB})`);
   if (!loaded) {
     expectGoodMessage(err, names);
     return 'refused';
@@ -154,6 +162,7 @@ export async function judgeConvert(model: string, tokenizer: string | undefined,
   const log = vi.spyOn(console, 'log').mockImplementation(() => {});
   const warn = vi.spyOn(console, 'error').mockImplementation(() => {});
   let err: unknown;
+  const t0 = performance.now();
   try {
     await convert(['--model', model, ...(tokenizer ? ['--tokenizer', tokenizer] : []), '--to', to, '--out', out]);
   } catch (e) {
@@ -162,6 +171,8 @@ export async function judgeConvert(model: string, tokenizer: string | undefined,
     log.mockRestore();
     warn.mockRestore();
   }
+  const ms = performance.now() - t0;
+  if (ms > MAX_MS) throw new Error(`convert took ${ms.toFixed(0)} ms (limit ${MAX_MS})`);
   if (outcome === 'refused') {
     if (err === undefined) throw new Error('convert succeeded on an input the loader refused');
     expectGoodMessage(err, names);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Corpus } from './corpus.ts';
-import { freshPath, judgeConvert, judgeLoad, makeCorpus, maxRssMB, readBytes, setU64 } from './corpus.ts';
+import { freshPath, judgeConvert, judgeLoad, makeCorpus, readBytes, setU64 } from './corpus.ts';
 
 const c: Corpus = makeCorpus();
 const FILES = ['config.json', 'model.safetensors', 'tokenizer.json'] as const;
@@ -134,9 +134,11 @@ function applySt(m: StMutation): Uint8Array {
 
 // ---- config.json ----
 
+// Keys the weights constrain. Free hyperparameters (max_position_embeddings, rope_theta,
+// rms_norm_eps) are not fuzzed: another valid value is a different model nothing contradicts.
 const CONFIG_KEYS = [
   'hidden_size', 'intermediate_size', 'num_hidden_layers', 'num_attention_heads', 'num_key_value_heads', 'vocab_size',
-  'tie_word_embeddings', 'head_dim', 'model_type', 'max_position_embeddings',
+  'tie_word_embeddings', 'head_dim', 'model_type',
 ];
 type ConfigMutation = { kind: 'field'; key: string; v: unknown } | { kind: 'drop'; key: string } | { kind: 'text'; at: number } | { kind: 'whole'; v: unknown };
 const cfgText = JSON.stringify(config, null, 2);
@@ -251,30 +253,31 @@ function variant(file: HFFile, bytes: Uint8Array | string): { dir: string; path:
 
 const convertTo = fc.constantFrom('hf' as const, 'gguf' as const, 'llama2c' as const);
 
+/** How often each file's corruptions were refused: most must be (guards against a vacuous property). */
+const refusals = new Map<HFFile, number>();
+
 async function judge(file: HFFile, bytes: Uint8Array | string, to: 'hf' | 'gguf' | 'llama2c'): Promise<void> {
   const { dir, path } = variant(file, bytes);
   // loadHF compares config.json with all shards' tensors at once, naming the directory for that
   const names = file === 'tokenizer.json' ? [path] : [path, `${dir}: weights do not match the config`];
   const outcome = judgeLoad(c, dir, undefined, names);
+  if (outcome === 'refused') refusals.set(file, (refusals.get(file) ?? 0) + 1);
   await judgeConvert(dir, undefined, to, outcome, names);
 }
 
 describe('corrupted HF directories: load as the original or refused, naming the file', () => {
   it('model.safetensors: dtypes (prototype keys too), shapes, offsets, dropped/duplicated keys, header length, truncation', async () => {
-    const rss0 = maxRssMB();
     await fc.assert(fc.asyncProperty(stMutation, convertTo, async (m, to) => judge('model.safetensors', applySt(m), to)), { numRuns: 60 });
-    expect(maxRssMB() - rss0).toBeLessThan(300);
+    expect(refusals.get('model.safetensors')).toBeGreaterThan(30);
   });
 
   it('config.json: structural fields changed, dropped or of the wrong type; not JSON', async () => {
-    const rss0 = maxRssMB();
     await fc.assert(fc.asyncProperty(configMutation, convertTo, async (m, to) => judge('config.json', applyConfig(m), to)), { numRuns: 40 });
-    expect(maxRssMB() - rss0).toBeLessThan(300);
+    expect(refusals.get('config.json')).toBeGreaterThan(20);
   });
 
   it('tokenizer.json: no model, wrong types, shared/missing/extra ids, bad merges, deep nesting, truncation', async () => {
-    const rss0 = maxRssMB();
     await fc.assert(fc.asyncProperty(tokMutation, convertTo, async (m, to) => judge('tokenizer.json', applyTok(m), to)), { numRuns: 60 });
-    expect(maxRssMB() - rss0).toBeLessThan(300);
+    expect(refusals.get('tokenizer.json')).toBeGreaterThan(30);
   });
 });

@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Corpus } from './corpus.ts';
-import { freshPath, judgeConvert, judgeLoad, makeCorpus, maxRssMB, readBytes, setF32, setI32 } from './corpus.ts';
+import { freshPath, judgeConvert, judgeLoad, makeCorpus, readBytes, setF32, setI32 } from './corpus.ts';
 
 const c: Corpus = makeCorpus();
 const bin = readBytes(c.bin);
@@ -92,7 +92,6 @@ function applyTok(m: TokMutation): Uint8Array {
 
 describe('corrupted llama2.c files: load as the original or refused, naming the file', () => {
   it('stories260K.bin: truncations, header fields, non-finite weights, trailing bytes', async () => {
-    const rss0 = maxRssMB();
     const seen = new Map<string, number>();
     await fc.assert(
       fc.asyncProperty(binMutation, convertTo, async (m, to) => {
@@ -104,13 +103,11 @@ describe('corrupted llama2.c files: load as the original or refused, naming the 
       }),
       { numRuns: 60 },
     );
-    expect(maxRssMB() - rss0).toBeLessThan(300);
     // every mutation kind that changes the model must have been refused
     for (const k of seen.keys()) if (!k.startsWith('two-fields') && !k.startsWith('header')) expect(k).toMatch(/refused$/);
   });
 
   it('tok512.bin: truncations, max_token_length, piece lengths, non-finite scores', async () => {
-    const rss0 = maxRssMB();
     await fc.assert(
       fc.asyncProperty(tokMutation, convertTo, async (m, to) => {
         const path = freshPath(c, 'tokenizer.bin');
@@ -120,7 +117,6 @@ describe('corrupted llama2.c files: load as the original or refused, naming the 
       }),
       { numRuns: 50 },
     );
-    expect(maxRssMB() - rss0).toBeLessThan(300);
   });
 
   it('the same model under every header that keeps the byte count is refused (seq_len/heads traded)', () => {

@@ -14,12 +14,15 @@ import { arbConfig, expectSameWeights, randomWeights, tempDir, tinyConfig } from
 const dir = tempDir();
 
 function vocabFor(n: number): GGUFVocab {
+  const bos = Math.min(1, n - 1);
+  const eos = Math.min(2, n - 1);
   return {
     tokens: Array.from({ length: n }, (_, i) => (i === 0 ? '<unk>' : `tok${i}▁é`)),
     scores: Array.from({ length: n }, (_, i) => -i),
-    types: Array.from({ length: n }, (_, i) => (i === 0 ? 2 : 1)),
-    bos: Math.min(1, n - 1),
-    eos: Math.min(2, n - 1),
+    // BOS and EOS are control tokens (the reader refuses ids naming anything else)
+    types: Array.from({ length: n }, (_, i) => (i === bos || i === eos ? 3 : i === 0 ? 2 : 1)),
+    bos,
+    eos,
   };
 }
 
