@@ -1,11 +1,12 @@
 // Hugging Face LlamaForCausalLM directories: config.json plus model.safetensors (or shards).
 // HF stores q/k in the rotate-half RoPE layout, so loads come back with ropeLayout 'half' unless a
 // target layout is asked for, and saves convert to 'half' first.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LlamaConfig, RopeLayout, RopeScaling } from '../nn/config.ts';
 import { headDim, validateConfig } from '../nn/config.ts';
 import { writeFileAtomic } from './binary.ts';
+import { readJsonFile } from './files.ts';
 import type { SafetensorsWriteDtype } from './safetensors.ts';
 import { readSafetensorsDir, writeSafetensorsDir } from './safetensors.ts';
 import type { NamedTensors } from './weights.ts';
@@ -112,7 +113,7 @@ export function configFromHF(json: unknown, source = 'config.json'): LlamaConfig
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return fail('not a JSON object');
   const j = json as Record<string, unknown>;
   // HF writes null for "not set"; treat it as absent.
-  const has = (o: Record<string, unknown>, k: string) => o[k] !== undefined && o[k] !== null;
+  const has = (o: Record<string, unknown>, k: string) => Object.hasOwn(o, k) && o[k] !== undefined && o[k] !== null;
   if (j.model_type !== undefined && j.model_type !== 'llama') fail(`model_type ${show(j.model_type)} is not "llama"`);
   if (has(j, 'architectures') && !(Array.isArray(j.architectures) && j.architectures.includes('LlamaForCausalLM')))
     fail(`architectures ${show(j.architectures)} does not name LlamaForCausalLM`);
@@ -263,13 +264,7 @@ export function saveHF(dir: string, config: LlamaConfig, weights: NamedTensors, 
 /** Reads an HF Llama directory. Weights come back in `layout` (default 'half', as stored). */
 export function loadHF(dir: string, layout: RopeLayout = 'half'): { config: LlamaConfig; weights: NamedTensors } {
   const cfgPath = join(dir, 'config.json');
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(cfgPath, 'utf8'));
-  } catch (e) {
-    throw new Error(`${cfgPath}: cannot read config (${(e as Error).message})`);
-  }
-  const config = configFromHF(json, cfgPath);
+  const config = configFromHF(readJsonFile(cfgPath, 'config'), cfgPath);
   const { tensors } = readSafetensorsDir(dir);
   // Older checkpoints carry RoPE inv_freq buffers; tied ones may still include a copy of lm_head.
   for (const name of [...tensors.keys()]) if (name.endsWith('.rotary_emb.inv_freq')) tensors.delete(name);

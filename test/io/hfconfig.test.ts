@@ -227,7 +227,18 @@ describe('saveHF / loadHF', () => {
     const cfg = JSON.parse(readFileSync(join(d, 'config.json'), 'utf8'));
     writeFileSync(join(d, 'config.json'), JSON.stringify({ ...cfg, intermediate_size: 13 }));
     expect(() => loadHF(d)).toThrow(`${d}: weights do not match the config: model.layers.0.mlp.gate_proj.weight has shape [12,8], expected [13,8]`);
-    expect(() => loadHF(join(dir, 'nowhere'))).toThrow(`${join(dir, 'nowhere', 'config.json')}: cannot read config`);
+    expect(() => loadHF(join(dir, 'nowhere'))).toThrow(`${join(dir, 'nowhere', 'config.json')}: cannot read the config: does not exist`);
     expect(existsSync(join(dir, 'nowhere'))).toBe(false);
+  });
+});
+
+describe('loadHF on a broken config.json', () => {
+  it('names the file and says what is wrong, without raw JSON or file-system error text', () => {
+    const d = join(dir, 'broken-config');
+    saveHF(d, tinyConfig(), randomWeights(tinyConfig(), 1));
+    const cfg = join(d, 'config.json');
+    const text = readFileSync(cfg, 'utf8');
+    writeFileSync(cfg, text.slice(0, text.length >> 1));
+    expect(() => loadHF(d)).toThrow(new RegExp(`${cfg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: the config is not valid JSON: the text ends before the JSON value is complete`));
   });
 });
