@@ -6,6 +6,11 @@
 //      (or: npx heed bench serve ...)
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { cpu } from '../src/backend/cpu/cpu.ts';
+import { webgpu } from '../src/backend/webgpu/webgpu.ts';
+import { generate } from '../src/decode/generate.ts';
+import { buildModel, readCheckpoint } from '../src/load/pretrained.ts';
+import { loadLlama2cTokenizer } from '../src/tokenizer/llama2c.ts';
 import { dataPath, projectRoot } from '../src/util/dataRoot.ts';
 
 export interface ServeRow {
@@ -93,15 +98,33 @@ async function level(url: string, backend: string, clients: number, seconds: num
   return { backend, clients, seconds: wall, requests, tokens, reqPerSec: requests / wall, tokPerSec: tokens / wall, ttftMedianMs: pct(ttfts, 0.5), ttftP95Ms: pct(ttfts, 0.95) };
 }
 
+/** The peer for one client: generate() in this process, same backend, same request shape. */
+async function direct(backend: string, seconds: number): Promise<number> {
+  const d = 'llama2c-stories260K';
+  const model = buildModel(readCheckpoint(dataPath(d, 'stories260K.bin')), backend === 'cpu' ? cpu : await webgpu());
+  const tok = loadLlama2cTokenizer(dataPath(d, 'tok512.bin'));
+  let tokens = 0;
+  const t0 = performance.now();
+  for (let k = 0; performance.now() - t0 < seconds * 1000; k++) {
+    tokens += (await generate(model, tok.encode(PROMPTS[k % PROMPTS.length]!, { bos: true }), { maxTokens: MAX_TOKENS, temperature: 0.8, seed: k, stopIds: [tok.eos, tok.bos] })).length;
+  }
+  const tps = tokens / ((performance.now() - t0) / 1000);
+  model.dispose();
+  return tps;
+}
+
 export async function benchServe(opts: { json?: boolean; backend?: string; seconds?: number; clients?: number[] } = {}): Promise<ServeRow[]> {
   const backend = opts.backend ?? 'webgpu';
   const levels = opts.clients ?? [1, 4, 16, 64];
   const { url, proc } = await startServer(backend, Math.max(...levels));
   const rows: ServeRow[] = [];
+  let peer = NaN;
   try {
     // warm-up: one round at each level, so every batch shape's pipelines are compiled before timing
     for (const c of levels) await level(url, backend, c, 0.001);
     for (const c of levels) {
+      // the in-process peer runs right before the single-client level, interleaved with it
+      if (c === 1) peer = await direct(backend, Math.min(opts.seconds ?? 8, 6));
       const row = await level(url, backend, c, opts.seconds ?? 8);
       rows.push(row);
       if (!opts.json) {
@@ -114,8 +137,11 @@ export async function benchServe(opts: { json?: boolean; backend?: string; secon
   }
   const one = rows.find((r) => r.clients === 1);
   const sixteen = rows.find((r) => r.clients === 16);
-  if (opts.json) console.log(JSON.stringify(rows, null, 2));
-  else if (one && sixteen) console.log(`\n16 clients / 1 client, tokens/s: ${(sixteen.tokPerSec / one.tokPerSec).toFixed(1)}x (goal >= 8x)`);
+  if (opts.json) console.log(JSON.stringify({ rows, directTokPerSec: peer }, null, 2));
+  else {
+    if (one && sixteen) console.log(`\n16 clients / 1 client, tokens/s: ${(sixteen.tokPerSec / one.tokPerSec).toFixed(1)}x (goal >= 8x)`);
+    if (one && Number.isFinite(peer)) console.log(`1 client through HTTP / generate() in process: ${one.tokPerSec.toFixed(0)} / ${peer.toFixed(0)} tok/s = ${(one.tokPerSec / peer).toFixed(2)}`);
+  }
   return rows;
 }
 
