@@ -1,7 +1,9 @@
 // Serving throughput: a real `heed serve` process on stories260K, driven over HTTP by 1, 4, 16 and
 // 64 concurrent clients. Each client sends streamed completions back to back (max_tokens 64,
 // temperature 0.8, distinct seeds) for a fixed time; we report requests/s, generated tokens/s
-// (from each stream's usage) and time to first token (first text chunk), median and p95.
+// (from each stream's usage) and time to first token (first text chunk), median and p95. The
+// levels take turns in rounds, and generate() in this process (same backend, same requests) is
+// the peer of the single client, so machine load drifts over all of them alike.
 // Run: npx tsx bench/serve.ts [--json] [--backend webgpu|cpu] [--seconds S] [--clients 1,4,16,64]
 //      (or: npx heed bench serve ...)
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -78,25 +80,32 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? NaN;
 };
 
-async function level(url: string, backend: string, clients: number, seconds: number): Promise<ServeRow> {
-  const ttfts: number[] = [];
-  let tokens = 0;
-  let requests = 0;
+interface Sample {
+  ttfts: number[];
+  tokens: number;
+  requests: number;
+  wall: number;
+}
+
+async function level(url: string, clients: number, seconds: number, into: Sample): Promise<void> {
   const t0 = performance.now();
   const end = t0 + seconds * 1000;
   await Promise.all(
     Array.from({ length: clients }, async (_, c) => {
       for (let k = 0; performance.now() < end; k++) {
         const r = await request(url, PROMPTS[(c + k) % PROMPTS.length]!, c * 1000 + k);
-        ttfts.push(r.ttft);
-        tokens += r.tokens;
-        requests++;
+        into.ttfts.push(r.ttft);
+        into.tokens += r.tokens;
+        into.requests++;
       }
     }),
   );
-  const wall = (performance.now() - t0) / 1000;
-  return { backend, clients, seconds: wall, requests, tokens, reqPerSec: requests / wall, tokPerSec: tokens / wall, ttftMedianMs: pct(ttfts, 0.5), ttftP95Ms: pct(ttfts, 0.95) };
+  into.wall += (performance.now() - t0) / 1000;
 }
+
+const toRow = (backend: string, clients: number, s: Sample): ServeRow => ({
+  backend, clients, seconds: s.wall, requests: s.requests, tokens: s.tokens, reqPerSec: s.requests / s.wall, tokPerSec: s.tokens / s.wall, ttftMedianMs: pct(s.ttfts, 0.5), ttftP95Ms: pct(s.ttfts, 0.95),
+});
 
 /** The peer for one client: generate() in this process, same backend, same request shape. */
 async function direct(backend: string, seconds: number): Promise<number> {
@@ -113,7 +122,7 @@ async function direct(backend: string, seconds: number): Promise<number> {
   return tps;
 }
 
-export async function benchServe(opts: { json?: boolean; backend?: string; seconds?: number; clients?: number[] } = {}): Promise<ServeRow[]> {
+export async function benchServe(opts: { json?: boolean; backend?: string; seconds?: number; clients?: number[]; rounds?: number } = {}): Promise<ServeRow[]> {
   const backend = opts.backend ?? 'webgpu';
   const levels = opts.clients ?? [1, 4, 16, 64];
   const { url, proc } = await startServer(backend, Math.max(...levels));
@@ -121,16 +130,25 @@ export async function benchServe(opts: { json?: boolean; backend?: string; secon
   let peer = NaN;
   try {
     // warm-up: one round at each level, so every batch shape's pipelines are compiled before timing
-    for (const c of levels) await level(url, backend, c, 0.001);
-    for (const c of levels) {
-      // the in-process peer runs right before the single-client level, interleaved with it
-      if (c === 1) peer = await direct(backend, Math.min(opts.seconds ?? 8, 6));
-      const row = await level(url, backend, c, opts.seconds ?? 8);
-      rows.push(row);
-      if (!opts.json) {
-        if (rows.length === 1) console.log(`heed serve on ${backend}, stories260K, streamed completions of ${MAX_TOKENS} tokens\n\nclients  req/s   tok/s   TTFT median  TTFT p95  (requests)`);
-        console.log(`${String(c).padStart(7)}  ${row.reqPerSec.toFixed(2).padStart(6)}  ${row.tokPerSec.toFixed(0).padStart(6)}  ${row.ttftMedianMs.toFixed(0).padStart(8)} ms  ${row.ttftP95Ms.toFixed(0).padStart(5)} ms  (${row.requests})`);
+    const scratch: Sample = { ttfts: [], tokens: 0, requests: 0, wall: 0 };
+    for (const c of levels) await level(url, c, 0.001, scratch);
+    // The levels take turns (rounds × seconds/rounds each), with the in-process peer beside the
+    // single client each round, so the machine's load drifts over all of them alike.
+    const rounds = opts.rounds ?? 3;
+    const per = (opts.seconds ?? 8) / rounds;
+    const samples = levels.map((): Sample => ({ ttfts: [], tokens: 0, requests: 0, wall: 0 }));
+    const peerRuns: number[] = [];
+    for (let k = 0; k < rounds; k++) {
+      for (const [i, c] of levels.entries()) {
+        if (c === 1) peerRuns.push(await direct(backend, Math.min(per, 4)));
+        await level(url, c, per, samples[i]!);
       }
+    }
+    peer = peerRuns.length ? peerRuns.reduce((a, b) => a + b) / peerRuns.length : NaN;
+    rows.push(...levels.map((c, i) => toRow(backend, c, samples[i]!)));
+    if (!opts.json) {
+      console.log(`heed serve on ${backend}, stories260K, streamed completions of ${MAX_TOKENS} tokens; ${rounds} interleaved rounds of ${per.toFixed(1)} s per level\n\nclients  req/s   tok/s   TTFT median  TTFT p95  (requests)`);
+      for (const row of rows) console.log(`${String(row.clients).padStart(7)}  ${row.reqPerSec.toFixed(2).padStart(6)}  ${row.tokPerSec.toFixed(0).padStart(6)}  ${row.ttftMedianMs.toFixed(0).padStart(8)} ms  ${row.ttftP95Ms.toFixed(0).padStart(5)} ms  (${row.requests})`);
     }
   } finally {
     proc.kill('SIGTERM');
