@@ -1,4 +1,5 @@
 // Against a real `heed serve` process over real HTTP, with the official `openai` client.
+import { connect } from 'node:net';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cpu } from '../../src/backend/cpu/cpu.ts';
@@ -172,6 +173,16 @@ describe('heed serve (real process, openai client)', () => {
       expect(typeof body.error!.type).toBe('string');
     }
     await expect(client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }], temperature: -1 })).rejects.toMatchObject({ status: 400, param: 'temperature' });
+    // bytes that are not HTTP at all
+    const reply = await new Promise<string>((resolve, reject) => {
+      const u = new URL(server.url);
+      const sock = connect(Number(u.port), u.hostname, () => sock.write('NOT HTTP AT ALL\r\n\r\n'));
+      let got = '';
+      sock.on('data', (d) => (got += d.toString()));
+      sock.on('end', () => resolve(got));
+      sock.on('error', reject);
+    });
+    expect(reply).toMatch(/^HTTP\/1\.1 400/);
     expect((await client.models.list()).data.length).toBe(1);
     expect(server.proc.exitCode).toBe(null);
   });
