@@ -69,7 +69,8 @@ describe('heed serve (real process, openai client)', () => {
   it('streaming: chat deltas and completion chunks add up to the non-streamed text, then usage and [DONE]', async () => {
     const messages = [{ role: 'user' as const, content: 'Hi' }];
     const whole = await client.chat.completions.create({ model: MODEL, messages, max_tokens: 25, temperature: 0 });
-    const stream = await client.chat.completions.create({ model: MODEL, messages, max_tokens: 25, temperature: 0, stream: true, stream_options: { include_usage: true } });
+    const stream = await client.chat.completions.create({ model: MODEL, messages, max_tokens: 25, temperature: 0, stream: true, stream_options: { include_usage: true }, logprobs: true, top_logprobs: 1 });
+    const entries: OpenAI.ChatCompletionTokenLogprob[] = [];
     let text = '';
     let finish: string | null = null;
     let usage: OpenAI.CompletionUsage | undefined | null;
@@ -78,6 +79,7 @@ describe('heed serve (real process, openai client)', () => {
       chunks++;
       if (c.usage) usage = c.usage;
       for (const ch of c.choices) {
+        entries.push(...(ch.logprobs?.content ?? []));
         text += ch.delta.content ?? '';
         finish = ch.finish_reason ?? finish;
       }
@@ -86,6 +88,10 @@ describe('heed serve (real process, openai client)', () => {
     expect(finish).toBe(whole.choices[0]!.finish_reason);
     expect(usage).toEqual(whole.usage);
     expect(chunks).toBeGreaterThan(5);
+    // streamed logprobs: one entry per generated token, in order, spelling the text
+    expect(entries.length).toBe(whole.usage!.completion_tokens);
+    expect(entries.map((e) => e.token).join('')).toBe(text);
+    expect(entries.every((e) => e.top_logprobs.length === 1 && e.top_logprobs[0]!.logprob === e.logprob)).toBe(true);
     const s2 = await client.completions.create({ model: MODEL, prompt: 'The cat', max_tokens: 20, temperature: 0, stream: true });
     let t2 = '';
     for await (const c of s2) t2 += c.choices[0]?.text ?? '';
