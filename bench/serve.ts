@@ -1,11 +1,18 @@
 // Serving throughput: a real `heed serve` process on stories260K, driven over HTTP by 1, 4, 16 and
 // 64 concurrent clients. Each client sends streamed completions back to back (max_tokens 64,
 // temperature 0.8, distinct seeds) for a fixed time; we report requests/s, generated tokens/s
-// (from each stream's usage) and time to first token (first text chunk), median and p95.
+// (from each stream's usage) and time to first token (first text chunk), median and p95. The
+// levels take turns in rounds, and generate() in this process (same backend, same requests) is
+// the peer of the single client, so machine load drifts over all of them alike.
 // Run: npx tsx bench/serve.ts [--json] [--backend webgpu|cpu] [--seconds S] [--clients 1,4,16,64]
 //      (or: npx heed bench serve ...)
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { cpu } from '../src/backend/cpu/cpu.ts';
+import { webgpu } from '../src/backend/webgpu/webgpu.ts';
+import { generate } from '../src/decode/generate.ts';
+import { buildModel, readCheckpoint } from '../src/load/pretrained.ts';
+import { loadLlama2cTokenizer } from '../src/tokenizer/llama2c.ts';
 import { dataPath, projectRoot } from '../src/util/dataRoot.ts';
 
 export interface ServeRow {
@@ -73,49 +80,86 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? NaN;
 };
 
-async function level(url: string, backend: string, clients: number, seconds: number): Promise<ServeRow> {
-  const ttfts: number[] = [];
-  let tokens = 0;
-  let requests = 0;
+interface Sample {
+  ttfts: number[];
+  tokens: number;
+  requests: number;
+  wall: number;
+}
+
+async function level(url: string, clients: number, seconds: number, into: Sample): Promise<void> {
   const t0 = performance.now();
   const end = t0 + seconds * 1000;
   await Promise.all(
     Array.from({ length: clients }, async (_, c) => {
       for (let k = 0; performance.now() < end; k++) {
         const r = await request(url, PROMPTS[(c + k) % PROMPTS.length]!, c * 1000 + k);
-        ttfts.push(r.ttft);
-        tokens += r.tokens;
-        requests++;
+        into.ttfts.push(r.ttft);
+        into.tokens += r.tokens;
+        into.requests++;
       }
     }),
   );
-  const wall = (performance.now() - t0) / 1000;
-  return { backend, clients, seconds: wall, requests, tokens, reqPerSec: requests / wall, tokPerSec: tokens / wall, ttftMedianMs: pct(ttfts, 0.5), ttftP95Ms: pct(ttfts, 0.95) };
+  into.wall += (performance.now() - t0) / 1000;
 }
 
-export async function benchServe(opts: { json?: boolean; backend?: string; seconds?: number; clients?: number[] } = {}): Promise<ServeRow[]> {
+const toRow = (backend: string, clients: number, s: Sample): ServeRow => ({
+  backend, clients, seconds: s.wall, requests: s.requests, tokens: s.tokens, reqPerSec: s.requests / s.wall, tokPerSec: s.tokens / s.wall, ttftMedianMs: pct(s.ttfts, 0.5), ttftP95Ms: pct(s.ttfts, 0.95),
+});
+
+/** The peer for one client: generate() in this process, same backend, same request shape. */
+async function direct(backend: string, seconds: number): Promise<number> {
+  const d = 'llama2c-stories260K';
+  const model = buildModel(readCheckpoint(dataPath(d, 'stories260K.bin')), backend === 'cpu' ? cpu : await webgpu());
+  const tok = loadLlama2cTokenizer(dataPath(d, 'tok512.bin'));
+  let tokens = 0;
+  const t0 = performance.now();
+  for (let k = 0; performance.now() - t0 < seconds * 1000; k++) {
+    tokens += (await generate(model, tok.encode(PROMPTS[k % PROMPTS.length]!, { bos: true }), { maxTokens: MAX_TOKENS, temperature: 0.8, seed: k, stopIds: [tok.eos, tok.bos] })).length;
+  }
+  const tps = tokens / ((performance.now() - t0) / 1000);
+  model.dispose();
+  return tps;
+}
+
+export async function benchServe(opts: { json?: boolean; backend?: string; seconds?: number; clients?: number[]; rounds?: number } = {}): Promise<ServeRow[]> {
   const backend = opts.backend ?? 'webgpu';
   const levels = opts.clients ?? [1, 4, 16, 64];
   const { url, proc } = await startServer(backend, Math.max(...levels));
   const rows: ServeRow[] = [];
+  let peer = NaN;
   try {
     // warm-up: one round at each level, so every batch shape's pipelines are compiled before timing
-    for (const c of levels) await level(url, backend, c, 0.001);
-    for (const c of levels) {
-      const row = await level(url, backend, c, opts.seconds ?? 8);
-      rows.push(row);
-      if (!opts.json) {
-        if (rows.length === 1) console.log(`heed serve on ${backend}, stories260K, streamed completions of ${MAX_TOKENS} tokens\n\nclients  req/s   tok/s   TTFT median  TTFT p95  (requests)`);
-        console.log(`${String(c).padStart(7)}  ${row.reqPerSec.toFixed(2).padStart(6)}  ${row.tokPerSec.toFixed(0).padStart(6)}  ${row.ttftMedianMs.toFixed(0).padStart(8)} ms  ${row.ttftP95Ms.toFixed(0).padStart(5)} ms  (${row.requests})`);
+    const scratch: Sample = { ttfts: [], tokens: 0, requests: 0, wall: 0 };
+    for (const c of levels) await level(url, c, 0.001, scratch);
+    // The levels take turns (rounds × seconds/rounds each), with the in-process peer beside the
+    // single client each round, so the machine's load drifts over all of them alike.
+    const rounds = opts.rounds ?? 3;
+    const per = (opts.seconds ?? 8) / rounds;
+    const samples = levels.map((): Sample => ({ ttfts: [], tokens: 0, requests: 0, wall: 0 }));
+    const peerRuns: number[] = [];
+    for (let k = 0; k < rounds; k++) {
+      for (const [i, c] of levels.entries()) {
+        if (c === 1) peerRuns.push(await direct(backend, Math.min(per, 4)));
+        await level(url, c, per, samples[i]!);
       }
+    }
+    peer = peerRuns.length ? peerRuns.reduce((a, b) => a + b) / peerRuns.length : NaN;
+    rows.push(...levels.map((c, i) => toRow(backend, c, samples[i]!)));
+    if (!opts.json) {
+      console.log(`heed serve on ${backend}, stories260K, streamed completions of ${MAX_TOKENS} tokens; ${rounds} interleaved rounds of ${per.toFixed(1)} s per level\n\nclients  req/s   tok/s   TTFT median  TTFT p95  (requests)`);
+      for (const row of rows) console.log(`${String(row.clients).padStart(7)}  ${row.reqPerSec.toFixed(2).padStart(6)}  ${row.tokPerSec.toFixed(0).padStart(6)}  ${row.ttftMedianMs.toFixed(0).padStart(8)} ms  ${row.ttftP95Ms.toFixed(0).padStart(5)} ms  (${row.requests})`);
     }
   } finally {
     proc.kill('SIGTERM');
   }
   const one = rows.find((r) => r.clients === 1);
   const sixteen = rows.find((r) => r.clients === 16);
-  if (opts.json) console.log(JSON.stringify(rows, null, 2));
-  else if (one && sixteen) console.log(`\n16 clients / 1 client, tokens/s: ${(sixteen.tokPerSec / one.tokPerSec).toFixed(1)}x (goal >= 8x)`);
+  if (opts.json) console.log(JSON.stringify({ rows, directTokPerSec: peer }, null, 2));
+  else {
+    if (one && sixteen) console.log(`\n16 clients / 1 client, tokens/s: ${(sixteen.tokPerSec / one.tokPerSec).toFixed(1)}x (goal >= 8x)`);
+    if (one && Number.isFinite(peer)) console.log(`1 client through HTTP / generate() in process: ${one.tokPerSec.toFixed(0)} / ${peer.toFixed(0)} tok/s = ${(one.tokPerSec / peer).toFixed(2)}`);
+  }
   return rows;
 }
 

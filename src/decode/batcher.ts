@@ -9,8 +9,8 @@
 //    slots masked, as left padding is), and the written range is copied into free cache rows.
 //    RoPE is relative, so a row sees exactly the relative positions it would see alone.
 //  - leave: a finished row's cache row becomes free (fully masked) for the next joiner; the cache
-//    is compacted when more than half of it is free, or grown (to twice the rows it then holds, up
-//    to maxBatch) when joiners outnumber free rows.
+//    is compacted to half full when under a quarter full, or grown (to twice the rows it then
+//    holds, up to maxBatch) when joiners outnumber free rows.
 //  - re-base: when a new prompt is longer than P, or P reaches C, every row re-prefills its context
 //    from slot 0 (left-padded to the longest); this is the rare, expensive path.
 // Batch caches start zeroed: masked keys are skipped by a select in the kernels, which would
@@ -118,8 +118,9 @@ export class ContinuousBatcher {
         if (joiners.length) {
           await this.admit(joiners);
           changed = true;
-        } else if (this.cache && this.live.length && this.live.length * 2 < this.slots.length) {
-          await this.resize(this.live.length);
+        } else if (this.cache && this.live.length && this.live.length * 4 < this.slots.length) {
+          // under a quarter full: shrink to half full, so arrivals and departures do not thrash
+          await this.resize(2 * this.live.length);
           changed = true;
         }
         if (this.live.length && this.cache!.length >= this.cache!.capacity) {

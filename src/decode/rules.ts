@@ -173,6 +173,8 @@ export class DiversityRule implements LogitProcessor {
   }
 }
 
+/** The paper's code assigns each offset into a zero vector; with distinct ids that is the same as
+ *  adding. Two texts that map to one id here (possible in another vocabulary) add up. */
 export class UniformRule implements LogitProcessor {
   readonly name = 'uniform';
   /** id → offset, for the texts the vocabulary has. */

@@ -91,7 +91,7 @@ export class Sequence {
   step(logits: ArrayLike<number>, start: number, V: number): void {
     if (this.done) return;
     const procs = this.opts.processors ?? [];
-    const scores = procs.length ? processLogits(logits, start, V, procs, { promptIds: this.prompt, generatedIds: this.generated }) : logits instanceof Float64Array && start === 0 ? logits : logSoftmax(logits, start, V);
+    const scores = procs.length ? processLogits(logits, start, V, procs, { promptIds: this.prompt, generatedIds: this.generated }) : logSoftmax(logits, start, V);
     const id = sampleScores(scores, this.opts, this.rng);
     if (this.stopIds.has(id)) return this.finish('stop');
     this.generated.push(id);

@@ -197,6 +197,8 @@ async function complete(o: ServeOptions, batcher: ContinuousBatcher, r: ApiReque
   }
   const results: GenerationResult[] = [];
   const promptTokens = encoded.reduce((a, e) => a + e.length, 0);
+  // one failed choice fails the request: stop its siblings rather than decode for no one
+  for (const c of choices) c.sub.result.catch(cancelAll);
   if (r.stream) {
     await Promise.all(
       choices.map(async (c) => {

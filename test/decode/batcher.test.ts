@@ -86,6 +86,28 @@ forBackends('continuous batching', (getB, kind) => {
     expect(got1.ids).toEqual((await alone(model, late, lateOpts)).ids);
   });
 
+  it('a batch that empties out compacts, and a later row takes the freed cache row', async () => {
+    const b = new ContinuousBatcher(model);
+    const words = ['The cat', 'A dog', 'Tom', 'Lily', 'The sun', 'One day', 'Ben', 'A bird'];
+    const short = words.map((w) => enc(w));
+    const long = enc('Once upon a time');
+    const late = enc('The girl');
+    let lateRes: Promise<GenerationResult> | undefined;
+    const all = [
+      b.submit(long, { maxTokens: 24, onToken: () => b.stats.steps === 10 && (lateRes = b.submit(late, { maxTokens: 6 }).result) }).result,
+      ...short.map((p) => b.submit(p, { maxTokens: 3 }).result),
+    ];
+    const got = await Promise.all(all);
+    const gotLate = await lateRes!;
+    // grown once (the 8 short rows join the first: 18 rows for 9), compacted once (1 row left of
+    // 18 -> 2 rows); the late row then takes the free row without a third resize
+    expect(b.stats.resizes).toBe(2);
+    expect(b.stats.joins).toBe(2);
+    expect(got[0]!.ids).toEqual((await alone(model, long, { maxTokens: 24 })).ids);
+    for (let i = 0; i < short.length; i++) expect(got[i + 1]!.ids).toEqual((await alone(model, short[i]!, { maxTokens: 3 })).ids);
+    expect(gotLate.ids).toEqual((await alone(model, late, { maxTokens: 6 })).ids);
+  });
+
   it('a cancelled row stops with reason abort and the others are unaffected; bad prompts are refused at submit', async () => {
     const b = new ContinuousBatcher(model);
     const p = enc('The cat');

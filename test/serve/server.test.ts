@@ -1,4 +1,5 @@
 // Against a real `heed serve` process over real HTTP, with the official `openai` client.
+import { connect } from 'node:net';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cpu } from '../../src/backend/cpu/cpu.ts';
@@ -68,7 +69,8 @@ describe('heed serve (real process, openai client)', () => {
   it('streaming: chat deltas and completion chunks add up to the non-streamed text, then usage and [DONE]', async () => {
     const messages = [{ role: 'user' as const, content: 'Hi' }];
     const whole = await client.chat.completions.create({ model: MODEL, messages, max_tokens: 25, temperature: 0 });
-    const stream = await client.chat.completions.create({ model: MODEL, messages, max_tokens: 25, temperature: 0, stream: true, stream_options: { include_usage: true } });
+    const stream = await client.chat.completions.create({ model: MODEL, messages, max_tokens: 25, temperature: 0, stream: true, stream_options: { include_usage: true }, logprobs: true, top_logprobs: 1 });
+    const entries: OpenAI.ChatCompletionTokenLogprob[] = [];
     let text = '';
     let finish: string | null = null;
     let usage: OpenAI.CompletionUsage | undefined | null;
@@ -77,6 +79,7 @@ describe('heed serve (real process, openai client)', () => {
       chunks++;
       if (c.usage) usage = c.usage;
       for (const ch of c.choices) {
+        entries.push(...(ch.logprobs?.content ?? []));
         text += ch.delta.content ?? '';
         finish = ch.finish_reason ?? finish;
       }
@@ -85,6 +88,10 @@ describe('heed serve (real process, openai client)', () => {
     expect(finish).toBe(whole.choices[0]!.finish_reason);
     expect(usage).toEqual(whole.usage);
     expect(chunks).toBeGreaterThan(5);
+    // streamed logprobs: one entry per generated token, in order, spelling the text
+    expect(entries.length).toBe(whole.usage!.completion_tokens);
+    expect(entries.map((e) => e.token).join('')).toBe(text);
+    expect(entries.every((e) => e.top_logprobs.length === 1 && e.top_logprobs[0]!.logprob === e.logprob)).toBe(true);
     const s2 = await client.completions.create({ model: MODEL, prompt: 'The cat', max_tokens: 20, temperature: 0, stream: true });
     let t2 = '';
     for await (const c of s2) t2 += c.choices[0]?.text ?? '';
@@ -172,6 +179,16 @@ describe('heed serve (real process, openai client)', () => {
       expect(typeof body.error!.type).toBe('string');
     }
     await expect(client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }], temperature: -1 })).rejects.toMatchObject({ status: 400, param: 'temperature' });
+    // bytes that are not HTTP at all
+    const reply = await new Promise<string>((resolve, reject) => {
+      const u = new URL(server.url);
+      const sock = connect(Number(u.port), u.hostname, () => sock.write('NOT HTTP AT ALL\r\n\r\n'));
+      let got = '';
+      sock.on('data', (d) => (got += d.toString()));
+      sock.on('end', () => resolve(got));
+      sock.on('error', reject);
+    });
+    expect(reply).toMatch(/^HTTP\/1\.1 400/);
     expect((await client.models.list()).data.length).toBe(1);
     expect(server.proc.exitCode).toBe(null);
   });
