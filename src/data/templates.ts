@@ -12,7 +12,8 @@
 //
 // Every template but tulu is encoded the same way: the whole conversation is rendered and
 // tokenized ONCE; each assistant turn i is learned from the token length of the rendering of
-// messages[0..i) with the generation prompt to the token length of messages[0..i]. A template
+// messages[0..i) with the generation prompt to the token length of messages[0..i] (a length
+// counts the prefix's tokens that agree with the whole's, see encodeWithTemplate). A template
 // whose prefixes are not prefixes of the whole (so the masks would be wrong) is refused.
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
@@ -161,7 +162,14 @@ export function encodeWithTemplate(row: TemplateRow, tok: Tokenizer, t: ChatTemp
   const bos = (opts.bos ?? true) && !(special.bos !== '' && full.startsWith(special.bos));
   const ids = tok.encode(full, { bos });
   const labels = ids.map(() => IGNORE);
-  const len = (text: string) => Math.min(maxLen, tok.encode(text, { bos }).length);
+  // A prefix's length is how many of its tokens agree with the whole's: when a prompt ends in a
+  // space that the response's first token absorbs ("A: " + "Hello" → ▁Hello), that token is learned.
+  const len = (text: string) => {
+    const p = tok.encode(text, { bos });
+    let k = 0;
+    while (k < p.length && k < ids.length && p[k] === ids[k]) k++;
+    return Math.min(maxLen, k);
+  };
   msgs.forEach((m: Message, i) => {
     if (m.role !== 'assistant') return;
     const before = t.render(sub(i), true, special);

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Dataset } from '../dataset.ts';
 import { alpacaRow } from './alpaca.ts';
 import { dollyRow } from './dolly.ts';
-import { oasstRow } from './oasst.ts';
+import { bestReply, oasstRow } from './oasst.ts';
 import { promptCompletionRow } from './promptCompletion.ts';
 import { type Row, type RowResult, readRows } from './records.ts';
 import { sharegptRow } from './sharegpt.ts';
@@ -39,4 +39,4 @@ export function messagesLine(row: Dataset['rows'][number]): string {
   return JSON.stringify({ id: row.id, messages: row.messages.map((m) => ({ role: m.role, content: m.content })) });
 }
 
-export { alpacaRow, dollyRow, oasstRow, promptCompletionRow, sharegptRow };
+export { alpacaRow, bestReply, dollyRow, oasstRow, promptCompletionRow, sharegptRow };
