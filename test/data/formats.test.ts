@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { bestReply, messagesLine, parseFormat, readFormat } from '../../src/data/formats/index.ts';
 import { parseMessagesJsonl } from '../../src/data/messages.ts';
+import { gsmAnswerOnly, gsmTask } from '../../src/data/singleTask.ts';
 import { dataPath } from '../../src/util/dataRoot.ts';
 
 const fixture = (f: string) => new URL(`../fixtures/data/${f}`, import.meta.url).pathname;
@@ -133,5 +134,21 @@ describe('the JSONL heed writes', () => {
     const back = parseMessagesJsonl(d.rows.slice(0, 50).map(messagesLine).join('\n'), 'back.jsonl');
     expect(back.skipped.count).toBe(0);
     expect(back.rows.map((r) => [r.id, r.messages])).toEqual(d.rows.slice(0, 50).map((r) => [r.id, r.messages]));
+  });
+});
+
+describe('GSM8K chain-of-thought vs answer-only', () => {
+  it('cot (default) keeps the rationale; answer keeps the "#### N" line alone', () => {
+    const cot = gsmTask({ limit: 3 });
+    const ans = gsmTask({ limit: 3, gsmFormat: 'answer' });
+    expect(cot.rows[0]!.messages[1]!.content).toBe(gsmTask({ limit: 3, gsmFormat: 'cot' }).rows[0]!.messages[1]!.content);
+    expect(cot.rows[0]!.messages[1]!.content).toMatch(/^Natalia sold 48\/2 = <<48\/2=24>>24 clips in May\.\n[\s\S]*\n#### 72$/);
+    expect(ans.rows.map((r) => r.messages[1]!.content)).toEqual(['#### 72', '#### 10', '#### 5']);
+    expect(ans.rows.map((r) => r.messages[0])).toEqual(cot.rows.map((r) => r.messages[0]));
+  });
+  it('gsmAnswerOnly refuses an answer without "#### N"; an unknown format is refused', () => {
+    expect(gsmAnswerOnly('a\nb\n#### 1,000 ')).toBe('#### 1,000');
+    expect(() => gsmAnswerOnly('no marker')).toThrow('does not end in "#### N"');
+    expect(() => gsmTask({ gsmFormat: 'short' as never })).toThrow('GSM8K format must be cot or answer, got "short"');
   });
 });
