@@ -158,7 +158,7 @@ export async function generateInstructions(o: GenerateOptions): Promise<Generate
         const candidates = parseInstructions(c.text, c.finishReason);
         if (candidates.length === 0) reject('no instruction parsed');
         for (const cand of candidates) {
-          if (kept >= o.n || requests >= maxRequests) break;
+          if (kept >= o.n) break;
           const rule = ruleRejection(cand);
           if (rule) {
             reject(rule);
@@ -169,6 +169,7 @@ export async function generateInstructions(o: GenerateOptions): Promise<Generate
             reject(sim.reason);
             continue;
           }
+          if (requests >= maxRequests) break; // no request left for its input/output
           await finish(cand, { seed_tasks: human.map((s) => s.id), generated_shown: machine.length }, { instruction: sim.nearest, rouge: sim.score });
         }
       } else {
@@ -189,6 +190,7 @@ export async function generateInstructions(o: GenerateOptions): Promise<Generate
           reject(sim.reason);
           continue;
         }
+        if (requests >= maxRequests) break;
         await finish(cand, { parent, operation: op }, { instruction: sim.nearest, rouge: sim.score });
       }
     }
