@@ -59,7 +59,8 @@ export function instructionPrompt(tasks: readonly string[]): string {
 
 export const INSTANCE_HEADER = "Come up with examples for the following tasks. If the task doesn't require additional input, write <noinput> as the input.\n\n";
 
-/** The instance-generation prompt: demonstrations, then the new task up to "Input:". */
+/** The instance-generation prompt: demonstrations, then the new task up to "Input:" (the input is
+ *  asked first, then the output after it: two short completions parse more reliably than one). */
 export function instancePrompt(instruction: string, demos: readonly { instruction: string; input: string; output: string }[]): string {
   const demo = demos.map((d) => `Task: ${d.instruction}\nInput: ${d.input.trim() === '' ? '<noinput>' : d.input}\nOutput: ${d.output}\n\n`).join('');
   return `${INSTANCE_HEADER}${demo}Task: ${instruction}\nInput:`;
@@ -86,23 +87,44 @@ export function evolPrompt(instruction: string, op: EvolOperation): string {
 /** One line, runs of whitespace collapsed, ends trimmed. */
 export const tidy = (s: string): string => s.replace(/\s+/g, ' ').trim();
 
-/** Instructions in a continuation of instructionPrompt (which ended at "Task N:"): the first is
- *  the text up to the next "Task M:", and so on; a last one cut by the token limit is dropped. */
+/** Instructions in a continuation of instructionPrompt (which ended at "Task N:"): one per
+ *  line, the first line continuing "Task N:", then each "Task M: ..." line; the list ends at the
+ *  first line in another shape (the model left the format) and a last line cut by the token
+ *  limit (finish_reason "length", no newline after it) is dropped. */
 export function parseInstructions(completion: string, finishReason: string | undefined): string[] {
-  const parts = completion.split(/\n+\s*Task \d+\s*:/);
-  if (finishReason === 'length' && parts.length > 0) parts.pop();
-  return parts.map((p) => tidy(p.split(/\n\s*\n/)[0]!)).filter((p) => p !== '');
+  const lines = completion.split('\n');
+  if (finishReason === 'length') lines.pop();
+  const out: string[] = [];
+  for (const [i, line] of lines.entries()) {
+    if (i === 0) {
+      out.push(line);
+      continue;
+    }
+    const m = /^\s*Task \d+\s*:(.*)$/.exec(line);
+    if (!m) break;
+    out.push(m[1]!);
+  }
+  return out.map(tidy).filter((p) => p !== '');
 }
 
-/** The input/output of a continuation of instancePrompt (which ended at "Input:"). */
-export function parseInstance(completion: string): { input: string; output: string } | string {
-  const text = completion.split(/\n\s*Task\s*:/)[0]!;
-  const m = /^([\s\S]*?)\n\s*Output\s*:([\s\S]*)$/.exec(text);
-  if (!m) return 'no "Output:" in the instance';
-  const input = m[1]!.trim();
-  const output = m[2]!.trim();
-  if (output === '') return 'empty output';
-  return { input: input === '<noinput>' ? '' : input, output };
+/** The input of a continuation of instancePrompt (which ended at "Input:"): its first line;
+ *  "<noinput>" is no input. A line cut by the token limit is a reason to reject. */
+export function parseInput(completion: string, finishReason: string | undefined): string | { reason: string } {
+  const nl = completion.indexOf('\n');
+  if (nl < 0 && finishReason === 'length') return { reason: 'input cut at the token limit' };
+  const line = (nl < 0 ? completion : completion.slice(0, nl)).trim();
+  return line === '<noinput>' ? '' : line;
+}
+
+/** The prompt for the output once the input is known. */
+export function outputPrompt(instancePromptText: string, input: string): string {
+  return `${instancePromptText} ${input === '' ? '<noinput>' : input}\nOutput:`;
+}
+
+/** The output of a continuation of outputPrompt: up to the next "Task:" (or a blank line). */
+export function parseOutput(completion: string): string | { reason: string } {
+  const out = completion.split(/\n\s*Task\s*:|\n\s*\n/)[0]!.trim();
+  return out === '' ? { reason: 'empty output' } : out;
 }
 
 /** The rewritten instruction of a continuation of evolPrompt. */

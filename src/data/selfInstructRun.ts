@@ -3,12 +3,13 @@
 // one line at a time (fsynced), so a run that stops can resume: a rerun reads the kept rows back,
 // drops a torn last line, and continues until --n rows. Rows are Alpaca-form
 // {instruction, input, output} plus "provenance" (mode, request, model, the prompt's seed tasks or
-// the evolved parent and operation, the nearest kept instruction and its ROUGE-L).
+// the evolved parent and operation, the nearest kept instruction and its ROUGE-L, and whether the
+// output stopped by itself or at the token limit).
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
 import { Rng } from '../core/random.ts';
 import {
   EVOL_OPERATIONS, type EvolOperation, InstructionPool, type SeedTask, evolPrompt, instancePrompt, instructionPrompt, normalize, parseEvolved,
-  parseInstance, parseInstructions, ruleRejection,
+  outputPrompt, parseInput, parseInstructions, parseOutput, ruleRejection,
 } from './selfInstruct.ts';
 
 export const GENERATE_MODES = ['self-instruct', 'evol'] as const;
@@ -137,9 +138,18 @@ export async function generateInstructions(o: GenerateOptions): Promise<Generate
     /** Instance generation for an accepted instruction; writes the row. */
     const finish = async (instruction: string, prov: Record<string, unknown>, nearest: { instruction: string | null; rouge: number }) => {
       const shots = sample(rng, o.seeds, demos).map((s) => ({ instruction: s.instruction, ...s.instances[0]! }));
-      const inst = parseInstance((await call(instancePrompt(instruction, shots), ['\nTask:', '\n\nTask'])).text);
-      if (typeof inst === 'string') return reject(inst);
-      const row: GeneratedRow = { instruction, input: inst.input, output: inst.output, provenance: { ...o.provenance, mode: o.mode, request: requests, ...prov, most_similar: nearest } };
+      const prompt = instancePrompt(instruction, shots);
+      const ci = await call(prompt, ['\n']);
+      const input = parseInput(ci.text, ci.finishReason);
+      if (typeof input !== 'string') return reject(input.reason);
+      if (requests >= maxRequests) return;
+      const co = await call(outputPrompt(prompt, input), ['\nTask:', '\n\n']);
+      const output = parseOutput(co.text);
+      if (typeof output !== 'string') return reject(output.reason);
+      const row: GeneratedRow = {
+        instruction, input, output,
+        provenance: { ...o.provenance, mode: o.mode, request: requests, ...prov, most_similar: nearest, ...(co.finishReason ? { output_finish_reason: co.finishReason } : {}) },
+      };
       writeSync(fd, `${JSON.stringify(row)}\n`);
       fsyncSync(fd);
       pool.add(instruction);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  InstructionPool, evolPrompt, instancePrompt, instructionPrompt, parseEvolved, parseInstance, parseInstructions, parseSeedTasks, readSeedTasks, ruleRejection,
+  InstructionPool, evolPrompt, instancePrompt, instructionPrompt, outputPrompt, parseEvolved, parseInput, parseInstructions, parseOutput, parseSeedTasks, readSeedTasks, ruleRejection,
 } from '../../src/data/selfInstruct.ts';
 import { type Complete, generateInstructions, readGenerated } from '../../src/data/selfInstructRun.ts';
 import { rougeL } from '../../src/eval/rouge.ts';
@@ -46,16 +46,22 @@ describe('prompts (exact text)', () => {
 });
 
 describe('parsing', () => {
-  it('instructions: split on "Task N:", whitespace tidied, a length-cut last one dropped', () => {
-    expect(parseInstructions(' List three fruits.\nTask 10: Explain  gravity\n to a child.\nTask 11: Half a sen', 'length')).toEqual(['List three fruits.', 'Explain gravity to a child.']);
+  it('instructions: one per "Task N:" line, whitespace tidied, a length-cut last line dropped', () => {
+    expect(parseInstructions(' List three fruits.\nTask 10: Explain  gravity to a child.\nTask 11: Half a sen', 'length')).toEqual(['List three fruits.', 'Explain gravity to a child.']);
     expect(parseInstructions(' List three fruits.\nTask 10: Explain gravity.', 'stop')).toEqual(['List three fruits.', 'Explain gravity.']);
+    expect(parseInstructions(' List three fruits.\nOnce upon a time\nTask 3: not reached', 'stop')).toEqual(['List three fruits.']);
+    expect(parseInstructions(' A sentence cut by the limi', 'length')).toEqual([]);
     expect(parseInstructions('   ', 'stop')).toEqual([]);
   });
-  it('instances: input and output; <noinput> is empty; no Output is a reason', () => {
-    expect(parseInstance(' 2, 3\nOutput: 5\n\nTask: next')).toEqual({ input: '2, 3', output: '5' });
-    expect(parseInstance(' <noinput>\nOutput: Hello there.')).toEqual({ input: '', output: 'Hello there.' });
-    expect(parseInstance(' just text')).toBe('no "Output:" in the instance');
-    expect(parseInstance(' x\nOutput:   ')).toBe('empty output');
+  it('instances: the input line (<noinput> is none; a length-cut one is refused), then the output', () => {
+    expect(parseInput(' 2, 3\nmore', 'stop')).toBe('2, 3');
+    expect(parseInput(' <noinput>', 'stop')).toBe('');
+    expect(parseInput(' a long input cut by the lim', 'length')).toEqual({ reason: 'input cut at the token limit' });
+    expect(parseOutput(' 5\nTask: next')).toBe('5');
+    expect(parseOutput(' Line one.\nLine two.\n\nTrailing')).toBe('Line one.\nLine two.');
+    expect(parseOutput('  \n\nx')).toEqual({ reason: 'empty output' });
+    expect(outputPrompt('…Task: Say hi.\nInput:', '')).toBe('…Task: Say hi.\nInput: <noinput>\nOutput:');
+    expect(outputPrompt('…Task: Add.\nInput:', '2, 3')).toBe('…Task: Add.\nInput: 2, 3\nOutput:');
   });
   it('evolved: up to a blank line or a #Marker#', () => {
     expect(parseEvolved('Sort a list of  numbers in O(n log n).\n\nmore')).toBe('Sort a list of numbers in O(n log n).');
@@ -109,8 +115,10 @@ function scripted(batches: string[]): { complete: Complete; prompts: string[] } 
     prompts.push(prompt);
     if (prompt.startsWith('Come up with a series of tasks')) return { text: batches[b++ % batches.length]!, finishReason: 'stop' };
     if (prompt.startsWith('I want you to act')) return { text: ` ${batches[b++ % batches.length]!}`, finishReason: 'stop' };
-    const task = /Task: ([^\n]*)\nInput:$/.exec(prompt)![1]!;
-    return { text: task.startsWith('Broken') ? ' nothing useful' : ` <noinput>\nOutput: Answer to ${task}`, finishReason: 'stop' };
+    const input = /Task: ([^\n]*)\nInput:$/.exec(prompt);
+    if (input) return input[1]!.startsWith('Broken') ? { text: ' an input cut by the token lim', finishReason: 'length' } : { text: ' <noinput>', finishReason: 'stop' };
+    const task = /Task: ([^\n]*)\nInput: <noinput>\nOutput:$/.exec(prompt)![1]!;
+    return { text: ` Answer to ${task}\n\nTask: x`, finishReason: 'stop' };
   };
   return { complete, prompts };
 }
@@ -130,10 +138,11 @@ describe('the loop (scripted endpoint)', () => {
     expect(rows[0]).toMatchObject({ input: '', output: 'Answer to Name three famous painters from Spain.', provenance: { model: 'fake', mode: 'self-instruct', generated_shown: 0 } });
     expect(rows[0].provenance.seed_tasks).toHaveLength(3);
     expect(rows[2].provenance.generated_shown).toBe(0); // floor(3/4) = 0 generated tasks shown
-    expect(Object.fromEntries(r.rejected)).toEqual({ 'mentions "image"': 1, 'ROUGE-L >= 0.7': 1, 'fewer than 3 words': 1, 'no "Output:" in the instance': 1, duplicate: 1 });
+    expect(Object.fromEntries(r.rejected)).toEqual({ 'mentions "image"': 1, 'ROUGE-L >= 0.7': 1, 'fewer than 3 words': 1, 'input cut at the token limit': 1, duplicate: 1 });
     expect(r).toMatchObject({ kept: 3, resumed: 0, repaired: false });
-    // 2 instruction prompts + 4 instance prompts (3 kept, 1 broken)
-    expect(r.requests).toBe(6);
+    // 2 instruction prompts + 3 kept x (input + output) + 1 broken input
+    expect(r.requests).toBe(9);
+    expect(rows[0].provenance.output_finish_reason).toBe('stop');
     expect(prompts[0]).toMatch(/^Come up with a series of tasks:\nTask 1: .*\nTask 2: .*\nTask 3: .*\nTask 4:$/);
   });
 
