@@ -1,6 +1,7 @@
 // Templates as a switch: each renders byte-exactly as specified (hand-written strings), masks
 // cover exactly the responses (+ EOS), tulu is chat.ts unchanged, and bad templates are refused.
 import { writeFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -170,5 +171,27 @@ describe('real Alpaca rows through every built-in template', () => {
         expect(tok.decode(spans[0]!)).toBe(`${r.messages[1]!.content.trim()}</s>`);
       }
     }
+  });
+});
+
+describe('property: every template learns exactly the responses (+ EOS), on random conversations', () => {
+  const word = fc.stringMatching(/^[A-Za-z][a-z]{0,7}[.,!?]?$/);
+  const text = fc.array(word, { minLength: 1, maxLength: 6 }).map((w) => w.join(' '));
+  const conv = fc.tuple(fc.option(text, { nil: undefined }), fc.array(fc.tuple(text, text), { minLength: 1, maxLength: 3 })).map(([sys, turns]) => {
+    const messages: Message[] = sys === undefined ? [] : [{ role: 'system', content: sys }];
+    for (const [u, a] of turns) messages.push({ role: 'user', content: u }, { role: 'assistant', content: a });
+    return messages;
+  });
+  it.each(['alpaca', 'none', 'dataset-name', fixture('template-user.json'), fixture('tokenizer_config.zephyr.json')])('%s', (name) => {
+    const t = resolveTemplate(name);
+    fc.assert(
+      fc.property(conv, (messages) => {
+        const e = encodeWithTemplate({ messages, dataset: 'prop' }, tok, t);
+        expect(e.ids).toEqual(tok.encode(t.render({ messages, dataset: 'prop' }, false, sp), { bos: true }));
+        const spans = learned(e.ids, e.labels).map((s) => tok.decode(s).replace(/\n$/, ''));
+        expect(spans).toEqual(messages.filter((m) => m.role === 'assistant').map((m) => `${m.content}</s>`));
+      }),
+      { numRuns: 40 },
+    );
   });
 });
