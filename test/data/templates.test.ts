@@ -10,6 +10,7 @@ import { IGNORE, type Message, encodeChat } from '../../src/data/chat.ts';
 import { readFormat } from '../../src/data/formats/index.ts';
 import { readMessagesJsonl } from '../../src/data/messages.ts';
 import { ALPACA_PREAMBLE, ALPACA_PREAMBLE_INPUT, type TemplateRow, TULU, encodeWithTemplate, resolveTemplate, specialText, templatePrompt } from '../../src/data/templates.ts';
+import { promptIds } from '../../src/eval/generate.ts';
 import { readHFTokenizer } from '../../src/tokenizer/hf.ts';
 import { chatText } from '../../src/tokenizer/tokenizer.ts';
 import { dataPath } from '../../src/util/dataRoot.ts';
@@ -193,5 +194,15 @@ describe('property: every template learns exactly the responses (+ EOS), on rand
       }),
       { numRuns: 40 },
     );
+  });
+});
+
+describe('the evaluator prompt (heed eval generate --template)', () => {
+  it('default: chatText with BOS, unchanged; a template: its generation prompt, one BOS', () => {
+    expect(promptIds(tok, ' Hi ')).toEqual(tok.encode(chatText('Hi'), { bos: true }));
+    expect(promptIds(tok, ' Hi ', resolveTemplate('alpaca'))).toEqual(tok.encode(`${ALPACA_PREAMBLE}### Instruction:\nHi\n\n### Response:\n`, { bos: true }));
+    const llama2 = promptIds(tok, 'Hi', resolveTemplate(fixture('tokenizer_config.llama2.json')));
+    expect(llama2).toEqual(tok.encode('<s>[INST] Hi [/INST]', { bos: false }));
+    expect(llama2.filter((i) => i === tok.bos)).toHaveLength(1);
   });
 });
