@@ -49,6 +49,14 @@ describe('expressions (hand-computed)', () => {
   });
 });
 
+describe('sandbox: only the plain data given is reachable', () => {
+  it('prototype and constructor lookups are undefined, not JavaScript objects', () => {
+    const t = compileJinja("[{{ messages.constructor }}][{{ 'x'.constructor }}][{{ messages['__proto__'] }}][{{ m.toString }}][{{ messages.length }}]");
+    expect(t({ messages: [], m: { a: 1 } } as never)).toBe('[][][][][]');
+    expect(() => compileJinja("{{ m.toString() }}")({ m: {} } as never)).toThrow('the method "toString" on mapping is not supported');
+  });
+});
+
 describe('refusals name what is not supported', () => {
   it.each([
     ['{% macro f() %}x{% endmacro %}', 'the Jinja statement "macro" is not supported'],
