@@ -1,6 +1,7 @@
 // heed data <convert|inspect|generate>: instruction data from common formats, its statistics, and
 // Self-Instruct / Evol-Instruct generation against an OpenAI-compatible endpoint.
 import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeDataset } from '../data/dataset.ts';
 import { FORMATS, isFormat, messagesLine, readFormat } from '../data/formats/index.ts';
@@ -8,7 +9,7 @@ import { type Inspection, type Spread, inspectDataset } from '../data/formats/in
 import { readMessagesJsonl } from '../data/messages.ts';
 import { readSeedTasks } from '../data/selfInstruct.ts';
 import { type Complete, GENERATE_MODES, type GenerateMode, generateInstructions } from '../data/selfInstructRun.ts';
-import { BUILTIN_TEMPLATES, resolveTemplate } from '../data/templates.ts';
+import { BUILTIN_TEMPLATES, resolveTemplate, withDatasetName } from '../data/templates.ts';
 import { progress } from '../eval/progress.ts';
 import { rougeL } from '../eval/rouge.ts';
 import { readTokenizer } from '../load/pretrained.ts';
@@ -62,8 +63,9 @@ parent and have ROUGE-L < 0.7 to the other rewrites.
 
 Rows are appended to FILE as Alpaca JSONL {instruction, input, output, provenance} one at a time,
 so the run can stop anywhere: rerunning the same command resumes (kept rows are read back, a torn
-last line is dropped) until FILE holds --n rows. Progress (rows, requests, ETA) and the rejections
-by reason go to stderr.
+last line is dropped) until FILE holds --n rows. Progress (rows, ETA) and, at the end, the
+requests made and the rejections by reason go to stderr. Exit status 3: --max-requests stopped the
+run short of --n (rerun to continue).
 
   --endpoint URL       base URL of an OpenAI-compatible API, as the openai client's baseURL
                        (e.g. http://127.0.0.1:8000/v1; \`heed serve\` prints it); required.
@@ -178,7 +180,8 @@ async function inspect(argv: string[]): Promise<number> {
   const seqLen = int(v['seq-len'], 'seq-len');
   if (seqLen !== undefined && !v.tokenizer) throw new Error('--seq-len needs --tokenizer');
   if (v.template && !v.tokenizer) throw new Error('--template needs --tokenizer');
-  const d = v.from ? readFormat(v.from, file) : readMessagesJsonl(file);
+  // rows without a dataset name take the file's (the dataset-name template, as heed train does)
+  const d = withDatasetName(v.from ? readFormat(v.from, file) : readMessagesJsonl(file), basename(file).replace(/\.jsonl?$/, ''));
   for (const e of d.skipped.examples) process.stderr.write(`  skipped ${e}\n`);
   const tok = v.tokenizer ? readTokenizer(v.tokenizer) : undefined;
   const r = inspectDataset(d, { ...(tok ? { tok } : {}), ...(v.template ? { template: resolveTemplate(v.template) } : {}), ...(seqLen !== undefined ? { seqLen } : {}) });
