@@ -6,6 +6,7 @@ import { Rng } from '../core/random.ts';
 import type { Example } from '../data/batch.ts';
 import { type Dataset, describeDataset, emptyUserTurns } from '../data/dataset.ts';
 import { encodeDataset } from '../data/encode.ts';
+import { FORMATS, isFormat, readFormat } from '../data/formats/index.ts';
 import { readMessagesJsonl } from '../data/messages.ts';
 import { packDocuments, readCorpus } from '../data/pretrain.ts';
 import { GSM_FORMATS, type GsmFormat, TASKS, type Task, singleTask } from '../data/singleTask.ts';
@@ -50,6 +51,9 @@ Data
                        at most the model's context)
   --per-turn           tokenize each prompt and response on its own (tidier masks) instead of
                        open-instruct's one-pass tokenization
+  --data-format F      instruction/response: read --data as ${FORMATS.join(' | ')}
+                       instead of messages JSONL (keeps Alpaca/Dolly inputs apart for the
+                       alpaca template; see \`heed data convert --help\`)
   --template NAME|FILE chat template (the FLAN template ablation): ${BUILTIN_TEMPLATES.join(' | ')}
                        (default tulu, the paper's), a user template .json, an HF
                        tokenizer_config.json (its chat_template) or a .jinja file; see
@@ -132,7 +136,7 @@ export async function run(argv: string[]): Promise<number> {
     options: {
       mode: { type: 'string' }, task: { type: 'string' }, data: { type: 'string' }, heldout: { type: 'string' }, limit: { type: 'string' },
       'seq-len': { type: 'string' }, 'per-turn': { type: 'boolean', default: false },
-      template: { type: 'string' }, 'gsm-format': { type: 'string' },
+      template: { type: 'string' }, 'gsm-format': { type: 'string' }, 'data-format': { type: 'string' },
       model: { type: 'string' }, config: { type: 'string' }, tokenizer: { type: 'string' }, backend: { type: 'string' },
       'lora-rank': { type: 'string' }, 'lora-alpha': { type: 'string' },
       epochs: { type: 'string' }, 'max-steps': { type: 'string' }, lr: { type: 'string' }, 'batch-size': { type: 'string' },
@@ -155,6 +159,8 @@ export async function run(argv: string[]): Promise<number> {
   if (v['gsm-format'] !== undefined && !GSM_FORMATS.includes(v['gsm-format'] as GsmFormat)) throw new Error(`--gsm-format must be ${GSM_FORMATS.join(' or ')}, got "${v['gsm-format']}"`);
   const template = v.template && v.template !== 'tulu' ? resolveTemplate(v.template) : undefined;
   if (template && v['per-turn']) throw new Error('--per-turn is only for the tulu template');
+  if (v['data-format'] !== undefined && !isFormat(v['data-format'])) throw new Error(`--data-format must be one of ${FORMATS.join(', ')}, got "${v['data-format']}"`);
+  if (v['data-format'] !== undefined && (!v.data || mode === 'pretrain' || mode === 'single-task')) throw new Error('--data-format needs --data with --mode instruction or response');
   if (v['lora-alpha'] !== undefined && v['lora-rank'] === undefined) throw new Error('--lora-alpha needs --lora-rank');
   if (v.schedule && !SCHEDULES.includes(v.schedule as ScheduleKind)) throw new Error(`--schedule must be one of ${SCHEDULES.join(', ')}, got "${v.schedule}"`);
   const seed = int(v.seed, 'seed') ?? DEFAULT_TRAIN.seed;
@@ -229,7 +235,7 @@ export async function run(argv: string[]): Promise<number> {
     let ds: Dataset;
     if (mode === 'single-task') ds = withDatasetName(singleTask(v.task as Task, v['gsm-format'] ? { gsmFormat: v['gsm-format'] as GsmFormat } : {}), v.task!);
     else {
-      ds = readMessagesJsonl(v.data ?? dataPath('lima-implicit-ins', 'lima_data.jsonl'));
+      ds = isFormat(v['data-format']) ? readFormat(v['data-format'], v.data!) : readMessagesJsonl(v.data ?? dataPath('lima-implicit-ins', 'lima_data.jsonl'));
       if (mode === 'response') ds = emptyUserTurns(ds);
       ds = withDatasetName(ds, v.data ? basename(v.data).replace(/\.jsonl?$/, '') : 'lima');
     }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { run as trainCli } from '../../src/cli/train.ts';
 import { encodeDataset } from '../../src/data/encode.ts';
+import { readFormat } from '../../src/data/formats/index.ts';
 import { gsmTask } from '../../src/data/singleTask.ts';
 import { resolveTemplate, withDatasetName } from '../../src/data/templates.ts';
 import { configToHF } from '../../src/io/hfconfig.ts';
@@ -50,6 +51,17 @@ describe('heed train --template / --gsm-format', () => {
     const tpl = new URL('../fixtures/data/template-user.json', import.meta.url).pathname;
     expect(await trainCli(['--mode', 'instruction', '--data', data, '--template', tpl, '--seq-len', '128', '--out', join(dir, 'usr'), ...base])).toBe(0);
     expect(log).toContain('template-user.json');
+  });
+  it('--data-format alpaca reads Alpaca rows directly (inputs kept apart for the alpaca template)', async () => {
+    log = '';
+    const alpaca = dataPath('alpaca', 'alpaca_sample2000.json');
+    expect(await trainCli(['--mode', 'instruction', '--data', alpaca, '--data-format', 'alpaca', '--template', 'alpaca', '--limit', '6', '--seq-len', '512', '--out', join(dir, 'alpaca'), ...base])).toBe(0);
+    expect(log).toContain('2000 rows from');
+    const rows = readFormat('alpaca', alpaca);
+    const want = encodeDataset({ ...rows, rows: rows.rows.slice(0, 6) }, loadLlama2cTokenizer(tok512), { maxLen: 512, template: resolveTemplate('alpaca') });
+    expect(labelled()).toBe(want.labelledTokens);
+    await expect(trainCli(['--mode', 'instruction', '--data-format', 'alpaca', '--out', join(dir, 'x'), ...base])).rejects.toThrow('--data-format needs --data with --mode instruction or response');
+    await expect(trainCli(['--mode', 'instruction', '--data', alpaca, '--data-format', 'csv', '--out', join(dir, 'x'), ...base])).rejects.toThrow('--data-format must be one of alpaca, dolly, sharegpt, oasst, prompt-completion, got "csv"');
   });
   it('refuses bad combinations', async () => {
     await expect(trainCli(['--mode', 'instruction', '--gsm-format', 'answer', '--out', join(dir, 'x'), ...base])).rejects.toThrow('--gsm-format is only for --mode single-task --task gsm');
