@@ -127,9 +127,13 @@ export function parseOutput(completion: string): string | { reason: string } {
   return out === '' ? { reason: 'empty output' } : out;
 }
 
-/** The rewritten instruction of a continuation of evolPrompt. */
-export function parseEvolved(completion: string): string {
-  return tidy(completion.split(/\n\s*\n|#\w[\w ]*#/)[0] ?? '');
+/** The rewritten instruction of a continuation of evolPrompt: up to a blank line or a
+ *  #Marker#; a rewrite cut by the token limit before either is a reason to reject. */
+export function parseEvolved(completion: string, finishReason?: string): string | { reason: string } {
+  const end = /\n\s*\n|#\w[\w ]*#/.exec(completion);
+  if (!end && finishReason === 'length') return { reason: 'rewrite cut at the token limit' };
+  const text = tidy(end ? completion.slice(0, end.index) : completion);
+  return text === '' ? { reason: 'no instruction parsed' } : text;
 }
 
 // ---- filters --------------------------------------------------------------------------------

@@ -185,8 +185,14 @@ export async function generateInstructions(o: GenerateOptions): Promise<Generate
       } else {
         const parent = parents[rng.int(parents.length)]!;
         const op: EvolOperation = EVOL_OPERATIONS[rng.int(EVOL_OPERATIONS.length)]!;
-        const cand = parseEvolved((await call(evolPrompt(parent, op), ['\n\n', '#'])).text);
-        const rule = cand === '' ? 'no instruction parsed' : ruleRejection(cand);
+        const c = await call(evolPrompt(parent, op), ['\n\n', '#']);
+        const parsed = parseEvolved(c.text, c.finishReason);
+        if (typeof parsed !== 'string') {
+          reject(parsed.reason);
+          continue;
+        }
+        const cand = parsed;
+        const rule = ruleRejection(cand);
         if (rule) {
           reject(rule);
           continue;

@@ -63,9 +63,12 @@ describe('parsing', () => {
     expect(outputPrompt('…Task: Say hi.\nInput:', '')).toBe('…Task: Say hi.\nInput: <noinput>\nOutput:');
     expect(outputPrompt('…Task: Add.\nInput:', '2, 3')).toBe('…Task: Add.\nInput: 2, 3\nOutput:');
   });
-  it('evolved: up to a blank line or a #Marker#', () => {
-    expect(parseEvolved('Sort a list of  numbers in O(n log n).\n\nmore')).toBe('Sort a list of numbers in O(n log n).');
+  it('evolved: up to a blank line or a #Marker#; a length-cut rewrite is refused', () => {
+    expect(parseEvolved('Sort a list of  numbers in O(n log n).\n\nmore', 'length')).toBe('Sort a list of numbers in O(n log n).');
     expect(parseEvolved('Sort it. #Rewritten Prompt# x')).toBe('Sort it.');
+    expect(parseEvolved(' Sort it.', 'stop')).toBe('Sort it.');
+    expect(parseEvolved(' Sort the list by the sec', 'length')).toEqual({ reason: 'rewrite cut at the token limit' });
+    expect(parseEvolved(' \n\nx', 'stop')).toEqual({ reason: 'no instruction parsed' });
   });
 });
 
