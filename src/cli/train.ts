@@ -51,9 +51,10 @@ Data
                        at most the model's context)
   --per-turn           tokenize each prompt and response on its own (tidier masks) instead of
                        open-instruct's one-pass tokenization
-  --data-format F      instruction/response: read --data as ${FORMATS.join(' | ')}
-                       instead of messages JSONL (keeps Alpaca/Dolly inputs apart for the
-                       alpaca template; see \`heed data convert --help\`)
+  --data-format F      instruction/response: read --data in another format instead of
+                       messages JSONL: ${FORMATS.join(' | ')}
+                       (keeps Alpaca/Dolly inputs apart for the alpaca template; see
+                       \`heed data convert --help\`)
   --template NAME|FILE chat template (the FLAN template ablation): ${BUILTIN_TEMPLATES.join(' | ')}
                        (default tulu, the paper's), a user template .json, an HF
                        tokenizer_config.json (its chat_template) or a .jinja file; see
