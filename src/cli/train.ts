@@ -55,7 +55,7 @@ Data
                        messages JSONL: ${FORMATS.join(' | ')}
                        (keeps Alpaca/Dolly inputs apart for the alpaca template; see
                        \`heed data convert --help\`)
-  --template NAME|FILE chat template (the FLAN template ablation): ${BUILTIN_TEMPLATES.join(' | ')}
+  --template NAME|FILE chat template (FLAN ablation): ${BUILTIN_TEMPLATES.join(' | ')}
                        (default tulu, the paper's), a user template .json, an HF
                        tokenizer_config.json (its chat_template) or a .jinja file; see
                        \`heed data --help\`. dataset-name uses the task or --data file name
