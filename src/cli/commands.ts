@@ -48,6 +48,11 @@ export const commands: Record<string, Command> = {
     help: async (argv) => (await import('./eval.ts')).helpFor(argv ?? []),
     run: async (argv) => (await import('./eval.ts')).run(argv),
   },
+  data: {
+    summary: 'instruction data: convert Alpaca/Dolly/ShareGPT/OASST/prompt-completion, inspect, Self-Instruct/Evol generation',
+    help: async (argv) => (await import('./data.ts')).helpFor(argv ?? []),
+    run: async (argv) => (await import('./data.ts')).run(argv),
+  },
   bench: {
     summary: 'benchmarks: `heed bench matmul [--peers]`, `heed bench generate`, `heed bench train`, `heed bench serve` (see --help)',
     help: async () => (await import('./bench.ts')).help,

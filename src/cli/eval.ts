@@ -2,6 +2,7 @@
 // live in their own modules (src/cli/eval-ifeval.ts, src/cli/eval-rank.ts), loaded lazily.
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { resolveTemplate } from '../data/templates.ts';
 import { compare, writeCompare } from '../eval/compare.ts';
 import type { Judge } from '../eval/judges/judge.ts';
 import { longestJudge } from '../eval/judges/longest.ts';
@@ -41,7 +42,10 @@ written and a rerun with the same arguments continues after the last row done.
   --batch-size N        rows generated together (default 8)
   --rules LIST          the decode-time rules adapter (Hewitt et al. 2024): any of eos,uniform,diversity,
                         comma-separated, with the paper's weights (default: none)
-  --backend NAME        webgpu (default) or cpu`;
+  --backend NAME        webgpu (default) or cpu
+  --template NAME|FILE  the chat template the model was trained with (heed train --template):
+                        tulu (default), alpaca, none, dataset-name, a template file; the prompt is
+                        that template's generation prompt for one user turn`;
 
 export const compareHelp = `Usage: heed eval compare --model-outputs FILE --judge KIND --out DIR [options]
 
@@ -123,10 +127,13 @@ async function runGenerate(argv: string[]): Promise<number> {
     options: {
       model: { type: 'string' }, tokenizer: { type: 'string' }, instructions: { type: 'string' }, out: { type: 'string' }, name: { type: 'string' },
       limit: { type: 'string' }, 'max-new-tokens': { type: 'string' }, 'batch-size': { type: 'string' }, rules: { type: 'string' }, backend: { type: 'string' },
+      template: { type: 'string' },
     },
     strict: true,
   });
   if (!values.model) throw new Error('--model is required (see heed eval generate --help)');
+  const template = values.template && values.template !== 'tulu' ? resolveTemplate(values.template) : undefined;
+  if (template && values.rules !== undefined) throw new Error('--rules reads the tulu template\'s <|user|>/<|assistant|> tags; it cannot be combined with --template');
   if (!values.out) throw new Error('--out is required (see heed eval generate --help)');
   const rules = values.rules !== undefined ? parseRules(values.rules) : undefined;
   let instructions = readInstructions(values.instructions ?? 'alpaca-eval');
@@ -140,6 +147,7 @@ async function runGenerate(argv: string[]): Promise<number> {
     model, tokenizer: tok, instructions, generator: name, out: values.out,
     batchSize: posInt(values['batch-size'], 'batch-size', 8), maxNewTokens: posInt(values['max-new-tokens'], 'max-new-tokens', 512),
     ...(rules ? { rules: rules.join(',') } : {}),
+    ...(template ? { template } : {}),
     onProgress: (done, total) => {
       bar ??= progress('eval generate', total, 'rows', done);
       bar.update(done);

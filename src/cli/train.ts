@@ -1,14 +1,16 @@
 // heed train: instruction tuning, response tuning, single-task finetuning and pretraining, one loop.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Rng } from '../core/random.ts';
 import type { Example } from '../data/batch.ts';
 import { type Dataset, describeDataset, emptyUserTurns } from '../data/dataset.ts';
 import { encodeDataset } from '../data/encode.ts';
+import { FORMATS, isFormat, readFormat } from '../data/formats/index.ts';
 import { readMessagesJsonl } from '../data/messages.ts';
 import { packDocuments, readCorpus } from '../data/pretrain.ts';
-import { TASKS, type Task, singleTask } from '../data/singleTask.ts';
+import { GSM_FORMATS, type GsmFormat, TASKS, type Task, singleTask } from '../data/singleTask.ts';
+import { BUILTIN_TEMPLATES, resolveTemplate, withDatasetName } from '../data/templates.ts';
 import { configFromHF } from '../io/hfconfig.ts';
 import { buildModel, readCheckpoint, readTokenizer } from '../load/pretrained.ts';
 import { LoraAdapters } from '../nn/lora.ts';
@@ -49,6 +51,16 @@ Data
                        at most the model's context)
   --per-turn           tokenize each prompt and response on its own (tidier masks) instead of
                        open-instruct's one-pass tokenization
+  --data-format F      instruction/response: read --data in another format instead of
+                       messages JSONL: ${FORMATS.join(' | ')}
+                       (keeps Alpaca/Dolly inputs apart for the alpaca template; see
+                       \`heed data convert --help\`)
+  --template NAME|FILE chat template (FLAN ablation): ${BUILTIN_TEMPLATES.join(' | ')}
+                       (default tulu, the paper's), a user template .json, an HF
+                       tokenizer_config.json (its chat_template) or a .jinja file; see
+                       \`heed data --help\`. dataset-name uses the task or --data file name
+  --gsm-format F       single-task gsm: cot (rationale then "#### N", the paper's; default) or
+                       answer (the "#### N" line alone)
 
 Model
   --model PATH         start from a checkpoint: llama2.c .bin, GGUF, or HF directory
@@ -125,6 +137,7 @@ export async function run(argv: string[]): Promise<number> {
     options: {
       mode: { type: 'string' }, task: { type: 'string' }, data: { type: 'string' }, heldout: { type: 'string' }, limit: { type: 'string' },
       'seq-len': { type: 'string' }, 'per-turn': { type: 'boolean', default: false },
+      template: { type: 'string' }, 'gsm-format': { type: 'string' }, 'data-format': { type: 'string' },
       model: { type: 'string' }, config: { type: 'string' }, tokenizer: { type: 'string' }, backend: { type: 'string' },
       'lora-rank': { type: 'string' }, 'lora-alpha': { type: 'string' },
       epochs: { type: 'string' }, 'max-steps': { type: 'string' }, lr: { type: 'string' }, 'batch-size': { type: 'string' },
@@ -142,6 +155,13 @@ export async function run(argv: string[]): Promise<number> {
   if (mode !== 'single-task' && v.task) throw new Error('--task is only for --mode single-task');
   if (mode === 'single-task' && v.data) throw new Error('--data is not used with --mode single-task (the task names its files)');
   if (mode === 'pretrain' && v['per-turn']) throw new Error('--per-turn is only for the chat modes');
+  if (mode === 'pretrain' && v.template) throw new Error('--template is only for the chat modes');
+  if (v['gsm-format'] !== undefined && (mode !== 'single-task' || v.task !== 'gsm')) throw new Error('--gsm-format is only for --mode single-task --task gsm');
+  if (v['gsm-format'] !== undefined && !GSM_FORMATS.includes(v['gsm-format'] as GsmFormat)) throw new Error(`--gsm-format must be ${GSM_FORMATS.join(' or ')}, got "${v['gsm-format']}"`);
+  const template = v.template && v.template !== 'tulu' ? resolveTemplate(v.template) : undefined;
+  if (template && v['per-turn']) throw new Error('--per-turn is only for the tulu template');
+  if (v['data-format'] !== undefined && !isFormat(v['data-format'])) throw new Error(`--data-format must be one of ${FORMATS.join(', ')}, got "${v['data-format']}"`);
+  if (v['data-format'] !== undefined && (!v.data || mode === 'pretrain' || mode === 'single-task')) throw new Error('--data-format needs --data with --mode instruction or response');
   if (v['lora-alpha'] !== undefined && v['lora-rank'] === undefined) throw new Error('--lora-alpha needs --lora-rank');
   if (v.schedule && !SCHEDULES.includes(v.schedule as ScheduleKind)) throw new Error(`--schedule must be one of ${SCHEDULES.join(', ')}, got "${v.schedule}"`);
   const seed = int(v.seed, 'seed') ?? DEFAULT_TRAIN.seed;
@@ -214,17 +234,19 @@ export async function run(argv: string[]): Promise<number> {
     if (heldoutN > 0) heldEx = packDocuments(readCorpus([dataPath('pretrain-mix', 'heldout.jsonl.gz')], { maxDocs: heldoutN }).docs, tok, seqLen - 1).examples;
   } else {
     let ds: Dataset;
-    if (mode === 'single-task') ds = singleTask(v.task as Task);
+    if (mode === 'single-task') ds = withDatasetName(singleTask(v.task as Task, v['gsm-format'] ? { gsmFormat: v['gsm-format'] as GsmFormat } : {}), v.task!);
     else {
-      ds = readMessagesJsonl(v.data ?? dataPath('lima-implicit-ins', 'lima_data.jsonl'));
+      ds = isFormat(v['data-format']) ? readFormat(v['data-format'], v.data!) : readMessagesJsonl(v.data ?? dataPath('lima-implicit-ins', 'lima_data.jsonl'));
       if (mode === 'response') ds = emptyUserTurns(ds);
+      ds = withDatasetName(ds, v.data ? basename(v.data).replace(/\.jsonl?$/, '') : 'lima');
     }
+    if (template) log(`template: ${template.name}`);
     log(`data: ${describeDataset(ds)}`);
     for (const e of ds.skipped.examples) log(`  skipped ${e}`);
     const split = heldoutN > 0 ? splitHeldout(ds.rows, heldoutN, seed) : { train: [...ds.rows], heldout: [] };
     const rows = limit !== undefined ? split.train.slice(0, limit) : split.train;
-    const enc = encodeDataset({ ...ds, rows }, tok, { maxLen: seqLen, perTurn: v['per-turn'] });
-    const held = encodeDataset({ ...ds, rows: split.heldout }, tok, { maxLen: seqLen, perTurn: v['per-turn'] });
+    const enc = encodeDataset({ ...ds, rows }, tok, { maxLen: seqLen, perTurn: v['per-turn'], ...(template ? { template } : {}) });
+    const held = encodeDataset({ ...ds, rows: split.heldout }, tok, { maxLen: seqLen, perTurn: v['per-turn'], ...(template ? { template } : {}) });
     trainEx = enc.examples;
     heldEx = held.examples;
     if (trainEx.length === 0) throw new Error(`no training rows left: ${enc.droppedNoLabels} of ${rows.length} lost every response token to the --seq-len ${seqLen} cut`);

@@ -6,6 +6,12 @@ export interface Conversation {
   /** Where the row came from, e.g. `lima_12` or `gsm8k/train.jsonl:17`. */
   id: string;
   messages: Message[];
+  /** Set by instruction/input readers (Alpaca, Dolly): the first user turn is
+   *  `instruction` + "\n\n" + `input` (or the instruction alone); the alpaca and none templates
+   *  use the parts. */
+  fields?: { instruction: string; input: string };
+  /** The dataset or task the row came from (the dataset-name template's {dataset}). */
+  dataset?: string;
 }
 
 export interface Skipped {

@@ -3,6 +3,7 @@ import type { Tokenizer } from '../tokenizer/tokenizer.ts';
 import type { Example } from './batch.ts';
 import { IGNORE, encodeChat } from './chat.ts';
 import type { Dataset } from './dataset.ts';
+import { type ChatTemplate, encodeWithTemplate } from './templates.ts';
 
 export interface EncodedDataset {
   examples: Example[];
@@ -14,13 +15,15 @@ export interface EncodedDataset {
   labelledTokens: number;
 }
 
-export function encodeDataset(d: Dataset, tok: Tokenizer, opts: { maxLen: number; perTurn?: boolean }): EncodedDataset {
+/** `template` (default tulu, i.e. encodeChat) picks the chat template (templates.ts). */
+export function encodeDataset(d: Dataset, tok: Tokenizer, opts: { maxLen: number; perTurn?: boolean; template?: ChatTemplate }): EncodedDataset {
   const examples: Example[] = [];
   let truncated = 0;
   let droppedNoLabels = 0;
   let labelledTokens = 0;
   for (const row of d.rows) {
-    const e = encodeChat(row.messages, tok, { maxLen: opts.maxLen, ...(opts.perTurn ? { perTurn: true } : {}) });
+    const eo = { maxLen: opts.maxLen, ...(opts.perTurn ? { perTurn: true } : {}) };
+    const e = opts.template ? encodeWithTemplate(row, tok, opts.template, eo) : encodeChat(row.messages, tok, eo);
     if (e.truncated) truncated++;
     // labels[0] is never a target (nothing predicts the first token)
     const n = e.labels.slice(1).filter((l) => l !== IGNORE).length;

@@ -21,6 +21,18 @@ export interface TaskOptions {
   limit?: number;
   /** Poetry: keep poems of at most this many characters (small context windows). */
   maxChars?: number;
+  /** GSM8K: `cot` (the paper's: rationale then "#### N") or `answer` (the "#### N" line alone). */
+  gsmFormat?: GsmFormat;
+}
+
+export const GSM_FORMATS = ['cot', 'answer'] as const;
+export type GsmFormat = (typeof GSM_FORMATS)[number];
+
+/** The answer-only target of a GSM8K answer: its final "#### N" line. */
+export function gsmAnswerOnly(answer: string): string {
+  const m = /\n(#### [^\n]+)$/.exec(answer.trimEnd());
+  if (!m) throw new Error(`GSM8K answer does not end in "#### N": ${JSON.stringify(answer.slice(-40))}`);
+  return m[1]!;
 }
 
 const pair = (user: string, assistant: string): Message[] => [{ role: 'user', content: user }, { role: 'assistant', content: assistant }];
@@ -46,15 +58,17 @@ const nonEmpty = (v: unknown): v is string => typeof v === 'string' && v.trim() 
 export function gsmTask(opts: TaskOptions = {}): Dataset {
   const path = dataPath('gsm8k', 'train.jsonl');
   const limit = opts.limit ?? 1000;
+  const format = opts.gsmFormat ?? 'cot';
+  if (!GSM_FORMATS.includes(format)) throw new Error(`GSM8K format must be ${GSM_FORMATS.join(' or ')}, got ${JSON.stringify(format)}`);
   const rows: Conversation[] = [];
   const skipped = newSkipped();
   jsonl(path, skipped, (r, where) => {
     if (rows.length + skipped.count >= limit) return; // the first `limit` rows of the file
     if (!nonEmpty(r.question)) return skip(skipped, where, 'no question');
     if (!nonEmpty(r.answer) || !/\n#### [^\n]+$/.test(r.answer.trimEnd())) return skip(skipped, where, 'answer does not end in "#### N"');
-    rows.push({ id: where, messages: pair(r.question, r.answer) });
+    rows.push({ id: where, messages: pair(r.question, format === 'answer' ? gsmAnswerOnly(r.answer) : r.answer) });
   });
-  return { source: `${path} (first ${limit} rows)`, rows, skipped };
+  return { source: `${path} (first ${limit} rows${format === 'answer' ? ', answer only' : ''})`, rows, skipped };
 }
 
 export function mbppTask(opts: TaskOptions = {}): Dataset {

@@ -7,6 +7,7 @@ import { generateBatch } from '../decode/generate.ts';
 import { paperRuleWeights, parseRules, rulesAdapter } from '../decode/rules.ts';
 import type { Llama } from '../nn/llama.ts';
 import { chatText, type Tokenizer } from '../tokenizer/tokenizer.ts';
+import { type ChatTemplate, specialText, templatePrompt } from '../data/templates.ts';
 import { type Instruction, type ModelOutput, readOutputs, snippet, writeJsonAtomic } from './outputs.ts';
 
 export interface EvalGenerateOptions {
@@ -24,11 +25,16 @@ export interface EvalGenerateOptions {
   rules?: string;
   /** Rows done so far (resumed rows included) after each batch. */
   onProgress?: (done: number, total: number) => void;
+  /** The chat template the model was trained with (src/data/templates.ts); default tulu (chatText). */
+  template?: ChatTemplate;
 }
 
 /** The prompt ids of one instruction: BOS + the chat template up to the assistant turn. */
-export function promptIds(tok: Tokenizer, instruction: string): number[] {
-  return tok.encode(chatText(instruction.trim()), { bos: true });
+export function promptIds(tok: Tokenizer, instruction: string, template?: ChatTemplate): number[] {
+  if (!template) return tok.encode(chatText(instruction.trim()), { bos: true });
+  const sp = specialText(tok);
+  const text = templatePrompt(template, instruction.trim(), sp);
+  return tok.encode(text, { bos: !(sp.bos !== '' && text.startsWith(sp.bos)) }); // HF templates write BOS themselves
 }
 
 /** Rows already in `out`, checked to be a prefix of this run (same instructions, same generator). */
@@ -53,7 +59,7 @@ export async function generateOutputs(opts: EvalGenerateOptions): Promise<ModelO
   if (tok.vocabSize !== model.config.vocabSize) throw new Error(`tokenizer has ${tok.vocabSize} tokens but the model's vocabulary is ${model.config.vocabSize}`);
   // Validate every prompt before generating anything.
   const prompts = instructions.map((r, i) => {
-    const ids = promptIds(tok, r.instruction);
+    const ids = promptIds(tok, r.instruction, opts.template);
     if (ids.length >= model.config.maxSeqLen) throw new Error(`instruction ${i} ("${snippet(r.instruction)}") is ${ids.length} tokens; the model's context is ${model.config.maxSeqLen}`);
     return ids;
   });
