@@ -149,6 +149,13 @@ export function checkTokenizerJSON(raw: unknown, source: string): CheckedTokeniz
       if (!Object.hasOwn(vocab, p)) j.fail(`model.merges[${i}] (${show(pair)}) names ${show(p)}, which is not in model.vocab`);
     return pair;
   });
+  // Without merges (and without ignore_merges' whole-word lookup) BPE never emits a piece longer
+  // than one character: a vocabulary full of them means the merges were lost, not that there are none.
+  if (merges.length === 0 && own(m, 'ignore_merges') !== true) {
+    const BYTE_PIECE = /^<0x[0-9A-Fa-f]{2}>$/;
+    const unreachable = Object.keys(vocab).filter((p) => [...p].length > 1 && !addedByContent.has(p) && !BYTE_PIECE.test(p));
+    if (unreachable.length) j.fail(`model.merges is empty, yet model.vocab has ${unreachable.length} multi-character pieces (e.g. ${show(unreachable[0])}) that only merges can produce`);
+  }
 
   const unk = j.optString(m, 'unk_token', 'model');
   if (unk !== undefined && !Object.hasOwn(vocab, unk) && !addedByContent.has(unk))

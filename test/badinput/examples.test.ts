@@ -130,6 +130,9 @@ describe('1. wrong data is refused, not loaded', () => {
     bad.model.merges[3] = ['\u2581zzq', 'x'];
     const p2 = write('merge.json', JSON.stringify(bad));
     expect(() => readTokenizer(p2)).toThrow(`${p2}: model.merges[3] (["▁zzq","x"]) names "▁zzq", which is not in model.vocab`);
+    // merges emptied: the multi-character pieces could never be produced (found by the hfdir property)
+    const p3 = write('nomerges.json', JSON.stringify({ ...tokJson, model: { ...tokJson.model, merges: [] } }));
+    expect(() => readTokenizer(p3)).toThrow(new RegExp(`^${p3}: model\\.merges is empty, yet model\\.vocab has \\d+ multi-character pieces`));
   });
 
   it('an HF directory whose tokenizer.json has one token more than the model', () => {
