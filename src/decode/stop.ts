@@ -11,10 +11,18 @@ export class StopMatcher {
    *  (then the text before it is emitted and the rest is dropped). */
   push(text: string): { text: string; stopped: boolean } {
     const buf = this.held + text;
+    // The stop that completes first as the text arrives (earliest end; at equal ends the one that
+    // starts earlier), so the cut does not depend on how the text was split into tokens.
     let cut = -1;
+    let cutEnd = Infinity;
     for (const s of this.stops) {
       const i = buf.indexOf(s);
-      if (i >= 0 && (cut < 0 || i < cut)) cut = i;
+      if (i < 0) continue;
+      const end = i + s.length;
+      if (end < cutEnd || (end === cutEnd && i < cut)) {
+        cut = i;
+        cutEnd = end;
+      }
     }
     if (cut >= 0) {
       this.held = '';
