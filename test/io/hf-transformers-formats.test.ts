@@ -15,7 +15,7 @@ import { expectSameWeights, randomWeights, tempDir, tinyConfig } from './fixture
 const vocab = (n: number): GGUFVocab => ({
   tokens: Array.from({ length: n }, (_, i) => `t${i}`),
   scores: new Array<number>(n).fill(0),
-  types: new Array<number>(n).fill(1),
+  types: Array.from({ length: n }, (_, i) => (i === 1 || i === 2 ? 3 : 1)), // BOS and EOS are control tokens
   bos: 1,
   eos: 2,
 });
