@@ -6,5 +6,5 @@ bash scripts/setup-lavapipe.sh
 npm ci --no-audit --no-fund
 # Headless Chromium for the report test (test/eval/report.test.ts renders the HTML report in it).
 if ! command -v chromium >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ]; then apt-get install -y chromium || { apt-get update && apt-get install -y chromium; }; else echo "setup: chromium is missing; run as root to install it (apt-get install -y chromium)" >&2; fi
+  if [ "$(id -u)" = 0 ]; then export DEBIAN_FRONTEND=noninteractive; apt-get install -y -qq chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }; else echo "setup: chromium is missing; run as root to install it (apt-get install -y chromium)" >&2; fi
 fi
