@@ -1,5 +1,6 @@
 // A conversation dataset: rows in open-instruct's `messages` form plus an account of the rows
 // that were skipped (bad or incomplete input is counted and reported, never dropped silently).
+import { basename } from 'node:path';
 import type { Message } from './chat.ts';
 
 export interface Conversation {
@@ -37,6 +38,26 @@ export function skip(s: Skipped, where: string, reason: string): void {
   s.count++;
   s.reasons.set(reason, (s.reasons.get(reason) ?? 0) + 1);
   if (s.examples.length < 5) s.examples.push(`${where}: ${reason}`);
+}
+
+/** Calls `each` with every non-blank line of a JSONL text, parsed, and where it is (`file:line`);
+ *  a line that is not JSON is skipped and counted. `each` returns false to stop early. */
+export function eachJsonLine(text: string, source: string, skipped: Skipped, each: (row: unknown, where: string) => boolean | void): void {
+  const name = basename(source);
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.trim() === '') continue;
+    const where = `${name}:${i + 1}`;
+    let row: unknown;
+    try {
+      row = JSON.parse(line);
+    } catch {
+      skip(skipped, where, 'invalid JSON');
+      continue;
+    }
+    if (each(row, where) === false) return;
+  }
 }
 
 /** One line for logs: `1030 rows from X (skipped 2: no answer ×2)`. */

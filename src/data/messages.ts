@@ -3,9 +3,8 @@
 // A row must have at least one assistant turn (nothing to learn otherwise); bad rows are skipped
 // and counted.
 import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
 import type { Message, Role } from './chat.ts';
-import { type Conversation, type Dataset, newSkipped, skip } from './dataset.ts';
+import { type Conversation, type Dataset, eachJsonLine, newSkipped, skip } from './dataset.ts';
 
 const ROLES: ReadonlySet<string> = new Set<Role>(['system', 'user', 'assistant']);
 
@@ -30,17 +29,7 @@ export function parseMessages(row: unknown): Message[] | string {
 export function parseMessagesJsonl(text: string, source: string): Dataset {
   const rows: Conversation[] = [];
   const skipped = newSkipped();
-  const name = basename(source);
-  text.split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    const where = `${name}:${i + 1}`;
-    let json: unknown;
-    try {
-      json = JSON.parse(line);
-    } catch {
-      skip(skipped, where, 'invalid JSON');
-      return;
-    }
+  eachJsonLine(text, source, skipped, (json, where) => {
     const m = parseMessages(json);
     if (typeof m === 'string') skip(skipped, where, m);
     else {

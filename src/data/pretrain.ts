@@ -7,11 +7,10 @@
 // BOS; attention spans the join; no block-diagonal mask), as llama2.c and nanoGPT pack. A final
 // window shorter than seqLen + 1 is dropped and counted.
 import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { Tokenizer } from '../tokenizer/tokenizer.ts';
 import type { Example } from './batch.ts';
-import { type Skipped, newSkipped, skip } from './dataset.ts';
+import { type Skipped, eachJsonLine, newSkipped, skip } from './dataset.ts';
 
 export interface Corpus {
   source: string;
@@ -32,22 +31,12 @@ export function readCorpus(paths: readonly string[], opts: { maxDocs?: number } 
       docs.push(text);
       continue;
     }
-    const lines = text.split('\n');
-    for (let i = 0; i < lines.length && docs.length < max; i++) {
-      const line = lines[i]!;
-      if (line.trim() === '') continue;
-      const where = `${basename(path)}:${i + 1}`;
-      let row: unknown;
-      try {
-        row = JSON.parse(line);
-      } catch {
-        skip(skipped, where, 'invalid JSON');
-        continue;
-      }
+    eachJsonLine(text, path, skipped, (row, where) => {
       const t = (row as { text?: unknown } | null)?.text;
       if (typeof t !== 'string' || t.trim() === '') skip(skipped, where, 'no non-empty "text" field');
       else docs.push(t);
-    }
+      return docs.length < max;
+    });
   }
   return { source: paths.join(', '), docs, skipped };
 }

@@ -11,7 +11,7 @@ import { basename, join } from 'node:path';
 import { dataPath } from '../util/dataRoot.ts';
 import type { Message } from './chat.ts';
 import { csvRecords, parsePyStringList } from './csv.ts';
-import { type Conversation, type Dataset, type Skipped, newSkipped, skip } from './dataset.ts';
+import { type Conversation, type Dataset, type Skipped, eachJsonLine, newSkipped, skip } from './dataset.ts';
 
 export const TASKS = ['gsm', 'mbpp', 'poetry', 'recipes', 'chess'] as const;
 export type Task = (typeof TASKS)[number];
@@ -38,16 +38,7 @@ export function gsmAnswerOnly(answer: string): string {
 const pair = (user: string, assistant: string): Message[] => [{ role: 'user', content: user }, { role: 'assistant', content: assistant }];
 
 function jsonl(path: string, skipped: Skipped, each: (row: Record<string, unknown>, where: string) => void): void {
-  readFileSync(path, 'utf8').split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    const where = `${basename(path)}:${i + 1}`;
-    let row: unknown;
-    try {
-      row = JSON.parse(line);
-    } catch {
-      skip(skipped, where, 'invalid JSON');
-      return;
-    }
+  eachJsonLine(readFileSync(path, 'utf8'), path, skipped, (row, where) => {
     if (!row || typeof row !== 'object' || Array.isArray(row)) skip(skipped, where, 'not a JSON object');
     else each(row as Record<string, unknown>, where);
   });
