@@ -98,6 +98,22 @@ const DEFAULT: StudyConfig = {
   },
 };
 
+/** heed-base's recipe for a 2-core machine without a GPU (about an hour on lavapipe, sized from the
+ *  issue's calibration run: 5.8M parameters and 4.7M tokens took two hours): a 4k BPE vocabulary
+ *  and a ~6M-parameter Llama with a 256-token context. */
+export const PRETRAIN_CPU: PretrainRecipe = {
+  tokenizer: { vocabSize: 4096, docs: 400 },
+  model: { dim: 256, nLayers: 5, nHeads: 8, nKvHeads: 8, hiddenDim: 688, maxSeqLen: 256 },
+  docs: 2000, heldoutDocs: 32, steps: 600, lr: 2e-3, batchSize: 16, gradAccum: 1, seed: 42,
+};
+
+/** A larger base for a GPU host: ~60M parameters, 512 context, about 200M tokens seen. */
+export const PRETRAIN_GPU: PretrainRecipe = {
+  tokenizer: { vocabSize: 8192, docs: 2000 },
+  model: { dim: 512, nLayers: 12, nHeads: 8, nKvHeads: 8, hiddenDim: 1376, maxSeqLen: 512 },
+  docs: 25362, heldoutDocs: 257, steps: 12000, lr: 1e-3, batchSize: 32, gradAccum: 1, seed: 42,
+};
+
 /** The paper's data sizes and epochs (LIMA 15 epochs, single tasks 1,000 rows; lr 1e-5, effective batch 64). */
 const FULL: StudyConfig = {
   name: 'full',
@@ -111,7 +127,12 @@ const FULL: StudyConfig = {
   },
 };
 
-export const PRESETS: Record<string, StudyConfig> = { tiny: TINY, default: DEFAULT, full: FULL };
+/** The default study, but pretraining its own base first with heed-base's CPU recipe. */
+const SCRATCH: StudyConfig = { ...structuredClone(DEFAULT), name: 'scratch', about: "the default study on a base it pretrains first with heed-base's CPU recipe (about an hour more)", base: { pretrain: PRETRAIN_CPU } };
+/** The full study on a larger base it pretrains first, for a GPU host. */
+const FULL_SCRATCH: StudyConfig = { ...structuredClone(FULL), name: 'full-scratch', about: 'the full study on a ~60M-parameter base it pretrains first, for a GPU host', base: { pretrain: PRETRAIN_GPU } };
+
+export const PRESETS: Record<string, StudyConfig> = { tiny: TINY, default: DEFAULT, full: FULL, scratch: SCRATCH, 'full-scratch': FULL_SCRATCH };
 
 type Obj = Record<string, unknown>;
 

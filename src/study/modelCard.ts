@@ -37,6 +37,7 @@ export interface ModelCardInfo {
   steps: number;
   tokensSeen: number;
   trainSequences: number;
+  heldoutSequences: number;
   firstHeldout?: number;
   lastHeldout?: number;
   /** The data set's SOURCE.md (for the licenses). */
@@ -72,7 +73,7 @@ a useful assistant: at this size it learns the surface of text and the dialogue 
 | steps | ${i.steps} (batch ${i.recipe.batchSize} x grad-accum ${i.recipe.gradAccum}) |
 | tokens seen | ${i.tokensSeen} |
 | optimiser | AdamW, peak lr ${i.recipe.lr}, cosine schedule, 10% warmup, clip 1, seed ${i.recipe.seed} |
-| held-out loss (first ${i.recipe.heldoutDocs} documents of heldout.jsonl.gz) | ${fmt(i.firstHeldout)} at step 0 -> ${fmt(i.lastHeldout)} at step ${i.steps} |
+| held-out loss (the first ${i.heldoutSequences} sequences of the first ${i.recipe.heldoutDocs} documents of heldout.jsonl.gz) | ${fmt(i.firstHeldout)} at step 0 -> ${fmt(i.lastHeldout)} at step ${i.steps} |
 | held-out perplexity | ${fmt(i.lastHeldout === undefined ? undefined : Math.exp(i.lastHeldout), 2)} |
 
 The loss curve is loss.svg and the per-step log log.jsonl beside this card (in the study's stage directory).

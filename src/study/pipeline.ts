@@ -193,7 +193,7 @@ export async function runStudy(cfg: StudyConfig, opts: StudyOptions): Promise<St
     const params = buildModel(ckpt, cpu).numParameters();
     writeModelCard(trained.modelDir, {
       name: `heed study base (${cfg.name})`, config: ckpt.config, parameters: params, recipe, steps: trained.steps, tokensSeen: trained.tokensSeen,
-      trainSequences: trained.trainRows, ...(trained.firstHeldout !== undefined ? { firstHeldout: trained.firstHeldout } : {}),
+      trainSequences: trained.trainRows, heldoutSequences: trained.heldoutRows, ...(trained.firstHeldout !== undefined ? { firstHeldout: trained.firstHeldout } : {}),
       ...(trained.lastHeldout !== undefined ? { lastHeldout: trained.lastHeldout } : {}), sourceMd: dataPath('pretrain-mix', 'SOURCE.md'),
       reproduce: `npx heed study --config ${cfg.name}   # the base stage pretrains this model (runs/study-${cfg.name}/base/model)`,
     });

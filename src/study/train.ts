@@ -28,10 +28,14 @@ export interface TrainedModel {
   /** Input tokens per optimizer step times steps (what the model saw). */
   tokensSeen: number;
   trainRows: number;
+  heldoutRows: number;
   firstHeldout?: number;
   lastHeldout?: number;
   lastLoss: number;
 }
+
+/** Held-out loss of a pretraining run: at most this many packed sequences. */
+export const MAX_HELDOUT_SEQUENCES = 64;
 
 /** pretrain-mix's training shards, in order. */
 export function pretrainShards(): string[] {
@@ -55,12 +59,12 @@ async function runTraining(dir: string, model: Llama, tok: Tokenizer, tokJson: s
   }, cfg);
 }
 
-function summarise(r: TrainResult, tokensPerStep: number, trainRows: number): TrainedModel {
+function summarise(r: TrainResult, tokensPerStep: number, trainRows: number, heldoutRows: number): TrainedModel {
   if (!r.modelDir) throw new Error(`training stopped at step ${r.steps} of ${r.totalSteps} without writing its model`);
   const first = r.evalLosses[0]?.loss;
   const last = r.evalLosses.at(-1)?.loss;
   return {
-    modelDir: r.modelDir, steps: r.steps, tokensSeen: tokensPerStep * r.steps, trainRows, lastLoss: r.losses.at(-1) ?? NaN,
+    modelDir: r.modelDir, steps: r.steps, tokensSeen: tokensPerStep * r.steps, trainRows, heldoutRows, lastLoss: r.losses.at(-1) ?? NaN,
     ...(first !== undefined ? { firstHeldout: first } : {}), ...(last !== undefined ? { lastHeldout: last } : {}),
   };
 }
@@ -83,14 +87,15 @@ export async function pretrainBase(dir: string, recipe: PretrainRecipe, backend:
   };
   const model = new Llama(config, backend, { seed: recipe.seed });
   const train_ = packDocuments(readCorpus(shards, { maxDocs: recipe.docs }).docs, tok, m.maxSeqLen);
-  const held = recipe.heldoutDocs > 0 ? packDocuments(readCorpus([dataPath('pretrain-mix', 'heldout.jsonl.gz')], { maxDocs: recipe.heldoutDocs }).docs, tok, m.maxSeqLen).examples : [];
+  // Held-out documents include whole books: the held-out loss is taken on their first sequences only.
+  const held = recipe.heldoutDocs > 0 ? packDocuments(readCorpus([dataPath('pretrain-mix', 'heldout.jsonl.gz')], { maxDocs: recipe.heldoutDocs }).docs, tok, m.maxSeqLen).examples.slice(0, MAX_HELDOUT_SEQUENCES) : [];
   if (train_.examples.length === 0) throw new Error(`pretrain recipe: ${recipe.docs} documents make no full sequence of ${m.maxSeqLen} tokens; raise docs`);
   const cfg: TrainConfig = {
     ...DEFAULT_TRAIN, lr: recipe.lr, batchSize: recipe.batchSize, gradAccum: recipe.gradAccum, maxSteps: recipe.steps, warmup: 0.1,
     schedule: 'cosine', clip: 1, seed: recipe.seed, evalEvery: Math.max(1, Math.round(recipe.steps / 8)), saveEvery: Math.max(1, Math.round(recipe.steps / 4)),
   };
   const r = await runTraining(dir, model, tok, tokJson, train_.examples, held, cfg, 'study pretrain', onStep);
-  return summarise(r, recipe.batchSize * recipe.gradAccum * m.maxSeqLen, train_.examples.length);
+  return summarise(r, recipe.batchSize * recipe.gradAccum * m.maxSeqLen, train_.examples.length, held.length);
 }
 
 /** The training data of a tuned arm: LIMA (instruction), LIMA with empty user turns (response), or one task. */
@@ -119,5 +124,5 @@ export async function finetuneArm(dir: string, arm: string, baseDir: string, ft:
   };
   const r = await runTraining(dir, model, tok, readFileSync(tokenizerSource, 'utf8'), enc.examples, [], cfg, `study ${arm}`, onStep);
   const meanLen = enc.examples.reduce((s, e) => s + e.ids.length, 0) / enc.examples.length;
-  return summarise(r, Math.round(ft.batchSize * ft.gradAccum * meanLen), enc.examples.length);
+  return summarise(r, Math.round(ft.batchSize * ft.gradAccum * meanLen), enc.examples.length, 0);
 }

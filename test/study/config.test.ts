@@ -35,7 +35,7 @@ describe('study configs', () => {
     for (const part of ['config.backend', 'config.finetune.lr', 'config.eval.ifeval.subset', 'config.eval.extra is not a known field', 'unknown arm "nonsense"']) expect(msg).toContain(part);
     expect(() => validateStudyConfig({ ...PRESETS.tiny!, base: { model: 'x', pretrain: {} } }, 'c')).toThrow(/exactly one of "model"/);
     expect(() => validateStudyConfig({ ...PRESETS.tiny!, name: 'a/b' }, 'c')).toThrow(/config.name/);
-    expect(() => loadStudyConfig('no-such-preset')).toThrow(/not a preset \(tiny, default, full\)/);
+    expect(() => loadStudyConfig('no-such-preset')).toThrow(/not a preset \(tiny, default, full, scratch, full-scratch\)/);
     const notJson = join(mkdtempSync(join(tmpdir(), 'heed-cfg-')), 'x.json');
     writeFileSync(notJson, '{');
     expect(() => loadStudyConfig(notJson)).toThrow(/x.json: not valid JSON/);
