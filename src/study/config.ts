@@ -91,10 +91,10 @@ const DEFAULT: StudyConfig = {
   about: 'the committed base model (models/heed-base), small subsets and step counts, about 30 minutes on a 2-core machine on lavapipe',
   backend: 'webgpu',
   base: { model: 'models/heed-base' },
-  finetune: { lr: 1e-3, batchSize: 8, gradAccum: 1, maxSteps: 30, seqLen: 256, limaRows: 240, taskRows: 240, seed: 42 },
+  finetune: { lr: 1e-3, batchSize: 8, gradAccum: 1, maxSteps: 12, seqLen: 256, limaRows: 240, taskRows: 240, seed: 42 },
   eval: {
-    instructions: 40, maxPromptChars: 600, maxNewTokens: 96, batchSize: 20, judge: DEFAULT_JUDGE,
-    ifeval: { subset: 'knowledge-free', prompts: 60 }, rank: { examples: 400, others: 5, batchSize: 16 }, bootstrap: { samples: 2000, seed: 0 },
+    instructions: 40, maxPromptChars: 600, maxNewTokens: 64, batchSize: 20, judge: DEFAULT_JUDGE,
+    ifeval: { subset: 'knowledge-free', prompts: 48 }, rank: { examples: 400, others: 5, batchSize: 16 }, bootstrap: { samples: 2000, seed: 0 },
   },
 };
 
