@@ -64,7 +64,7 @@ export class StudyProgress {
     const now = performance.now();
     if (!force && now - this.lastPrint < (this.out.isTTY ? 250 : 5000)) return;
     this.lastPrint = now;
-    const line = `[study ${this.index + 1}/${this.stages.length}] ${msg} · study ETA ${formatDuration(this.etaSec())}`;
+    const line = `[study ${this.index + 1}/${this.stages.length}] ${msg} · elapsed ${formatDuration((now - this.t0) / 1000)} · study ETA ${formatDuration(this.etaSec())}`;
     if (this.out.isTTY) this.out.write(`\r${line}\x1b[K${force ? '\n' : ''}`);
     else this.out.write(`${line}\n`);
   }
