@@ -52,6 +52,6 @@ describe('study configs', () => {
 
   it('a missing default base says how to make one', () => {
     const dir = resolveBase('models/definitely-not-here');
-    expect(missingBaseMessage(dir)).toMatch(/heed tokenizer train[\s\S]*heed train --mode pretrain[\s\S]*--base DIR[\s\S]*--config tiny/);
+    expect(missingBaseMessage(dir)).toMatch(/--config scratch[\s\S]*heed tokenizer train[\s\S]*heed train --mode pretrain[\s\S]*--base DIR[\s\S]*--config tiny/);
   });
 });
