@@ -122,6 +122,8 @@ export async function finetuneArm(dir: string, arm: string, baseDir: string, ft:
     ...DEFAULT_TRAIN, lr: ft.lr, batchSize: ft.batchSize, gradAccum: ft.gradAccum, seed: ft.seed, clip: 1, evalEvery: 0, saveEvery: 0,
     ...(ft.maxSteps !== undefined ? { maxSteps: ft.maxSteps } : {}), ...(ft.epochs !== undefined ? { epochs: ft.epochs } : {}),
   };
+  // A checkpoint every quarter of the run, so an interrupted study loses at most a quarter of an arm.
+  cfg.saveEvery = Math.max(1, Math.ceil(totalStepsFor(cfg, Math.ceil(enc.examples.length / cfg.batchSize)) / 4));
   const r = await runTraining(dir, model, tok, readFileSync(tokenizerSource, 'utf8'), enc.examples, [], cfg, `study ${arm}`, onStep);
   const meanLen = enc.examples.reduce((s, e) => s + e.ids.length, 0) / enc.examples.length;
   return summarise(r, Math.round(ft.batchSize * ft.gradAccum * meanLen), enc.examples.length, 0);

@@ -1,7 +1,7 @@
 // The tiny study end to end (CI): every stage runs, the table and report are written, a second
-// run is served from the cache in seconds, and an interrupted generation resumes from its partial
-// model_outputs.json without redoing the rows it had.
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+// run is served from the cache in seconds, an interrupted generation resumes from its partial
+// model_outputs.json without redoing the rows it had, and an interrupted training from its checkpoint.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -54,5 +54,18 @@ describe('heed study --config tiny', () => {
     const after = JSON.parse(readFileSync(join(gen, 'model_outputs.json'), 'utf8')) as { output: string }[];
     expect(after.length).toBe(rows.length);
     expect(after.slice(0, 2).map((r) => r.output)).toEqual(['KEPT', 'KEPT']);
+
+    // interrupt an arm's training after its last checkpoint, before the model was exported: the
+    // stage resumes from the checkpoint (no step is redone) and writes the same model
+    const train = join(out, 'arms', 'response', 'train');
+    const tStage = JSON.parse(readFileSync(join(train, 'stage.json'), 'utf8')) as { key: string };
+    const weights = readFileSync(join(train, 'model', 'model.safetensors'));
+    const logLines = readFileSync(join(train, 'log.jsonl'), 'utf8');
+    writeFileSync(join(train, 'stage.json'), JSON.stringify({ key: tStage.key, done: false }));
+    rmSync(join(train, 'model'), { recursive: true });
+    const fourth = await runStudy(cfg, { out, log: null });
+    expect(Object.entries(fourth.statuses).filter(([, s]) => s !== 'cached')).toEqual([['train response', 'resumed']]);
+    expect(readFileSync(join(train, 'model', 'model.safetensors')).equals(weights)).toBe(true);
+    expect(readFileSync(join(train, 'log.jsonl'), 'utf8')).toBe(logLines);
   }, 600_000);
 });
