@@ -32,3 +32,4 @@ export * as tokenizer from './tokenizer/index.ts';
 export * as data from './data/index.ts';
 export * as training from './train/index.ts';
 export * as evaluation from './eval/index.ts';
+export * as study from './study/index.ts';

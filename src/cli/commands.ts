@@ -58,4 +58,9 @@ export const commands: Record<string, Command> = {
     help: async () => (await import('./bench.ts')).help,
     run: async (argv) => (await import('./bench.ts')).run(argv),
   },
+  study: {
+    summary: 'the study: base model -> every arm (tuned, rules, single-task) -> judged table and HTML report, cached and resumable',
+    help: async () => (await import('./study.ts')).help,
+    run: async (argv) => (await import('./study.ts')).run(argv),
+  },
 };

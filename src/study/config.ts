@@ -1,0 +1,249 @@
+// Study configs: plain JSON-serialisable objects (built-in presets tiny / default / full, or a
+// JSON file), validated field by field with errors that name the config and the field.
+import { existsSync, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { TASKS, type Task } from '../data/singleTask.ts';
+
+/** How to make a base model from nothing: a BPE vocabulary trained by heed, then a Llama
+ *  pretrained from random init on pretrain-mix (the shards in order, then held-out documents). */
+export interface PretrainRecipe {
+  tokenizer: { vocabSize: number; docs: number };
+  model: { dim: number; nLayers: number; nHeads: number; nKvHeads: number; hiddenDim: number; maxSeqLen: number };
+  /** Training documents (the first N of pretrain-mix's shards). */
+  docs: number;
+  /** Held-out documents of pretrain-mix/heldout.jsonl.gz for the held-out loss. */
+  heldoutDocs: number;
+  steps: number;
+  lr: number;
+  batchSize: number;
+  gradAccum: number;
+  seed: number;
+}
+
+export interface FinetuneSettings {
+  lr: number;
+  batchSize: number;
+  gradAccum: number;
+  /** Optimizer steps per arm (the paper trains by epochs; small configs cap the steps). */
+  maxSteps?: number;
+  epochs?: number;
+  /** Tokens per training row at most. */
+  seqLen: number;
+  /** Rows of LIMA (instruction / response arms) and of each single task; 0 = all. */
+  limaRows: number;
+  taskRows: number;
+  seed: number;
+}
+
+export interface EvalSettings {
+  /** First N instructions of AlpacaEval (the paper's evaluation set)... */
+  instructions: number;
+  /** ...of at most this many characters, likewise IFEval prompts (small contexts); 0 = any length. */
+  maxPromptChars: number;
+  maxNewTokens: number;
+  batchSize: number;
+  /** A judge spec as `heed eval compare --judge` takes: reference:REF, longest, openai:URL[#model], local:PATH. */
+  judge: string;
+  ifeval: { subset: 'knowledge-free' | 'all'; prompts: number };
+  rank: { examples: number; others: number; batchSize: number };
+  bootstrap: { samples: number; seed: number };
+}
+
+export interface StudyConfig {
+  name: string;
+  about: string;
+  backend: 'cpu' | 'webgpu';
+  /** A model directory (HF layout with tokenizer.json), or a recipe to pretrain one. */
+  base: { model: string } | { pretrain: PretrainRecipe };
+  finetune: FinetuneSettings;
+  eval: EvalSettings;
+  /** Arms to run (default: all of ARMS). The instruction-tuned arm is always run: it is the reference. */
+  arms?: string[];
+}
+
+export const DEFAULT_JUDGE = 'reference:alpaca-eval:gpt4_1106_preview';
+
+export const ARM_NAMES = [
+  'base', 'base+rules', 'base+rules-no-eos', 'base+rules-no-diversity', 'base+rules-no-uniform',
+  'instruction', 'response', ...TASKS.map((t) => `single-task:${t}` as const),
+] as const;
+
+const TINY: StudyConfig = {
+  name: 'tiny',
+  about: 'minutes on 2 CPU cores, for CI: a micro Llama pretrained in the study itself for a few dozen steps on a tokenizer trained in seconds; few rows, few steps, few instructions',
+  backend: 'cpu',
+  base: {
+    pretrain: {
+      tokenizer: { vocabSize: 384, docs: 60 },
+      model: { dim: 32, nLayers: 2, nHeads: 4, nKvHeads: 2, hiddenDim: 64, maxSeqLen: 256 },
+      docs: 30, heldoutDocs: 2, steps: 16, lr: 3e-3, batchSize: 4, gradAccum: 1, seed: 1,
+    },
+  },
+  finetune: { lr: 2e-3, batchSize: 4, gradAccum: 1, maxSteps: 2, seqLen: 128, limaRows: 16, taskRows: 8, seed: 1 },
+  eval: {
+    instructions: 6, maxPromptChars: 120, maxNewTokens: 12, batchSize: 6, judge: DEFAULT_JUDGE,
+    ifeval: { subset: 'knowledge-free', prompts: 6 }, rank: { examples: 8, others: 5, batchSize: 8 }, bootstrap: { samples: 500, seed: 0 },
+  },
+};
+
+const DEFAULT: StudyConfig = {
+  name: 'default',
+  about: 'the committed base model (models/heed-base), small subsets and step counts, about 30 minutes on a 2-core machine on lavapipe',
+  backend: 'webgpu',
+  base: { model: 'models/heed-base' },
+  finetune: { lr: 1e-3, batchSize: 8, gradAccum: 1, maxSteps: 12, seqLen: 256, limaRows: 240, taskRows: 240, seed: 42 },
+  eval: {
+    instructions: 40, maxPromptChars: 600, maxNewTokens: 64, batchSize: 20, judge: DEFAULT_JUDGE,
+    ifeval: { subset: 'knowledge-free', prompts: 48 }, rank: { examples: 400, others: 5, batchSize: 16 }, bootstrap: { samples: 2000, seed: 0 },
+  },
+};
+
+/** heed-base's recipe for a 2-core machine without a GPU (about an hour on lavapipe, sized from the
+ *  issue's calibration run: 5.8M parameters and 4.7M tokens took two hours): a 4k BPE vocabulary
+ *  and a ~6M-parameter Llama with a 256-token context. */
+export const PRETRAIN_CPU: PretrainRecipe = {
+  tokenizer: { vocabSize: 4096, docs: 400 },
+  model: { dim: 256, nLayers: 5, nHeads: 8, nKvHeads: 8, hiddenDim: 688, maxSeqLen: 256 },
+  docs: 2000, heldoutDocs: 32, steps: 600, lr: 2e-3, batchSize: 16, gradAccum: 1, seed: 42,
+};
+
+/** A larger base for a GPU host: ~60M parameters, 512 context, about 200M tokens seen. */
+export const PRETRAIN_GPU: PretrainRecipe = {
+  tokenizer: { vocabSize: 8192, docs: 2000 },
+  model: { dim: 512, nLayers: 12, nHeads: 8, nKvHeads: 8, hiddenDim: 1376, maxSeqLen: 512 },
+  docs: 25362, heldoutDocs: 257, steps: 12000, lr: 1e-3, batchSize: 32, gradAccum: 1, seed: 42,
+};
+
+/** The paper's data sizes and epochs (LIMA 15 epochs, single tasks 1,000 rows; lr 1e-5, effective batch 64). */
+const FULL: StudyConfig = {
+  name: 'full',
+  about: "the paper's data sizes and epochs (all 805 AlpacaEval instructions, 1,000 ranking examples), for a GPU host",
+  backend: 'webgpu',
+  base: { model: 'models/heed-base' },
+  finetune: { lr: 1e-5, batchSize: 1, gradAccum: 64, epochs: 15, seqLen: 2048, limaRows: 0, taskRows: 1000, seed: 42 },
+  eval: {
+    instructions: 805, maxPromptChars: 0, maxNewTokens: 512, batchSize: 16, judge: DEFAULT_JUDGE,
+    ifeval: { subset: 'knowledge-free', prompts: 0 }, rank: { examples: 1000, others: 5, batchSize: 16 }, bootstrap: { samples: 10000, seed: 0 },
+  },
+};
+
+/** The default study, but pretraining its own base first with heed-base's CPU recipe. */
+const SCRATCH: StudyConfig = { ...structuredClone(DEFAULT), name: 'scratch', about: "the default study on a base it pretrains first with heed-base's CPU recipe (about an hour more)", base: { pretrain: PRETRAIN_CPU } };
+/** The full study on a larger base it pretrains first, for a GPU host. */
+const FULL_SCRATCH: StudyConfig = { ...structuredClone(FULL), name: 'full-scratch', about: 'the full study on a ~60M-parameter base it pretrains first, for a GPU host', base: { pretrain: PRETRAIN_GPU } };
+
+export const PRESETS: Record<string, StudyConfig> = { tiny: TINY, default: DEFAULT, full: FULL, scratch: SCRATCH, 'full-scratch': FULL_SCRATCH };
+
+type Obj = Record<string, unknown>;
+
+class Checker {
+  errs: string[] = [];
+  constructor(readonly where: string) {}
+  obj(v: unknown, path: string): Obj | undefined {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+      this.errs.push(`${path} must be an object`);
+      return undefined;
+    }
+    return v as Obj;
+  }
+  int(o: Obj | undefined, path: string, k: string, min: number, optional = false): void {
+    const v = o?.[k];
+    if (o === undefined || (optional && v === undefined)) return;
+    if (!Number.isInteger(v) || (v as number) < min) this.errs.push(`${path}.${k} must be a whole number >= ${min}, got ${JSON.stringify(v)}`);
+  }
+  pos(o: Obj | undefined, path: string, k: string): void {
+    const v = o?.[k];
+    if (o !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v > 0)) this.errs.push(`${path}.${k} must be a number > 0, got ${JSON.stringify(v)}`);
+  }
+  str(o: Obj | undefined, path: string, k: string): void {
+    if (o !== undefined && (typeof o[k] !== 'string' || o[k] === '')) this.errs.push(`${path}.${k} must be a non-empty string, got ${JSON.stringify(o[k])}`);
+  }
+  known(o: Obj | undefined, path: string, keys: readonly string[]): void {
+    for (const k of Object.keys(o ?? {})) if (!keys.includes(k)) this.errs.push(`${path}.${k} is not a known field (known: ${keys.join(', ')})`);
+  }
+}
+
+/** Checks every field of a study config; throws one error listing every problem. */
+export function validateStudyConfig(raw: unknown, where: string): StudyConfig {
+  const c = new Checker(where);
+  const top = c.obj(raw, 'config');
+  if (!top) throw new Error(`${where}: the study config must be a JSON object`);
+  c.known(top, 'config', ['name', 'about', 'backend', 'base', 'finetune', 'eval', 'arms']);
+  c.str(top, 'config', 'name');
+  if (typeof top.name === 'string' && !/^[A-Za-z0-9._-]+$/.test(top.name)) c.errs.push(`config.name must use letters, digits, '.', '_' or '-' (it names the output folder), got ${JSON.stringify(top.name)}`);
+  if (top.about !== undefined && typeof top.about !== 'string') c.errs.push('config.about must be a string');
+  if (top.backend !== 'cpu' && top.backend !== 'webgpu') c.errs.push(`config.backend must be "cpu" or "webgpu", got ${JSON.stringify(top.backend)}`);
+  const base = c.obj(top.base, 'config.base');
+  if (base) {
+    if ('model' in base === 'pretrain' in base) c.errs.push('config.base must hold exactly one of "model" (a model directory) or "pretrain" (a recipe)');
+    else if ('model' in base) c.str(base, 'config.base', 'model');
+    else {
+      const p = c.obj(base.pretrain, 'config.base.pretrain');
+      c.known(p, 'config.base.pretrain', ['tokenizer', 'model', 'docs', 'heldoutDocs', 'steps', 'lr', 'batchSize', 'gradAccum', 'seed']);
+      const t = p && c.obj(p.tokenizer, 'config.base.pretrain.tokenizer');
+      c.int(t, 'config.base.pretrain.tokenizer', 'vocabSize', 260);
+      c.int(t, 'config.base.pretrain.tokenizer', 'docs', 1);
+      const m = p && c.obj(p.model, 'config.base.pretrain.model');
+      for (const k of ['dim', 'nLayers', 'nHeads', 'nKvHeads', 'hiddenDim', 'maxSeqLen']) c.int(m, 'config.base.pretrain.model', k, 1);
+      for (const k of ['docs', 'steps', 'batchSize', 'gradAccum']) c.int(p, 'config.base.pretrain', k, 1);
+      c.int(p, 'config.base.pretrain', 'heldoutDocs', 0);
+      c.int(p, 'config.base.pretrain', 'seed', 0);
+      c.pos(p, 'config.base.pretrain', 'lr');
+    }
+  }
+  const f = c.obj(top.finetune, 'config.finetune');
+  c.known(f, 'config.finetune', ['lr', 'batchSize', 'gradAccum', 'maxSteps', 'epochs', 'seqLen', 'limaRows', 'taskRows', 'seed']);
+  c.pos(f, 'config.finetune', 'lr');
+  for (const k of ['batchSize', 'gradAccum', 'seqLen']) c.int(f, 'config.finetune', k, 1);
+  for (const k of ['limaRows', 'taskRows', 'seed']) c.int(f, 'config.finetune', k, 0);
+  c.int(f, 'config.finetune', 'maxSteps', 1, true);
+  c.int(f, 'config.finetune', 'epochs', 1, true);
+  if (f && f.maxSteps === undefined && f.epochs === undefined) c.errs.push('config.finetune needs maxSteps or epochs (or both: whichever ends first)');
+  const e = c.obj(top.eval, 'config.eval');
+  c.known(e, 'config.eval', ['instructions', 'maxPromptChars', 'maxNewTokens', 'batchSize', 'judge', 'ifeval', 'rank', 'bootstrap']);
+  for (const k of ['instructions', 'maxNewTokens', 'batchSize']) c.int(e, 'config.eval', k, 1);
+  c.int(e, 'config.eval', 'maxPromptChars', 0);
+  c.str(e, 'config.eval', 'judge');
+  const ife = e && c.obj(e.ifeval, 'config.eval.ifeval');
+  if (ife && ife.subset !== 'knowledge-free' && ife.subset !== 'all') c.errs.push(`config.eval.ifeval.subset must be "knowledge-free" or "all", got ${JSON.stringify(ife.subset)}`);
+  c.int(ife, 'config.eval.ifeval', 'prompts', 0);
+  const rk = e && c.obj(e.rank, 'config.eval.rank');
+  c.int(rk, 'config.eval.rank', 'examples', 2);
+  c.int(rk, 'config.eval.rank', 'others', 1);
+  c.int(rk, 'config.eval.rank', 'batchSize', 1);
+  const bs = e && c.obj(e.bootstrap, 'config.eval.bootstrap');
+  c.int(bs, 'config.eval.bootstrap', 'samples', 100);
+  c.int(bs, 'config.eval.bootstrap', 'seed', 0);
+  if (top.arms !== undefined) {
+    if (!Array.isArray(top.arms) || top.arms.length === 0) c.errs.push('config.arms must be a non-empty list of arm names');
+    else for (const a of top.arms) if (!(ARM_NAMES as readonly unknown[]).includes(a)) c.errs.push(`config.arms: unknown arm ${JSON.stringify(a)} (known: ${ARM_NAMES.join(', ')})`);
+  }
+  if (c.errs.length) throw new Error(`${where}: invalid study config:\n  ${c.errs.join('\n  ')}`);
+  return raw as StudyConfig;
+}
+
+/** A preset name or a JSON file. */
+export function loadStudyConfig(spec: string): StudyConfig {
+  const preset = PRESETS[spec];
+  if (preset) return structuredClone(preset);
+  if (!existsSync(spec)) throw new Error(`--config "${spec}": not a preset (${Object.keys(PRESETS).join(', ')}) and no such file`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(spec, 'utf8'));
+  } catch (e) {
+    throw new Error(`${spec}: not valid JSON (${(e as Error).message})`);
+  }
+  return validateStudyConfig(raw, basename(spec));
+}
+
+/** The arms a config runs, in ARM_NAMES order; the instruction-tuned reference is always among them. */
+export function armsOf(cfg: StudyConfig): string[] {
+  const want = new Set(cfg.arms ?? ARM_NAMES);
+  want.add('instruction');
+  return ARM_NAMES.filter((a) => want.has(a));
+}
+
+export const taskOfArm = (arm: string): Task | undefined => (arm.startsWith('single-task:') ? (arm.slice('single-task:'.length) as Task) : undefined);
+
+// Presets are checked like files, so a bad edit here fails at load, not mid-study.
+for (const [k, v] of Object.entries(PRESETS)) validateStudyConfig(v, `preset ${k}`);

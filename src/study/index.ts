@@ -1,0 +1,7 @@
+// The study's public surface: configs, cached stages, the pipeline, statistics and the report.
+export * from './config.ts';
+export * from './stage.ts';
+export * from './stats.ts';
+export * from './pipeline.ts';
+export * from './report.ts';
+export { writeModelCard, modelCard, parseSourceLicenses, type ModelCardInfo } from './modelCard.ts';

@@ -1,0 +1,95 @@
+// A model card for a base model heed pretrained: what it saw (data, tokens, steps), how good it
+// got (held-out loss and perplexity), the licenses of its data (read from pretrain-mix's
+// SOURCE.md, never restated by hand) and the command that reproduces it.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../eval/outputs.ts';
+import type { LlamaConfig } from '../nn/config.ts';
+import type { PretrainRecipe } from './config.ts';
+
+export interface SourceLicense {
+  source: string;
+  license: string;
+}
+
+/** The rows of SOURCE.md's "Sources" table (| source | origin | license | ...). */
+export function parseSourceLicenses(markdown: string, where: string): SourceLicense[] {
+  const lines = markdown.split('\n');
+  const head = lines.findIndex((l) => /^\|\s*source\s*\|\s*origin\s*\|\s*license/i.test(l));
+  if (head < 0) throw new Error(`${where}: no "| source | origin | license |" table`);
+  const out: SourceLicense[] = [];
+  for (const l of lines.slice(head + 2)) {
+    if (!l.startsWith('|')) break;
+    const cells = l.split('|').slice(1, -1).map((c) => c.trim());
+    if (cells[0]?.startsWith('**')) continue; // the total row
+    if (cells.length < 3 || !cells[0]) throw new Error(`${where}: malformed row in the sources table: ${l}`);
+    out.push({ source: cells[0], license: cells[2]! });
+  }
+  if (out.length === 0) throw new Error(`${where}: the sources table has no rows`);
+  return out;
+}
+
+export interface ModelCardInfo {
+  name: string;
+  config: LlamaConfig;
+  parameters: number;
+  recipe: PretrainRecipe;
+  steps: number;
+  tokensSeen: number;
+  trainSequences: number;
+  heldoutSequences: number;
+  firstHeldout?: number;
+  lastHeldout?: number;
+  /** The data set's SOURCE.md (for the licenses). */
+  sourceMd: string;
+  /** The command that reproduces this model. */
+  reproduce: string;
+}
+
+const fmt = (v: number | undefined, d = 4): string => (v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(d));
+
+export function modelCard(i: ModelCardInfo): string {
+  const licenses = existsSync(i.sourceMd) ? parseSourceLicenses(readFileSync(i.sourceMd, 'utf8'), i.sourceMd) : [];
+  const c = i.config;
+  return `# ${i.name}
+
+A small Llama-architecture base model pretrained from random initialisation by heed (TypeScript,
+WGSL kernels) on pretrain-mix. It exists to make the study's road visible end to end, not to be
+a useful assistant: at this size it learns the surface of text and the dialogue format, little more.
+
+## Architecture
+| field | value |
+|---|---|
+| parameters | ${i.parameters} |
+| dim / layers / heads / kv heads | ${c.dim} / ${c.nLayers} / ${c.nHeads} / ${c.nKvHeads} |
+| MLP hidden | ${c.hiddenDim} |
+| vocabulary | ${c.vocabSize} (BPE trained by heed on ${i.recipe.tokenizer.docs} pretrain-mix documents, specials <\\|user\\|>, <\\|assistant\\|>) |
+| context | ${c.maxSeqLen} |
+
+## Training
+| field | value |
+|---|---|
+| data | the first ${i.recipe.docs} documents of pretrain-mix's shards, packed into ${i.trainSequences} sequences of ${c.maxSeqLen} tokens |
+| steps | ${i.steps} (batch ${i.recipe.batchSize} x grad-accum ${i.recipe.gradAccum}) |
+| tokens seen | ${i.tokensSeen} |
+| optimiser | AdamW, peak lr ${i.recipe.lr}, cosine schedule, 10% warmup, clip 1, seed ${i.recipe.seed} |
+| held-out loss (the first ${i.heldoutSequences} sequences of the first ${i.recipe.heldoutDocs} documents of heldout.jsonl.gz) | ${fmt(i.firstHeldout)} at step 0 -> ${fmt(i.lastHeldout)} at step ${i.steps} |
+| held-out perplexity | ${fmt(i.lastHeldout === undefined ? undefined : Math.exp(i.lastHeldout), 2)} |
+
+The loss curve is loss.svg and the per-step log log.jsonl beside this card (in the study's stage directory).
+
+## Data licenses (from pretrain-mix/SOURCE.md)
+${licenses.length ? `| source | license (as stated) |\n|---|---|\n${licenses.map((l) => `| ${l.source} | ${l.license} |`).join('\n')}` : 'SOURCE.md was not found; see the data set\'s own SOURCE.md.'}
+
+## Reproduce
+\`\`\`
+${i.reproduce}
+\`\`\`
+`;
+}
+
+export function writeModelCard(dir: string, info: ModelCardInfo): string {
+  const path = join(dir, 'README.md');
+  writeFileAtomic(path, modelCard(info));
+  return path;
+}

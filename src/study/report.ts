@@ -1,0 +1,250 @@
+// The study's results: one table (terminal, Markdown, CSV), every arm-vs-arm difference with a
+// paired bootstrap 95% interval (and a sign test for win rates) marked when it is
+// indistinguishable from noise, the paper's numbers beside heed's (labelled, never mixed in), and
+// the evaluator's HTML report (src/eval/report) with these tables added.
+import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { esc } from '../eval/report/svg.ts';
+import { collectRuns } from '../eval/report/collect.ts';
+import { reportHtml } from '../eval/report/html.ts';
+import { writeFileAtomic, writeJsonAtomic } from '../eval/outputs.ts';
+import { armSlug, type ArmResults, type StudyResults, trainLogOf } from './pipeline.ts';
+import { mean, pairedBootstrap, signTest, std, type Interval } from './stats.ts';
+
+/** Hewitt et al. 2024, Llama-2-7B: LC win rate (%) against the instruction-tuned model; ranking probe 80.4 %. */
+export const PAPER_LC: Record<string, number> = {
+  response: 43.3, 'base+rules': 24.4, 'base+rules-no-eos': 10.4, 'base+rules-no-diversity': 14.3, 'base+rules-no-uniform': 16.3, base: 2.4,
+  'single-task:gsm': 23.7, 'single-task:poetry': 22.9, 'single-task:mbpp': 16.9, 'single-task:recipes': 14.6, 'single-task:chess': 2.1,
+};
+export const PAPER_RANK = 80.4;
+
+export interface Table {
+  headers: string[];
+  rows: string[][];
+}
+
+const f = (v: number | null | undefined, d = 1): string => (v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(d));
+const pm = (v: number, se: number, d = 1): string => `${f(v, d)} ± ${f(se, d)}`;
+
+/** What made every number: config, base, judge, subsets, decoding. */
+export function provenance(r: StudyResults): string[] {
+  const c = r.config;
+  const proxy = r.arms[0]?.judge.summary.proxy;
+  return [
+    `config: ${c.name} (${c.about})`,
+    `base model: ${r.base.label}`,
+    `judge: ${c.eval.judge}${proxy ? ` — OFFLINE PROXY: ${proxy}` : ''}`,
+    `win rates: against the instruction-tuned arm (instruction tuning on LIMA) on the first ${r.instructions} AlpacaEval instructions${c.eval.maxPromptChars ? ` of at most ${c.eval.maxPromptChars} characters` : ''}, greedy, at most ${c.eval.maxNewTokens} new tokens`,
+    `IFEval: ${c.eval.ifeval.subset} subset, ${r.ifevalPrompts} prompts${c.eval.maxPromptChars ? ` of at most ${c.eval.maxPromptChars} characters` : ''}, strict scoring`,
+    `training: ${c.finetune.maxSteps !== undefined ? `${c.finetune.maxSteps} steps` : `${c.finetune.epochs} epochs`} of batch ${c.finetune.batchSize} x ${c.finetune.gradAccum}, lr ${c.finetune.lr}, LIMA rows ${c.finetune.limaRows || 'all'}, task rows ${c.finetune.taskRows || 'all'}`,
+  ];
+}
+
+const winValues = (a: ArmResults): (number | null)[] => a.judge.prefs.map((p) => (p === null ? null : (p - 1) * 100));
+
+export function mainTable(r: StudyResults): Table {
+  const judgeTag = r.arms[0]?.judge.summary.proxy ? ' [proxy judge]' : '';
+  return {
+    headers: ['arm', `win rate vs instruction ±SE${judgeTag}`, `LC win rate ±SE${judgeTag}`, 'IFEval prompt strict %', 'IFEval instr. strict %', 'avg length (chars) ±sd', 'EOS %', 'distinct-2', 'paper LC (Llama-2-7B)'],
+    rows: r.arms.map((a) => {
+      const s = a.judge.summary;
+      const d2 = a.gen.distinct2.filter((x): x is number => x !== null);
+      return [
+        a.arm,
+        a.arm === 'instruction' ? 'reference (50)' : pm(s.win_rate, s.standard_error),
+        a.arm === 'instruction' ? 'reference (50)' : pm(s.length_controlled_winrate, a.judge.lcSe),
+        f(a.gen.ifeval ? a.gen.ifeval.prompt_strict * 100 : NaN),
+        f(a.gen.ifeval ? a.gen.ifeval.inst_strict * 100 : NaN),
+        pm(mean(a.gen.lengths), std(a.gen.lengths), 0),
+        f(mean(a.gen.eos) * 100),
+        f(mean(d2), 3),
+        PAPER_LC[a.arm] !== undefined ? `${PAPER_LC[a.arm]!.toFixed(1)} (paper)` : a.arm === 'instruction' ? 'reference (paper)' : '',
+      ];
+    }),
+  };
+}
+
+export interface Difference {
+  a: string;
+  b: string;
+  metric: string;
+  interval: Interval;
+  signP?: number;
+}
+
+/** Paired values of two arms, keeping rows where both have one. */
+function paired(x: readonly (number | null)[], y: readonly (number | null)[]): [number[], number[]] {
+  const a: number[] = [];
+  const b: number[] = [];
+  x.forEach((v, i) => {
+    const w = y[i];
+    if (v !== null && w !== null && w !== undefined) {
+      a.push(v);
+      b.push(w);
+    }
+  });
+  return [a, b];
+}
+
+/** Every arm-vs-arm difference in win rate, EOS rate, IFEval prompt accuracy and length. */
+export function differences(r: StudyResults): Difference[] {
+  const bs = r.config.eval.bootstrap;
+  const metrics: [string, (a: ArmResults) => (number | null)[]][] = [
+    ['win rate (pts)', winValues],
+    ['EOS rate (pts)', (a) => a.gen.eos.map((x) => x * 100)],
+    ['IFEval prompt strict (pts)', (a) => a.gen.ifevalPrompt.map((x) => x * 100)],
+    ['length (chars)', (a) => a.gen.lengths],
+  ];
+  const out: Difference[] = [];
+  for (let i = 0; i < r.arms.length; i++) {
+    for (let j = i + 1; j < r.arms.length; j++) {
+      const A = r.arms[i]!;
+      const B = r.arms[j]!;
+      for (const [metric, get] of metrics) {
+        const [x, y] = paired(get(A), get(B));
+        const interval = pairedBootstrap(x, y, bs);
+        out.push({ a: A.arm, b: B.arm, metric, interval, ...(metric.startsWith('win') ? { signP: signTest(x, y).p } : {}) });
+      }
+    }
+  }
+  return out;
+}
+
+export function differenceTable(d: readonly Difference[]): Table {
+  return {
+    headers: ['arm A', 'arm B', 'metric', 'A − B', '95% CI (paired bootstrap)', 'sign test p', 'verdict'],
+    rows: d.map((x) => [x.a, x.b, x.metric, f(x.interval.diff), `[${f(x.interval.lo)}, ${f(x.interval.hi)}]`, x.signP === undefined ? '' : x.signP.toFixed(3), x.interval.noise ? 'noise' : 'distinguishable']),
+  };
+}
+
+/** The paper's effects, checked here: is each difference outside the noise, and in the paper's direction? */
+export function paperEffects(r: StudyResults, diffs: readonly Difference[]): string[] {
+  const find = (a: string, b: string, metric: string) => diffs.find((d) => d.metric === metric && ((d.a === a && d.b === b) || (d.a === b && d.b === a)));
+  const claims: [string, string, string, string][] = [
+    ['response', 'base', 'win rate (pts)', 'response tuning beats the plain base model (paper: 43.3 vs 2.4 LC)'],
+    ['base+rules', 'base', 'win rate (pts)', 'the rules adapter beats the plain base model (paper: 24.4 vs 2.4 LC)'],
+    ['base+rules', 'base+rules-no-eos', 'win rate (pts)', 'dropping the EOS rule hurts (paper: 24.4 -> 10.4 LC)'],
+    ['base+rules', 'base', 'EOS rate (pts)', 'the rules adapter makes outputs end (its EOS rule)'],
+    ['single-task:gsm', 'base', 'win rate (pts)', 'single-task tuning on GSM beats the plain base (paper: 23.7 vs 2.4)'],
+    ['single-task:poetry', 'base', 'win rate (pts)', 'single-task tuning on poetry beats the plain base (paper: 22.9 vs 2.4)'],
+    ['single-task:poetry', 'single-task:chess', 'win rate (pts)', 'poetry tuning beats chess tuning (paper: 22.9 vs 2.1)'],
+  ];
+  const lines: string[] = [];
+  for (const [a, b, metric, what] of claims) {
+    const d = find(a, b, metric);
+    if (!d) continue;
+    const sign = d.a === a ? 1 : -1;
+    const diff = sign * d.interval.diff;
+    const [lo, hi] = sign === 1 ? [d.interval.lo, d.interval.hi] : [-d.interval.hi, -d.interval.lo];
+    const verdict = d.interval.noise ? 'not visible at this scale (the 95% interval holds 0)' : diff > 0 ? 'visible, in the paper\'s direction' : 'visible, AGAINST the paper\'s direction';
+    lines.push(`${what}: ${a} − ${b} = ${f(diff)} ${metric.replace(' (pts)', ' points').replace(' (chars)', ' characters')} [${f(lo)}, ${f(hi)}]: ${verdict}.`);
+  }
+  const rk = r.rank;
+  const z = (rk.accuracy - rk.chance) / rk.se;
+  lines.push(`ranking probe (base model ranks the true Alpaca response first among ${rk.others + 1}): ${f(rk.accuracy * 100)}% ± ${f(rk.se * 100)} over ${rk.n} examples, chance ${f(rk.chance * 100)}% (paper, Llama-2-7B: ${PAPER_RANK}%): ${Math.abs(z) < 1.96 || !Number.isFinite(z) ? 'indistinguishable from chance' : rk.accuracy > rk.chance ? 'above chance' : 'below chance'}.`);
+  return lines;
+}
+
+export function markdownTable(t: Table): string {
+  const cell = (s: string) => s.replace(/\|/g, '\\|');
+  return [`| ${t.headers.map(cell).join(' | ')} |`, `|${t.headers.map(() => '---').join('|')}|`, ...t.rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
+}
+
+export function csvTable(t: Table): string {
+  const cell = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+  return `${[t.headers, ...t.rows].map((r) => r.map(cell).join(',')).join('\n')}\n`;
+}
+
+export function htmlTable(t: Table, id: string): string {
+  return `<table id="${id}"><thead><tr>${t.headers.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${t.rows
+    .map((r) => `<tr${r.includes('noise') ? ' class="noise"' : ''}>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`)
+    .join('')}</tbody></table>`;
+}
+
+/** Fixed-width columns for the terminal. */
+export function textTable(t: Table): string {
+  const w = t.headers.map((h, i) => Math.max(h.length, ...t.rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((c, i) => c.padEnd(w[i]!)).join('  ');
+  return [line(t.headers), w.map((n) => '-'.repeat(n)).join('  '), ...t.rows.map(line)].join('\n');
+}
+
+const CAVEAT = 'The paper\'s numbers are Llama-2-7B\'s with GPT-4 judging all 805 AlpacaEval instructions; they stand beside heed\'s for orientation and are never part of heed\'s numbers.';
+
+export interface StudyReportPaths {
+  markdown: string;
+  csv: string;
+  differencesCsv: string;
+  html: string;
+  json: string;
+}
+
+/** Writes results.md, results.csv, differences.csv, report.html and study.json into `out`. */
+export function writeStudyReport(r: StudyResults, out: string): StudyReportPaths {
+  const dir = resolve(out);
+  const main = mainTable(r);
+  const diffs = differences(r);
+  const dt = differenceTable(diffs);
+  const effects = paperEffects(r, diffs);
+  const prov = provenance(r);
+  const noisy = diffs.filter((d) => d.interval.noise).length;
+
+  const md = `# heed study: ${r.config.name}
+
+${prov.map((p) => `- ${p}`).join('\n')}
+
+## Results per arm
+
+${markdownTable(main)}
+
+- "paper LC" is ${CAVEAT}
+- win rate: AlpacaEval's (100·mean(preference − 1)) against the instruction-tuned arm; LC: length-controlled, "minimal" variant; its ± is a bootstrap standard error.
+- EOS %: answers that ended with EOS before ${r.config.eval.maxNewTokens} new tokens; distinct-2: distinct word bigrams over all bigrams of an answer (1 = no repetition), mean over answers.
+- ranking probe (base model): ${f(r.rank.accuracy * 100)}% ± ${f(r.rank.se * 100)} (${r.rank.n} Alpaca examples, true response vs ${r.rank.others} others, chance ${f(r.rank.chance * 100)}%); paper (Llama-2-7B): ${PAPER_RANK}%.
+
+## What this model shows (measured, not assumed)
+
+${effects.map((e) => `- ${e}`).join('\n')}
+
+## Every arm-vs-arm difference
+
+${noisy} of ${diffs.length} differences are indistinguishable from noise (their paired bootstrap 95% interval, ${r.config.eval.bootstrap.samples} resamples, seed ${r.config.eval.bootstrap.seed}, holds 0); they are marked "noise". Win-rate differences also carry an exact two-sided sign test. The full list is differences.csv.
+
+${markdownTable(dt)}
+`;
+  // The evaluator's report, fed one folder per arm (judge files, IFEval summary, training log).
+  const runsDir = join(dir, 'report', 'arms');
+  rmSync(runsDir, { recursive: true, force: true });
+  const armDirs = r.arms.map((a) => {
+    const d = join(runsDir, armSlug(a.arm));
+    mkdirSync(d, { recursive: true });
+    const judgeDir = join(dir, 'arms', armSlug(a.arm), 'judge');
+    for (const fName of ['summary.json', 'annotations.json']) if (existsSync(join(judgeDir, fName))) copyFileSync(join(judgeDir, fName), join(d, fName));
+    if (a.gen.ifeval) writeJsonAtomic(join(d, 'ifeval_summary.json'), a.gen.ifeval);
+    const log = trainLogOf(dir, a.arm);
+    if (log) copyFileSync(log, join(d, 'log.jsonl'));
+    return d;
+  });
+  const title = `heed study: ${r.config.name}`;
+  const extra = `<section id="study"><h2>The study</h2><ul>${prov.map((p) => `<li>${esc(p)}</li>`).join('')}</ul>
+${htmlTable(main, 'study-results')}<p class="note">${esc(CAVEAT)}</p>
+<h2>What this model shows (measured)</h2><ul>${effects.map((e) => `<li>${esc(e)}</li>`).join('')}</ul>
+<h2>Every arm-vs-arm difference</h2><p class="note">${noisy} of ${diffs.length} differences are indistinguishable from noise (paired bootstrap 95% interval holds 0), shown greyed and marked "noise".</p>
+<style>tr.noise td{color:#999}</style>${htmlTable(dt, 'differences')}</section>
+<h2>Evaluator's report</h2>`;
+  const html = reportHtml(collectRuns(armDirs), title).replace(/(<h1>[^<]*<\/h1>)/, `$1\n${extra}`);
+  const paths: StudyReportPaths = {
+    markdown: join(dir, 'results.md'), csv: join(dir, 'results.csv'), differencesCsv: join(dir, 'differences.csv'), html: join(dir, 'report.html'), json: join(dir, 'study.json'),
+  };
+  writeFileAtomic(paths.markdown, md);
+  writeFileAtomic(paths.csv, `# ${prov.join(' | ')}\n${csvTable(main)}`);
+  writeFileAtomic(paths.differencesCsv, csvTable(dt));
+  writeFileAtomic(paths.html, html);
+  writeJsonAtomic(paths.json, { provenance: prov, rank: r.rank, arms: r.arms.map((a) => ({ arm: a.arm, summary: a.judge.summary, lcSe: a.judge.lcSe, ifeval: a.gen.ifeval, trained: a.trained ?? null })), effects });
+  return paths;
+}
+
+/** The terminal summary: provenance, the table, the paper effects. */
+export function terminalReport(r: StudyResults): string {
+  const diffs = differences(r);
+  return `${provenance(r).join('\n')}\n\n${textTable(mainTable(r))}\n\n${paperEffects(r, diffs).map((l) => `- ${l}`).join('\n')}\n`;
+}

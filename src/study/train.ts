@@ -1,0 +1,130 @@
+// Training inside the study: pretraining a base from random init (the recipe) and finetuning an
+// arm from the base, both through src/train's train() in process. A stage directory that already
+// holds checkpoint/ (an interrupted run with the same key) resumes from it exactly.
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Backend } from '../backend/backend.ts';
+import type { Example } from '../data/batch.ts';
+import { emptyUserTurns } from '../data/dataset.ts';
+import { encodeDataset } from '../data/encode.ts';
+import { readMessagesJsonl } from '../data/messages.ts';
+import { packDocuments, readCorpus } from '../data/pretrain.ts';
+import { singleTask } from '../data/singleTask.ts';
+import { buildModel, loadPretrained } from '../load/pretrained.ts';
+import type { LlamaConfig } from '../nn/config.ts';
+import { Llama } from '../nn/llama.ts';
+import { readHFTokenizer, toHFTokenizerJSON } from '../tokenizer/hf.ts';
+import type { Tokenizer } from '../tokenizer/tokenizer.ts';
+import { trainBPE } from '../tokenizer/train.ts';
+import { readCheckpointDir, type TokenizerFiles } from '../train/checkpoint.ts';
+import { DEFAULT_TRAIN, fullModelParts, totalStepsFor, train, type TrainConfig, type TrainResult } from '../train/trainer.ts';
+import { dataPath } from '../util/dataRoot.ts';
+import type { FinetuneSettings, PretrainRecipe } from './config.ts';
+import { taskOfArm } from './config.ts';
+
+export interface TrainedModel {
+  modelDir: string;
+  steps: number;
+  /** Input tokens per optimizer step times steps (what the model saw). */
+  tokensSeen: number;
+  trainRows: number;
+  heldoutRows: number;
+  firstHeldout?: number;
+  lastHeldout?: number;
+  lastLoss: number;
+}
+
+/** Held-out loss of a pretraining run: at most this many packed sequences. */
+export const MAX_HELDOUT_SEQUENCES = 64;
+
+/** pretrain-mix's training shards, in order. */
+export function pretrainShards(): string[] {
+  const dir = dataPath('pretrain-mix');
+  return readdirSync(dir).filter((f) => /^pretrain-mix-\d+\.jsonl\.gz$/.test(f)).sort().map((f) => join(dir, f));
+}
+
+function tokenizerFiles(tok: Tokenizer, json: string): TokenizerFiles {
+  return { 'tokenizer.json': json, bos: tok.idToPiece(tok.bos), eos: tok.idToPiece(tok.eos) };
+}
+
+async function runTraining(dir: string, model: Llama, tok: Tokenizer, tokJson: string, trainEx: Example[], heldEx: Example[], cfg: TrainConfig, title: string, onStep: (step: number, total: number) => void): Promise<TrainResult> {
+  const ckptDir = join(dir, 'checkpoint');
+  const resume = existsSync(join(ckptDir, 'trainer_state.json')) ? readCheckpointDir(ckptDir) : undefined;
+  if (resume?.weights) model.loadState(resume.weights);
+  const total = totalStepsFor(cfg, Math.ceil(trainEx.length / cfg.batchSize));
+  return train({
+    model, ...fullModelParts(model), train: trainEx, heldout: heldEx, outDir: dir, padId: tok.eos, bosId: tok.bos, eosId: tok.eos,
+    tokenizer: tokenizerFiles(tok, tokJson), out: null, title, ...(resume ? { resume } : {}),
+    onStep: (step) => onStep(step, total),
+  }, cfg);
+}
+
+function summarise(r: TrainResult, tokensPerStep: number, trainRows: number, heldoutRows: number): TrainedModel {
+  if (!r.modelDir) throw new Error(`training stopped at step ${r.steps} of ${r.totalSteps} without writing its model`);
+  const first = r.evalLosses[0]?.loss;
+  const last = r.evalLosses.at(-1)?.loss;
+  return {
+    modelDir: r.modelDir, steps: r.steps, tokensSeen: tokensPerStep * r.steps, trainRows, heldoutRows, lastLoss: r.losses.at(-1) ?? NaN,
+    ...(first !== undefined ? { firstHeldout: first } : {}), ...(last !== undefined ? { lastHeldout: last } : {}),
+  };
+}
+
+/** Pretrains a base model from the recipe: tokenizer (kept in dir/tokenizer.json), then the model. */
+export async function pretrainBase(dir: string, recipe: PretrainRecipe, backend: Backend, onStep: (step: number, total: number) => void): Promise<TrainedModel> {
+  const tokPath = join(dir, 'tokenizer.json');
+  const shards = pretrainShards();
+  if (!existsSync(tokPath)) {
+    const corpus = readCorpus(shards, { maxDocs: recipe.tokenizer.docs });
+    const tok = trainBPE(corpus.docs, { vocabSize: recipe.tokenizer.vocabSize, specialTokens: ['<|user|>', '<|assistant|>'] });
+    writeFileSync(tokPath, JSON.stringify(toHFTokenizerJSON(tok)));
+  }
+  const tokJson = readFileSync(tokPath, 'utf8');
+  const tok = readHFTokenizer(tokPath);
+  const m = recipe.model;
+  const config: LlamaConfig = {
+    dim: m.dim, nLayers: m.nLayers, nHeads: m.nHeads, nKvHeads: m.nKvHeads, hiddenDim: m.hiddenDim, vocabSize: tok.vocabSize,
+    maxSeqLen: m.maxSeqLen, ropeTheta: 10000, ropeLayout: 'half', normEps: 1e-5, tiedEmbeddings: false,
+  };
+  const model = new Llama(config, backend, { seed: recipe.seed });
+  const train_ = packDocuments(readCorpus(shards, { maxDocs: recipe.docs }).docs, tok, m.maxSeqLen);
+  // Held-out documents include whole books: the held-out loss is taken on their first sequences only.
+  const held = recipe.heldoutDocs > 0 ? packDocuments(readCorpus([dataPath('pretrain-mix', 'heldout.jsonl.gz')], { maxDocs: recipe.heldoutDocs }).docs, tok, m.maxSeqLen).examples.slice(0, MAX_HELDOUT_SEQUENCES) : [];
+  if (train_.examples.length === 0) throw new Error(`pretrain recipe: ${recipe.docs} documents make no full sequence of ${m.maxSeqLen} tokens; raise docs`);
+  const cfg: TrainConfig = {
+    ...DEFAULT_TRAIN, lr: recipe.lr, batchSize: recipe.batchSize, gradAccum: recipe.gradAccum, maxSteps: recipe.steps, warmup: 0.1,
+    schedule: 'cosine', clip: 1, seed: recipe.seed, evalEvery: Math.max(1, Math.round(recipe.steps / 8)), saveEvery: Math.max(1, Math.round(recipe.steps / 4)),
+  };
+  const r = await runTraining(dir, model, tok, tokJson, train_.examples, held, cfg, 'study pretrain', onStep);
+  return summarise(r, recipe.batchSize * recipe.gradAccum * m.maxSeqLen, train_.examples.length, held.length);
+}
+
+/** The training data of a tuned arm: LIMA (instruction), LIMA with empty user turns (response), or one task. */
+export function armDataset(arm: string, ft: FinetuneSettings) {
+  const task = taskOfArm(arm);
+  if (task) return singleTask(task, ft.taskRows > 0 ? { limit: ft.taskRows } : {});
+  const lima = readMessagesJsonl(dataPath('lima-implicit-ins', 'lima_data.jsonl'));
+  const rows = ft.limaRows > 0 ? { ...lima, rows: lima.rows.slice(0, ft.limaRows) } : lima;
+  if (arm === 'instruction') return rows;
+  if (arm === 'response') return emptyUserTurns(rows);
+  throw new Error(`arm "${arm}" is not trained`);
+}
+
+/** Finetunes every weight of the base on the arm's data. */
+export async function finetuneArm(dir: string, arm: string, baseDir: string, ft: FinetuneSettings, backend: Backend, onStep: (step: number, total: number) => void): Promise<TrainedModel> {
+  const { ckpt, tokenizer: tok, tokenizerSource } = loadPretrained(baseDir);
+  if (!tok || !tokenizerSource) throw new Error(`${baseDir}: the base model has no tokenizer.json beside it`);
+  const model = buildModel(ckpt, backend);
+  const ds = armDataset(arm, ft);
+  const seqLen = Math.min(ft.seqLen, model.config.maxSeqLen + 1);
+  const enc = encodeDataset(ds, tok, { maxLen: seqLen });
+  if (enc.examples.length === 0) throw new Error(`arm ${arm}: no training row kept a response token within ${seqLen} tokens`);
+  const cfg: TrainConfig = {
+    ...DEFAULT_TRAIN, lr: ft.lr, batchSize: ft.batchSize, gradAccum: ft.gradAccum, seed: ft.seed, clip: 1, evalEvery: 0, saveEvery: 0,
+    ...(ft.maxSteps !== undefined ? { maxSteps: ft.maxSteps } : {}), ...(ft.epochs !== undefined ? { epochs: ft.epochs } : {}),
+  };
+  // A checkpoint every quarter of the run, so an interrupted study loses at most a quarter of an arm.
+  cfg.saveEvery = Math.max(1, Math.ceil(totalStepsFor(cfg, Math.ceil(enc.examples.length / cfg.batchSize)) / 4));
+  const r = await runTraining(dir, model, tok, readFileSync(tokenizerSource, 'utf8'), enc.examples, [], cfg, `study ${arm}`, onStep);
+  const meanLen = enc.examples.reduce((s, e) => s + e.ids.length, 0) / enc.examples.length;
+  return summarise(r, Math.round(ft.batchSize * ft.gradAccum * meanLen), enc.examples.length, 0);
+}

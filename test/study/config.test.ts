@@ -1,0 +1,57 @@
+// Study configs: presets are valid and JSON round-trips; bad configs are refused naming each field.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { armsOf, ARM_NAMES, loadStudyConfig, PRESETS, validateStudyConfig } from '../../src/study/config.ts';
+import { missingBaseMessage, resolveBase, rulesOfArm } from '../../src/study/pipeline.ts';
+
+describe('study configs', () => {
+  it('presets validate, survive JSON, and load from a file', () => {
+    for (const [name, cfg] of Object.entries(PRESETS)) {
+      expect(validateStudyConfig(JSON.parse(JSON.stringify(cfg)), name)).toEqual(cfg);
+      const file = join(mkdtempSync(join(tmpdir(), 'heed-cfg-')), `${name}.json`);
+      writeFileSync(file, JSON.stringify(cfg));
+      expect(loadStudyConfig(file)).toEqual(cfg);
+    }
+    expect(PRESETS.default!.base).toEqual({ model: 'models/heed-base' });
+    expect('pretrain' in PRESETS.tiny!.base).toBe(true);
+  });
+
+  it('refuses bad fields, listing every problem', () => {
+    const bad = structuredClone(PRESETS.tiny!) as unknown as { backend: string; finetune: { lr: number }; eval: { ifeval: { subset: string }; extra?: number }; arms?: string[] };
+    bad.backend = 'tpu';
+    bad.finetune.lr = -1;
+    bad.eval.ifeval.subset = 'some';
+    bad.eval.extra = 1;
+    bad.arms = ['base', 'nonsense'];
+    let msg = '';
+    try {
+      validateStudyConfig(bad, 'my.json');
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    expect(msg).toMatch(/^my\.json: invalid study config/);
+    for (const part of ['config.backend', 'config.finetune.lr', 'config.eval.ifeval.subset', 'config.eval.extra is not a known field', 'unknown arm "nonsense"']) expect(msg).toContain(part);
+    expect(() => validateStudyConfig({ ...PRESETS.tiny!, base: { model: 'x', pretrain: {} } }, 'c')).toThrow(/exactly one of "model"/);
+    expect(() => validateStudyConfig({ ...PRESETS.tiny!, name: 'a/b' }, 'c')).toThrow(/config.name/);
+    expect(() => loadStudyConfig('no-such-preset')).toThrow(/not a preset \(tiny, default, full, scratch, full-scratch\)/);
+    const notJson = join(mkdtempSync(join(tmpdir(), 'heed-cfg-')), 'x.json');
+    writeFileSync(notJson, '{');
+    expect(() => loadStudyConfig(notJson)).toThrow(/x.json: not valid JSON/);
+  });
+
+  it('arms: the instruction arm is always run, order follows ARM_NAMES; rules per arm', () => {
+    expect(armsOf({ ...PRESETS.tiny!, arms: ['response', 'base'] })).toEqual(['base', 'instruction', 'response']);
+    expect(armsOf(PRESETS.tiny!)).toEqual([...ARM_NAMES]);
+    expect(ARM_NAMES.length).toBe(12);
+    expect(rulesOfArm('base+rules')).toBe('eos,diversity,uniform');
+    expect(rulesOfArm('base+rules-no-eos')).toBe('diversity,uniform');
+    expect(rulesOfArm('base')).toBeUndefined();
+  });
+
+  it('a missing default base says how to make one', () => {
+    const dir = resolveBase('models/definitely-not-here');
+    expect(missingBaseMessage(dir)).toMatch(/--config scratch[\s\S]*heed tokenizer train[\s\S]*heed train --mode pretrain[\s\S]*--base DIR[\s\S]*--config tiny/);
+  });
+});
