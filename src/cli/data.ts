@@ -10,7 +10,7 @@ import { readMessagesJsonl } from '../data/messages.ts';
 import { readSeedTasks } from '../data/selfInstruct.ts';
 import { type Complete, GENERATE_MODES, type GenerateMode, generateInstructions } from '../data/selfInstructRun.ts';
 import { BUILTIN_TEMPLATES, resolveTemplate, withDatasetName } from '../data/templates.ts';
-import { progress } from '../eval/progress.ts';
+import { progress } from '../util/progress.ts';
 import { rougeL } from '../eval/rouge.ts';
 import { readTokenizer } from '../load/pretrained.ts';
 import { dataPath } from '../util/dataRoot.ts';

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateResponses } from '../eval/ifeval/generate.ts';
 import { INSTRUCTION_IDS, KNOWLEDGE_FREE_IDS, officialLine, readInputs, readResponses, restrictTo, runIfeval, type IfevalSummary } from '../eval/ifeval/index.ts';
-import { buildModel, readCheckpoint, readTokenizer } from '../load/pretrained.ts';
+import { openPretrained } from '../load/pretrained.ts';
 import { dataPath } from '../util/dataRoot.ts';
-import { progress } from './eval-progress.ts';
+import { progress } from '../util/progress.ts';
 import { pickBackend } from './generate.ts';
 
 export const SUBSETS: Record<string, readonly string[]> = { all: INSTRUCTION_IDS, 'knowledge-free': KNOWLEDGE_FREE_IDS };
@@ -86,14 +86,10 @@ export async function run(argv: string[]): Promise<number> {
     inputs = inputs.slice(0, limit);
     const file = values.responses ?? join(outDir, 'responses.jsonl');
     const done = existsSync(file) ? readResponses(file) : new Map<string, string>();
-    const ckpt = readCheckpoint(values.model);
-    const tok = values.tokenizer ? readTokenizer(values.tokenizer) : ckpt.tokenizer;
-    if (!tok) throw new Error(`--tokenizer is required for a ${ckpt.format} checkpoint`);
-    if (tok.vocabSize !== ckpt.config.vocabSize) throw new Error(`tokenizer has ${tok.vocabSize} tokens but the model's vocabulary is ${ckpt.config.vocabSize}`);
-    const model = buildModel(ckpt, await pickBackend(values.backend));
+    const { model, tokenizer: tok } = openPretrained(values.model, values.tokenizer, await pickBackend(values.backend));
     const all = new Map(done);
     const todo = inputs.filter((i) => !done.has(i.prompt)).length;
-    const tick = progress('ifeval generate', todo);
+    const bar = progress('ifeval generate', todo, 'responses');
     responses = await generateResponses(model, tok, inputs.map((i) => i.prompt), {
       maxNewTokens: positiveInt(values['max-new-tokens'], 'max-new-tokens', 512),
       batchSize: positiveInt(values['batch-size'], 'batch-size', 8),
@@ -101,9 +97,10 @@ export async function run(argv: string[]): Promise<number> {
       onBatch: (batch, finished) => {
         for (const r of batch) all.set(r.prompt, r.response);
         writeAtomic(file, jsonl([...all].map(([prompt, response]) => ({ prompt, response }))));
-        tick(finished);
+        bar.update(finished);
       },
     });
+    bar.end();
     if (todo === 0) process.stderr.write(`all ${inputs.length} responses were already in ${file}\n`);
   } else {
     responses = readResponses(values.responses!);

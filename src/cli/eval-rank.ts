@@ -3,9 +3,9 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { rankProbe, readAlpaca } from '../eval/rank.ts';
-import { buildModel, readCheckpoint, readTokenizer } from '../load/pretrained.ts';
+import { openPretrained } from '../load/pretrained.ts';
 import { dataPath } from '../util/dataRoot.ts';
-import { progress } from './eval-progress.ts';
+import { progress } from '../util/progress.ts';
 import { pickBackend } from './generate.ts';
 
 export const help = `Usage: heed eval rank --model PATH [options]
@@ -56,19 +56,16 @@ export async function run(argv: string[]): Promise<number> {
   const seed = int(values.seed, 'seed', 0, 0);
   const batchSize = int(values['batch-size'], 'batch-size', 8, 1);
   const data = readAlpaca(values.data ?? dataPath('alpaca', 'alpaca_sample2000.json'));
-  const ckpt = readCheckpoint(values.model);
-  const tok = values.tokenizer ? readTokenizer(values.tokenizer) : ckpt.tokenizer;
-  if (!tok) throw new Error(`--tokenizer is required for a ${ckpt.format} checkpoint`);
-  if (tok.vocabSize !== ckpt.config.vocabSize) throw new Error(`tokenizer has ${tok.vocabSize} tokens but the model's vocabulary is ${ckpt.config.vocabSize}`);
-  const model = buildModel(ckpt, await pickBackend(values.backend));
-  let tick: ((done: number) => void) | undefined;
+  const { model, tokenizer: tok } = openPretrained(values.model, values.tokenizer, await pickBackend(values.backend));
+  let bar: ReturnType<typeof progress> | undefined;
   const r = await rankProbe(model, tok, data, {
     n, others, seed, batchSize,
     onProgress: (done, total) => {
-      tick ??= progress('rank: sequences scored', total);
-      tick(done);
+      bar ??= progress('rank', total, 'sequences');
+      bar.update(done);
     },
   });
+  bar?.end();
   console.log(`ranking probe: true response ranked first in ${(100 * r.accuracy).toFixed(1)}% ± ${(100 * r.se).toFixed(1)}% (standard error) of ${r.n} examples`);
   console.log(`  ${r.others} other responses each (seed ${r.seed}); chance ${(100 * r.chance).toFixed(1)}%; ties at the top ${r.ties}; truncated sequences ${r.truncated}; examples left out ${r.excluded}`);
   if (values.out) {

@@ -7,9 +7,8 @@ import { compare, writeCompare } from '../eval/compare.ts';
 import type { Judge } from '../eval/judges/judge.ts';
 import { longestJudge } from '../eval/judges/longest.ts';
 import { INSTRUCTION_SETS, readInstructions, readOutputs, readReferenceOutputs, REFERENCE_OUTPUTS } from '../eval/outputs.ts';
-import { progress } from '../eval/progress.ts';
-import { buildModel, readCheckpoint, readTokenizer } from '../load/pretrained.ts';
-import type { Tokenizer } from '../tokenizer/tokenizer.ts';
+import { progress } from '../util/progress.ts';
+import { openPretrained } from '../load/pretrained.ts';
 import { pickBackend } from './generate.ts';
 
 interface Sub {
@@ -114,13 +113,6 @@ export function parseRules(spec: string): string[] {
   return parts;
 }
 
-function loadModel(path: string, tokPath: string | undefined, backendName: string | undefined) {
-  const ckpt = readCheckpoint(path);
-  const tok: Tokenizer | undefined = tokPath ? readTokenizer(tokPath) : ckpt.tokenizer;
-  if (!tok) throw new Error(`${path}: a ${ckpt.format} checkpoint carries no tokenizer; pass one`);
-  return { ckpt, tok, backend: pickBackend(backendName) };
-}
-
 async function runGenerate(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -138,8 +130,7 @@ async function runGenerate(argv: string[]): Promise<number> {
   const rules = values.rules !== undefined ? parseRules(values.rules) : undefined;
   let instructions = readInstructions(values.instructions ?? 'alpaca-eval');
   if (values.limit !== undefined) instructions = instructions.slice(0, posInt(values.limit, 'limit', 0));
-  const { ckpt, tok, backend } = loadModel(values.model, values.tokenizer, values.backend);
-  const model = buildModel(ckpt, await backend);
+  const { model, tokenizer: tok } = openPretrained(values.model, values.tokenizer, await pickBackend(values.backend));
   const { generateOutputs } = await import('../eval/generate.ts');
   const name = values.name ?? basename(values.model).replace(/\.(bin|gguf)$/, '');
   let bar: ReturnType<typeof progress> | undefined;
@@ -182,8 +173,8 @@ async function makeJudge(spec: string, v: Record<string, string | boolean | unde
     const path = spec.slice('local:'.length);
     if (!path) throw new Error('--judge local: needs a model path after the colon');
     const { localJudge } = await import('../eval/judges/local.ts');
-    const { ckpt, tok, backend } = loadModel(path, str('judge-tokenizer'), str('backend'));
-    return localJudge(buildModel(ckpt, await backend), tok, { name: basename(path), seed, batchSize: posInt(str('judge-batch-size'), 'judge-batch-size', 4) });
+    const { model, tokenizer: tok } = openPretrained(path, str('judge-tokenizer'), await pickBackend(str('backend')));
+    return localJudge(model, tok, { name: basename(path), seed, batchSize: posInt(str('judge-batch-size'), 'judge-batch-size', 4) });
   }
   throw new Error(`--judge "${spec}": expected openai:URL[#model], local:PATH, longest or reference:REF`);
 }

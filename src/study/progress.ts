@@ -2,7 +2,7 @@
 // counted in estimated cost units (a training step of B rows x T tokens costs about 3·B·T, a
 // generated row about its new tokens times its prompt); the study's ETA is the time per unit
 // measured so far in this run times the units left. Cached stages cost nothing.
-import { formatDuration } from '../eval/progress.ts';
+import { formatDuration } from '../util/progress.ts';
 
 export interface PlannedStage {
   name: string;

@@ -1,6 +1,9 @@
 // Progress while training: one updating line on a TTY (plain lines otherwise) with step/total,
 // loss, lr, grad norm, tokens/s and ETA; the same records as JSONL in the output directory.
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { formatDuration } from '../util/progress.ts';
+
+export { formatDuration };
 
 export interface StepRecord {
   step: number;
@@ -22,13 +25,6 @@ export interface EvalRecord {
 }
 export type LogRecord = ({ kind: 'step' } & StepRecord) | ({ kind: 'eval' } & EvalRecord);
 
-export function formatDuration(sec: number): string {
-  if (!Number.isFinite(sec)) return '?';
-  const s = Math.round(sec);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
-}
 
 export function formatStep(r: StepRecord): string {
   const w = String(r.totalSteps).length;
