@@ -102,7 +102,7 @@ forBackends('matmul agrees with the cpu reference', (getB, kind) => {
   // f32 accumulation over K terms: error ≈ sqrt(K)·2⁻²⁴·max|a|·max|b| per term-scale, with |a|, |b| ≤ 1;
   // relMax divides by max(1, max|C|), so bound at 2e-6·sqrt(contraction length).
   const bound = (len: number) => 2e-6 * Math.sqrt(Math.max(len, 1)) + 1e-7;
-  // on an adapter with subgroups 'auto' runs tile_v4_sg where 'plain' runs tile_v4
+  // on an adapter with subgroups 'auto' runs tile_v4_sg (shaders/matmul_sg.wgsl) where 'plain' runs tile_v4
   const kernels: MatmulKernel[] = kind === 'webgpu' ? ['naive', 'scalar', 'plain', 'auto'] : ['auto'];
   for (const kernel of kernels) {
     for (const [tA, tB] of TRANS) {

@@ -3,6 +3,7 @@
 // (model_outputs.json) and a training log (log.jsonl). A directory with none of them is refused.
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import type { IfevalSummary as FullIfevalSummary } from '../ifeval/evaluate.ts';
 import { charLength, readOutputs } from '../outputs.ts';
 
 export interface WinRateResult {
@@ -19,16 +20,9 @@ export interface WinRateResult {
   position_consistency: number | null;
 }
 
-export interface IfevalSummary {
-  prompt_strict: number;
-  prompt_loose: number;
-  inst_strict: number;
-  inst_loose: number;
-  /** Strict instruction-level accuracy per family (the id's part before ':'). */
-  per_family: Record<string, number>;
-  /** Loose, when the summary has it (heed eval ifeval writes both). */
-  per_family_loose?: Record<string, number>;
-}
+/** The part of `heed eval ifeval`'s ifeval_summary.json the report reads; the loose per-family
+ *  scores may be missing from summaries written elsewhere. */
+export type IfevalSummary = Pick<FullIfevalSummary, 'prompt_strict' | 'prompt_loose' | 'inst_strict' | 'inst_loose' | 'per_family'> & Partial<Pick<FullIfevalSummary, 'per_family_loose'>>;
 
 export interface LogPoint {
   step: number;
