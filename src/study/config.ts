@@ -7,7 +7,9 @@ import { TASKS, type Task } from '../data/singleTask.ts';
 /** How to make a base model from nothing: a BPE vocabulary trained by heed, then a Llama
  *  pretrained from random init on pretrain-mix (the shards in order, then held-out documents). */
 export interface PretrainRecipe {
-  tokenizer: { vocabSize: number; docs: number };
+  /** `chatTagsSpecial`: register <|user|> and <|assistant|> as special tokens (one id each). Off by
+   *  default: the tags stay plain text, as with the paper's Llama-2 tokenizer. */
+  tokenizer: { vocabSize: number; docs: number; chatTagsSpecial?: boolean };
   model: { dim: number; nLayers: number; nHeads: number; nKvHeads: number; hiddenDim: number; maxSeqLen: number };
   /** Training documents (the first N of pretrain-mix's shards). */
   docs: number;
@@ -183,6 +185,8 @@ export function validateStudyConfig(raw: unknown, where: string): StudyConfig {
       const t = p && c.obj(p.tokenizer, 'config.base.pretrain.tokenizer');
       c.int(t, 'config.base.pretrain.tokenizer', 'vocabSize', 260);
       c.int(t, 'config.base.pretrain.tokenizer', 'docs', 1);
+      c.known(t, 'config.base.pretrain.tokenizer', ['vocabSize', 'docs', 'chatTagsSpecial']);
+      if (t && t.chatTagsSpecial !== undefined && typeof t.chatTagsSpecial !== 'boolean') c.errs.push(`config.base.pretrain.tokenizer.chatTagsSpecial must be true or false, got ${JSON.stringify(t.chatTagsSpecial)}`);
       const m = p && c.obj(p.model, 'config.base.pretrain.model');
       for (const k of ['dim', 'nLayers', 'nHeads', 'nKvHeads', 'hiddenDim', 'maxSeqLen']) c.int(m, 'config.base.pretrain.model', k, 1);
       for (const k of ['docs', 'steps', 'batchSize', 'gradAccum']) c.int(p, 'config.base.pretrain', k, 1);

@@ -63,7 +63,7 @@ a useful assistant: at this size it learns the surface of text and the dialogue 
 | parameters | ${i.parameters} |
 | dim / layers / heads / kv heads | ${c.dim} / ${c.nLayers} / ${c.nHeads} / ${c.nKvHeads} |
 | MLP hidden | ${c.hiddenDim} |
-| vocabulary | ${c.vocabSize} (BPE trained by heed on ${i.recipe.tokenizer.docs} pretrain-mix documents, specials <\\|user\\|>, <\\|assistant\\|>) |
+| vocabulary | ${c.vocabSize} (BPE trained by heed on ${i.recipe.tokenizer.docs} pretrain-mix documents, ${i.recipe.tokenizer.chatTagsSpecial ? 'chat tags <\\|user\\|>, <\\|assistant\\|> as special tokens' : 'chat tags as plain text, as with Llama-2'}) |
 | context | ${c.maxSeqLen} |
 
 ## Training

@@ -108,7 +108,7 @@ export function missingBaseMessage(dir: string): string {
   return `the base model ${dir} does not exist. The default study starts from heed's own base model, committed under models/heed-base. To make one:
   npx heed study --config scratch   (pretrains it with heed-base's recipe as the study's base stage, then runs the study;
                                      the model with its card lands in runs/study-scratch/base/model: copy it to models/heed-base)
-or by hand: npx heed tokenizer train --vocab-size 4096 --special '<|user|>,<|assistant|>' --out tok.json, then
+or by hand: npx heed tokenizer train --vocab-size 4096 --out tok.json, then
   npx heed train --mode pretrain --config CONFIG.json --tokenizer tok.json --out runs/pretrain (see the README's "Study" section).
 Or pass any HF directory with a tokenizer.json: heed study --base DIR.
 To try the pipeline in minutes: heed study --config tiny (it pretrains a micro model itself).`;

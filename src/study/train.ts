@@ -75,7 +75,7 @@ export async function pretrainBase(dir: string, recipe: PretrainRecipe, backend:
   const shards = pretrainShards();
   if (!existsSync(tokPath)) {
     const corpus = readCorpus(shards, { maxDocs: recipe.tokenizer.docs });
-    const tok = trainBPE(corpus.docs, { vocabSize: recipe.tokenizer.vocabSize, specialTokens: ['<|user|>', '<|assistant|>'] });
+    const tok = trainBPE(corpus.docs, { vocabSize: recipe.tokenizer.vocabSize, specialTokens: recipe.tokenizer.chatTagsSpecial ? ['<|user|>', '<|assistant|>'] : [] });
     writeFileSync(tokPath, JSON.stringify(toHFTokenizerJSON(tok)));
   }
   const tokJson = readFileSync(tokPath, 'utf8');

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { armsOf, ARM_NAMES, loadStudyConfig, PRESETS, validateStudyConfig } from '../../src/study/config.ts';
+import { armsOf, ARM_NAMES, loadStudyConfig, PRESETS, PRETRAIN_CPU, validateStudyConfig } from '../../src/study/config.ts';
 import { missingBaseMessage, resolveBase, rulesOfArm } from '../../src/study/pipeline.ts';
 
 describe('study configs', () => {
@@ -35,6 +35,11 @@ describe('study configs', () => {
     for (const part of ['config.backend', 'config.finetune.lr', 'config.eval.ifeval.subset', 'config.eval.extra is not a known field', 'unknown arm "nonsense"']) expect(msg).toContain(part);
     expect(() => validateStudyConfig({ ...PRESETS.tiny!, base: { model: 'x', pretrain: {} } }, 'c')).toThrow(/exactly one of "model"/);
     expect(() => validateStudyConfig({ ...PRESETS.tiny!, name: 'a/b' }, 'c')).toThrow(/config.name/);
+    const recipe = (tokenizer: object) => ({ ...PRESETS.tiny!, base: { pretrain: { ...PRETRAIN_CPU, tokenizer } } });
+    expect(() => validateStudyConfig(recipe({ vocabSize: 4096, docs: 10, chatTagsSpecial: 'yes' }), 'c')).toThrow(/chatTagsSpecial must be true or false, got "yes"/);
+    expect(() => validateStudyConfig(recipe({ vocabSize: 4096, docs: 10, special: ['<|user|>'] }), 'c')).toThrow(/config.base.pretrain.tokenizer.special is not a known field/);
+    const base = validateStudyConfig(recipe({ vocabSize: 4096, docs: 10, chatTagsSpecial: true }), 'c').base;
+    expect('pretrain' in base && base.pretrain.tokenizer.chatTagsSpecial).toBe(true);
     expect(() => loadStudyConfig('no-such-preset')).toThrow(/not a preset \(tiny, default, full, scratch, full-scratch\)/);
     const notJson = join(mkdtempSync(join(tmpdir(), 'heed-cfg-')), 'x.json');
     writeFileSync(notJson, '{');
