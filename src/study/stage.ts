@@ -23,9 +23,13 @@ export function stableJson(v: unknown): string {
   return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${stableJson(o[k])}`).join(',')}}`;
 }
 
-/** The key of a stage: sha256 of its name, its own inputs and its upstream stages' keys. */
+/** Bump when a change to heed alters what a stage makes from the same inputs, so caches written
+ *  by the older code are not served (2: the pretrain recipe's chat tags became plain text). */
+export const STAGE_CODE_VERSION = 2;
+
+/** The key of a stage: sha256 of its name, its own inputs, its upstream stages' keys and the code version. */
 export function stageKey(name: string, inputs: unknown, upstream: readonly string[] = []): string {
-  return createHash('sha256').update(stableJson({ name, inputs, upstream })).digest('hex').slice(0, 16);
+  return createHash('sha256').update(stableJson({ name, inputs, upstream, code: STAGE_CODE_VERSION })).digest('hex').slice(0, 16);
 }
 
 /** sha256 of a file's bytes (a base model given as a directory is keyed by its contents). */
