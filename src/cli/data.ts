@@ -1,6 +1,7 @@
 // heed data <convert|inspect|generate>: instruction data from common formats, its statistics, and
 // Self-Instruct / Evol-Instruct generation against an OpenAI-compatible endpoint.
-import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { writeTextAtomic } from '../io/files.ts';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeDataset } from '../data/dataset.ts';
@@ -124,17 +125,6 @@ function num(v: string | undefined, name: string, lo: number, hi: number): numbe
   return n;
 }
 
-function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-}
-
 async function convert(argv: string[]): Promise<number> {
   const { values: v } = parseArgs({ args: argv, options: { from: { type: 'string' }, in: { type: 'string' }, out: { type: 'string' } }, strict: true });
   if (!isFormat(v.from)) throw new Error(`--from must be one of ${FORMATS.join(', ')}${v.from ? `, got "${v.from}"` : ''}`);
@@ -145,7 +135,7 @@ async function convert(argv: string[]): Promise<number> {
   process.stderr.write(`${describeDataset(d)}\n`);
   for (const e of d.skipped.examples) process.stderr.write(`  skipped ${e}\n`);
   if (d.rows.length === 0) throw new Error(`${v.in}: no usable rows as ${v.from}; nothing written`);
-  writeAtomic(v.out, d.rows.map((r) => `${messagesLine(r)}\n`).join(''));
+  writeTextAtomic(v.out, d.rows.map((r) => `${messagesLine(r)}\n`).join(''));
   process.stderr.write(`wrote ${d.rows.length} rows to ${v.out}\n`);
   return 0;
 }

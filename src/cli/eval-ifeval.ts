@@ -1,5 +1,6 @@
 // heed eval ifeval: score responses on IFEval (optionally generating them first with a heed model).
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { writeTextAtomic } from '../io/files.ts';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateResponses } from '../eval/ifeval/generate.ts';
@@ -48,13 +49,6 @@ function positiveInt(v: string | undefined, name: string, def: number): number {
   return n;
 }
 
-/** Writes through a temporary file and a rename, so a reader never sees half a file. */
-function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
-}
-
 const jsonl = (rows: { prompt: string; response: string }[]) => rows.map((r) => `${JSON.stringify({ prompt: r.prompt, response: r.response })}\n`).join('');
 
 export async function run(argv: string[]): Promise<number> {
@@ -96,7 +90,7 @@ export async function run(argv: string[]): Promise<number> {
       done,
       onBatch: (batch, finished) => {
         for (const r of batch) all.set(r.prompt, r.response);
-        writeAtomic(file, jsonl([...all].map(([prompt, response]) => ({ prompt, response }))));
+        writeTextAtomic(file, jsonl([...all].map(([prompt, response]) => ({ prompt, response }))));
         bar.update(finished);
       },
     });
@@ -107,10 +101,10 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   const result = runIfeval(inputs, responses, { subset: subsetName, allowMissing: values['allow-missing'] ?? false });
-  writeAtomic(join(outDir, 'eval_results_strict.jsonl'), result.strict.map((o) => `${officialLine(o)}\n`).join(''));
-  writeAtomic(join(outDir, 'eval_results_loose.jsonl'), result.loose.map((o) => `${officialLine(o)}\n`).join(''));
+  writeTextAtomic(join(outDir, 'eval_results_strict.jsonl'), result.strict.map((o) => `${officialLine(o)}\n`).join(''));
+  writeTextAtomic(join(outDir, 'eval_results_loose.jsonl'), result.loose.map((o) => `${officialLine(o)}\n`).join(''));
   const summary: IfevalSummary & { missing: number } = { ...result.summary, missing: result.missing.length };
-  writeAtomic(join(outDir, 'ifeval_summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  writeTextAtomic(join(outDir, 'ifeval_summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
   console.log(`IFEval (${subsetName}): ${summary.n} prompts, ${summary.n_instructions} instructions${result.missing.length ? ` (${result.missing.length} prompts without a response skipped)` : ''}`);
   console.log(`  prompt-level       strict ${pct(summary.prompt_strict)}  loose ${pct(summary.prompt_loose)}`);

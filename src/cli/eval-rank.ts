@@ -1,5 +1,6 @@
 // heed eval rank: the response-ranking probe (the paper's Table 2).
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeTextAtomic } from '../io/files.ts';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { rankProbe, readAlpaca } from '../eval/rank.ts';
@@ -70,9 +71,7 @@ export async function run(argv: string[]): Promise<number> {
   console.log(`  ${r.others} other responses each (seed ${r.seed}); chance ${(100 * r.chance).toFixed(1)}%; ties at the top ${r.ties}; truncated sequences ${r.truncated}; examples left out ${r.excluded}`);
   if (values.out) {
     mkdirSync(dirname(values.out), { recursive: true });
-    const tmp = `${values.out}.tmp-${process.pid}`;
-    writeFileSync(tmp, `${JSON.stringify({ model: values.model, ...r }, null, 1)}\n`);
-    renameSync(tmp, values.out);
+    writeTextAtomic(values.out, `${JSON.stringify({ model: values.model, ...r }, null, 1)}\n`);
     console.log(`wrote ${values.out}`);
   }
   return 0;

@@ -1,7 +1,8 @@
 // AlpacaEval's model_outputs.json rows, the built-in instruction sets, and atomic writes.
 // Every reader validates row by row and names the file, the row and the field it refuses.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { writeTextAtomic } from '../io/files.ts';
 import { dataPath } from '../util/dataRoot.ts';
 
 /** One row of AlpacaEval's model_outputs.json. */
@@ -21,9 +22,7 @@ export interface Instruction {
 /** Writes through a temporary file and a rename, so a crash leaves the old file or the new one. */
 export function writeFileAtomic(path: string, text: string): void {
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
+  writeTextAtomic(path, text);
 }
 
 export function writeJsonAtomic(path: string, value: unknown): void {

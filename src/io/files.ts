@@ -161,6 +161,11 @@ export function writeFileAtomic(path: string, chunks: readonly Uint8Array[]): vo
   }
 }
 
+/** writeFileAtomic for UTF-8 text. */
+export function writeTextAtomic(path: string, text: string): void {
+  writeFileAtomic(path, [new TextEncoder().encode(text)]);
+}
+
 /**
  * Builds a directory atomically: `fill` writes into a fresh temporary sibling, which then replaces
  * `dir` (an existing entry is moved aside first and removed only after the new one is in place;

@@ -4,9 +4,9 @@
 // (AdamW moments `m.<param>` / `v.<param>`, in the training RoPE layout) and trainer_state.json
 // (step, data position, options). Written into a temporary directory and swapped in by rename,
 // so a crash never leaves a half-written checkpoint where the last good one was.
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { writeFileAtomic } from '../io/binary.ts';
+import { writeDirAtomic, writeFileAtomic } from '../io/files.ts';
 import { loadHF, saveHF } from '../io/hfconfig.ts';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.ts';
 import { type NamedTensors, toLayout } from '../io/weights.ts';
@@ -74,21 +74,16 @@ function writeTokenizerFiles(dir: string, ids: { bos: number; eos: number }, tok
 /** Replaces `dir` with a fully written copy (temp directory + rename). */
 export function writeCheckpoint(dir: string, c: CheckpointContents): void {
   mkdirSync(dirname(dir), { recursive: true });
-  const tmp = `${dir}.tmp-${process.pid}`;
-  const old = `${dir}.old-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp);
-  if (c.weights) writeModelDir(tmp, c.config, c.weights, { bos: c.bosId, eos: c.eosId }, c.tokenizer);
-  else writeTokenizerFiles(tmp, { bos: c.bosId, eos: c.eosId }, c.tokenizer);
-  if (c.adapters) {
-    writeSafetensors(join(tmp, ADAPTER_FILE), c.adapters.tensors, { metadata: { format: 'pt' } });
-    writeFileAtomic(join(tmp, ADAPTER_CONFIG), [json(c.adapters.config)]);
-  }
-  writeSafetensors(join(tmp, OPTIMIZER_FILE), c.optimizer);
-  writeFileAtomic(join(tmp, STATE_FILE), [json(c.state)]);
-  if (existsSync(dir)) renameSync(dir, old);
-  renameSync(tmp, dir);
-  rmSync(old, { recursive: true, force: true });
+  writeDirAtomic(dir, (tmp) => {
+    if (c.weights) writeModelDir(tmp, c.config, c.weights, { bos: c.bosId, eos: c.eosId }, c.tokenizer);
+    else writeTokenizerFiles(tmp, { bos: c.bosId, eos: c.eosId }, c.tokenizer);
+    if (c.adapters) {
+      writeSafetensors(join(tmp, ADAPTER_FILE), c.adapters.tensors, { metadata: { format: 'pt' } });
+      writeFileAtomic(join(tmp, ADAPTER_CONFIG), [json(c.adapters.config)]);
+    }
+    writeSafetensors(join(tmp, OPTIMIZER_FILE), c.optimizer);
+    writeFileAtomic(join(tmp, STATE_FILE), [json(c.state)]);
+  });
 }
 
 export interface LoadedCheckpoint {
