@@ -3,7 +3,7 @@
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { generateBatchResults } from '../decode/generate.ts';
-import { type ChatMessage, renderChat } from '../serve/chatFormat.ts';
+import { type Message as ChatMessage, chatPrompt } from '../data/chat.ts';
 import { loadFromFlags, modelOptions, num, samplingHelp } from './generate.ts';
 
 export const help = `Usage: heed chat --model PATH [options]
@@ -43,7 +43,7 @@ export async function run(argv: string[]): Promise<number> {
       process.stdout.write('[new conversation]\n');
     } else if (text) {
       history.push({ role: 'user', content: text });
-      const prompt = tok.encode(renderChat(history), { bos: true });
+      const prompt = tok.encode(chatPrompt(history), { bos: true });
       if (prompt.length >= model.config.maxSeqLen) {
         history.pop();
         process.stdout.write(`[the conversation (${prompt.length} tokens) no longer fits the model's ${model.config.maxSeqLen}; /reset to start over]\n`);

@@ -14,7 +14,7 @@
 // response is tokenized on its own and EOS is appended as an id, so masks fall on segment
 // boundaries and the prompt tokenizes exactly as a generation prompt does (SentencePiece then
 // adds its dummy-prefix space to each response).
-import { CHAT_ASSISTANT, CHAT_USER, type Tokenizer, chatText } from '../tokenizer/tokenizer.ts';
+import { CHAT_ASSISTANT, CHAT_EOS, CHAT_USER, type Tokenizer, chatText } from '../tokenizer/tokenizer.ts';
 
 export const CHAT_SYSTEM = '<|system|>';
 export const IGNORE = -100;
@@ -65,8 +65,8 @@ export function eosText(tok: Tokenizer): string {
   return piece;
 }
 
-function renderOne(m: Message, eos: string): string {
-  const c = pyStrip(m.content);
+function renderOne(m: Message, eos: string, strip: boolean): string {
+  const c = strip ? pyStrip(m.content) : m.content;
   switch (m.role) {
     case 'system': return `${CHAT_SYSTEM}\n${c}\n`;
     case 'user': return `${CHAT_USER}\n${c}\n`;
@@ -75,9 +75,17 @@ function renderOne(m: Message, eos: string): string {
   }
 }
 
-/** open-instruct's `_concat_messages` (unstripped). */
-export function concatMessages(messages: readonly Message[], eos: string): string {
-  return messages.map((m) => renderOne(m, eos)).join('');
+/** open-instruct's `_concat_messages` (the whole text unstripped; each content stripped unless
+ *  `strip: false`). */
+export function concatMessages(messages: readonly Message[], eos: string, { strip = true } = {}): string {
+  return messages.map((m) => renderOne(m, eos, strip)).join('');
+}
+
+/** A prompt for the next assistant turn: the messages with their contents as given, then
+ *  `<|assistant|>\n` (what `heed serve`, `heed chat` and the local judge send a model). One user
+ *  message renders exactly as chatText(content). */
+export function chatPrompt(messages: readonly Message[]): string {
+  return `${concatMessages(messages, CHAT_EOS, { strip: false })}${CHAT_ASSISTANT}\n`;
 }
 
 /** The text that is tokenized: the concatenation, .strip()ped. */
@@ -127,7 +135,7 @@ function encodePerTurn(messages: readonly Message[], tok: Tokenizer, eos: string
   };
   messages.forEach((m, i) => {
     if (m.role !== 'assistant') {
-      prompt += renderOne(m, eos);
+      prompt += renderOne(m, eos, true);
       return;
     }
     push(tok.encode(`${prompt}${CHAT_ASSISTANT}\n`), false);

@@ -1,7 +1,7 @@
 // Validation of /v1/completions and /v1/chat/completions bodies into one typed request. Every
 // field is checked; anything unknown, mistyped or out of range is a 400 naming the field.
 import type { SamplingOptions } from '../decode/sample.ts';
-import { type ChatMessage, renderChat } from './chatFormat.ts';
+import { type Message as ChatMessage, chatPrompt } from '../data/chat.ts';
 import { ApiError, badParam } from './errors.ts';
 
 export type Endpoint = 'completions' | 'chat';
@@ -118,5 +118,5 @@ export function parseRequest(endpoint: Endpoint, body: unknown): ApiRequest {
   const lp = bool(b, 'logprobs') ?? false;
   const top = num(b, 'top_logprobs', 0, 20, true);
   if (top !== undefined && !lp) throw badParam('top_logprobs', "'top_logprobs' needs 'logprobs': true");
-  return { ...common, endpoint, prompts: [renderChat(messages(b))], maxTokens, logprobs: lp ? (top ?? 0) : undefined };
+  return { ...common, endpoint, prompts: [chatPrompt(messages(b))], maxTokens, logprobs: lp ? (top ?? 0) : undefined };
 }

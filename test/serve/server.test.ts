@@ -6,7 +6,7 @@ import { cpu } from '../../src/backend/cpu/cpu.ts';
 import { generateBatchResults } from '../../src/decode/generate.ts';
 import type { Llama } from '../../src/nn/llama.ts';
 import { buildModel, readCheckpoint } from '../../src/load/pretrained.ts';
-import { renderChat } from '../../src/serve/chatFormat.ts';
+import { chatPrompt } from '../../src/data/chat.ts';
 import { loadLlama2cTokenizer } from '../../src/tokenizer/llama2c.ts';
 import { dataPath } from '../../src/util/dataRoot.ts';
 import { type RunningServer, startServer } from './serverProcess.ts';
@@ -49,7 +49,7 @@ describe('heed serve (real process, openai client)', () => {
   it('chat completions: greedy content equals in-process generation of the Tulu-rendered prompt; usage counts tokens', async () => {
     const messages = [{ role: 'user' as const, content: 'Tell me a story.' }, { role: 'assistant' as const, content: 'Once there was a dog.' }, { role: 'user' as const, content: 'More!' }];
     const r = await client.chat.completions.create({ model: MODEL, messages, max_tokens: 30, temperature: 0 });
-    const prompt = renderChat(messages);
+    const prompt = chatPrompt(messages);
     expect(prompt).toBe('<|user|>\nTell me a story.\n<|assistant|>\nOnce there was a dog.</s>\n<|user|>\nMore!\n<|assistant|>\n');
     const ref = await reference(prompt, 30);
     expect(r.choices[0]!.message.content).toBe(ref.text);

@@ -5,7 +5,8 @@
 // context gets no verdict (NaN: dropped and counted), never a truncated one.
 import { fromArray, noGrad, scopeAsync } from '../../core/tensor.ts';
 import type { Llama } from '../../nn/llama.ts';
-import { CHAT_ASSISTANT, CHAT_USER, type Tokenizer } from '../../tokenizer/tokenizer.ts';
+import { chatPrompt } from '../../data/chat.ts';
+import type { Tokenizer } from '../../tokenizer/tokenizer.ts';
 import type { Judge, Pair, Verdict } from './judge.ts';
 import { type ChatMessage, preferenceFromLogprobs, presentPair, type TopLogprob, unswap } from './weighted.ts';
 
@@ -16,14 +17,11 @@ export interface LocalJudgeOptions {
   topLogprobs?: number;
 }
 
-/** The prompt text a heed model sees: the Tulu chat format (open-instruct's
- *  encode_with_messages_format), `<|system|>\n…\n<|user|>\n…\n<|assistant|>\n`, the same text
- *  `heed serve` renders for these messages, so `local:PATH` and `openai:` on `heed serve` with the
- *  same model see the same tokens. A lone user message renders exactly as chatText(content). */
+/** The prompt text a heed model sees: the Tulu chat format, `<|system|>\n…\n<|user|>\n…\n<|assistant|>\n`,
+ *  the same text `heed serve` renders for these messages (data/chat.ts's chatPrompt), so
+ *  `local:PATH` and `openai:` on `heed serve` with the same model see the same tokens. */
 export function localJudgePrompt(messages: readonly ChatMessage[]): string {
-  let text = '';
-  for (const m of messages) text += m.role === 'system' ? `<|system|>\n${m.content}\n` : `${CHAT_USER}\n${m.content}\n`;
-  return `${text}${CHAT_ASSISTANT}\n`;
+  return chatPrompt(messages);
 }
 
 /** The k most probable tokens of a logit row as (piece, log-probability), most probable first. */
