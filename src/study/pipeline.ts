@@ -107,7 +107,7 @@ export function resolveBase(spec: string): string {
 export function missingBaseMessage(dir: string): string {
   return `the base model ${dir} does not exist. The default study starts from heed's own base model, committed under models/heed-base. To make one:
   npx heed study --config scratch   (pretrains it with heed-base's recipe as the study's base stage, then runs the study;
-                                     the model with its card lands in runs/study-scratch/base/model: copy it to models/heed-base)
+                                     then bash scripts/publish-base.sh puts it in models/heed-base)
 or by hand: npx heed tokenizer train --vocab-size 4096 --out tok.json, then
   npx heed train --mode pretrain --config CONFIG.json --tokenizer tok.json --out runs/pretrain (see the README's "Study" section).
 Or pass any HF directory with a tokenizer.json: heed study --base DIR.
@@ -197,7 +197,7 @@ export async function runStudy(cfg: StudyConfig, opts: StudyOptions): Promise<St
       name: `heed study base (${cfg.name})`, config: ckpt.config, parameters: params, recipe, steps: trained.steps, tokensSeen: trained.tokensSeen,
       trainSequences: trained.trainRows, heldoutSequences: trained.heldoutRows, ...(trained.firstHeldout !== undefined ? { firstHeldout: trained.firstHeldout } : {}),
       ...(trained.lastHeldout !== undefined ? { lastHeldout: trained.lastHeldout } : {}), sourceMd: dataPath('pretrain-mix', 'SOURCE.md'),
-      reproduce: `npx heed study --config ${cfg.name}   # the base stage pretrains this model (runs/study-${cfg.name}/base/model)`,
+      reproduce: `npx heed study --config ${cfg.name}   # the base stage pretrains this model (runs/study-${cfg.name}/base/model)\nbash scripts/publish-base.sh runs/study-${cfg.name}/base models/heed-base   # the committed copy: bf16, card, log, curve`,
     });
     return { modelDir: trained.modelDir, label: `heed micro base pretrained in this study (${params} parameters, ${trained.steps} steps, ${trained.tokensSeen} tokens)`, trained };
   });

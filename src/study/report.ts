@@ -33,7 +33,7 @@ export function provenance(r: StudyResults): string[] {
   return [
     `config: ${c.name} (${c.about})`,
     `base model: ${r.base.label}`,
-    `judge: ${c.eval.judge}${proxy ? ` — OFFLINE PROXY: ${proxy}` : ''}`,
+    `judge: ${c.eval.judge}${proxy ? ` — OFFLINE ${proxy.startsWith('PROXY') ? proxy : `PROXY: ${proxy}`}` : ''}`,
     `win rates: against the instruction-tuned arm (instruction tuning on LIMA) on the first ${r.instructions} AlpacaEval instructions${c.eval.maxPromptChars ? ` of at most ${c.eval.maxPromptChars} characters` : ''}, greedy, at most ${c.eval.maxNewTokens} new tokens`,
     `IFEval: ${c.eval.ifeval.subset} subset, ${r.ifevalPrompts} prompts${c.eval.maxPromptChars ? ` of at most ${c.eval.maxPromptChars} characters` : ''}, strict scoring`,
     `training: ${c.finetune.maxSteps !== undefined ? `${c.finetune.maxSteps} steps` : `${c.finetune.epochs} epochs`} of batch ${c.finetune.batchSize} x ${c.finetune.gradAccum}, lr ${c.finetune.lr}, LIMA rows ${c.finetune.limaRows || 'all'}, task rows ${c.finetune.taskRows || 'all'}`,
@@ -86,7 +86,7 @@ function paired(x: readonly (number | null)[], y: readonly (number | null)[]): [
   return [a, b];
 }
 
-/** Every arm-vs-arm difference in win rate, EOS rate, IFEval prompt accuracy and length. */
+/** Every arm-vs-arm difference in win rate, EOS rate, IFEval prompt accuracy, length and distinct-2. */
 export function differences(r: StudyResults): Difference[] {
   const bs = r.config.eval.bootstrap;
   const metrics: [string, (a: ArmResults) => (number | null)[]][] = [
@@ -94,6 +94,7 @@ export function differences(r: StudyResults): Difference[] {
     ['EOS rate (pts)', (a) => a.gen.eos.map((x) => x * 100)],
     ['IFEval prompt strict (pts)', (a) => a.gen.ifevalPrompt.map((x) => x * 100)],
     ['length (chars)', (a) => a.gen.lengths],
+    ['distinct-2 (x100)', (a) => a.gen.distinct2.map((x) => (x === null ? null : x * 100))],
   ];
   const out: Difference[] = [];
   for (let i = 0; i < r.arms.length; i++) {
@@ -125,6 +126,10 @@ export function paperEffects(r: StudyResults, diffs: readonly Difference[]): str
     ['base+rules', 'base', 'win rate (pts)', 'the rules adapter beats the plain base model (paper: 24.4 vs 2.4 LC)'],
     ['base+rules', 'base+rules-no-eos', 'win rate (pts)', 'dropping the EOS rule hurts (paper: 24.4 -> 10.4 LC)'],
     ['base+rules', 'base', 'EOS rate (pts)', 'the rules adapter makes outputs end (its EOS rule)'],
+    ['base+rules', 'base+rules-no-diversity', 'distinct-2 (x100)', 'the diversity rule (presence penalty) cuts repetition'],
+    ['response', 'base', 'EOS rate (pts)', 'response tuning teaches the model to end its answers'],
+    ['instruction', 'base', 'IFEval prompt strict (pts)', 'instruction tuning follows more verifiable instructions than the plain base'],
+    ['response', 'base', 'IFEval prompt strict (pts)', 'response tuning follows more verifiable instructions than the plain base'],
     ['single-task:gsm', 'base', 'win rate (pts)', 'single-task tuning on GSM beats the plain base (paper: 23.7 vs 2.4)'],
     ['single-task:poetry', 'base', 'win rate (pts)', 'single-task tuning on poetry beats the plain base (paper: 22.9 vs 2.4)'],
     ['single-task:poetry', 'single-task:chess', 'win rate (pts)', 'poetry tuning beats chess tuning (paper: 22.9 vs 2.1)'],
