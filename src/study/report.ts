@@ -202,7 +202,7 @@ ${prov.map((p) => `- ${p}`).join('\n')}
 ${markdownTable(main)}
 
 - "paper LC" is ${CAVEAT}
-- win rate: AlpacaEval's (100·mean(preference − 1)) against the instruction-tuned arm; LC: length-controlled, "minimal" variant; its ± is a bootstrap standard error.
+- win rate: AlpacaEval's (100·mean(preference − 1)) against the instruction-tuned arm; LC: length-controlled, "minimal" variant; its ± is a bootstrap standard error.${r.instructions < 100 ? `\n- LC on ${r.instructions} instructions is unstable: when the length difference nearly separates wins from losses the GLM runs to 0 or 100 (AlpacaEval uses all 805); read the raw win rate, its sign test and the differences below first.` : ''}
 - EOS %: answers that ended with EOS before ${r.config.eval.maxNewTokens} new tokens; distinct-2: distinct word bigrams over all bigrams of an answer (1 = no repetition), mean over answers.
 - ranking probe (base model): ${f(r.rank.accuracy * 100)}% ± ${f(r.rank.se * 100)} (${r.rank.n} Alpaca examples, true response vs ${r.rank.others} others, chance ${f(r.rank.chance * 100)}%); paper (Llama-2-7B): ${PAPER_RANK}%.
 
