@@ -9,6 +9,8 @@ export interface EncodedDataset {
   examples: Example[];
   /** Rows cut at maxLen (still used if a labelled token remains). */
   truncated: number;
+  /** Per example: whether its row was cut at maxLen (so its end, and its EOS, are not in it). */
+  cut: boolean[];
   /** Rows dropped because truncation left no labelled token. */
   droppedNoLabels: number;
   /** Labelled tokens in all examples. */
@@ -18,6 +20,7 @@ export interface EncodedDataset {
 /** `template` (default tulu, i.e. encodeChat) picks the chat template (templates.ts). */
 export function encodeDataset(d: Dataset, tok: Tokenizer, opts: { maxLen: number; perTurn?: boolean; template?: ChatTemplate }): EncodedDataset {
   const examples: Example[] = [];
+  const cut: boolean[] = [];
   let truncated = 0;
   let droppedNoLabels = 0;
   let labelledTokens = 0;
@@ -33,6 +36,7 @@ export function encodeDataset(d: Dataset, tok: Tokenizer, opts: { maxLen: number
     }
     labelledTokens += n;
     examples.push({ ids: e.ids, labels: e.labels });
+    cut.push(e.truncated);
   }
-  return { examples, truncated, droppedNoLabels, labelledTokens };
+  return { examples, truncated, cut, droppedNoLabels, labelledTokens };
 }

@@ -34,6 +34,11 @@ export interface FinetuneSettings {
   /** Rows of LIMA (instruction / response arms) and of each single task; 0 = all. */
   limaRows: number;
   taskRows: number;
+  /** Rows longer than seqLen: 'truncate' (open-instruct's way, the default: cut, so a cut row has
+   *  no EOS) or 'drop' (train only on rows that fit whole, then take the first limaRows/taskRows;
+   *  with a small context most LIMA rows are cut, and a model that never sees an answer end
+   *  never learns to stop; the paper's 2048-token context kept nearly every row whole). */
+  longRows?: 'truncate' | 'drop';
   seed: number;
 }
 
@@ -93,7 +98,7 @@ const DEFAULT: StudyConfig = {
   about: 'the committed base model (models/heed-base), small subsets and step counts, about 15 minutes on a 2-core machine on lavapipe',
   backend: 'webgpu',
   base: { model: 'models/heed-base' },
-  finetune: { lr: 1e-3, batchSize: 8, gradAccum: 1, maxSteps: 12, seqLen: 256, limaRows: 240, taskRows: 240, seed: 42 },
+  finetune: { lr: 1e-3, batchSize: 8, gradAccum: 1, maxSteps: 12, seqLen: 256, limaRows: 240, taskRows: 240, longRows: 'drop', seed: 42 },
   eval: {
     instructions: 40, maxPromptChars: 600, maxNewTokens: 64, batchSize: 20, judge: DEFAULT_JUDGE,
     ifeval: { subset: 'knowledge-free', prompts: 48 }, rank: { examples: 640, others: 5, batchSize: 16 }, bootstrap: { samples: 2000, seed: 0 },
@@ -198,7 +203,8 @@ export function validateStudyConfig(raw: unknown, where: string): StudyConfig {
     }
   }
   const f = c.obj(top.finetune, 'config.finetune');
-  c.known(f, 'config.finetune', ['lr', 'batchSize', 'gradAccum', 'maxSteps', 'epochs', 'seqLen', 'limaRows', 'taskRows', 'seed']);
+  c.known(f, 'config.finetune', ['lr', 'batchSize', 'gradAccum', 'maxSteps', 'epochs', 'seqLen', 'limaRows', 'taskRows', 'longRows', 'seed']);
+  if (f && f.longRows !== undefined && f.longRows !== 'truncate' && f.longRows !== 'drop') c.errs.push(`config.finetune.longRows must be "truncate" or "drop", got ${JSON.stringify(f.longRows)}`);
   c.pos(f, 'config.finetune', 'lr');
   for (const k of ['batchSize', 'gradAccum', 'seqLen']) c.int(f, 'config.finetune', k, 1);
   for (const k of ['limaRows', 'taskRows', 'seed']) c.int(f, 'config.finetune', k, 0);

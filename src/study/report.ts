@@ -36,7 +36,7 @@ export function provenance(r: StudyResults): string[] {
     `judge: ${c.eval.judge}${proxy ? ` — OFFLINE ${proxy.startsWith('PROXY') ? proxy : `PROXY: ${proxy}`}` : ''}`,
     `win rates: against the instruction-tuned arm (instruction tuning on LIMA) on the first ${r.instructions} AlpacaEval instructions${c.eval.maxPromptChars ? ` of at most ${c.eval.maxPromptChars} characters` : ''}, greedy, at most ${c.eval.maxNewTokens} new tokens`,
     `IFEval: ${c.eval.ifeval.subset} subset, ${r.ifevalPrompts} prompts${c.eval.maxPromptChars ? ` of at most ${c.eval.maxPromptChars} characters` : ''}, strict scoring`,
-    `training: ${c.finetune.maxSteps !== undefined ? `${c.finetune.maxSteps} steps` : `${c.finetune.epochs} epochs`} of batch ${c.finetune.batchSize} x ${c.finetune.gradAccum}, lr ${c.finetune.lr}, LIMA rows ${c.finetune.limaRows || 'all'}, task rows ${c.finetune.taskRows || 'all'}`,
+    `training: ${c.finetune.maxSteps !== undefined ? `${c.finetune.maxSteps} steps` : `${c.finetune.epochs} epochs`} of batch ${c.finetune.batchSize} x ${c.finetune.gradAccum}, lr ${c.finetune.lr}, LIMA rows ${c.finetune.limaRows || 'all'}, task rows ${c.finetune.taskRows || 'all'}, ${c.finetune.longRows === 'drop' ? `only rows that fit whole in ${c.finetune.seqLen} tokens` : `rows cut at ${c.finetune.seqLen} tokens`}`,
   ];
 }
 

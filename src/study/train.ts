@@ -99,14 +99,24 @@ export async function pretrainBase(dir: string, recipe: PretrainRecipe, backend:
 }
 
 /** The training data of a tuned arm: LIMA (instruction), LIMA with empty user turns (response), or one task. */
-export function armDataset(arm: string, ft: FinetuneSettings) {
+export function armDataset(arm: string, ft: FinetuneSettings, opts: { allRows?: boolean } = {}) {
   const task = taskOfArm(arm);
-  if (task) return singleTask(task, ft.taskRows > 0 ? { limit: ft.taskRows } : {});
+  if (task) return singleTask(task, ft.taskRows > 0 && !opts.allRows ? { limit: ft.taskRows } : {});
   const lima = readMessagesJsonl(dataPath('lima-implicit-ins', 'lima_data.jsonl'));
-  const rows = ft.limaRows > 0 ? { ...lima, rows: lima.rows.slice(0, ft.limaRows) } : lima;
+  const rows = ft.limaRows > 0 && !opts.allRows ? { ...lima, rows: lima.rows.slice(0, ft.limaRows) } : lima;
   if (arm === 'instruction') return rows;
   if (arm === 'response') return emptyUserTurns(rows);
   throw new Error(`arm "${arm}" is not trained`);
+}
+
+/** The arm's training examples: its rows encoded at seqLen; with longRows 'drop', only rows that
+ *  fit whole (the first limaRows / taskRows of them). */
+export function armExamples(arm: string, ft: FinetuneSettings, tok: Tokenizer, seqLen: number): { examples: Example[] } {
+  if (ft.longRows !== 'drop') return encodeDataset(armDataset(arm, ft), tok, { maxLen: seqLen });
+  const enc = encodeDataset(armDataset(arm, ft, { allRows: true }), tok, { maxLen: seqLen });
+  const whole = enc.examples.filter((_, i) => !enc.cut[i]);
+  const n = taskOfArm(arm) ? ft.taskRows : ft.limaRows;
+  return { examples: n > 0 ? whole.slice(0, n) : whole };
 }
 
 /** Finetunes every weight of the base on the arm's data. */
@@ -114,10 +124,9 @@ export async function finetuneArm(dir: string, arm: string, baseDir: string, ft:
   const { ckpt, tokenizer: tok, tokenizerSource } = loadPretrained(baseDir);
   if (!tok || !tokenizerSource) throw new Error(`${baseDir}: the base model has no tokenizer.json beside it`);
   const model = buildModel(ckpt, backend);
-  const ds = armDataset(arm, ft);
   const seqLen = Math.min(ft.seqLen, model.config.maxSeqLen + 1);
-  const enc = encodeDataset(ds, tok, { maxLen: seqLen });
-  if (enc.examples.length === 0) throw new Error(`arm ${arm}: no training row kept a response token within ${seqLen} tokens`);
+  const enc = armExamples(arm, ft, tok, seqLen);
+  if (enc.examples.length === 0) throw new Error(`arm ${arm}: no training row ${ft.longRows === 'drop' ? 'fits whole in' : 'kept a response token within'} ${seqLen} tokens`);
   const cfg: TrainConfig = {
     ...DEFAULT_TRAIN, lr: ft.lr, batchSize: ft.batchSize, gradAccum: ft.gradAccum, seed: ft.seed, clip: 1, evalEvery: 0, saveEvery: 0,
     ...(ft.maxSteps !== undefined ? { maxSteps: ft.maxSteps } : {}), ...(ft.epochs !== undefined ? { epochs: ft.epochs } : {}),

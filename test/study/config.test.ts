@@ -40,6 +40,7 @@ describe('study configs', () => {
     expect(() => validateStudyConfig(recipe({ vocabSize: 4096, docs: 10, special: ['<|user|>'] }), 'c')).toThrow(/config.base.pretrain.tokenizer.special is not a known field/);
     const base = validateStudyConfig(recipe({ vocabSize: 4096, docs: 10, chatTagsSpecial: true }), 'c').base;
     expect('pretrain' in base && base.pretrain.tokenizer.chatTagsSpecial).toBe(true);
+    expect(() => validateStudyConfig({ ...PRESETS.tiny!, finetune: { ...PRESETS.tiny!.finetune, longRows: 'cut' } }, 'c')).toThrow(/config.finetune.longRows must be "truncate" or "drop", got "cut"/);
     expect(() => loadStudyConfig('no-such-preset')).toThrow(/not a preset \(tiny, default, full, scratch, full-scratch\)/);
     const notJson = join(mkdtempSync(join(tmpdir(), 'heed-cfg-')), 'x.json');
     writeFileSync(notJson, '{');
