@@ -165,11 +165,14 @@ export async function runStudy(cfg: StudyConfig, opts: StudyOptions): Promise<St
 
   // The plan: stages not in the cache, with cost estimates for the study's ETA.
   const ft = cfg.finetune;
+  // Relative costs, calibrated on the default study on 2 vCPU (lavapipe): a training step of
+  // B x T tokens ~ 3BT units, an answer token ~ 8, a judged instruction ~ 1500 (the LC bootstrap),
+  // a ranked sequence ~ 180; pretraining ~ 4BT a step (held-out evaluations included).
   const trainUnits = (ft.maxSteps ?? 100) * ft.batchSize * ft.gradAccum * ft.seqLen * 3;
-  const genUnits = (instructions.length + ifevalInstr.length) * e.maxNewTokens * 64;
-  const units: Record<string, number> = { base: 'pretrain' in cfg.base ? cfg.base.pretrain.steps * cfg.base.pretrain.batchSize * cfg.base.pretrain.gradAccum * cfg.base.pretrain.model.maxSeqLen * 3 : 1, rank: e.rank.examples * (e.rank.others + 1) * 256 };
+  const genUnits = (instructions.length + ifevalInstr.length) * e.maxNewTokens * 8;
+  const units: Record<string, number> = { base: 'pretrain' in cfg.base ? cfg.base.pretrain.steps * cfg.base.pretrain.batchSize * cfg.base.pretrain.gradAccum * cfg.base.pretrain.model.maxSeqLen * 4 : 1, rank: e.rank.examples * (e.rank.others + 1) * 180 };
   const plan: PlannedStage[] = [...keys.entries()].filter(([name, key]) => !isCached(dirOf(name), key)).map(([name]) => ({
-    name, units: units[name] ?? (name.startsWith('train') ? trainUnits : name.startsWith('generate') ? genUnits : instructions.length * 10),
+    name, units: units[name] ?? (name.startsWith('train') ? trainUnits : name.startsWith('generate') ? genUnits : instructions.length * 1500),
   }));
   const prog = new StudyProgress(plan, opts.log === undefined ? process.stderr : opts.log);
   const statuses: Record<string, StageStatus> = {};
