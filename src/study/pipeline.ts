@@ -193,7 +193,7 @@ export async function runStudy(cfg: StudyConfig, opts: StudyOptions): Promise<St
     if (base.dir) return { modelDir: base.dir, label: `${base.dir} (given)` };
     if (!('pretrain' in cfg.base)) throw new Error('unreachable: a base without a directory has a recipe');
     const recipe = cfg.base.pretrain;
-    const trained = await pretrainBase(dir, recipe, await backend(), steps('pretrain'));
+    const trained = await pretrainBase(dir, recipe, await backend(), steps('pretrain'), (what) => prog.update(what, 0, true));
     const { ckpt } = loadPretrained(trained.modelDir);
     const params = buildModel(ckpt, cpu).numParameters();
     writeModelCard(trained.modelDir, {

@@ -42,9 +42,10 @@ export class StudyProgress {
     this.print(`${name}: starting`, true);
   }
 
-  update(detail: string, frac: number): void {
+  /** `phase`: a new phase of the stage (always printed, on its own line), not a tick of progress. */
+  update(detail: string, frac: number, phase = false): void {
     this.stageFrac = Math.max(0, Math.min(1, frac));
-    this.print(`${this.current}: ${detail}`, false);
+    this.print(`${this.current}: ${detail}`, phase);
   }
 
   end(status: string): void {

@@ -70,10 +70,11 @@ function summarise(r: TrainResult, tokensPerStep: number, trainRows: number, hel
 }
 
 /** Pretrains a base model from the recipe: tokenizer (kept in dir/tokenizer.json), then the model. */
-export async function pretrainBase(dir: string, recipe: PretrainRecipe, backend: Backend, onStep: (step: number, total: number) => void): Promise<TrainedModel> {
+export async function pretrainBase(dir: string, recipe: PretrainRecipe, backend: Backend, onStep: (step: number, total: number) => void, onPhase: (what: string) => void = () => {}): Promise<TrainedModel> {
   const tokPath = join(dir, 'tokenizer.json');
   const shards = pretrainShards();
   if (!existsSync(tokPath)) {
+    onPhase(`training a ${recipe.tokenizer.vocabSize}-token BPE on ${recipe.tokenizer.docs} documents`);
     const corpus = readCorpus(shards, { maxDocs: recipe.tokenizer.docs });
     const tok = trainBPE(corpus.docs, { vocabSize: recipe.tokenizer.vocabSize, specialTokens: recipe.tokenizer.chatTagsSpecial ? ['<|user|>', '<|assistant|>'] : [] });
     writeFileSync(tokPath, JSON.stringify(toHFTokenizerJSON(tok)));
@@ -86,6 +87,7 @@ export async function pretrainBase(dir: string, recipe: PretrainRecipe, backend:
     maxSeqLen: m.maxSeqLen, ropeTheta: 10000, ropeLayout: 'half', normEps: 1e-5, tiedEmbeddings: false,
   };
   const model = new Llama(config, backend, { seed: recipe.seed });
+  onPhase(`tokenizing ${recipe.docs} training documents`);
   const train_ = packDocuments(readCorpus(shards, { maxDocs: recipe.docs }).docs, tok, m.maxSeqLen);
   // Held-out documents include whole books: the held-out loss is taken on their first sequences only.
   const held = recipe.heldoutDocs > 0 ? packDocuments(readCorpus([dataPath('pretrain-mix', 'heldout.jsonl.gz')], { maxDocs: recipe.heldoutDocs }).docs, tok, m.maxSeqLen).examples.slice(0, MAX_HELDOUT_SEQUENCES) : [];
