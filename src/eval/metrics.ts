@@ -65,8 +65,26 @@ const logistic = (z: number): number => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.
  * fit does (sklearn liblinear, penalty l1, fit_intercept False, each row duplicated as a 1-row
  * weighted y and a 0-row weighted 1 − y); C = 100 is sklearn's value there without cross-validation.
  * Solved by cyclic coordinate descent; each coordinate's subproblem is convex in one variable and
- * solved exactly by bisection on its (monotone) subgradient.
+ * solved exactly on its (monotone) subgradient by safeguarded Newton steps.
  */
+/** The root of an increasing φ in [a, b] (φ(a) ≤ 0 ≤ φ(b)): Newton steps, bisection when a step
+ *  leaves the bracket (safeguarded Newton, a handful of evaluations instead of ~100 bisections). */
+function rootOfIncreasing(phi: (t: number) => [number, number], a: number, b: number, start?: number): number {
+  let t = start !== undefined && start > a && start < b ? start : (a + b) / 2;
+  for (let k = 0; k < 200; k++) {
+    const [f, df] = phi(t);
+    if (f === 0) return t;
+    if (f < 0) a = t;
+    else b = t;
+    let next = df > 0 ? t - f / df : NaN;
+    if (!(next > a && next < b)) next = (a + b) / 2;
+    const done = Math.abs(next - t) <= 1e-15 * Math.max(1, Math.abs(t)) || b - a <= 1e-15 * Math.max(1, Math.abs(t));
+    t = next;
+    if (done) break;
+  }
+  return t;
+}
+
 export function fitL1Logistic(X: readonly (readonly number[])[], y: readonly number[], C = 100): number[] {
   const n = X.length;
   const d = n === 0 ? 0 : X[0]!.length;
@@ -81,6 +99,18 @@ export function fitL1Logistic(X: readonly (readonly number[])[], y: readonly num
     }
     return C * g;
   };
+  // φ(t) = grad(j, t) + s and its derivative C·Σ σ'(·)·x² (≥ 0: φ is increasing), for the Newton steps.
+  const gradHess = (j: number, t: number, s: number): [number, number] => {
+    let g = 0;
+    let h = 0;
+    for (let i = 0; i < n; i++) {
+      const xij = X[i]![j]!;
+      const p = logistic(z[i]! + (t - w[j]!) * xij);
+      g += (p - y[i]!) * xij;
+      h += p * (1 - p) * xij * xij;
+    }
+    return [C * g + s, C * h];
+  };
   for (let sweep = 0; sweep < 500; sweep++) {
     let moved = 0;
     for (let j = 0; j < d; j++) {
@@ -90,15 +120,10 @@ export function fitL1Logistic(X: readonly (readonly number[])[], y: readonly num
       else {
         // The root of grad(t) + sign(t) lies on the side opposite to g0's sign.
         const s = g0 > 1 ? -1 : 1;
-        let lo = 0;
-        let hi = s;
+        // Bracket from the current weight's size (it moves little between sweeps), then solve from it.
+        let hi = s * Math.max(1, Math.abs(w[j]!));
         while (s * (grad(j, hi) + s) < 0 && Math.abs(hi) < 1e6) hi *= 2;
-        for (let k = 0; k < 100; k++) {
-          const mid = (lo + hi) / 2;
-          if (s * (grad(j, mid) + s) < 0) lo = mid;
-          else hi = mid;
-        }
-        t = (lo + hi) / 2;
+        t = rootOfIncreasing((u) => gradHess(j, u, s), Math.min(0, hi), Math.max(0, hi), s * w[j]! > 0 ? w[j]! : undefined);
       }
       const delta = t - w[j]!;
       if (delta !== 0) for (let i = 0; i < n; i++) z[i]! += delta * X[i]![j]!;
