@@ -95,7 +95,7 @@ const TINY: StudyConfig = {
 
 const DEFAULT: StudyConfig = {
   name: 'default',
-  about: 'the committed base model (models/heed-base), small subsets and step counts, about 15 minutes on a 2-core machine on lavapipe',
+  about: 'the committed base model (models/heed-base), small subsets and step counts, about 11 minutes on a 2-core machine on lavapipe',
   backend: 'webgpu',
   base: { model: 'models/heed-base' },
   finetune: { lr: 1e-3, batchSize: 8, gradAccum: 1, maxSteps: 12, seqLen: 256, limaRows: 240, taskRows: 240, longRows: 'drop', seed: 42 },
