@@ -59,14 +59,6 @@ export function headToHead(preferences: readonly number[]): HeadToHead {
 
 const logistic = (z: number): number => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
 
-/**
- * Logistic regression with continuous targets y ∈ [0, 1], no intercept, L1 penalty:
- * minimises ‖w‖₁ + C·Σᵢ [−yᵢ log σ(w·xᵢ) − (1 − yᵢ) log(1 − σ(w·xᵢ))]. This is what AlpacaEval's
- * fit does (sklearn liblinear, penalty l1, fit_intercept False, each row duplicated as a 1-row
- * weighted y and a 0-row weighted 1 − y); C = 100 is sklearn's value there without cross-validation.
- * Solved by cyclic coordinate descent; each coordinate's subproblem is convex in one variable and
- * solved exactly on its (monotone) subgradient by safeguarded Newton steps.
- */
 /** The root of an increasing φ in [a, b] (φ(a) ≤ 0 ≤ φ(b)): Newton steps, bisection when a step
  *  leaves the bracket (safeguarded Newton, a handful of evaluations instead of ~100 bisections). */
 function rootOfIncreasing(phi: (t: number) => [number, number], a: number, b: number, start?: number): number {
@@ -85,22 +77,22 @@ function rootOfIncreasing(phi: (t: number) => [number, number], a: number, b: nu
   return t;
 }
 
+/**
+ * Logistic regression with continuous targets y ∈ [0, 1], no intercept, L1 penalty:
+ * minimises ‖w‖₁ + C·Σᵢ [−yᵢ log σ(w·xᵢ) − (1 − yᵢ) log(1 − σ(w·xᵢ))]. This is what AlpacaEval's
+ * fit does (sklearn liblinear, penalty l1, fit_intercept False, each row duplicated as a 1-row
+ * weighted y and a 0-row weighted 1 − y); C = 100 is sklearn's value there without cross-validation.
+ * Solved by cyclic coordinate descent; each coordinate's subproblem is convex in one variable and
+ * solved exactly on its (monotone) subgradient by safeguarded Newton steps.
+ */
 export function fitL1Logistic(X: readonly (readonly number[])[], y: readonly number[], C = 100): number[] {
   const n = X.length;
   const d = n === 0 ? 0 : X[0]!.length;
   const w = new Array<number>(d).fill(0);
   const z = new Float64Array(n); // w·xᵢ, kept current
-  // Derivative of the data term along coordinate j at w_j = t (other coordinates fixed).
-  const grad = (j: number, t: number): number => {
-    let g = 0;
-    for (let i = 0; i < n; i++) {
-      const xij = X[i]![j]!;
-      g += (logistic(z[i]! + (t - w[j]!) * xij) - y[i]!) * xij;
-    }
-    return C * g;
-  };
-  // φ(t) = grad(j, t) + s and its derivative C·Σ σ'(·)·x² (≥ 0: φ is increasing), for the Newton steps.
-  const gradHess = (j: number, t: number, s: number): [number, number] => {
+  // The data term's derivative along coordinate j at w_j = t (other coordinates fixed), and its
+  // second derivative C·Σ σ'(·)·x² (≥ 0: the subgradient is increasing), for the Newton steps.
+  const gradHess = (j: number, t: number): [number, number] => {
     let g = 0;
     let h = 0;
     for (let i = 0; i < n; i++) {
@@ -109,8 +101,9 @@ export function fitL1Logistic(X: readonly (readonly number[])[], y: readonly num
       g += (p - y[i]!) * xij;
       h += p * (1 - p) * xij * xij;
     }
-    return [C * g + s, C * h];
+    return [C * g, C * h];
   };
+  const grad = (j: number, t: number): number => gradHess(j, t)[0];
   for (let sweep = 0; sweep < 500; sweep++) {
     let moved = 0;
     for (let j = 0; j < d; j++) {
@@ -123,7 +116,11 @@ export function fitL1Logistic(X: readonly (readonly number[])[], y: readonly num
         // Bracket from the current weight's size (it moves little between sweeps), then solve from it.
         let hi = s * Math.max(1, Math.abs(w[j]!));
         while (s * (grad(j, hi) + s) < 0 && Math.abs(hi) < 1e6) hi *= 2;
-        t = rootOfIncreasing((u) => gradHess(j, u, s), Math.min(0, hi), Math.max(0, hi), s * w[j]! > 0 ? w[j]! : undefined);
+        const phi = (u: number): [number, number] => {
+          const [g, h] = gradHess(j, u);
+          return [g + s, h];
+        };
+        t = rootOfIncreasing(phi, Math.min(0, hi), Math.max(0, hi), s * w[j]! > 0 ? w[j]! : undefined);
       }
       const delta = t - w[j]!;
       if (delta !== 0) for (let i = 0; i < n; i++) z[i]! += delta * X[i]![j]!;
