@@ -41,8 +41,9 @@ export function skip(s: Skipped, where: string, reason: string): void {
 }
 
 /** Calls `each` with every non-blank line of a JSONL text, parsed, and where it is (`file:line`);
- *  a line that is not JSON is skipped and counted. `each` returns false to stop early. */
-export function eachJsonLine(text: string, source: string, skipped: Skipped, each: (row: unknown, where: string) => boolean | void): void {
+ *  a line that is not JSON is skipped and counted, or with 'refuse' throws `file:line: invalid
+ *  JSON`. `each` returns false to stop early. */
+export function eachJsonLine(text: string, source: string, skipped: Skipped | 'refuse', each: (row: unknown, where: string) => boolean | void): void {
   const name = basename(source);
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -53,6 +54,7 @@ export function eachJsonLine(text: string, source: string, skipped: Skipped, eac
     try {
       row = JSON.parse(line);
     } catch {
+      if (skipped === 'refuse') throw new Error(`${where}: invalid JSON`);
       skip(skipped, where, 'invalid JSON');
       continue;
     }

@@ -9,7 +9,7 @@
 // exact duplicate (case and spacing ignored). The similarity function is passed in (heed's
 // ROUGE-L lives in eval/, a layer this file may not import).
 import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { eachJsonLine } from './dataset.ts';
 
 export interface SeedTask {
   id: string;
@@ -20,16 +20,7 @@ export interface SeedTask {
 /** Alpaca's seed_tasks.jsonl: {id, name, instruction, instances: [{input, output}], is_classification}. */
 export function parseSeedTasks(text: string, source: string): SeedTask[] {
   const out: SeedTask[] = [];
-  const name = basename(source);
-  text.split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    const where = `${name}:${i + 1}`;
-    let r: unknown;
-    try {
-      r = JSON.parse(line);
-    } catch {
-      throw new Error(`${where}: invalid JSON`);
-    }
+  eachJsonLine(text, source, 'refuse', (r, where) => {
     const o = r as { id?: unknown; instruction?: unknown; instances?: unknown };
     if (!o || typeof o !== 'object' || typeof o.instruction !== 'string' || o.instruction.trim() === '') throw new Error(`${where}: a seed task needs an "instruction" string`);
     if (!Array.isArray(o.instances) || o.instances.length === 0) throw new Error(`${where}: a seed task needs a non-empty "instances" array`);
