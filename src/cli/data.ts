@@ -15,6 +15,7 @@ import { progress } from '../util/progress.ts';
 import { rougeL } from '../eval/rouge.ts';
 import { readTokenizer } from '../load/pretrained.ts';
 import { dataPath } from '../util/dataRoot.ts';
+import { pickSubcommand } from './subcommand.ts';
 
 const convertHelp = `Usage: heed data convert --from FORMAT --in FILE --out FILE.jsonl
 
@@ -257,12 +258,6 @@ async function generate(argv: string[]): Promise<number> {
 const subcommands: Record<string, (argv: string[]) => Promise<number>> = { convert, inspect, generate };
 
 export async function run(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h') {
-    console.log(help);
-    return 0;
-  }
-  const sub = subcommands[name];
-  if (!sub) throw new Error(`unknown data command "${name}"\n\n${help}`);
-  return sub(rest);
+  const picked = pickSubcommand(argv, subcommands, 'data', help);
+  return picked ? picked.sub(picked.rest) : 0;
 }

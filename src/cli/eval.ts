@@ -10,6 +10,7 @@ import { INSTRUCTION_SETS, readInstructions, readOutputs, readReferenceOutputs, 
 import { progress } from '../util/progress.ts';
 import { openPretrained } from '../load/pretrained.ts';
 import { pickBackend } from './generate.ts';
+import { pickSubcommand } from './subcommand.ts';
 
 interface Sub {
   summary: string;
@@ -270,13 +271,9 @@ export async function helpFor(argv: string[]): Promise<string> {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h') {
-    console.log(help);
-    return 0;
-  }
-  const sub = subcommands[name];
-  if (!sub) throw new Error(`unknown eval command "${name}"\n\n${help}`);
+  const picked = pickSubcommand(argv, subcommands, 'eval', help);
+  if (!picked) return 0;
+  const { sub, rest } = picked;
   if (rest.includes('--help') || rest.includes('-h')) {
     console.log(await sub.help());
     return 0;
