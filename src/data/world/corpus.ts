@@ -24,6 +24,9 @@ export interface CorpusDoc {
   /** The wrapper, for pairs. */
   wrapper?: string;
   text: string;
+  /** specKey of each story and constraintsKey of each request in it (for the held-out tests). */
+  specs: string[];
+  requests: string[];
 }
 
 export interface CorpusOptions {
@@ -58,7 +61,7 @@ export function resolveMix(mix: Partial<Mix> = {}): Mix {
 }
 
 /** A spec (and a request for it) that no exclusion forbids; tries until one is found. */
-function freshPair(world: World, rng: Rng, opts: CorpusOptions, type?: RequestType): { spec: StorySpec; request: ReturnType<typeof storyRequest> } {
+function freshStoryPair(world: World, rng: Rng, opts: CorpusOptions, type?: RequestType): { spec: StorySpec; request: ReturnType<typeof storyRequest> } {
   for (let i = 0; i < 1000; i++) {
     const spec = randomSpec(world, rng);
     if (opts.excludeSpecs?.has(specKey(spec))) continue;
@@ -70,30 +73,43 @@ function freshPair(world: World, rng: Rng, opts: CorpusOptions, type?: RequestTy
 }
 
 function makeDoc(kind: CorpusKind, world: World, rng: Rng, opts: CorpusOptions): CorpusDoc {
+  const specs: string[] = [];
+  const requests: string[] = [];
+  const fresh = () => {
+    const p = freshStoryPair(world, rng, opts);
+    specs.push(specKey(p.spec));
+    requests.push(constraintsKey(p.request.constraints));
+    return p;
+  };
+  const doc = makeText(kind, world, rng, opts, fresh);
+  return { kind, ...doc, specs, requests };
+}
+
+function makeText(kind: CorpusKind, world: World, rng: Rng, opts: CorpusOptions, freshPair: () => ReturnType<typeof freshStoryPair>): { text: string; wrapper?: string } {
   switch (kind) {
     case 'story': {
-      const { spec } = freshPair(world, rng, opts);
-      return { kind, text: renderStory(world, spec, rng) };
+      const { spec } = freshPair();
+      return { text: renderStory(world, spec, rng) };
     }
     case 'pair': {
-      const { spec, request } = freshPair(world, rng, opts);
+      const { spec, request } = freshPair();
       const wrapper = pick(PAIR_WRAPPERS, rng);
-      return { kind, wrapper, text: wrapPair(wrapper, request.text, renderStory(world, spec, rng), rng) };
+      return { wrapper, text: wrapPair(wrapper, request.text, renderStory(world, spec, rng), rng) };
     }
     case 'title': {
-      const { spec } = freshPair(world, rng, opts);
-      return { kind, text: titled(storyTitle(world, spec, rng), renderStory(world, spec, rng), rng) };
+      const { spec } = freshPair();
+      return { text: titled(storyTitle(world, spec, rng), renderStory(world, spec, rng), rng) };
     }
     case 'summary': {
-      const { spec } = freshPair(world, rng, opts);
-      return { kind, text: summarised(renderStory(world, spec, rng), storySummary(world, spec, rng), rng) };
+      const { spec } = freshPair();
+      return { text: summarised(renderStory(world, spec, rng), storySummary(world, spec, rng), rng) };
     }
     case 'worksheet': {
       const n = 3 + rng.int(4);
-      return { kind, text: worksheet(Array.from({ length: n }, () => freshPair(world, rng, opts).request.text), rng) };
+      return { text: worksheet(Array.from({ length: n }, () => freshPair().request.text), rng) };
     }
     case 'facts':
-      return { kind, text: factDocument(world, rng) };
+      return { text: factDocument(world, rng) };
     case 'qa': {
       const names = opts.quizNames ?? world.characters.map((c) => c.name);
       if (names.length === 0) throw new Error('corpus: quizNames is empty but the mix asks for qa');
@@ -101,7 +117,7 @@ function makeDoc(kind: CorpusKind, world: World, rng: Rng, opts: CorpusOptions):
         const q = factRequest(world, pick(names, rng), pick(FACT_ATTRIBUTES, rng), rng);
         return { question: q.text, answer: factStatement(character(world, q.name), q.attribute, rng) };
       });
-      return { kind, text: quiz(pairs, rng) };
+      return { text: quiz(pairs, rng) };
     }
   }
 }

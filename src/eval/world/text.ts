@@ -29,9 +29,24 @@ export function lastSentence(text: string): string {
   return sentences(text).at(-1) ?? '';
 }
 
-/** True when the text holds a quoted utterance: a pair of double quotes around some letters. */
+/**
+ * True when the text holds a quoted utterance: double quotes (straight or curly) taken in order as
+ * open, close, open, close, … on one line, with a letter between an opening and its closing quote.
+ */
 export function hasQuotedUtterance(text: string): boolean {
-  return /["\u201c][^"\u201c\u201d\n]*[A-Za-z][^"\u201c\u201d\n]*["\u201d]/.test(text);
+  for (const line of text.split('\n')) {
+    let open = -1;
+    for (let i = 0; i < line.length; i++) {
+      const ch = line[i];
+      if (ch !== '"' && ch !== '\u201c' && ch !== '\u201d') continue;
+      if (open < 0) open = i;
+      else {
+        if (/[A-Za-z]/.test(line.slice(open + 1, i))) return true;
+        open = -1;
+      }
+    }
+  }
+  return false;
 }
 
 const escape = (w: string) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
