@@ -97,6 +97,11 @@ describe('corpus', () => {
     expect(text).toMatch(/Q: .*\nA: /);
   });
 
+  it('articles agree with the next word ("an owl", "a little owl", "a lamp")', () => {
+    expect(text.match(/\ban [b-df-hj-np-tv-z]\w*/gi) ?? []).toEqual([]);
+    expect(text.match(/\ba [aeio]\w*/gi) ?? []).toEqual([]);
+  });
+
   it('a tunable mix: shares follow it; bad mixes are refused', () => {
     const c = buildCorpus(world, { ...opts, tokens: 20_000, mix: { story: 0.5, pair: 0.5, title: 0, summary: 0, worksheet: 0, facts: 0, qa: 0 } });
     expect(c.docsByKind.facts).toBe(0);

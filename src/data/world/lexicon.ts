@@ -70,10 +70,10 @@ export const FOODS = [
 /** Opening words and the story openings that start with them. `{a}` is the article of the hero's
  *  species, `{s}` the species, `{A}` the hero; `{at}`/`{to}` mark an opening that also sets the place. */
 export const OPENINGS: Record<string, readonly string[]> = {
-  Once: ['Once upon a time, there was {a} {s} named {A}.', 'Once upon a time, {a} {s} named {A} lived {at}.', 'Once, {a} little {s} called {A} went {to}.'],
+  Once: ['Once upon a time, there was {a} {s} named {A}.', 'Once upon a time, {a} {s} named {A} lived {at}.', 'Once, a little {s} called {A} went {to}.'],
   One: ['One day, {a} {s} named {A} woke up early.', 'One sunny morning, {a} {s} named {A} went {to}.', 'One evening, {a} {s} called {A} sat alone {at}.'],
   Long: ['Long ago, {a} {s} named {A} lived {at}.', 'Long ago, there lived {a} {s} called {A}.', 'Long before anyone can remember, {a} {s} named {A} made a home {at}.'],
-  There: ['There was once {a} {s} named {A}.', 'There once lived {a} {s} called {A} {at}.', 'There was {a} little {s} named {A} who lived {at}.'],
+  There: ['There was once {a} {s} named {A}.', 'There once lived {a} {s} called {A} {at}.', 'There was a little {s} named {A} who lived {at}.'],
   Every: ['Every morning, {a} {s} named {A} went for a walk.', 'Every day, {a} {s} called {A} played {at}.', 'Every spring, {a} {s} named {A} went {to}.'],
   Early: ['Early one morning, {a} {s} named {A} opened the door.', 'Early one day, {a} {s} called {A} set off {to}.', 'Early in the spring, {a} {s} named {A} lived {at}.'],
 };
