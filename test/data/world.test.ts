@@ -97,9 +97,10 @@ describe('corpus', () => {
     expect(text).toMatch(/Q: .*\nA: /);
   });
 
-  it('articles agree with the next word ("an owl", "a little owl", "a lamp")', () => {
+  it('articles agree with the next word ("an owl", "a little owl", "a lamp"); "I" stays upper case', () => {
     expect(text.match(/\ban [b-df-hj-np-tv-z]\w*/gi) ?? []).toEqual([]);
     expect(text.match(/\ba [aeio]\w*/gi) ?? []).toEqual([]);
+    expect(text.match(/\bi\b/g) ?? []).toEqual([]); // the pronoun stays "I" when a request is quoted mid-sentence
   });
 
   it('a tunable mix: shares follow it; bad mixes are refused', () => {

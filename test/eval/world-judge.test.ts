@@ -13,7 +13,9 @@ import { buildWorld, character } from '../../src/data/world/world.ts';
 import { chanceTable, designChance, measureChance } from '../../src/eval/world/chance.ts';
 import { judge, judgeFact, judgeStory } from '../../src/eval/world/judge.ts';
 import { exactPreferences, instructionLevel, otherIndices, promptLevel, semanticScore } from '../../src/eval/world/measures.ts';
-import { firstWord, hasQuotedUtterance, lastSentence, mentions, sentences } from '../../src/eval/world/text.ts';
+import { firstLine, firstWord, hasQuotedUtterance, lastSentence, mentions, sentences } from '../../src/eval/world/text.ts';
+import { PAIR_WRAPPERS, factPrompt, wrapPair, wrapperPrompt } from '../../src/data/world/wrappers.ts';
+import { CHAT_TAGS } from '../../src/data/world/corpus.ts';
 import { headToHead } from '../../src/eval/metrics.ts';
 
 const world = buildWorld(0);
@@ -153,5 +155,22 @@ describe('measures', () => {
     expect(h.win_rate).toBeGreaterThan(90);
     expect(h.n_total).toBe(200);
     expect(() => exactPreferences(requests, stories.slice(1), stories)).toThrow(/199 reference/);
+  });
+});
+
+describe('prompts inside the pretraining wrappers (calibration b)', () => {
+  it('each wrapper prompt is the start of its wrapped pair; the story is the continuation\'s first line and passes', () => {
+    fc.assert(fc.property(specArb, fc.constantFrom(...PAIR_WRAPPERS), ({ seed, spec, story, rng }, wrapper) => {
+      const request = storyRequest(world, spec, 'full', rng);
+      const prompt = wrapperPrompt(wrapper, request.text, new Rng(seed));
+      const full = wrapPair(wrapper, request.text, story, new Rng(seed));
+      expect(full.startsWith(prompt)).toBe(true);
+      expect(prompt).toContain(request.text.slice(1));
+      for (const tag of CHAT_TAGS) expect(prompt.includes(tag)).toBe(false);
+      expect(judge(request, firstLine(full.slice(prompt.length))).all).toBe(true);
+    }), { numRuns: 60 });
+    const q = factRequest(world, 'Pip', 'home', new Rng(1));
+    const answer = factStatement(character(world, 'Pip'), 'home', new Rng(1));
+    expect(judge(q, firstLine(`${factPrompt(q.text)} ${answer}\nQ: Where does Tom live?`.slice(factPrompt(q.text).length))).all).toBe(true);
   });
 });

@@ -22,7 +22,7 @@ export function wrapPair(wrapper: PairWrapper, request: string, story: string, r
     case 'parent': return pick([
       `At bedtime, ${child} asked for a story.\n${child}: ${request}\n${parent}: All right, listen.\n${story}`,
       `${child} sat on the bed and said to ${parent}: ${request}\nSo ${parent} told this story.\n\n${story}`,
-      `${child}: ${parent}, ${request.charAt(0).toLowerCase()}${request.slice(1)}\n${parent}: Of course. Here it is.\n${story}`,
+      `${child}: ${parent}, ${/^I\b/.test(request) ? request : request.charAt(0).toLowerCase() + request.slice(1)}\n${parent}: Of course. Here it is.\n${story}`,
     ], rng);
     case 'homework': return `${pick(['Homework', 'English homework', 'Writing practice', 'Class exercise'], rng)}\nTask ${1 + rng.int(9)}: ${request}\n${pick(['Answer:', 'My answer:', 'Solution:'], rng)}\n${story}`;
     case 'letter': return `Dear ${parent},\n${request}\nLove,\n${child}\n\nDear ${child},\nHere is the story you asked for.\n\n${story}\n\nWith love,\n${parent}`;
@@ -30,6 +30,22 @@ export function wrapPair(wrapper: PairWrapper, request: string, story: string, r
     case 'teacher': return `The teacher wrote on the board: ${request}\nHere is what ${child} wrote:\n${story}`;
     case 'request': return `${pick(['Request:', 'Asked:', 'Wish:'], rng)} ${request}\n${pick(['Story:', 'Response:', 'Told:'], rng)} ${story}`;
   }
+}
+
+/**
+ * A wrapper's text up to where its story starts: the prompt that asks a base model for a story in
+ * the form it met in pretraining (trailing spaces dropped: the story's first token carries its own
+ * space). The story is the continuation's first line (src/eval/world/text.ts firstLine).
+ */
+export function wrapperPrompt(wrapper: PairWrapper, request: string, rng: Rng): string {
+  const mark = '\u0000';
+  const full = wrapPair(wrapper, request, mark, rng);
+  return full.slice(0, full.indexOf(mark)).replace(/ +$/, '');
+}
+
+/** The quiz prompt for one fact question; the answer is the continuation's first line. */
+export function factPrompt(question: string): string {
+  return `Q: ${question}\nA:`;
 }
 
 /** A title for a story: its hero with a companion, a required word or its place. */

@@ -76,3 +76,8 @@ export function mentions(text: string, vocabulary: readonly string[], caseSensit
 export function hasWord(text: string, word: string): boolean {
   return wordRe(word, false).test(text);
 }
+
+/** The first non-blank line, trimmed: a story or answer continued after a wrapper's prompt ends there. */
+export function firstLine(text: string): string {
+  return text.split('\n').map((l) => l.trim()).find((l) => l !== '') ?? '';
+}
