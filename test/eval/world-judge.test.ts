@@ -12,7 +12,7 @@ import { SLOTS, constraintsOf, randomSpec, type StorySpec } from '../../src/data
 import { buildWorld, character } from '../../src/data/world/world.ts';
 import { chanceTable, designChance, measureChance } from '../../src/eval/world/chance.ts';
 import { judge, judgeFact, judgeStory } from '../../src/eval/world/judge.ts';
-import { exactPreferences, instructionLevel, otherIndices, promptLevel, semanticScore } from '../../src/eval/world/measures.ts';
+import { exactPreferences, instructionLevel, otherIndices, promptLevel, semanticScore, worldScores } from '../../src/eval/world/measures.ts';
 import { firstLine, firstWord, hasQuotedUtterance, lastSentence, mentions, sentences } from '../../src/eval/world/text.ts';
 import { PAIR_WRAPPERS, factPrompt, wrapPair, wrapperPrompt } from '../../src/data/world/wrappers.ts';
 import { CHAT_TAGS } from '../../src/data/world/corpus.ts';
@@ -145,6 +145,20 @@ describe('measures', () => {
     expect(good.diffs).toHaveLength(200);
     const generic = semanticScore(requests, items.map(() => items[0]!.story), { seed: 2, level: 'instruction' });
     expect(Math.abs(generic.score)).toBeLessThan(0.08);
+  });
+
+  it('worldScores: overall and per group; the references score 1 on their own requests', () => {
+    const stories = items.map((x) => x.story);
+    const groups = items.map((_, i) => (i % 2 ? 'odd' : 'even'));
+    const s = worldScores(requests, stories, groups, 4);
+    expect(Object.keys(s)).toEqual(['all', 'even', 'odd']);
+    expect(s.all!.n).toBe(200);
+    expect(s.odd!.n).toBe(100);
+    expect(s.all!.promptLevel).toBe(1);
+    expect(s.all!.instructionLevel).toBe(1);
+    expect(s.all!.semanticPrompt).toBeGreaterThan(0.85);
+    expect(s.all!.semanticInstruction).toBeGreaterThan(s.all!.semanticPrompt - 0.5);
+    expect(() => worldScores(requests, stories, groups.slice(1))).toThrow(/199 groups/);
   });
 
   it('exact pairwise preference feeds headToHead: self ties at 50, the right story beats a shuffled one', () => {

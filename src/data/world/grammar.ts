@@ -90,12 +90,12 @@ function wordSentence(words: readonly string[], a: string, b: string, rng: Rng):
     const t = pick(kindOf(w) === 'object' ? OBJECT_SENTENCE : kindOf(w) === 'adjective' ? ADJECTIVE_SENTENCE : VERB_SENTENCE, rng);
     return upperFirst(fill(t, { ...who(), w: wordPhrase(w) }));
   }
-  // a clause whose subject is the previous clause's drops it ("Pip found a lamp and felt brave")
+  // of two clauses, a second with the first's subject drops it ("Pip found a lamp and felt brave")
   let previous = '';
   const clauses = words.map((w) => {
     const v = who();
     const t = pick(kindOf(w) === 'object' ? OBJECT_CLAUSE : kindOf(w) === 'adjective' ? ADJECTIVE_CLAUSE : VERB_CLAUSE, rng);
-    const same = v.X === previous;
+    const same = words.length === 2 && v.X === previous;
     previous = v.X;
     return fill(same ? t.replace('{X} ', '') : t, { ...v, w: wordPhrase(w) });
   });

@@ -49,7 +49,7 @@ export interface SemanticScore {
   own: number;
   /** Mean score of the same answers on a random other request. */
   other: number;
-  /** Per-item own − other (for a paired bootstrap). */
+  /** Per-item own − other (for a paired bootstrap); items with no other of their kind are left out. */
   diffs: number[];
   /** The other request's index per item. */
   others: number[];
@@ -93,4 +93,34 @@ export function exactPreference(request: WorldRequest, a: string, b: string): nu
 export function exactPreferences(requests: readonly WorldRequest[], reference: readonly string[], model: readonly string[]): number[] {
   if (reference.length !== requests.length || model.length !== requests.length) throw new Error(`exactPreferences: ${requests.length} requests, ${reference.length} reference and ${model.length} model answers`);
   return requests.map((r, i) => exactPreference(r, reference[i]!, model[i]!));
+}
+
+export interface WorldScores {
+  n: number;
+  promptLevel: number;
+  instructionLevel: number;
+  /** Semantic score at prompt level and at instruction level. */
+  semanticPrompt: number;
+  semanticInstruction: number;
+}
+
+/** Every accuracy measure of a set of answers, overall and per group (e.g. eval.jsonl's groups). */
+export function worldScores(requests: readonly WorldRequest[], answers: readonly string[], groups: readonly string[], seed = 0): Record<string, WorldScores> {
+  if (requests.length !== answers.length || groups.length !== answers.length) throw new Error(`worldScores: ${requests.length} requests, ${answers.length} answers, ${groups.length} groups`);
+  const of = (idx: number[]): WorldScores => {
+    const rs = idx.map((i) => requests[i]!);
+    const as = idx.map((i) => answers[i]!);
+    const verdicts = idx.map((i) => judge(requests[i]!, answers[i]!));
+    return {
+      n: idx.length,
+      promptLevel: promptLevel(verdicts),
+      instructionLevel: instructionLevel(verdicts),
+      semanticPrompt: semanticScore(rs, as, { level: 'prompt', seed }).score,
+      semanticInstruction: semanticScore(rs, as, { level: 'instruction', seed }).score,
+    };
+  };
+  const all = requests.map((_, i) => i);
+  const out: Record<string, WorldScores> = { all: of(all) };
+  for (const g of [...new Set(groups)]) out[g] = of(all.filter((i) => groups[i] === g));
+  return out;
 }
