@@ -10,7 +10,7 @@ import { FORMATS, isFormat, readFormat } from '../data/formats/index.ts';
 import { readMessagesJsonl } from '../data/messages.ts';
 import { packDocuments, readCorpus } from '../data/pretrain.ts';
 import { GSM_FORMATS, type GsmFormat, TASKS, type Task, singleTask } from '../data/singleTask.ts';
-import { BUILTIN_TEMPLATES, resolveTemplate, withDatasetName } from '../data/templates.ts';
+import { BUILTIN_TEMPLATES, resolveTemplate, specialText, templateContentWarning, withDatasetName } from '../data/templates.ts';
 import { configFromHF } from '../io/hfconfig.ts';
 import { buildModel, readCheckpoint, readTokenizer } from '../load/pretrained.ts';
 import { LoraAdapters } from '../nn/lora.ts';
@@ -241,6 +241,8 @@ export async function run(argv: string[]): Promise<number> {
       ds = withDatasetName(ds, v.data ? basename(v.data).replace(/\.jsonl?$/, '') : 'lima');
     }
     if (template) log(`template: ${template.name}`);
+    const contentless = template && templateContentWarning(template, specialText(tok));
+    if (contentless) log(`WARNING: ${contentless}`);
     log(`data: ${describeDataset(ds)}`);
     for (const e of ds.skipped.examples) log(`  skipped ${e}`);
     const split = heldoutN > 0 ? splitHeldout(ds.rows, heldoutN, seed) : { train: [...ds.rows], heldout: [] };
