@@ -12,6 +12,7 @@ import { packDocuments, readCorpus } from '../data/pretrain.ts';
 import { GSM_FORMATS, type GsmFormat, TASKS, type Task, singleTask } from '../data/singleTask.ts';
 import { BUILTIN_TEMPLATES, resolveTemplate, specialText, templateContentWarning, withDatasetName } from '../data/templates.ts';
 import { configFromHF } from '../io/hfconfig.ts';
+import { settleAtomicLeftovers } from '../io/files.ts';
 import { buildModel, readCheckpoint, readTokenizer } from '../load/pretrained.ts';
 import { LoraAdapters } from '../nn/lora.ts';
 import { Llama } from '../nn/llama.ts';
@@ -186,6 +187,7 @@ export async function run(argv: string[]): Promise<number> {
     evalEvery: 0,
   };
   const checkpointDir = join(v.out, 'checkpoint');
+  for (const note of settleAtomicLeftovers(checkpointDir)) process.stderr.write(`${note}\n`); // a run killed mid-save
   if (!v.resume && existsSync(checkpointDir)) throw new Error(`${checkpointDir} exists: pass --resume to continue that run, or choose another --out`);
   let resume: LoadedCheckpoint | undefined;
   if (v.resume) {

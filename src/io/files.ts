@@ -3,6 +3,7 @@
 // only when complete, so a failed write (full disk, bad input found midway) leaves nothing behind.
 import {
   closeSync,
+  readdirSync,
   fsyncSync,
   lstatSync,
   mkdirSync,
@@ -124,6 +125,54 @@ export function tempSibling(path: string, tag = 'tmp'): string {
   return join(dirname(path), `.${basename(path)}.${tag}-${process.pid}-${Date.now().toString(36)}-${tmpCounter++}`);
 }
 
+/** Whether process `pid` is running (EPERM: it is, as another user). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Settles what a killed atomic write to `path` left beside it (only names tempSibling makes for
+ * this path, by a process that no longer runs, or by this one, which never has two writes to one
+ * path in flight): a ".tmp-" temporary is removed; an ".old-" copy (the previous version, moved
+ * aside just before the new one was renamed in) is put back if `path` is missing, else removed.
+ * Returns what was done, in words. Runs before every atomic write, so litter never accumulates.
+ */
+export function settleAtomicLeftovers(path: string): string[] {
+  const dir = dirname(path);
+  const prefix = `.${basename(path)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => n.startsWith(prefix));
+  } catch {
+    return [];
+  }
+  const done: string[] = [];
+  for (const n of names.sort()) {
+    const m = /^(tmp|old)-(\d+)-[0-9a-z]+-\d+$/.exec(n.slice(prefix.length));
+    if (!m) continue;
+    const pid = Number(m[2]);
+    if (pid !== process.pid && alive(pid)) continue;
+    const p = join(dir, n);
+    try {
+      if (m[1] === 'old' && !pathExists(path)) {
+        renameSync(p, path);
+        done.push(`${path}: restored the previous version from ${n} (a write was interrupted)`);
+      } else {
+        rmSync(p, { recursive: true, force: true });
+        done.push(`${path}: removed ${n} left by an interrupted write`);
+      }
+    } catch {
+      // best effort: a leftover that cannot be settled now is retried on the next write
+    }
+  }
+  return done;
+}
+
 /**
  * Writes via a temporary sibling + fsync + rename, so `path` is either the complete new file or
  * untouched. The temporary is removed on any error. Refuses to replace a directory with a file.
@@ -136,6 +185,7 @@ export function writeFileAtomic(path: string, chunks: readonly Uint8Array[]): vo
     existing = undefined;
   }
   if (existing?.isDirectory()) throw new Error(`${path}: is a directory; refusing to replace it with a file`);
+  settleAtomicLeftovers(path);
   const tmp = tempSibling(path);
   let fd: number | undefined;
   try {
@@ -172,6 +222,7 @@ export function writeTextAtomic(path: string, text: string): void {
  * put back if that rename fails). On any error the temporary is removed and `dir` is as it was.
  */
 export function writeDirAtomic<T>(dir: string, fill: (tmpDir: string) => T): T {
+  settleAtomicLeftovers(dir);
   const tmp = tempSibling(dir);
   const old = tempSibling(dir, 'old');
   let movedAside = false;
