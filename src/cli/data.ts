@@ -1,6 +1,6 @@
 // heed data <convert|inspect|generate>: instruction data from common formats, its statistics, and
 // Self-Instruct / Evol-Instruct generation against an OpenAI-compatible endpoint.
-import { existsSync } from 'node:fs';
+import { inputFile, outputFile } from '../io/open.ts';
 import { writeTextAtomic } from '../io/files.ts';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -131,7 +131,8 @@ async function convert(argv: string[]): Promise<number> {
   if (!isFormat(v.from)) throw new Error(`--from must be one of ${FORMATS.join(', ')}${v.from ? `, got "${v.from}"` : ''}`);
   if (!v.in) throw new Error('--in FILE is required');
   if (!v.out) throw new Error('--out FILE is required');
-  if (!existsSync(v.in)) throw new Error(`--in ${v.in}: no such file`);
+  inputFile(v.in, '--in');
+  outputFile(v.out, '--out');
   const d = readFormat(v.from, v.in);
   process.stderr.write(`${describeDataset(d)}\n`);
   for (const e of d.skipped.examples) process.stderr.write(`  skipped ${e}\n`);
@@ -166,7 +167,7 @@ async function inspect(argv: string[]): Promise<number> {
   });
   if (positionals.length !== 1) throw new Error(`give exactly one FILE (got ${positionals.length})`);
   const file = positionals[0]!;
-  if (!existsSync(file)) throw new Error(`${file}: no such file`);
+  inputFile(file, 'FILE');
   if (v.from !== undefined && !isFormat(v.from)) throw new Error(`--from must be one of ${FORMATS.join(', ')}, got "${v.from}"`);
   const seqLen = int(v['seq-len'], 'seq-len');
   if (seqLen !== undefined && !v.tokenizer) throw new Error('--seq-len needs --tokenizer');

@@ -1,5 +1,5 @@
 // heed train: instruction tuning, response tuning, single-task finetuning and pretraining, one loop.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Rng } from '../core/random.ts';
@@ -12,7 +12,8 @@ import { packDocuments, readCorpus } from '../data/pretrain.ts';
 import { GSM_FORMATS, type GsmFormat, TASKS, type Task, singleTask } from '../data/singleTask.ts';
 import { BUILTIN_TEMPLATES, resolveTemplate, specialText, templateContentWarning, withDatasetName } from '../data/templates.ts';
 import { configFromHF } from '../io/hfconfig.ts';
-import { settleAtomicLeftovers } from '../io/files.ts';
+import { readJsonFile, settleAtomicLeftovers } from '../io/files.ts';
+import { readInputText } from '../io/open.ts';
 import { buildModel, readCheckpoint, readTokenizer } from '../load/pretrained.ts';
 import { LoraAdapters } from '../nn/lora.ts';
 import { Llama } from '../nn/llama.ts';
@@ -107,7 +108,7 @@ function num(v: string | undefined, name: string): number | undefined {
 }
 function int(v: string | undefined, name: string): number | undefined {
   const n = num(v, name);
-  if (n !== undefined && !Number.isInteger(n)) throw new Error(`--${name} must be a whole number, got "${v}"`);
+  if (n !== undefined && !(Number.isInteger(n) && n >= 0)) throw new Error(`--${name} must be a whole number >= 0, got "${v}"`);
   return n;
 }
 
@@ -115,7 +116,7 @@ function tokenizerFiles(tok: Tokenizer, path: string | undefined): TokenizerFile
   const bos = tok.idToPiece(tok.bos);
   const eos = tok.idToPiece(tok.eos);
   if (tok instanceof SentencePieceBPE) return { 'tokenizer.json': JSON.stringify(toHFTokenizerJSON(tok)), bos, eos };
-  if (path?.endsWith('.json')) return { 'tokenizer.json': readFileSync(path, 'utf8'), bos, eos };
+  if (path?.endsWith('.json')) return { 'tokenizer.json': readInputText(path, '--tokenizer'), bos, eos };
   return undefined;
 }
 
@@ -204,7 +205,7 @@ export async function run(argv: string[]): Promise<number> {
     tok = v.tokenizer ? readTokenizer(v.tokenizer) : ckpt.tokenizer;
     model = buildModel(ckpt, backend);
   } else {
-    const cfg = configFromHF(JSON.parse(readFileSync(v.config!, 'utf8')), v.config!);
+    const cfg = configFromHF(readJsonFile(v.config!, 'model config (--config)'), v.config!);
     if (!v.tokenizer) throw new Error('--config needs --tokenizer');
     tok = readTokenizer(v.tokenizer);
     model = new Llama(cfg, backend, { seed });

@@ -15,7 +15,8 @@
 // messages[0..i) with the generation prompt to the token length of messages[0..i] (a length
 // counts the prefix's tokens that agree with the whole's, see encodeWithTemplate). A template
 // whose prefixes are not prefixes of the whole (so the masks would be wrong) is refused.
-import { existsSync, readFileSync } from 'node:fs';
+import { parseJson, pathExists } from '../io/files.ts';
+import { readInputText } from '../io/open.ts';
 import { basename, extname } from 'node:path';
 import type { Tokenizer } from '../tokenizer/tokenizer.ts';
 import { CHAT_ASSISTANT, chatText } from '../tokenizer/tokenizer.ts';
@@ -100,17 +101,12 @@ const BUILTIN: Record<string, ChatTemplate> = { tulu: TULU, alpaca, none, 'datas
 /** `--template NAME|FILE`: a built-in name, a user template JSON, a tokenizer_config.json or a .jinja file. */
 export function resolveTemplate(spec: string): ChatTemplate {
   if (hasOwnKey(BUILTIN, spec)) return BUILTIN[spec]!;
-  if (!existsSync(spec)) throw new Error(`--template: "${spec}" is neither a built-in template (${BUILTIN_TEMPLATES.join(', ')}) nor an existing file`);
-  const text = readFileSync(spec, 'utf8');
+  if (!pathExists(spec)) throw new Error(`--template: "${spec}" is neither a built-in template (${BUILTIN_TEMPLATES.join(', ')}) nor an existing file`);
+  const text = readInputText(spec, '--template');
   const ext = extname(spec).toLowerCase();
   if (ext === '.jinja' || ext === '.j2') return jinjaTemplate(text, `${basename(spec)}`);
   if (ext !== '.json') throw new Error(`--template ${spec}: expected a .json (user template or tokenizer_config.json) or .jinja file`);
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`--template ${spec}: invalid JSON (${e instanceof Error ? e.message : String(e)})`);
-  }
+  const json = parseJson(text, `--template ${spec}`, 'template');
   if (!json || typeof json !== 'object' || Array.isArray(json)) throw new Error(`--template ${spec}: not a JSON object`);
   if ('chat_template' in json) return jinjaFromTokenizerConfig(json as Record<string, unknown>, spec);
   return userTemplate(json as Record<string, unknown>, spec);

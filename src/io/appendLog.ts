@@ -5,7 +5,7 @@
 // the next resume failing on "Unterminated string in JSON" or the next append joining two records.
 // Any other line that is not JSON is corruption and is refused naming file:line.
 import { existsSync, truncateSync } from 'node:fs';
-import { parseJson } from './files.ts';
+import { fsReason, parseJson } from './files.ts';
 import { decodeText, readInputBytes } from './open.ts';
 
 export interface AppendLog {
@@ -17,21 +17,25 @@ export interface AppendLog {
 
 /**
  * Reads an append-only JSONL file (a missing file has no records), repairing a torn last line by
- * truncating the file to the end of its last complete line.
+ * truncating the file to the end of its last complete line. With `repair: false` (a reader that
+ * must not change the file, e.g. a report over a run that may still be appending) the torn line
+ * is only left out.
  */
-export function readAppendLog(path: string, what: string): AppendLog {
+export function readAppendLog(path: string, what: string, opts: { repair?: boolean } = {}): AppendLog {
   if (!existsSync(path)) return { records: [] };
   let bytes = readInputBytes(path, what);
   let repaired: string | undefined;
   const end = bytes.lastIndexOf(0x0a) + 1;
   if (end < bytes.length) {
     const torn = bytes.length - end;
-    try {
-      truncateSync(path, end);
-    } catch (e) {
-      throw new Error(`${path}: its last line is torn (${torn} bytes after the last newline) and it cannot be repaired: ${e instanceof Error ? e.message : String(e)}`);
-    }
-    repaired = `${path}: removed a torn last line (${torn} bytes after the last complete line, cut short by a crash or power loss)`;
+    if (opts.repair ?? true) {
+      try {
+        truncateSync(path, end);
+      } catch (e) {
+        throw new Error(`${path}: its last line is torn (${torn} bytes after the last newline) and it cannot be repaired: ${fsReason(e)}`);
+      }
+      repaired = `${path}: removed a torn last line (${torn} bytes after the last complete line, cut short by a crash or power loss)`;
+    } else repaired = `${path}: left out an incomplete last line (${torn} bytes after the last complete line)`;
     bytes = bytes.subarray(0, end);
   }
   const records: AppendLog['records'] = [];

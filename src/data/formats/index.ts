@@ -1,6 +1,6 @@
 // `heed data convert --from NAME`: every source format onto heed's `messages` rows.
-import { readFileSync } from 'node:fs';
-import type { Dataset } from '../dataset.ts';
+import { readInputText } from '../../io/open.ts';
+import { type Dataset, requireRows } from '../dataset.ts';
 import { alpacaRow } from './alpaca.ts';
 import { dollyRow } from './dolly.ts';
 import { bestReply, oasstRow } from './oasst.ts';
@@ -31,7 +31,7 @@ export function parseFormat(format: Format, text: string, source: string): Datas
 }
 
 export function readFormat(format: Format, path: string): Dataset {
-  return parseFormat(format, readFileSync(path, 'utf8'), path);
+  return requireRows(parseFormat(format, readInputText(path, 'data file'), path), `rows in the ${format} format`);
 }
 
 /** The JSONL line heed writes for a row: `{"messages": [...]}` (plus the id). */
