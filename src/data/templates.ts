@@ -101,8 +101,14 @@ const BUILTIN: Record<string, ChatTemplate> = { tulu: TULU, alpaca, none, 'datas
 /** `--template NAME|FILE`: a built-in name, a user template JSON, a tokenizer_config.json or a .jinja file. */
 export function resolveTemplate(spec: string): ChatTemplate {
   if (hasOwnKey(BUILTIN, spec)) return BUILTIN[spec]!;
-  if (!pathExists(spec)) throw new Error(`--template: "${spec}" is neither a built-in template (${BUILTIN_TEMPLATES.join(', ')}) nor an existing file`);
-  const text = readInputText(spec, '--template');
+  let text: string;
+  try {
+    text = readInputText(spec, '--template');
+  } catch (e) {
+    if (e instanceof Error && !pathExists(spec)) e.message += `, and it is not a built-in template (${BUILTIN_TEMPLATES.join(', ')})`;
+    throw e;
+  }
+  if (text.trim() === '') throw new Error(`--template ${spec}: the file is empty`);
   const ext = extname(spec).toLowerCase();
   if (ext === '.jinja' || ext === '.j2') return jinjaTemplate(text, `${basename(spec)}`);
   if (ext !== '.json') throw new Error(`--template ${spec}: expected a .json (user template or tokenizer_config.json) or .jinja file`);

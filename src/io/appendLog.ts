@@ -4,9 +4,9 @@
 // torn record: the file is truncated to its last complete line and the caller is told, instead of
 // the next resume failing on "Unterminated string in JSON" or the next append joining two records.
 // Any other line that is not JSON is corruption and is refused naming file:line.
-import { existsSync, truncateSync } from 'node:fs';
+import { truncateSync } from 'node:fs';
 import { fsReason, parseJson } from './files.ts';
-import { decodeText, readInputBytes } from './open.ts';
+import { decodeText, optionalInput, readInputBytes } from './open.ts';
 
 export interface AppendLog {
   /** The parsed records, in order, with their 1-based line numbers. */
@@ -22,7 +22,7 @@ export interface AppendLog {
  * is only left out.
  */
 export function readAppendLog(path: string, what: string, opts: { repair?: boolean } = {}): AppendLog {
-  if (!existsSync(path)) return { records: [] };
+  if (!optionalInput(path, what)) return { records: [] };
   let bytes = readInputBytes(path, what);
   let repaired: string | undefined;
   const end = bytes.lastIndexOf(0x0a) + 1;

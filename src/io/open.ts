@@ -77,6 +77,23 @@ export function inputFile(path: string, arg: string): string {
   return path;
 }
 
+/**
+ * For an optional input (a log a fresh run has not written yet): false when nothing is there,
+ * true when something is (inputFile then judges it); a path that cannot exist (under a file) is
+ * refused, since the writer would fail later with less clear words.
+ */
+export function optionalInput(path: string, arg: string): boolean {
+  if (path === '') throw new Error(`${arg}: the path is empty`);
+  try {
+    statSync(path);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException | undefined)?.code;
+    if (code === 'ENOENT' && !fileAncestor(path)) return isLink(path);
+    throw new Error(`${named(path, arg)}: ${statFailure(e, path)}`);
+  }
+}
+
 /** An existing directory, else a refusal naming `arg` and the path. */
 export function inputDir(path: string, arg: string): string {
   const kind = kindOf(statArg(path, arg));

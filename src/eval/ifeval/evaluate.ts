@@ -40,9 +40,11 @@ function readJsonl(path: string, what: string): unknown[] {
 
 /** input_data.jsonl: {key, prompt, instruction_id_list, kwargs}; every instruction is checked for validity up front. */
 export function readInputs(path: string): IfevalInput[] {
-  return readJsonl(path, 'IFEval input data').map((row, i) => {
-    const r = row as Partial<IfevalInput>;
+  const rows = readJsonl(path, 'IFEval input data');
+  if (rows.length === 0) throw new Error(`${path}: holds no IFEval prompts (expected JSON lines {key, prompt, instruction_id_list, kwargs})`);
+  return rows.map((row, i) => {
     const where = `${path}:${i + 1}`;
+    const r = checkShape<Partial<IfevalInput>>(row, { object: {} }, where);
     if (!Number.isInteger(r.key)) throw new Error(`${where}: "key" must be an integer`);
     if (typeof r.prompt !== 'string') throw new Error(`${where}: "prompt" must be a string`);
     if (!Array.isArray(r.instruction_id_list) || !r.instruction_id_list.every((s) => typeof s === 'string')) throw new Error(`${where}: "instruction_id_list" must be a list of strings`);
