@@ -16,13 +16,16 @@ import { rougeL } from '../eval/rouge.ts';
 import { readTokenizer } from '../load/pretrained.ts';
 import { dataPath } from '../util/dataRoot.ts';
 import { pickSubcommand } from './subcommand.ts';
+import { JINJA_LIMITS } from '../data/jinja.ts';
 
 const convertHelp = `Usage: heed data convert --from FORMAT --in FILE --out FILE.jsonl
 
 Rewrites a dataset as heed's messages JSONL: one {"id", "messages": [{role, content}, ...]} per
 line, roles user/assistant (and system where the source has one), which \`heed train --data\`
 reads. Rows that cannot be used are skipped and counted on stderr by reason, with the first few
-named by file:line. The output is written atomically (temp file + rename).
+named by file:line; a file with no usable row is refused and nothing is written. Input must be
+UTF-8 (a leading BOM is dropped; other bytes are refused naming file:line:byte). The output is
+written atomically (temp file + rename).
 
   --from FORMAT   ${FORMATS.join(' | ')}
                     alpaca             {instruction, input?, output}; a non-blank input is
@@ -44,6 +47,8 @@ const inspectHelp = `Usage: heed data inspect FILE [--from FORMAT] [--tokenizer 
 Counts a dataset's rows and turns and the lengths of its user and assistant texts; with a
 tokenizer, the token lengths (nearest-rank percentiles) of each row as a template renders it, and
 with --seq-len how many rows that length would cut (and how many would lose every learned token).
+Rows that cannot be used are skipped and counted (the first line of the report says how many); a
+file with no usable row is refused.
 
   FILE              messages JSONL (heed's form), or another format with --from
   --from FORMAT     ${FORMATS.join(' | ')} (default: messages JSONL)
@@ -104,7 +109,9 @@ Templates (\`heed train --template\`, \`heed data inspect --template\`):
                 role's text holding {content} once (and {eos}, {bos}, {dataset} as wanted); the
                 assistant text before {content} is the prompt, the rest is learned
   tokenizer_config.json  an HF config's chat_template (a safe Jinja subset; unsupported syntax
-                is named in the error); FILE.jinja: a bare Jinja chat template
+                is named in the error); FILE.jinja: a bare Jinja chat template. Templates run
+                bounded (nesting ${JINJA_LIMITS.depth} deep, ${JINJA_LIMITS.steps} evaluation steps, ${JINJA_LIMITS.chars} characters);
+                heed train warns when a template's assistant turns render without their content
 
 Run \`heed data <command> --help\` for a command's options.`;
 

@@ -44,7 +44,10 @@ Data
                        pretrain     plain text (pretrain-mix/*.jsonl.gz), packed sequences
   --task NAME          single-task: ${TASKS.join(' | ')}
   --data FILE[,FILE]   instruction/response: a messages JSONL instead of LIMA;
-                       pretrain: .jsonl(.gz) files with a "text" field or .txt files
+                       pretrain: .jsonl(.gz) files with a "text" field or .txt files.
+                       Unusable rows (invalid JSON, no assistant turn, ...) are skipped, counted
+                       and listed on stderr; a file with no usable row is refused. Text must be
+                       UTF-8 (a BOM is dropped; other bytes are refused at file:line:byte)
   --heldout N          held-out rows for the held-out loss: chat modes take N rows out of the
                        data (seeded); pretrain reads N documents of pretrain-mix/heldout.jsonl.gz
                        (default 32; 0 = none)
