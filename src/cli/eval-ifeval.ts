@@ -10,8 +10,9 @@ import { openPretrained } from '../load/pretrained.ts';
 import { dataPath } from '../util/dataRoot.ts';
 import { progress } from '../util/progress.ts';
 import { pickBackend } from './generate.ts';
+import { nameTable } from '../util/names.ts';
 
-export const SUBSETS: Record<string, readonly string[]> = { all: INSTRUCTION_IDS, 'knowledge-free': KNOWLEDGE_FREE_IDS };
+export const SUBSETS = nameTable<readonly string[]>({ all: INSTRUCTION_IDS, 'knowledge-free': KNOWLEDGE_FREE_IDS });
 
 export const help = `Usage: heed eval ifeval --responses FILE [options]
        heed eval ifeval --model PATH [options]

@@ -14,6 +14,7 @@
 // JINJA_LIMITS.chars (a list: .items) is refused with the template's name, the offset and the construct, before
 // the stack or the heap runs out.
 import type { ChatTemplate, SpecialText, TemplateRow } from './templates.ts';
+import { nameTable } from '../util/names.ts';
 
 type Value = string | number | boolean | null | undefined | Value[] | { [k: string]: Value };
 
@@ -477,7 +478,7 @@ function member(o: Value, key: Value): Value {
   return undefined;
 }
 
-const STRING_METHODS: Record<string, (s: string, args: Value[]) => Value> = {
+const STRING_METHODS = nameTable<(s: string, args: Value[]) => Value>({
   strip: (s, a) => (a.length ? stripChars(s, String(a[0]), true, true) : s.trim()),
   lstrip: (s, a) => (a.length ? stripChars(s, String(a[0]), true, false) : s.trimStart()),
   rstrip: (s, a) => (a.length ? stripChars(s, String(a[0]), false, true) : s.trimEnd()),
@@ -486,7 +487,7 @@ const STRING_METHODS: Record<string, (s: string, args: Value[]) => Value> = {
   title: (s) => s.replace(/\w\S*/g, (w) => w[0]!.toUpperCase() + w.slice(1).toLowerCase()),
   startswith: (s, a) => s.startsWith(String(a[0])),
   endswith: (s, a) => s.endsWith(String(a[0])),
-};
+});
 
 function stripChars(s: string, chars: string, left: boolean, right: boolean): string {
   let a = 0;
@@ -496,7 +497,7 @@ function stripChars(s: string, chars: string, left: boolean, right: boolean): st
   return s.slice(a, b);
 }
 
-const FILTERS: Record<string, (v: Value) => Value> = {
+const FILTERS = nameTable<(v: Value) => Value>({
   trim: (v) => str(v).trim(),
   upper: (v) => str(v).toUpperCase(),
   lower: (v) => str(v).toLowerCase(),
@@ -506,9 +507,9 @@ const FILTERS: Record<string, (v: Value) => Value> = {
     if (v && typeof v === 'object') return Object.keys(v).length;
     throw new JinjaError(`length of ${kind(v)}`);
   },
-};
+});
 
-const TESTS: Record<string, (v: Value) => boolean> = {
+const TESTS = nameTable<(v: Value) => boolean>({
   defined: (v) => v !== undefined,
   undefined: (v) => v === undefined,
   none: (v) => v === null,
@@ -518,7 +519,7 @@ const TESTS: Record<string, (v: Value) => boolean> = {
   sequence: (v) => Array.isArray(v) || typeof v === 'string',
   true: (v) => v === true,
   false: (v) => v === false,
-};
+});
 
 function arith(op: string, a: Value, b: Value, budget: Budget): Value {
   if (op === '+' && typeof a === 'string' && typeof b === 'string') {

@@ -25,7 +25,7 @@ export function isFormat(s: string | undefined): s is Format {
 
 /** Parses a file's text in the given format (JSON array or JSONL). */
 export function parseFormat(format: Format, text: string, source: string): Dataset {
-  const read = READERS[format];
+  const read = Object.hasOwn(READERS, format) ? READERS[format] : undefined;
   if (!read) throw new Error(`unknown data format ${JSON.stringify(format)} (choose ${FORMATS.join(', ')})`);
   return readRows(text, source, read);
 }
