@@ -16,6 +16,7 @@ import {
 } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { decodeText } from './text.ts';
 
 const FS_REASONS: Record<string, string> = {
   ENOENT: 'does not exist',
@@ -75,6 +76,8 @@ function statOrFail(path: string, what: string): Stats {
 export function readFileBytes(path: string, what = 'file'): Uint8Array {
   const st = statOrFail(path, what);
   if (st.isDirectory()) throw new Error(`${path}: is a directory, expected the ${what} (a file)`);
+  // a FIFO or device is refused, never read: reading a pipe with no writer blocks forever
+  if (!st.isFile()) throw new Error(`${path}: is a ${st.isFIFO() ? 'FIFO (named pipe)' : st.isSocket() ? 'socket' : 'device or other special file'}, expected the ${what} (a regular file)`);
   try {
     return readFileSync(path);
   } catch (e) {
@@ -82,14 +85,9 @@ export function readFileBytes(path: string, what = 'file'): Uint8Array {
   }
 }
 
-/** A regular file's text as strict UTF-8. */
+/** A regular file's text under text.ts's policy (BOM dropped; invalid UTF-8 refused at file:line:byte). */
 export function readTextFile(path: string, what = 'file'): string {
-  const bytes = readFileBytes(path, what);
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    throw new Error(`${path}: the ${what} is not valid UTF-8 text`);
-  }
+  return decodeText(readFileBytes(path, what), path);
 }
 
 /** JSON.parse with a message naming the source and never V8's bare "Unexpected end of JSON input". */

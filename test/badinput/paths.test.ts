@@ -21,6 +21,10 @@ import { readAlpaca } from '../../src/eval/rank.ts';
 import { collectRun } from '../../src/eval/report/collect.ts';
 import { writeReport } from '../../src/eval/report/html.ts';
 import { inputDir, inputFile, outputDir, outputFile, readInputText } from '../../src/io/open.ts';
+import { readGGUF } from '../../src/io/gguf.ts';
+import { readLlama2c } from '../../src/io/llama2c.ts';
+import { readSafetensors } from '../../src/io/safetensors.ts';
+import { readHFTokenizer } from '../../src/tokenizer/hf.ts';
 import { readLog } from '../../src/train/progress.ts';
 import { RAW_JS_TEXT, expectGoodMessage } from './corpus.ts';
 
@@ -127,6 +131,23 @@ describe('every input reader x every kind of bad path', () => {
     }
     expect(() => inputDir(aFile, '--out')).toThrow(`--out ${aFile}: is a file, not a directory`);
     expect(inputFile(aFile, '--in')).toBe(aFile);
+  });
+});
+
+describe('checkpoint and tokenizer files (the lower readers share the rule)', () => {
+  it('a FIFO, a device or a directory given as a model or tokenizer is refused without being read', () => {
+    for (const kind of ['fifo', 'character device', 'directory'] as const) {
+      for (const [ext, read] of [['.bin', readLlama2c], ['.gguf', readGGUF], ['.safetensors', readSafetensors], ['.json', readHFTokenizer]] as const) {
+        const p = make(kind, ext);
+        let err: unknown;
+        try {
+          read(p);
+        } catch (e) {
+          err = e;
+        }
+        expect(expectGoodMessage(err, [p])).toMatch(kind === 'directory' ? /is a directory/ : /is a (FIFO|device)/);
+      }
+    }
   });
 });
 
