@@ -10,7 +10,7 @@ import { type Inspection, type Spread, inspectDataset } from '../data/formats/in
 import { readMessagesJsonl } from '../data/messages.ts';
 import { readSeedTasks } from '../data/selfInstruct.ts';
 import { type Complete, GENERATE_MODES, type GenerateMode, generateInstructions } from '../data/selfInstructRun.ts';
-import { BUILTIN_TEMPLATES, resolveTemplate, withDatasetName } from '../data/templates.ts';
+import { BUILTIN_TEMPLATES, resolveTemplate, specialText, templateContentWarning, withDatasetName } from '../data/templates.ts';
 import { progress } from '../util/progress.ts';
 import { rougeL } from '../eval/rouge.ts';
 import { readTokenizer } from '../load/pretrained.ts';
@@ -183,8 +183,11 @@ async function inspect(argv: string[]): Promise<number> {
   const d = withDatasetName(v.from ? readFormat(v.from, file) : readMessagesJsonl(file), basename(file).replace(/\.jsonl?$/, ''));
   for (const e of d.skipped.examples) process.stderr.write(`  skipped ${e}\n`);
   const tok = v.tokenizer ? readTokenizer(v.tokenizer) : undefined;
-  const r = inspectDataset(d, { ...(tok ? { tok } : {}), ...(v.template ? { template: resolveTemplate(v.template) } : {}), ...(seqLen !== undefined ? { seqLen } : {}) });
+  const template = v.template ? resolveTemplate(v.template) : undefined;
+  const r = inspectDataset(d, { ...(tok ? { tok } : {}), ...(template ? { template } : {}), ...(seqLen !== undefined ? { seqLen } : {}) });
   console.log(formatInspection(file, r));
+  const contentless = template && tok ? templateContentWarning(template, specialText(tok)) : undefined;
+  if (contentless) process.stderr.write(`WARNING: ${contentless}\n`);
   return 0;
 }
 

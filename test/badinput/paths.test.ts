@@ -2,7 +2,7 @@
 // either works as documented or refuses in words naming the path (never EISDIR/ENOENT/ENOTDIR, and
 // a FIFO is refused without being opened, so nothing hangs); outputs refuse a file or directory in
 // the way and leave nothing half-written.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -132,6 +132,25 @@ describe('every input reader x every kind of bad path', () => {
     expect(() => inputDir(aFile, '--out')).toThrow(`--out ${aFile}: is a file, not a directory`);
     expect(inputFile(aFile, '--in')).toBe(aFile);
   });
+});
+
+describe('the real CLI given a FIFO with no writer exits with a message instead of hanging', () => {
+  it('heed data inspect FIFO, heed data convert --in FIFO, heed data convert --out existing dir', () => {
+    const heed = (...args: string[]) => spawnSync(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'heed.js'), ...args], { encoding: 'utf8', timeout: 30_000 });
+    const fifo = make('fifo', '.jsonl');
+    const inspect = heed('data', 'inspect', fifo);
+    expect(inspect.signal).toBeNull(); // not killed by the timeout
+    expect(inspect.status).toBe(1);
+    expect(inspect.stderr).toContain(`FILE ${fifo}: is a FIFO (named pipe), not a file`);
+    const convert = heed('data', 'convert', '--from', 'alpaca', '--in', fifo, '--out', join(root, 'o.jsonl'));
+    expect(convert.status).toBe(1);
+    expect(convert.stderr).toContain(`--in ${fifo}: is a FIFO (named pipe), not a file`);
+    const good = join(root, 'good.json');
+    writeFileSync(good, JSON.stringify([{ instruction: 'a', input: '', output: 'b' }]));
+    const toDir = heed('data', 'convert', '--from', 'alpaca', '--in', good, '--out', make('directory', ''));
+    expect(toDir.status).toBe(1);
+    expect(toDir.stderr).toMatch(/--out .*: is a directory, not a file/);
+  }, 90_000);
 });
 
 describe('checkpoint and tokenizer files (the lower readers share the rule)', () => {

@@ -6,7 +6,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { run as trainCli } from '../../src/cli/train.ts';
+import { configToHF } from '../../src/io/hfconfig.ts';
+import { dataPath } from '../../src/util/dataRoot.ts';
 import { JINJA_LIMITS, JinjaError, compileJinja } from '../../src/data/jinja.ts';
 import { resolveTemplate, templateContentWarning } from '../../src/data/templates.ts';
 import { expectGoodMessage, maxRssMB } from './corpus.ts';
@@ -76,7 +79,10 @@ describe('properties: generated templates render exactly or are refused in words
       const r = judge(src);
       if ('text' in r) expect(r.text).toBe(safeBody.repeat(iterations));
       else {
-        expect(iterations).toBeGreaterThan(JINJA_LIMITS.steps / 10);
+        // every level's iterations count (an empty inner list still costs its outer loops)
+        let prefix = 1;
+        const visited = counts.reduce((sum, n) => sum + (prefix *= n), 0);
+        expect(visited).toBeGreaterThan(JINJA_LIMITS.steps / 10);
         expect(r.refused).toContain('rendering takes more than');
       }
     }), { numRuns: 40 });
@@ -127,6 +133,19 @@ describe('templates whose assistant turns carry no content are reported', () => 
     const good = write('good.jinja', "{% for m in messages %}{% if m.role == 'user' %}<u>{{ m.content }}{% else %}<a>{{ m.content }}{{ eos_token }}{% endif %}{% endfor %}{% if add_generation_prompt %}<a>{% endif %}");
     expect(templateContentWarning(resolveTemplate(good))).toBeUndefined();
     for (const name of ['tulu', 'alpaca', 'none', 'dataset-name']) expect(templateContentWarning(resolveTemplate(name))).toBeUndefined();
+  });
+  it('heed train with such a template says so on stderr before training', async () => {
+    const tpl = write('tag-eos.jinja', "{% for m in messages %}{% if m.role == 'user' %}<u>{{ m.content }}\n{% else %}<a>{{ eos_token }}{% endif %}{% endfor %}{% if add_generation_prompt %}<a>{% endif %}");
+    const cfg = write('config.json', JSON.stringify(configToHF({ dim: 16, nLayers: 1, nHeads: 2, nKvHeads: 2, hiddenDim: 32, vocabSize: 512, maxSeqLen: 64, ropeTheta: 10000, ropeLayout: 'half', normEps: 1e-5, tiedEmbeddings: true })));
+    const data = write('chat.jsonl', Array.from({ length: 6 }, (_, i) => JSON.stringify({ messages: [{ role: 'user', content: `Count to ${i}` }, { role: 'assistant', content: `One two ${i}` }] })).join('\n'));
+    const err: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((x) => (err.push(String(x)), true));
+    try {
+      expect(await trainCli(['--mode', 'instruction', '--data', data, '--template', tpl, '--out', join(dir, 'run'), '--max-steps', '1', '--heldout', '0', '--config', cfg, '--tokenizer', dataPath('llama2c-stories260K', 'tok512.bin'), '--backend', 'cpu', '--seq-len', '32'])).toBe(0);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(err.join('')).toMatch(/WARNING: template tag-eos\.jinja renders an assistant turn without its content .* training with it learns nothing of the responses/);
   });
   it('a user template JSON whose assistant text drops nothing but whose user text is all that is learned', () => {
     // "{content}" must appear in "assistant" for a user template, so only Jinja can drop it.
