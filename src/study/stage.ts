@@ -10,7 +10,8 @@
 // stage.json's "relative") and resolved against the directory it is read from, so a study can be
 // moved or copied elsewhere and resumed.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { outputDir } from '../io/open.ts';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { writeJsonAtomic } from '../eval/outputs.ts';
 
@@ -117,7 +118,7 @@ export async function runStage<R>(dir: string, key: string, fn: (dir: string, re
   if (rec && rec.key === key && rec.done && rec.result !== undefined) return { result: rec.result, status: 'cached', key };
   const resuming = !!rec && rec.key === key;
   if (!resuming && existsSync(dir)) rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
+  outputDir(dir, 'study stage directory'); // a file where the study or stage directory belongs is refused in words
   if (!resuming) writeJsonAtomic(join(dir, 'stage.json'), { key, done: false });
   const result = await fn(dir, resuming);
   const rel = relativizePaths(result, dir);

@@ -201,4 +201,10 @@ describe('a study directory moved elsewhere resumes from its stage records', () 
     expect(r.result).toEqual({ modelDir: join(moved, 'model'), nested: [{ p: join(moved, 'x', 'y.json') }], self: join(moved, '.'), given: '/elsewhere/model', label: 'a/b (given)', n: 3 });
     expect(existsSync(join(a))).toBe(false);
   });
+
+  it('a study --out that is a file is refused in words before a stage runs', async () => {
+    const f = join(fresh('file'), 'study');
+    writeFileSync(f, 'not a directory');
+    await expect(runStage(join(f, 'base'), stageKey('base', {}), async () => 'ran')).rejects.toThrow(`study stage directory ${join(f, 'base')}: cannot be created: ${f} is a file, not a directory`);
+  });
 });
