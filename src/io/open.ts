@@ -124,7 +124,9 @@ function existing(path: string, arg: string): PathKind {
   try {
     st = statSync(path);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException | undefined)?.code !== 'ENOENT') throw new Error(`${named(path, arg)}: ${statFailure(e, path)}`);
+    const code = (e as NodeJS.ErrnoException | undefined)?.code;
+    if (code === 'ENOTDIR') return 'missing'; // a file where a parent directory belongs: outputParent names it
+    if (code !== 'ENOENT') throw new Error(`${named(path, arg)}: ${statFailure(e, path)}`);
     // a dangling symlink: writing through it would create a file somewhere unexpected
     if (isLink(path)) throw new Error(`${named(path, arg)}: is a symbolic link to a path that does not exist`);
     return 'missing';
