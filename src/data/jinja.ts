@@ -641,6 +641,7 @@ function run(nodes: Node[], s: Scope, out: string[]): void {
       run(b ? b.body : n.orelse, s, out);
     } else {
       const it = evalExpr(n.it, s);
+      if (typeof it === 'string') budget.size(it.length, 'a list'); // looping over a string makes a list of its characters
       const items: Value[] = Array.isArray(it) ? it : typeof it === 'string' ? [...it] : it && typeof it === 'object' ? Object.keys(it) : [];
       if (it !== undefined && !Array.isArray(it) && typeof it !== 'string' && !(it && typeof it === 'object')) throw new JinjaError(`cannot loop over ${kind(it)}`);
       if (items.length === 0) run(n.orelse, new Scope(s), out);

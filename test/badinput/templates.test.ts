@@ -67,6 +67,7 @@ describe('resource bounds name the file and the construct', () => {
   it('output past the limit, from a loop that prints', () => {
     const big = `{% set s = '${'x'.repeat(1000)}' %}${'{% set s = s ~ s %}'.repeat(12)}`; // 4 MB string
     expect(refusal(`${big}{% for a in [1,2,3,4,5] %}{{ s }}{% endfor %}`)).toContain('the output would be longer than');
+    expect(refusal(`${big}{% for c in s %}{% endfor %}`)).toMatch(/\{% for c in s %\}: a list would be longer than 1048576 items/);
   });
 });
 
