@@ -13,7 +13,7 @@ import { GSM_FORMATS, type GsmFormat, TASKS, type Task, singleTask } from '../da
 import { BUILTIN_TEMPLATES, resolveTemplate, specialText, templateContentWarning, withDatasetName } from '../data/templates.ts';
 import { configFromHF } from '../io/hfconfig.ts';
 import { readJsonFile, settleAtomicLeftovers } from '../io/files.ts';
-import { readInputText } from '../io/open.ts';
+import { outputDir, readInputText } from '../io/open.ts';
 import { buildModel, readCheckpoint, readTokenizer } from '../load/pretrained.ts';
 import { LoraAdapters } from '../nn/lora.ts';
 import { Llama } from '../nn/llama.ts';
@@ -190,6 +190,7 @@ export async function run(argv: string[]): Promise<number> {
     saveEvery: int(v['save-every'], 'save-every') ?? 0,
     evalEvery: 0,
   };
+  outputDir(v.out, '--out', { create: false }); // a file in the way is refused now, not after loading everything
   const checkpointDir = join(v.out, 'checkpoint');
   for (const note of settleAtomicLeftovers(checkpointDir)) process.stderr.write(`${note}\n`); // a run killed mid-save
   if (!v.resume && existsSync(checkpointDir)) throw new Error(`${checkpointDir} exists: pass --resume to continue that run, or choose another --out`);

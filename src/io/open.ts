@@ -167,12 +167,19 @@ export function outputFile(path: string, arg: string, opts: { createParent?: boo
   return path;
 }
 
-/** An output directory: absent (created, with its parents) or an existing directory; a file there is refused. */
-export function outputDir(path: string, arg: string): string {
+/**
+ * An output directory: absent (created, with its parents) or an existing directory; a file there
+ * is refused. With `create: false` only checked (a command validating its arguments up front,
+ * before it has anything to write).
+ */
+export function outputDir(path: string, arg: string, opts: { create?: boolean } = {}): string {
   if (path === '') throw new Error(`${arg}: the path is empty`);
   const kind = existing(path, arg);
   if (kind === 'directory') return path;
   if (kind !== 'missing') throw new Error(`${named(path, arg)}: exists and is a ${kind}, not a directory; choose another ${arg.startsWith('-') ? arg : 'path'}`);
+  const blocker = fileAncestor(path);
+  if (blocker) throw new Error(`${named(path, arg)}: cannot be created: ${blocker} is a file, not a directory`);
+  if (opts.create === false) return path;
   outputParent(path, arg, true);
   try {
     mkdirSync(path, { recursive: true });

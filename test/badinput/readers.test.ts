@@ -110,11 +110,14 @@ describe('text policy: BOM, invalid UTF-8, skipped rows, empty and wrong-shape f
     expect([...d.skipped.reasons]).toEqual([['invalid JSON', 1], ['empty "messages"', 1]]);
   });
 
-  it('heed train: --heldout=-3 and --limit=-1 are refused; a non-JSON --config names the file', async () => {
+  it('heed train: --heldout=-3 and --limit=-1 are refused; an --out in the way and a non-JSON --config are named', async () => {
     const spy = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
       const base = ['--mode', 'response', '--out', join(root, 'tr'), '--config', 'x.json', '--tokenizer', 'x', '--backend', 'cpu'];
       await expect(trainCli([...base, '--heldout=-3'])).rejects.toThrow('--heldout must be a whole number >= 0, got "-3"');
+      const f = file('out-file', 'x');
+      await expect(trainCli([...base.map((x) => (x === join(root, 'tr') ? f : x))])).rejects.toThrow(`--out ${f}: exists and is a file, not a directory`);
+      await expect(trainCli([...base.map((x) => (x === join(root, 'tr') ? join(f, 'run') : x))])).rejects.toThrow(`--out ${join(f, 'run')}: cannot be created: ${f} is a file, not a directory`);
       await expect(trainCli([...base, '--limit=-1'])).rejects.toThrow('--limit must be a whole number >= 0');
       await expect(trainCli([...base, '--mode', 'pretrain', '--config', file('cfg.json', 'nope')])).rejects.toThrow(/cfg\.json: the model config \(--config\) is not valid JSON/);
     } finally {
