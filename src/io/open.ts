@@ -103,13 +103,6 @@ export function inputDir(path: string, arg: string): string {
   return path;
 }
 
-/** A path that exists as a file or a directory (a model given as either), else refused. */
-export function inputPath(path: string, arg: string): PathKind {
-  const kind = kindOf(statArg(path, arg));
-  if (kind !== 'file' && kind !== 'directory') refuseKind(path, arg, kind, 'a file');
-  return kind;
-}
-
 function isLink(path: string): boolean {
   try {
     return lstatSync(path).isSymbolicLink();
