@@ -1,6 +1,6 @@
 // heed data <convert|inspect|generate>: instruction data from common formats, its statistics, and
 // Self-Instruct / Evol-Instruct generation against an OpenAI-compatible endpoint.
-import { existsSync } from 'node:fs';
+import { inputFile, outputFile } from '../io/open.ts';
 import { writeTextAtomic } from '../io/files.ts';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -10,12 +10,13 @@ import { type Inspection, type Spread, inspectDataset } from '../data/formats/in
 import { readMessagesJsonl } from '../data/messages.ts';
 import { readSeedTasks } from '../data/selfInstruct.ts';
 import { type Complete, GENERATE_MODES, type GenerateMode, generateInstructions } from '../data/selfInstructRun.ts';
-import { BUILTIN_TEMPLATES, resolveTemplate, withDatasetName } from '../data/templates.ts';
+import { BUILTIN_TEMPLATES, resolveTemplate, specialText, templateContentWarning, withDatasetName } from '../data/templates.ts';
 import { progress } from '../util/progress.ts';
 import { rougeL } from '../eval/rouge.ts';
 import { readTokenizer } from '../load/pretrained.ts';
 import { dataPath } from '../util/dataRoot.ts';
 import { pickSubcommand } from './subcommand.ts';
+import { JINJA_LIMITS } from '../data/jinja.ts';
 import { help as worldHelp, run as world } from './data-world.ts';
 
 const convertHelp = `Usage: heed data convert --from FORMAT --in FILE --out FILE.jsonl
@@ -23,7 +24,9 @@ const convertHelp = `Usage: heed data convert --from FORMAT --in FILE --out FILE
 Rewrites a dataset as heed's messages JSONL: one {"id", "messages": [{role, content}, ...]} per
 line, roles user/assistant (and system where the source has one), which \`heed train --data\`
 reads. Rows that cannot be used are skipped and counted on stderr by reason, with the first few
-named by file:line. The output is written atomically (temp file + rename).
+named by file:line; a file with no usable row is refused and nothing is written. Input must be
+UTF-8 (a leading BOM is dropped; other bytes are refused naming file:line:byte). The output is
+written atomically (temp file + rename).
 
   --from FORMAT   ${FORMATS.join(' | ')}
                     alpaca             {instruction, input?, output}; a non-blank input is
@@ -45,6 +48,8 @@ const inspectHelp = `Usage: heed data inspect FILE [--from FORMAT] [--tokenizer 
 Counts a dataset's rows and turns and the lengths of its user and assistant texts; with a
 tokenizer, the token lengths (nearest-rank percentiles) of each row as a template renders it, and
 with --seq-len how many rows that length would cut (and how many would lose every learned token).
+Rows that cannot be used are skipped and counted (the first line of the report says how many); a
+file with no usable row is refused.
 
   FILE              messages JSONL (heed's form), or another format with --from
   --from FORMAT     ${FORMATS.join(' | ')} (default: messages JSONL)
@@ -106,7 +111,9 @@ Templates (\`heed train --template\`, \`heed data inspect --template\`):
                 role's text holding {content} once (and {eos}, {bos}, {dataset} as wanted); the
                 assistant text before {content} is the prompt, the rest is learned
   tokenizer_config.json  an HF config's chat_template (a safe Jinja subset; unsupported syntax
-                is named in the error); FILE.jinja: a bare Jinja chat template
+                is named in the error); FILE.jinja: a bare Jinja chat template. Templates run
+                bounded (nesting ${JINJA_LIMITS.depth} deep, ${JINJA_LIMITS.steps} evaluation steps, ${JINJA_LIMITS.chars} characters);
+                heed train warns when a template's assistant turns render without their content
 
 Run \`heed data <command> --help\` for a command's options.`;
 
@@ -133,7 +140,8 @@ async function convert(argv: string[]): Promise<number> {
   if (!isFormat(v.from)) throw new Error(`--from must be one of ${FORMATS.join(', ')}${v.from ? `, got "${v.from}"` : ''}`);
   if (!v.in) throw new Error('--in FILE is required');
   if (!v.out) throw new Error('--out FILE is required');
-  if (!existsSync(v.in)) throw new Error(`--in ${v.in}: no such file`);
+  inputFile(v.in, '--in');
+  outputFile(v.out, '--out');
   const d = readFormat(v.from, v.in);
   process.stderr.write(`${describeDataset(d)}\n`);
   for (const e of d.skipped.examples) process.stderr.write(`  skipped ${e}\n`);
@@ -168,7 +176,7 @@ async function inspect(argv: string[]): Promise<number> {
   });
   if (positionals.length !== 1) throw new Error(`give exactly one FILE (got ${positionals.length})`);
   const file = positionals[0]!;
-  if (!existsSync(file)) throw new Error(`${file}: no such file`);
+  inputFile(file, 'FILE');
   if (v.from !== undefined && !isFormat(v.from)) throw new Error(`--from must be one of ${FORMATS.join(', ')}, got "${v.from}"`);
   const seqLen = int(v['seq-len'], 'seq-len');
   if (seqLen !== undefined && !v.tokenizer) throw new Error('--seq-len needs --tokenizer');
@@ -177,8 +185,11 @@ async function inspect(argv: string[]): Promise<number> {
   const d = withDatasetName(v.from ? readFormat(v.from, file) : readMessagesJsonl(file), basename(file).replace(/\.jsonl?$/, ''));
   for (const e of d.skipped.examples) process.stderr.write(`  skipped ${e}\n`);
   const tok = v.tokenizer ? readTokenizer(v.tokenizer) : undefined;
-  const r = inspectDataset(d, { ...(tok ? { tok } : {}), ...(v.template ? { template: resolveTemplate(v.template) } : {}), ...(seqLen !== undefined ? { seqLen } : {}) });
+  const template = v.template ? resolveTemplate(v.template) : undefined;
+  const r = inspectDataset(d, { ...(tok ? { tok } : {}), ...(template ? { template } : {}), ...(seqLen !== undefined ? { seqLen } : {}) });
   console.log(formatInspection(file, r));
+  const contentless = template && tok ? templateContentWarning(template, specialText(tok)) : undefined;
+  if (contentless) process.stderr.write(`WARNING: ${contentless}\n`);
   return 0;
 }
 

@@ -1,6 +1,7 @@
 // heed eval ifeval: score responses on IFEval (optionally generating them first with a heed model).
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { writeTextAtomic } from '../io/files.ts';
+import { outputDir } from '../io/open.ts';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateResponses } from '../eval/ifeval/generate.ts';
@@ -9,8 +10,9 @@ import { openPretrained } from '../load/pretrained.ts';
 import { dataPath } from '../util/dataRoot.ts';
 import { progress } from '../util/progress.ts';
 import { pickBackend } from './generate.ts';
+import { nameTable } from '../util/names.ts';
 
-export const SUBSETS: Record<string, readonly string[]> = { all: INSTRUCTION_IDS, 'knowledge-free': KNOWLEDGE_FREE_IDS };
+export const SUBSETS = nameTable<readonly string[]>({ all: INSTRUCTION_IDS, 'knowledge-free': KNOWLEDGE_FREE_IDS });
 
 export const help = `Usage: heed eval ifeval --responses FILE [options]
        heed eval ifeval --model PATH [options]
@@ -70,9 +72,10 @@ export async function run(argv: string[]): Promise<number> {
   }
   const outDir = values.out ?? 'ifeval-out';
   let inputs = readInputs(values.input ?? dataPath('ifeval', 'input_data.jsonl'));
+  const known = new Set(inputs.map((p) => p.prompt)); // before --subset/--limit: every prompt a response may answer
   inputs = restrictTo(inputs, subset);
   if (inputs.length === 0) throw new Error(`no prompt has an instruction of subset "${subsetName}"`);
-  mkdirSync(outDir, { recursive: true });
+  outputDir(outDir, '--out');
 
   let responses: Map<string, string>;
   if (values.model) {
@@ -97,7 +100,7 @@ export async function run(argv: string[]): Promise<number> {
     bar.end();
     if (todo === 0) process.stderr.write(`all ${inputs.length} responses were already in ${file}\n`);
   } else {
-    responses = readResponses(values.responses!);
+    responses = readResponses(values.responses!, known);
   }
 
   const result = runIfeval(inputs, responses, { subset: subsetName, allowMissing: values['allow-missing'] ?? false });

@@ -1,7 +1,6 @@
 // heed eval rank: the response-ranking probe (the paper's Table 2).
-import { mkdirSync } from 'node:fs';
+import { outputFile } from '../io/open.ts';
 import { writeTextAtomic } from '../io/files.ts';
-import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { rankProbe, readAlpaca } from '../eval/rank.ts';
 import { openPretrained } from '../load/pretrained.ts';
@@ -70,7 +69,7 @@ export async function run(argv: string[]): Promise<number> {
   console.log(`ranking probe: true response ranked first in ${(100 * r.accuracy).toFixed(1)}% ± ${(100 * r.se).toFixed(1)}% (standard error) of ${r.n} examples`);
   console.log(`  ${r.others} other responses each (seed ${r.seed}); chance ${(100 * r.chance).toFixed(1)}%; ties at the top ${r.ties}; truncated sequences ${r.truncated}; examples left out ${r.excluded}`);
   if (values.out) {
-    mkdirSync(dirname(values.out), { recursive: true });
+    outputFile(values.out, '--out');
     writeTextAtomic(values.out, `${JSON.stringify({ model: values.model, ...r }, null, 1)}\n`);
     console.log(`wrote ${values.out}`);
   }

@@ -266,7 +266,7 @@ Run \`heed eval <command> --help\` for a command's options.`;
 
 /** The help of `heed eval <sub> --help` (or the eval overview). */
 export async function helpFor(argv: string[]): Promise<string> {
-  const sub = argv[0] ? subcommands[argv[0]] : undefined;
+  const sub = argv[0] && Object.hasOwn(subcommands, argv[0]) ? subcommands[argv[0]] : undefined;
   return sub ? sub.help() : help;
 }
 

@@ -20,7 +20,7 @@ export async function main(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const cmd = commands[name];
+  const cmd = Object.hasOwn(commands, name) ? commands[name] : undefined; // "constructor" is not a command
   if (!cmd) {
     console.error(`heed: unknown command "${name}"\n\n${HELP}`);
     return 2;

@@ -8,7 +8,7 @@ export function pickSubcommand<T>(argv: readonly string[], table: Record<string,
     console.log(help);
     return undefined;
   }
-  const sub = table[name];
+  const sub = Object.hasOwn(table, name) ? table[name] : undefined; // never Object.prototype's members
   if (!sub) throw new Error(`unknown ${group} command "${name}"\n\n${help}`);
   return { sub, rest };
 }

@@ -1,5 +1,5 @@
 // heed train: instruction tuning, response tuning, single-task finetuning and pretraining, one loop.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Rng } from '../core/random.ts';
@@ -10,8 +10,10 @@ import { FORMATS, isFormat, readFormat } from '../data/formats/index.ts';
 import { readMessagesJsonl } from '../data/messages.ts';
 import { packDocuments, readCorpus } from '../data/pretrain.ts';
 import { GSM_FORMATS, type GsmFormat, TASKS, type Task, singleTask } from '../data/singleTask.ts';
-import { BUILTIN_TEMPLATES, resolveTemplate, withDatasetName } from '../data/templates.ts';
+import { BUILTIN_TEMPLATES, resolveTemplate, specialText, templateContentWarning, withDatasetName } from '../data/templates.ts';
 import { configFromHF } from '../io/hfconfig.ts';
+import { readJsonFile, settleAtomicLeftovers } from '../io/files.ts';
+import { outputDir, readInputText } from '../io/open.ts';
 import { buildModel, readCheckpoint, readTokenizer } from '../load/pretrained.ts';
 import { LoraAdapters } from '../nn/lora.ts';
 import { Llama } from '../nn/llama.ts';
@@ -42,7 +44,10 @@ Data
                        pretrain     plain text (pretrain-mix/*.jsonl.gz), packed sequences
   --task NAME          single-task: ${TASKS.join(' | ')}
   --data FILE[,FILE]   instruction/response: a messages JSONL instead of LIMA;
-                       pretrain: .jsonl(.gz) files with a "text" field or .txt files
+                       pretrain: .jsonl(.gz) files with a "text" field or .txt files.
+                       Unusable rows (invalid JSON, no assistant turn, ...) are skipped, counted
+                       and listed on stderr; a file with no usable row is refused. Text must be
+                       UTF-8 (a BOM is dropped; other bytes are refused at file:line:byte)
   --heldout N          held-out rows for the held-out loss: chat modes take N rows out of the
                        data (seeded); pretrain reads N documents of pretrain-mix/heldout.jsonl.gz
                        (default 32; 0 = none)
@@ -106,7 +111,7 @@ function num(v: string | undefined, name: string): number | undefined {
 }
 function int(v: string | undefined, name: string): number | undefined {
   const n = num(v, name);
-  if (n !== undefined && !Number.isInteger(n)) throw new Error(`--${name} must be a whole number, got "${v}"`);
+  if (n !== undefined && !(Number.isInteger(n) && n >= 0)) throw new Error(`--${name} must be a whole number >= 0, got "${v}"`);
   return n;
 }
 
@@ -114,7 +119,7 @@ function tokenizerFiles(tok: Tokenizer, path: string | undefined): TokenizerFile
   const bos = tok.idToPiece(tok.bos);
   const eos = tok.idToPiece(tok.eos);
   if (tok instanceof SentencePieceBPE) return { 'tokenizer.json': JSON.stringify(toHFTokenizerJSON(tok)), bos, eos };
-  if (path?.endsWith('.json')) return { 'tokenizer.json': readFileSync(path, 'utf8'), bos, eos };
+  if (path?.endsWith('.json')) return { 'tokenizer.json': readInputText(path, '--tokenizer'), bos, eos };
   return undefined;
 }
 
@@ -185,7 +190,9 @@ export async function run(argv: string[]): Promise<number> {
     saveEvery: int(v['save-every'], 'save-every') ?? 0,
     evalEvery: 0,
   };
+  outputDir(v.out, '--out', { create: false }); // a file in the way is refused now, not after loading everything
   const checkpointDir = join(v.out, 'checkpoint');
+  for (const note of settleAtomicLeftovers(checkpointDir)) process.stderr.write(`${note}\n`); // a run killed mid-save
   if (!v.resume && existsSync(checkpointDir)) throw new Error(`${checkpointDir} exists: pass --resume to continue that run, or choose another --out`);
   let resume: LoadedCheckpoint | undefined;
   if (v.resume) {
@@ -202,7 +209,7 @@ export async function run(argv: string[]): Promise<number> {
     tok = v.tokenizer ? readTokenizer(v.tokenizer) : ckpt.tokenizer;
     model = buildModel(ckpt, backend);
   } else {
-    const cfg = configFromHF(JSON.parse(readFileSync(v.config!, 'utf8')), v.config!);
+    const cfg = configFromHF(readJsonFile(v.config!, 'model config (--config)'), v.config!);
     if (!v.tokenizer) throw new Error('--config needs --tokenizer');
     tok = readTokenizer(v.tokenizer);
     model = new Llama(cfg, backend, { seed });
@@ -241,6 +248,8 @@ export async function run(argv: string[]): Promise<number> {
       ds = withDatasetName(ds, v.data ? basename(v.data).replace(/\.jsonl?$/, '') : 'lima');
     }
     if (template) log(`template: ${template.name}`);
+    const contentless = template && templateContentWarning(template, specialText(tok));
+    if (contentless) log(`WARNING: ${contentless}`);
     log(`data: ${describeDataset(ds)}`);
     for (const e of ds.skipped.examples) log(`  skipped ${e}`);
     const split = heldoutN > 0 ? splitHeldout(ds.rows, heldoutN, seed) : { train: [...ds.rows], heldout: [] };

@@ -62,6 +62,18 @@ export function eachJsonLine(text: string, source: string, skipped: Skipped | 'r
   }
 }
 
+/**
+ * A dataset read from a file must have rows: an empty file, or one whose every row was skipped (a
+ * file of another format, say), is refused naming the file and what was wrong with its rows,
+ * rather than failing later on a symptom (no rows left after the --seq-len cut).
+ */
+export function requireRows(d: Dataset, expected: string): Dataset {
+  if (d.rows.length > 0) return d;
+  if (d.skipped.count === 0) throw new Error(`${d.source}: holds no rows (the file is empty; expected ${expected})`);
+  const reasons = [...d.skipped.reasons].map(([r, n]) => `${r} ×${n}`).join('; ');
+  throw new Error(`${d.source}: none of its ${d.skipped.count} rows is usable (${reasons}; e.g. ${d.skipped.examples[0]}); expected ${expected}`);
+}
+
 /** One line for logs: `1030 rows from X (skipped 2: no answer ×2)`. */
 export function describeDataset(d: Dataset): string {
   const sk = d.skipped.count === 0 ? 'none skipped' : `skipped ${d.skipped.count}: ${[...d.skipped.reasons].map(([r, n]) => `${r} ×${n}`).join('; ')}`;

@@ -8,7 +8,13 @@
 //   string methods strip/lstrip/rstrip/upper/lower/startswith/endswith/title, raise_exception(msg).
 // Anything else (macros, includes, other filters/functions) is refused with an error naming it;
 // nothing here can reach JavaScript objects other than the plain data it is given.
+// Resource bounds (a template is input, like any file): nesting deeper than JINJA_LIMITS.depth
+// (statements, parentheses, operator chains), more than JINJA_LIMITS.steps evaluation steps (loop
+// iterations and expressions, all loops together) or a string/list/output longer than
+// JINJA_LIMITS.chars (a list: .items) is refused with the template's name, the offset and the construct, before
+// the stack or the heap runs out.
 import type { ChatTemplate, SpecialText, TemplateRow } from './templates.ts';
+import { nameTable } from '../util/names.ts';
 
 type Value = string | number | boolean | null | undefined | Value[] | { [k: string]: Value };
 
@@ -28,12 +34,16 @@ type Expr =
 
 type Node =
   | { k: 'text'; s: string }
-  | { k: 'out'; e: Expr }
-  | { k: 'for'; v: string; it: Expr; body: Node[]; orelse: Node[] }
-  | { k: 'if'; branches: { c: Expr; body: Node[] }[]; orelse: Node[] }
-  | { k: 'set'; n: string; e: Expr };
+  | { k: 'out'; e: Expr; at: string }
+  | { k: 'for'; v: string; it: Expr; body: Node[]; orelse: Node[]; at: string }
+  | { k: 'if'; branches: { c: Expr; body: Node[] }[]; orelse: Node[]; at: string }
+  | { k: 'set'; n: string; e: Expr; at: string };
 
 export class JinjaError extends Error {}
+
+/** Bounds on one template: real chat templates nest < 10 deep, loop over the messages, and render a
+ *  few kB; these are orders of magnitude above that and far below where V8 fails. */
+export const JINJA_LIMITS = { depth: 200, steps: 2_000_000, chars: 16 * 1024 * 1024, items: 1024 * 1024 };
 
 // ---- template text → text / output / statement pieces --------------------------------------
 
@@ -96,6 +106,15 @@ interface Tok {
   v: string;
 }
 
+// Sticky patterns matched at an index (slicing the rest of the source per token is quadratic).
+const NAME_RE = /[A-Za-z_]\w*/y;
+const NUM_RE = /\d+(\.\d+)?/y;
+const OP_RE = /==|!=|<=|>=|\/\/|\*\*|[()[\].,:|~+\-*/%<>=]/y;
+function stickyAt(re: RegExp, src: string, i: number): RegExpExecArray | null {
+  re.lastIndex = i;
+  return re.exec(src);
+}
+
 function lex(src: string, where: string): Tok[] {
   const toks: Tok[] = [];
   let i = 0;
@@ -105,13 +124,13 @@ function lex(src: string, where: string): Tok[] {
       i++;
       continue;
     }
-    const name = /^[A-Za-z_]\w*/.exec(src.slice(i));
+    const name = stickyAt(NAME_RE, src, i);
     if (name) {
       toks.push({ t: 'name', v: name[0] });
       i += name[0].length;
       continue;
     }
-    const num = /^\d+(\.\d+)?/.exec(src.slice(i));
+    const num = stickyAt(NUM_RE, src, i);
     if (num) {
       toks.push({ t: 'num', v: num[0] });
       i += num[0].length;
@@ -131,7 +150,7 @@ function lex(src: string, where: string): Tok[] {
       i = j + 1;
       continue;
     }
-    const op = /^(==|!=|<=|>=|\/\/|\*\*|[()[\].,:|~+\-*/%<>=])/.exec(src.slice(i));
+    const op = stickyAt(OP_RE, src, i);
     if (!op) throw new JinjaError(`${where}: unexpected character ${JSON.stringify(c)} in "${src.trim()}"`);
     toks.push({ t: 'op', v: op[0] });
     i += op[0].length;
@@ -142,7 +161,17 @@ function lex(src: string, where: string): Tok[] {
 
 class ExprParser {
   private i = 0;
+  private depth = 0;
   constructor(private toks: Tok[], private where: string) {}
+  /** Runs a recursive production one level deeper, refusing nesting beyond JINJA_LIMITS.depth. */
+  private nest<T>(construct: string, f: () => T): T {
+    if (++this.depth > JINJA_LIMITS.depth) throw new JinjaError(`${this.where}: ${construct} nested more than ${JINJA_LIMITS.depth} deep`);
+    try {
+      return f();
+    } finally {
+      this.depth--;
+    }
+  }
   peek(o = 0): Tok {
     return this.toks[Math.min(this.i + o, this.toks.length - 1)]!;
   }
@@ -173,7 +202,7 @@ class ExprParser {
     const a = this.or();
     if (!this.eat('if', 'name')) return a;
     const c = this.or();
-    return { k: 'cond', c, a, b: this.eat('else', 'name') ? this.expr() : null };
+    return { k: 'cond', c, a, b: this.eat('else', 'name') ? this.nest('inline "if"', () => this.expr()) : null };
   }
   private or(): Expr {
     let a = this.and();
@@ -186,7 +215,7 @@ class ExprParser {
     return a;
   }
   private not(): Expr {
-    return this.eat('not', 'name') ? { k: 'un', op: 'not', a: this.not() } : this.cmp();
+    return this.eat('not', 'name') ? this.nest('"not"', () => ({ k: 'un', op: 'not', a: this.not() })) : this.cmp();
   }
   private cmp(): Expr {
     let a = this.concat();
@@ -221,7 +250,7 @@ class ExprParser {
     return a;
   }
   private unary(): Expr {
-    if (this.eat('-')) return { k: 'un', op: '-', a: this.unary() };
+    if (this.eat('-')) return this.nest('unary "-"', () => ({ k: 'un', op: '-', a: this.unary() }));
     return this.postfix(this.primary());
   }
   private args(): Expr[] {
@@ -235,19 +264,24 @@ class ExprParser {
   }
   private postfix(e: Expr): Expr {
     for (;;) {
-      if (this.eat('.')) e = { k: 'attr', o: e, n: this.name() };
+      const o = e;
+      if (this.eat('.')) e = { k: 'attr', o, n: this.name() };
       else if (this.eat('[')) {
-        const a = this.is(':') ? null : this.expr();
-        if (this.eat(':')) {
-          const b = this.is(']') ? null : this.expr();
-          if (this.is(':')) throw new JinjaError(`${this.where}: slice steps are not supported`);
-          e = { k: 'slice', o: e, a, b };
-        } else e = { k: 'index', o: e, i: a! };
-        this.expect(']');
-      } else if (this.eat('(')) e = { k: 'call', f: e, args: this.args() };
+        e = this.nest('subscripts', () => {
+          const a = this.is(':') ? null : this.expr();
+          let r: Expr;
+          if (this.eat(':')) {
+            const b = this.is(']') ? null : this.expr();
+            if (this.is(':')) throw new JinjaError(`${this.where}: slice steps are not supported`);
+            r = { k: 'slice', o, a, b };
+          } else r = { k: 'index', o, i: a! };
+          this.expect(']');
+          return r;
+        });
+      } else if (this.eat('(')) e = { k: 'call', f: o, args: this.nest('calls', () => this.args()) };
       else if (this.eat('|')) {
         const n = this.name();
-        e = { k: 'filter', o: e, n, args: this.eat('(') ? this.args() : [] };
+        e = { k: 'filter', o, n, args: this.eat('(') ? this.nest('calls', () => this.args()) : [] };
       } else return e;
     }
   }
@@ -266,26 +300,47 @@ class ExprParser {
       return { k: 'name', n: t.v };
     }
     if (t.t === 'op' && t.v === '(') {
-      const e = this.expr();
-      this.expect(')');
-      return e;
+      return this.nest('parentheses', () => {
+        const e = this.expr();
+        this.expect(')');
+        return e;
+      });
     }
     if (t.t === 'op' && t.v === '[') {
-      const items: Expr[] = [];
-      while (!this.eat(']')) {
-        items.push(this.expr());
-        if (!this.is(']')) this.expect(',');
-      }
-      return { k: 'list', items };
+      return this.nest('list literals', () => {
+        const items: Expr[] = [];
+        while (!this.eat(']')) {
+          items.push(this.expr());
+          if (!this.is(']')) this.expect(',');
+        }
+        return { k: 'list', items } as Expr;
+      });
     }
     throw new JinjaError(`${this.where}: unexpected ${JSON.stringify(t.v || 'end of expression')}`);
   }
+}
+
+/** The nesting depth of an expression tree, measured without recursion (operator chains such as
+ *  a+b+c+... are parsed in a loop but evaluated recursively, so their length is depth too). */
+function exprDepth(root: Expr): number {
+  let max = 0;
+  const stack: [Expr, number][] = [[root, 1]];
+  while (stack.length) {
+    const [e, d] = stack.pop()!;
+    if (d > max) max = d;
+    const kids: (Expr | null)[] =
+      e.k === 'list' ? e.items : e.k === 'attr' || e.k === 'test' ? [e.o] : e.k === 'index' ? [e.o, e.i] : e.k === 'slice' ? [e.o, e.a, e.b]
+        : e.k === 'call' ? [e.f, ...e.args] : e.k === 'filter' ? [e.o, ...e.args] : e.k === 'un' ? [e.a] : e.k === 'bin' ? [e.a, e.b] : e.k === 'cond' ? [e.c, e.a, e.b] : [];
+    for (const k of kids) if (k) stack.push([k, d + 1]);
+  }
+  return max;
 }
 
 function parseExpr(src: string, where: string): Expr {
   const p = new ExprParser(lex(src, where), where);
   const e = p.expr();
   p.done();
+  if (exprDepth(e) > JINJA_LIMITS.depth) throw new JinjaError(`${where}: the expression nests operators more than ${JINJA_LIMITS.depth} deep`);
   return e;
 }
 
@@ -293,16 +348,34 @@ function parseExpr(src: string, where: string): Expr {
 
 const UNSUPPORTED = new Set(['macro', 'call', 'filter', 'block', 'extends', 'include', 'import', 'from', 'with', 'raw', 'break', 'continue', 'do', 'autoescape', 'endmacro', 'generation', 'endgeneration']);
 
+/** A construct's source, shortened for a message. */
+function clip(src: string): string {
+  return src.length > 60 ? `${src.slice(0, 57)}...` : src;
+}
+
 function parseTemplate(src: string, where: string): Node[] {
   const pieces = scan(src, where);
   let i = 0;
   const at = (p: Piece) => `${where} (offset ${'at' in p ? p.at : '?'})`;
+  let depth = 0;
   function block(stops: string[]): { nodes: Node[]; stop: string; rest: string } {
+    if (depth > JINJA_LIMITS.depth) {
+      const p = pieces[i - 1]!;
+      throw new JinjaError(`${at(p)}: "for"/"if" blocks nested more than ${JINJA_LIMITS.depth} deep`);
+    }
+    depth++;
+    try {
+      return blockBody(stops);
+    } finally {
+      depth--;
+    }
+  }
+  function blockBody(stops: string[]): { nodes: Node[]; stop: string; rest: string } {
     const nodes: Node[] = [];
     while (i < pieces.length) {
       const p = pieces[i++]!;
       if (p.k === 'text') nodes.push({ k: 'text', s: p.s });
-      else if (p.k === 'out') nodes.push({ k: 'out', e: parseExpr(p.src, at(p)) });
+      else if (p.k === 'out') nodes.push({ k: 'out', e: parseExpr(p.src, at(p)), at: `${at(p)}: {{ ${clip(p.src.trim())} }}` });
       else {
         const s = p.src.trim();
         const kw = /^\w+/.exec(s)?.[0] ?? '';
@@ -314,7 +387,7 @@ function parseTemplate(src: string, where: string): Node[] {
           if (/\s(if|recursive)\s/.test(` ${m[2]} `)) throw new JinjaError(`${at(p)}: for-loop filters and "recursive" are not supported`);
           const body = block(['endfor', 'else']);
           const orelse = body.stop === 'else' ? block(['endfor']).nodes : [];
-          nodes.push({ k: 'for', v: m[1]!, it: parseExpr(m[2]!, at(p)), body: body.nodes, orelse });
+          nodes.push({ k: 'for', v: m[1]!, it: parseExpr(m[2]!, at(p)), body: body.nodes, orelse, at: `${at(p)}: {% ${clip(s)} %}` });
         } else if (kw === 'if') {
           const branches: { c: Expr; body: Node[] }[] = [];
           let cond = rest;
@@ -328,11 +401,11 @@ function parseTemplate(src: string, where: string): Node[] {
               break;
             }
           }
-          nodes.push({ k: 'if', branches, orelse });
+          nodes.push({ k: 'if', branches, orelse, at: `${at(p)}: {% ${clip(s)} %}` });
         } else if (kw === 'set') {
           const m = /^\s*([A-Za-z_]\w*)\s*=([\s\S]+)$/.exec(rest);
           if (!m) throw new JinjaError(`${at(p)}: unsupported set statement "${s}" (only "set NAME = EXPR")`);
-          nodes.push({ k: 'set', n: m[1]!, e: parseExpr(m[2]!, at(p)) });
+          nodes.push({ k: 'set', n: m[1]!, e: parseExpr(m[2]!, at(p)), at: `${at(p)}: {% ${clip(s)} %}` });
         } else if (UNSUPPORTED.has(kw)) throw new JinjaError(`${at(p)}: the Jinja statement "${kw}" is not supported`);
         else throw new JinjaError(`${at(p)}: unexpected statement "${kw || s}"${stops.length ? ` (expected ${stops.join('/')})` : ''}`);
       }
@@ -345,9 +418,31 @@ function parseTemplate(src: string, where: string): Node[] {
 
 // ---- evaluation -----------------------------------------------------------------------------
 
+/** What one render may spend (JINJA_LIMITS); `at` is the construct being run, for the message. */
+class Budget {
+  steps = 0;
+  chars = 0;
+  at = '';
+  tick(): void {
+    if (++this.steps > JINJA_LIMITS.steps) throw new JinjaError(`${this.at}: rendering takes more than ${JINJA_LIMITS.steps} steps (loops nested too deep or too long?)`);
+  }
+  /** A string or list of `n` characters/items is about to be made. */
+  size(n: number, what: 'a string' | 'a list' | 'the output'): void {
+    const [max, unit] = what === 'a list' ? [JINJA_LIMITS.items, 'items'] : [JINJA_LIMITS.chars, 'characters'];
+    if (n > max) throw new JinjaError(`${this.at}: ${what} would be longer than ${max} ${unit}`);
+  }
+  output(n: number): void {
+    this.chars += n;
+    this.size(this.chars, 'the output');
+  }
+}
+
 class Scope {
   private vars = new Map<string, Value>();
-  constructor(private parent?: Scope) {}
+  readonly budget: Budget;
+  constructor(private parent?: Scope) {
+    this.budget = parent?.budget ?? new Budget();
+  }
   get(n: string): Value {
     if (this.vars.has(n)) return this.vars.get(n);
     return this.parent?.get(n);
@@ -383,7 +478,7 @@ function member(o: Value, key: Value): Value {
   return undefined;
 }
 
-const STRING_METHODS: Record<string, (s: string, args: Value[]) => Value> = {
+const STRING_METHODS = nameTable<(s: string, args: Value[]) => Value>({
   strip: (s, a) => (a.length ? stripChars(s, String(a[0]), true, true) : s.trim()),
   lstrip: (s, a) => (a.length ? stripChars(s, String(a[0]), true, false) : s.trimStart()),
   rstrip: (s, a) => (a.length ? stripChars(s, String(a[0]), false, true) : s.trimEnd()),
@@ -392,7 +487,7 @@ const STRING_METHODS: Record<string, (s: string, args: Value[]) => Value> = {
   title: (s) => s.replace(/\w\S*/g, (w) => w[0]!.toUpperCase() + w.slice(1).toLowerCase()),
   startswith: (s, a) => s.startsWith(String(a[0])),
   endswith: (s, a) => s.endsWith(String(a[0])),
-};
+});
 
 function stripChars(s: string, chars: string, left: boolean, right: boolean): string {
   let a = 0;
@@ -402,7 +497,7 @@ function stripChars(s: string, chars: string, left: boolean, right: boolean): st
   return s.slice(a, b);
 }
 
-const FILTERS: Record<string, (v: Value) => Value> = {
+const FILTERS = nameTable<(v: Value) => Value>({
   trim: (v) => str(v).trim(),
   upper: (v) => str(v).toUpperCase(),
   lower: (v) => str(v).toLowerCase(),
@@ -412,9 +507,9 @@ const FILTERS: Record<string, (v: Value) => Value> = {
     if (v && typeof v === 'object') return Object.keys(v).length;
     throw new JinjaError(`length of ${kind(v)}`);
   },
-};
+});
 
-const TESTS: Record<string, (v: Value) => boolean> = {
+const TESTS = nameTable<(v: Value) => boolean>({
   defined: (v) => v !== undefined,
   undefined: (v) => v === undefined,
   none: (v) => v === null,
@@ -424,11 +519,17 @@ const TESTS: Record<string, (v: Value) => boolean> = {
   sequence: (v) => Array.isArray(v) || typeof v === 'string',
   true: (v) => v === true,
   false: (v) => v === false,
-};
+});
 
-function arith(op: string, a: Value, b: Value): Value {
-  if (op === '+' && typeof a === 'string' && typeof b === 'string') return a + b;
-  if (op === '+' && Array.isArray(a) && Array.isArray(b)) return [...a, ...b];
+function arith(op: string, a: Value, b: Value, budget: Budget): Value {
+  if (op === '+' && typeof a === 'string' && typeof b === 'string') {
+    budget.size(a.length + b.length, 'a string');
+    return a + b;
+  }
+  if (op === '+' && Array.isArray(a) && Array.isArray(b)) {
+    budget.size(a.length + b.length, 'a list');
+    return [...a, ...b];
+  }
   if (typeof a !== 'number' || typeof b !== 'number') throw new JinjaError(`cannot apply "${op}" to ${kind(a)} and ${kind(b)}`);
   switch (op) {
     case '+': return a + b;
@@ -448,6 +549,7 @@ function compare(op: string, a: Value, b: Value): boolean {
 }
 
 function evalExpr(e: Expr, s: Scope): Value {
+  s.budget.tick();
   switch (e.k) {
     case 'lit': return e.v;
     case 'name': return s.get(e.n);
@@ -501,7 +603,12 @@ function evalExpr(e: Expr, s: Scope): Value {
       }
       const a = evalExpr(e.a, s);
       const b = evalExpr(e.b, s);
-      if (e.op === '~') return str(a) + str(b);
+      if (e.op === '~') {
+        const x = str(a);
+        const y = str(b);
+        s.budget.size(x.length + y.length, 'a string');
+        return x + y;
+      }
       if (e.op === 'in') {
         if (typeof b === 'string') return typeof a === 'string' && b.includes(a);
         if (Array.isArray(b)) return b.some((x) => x === a);
@@ -509,25 +616,38 @@ function evalExpr(e: Expr, s: Scope): Value {
         throw new JinjaError(`"in" on ${kind(b)}`);
       }
       if (['==', '!=', '<', '>', '<=', '>='].includes(e.op)) return compare(e.op, a, b);
-      return arith(e.op, a, b);
+      return arith(e.op, a, b, s.budget);
     }
   }
 }
 
 function run(nodes: Node[], s: Scope, out: string[]): void {
+  const budget = s.budget;
+  const emit = (t: string) => {
+    budget.output(t.length);
+    out.push(t);
+  };
   for (const n of nodes) {
-    if (n.k === 'text') out.push(n.s);
-    else if (n.k === 'out') out.push(str(evalExpr(n.e, s)));
+    budget.tick();
+    if (n.k === 'text') {
+      emit(n.s);
+      continue;
+    }
+    budget.at = n.at;
+    if (n.k === 'out') emit(str(evalExpr(n.e, s)));
     else if (n.k === 'set') s.set(n.n, evalExpr(n.e, s));
     else if (n.k === 'if') {
       const b = n.branches.find((x) => truthy(evalExpr(x.c, s)));
       run(b ? b.body : n.orelse, s, out);
     } else {
       const it = evalExpr(n.it, s);
+      if (typeof it === 'string') budget.size(it.length, 'a list'); // looping over a string makes a list of its characters
       const items: Value[] = Array.isArray(it) ? it : typeof it === 'string' ? [...it] : it && typeof it === 'object' ? Object.keys(it) : [];
       if (it !== undefined && !Array.isArray(it) && typeof it !== 'string' && !(it && typeof it === 'object')) throw new JinjaError(`cannot loop over ${kind(it)}`);
       if (items.length === 0) run(n.orelse, new Scope(s), out);
       items.forEach((x, i) => {
+        budget.at = n.at;
+        budget.tick();
         const inner = new Scope(s);
         inner.set(n.v, x);
         inner.set('loop', { index: i + 1, index0: i, first: i === 0, last: i === items.length - 1, length: items.length, revindex: items.length - i, revindex0: items.length - i - 1 });

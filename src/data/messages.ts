@@ -2,9 +2,9 @@
 // Each line: {"id"?: str, "messages": [{"role": "system"|"user"|"assistant", "content": str}, ...]}.
 // A row must have at least one assistant turn (nothing to learn otherwise); bad rows are skipped
 // and counted.
-import { readFileSync } from 'node:fs';
+import { readInputText } from '../io/open.ts';
 import type { Message, Role } from './chat.ts';
-import { type Conversation, type Dataset, eachJsonLine, newSkipped, skip } from './dataset.ts';
+import { type Conversation, type Dataset, eachJsonLine, newSkipped, requireRows, skip } from './dataset.ts';
 
 const ROLES: ReadonlySet<string> = new Set<Role>(['system', 'user', 'assistant']);
 
@@ -41,5 +41,5 @@ export function parseMessagesJsonl(text: string, source: string): Dataset {
 }
 
 export function readMessagesJsonl(path: string): Dataset {
-  return parseMessagesJsonl(readFileSync(path, 'utf8'), path);
+  return requireRows(parseMessagesJsonl(readInputText(path, 'data file'), path), 'a messages JSONL file: lines of {"messages": [{"role", "content"}, ...]}');
 }

@@ -6,8 +6,8 @@
 // loss is taken on every position, across document joins too (the token after an EOS is the next
 // BOS; attention spans the join; no block-diagonal mask), as llama2.c and nanoGPT pack. A final
 // window shorter than seqLen + 1 is dropped and counted.
-import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
+import { decodeText, readInputBytes } from '../io/open.ts';
 import type { Tokenizer } from '../tokenizer/tokenizer.ts';
 import type { Example } from './batch.ts';
 import { type Skipped, eachJsonLine, newSkipped, skip } from './dataset.ts';
@@ -25,18 +25,33 @@ export function readCorpus(paths: readonly string[], opts: { maxDocs?: number } 
   const max = opts.maxDocs ?? Infinity;
   for (const path of paths) {
     if (docs.length >= max) break;
-    const raw = readFileSync(path);
-    const text = (path.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8');
+    const raw = readInputBytes(path, 'data file');
+    let bytes: Uint8Array = raw;
+    if (path.endsWith('.gz')) {
+      try {
+        bytes = gunzipSync(raw);
+      } catch (e) {
+        throw new Error(`${path}: not a valid gzip file (${e instanceof Error ? e.message.replace(/^.*?: /, '') : String(e)})`);
+      }
+    }
+    const text = decodeText(bytes, path);
     if (!/\.jsonl(\.gz)?$/.test(path)) {
+      if (text.trim() === '') throw new Error(`${path}: the text file is empty (nothing to train on)`);
       docs.push(text);
       continue;
     }
+    const before = docs.length;
+    const skippedBefore = skipped.count;
     eachJsonLine(text, path, skipped, (row, where) => {
       const t = (row as { text?: unknown } | null)?.text;
       if (typeof t !== 'string' || t.trim() === '') skip(skipped, where, 'no non-empty "text" field');
       else docs.push(t);
       return docs.length < max;
     });
+    if (docs.length === before && docs.length < max) {
+      const n = skipped.count - skippedBefore;
+      throw new Error(`${path}: holds no documents${n ? ` (none of its ${n} lines has a non-empty "text" field; e.g. ${skipped.examples.at(-1)})` : ' (the file is empty)'}; expected JSON lines {"text": ...}`);
+    }
   }
   return { source: paths.join(', '), docs, skipped };
 }

@@ -8,7 +8,7 @@
 // punctuation, or with a non-ASCII character; ROUGE-L F1 < 0.7 to every kept instruction; not an
 // exact duplicate (case and spacing ignored). The similarity function is passed in (heed's
 // ROUGE-L lives in eval/, a layer this file may not import).
-import { readFileSync } from 'node:fs';
+import { readInputText } from '../io/open.ts';
 import { eachJsonLine } from './dataset.ts';
 
 export interface SeedTask {
@@ -36,7 +36,7 @@ export function parseSeedTasks(text: string, source: string): SeedTask[] {
 }
 
 export function readSeedTasks(path: string): SeedTask[] {
-  return parseSeedTasks(readFileSync(path, 'utf8'), path);
+  return parseSeedTasks(readInputText(path, 'seed tasks file'), path);
 }
 
 // ---- prompts --------------------------------------------------------------------------------

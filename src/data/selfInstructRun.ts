@@ -5,7 +5,10 @@
 // {instruction, input, output} plus "provenance" (mode, request, model, the prompt's seed tasks or
 // the evolved parent and operation, the nearest kept instruction and its ROUGE-L, and whether the
 // output stopped by itself or at the token limit).
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { readAppendLog } from '../io/appendLog.ts';
+import { outputFile } from '../io/open.ts';
+import { type Schema, checkShape } from '../io/schema.ts';
 import { Rng } from '../core/random.ts';
 import {
   EVOL_OPERATIONS, type EvolOperation, InstructionPool, type SeedTask, evolPrompt, instancePrompt, instructionPrompt, normalize, parseEvolved,
@@ -67,33 +70,23 @@ export interface GenerateResult {
   repaired: boolean;
 }
 
-/** The rows of an existing output (to resume). Only a last line without its newline can be
- *  torn (each row is one write of line + "\n"): it is cut off the file; any other bad line is
- *  refused (the file is not ours to rewrite). */
+/** The rows of an existing output (to resume): an append-only JSONL, read with readAppendLog
+ *  (a torn last line, cut short by a crash, is cut off the file; any other bad line is refused:
+ *  the file is not ours to rewrite). */
 export function readGenerated(path: string): { rows: GeneratedRow[]; repaired: boolean } {
-  if (!existsSync(path)) return { rows: [], repaired: false };
-  const text = readFileSync(path, 'utf8');
-  const whole = text === '' || text.endsWith('\n');
-  const lines = text.split('\n');
-  lines.pop(); // "" after the final newline, or the unterminated tail (checked below)
-  const tail = whole ? undefined : text.slice(text.lastIndexOf('\n') + 1);
-  const parse = (line: string): GeneratedRow | undefined => {
+  outputFile(path, '--out');
+  const log = readAppendLog(path, 'generated rows');
+  const rows = log.records.map(({ value, line }) => {
     try {
-      const r = JSON.parse(line) as Partial<GeneratedRow>;
-      return r && typeof r.instruction === 'string' && typeof r.input === 'string' && typeof r.output === 'string' ? (r as GeneratedRow) : undefined;
-    } catch {
-      return undefined;
+      return checkShape<GeneratedRow>(value, GENERATED_ROW, `${path}:${line}`);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}; not a generated row ({instruction, input, output}), refusing to resume into this file`);
     }
-  };
-  const rows = lines.map((line, i) => {
-    const r = parse(line);
-    if (!r) throw new Error(`${path}:${i + 1}: not a generated row ({instruction, input, output}); refusing to resume into this file`);
-    return r;
   });
-  if (tail === undefined) return { rows, repaired: false };
-  truncateSync(path, Buffer.byteLength(text) - Buffer.byteLength(tail));
-  return { rows, repaired: true };
+  return { rows, repaired: log.repaired !== undefined };
 }
+
+const GENERATED_ROW: Schema = { object: { instruction: 'string', input: 'string', output: 'string' } };
 
 function sample<T>(rng: Rng, xs: readonly T[], k: number): T[] {
   const idx = xs.map((_, i) => i);

@@ -6,7 +6,8 @@
 //   recipes  recipes-epicurious CSV, 1,000 rows by original index: "Recipe for {Title}" →
 //            " - {ingredient}\n" lines + "\n\n" + Instructions (make_kfr.py's format)
 //   chess    chess-pgn-lichess/*.pgn, 1,000 games: '[WhiteElo "…"]\n[BlackElo "…"]\n' → movetext
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { readInputText } from '../io/open.ts';
 import { basename, join } from 'node:path';
 import { dataPath } from '../util/dataRoot.ts';
 import type { Message } from './chat.ts';
@@ -38,7 +39,7 @@ export function gsmAnswerOnly(answer: string): string {
 const pair = (user: string, assistant: string): Message[] => [{ role: 'user', content: user }, { role: 'assistant', content: assistant }];
 
 function jsonl(path: string, skipped: Skipped, each: (row: Record<string, unknown>, where: string) => void): void {
-  eachJsonLine(readFileSync(path, 'utf8'), path, skipped, (row, where) => {
+  eachJsonLine(readInputText(path, 'task data file'), path, skipped, (row, where) => {
     if (!row || typeof row !== 'object' || Array.isArray(row)) skip(skipped, where, 'not a JSON object');
     else each(row as Record<string, unknown>, where);
   });
@@ -81,7 +82,7 @@ export function poetryTask(opts: TaskOptions = {}): Dataset {
   const path = dataPath('poetry-public-domain', 'poetry-evaluation_public-domain-poems.csv');
   const rows: Conversation[] = [];
   const skipped = newSkipped();
-  csvRecords(readFileSync(path, 'utf8'), path).forEach((r, i) => {
+  csvRecords(readInputText(path, 'task data file'), path).forEach((r, i) => {
     const where = `${basename(path)} record ${i + 1}`;
     if (!nonEmpty(r.poem_title)) return skip(skipped, where, 'no poem_title');
     if (!nonEmpty(r.poem_text)) return skip(skipped, where, 'no poem_text');
@@ -101,7 +102,7 @@ export function recipesTask(opts: TaskOptions = {}): Dataset {
   const limit = opts.limit ?? 1000;
   const skipped = newSkipped();
   const rows: (Conversation & { index: number })[] = [];
-  csvRecords(readFileSync(path, 'utf8'), path).forEach((r, i) => {
+  csvRecords(readInputText(path, 'task data file'), path).forEach((r, i) => {
     const where = `${basename(path)} record ${i + 1}`;
     const index = Number(r['Unnamed: 0']);
     if (!Number.isInteger(index)) return skip(skipped, where, 'no original index');
@@ -140,7 +141,7 @@ export function chessTask(opts: TaskOptions = {}): Dataset {
   const rows: Conversation[] = [];
   const skipped = newSkipped();
   for (const f of files) {
-    for (const g of parsePgn(readFileSync(join(dir, f), 'utf8'))) {
+    for (const g of parsePgn(readInputText(join(dir, f), 'task data file'))) {
       if (rows.length >= limit) break;
       const where = `${f}:${g.line}`;
       const w = g.tagLines.get('WhiteElo');

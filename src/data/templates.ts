@@ -15,12 +15,14 @@
 // messages[0..i) with the generation prompt to the token length of messages[0..i] (a length
 // counts the prefix's tokens that agree with the whole's, see encodeWithTemplate). A template
 // whose prefixes are not prefixes of the whole (so the masks would be wrong) is refused.
-import { existsSync, readFileSync } from 'node:fs';
+import { parseJson, pathExists } from '../io/files.ts';
+import { readInputText } from '../io/open.ts';
 import { basename, extname } from 'node:path';
 import type { Tokenizer } from '../tokenizer/tokenizer.ts';
 import { CHAT_ASSISTANT, chatText } from '../tokenizer/tokenizer.ts';
 import { type ChatEncodeOptions, type EncodedChat, IGNORE, type Message, concatMessages, encodeChat, eosText, renderChat } from './chat.ts';
 import type { Conversation, Dataset } from './dataset.ts';
+import { hasOwnKey } from '../io/jsonFields.ts';
 import { jinjaTemplate } from './jinja.ts';
 import { userTemplate } from './templatesFile.ts';
 
@@ -98,19 +100,19 @@ const BUILTIN: Record<string, ChatTemplate> = { tulu: TULU, alpaca, none, 'datas
 
 /** `--template NAME|FILE`: a built-in name, a user template JSON, a tokenizer_config.json or a .jinja file. */
 export function resolveTemplate(spec: string): ChatTemplate {
-  const builtin = BUILTIN[spec];
-  if (builtin) return builtin;
-  if (!existsSync(spec)) throw new Error(`--template: "${spec}" is neither a built-in template (${BUILTIN_TEMPLATES.join(', ')}) nor an existing file`);
-  const text = readFileSync(spec, 'utf8');
+  if (hasOwnKey(BUILTIN, spec)) return BUILTIN[spec]!;
+  let text: string;
+  try {
+    text = readInputText(spec, '--template');
+  } catch (e) {
+    if (e instanceof Error && !pathExists(spec)) e.message += `, and it is not a built-in template (${BUILTIN_TEMPLATES.join(', ')})`;
+    throw e;
+  }
+  if (text.trim() === '') throw new Error(`--template ${spec}: the file is empty`);
   const ext = extname(spec).toLowerCase();
   if (ext === '.jinja' || ext === '.j2') return jinjaTemplate(text, `${basename(spec)}`);
   if (ext !== '.json') throw new Error(`--template ${spec}: expected a .json (user template or tokenizer_config.json) or .jinja file`);
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`--template ${spec}: invalid JSON (${e instanceof Error ? e.message : String(e)})`);
-  }
+  const json = parseJson(text, `--template ${spec}`, 'template');
   if (!json || typeof json !== 'object' || Array.isArray(json)) throw new Error(`--template ${spec}: not a JSON object`);
   if ('chat_template' in json) return jinjaFromTokenizerConfig(json as Record<string, unknown>, spec);
   return userTemplate(json as Record<string, unknown>, spec);
@@ -145,6 +147,31 @@ export function specialText(tok: Tokenizer): SpecialText {
 export function templatePrompt(t: ChatTemplate, instruction: string, special: SpecialText): string {
   if (t === TULU) return chatText(instruction);
   return t.render({ messages: [{ role: 'user', content: instruction }] }, true, special);
+}
+
+const PROBE_USER = 'Name a colour.';
+const PROBE_ANSWER = 'Heed probe answer: teal.';
+
+/**
+ * A warning when the template renders an assistant turn without its content (say, only a tag and
+ * EOS): training with it would learn nothing but the end token. Probed with one user/assistant
+ * pair; the learned part is what follows the generation prompt. Undefined when the content is there
+ * (or the probe cannot be rendered; encoding the real rows reports that).
+ */
+export function templateContentWarning(t: ChatTemplate, special: SpecialText = { bos: '<s>', eos: '</s>' }): string | undefined {
+  const row: TemplateRow = { messages: [{ role: 'user', content: PROBE_USER }, { role: 'assistant', content: PROBE_ANSWER }], dataset: 'probe' };
+  let before: string;
+  let through: string;
+  try {
+    before = t.render({ ...row, messages: row.messages.slice(0, 1) }, true, special);
+    through = t.render(row, false, special);
+  } catch {
+    return undefined;
+  }
+  const learned = through.startsWith(before) ? through.slice(before.length) : through;
+  if (learned.includes(PROBE_ANSWER)) return undefined;
+  const shown = learned.length > 80 ? `${JSON.stringify(learned.slice(0, 77))}...` : JSON.stringify(learned);
+  return `template ${t.name} renders an assistant turn without its content (the assistant turn ${JSON.stringify(PROBE_ANSWER)} becomes ${shown}): training with it learns nothing of the responses`;
 }
 
 /** Tokens and labels of one row under a template (tulu: encodeChat, byte for byte). */

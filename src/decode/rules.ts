@@ -9,7 +9,8 @@
 //   uniform    fixed offsets on 15 tokens, given by their text and mapped to the loaded vocabulary.
 // Without a chat prompt (tag not found, where the paper's code would fail) the window is the
 // generated ids. The paper's fourth rule, `start`, is off in its reported runs and not built.
-import { readFileSync } from 'node:fs';
+import { parseJson } from '../io/files.ts';
+import { readInputText } from '../io/open.ts';
 import { bytesToUnicode } from '../tokenizer/pretokenize.ts';
 import { CHAT_ASSISTANT, CHAT_USER, type Tokenizer } from '../tokenizer/tokenizer.ts';
 import type { DecodeContext, LogitProcessor } from './processors.ts';
@@ -79,22 +80,25 @@ export function ruleWeights(overrides: unknown = {}, where = 'rule weights'): Ru
     } else if (k === 'uniform') {
       for (const [text, x] of Object.entries(obj(v, 'uniform'))) {
         if (text === '') throw new Error(`${where}: uniform has an empty token text`);
-        w.uniform[text] = num(x, `uniform[${JSON.stringify(text)}]`);
+        // defined, not assigned: a token text such as "__proto__" is a key like any other
+        Object.defineProperty(w.uniform, text, { value: num(x, `uniform[${JSON.stringify(text)}]`), enumerable: true, writable: true, configurable: true });
       }
     } else throw new Error(`${where}: unknown field "${k}" (eos, diversity, uniform)`);
   }
   return w;
 }
 
-/** Reads a JSON file of weight overrides (see ruleWeights); errors name the file. */
-export function readRuleWeights(path: string): RuleWeights {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new Error(`rule weights ${path}: ${(e as Error).message}`);
+/**
+ * Weight overrides (see ruleWeights) from `--rules-weights`: inline JSON (text starting with "{",
+ * as `heed generate --help` shows) or the path of a JSON file; errors name the file or the flag.
+ */
+export function readRuleWeights(spec: string): RuleWeights {
+  if (spec.trimStart().startsWith('{')) {
+    const where = 'rule weights (inline JSON)';
+    return ruleWeights(parseJson(spec, where, 'value'), where);
   }
-  return ruleWeights(parsed, `rule weights ${path}`);
+  const where = `rule weights ${spec}`;
+  return ruleWeights(parseJson(readInputText(spec, 'rule weights file'), where, 'file'), where);
 }
 
 /**

@@ -2,7 +2,7 @@
 // and write AlpacaEval's annotations.json and leaderboard.csv (reference = output_1, model =
 // output_2), plus summary.json with what AlpacaEval's files have no column for (the judge, the
 // proxy label, dropped verdicts, position consistency, the LC variant).
-import { mkdirSync } from 'node:fs';
+import { outputDir } from '../io/open.ts';
 import { join } from 'node:path';
 import type { Judge, Pair } from './judges/judge.ts';
 import { type Leaderboard, leaderboardRow } from './metrics.ts';
@@ -172,7 +172,7 @@ export function leaderboardCsv(s: CompareSummary): string {
 
 /** Writes annotations.json, leaderboard.csv and summary.json into dir (each atomically). */
 export function writeCompare(dir: string, annotations: readonly Annotation[], summary: CompareSummary): void {
-  mkdirSync(dir, { recursive: true });
+  outputDir(dir, 'output directory');
   writeJsonAtomic(join(dir, 'annotations.json'), annotations);
   writeFileAtomic(join(dir, 'leaderboard.csv'), leaderboardCsv(summary));
   writeJsonAtomic(join(dir, 'summary.json'), { ...summary, position_consistency: summary.position_consistency === null ? null : nanToNull(summary.position_consistency) });

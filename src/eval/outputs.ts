@@ -1,8 +1,8 @@
 // AlpacaEval's model_outputs.json rows, the built-in instruction sets, and atomic writes.
 // Every reader validates row by row and names the file, the row and the field it refuses.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { writeTextAtomic } from '../io/files.ts';
+import { parseJson, writeTextAtomic } from '../io/files.ts';
+import { hasOwnKey } from '../io/jsonFields.ts';
+import { outputFile, readInputText } from '../io/open.ts';
 import { dataPath } from '../util/dataRoot.ts';
 
 /** One row of AlpacaEval's model_outputs.json. */
@@ -19,9 +19,10 @@ export interface Instruction {
   dataset: string;
 }
 
-/** Writes through a temporary file and a rename, so a crash leaves the old file or the new one. */
+/** Writes through a temporary file and a rename, so a crash leaves the old file or the new one;
+ *  the directory is created, and a directory (or a file where a directory belongs) in the way is refused in words. */
 export function writeFileAtomic(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
+  outputFile(path, 'output file');
   writeTextAtomic(path, text);
 }
 
@@ -29,19 +30,13 @@ export function writeJsonAtomic(path: string, value: unknown): void {
   writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 
-function readJsonFile(path: string): unknown {
-  if (!existsSync(path)) throw new Error(`${path}: file not found`);
-  try {
-    return JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new Error(`${path}: not valid JSON (${e instanceof Error ? e.message : String(e)})`);
-  }
+function readJsonFile(path: string, what: string): unknown {
+  return parseJson(readInputText(path, what), path, what);
 }
 
-function readJsonl(path: string): unknown[] {
-  if (!existsSync(path)) throw new Error(`${path}: file not found`);
+function readJsonl(path: string, what: string): unknown[] {
   const rows: unknown[] = [];
-  readFileSync(path, 'utf8').split('\n').forEach((line, i) => {
+  readInputText(path, what).split('\n').forEach((line, i) => {
     if (line.trim() === '') return;
     try {
       rows.push(JSON.parse(line));
@@ -75,7 +70,7 @@ function messagesRow(path: string, row: unknown, i: number): { instruction: stri
  * `dataset` is optional in AlpacaEval's format and defaults to "".
  */
 export function readOutputs(path: string, opts: { generator?: string; dataset?: string } = {}): ModelOutput[] {
-  const data = readJsonFile(path);
+  const data = readJsonFile(path, 'model outputs');
   if (!Array.isArray(data)) throw new Error(`${path}: expected a JSON list of outputs`);
   if (data.length === 0) throw new Error(`${path}: holds no outputs`);
   return data.map((row, i) => {
@@ -109,7 +104,7 @@ export const REFERENCE_OUTPUTS = {
 
 /** A built-in reference name or a path to model outputs. */
 export function readReferenceOutputs(spec: string): ModelOutput[] {
-  const builtin = (REFERENCE_OUTPUTS as Record<string, { file: readonly string[]; generator: string | undefined; dataset: string | undefined }>)[spec];
+  const builtin = hasOwnKey(REFERENCE_OUTPUTS, spec) ? (REFERENCE_OUTPUTS[spec] as { file: readonly string[]; generator: string | undefined; dataset: string | undefined }) : undefined;
   if (!builtin) return readOutputs(spec);
   return readOutputs(dataPath(...builtin.file), { ...(builtin.generator ? { generator: builtin.generator } : {}), ...(builtin.dataset ? { dataset: builtin.dataset } : {}) });
 }
@@ -119,10 +114,10 @@ export function readReferenceOutputs(spec: string): ModelOutput[] {
  * model outputs (their instructions and datasets are taken; outputs are ignored).
  */
 export function readInstructions(spec: string): Instruction[] {
-  const builtin = (INSTRUCTION_SETS as Record<string, { file: readonly string[]; rows: number }>)[spec];
+  const builtin = hasOwnKey(INSTRUCTION_SETS, spec) ? (INSTRUCTION_SETS[spec] as { file: readonly string[]; rows: number }) : undefined;
   const path = builtin ? dataPath(...builtin.file) : spec;
   const defaultDataset = spec === 'lima-dev' ? 'lima-dev' : '';
-  const rows = path.endsWith('.jsonl') ? readJsonl(path) : readJsonFile(path);
+  const rows = path.endsWith('.jsonl') ? readJsonl(path, 'instructions') : readJsonFile(path, 'instructions');
   if (!Array.isArray(rows)) throw new Error(`${path}: expected a JSON list (or JSONL) of instructions`);
   if (rows.length === 0) throw new Error(`${path}: holds no instructions`);
   if (builtin && rows.length !== builtin.rows) throw new Error(`${path}: the built-in set "${spec}" should have ${builtin.rows} rows, found ${rows.length}`);

@@ -9,7 +9,8 @@
 // span starts at the token length of the prompt part; sequences longer than the model's context
 // are truncated. Unlike that script, each sequence gets its own mean (not a batch-wide mean) and
 // the other responses are distinct and never the example's own.
-import { readFileSync } from 'node:fs';
+import { parseJson } from '../io/files.ts';
+import { readInputText } from '../io/open.ts';
 import { Rng } from '../core/random.ts';
 import { fromArray, noGrad, scopeAsync } from '../core/tensor.ts';
 import type { Llama } from '../nn/llama.ts';
@@ -25,14 +26,10 @@ export interface RankExample {
 /** Alpaca JSON ([{instruction, input, output}]); a non-empty input joins the instruction after a blank line
  *  (open-instruct's conversion of Alpaca to chat messages). */
 export function readAlpaca(path: string): RankExample[] {
-  let rows: unknown;
-  try {
-    rows = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new Error(`${path}: not a JSON file (${(e as Error).message})`);
-  }
+  const rows = parseJson(readInputText(path, 'Alpaca data'), path, 'Alpaca data');
   if (!Array.isArray(rows)) throw new Error(`${path}: expected a JSON list of {instruction, input, output}`);
   return rows.map((row, i) => {
+    if (typeof row !== 'object' || row === null || Array.isArray(row)) throw new Error(`${path}: row ${i} must be an object {instruction, input, output}, got ${row === null ? 'null' : Array.isArray(row) ? 'a list' : typeof row}`);
     const r = row as { instruction?: unknown; input?: unknown; output?: unknown };
     if (typeof r.instruction !== 'string' || typeof r.output !== 'string' || (r.input !== undefined && typeof r.input !== 'string')) {
       throw new Error(`${path}: row ${i} needs string "instruction" and "output" (and "input", if present)`);

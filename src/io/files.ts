@@ -3,6 +3,7 @@
 // only when complete, so a failed write (full disk, bad input found midway) leaves nothing behind.
 import {
   closeSync,
+  readdirSync,
   fsyncSync,
   lstatSync,
   mkdirSync,
@@ -15,6 +16,7 @@ import {
 } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { decodeText } from './text.ts';
 
 const FS_REASONS: Record<string, string> = {
   ENOENT: 'does not exist',
@@ -74,6 +76,8 @@ function statOrFail(path: string, what: string): Stats {
 export function readFileBytes(path: string, what = 'file'): Uint8Array {
   const st = statOrFail(path, what);
   if (st.isDirectory()) throw new Error(`${path}: is a directory, expected the ${what} (a file)`);
+  // a FIFO or device is refused, never read: reading a pipe with no writer blocks forever
+  if (!st.isFile()) throw new Error(`${path}: is a ${st.isFIFO() ? 'FIFO (named pipe)' : st.isSocket() ? 'socket' : 'device or other special file'}, expected the ${what} (a regular file)`);
   try {
     return readFileSync(path);
   } catch (e) {
@@ -81,14 +85,9 @@ export function readFileBytes(path: string, what = 'file'): Uint8Array {
   }
 }
 
-/** A regular file's text as strict UTF-8. */
+/** A regular file's text under text.ts's policy (BOM dropped; invalid UTF-8 refused at file:line:byte). */
 export function readTextFile(path: string, what = 'file'): string {
-  const bytes = readFileBytes(path, what);
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    throw new Error(`${path}: the ${what} is not valid UTF-8 text`);
-  }
+  return decodeText(readFileBytes(path, what), path);
 }
 
 /** JSON.parse with a message naming the source and never V8's bare "Unexpected end of JSON input". */
@@ -124,6 +123,54 @@ export function tempSibling(path: string, tag = 'tmp'): string {
   return join(dirname(path), `.${basename(path)}.${tag}-${process.pid}-${Date.now().toString(36)}-${tmpCounter++}`);
 }
 
+/** Whether process `pid` is running (EPERM: it is, as another user). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Settles what a killed atomic write to `path` left beside it (only names tempSibling makes for
+ * this path, by a process that no longer runs, or by this one, which never has two writes to one
+ * path in flight): a ".tmp-" temporary is removed; an ".old-" copy (the previous version, moved
+ * aside just before the new one was renamed in) is put back if `path` is missing, else removed.
+ * Returns what was done, in words. Runs before every atomic write, so litter never accumulates.
+ */
+export function settleAtomicLeftovers(path: string): string[] {
+  const dir = dirname(path);
+  const prefix = `.${basename(path)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => n.startsWith(prefix));
+  } catch {
+    return [];
+  }
+  const done: string[] = [];
+  for (const n of names.sort()) {
+    const m = /^(tmp|old)-(\d+)-[0-9a-z]+-\d+$/.exec(n.slice(prefix.length));
+    if (!m) continue;
+    const pid = Number(m[2]);
+    if (pid !== process.pid && alive(pid)) continue;
+    const p = join(dir, n);
+    try {
+      if (m[1] === 'old' && !pathExists(path)) {
+        renameSync(p, path);
+        done.push(`${path}: restored the previous version from ${n} (a write was interrupted)`);
+      } else {
+        rmSync(p, { recursive: true, force: true });
+        done.push(`${path}: removed ${n} left by an interrupted write`);
+      }
+    } catch {
+      // best effort: a leftover that cannot be settled now is retried on the next write
+    }
+  }
+  return done;
+}
+
 /**
  * Writes via a temporary sibling + fsync + rename, so `path` is either the complete new file or
  * untouched. The temporary is removed on any error. Refuses to replace a directory with a file.
@@ -136,6 +183,7 @@ export function writeFileAtomic(path: string, chunks: readonly Uint8Array[]): vo
     existing = undefined;
   }
   if (existing?.isDirectory()) throw new Error(`${path}: is a directory; refusing to replace it with a file`);
+  settleAtomicLeftovers(path);
   const tmp = tempSibling(path);
   let fd: number | undefined;
   try {
@@ -172,6 +220,7 @@ export function writeTextAtomic(path: string, text: string): void {
  * put back if that rename fails). On any error the temporary is removed and `dir` is as it was.
  */
 export function writeDirAtomic<T>(dir: string, fill: (tmpDir: string) => T): T {
+  settleAtomicLeftovers(dir);
   const tmp = tempSibling(dir);
   const old = tempSibling(dir, 'old');
   let movedAside = false;

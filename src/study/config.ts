@@ -236,7 +236,7 @@ export function validateStudyConfig(raw: unknown, where: string): StudyConfig {
 
 /** A preset name or a JSON file. */
 export function loadStudyConfig(spec: string): StudyConfig {
-  const preset = PRESETS[spec];
+  const preset = Object.hasOwn(PRESETS, spec) ? PRESETS[spec] : undefined; // "constructor" is not a preset
   if (preset) return structuredClone(preset);
   if (!existsSync(spec)) throw new Error(`--config "${spec}": not a preset (${Object.keys(PRESETS).join(', ')}) and no such file`);
   let raw: unknown;

@@ -6,9 +6,13 @@
 //                               continues from what it left there (training checkpoint, partial
 //                               model_outputs.json);
 //   a different key          -> the directory is cleared and the stage runs from scratch.
+// Paths in a result that lie inside the stage's directory are recorded relative to it (listed in
+// stage.json's "relative") and resolved against the directory it is read from, so a study can be
+// moved or copied elsewhere and resumed.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { outputDir } from '../io/open.ts';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { writeJsonAtomic } from '../eval/outputs.ts';
 
 /** JSON with object keys sorted, so equal values hash equally whatever their key order. */
@@ -41,6 +45,43 @@ interface StageRecord<R> {
   key: string;
   done: boolean;
   result?: R;
+  /** Where in `result` a path is stored relative to the stage directory (JSON paths as key lists). */
+  relative?: (string | number)[][];
+}
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+/** `result` with every string that names a path inside `dir` made relative to it, and where those are. */
+export function relativizePaths(result: unknown, dir: string): { result: unknown; relative: (string | number)[][] } {
+  const root = resolve(dir);
+  const found: (string | number)[][] = [];
+  const walk = (v: unknown, at: (string | number)[]): unknown => {
+    if (typeof v === 'string') {
+      if (v === '' || !(isAbsolute(v) || v.includes(sep))) return v;
+      const abs = resolve(v);
+      if (abs !== root && !abs.startsWith(root + sep)) return v;
+      found.push(at);
+      return relative(root, abs) || '.';
+    }
+    if (Array.isArray(v)) return v.map((x, i) => walk(x, [...at, i]));
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, [...at, k])]));
+    return v;
+  };
+  return { result: walk(result, []), relative: found };
+}
+
+/** The inverse of relativizePaths: the listed strings resolved against `dir` (as given: relative stays relative). */
+export function resolvePaths<R>(result: R, relativePaths: readonly (readonly (string | number)[])[], dir: string): R {
+  const copy = JSON.parse(JSON.stringify(result)) as Json;
+  for (const at of relativePaths) {
+    if (at.length === 0) return join(dir, copy as string) as R;
+    let o: Json = copy;
+    for (const k of at.slice(0, -1)) o = (o as Record<string | number, Json>)[k]!;
+    const last = at.at(-1)!;
+    const holder = o as Record<string | number, Json>;
+    if (typeof holder[last] === 'string') holder[last] = join(dir, holder[last]);
+  }
+  return copy as R;
 }
 
 export type StageStatus = 'cached' | 'resumed' | 'ran';
@@ -54,11 +95,15 @@ export interface StageOutcome<R> {
 export function readStage<R>(dir: string): StageRecord<R> | undefined {
   const p = join(dir, 'stage.json');
   if (!existsSync(p)) return undefined;
+  let rec: StageRecord<R>;
   try {
-    return JSON.parse(readFileSync(p, 'utf8')) as StageRecord<R>;
+    rec = JSON.parse(readFileSync(p, 'utf8')) as StageRecord<R>;
+    if (!rec || typeof rec !== 'object' || typeof rec.key !== 'string') return undefined;
+    if (rec.result !== undefined && Array.isArray(rec.relative)) rec = { ...rec, result: resolvePaths(rec.result, rec.relative, dir) };
   } catch {
-    return undefined; // a torn record: the stage reruns from scratch
+    return undefined; // a torn or malformed record: the stage reruns from scratch
   }
+  return rec;
 }
 
 /** True when `dir` holds this key's finished result. */
@@ -73,9 +118,10 @@ export async function runStage<R>(dir: string, key: string, fn: (dir: string, re
   if (rec && rec.key === key && rec.done && rec.result !== undefined) return { result: rec.result, status: 'cached', key };
   const resuming = !!rec && rec.key === key;
   if (!resuming && existsSync(dir)) rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
+  outputDir(dir, 'study stage directory'); // a file where the study or stage directory belongs is refused in words
   if (!resuming) writeJsonAtomic(join(dir, 'stage.json'), { key, done: false });
   const result = await fn(dir, resuming);
-  writeJsonAtomic(join(dir, 'stage.json'), { key, done: true, result });
+  const rel = relativizePaths(result, dir);
+  writeJsonAtomic(join(dir, 'stage.json'), { key, done: true, result: rel.result, relative: rel.relative });
   return { result, status: resuming ? 'resumed' : 'ran', key };
 }

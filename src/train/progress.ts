@@ -1,6 +1,9 @@
 // Progress while training: one updating line on a TTY (plain lines otherwise) with step/total,
 // loss, lr, grad norm, tokens/s and ETA; the same records as JSONL in the output directory.
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
+import { readAppendLog } from '../io/appendLog.ts';
+import { writeTextAtomic } from '../io/files.ts';
+import { type Schema, checkShape } from '../io/schema.ts';
 import { formatDuration } from '../util/progress.ts';
 
 export { formatDuration };
@@ -31,18 +34,40 @@ export function formatStep(r: StepRecord): string {
   return `step ${String(r.step).padStart(w)}/${r.totalSteps}  loss ${r.loss.toFixed(4)}  lr ${r.lr.toExponential(2)}  |g| ${r.gradNorm.toFixed(3)}  ${r.tokPerSec.toFixed(0)} tok/s  ETA ${formatDuration(r.etaSec)}`;
 }
 
-/** Reads a JSONL log, keeping records up to `maxStep` (a resumed run drops what came after its checkpoint). */
-export function readLog(path: string, maxStep = Infinity): LogRecord[] {
-  if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as LogRecord).filter((r) => r.step <= maxStep);
+const KIND: Schema = { object: { kind: { literal: ['step', 'eval'] } } };
+const RECORD: Record<LogRecord['kind'], Schema> = {
+  step: {
+    object: {
+      step: 'count', totalSteps: 'count', epoch: 'count', loss: 'number', lr: 'number', gradNorm: 'number', tokens: 'count',
+      tokPerSec: 'number?', elapsedSec: 'number?', etaSec: 'number?',
+    },
+  },
+  eval: { object: { step: 'count', evalLoss: 'number', evalTokens: 'count' } },
+};
+
+/**
+ * Reads a JSONL log, keeping records up to `maxStep` (a resumed run drops what came after its
+ * checkpoint). A torn last line (a crash mid-append) is cut off and reported through `note`; a
+ * record of the wrong shape is refused naming file:line and the field.
+ */
+export function readLog(path: string, maxStep = Infinity, note?: (msg: string) => void): LogRecord[] {
+  const log = readAppendLog(path, 'training log');
+  if (log.repaired) note?.(log.repaired);
+  return log.records
+    .map(({ value, line }) => {
+      const where = `${path}:${line}`;
+      const kind = checkShape<{ kind: LogRecord['kind'] }>(value, KIND, where).kind;
+      return checkShape<LogRecord>(value, RECORD[kind], where);
+    })
+    .filter((r) => r.step <= maxStep);
 }
 
 export class Progress {
   private lastLen = 0;
   constructor(private readonly logPath: string, private readonly out: NodeJS.WriteStream | null = process.stderr, resumeStep = 0) {
     // rewrite the log so it holds exactly the history up to the step the run starts from
-    const kept = readLog(logPath, resumeStep);
-    writeFileSync(logPath, kept.map((r) => JSON.stringify(r) + '\n').join(''));
+    const kept = readLog(logPath, resumeStep, (msg) => this.message(`warning: ${msg}`));
+    writeTextAtomic(logPath, kept.map((r) => JSON.stringify(r) + '\n').join(''));
   }
 
   step(r: StepRecord): void {

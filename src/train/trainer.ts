@@ -2,7 +2,8 @@
 // batch) → global-norm clip → AdamW with a warmup schedule; held-out loss every N steps;
 // checkpoints every N steps and at the end; exact resume; NaN/Inf stops the run before the bad
 // update reaches the weights, leaving the last good checkpoint intact.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { outputDir } from '../io/open.ts';
 import { join } from 'node:path';
 import type { Tensor } from '../core/tensor.ts';
 import { zeroGrad } from '../core/tensor.ts';
@@ -132,7 +133,7 @@ function validate(cfg: TrainConfig): void {
 export async function train(setup: TrainSetup, cfg: TrainConfig): Promise<TrainResult> {
   validate(cfg);
   const { model, outDir } = setup;
-  mkdirSync(outDir, { recursive: true });
+  outputDir(outDir, 'output directory');
   const names = [...setup.trainable.keys()];
   const params = [...setup.trainable.values()];
   const planOpts = { batchSize: cfg.batchSize, seed: cfg.seed, bucketBatches: cfg.bucketBatches, padId: setup.padId };

@@ -35,7 +35,7 @@ describe('heed data convert', () => {
     expect(bad.stderr).toContain('--from must be one of alpaca, dolly, sharegpt, oasst, prompt-completion, got "csv"');
     const none = heed('data', 'convert', '--from', 'alpaca', '--in', fixture('oasst.jsonl'), '--out', join(dir, 'y.jsonl'));
     expect(none.status).toBe(1);
-    expect(none.stderr).toContain('no usable rows as alpaca; nothing written');
+    expect(none.stderr).toContain('oasst.jsonl: none of its 6 rows is usable (no "instruction" text ×6; e.g. oasst.jsonl:1: no "instruction" text); expected rows in the alpaca format');
     expect(existsSync(join(dir, 'y.jsonl'))).toBe(false);
   });
 });

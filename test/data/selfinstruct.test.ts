@@ -163,7 +163,7 @@ describe('the loop (scripted endpoint)', () => {
   it('refuses to resume into a file with a bad line in the middle', () => {
     const out = join(tmp(), 'bad.jsonl');
     writeFileSync(out, '{"a": 1}\n{"instruction": "x", "input": "", "output": "y"}\n');
-    expect(() => readGenerated(out)).toThrow(/bad\.jsonl:1: not a generated row/);
+    expect(() => readGenerated(out)).toThrow(/bad\.jsonl:1: instruction is missing; not a generated row/);
   });
 
   it('stops at maxRequests when the model gives nothing usable', async () => {

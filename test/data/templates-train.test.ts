@@ -67,6 +67,6 @@ describe('heed train --template / --gsm-format', () => {
     await expect(trainCli(['--mode', 'instruction', '--gsm-format', 'answer', '--out', join(dir, 'x'), ...base])).rejects.toThrow('--gsm-format is only for --mode single-task --task gsm');
     await expect(trainCli(['--mode', 'single-task', '--task', 'gsm', '--gsm-format', 'short', '--out', join(dir, 'x'), ...base])).rejects.toThrow('--gsm-format must be cot or answer, got "short"');
     await expect(trainCli(['--mode', 'instruction', '--template', 'alpaca', '--per-turn', '--out', join(dir, 'x'), ...base])).rejects.toThrow('--per-turn is only for the tulu template');
-    await expect(trainCli(['--mode', 'instruction', '--template', 'nope', '--out', join(dir, 'x'), ...base])).rejects.toThrow('"nope" is neither a built-in template');
+    await expect(trainCli(['--mode', 'instruction', '--template', 'nope', '--out', join(dir, 'x'), ...base])).rejects.toThrow('--template nope: does not exist, and it is not a built-in template');
   });
 });

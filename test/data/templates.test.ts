@@ -156,7 +156,7 @@ describe('chat template from an HF tokenizer_config.json', () => {
     expect(() => encodeWithTemplate(multi, tok, resolveTemplate(p))).toThrow('is not a prefix of the whole conversation');
   });
   it('a missing or unknown template is refused by name', () => {
-    expect(() => resolveTemplate('vicuna')).toThrow('"vicuna" is neither a built-in template (tulu, alpaca, none, dataset-name) nor an existing file');
+    expect(() => resolveTemplate('vicuna')).toThrow('--template vicuna: does not exist, and it is not a built-in template (tulu, alpaca, none, dataset-name)');
   });
 });
 

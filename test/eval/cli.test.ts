@@ -42,7 +42,7 @@ it('heed eval compare --judge longest writes the three files; errors name the pr
     expect(readFileSync(join(out, 'leaderboard.csv'), 'utf8')).toMatch(/^,win_rate,/);
     expect(await main(['eval', 'compare', '--model-outputs', 'x.json', '--judge', 'bogus', '--out', out])).toBe(1);
     expect(await main(['eval', 'compare', '--model-outputs', dataPath('alpaca-eval', 'text_davinci_003_outputs.json'), '--judge', 'bogus', '--out', out])).toBe(1);
-    expect(err.mock.calls.map((c) => String(c[0]))).toEqual([expect.stringMatching(/x.json: file not found/), expect.stringMatching(/--judge "bogus": expected openai:URL\[#model\], local:PATH, longest or reference:REF/)]);
+    expect(err.mock.calls.map((c) => String(c[0]))).toEqual([expect.stringMatching(/model outputs x.json: does not exist/), expect.stringMatching(/--judge "bogus": expected openai:URL\[#model\], local:PATH, longest or reference:REF/)]);
     expect(await main(['eval', 'nope'])).toBe(1);
   } finally {
     log.mockRestore();

@@ -86,5 +86,5 @@ it('reads the built-in instruction sets', () => {
   const lima = readInstructions('lima-dev');
   expect(lima).toHaveLength(56);
   expect(lima[0]).toEqual({ instruction: 'What is Samyang Buldak ramen?', dataset: 'lima-dev' });
-  expect(() => readInstructions(join(tmp, 'missing.jsonl'))).toThrow(/missing.jsonl: file not found/);
+  expect(() => readInstructions(join(tmp, 'missing.jsonl'))).toThrow(/missing.jsonl: does not exist/);
 });

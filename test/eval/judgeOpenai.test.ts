@@ -138,7 +138,7 @@ it('a cache cut short by a crash keeps its whole lines; a corrupt line in the mi
   expect(v[0]!.preference).toBeCloseTo(1.1, 12);
   expect(readFileSync(cachePath, 'utf8')).toBe(whole);
   writeFileSync(cachePath, `garbage\n${whole}`);
-  expect(() => openaiJudge({ url: base, cachePath })).toThrow(/cut.jsonl: line 1 is not a cache entry/);
+  expect(() => openaiJudge({ url: base, cachePath })).toThrow(/cut.jsonl:1: the judge cache line is not valid JSON/);
 });
 
 it('gives up after the attempts allowed, and does not retry a client error', async () => {

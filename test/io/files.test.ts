@@ -20,7 +20,7 @@ describe('reading', () => {
     expect(() => readFileBytes(join(dir, 'nope'), 'model')).toThrow(`${join(dir, 'nope')}: cannot read the model: does not exist`);
     const bad = join(dir, 'bad.txt');
     writeFileSync(bad, Uint8Array.of(0x61, 0xff));
-    expect(() => readTextFile(bad, 'config')).toThrow(`${bad}: the config is not valid UTF-8 text`);
+    expect(() => readTextFile(bad, 'config')).toThrow(`${bad}:1:2: not valid UTF-8 text (byte 0xff)`);
     const trunc = join(dir, 'trunc.json');
     writeFileSync(trunc, '{"a": [1, 2');
     expect(() => readJsonFile(trunc, 'config')).toThrow(`${trunc}: the config is not valid JSON: the text ends before the JSON value is complete (truncated?)`);

@@ -1,6 +1,6 @@
 // `heed data convert --from NAME`: every source format onto heed's `messages` rows.
-import { readFileSync } from 'node:fs';
-import type { Dataset } from '../dataset.ts';
+import { readInputText } from '../../io/open.ts';
+import { type Dataset, requireRows } from '../dataset.ts';
 import { alpacaRow } from './alpaca.ts';
 import { dollyRow } from './dolly.ts';
 import { bestReply, oasstRow } from './oasst.ts';
@@ -25,13 +25,13 @@ export function isFormat(s: string | undefined): s is Format {
 
 /** Parses a file's text in the given format (JSON array or JSONL). */
 export function parseFormat(format: Format, text: string, source: string): Dataset {
-  const read = READERS[format];
+  const read = Object.hasOwn(READERS, format) ? READERS[format] : undefined;
   if (!read) throw new Error(`unknown data format ${JSON.stringify(format)} (choose ${FORMATS.join(', ')})`);
   return readRows(text, source, read);
 }
 
 export function readFormat(format: Format, path: string): Dataset {
-  return parseFormat(format, readFileSync(path, 'utf8'), path);
+  return requireRows(parseFormat(format, readInputText(path, 'data file'), path), `rows in the ${format} format`);
 }
 
 /** The JSONL line heed writes for a row: `{"messages": [...]}` (plus the id). */

@@ -6,6 +6,7 @@
 // Roles must alternate prompter/assistant; a path that ends on a prompter turn drops that turn.
 import type { Message } from '../chat.ts';
 import { type Row, type RowResult, isText, nonBlank } from './records.ts';
+import { nameTable } from '../../util/names.ts';
 
 interface Node {
   text?: unknown;
@@ -15,7 +16,7 @@ interface Node {
   replies?: unknown;
 }
 
-const ROLE: Record<string, Message['role']> = { prompter: 'user', assistant: 'assistant' };
+const ROLE = nameTable<Message['role']>({ prompter: 'user', assistant: 'assistant' });
 
 /** The reply to follow: lowest rank, unranked last, ties in file order; deleted ones never. */
 export function bestReply(replies: readonly Node[]): Node | undefined {

@@ -2,7 +2,8 @@
 // (any of 8 variants: as is, `*` removed, first line removed, last line removed, both removed, and
 // those three with `*` removed), prompt-level and instruction-level accuracy, per-family accuracy,
 // and eval_results_{strict,loose}.jsonl rows in the official format.
-import { readFileSync } from 'node:fs';
+import { readInputText } from '../../io/open.ts';
+import { type Schema, checkShape } from '../../io/schema.ts';
 import { buildCheck, type Check, type Kwargs } from './instructions.ts';
 import { pyJsonDumps, pyStrip } from './pytext.ts';
 
@@ -24,7 +25,7 @@ export interface IfevalOutput {
 export type Mode = 'strict' | 'loose';
 
 function readJsonl(path: string, what: string): unknown[] {
-  const text = readFileSync(path, 'utf8');
+  const text = readInputText(path, what);
   const rows: unknown[] = [];
   text.split('\n').forEach((line, i) => {
     if (line.trim() === '') return;
@@ -39,9 +40,11 @@ function readJsonl(path: string, what: string): unknown[] {
 
 /** input_data.jsonl: {key, prompt, instruction_id_list, kwargs}; every instruction is checked for validity up front. */
 export function readInputs(path: string): IfevalInput[] {
-  return readJsonl(path, 'IFEval input data').map((row, i) => {
-    const r = row as Partial<IfevalInput>;
+  const rows = readJsonl(path, 'IFEval input data');
+  if (rows.length === 0) throw new Error(`${path}: holds no IFEval prompts (expected JSON lines {key, prompt, instruction_id_list, kwargs})`);
+  return rows.map((row, i) => {
     const where = `${path}:${i + 1}`;
+    const r = checkShape<Partial<IfevalInput>>(row, { object: {} }, where);
     if (!Number.isInteger(r.key)) throw new Error(`${where}: "key" must be an integer`);
     if (typeof r.prompt !== 'string') throw new Error(`${where}: "prompt" must be a string`);
     if (!Array.isArray(r.instruction_id_list) || !r.instruction_id_list.every((s) => typeof s === 'string')) throw new Error(`${where}: "instruction_id_list" must be a list of strings`);
@@ -54,15 +57,41 @@ export function readInputs(path: string): IfevalInput[] {
   });
 }
 
-/** A responses file: JSON lines of {prompt, response} (the official input_response_data format). */
-export function readResponses(path: string): Map<string, string> {
+const RESPONSE: Schema = { object: { prompt: 'string', response: 'string' } };
+
+/**
+ * A responses file: JSON lines of {prompt, response} (the official input_response_data format).
+ * The same prompt twice with different responses is refused (which one to score?); with `prompts`
+ * (every IFEval prompt), a response to a prompt that is not one of them is refused too, since it
+ * would silently be scored as nothing (a prompt edited or from another file).
+ */
+export function readResponses(path: string, prompts?: ReadonlySet<string>): Map<string, string> {
   const out = new Map<string, string>();
-  readJsonl(path, 'responses').forEach((row, i) => {
-    const r = row as { prompt?: unknown; response?: unknown };
-    if (typeof r.prompt !== 'string' || typeof r.response !== 'string') throw new Error(`${path}:${i + 1}: each line needs string "prompt" and "response"`);
+  const lineOf = new Map<string, number>();
+  let n = 0;
+  readInputText(path, 'responses').split('\n').forEach((text, i) => {
+    if (text.trim() === '') return;
+    const where = `${path}:${i + 1}`;
+    let row: unknown;
+    try {
+      row = JSON.parse(text);
+    } catch (e) {
+      throw new Error(`${where}: not JSON (${(e as Error).message}) in the responses`);
+    }
+    n++;
+    const r = checkShape<{ prompt: string; response: string }>(row, RESPONSE, where);
+    if (prompts && !prompts.has(r.prompt)) throw new Error(`${where}: the prompt ${snippetOf(r.prompt)} is not an IFEval prompt (responses are matched by exact prompt text)`);
+    const seen = out.get(r.prompt);
+    if (seen !== undefined && seen !== r.response) throw new Error(`${where}: the prompt ${snippetOf(r.prompt)} already has a different response on line ${lineOf.get(r.prompt)}`);
     out.set(r.prompt, r.response);
+    if (!lineOf.has(r.prompt)) lineOf.set(r.prompt, i + 1);
   });
+  if (n === 0) throw new Error(`${path}: holds no responses (expected JSON lines {"prompt", "response"})`);
   return out;
+}
+
+function snippetOf(s: string): string {
+  return JSON.stringify(s.length > 50 ? `${s.slice(0, 47)}...` : s);
 }
 
 function checksFor(inp: IfevalInput, where: string): Check[] {

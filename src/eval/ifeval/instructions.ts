@@ -328,7 +328,7 @@ export const KNOWLEDGE_FREE_IDS: readonly string[] = [
  * kwargs and missing or invalid ones are errors naming `where`.
  */
 export function buildCheck(id: string, kwargs: Kwargs, where: string): Check {
-  const spec = SPECS[id];
+  const spec = Object.hasOwn(SPECS, id) ? SPECS[id] : undefined;
   if (!spec) throw new Error(`${where}: unknown instruction id "${id}" (known: ${INSTRUCTION_IDS.join(', ')})`);
   const kw: Kwargs = {};
   for (const [k, v] of Object.entries(kwargs)) {

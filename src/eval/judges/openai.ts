@@ -4,8 +4,9 @@
 // every answer's top log-probabilities are cached on disk (JSONL, one line per judgement) keyed by
 // the server's model name and the exact messages, so a rerun asks nothing twice.
 import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../outputs.ts';
+import { appendFileSync } from 'node:fs';
+import { readAppendLog } from '../../io/appendLog.ts';
+import { type Schema, checkShape } from '../../io/schema.ts';
 import type { Judge, Pair, Verdict } from './judge.ts';
 import { type ChatMessage, preferenceFromLogprobs, presentPair, type TopLogprob, unswap } from './weighted.ts';
 
@@ -59,6 +60,8 @@ class HttpError extends Error {
 }
 
 /** The first generated token's top log-probabilities from a chat-completions response body. */
+const CACHE_ENTRY: Schema = { object: { key: 'string', top_logprobs: { array: { object: { token: 'string', logprob: 'number' } } } } };
+
 export function topLogprobsOf(body: unknown, where: string): TopLogprob[] {
   const choice = (body as { choices?: unknown[] })?.choices?.[0] as { logprobs?: { content?: unknown[] } } | undefined;
   const first = choice?.logprobs?.content?.[0] as { top_logprobs?: unknown } | undefined;
@@ -86,23 +89,12 @@ export function openaiJudge(opts: OpenAIJudgeOptions): Judge {
   if (!(Number.isInteger(maxAttempts) && maxAttempts >= 1)) throw new Error(`judge attempts must be a positive integer, got ${maxAttempts}`);
 
   const cache = new Map<string, TopLogprob[]>();
-  if (opts.cachePath && existsSync(opts.cachePath)) {
-    const lines = readFileSync(opts.cachePath, 'utf8').split('\n');
-    const good: string[] = [];
-    lines.forEach((line, i) => {
-      if (line.trim() === '') return;
-      try {
-        const e = JSON.parse(line) as { key: string; top_logprobs: TopLogprob[] };
-        if (typeof e.key !== 'string' || !Array.isArray(e.top_logprobs)) throw new Error('needs key and top_logprobs');
-        cache.set(e.key, e.top_logprobs);
-        good.push(line);
-      } catch (err) {
-        // Only the last line may be cut short (a crash while appending); anything else is corruption.
-        if (i < lines.length - 1) throw new Error(`${opts.cachePath}: line ${i + 1} is not a cache entry (${err instanceof Error ? err.message : String(err)})`);
-        // Drop the cut line so later appends start on a line of their own.
-        writeFileAtomic(opts.cachePath!, good.map((l) => `${l}\n`).join(''));
-      }
-    });
+  if (opts.cachePath) {
+    // append-only: a torn last line (a crash while appending) is cut off by readAppendLog
+    for (const { value, line } of readAppendLog(opts.cachePath, 'judge cache').records) {
+      const e = checkShape<{ key: string; top_logprobs: TopLogprob[] }>(value, CACHE_ENTRY, `${opts.cachePath}:${line}`);
+      cache.set(e.key, e.top_logprobs);
+    }
   }
   let requests = 0;
 

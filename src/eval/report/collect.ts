@@ -1,7 +1,11 @@
 // Reads what one results directory holds: a compare run (summary.json + annotations.json, or an
 // AlpacaEval leaderboard.csv), an IFEval summary (ifeval_summary.json), generated outputs
 // (model_outputs.json) and a training log (log.jsonl). A directory with none of them is refused.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readAppendLog } from '../../io/appendLog.ts';
+import { parseJson } from '../../io/files.ts';
+import { inputDir, readInputText } from '../../io/open.ts';
+import { type Schema, checkShape } from '../../io/schema.ts';
 import { basename, join, resolve } from 'node:path';
 import type { IfevalSummary as FullIfevalSummary } from '../ifeval/evaluate.ts';
 import { charLength, readOutputs } from '../outputs.ts';
@@ -40,13 +44,22 @@ export interface RunResults {
   log?: LogPoint[];
 }
 
-function readJson(path: string): unknown {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new Error(`${path}: not valid JSON (${e instanceof Error ? e.message : String(e)})`);
-  }
+function readJson(path: string, what: string): unknown {
+  return parseJson(readInputText(path, what), path, what);
 }
+
+const SUMMARY: Schema = {
+  object: {
+    model: 'string', reference: 'string', judge: 'string', proxy: 'string', win_rate: 'number?', standard_error: 'number?', length_controlled_winrate: 'number?',
+    discrete_win_rate: 'number?', n_total: 'count', avg_length: 'number?', position_consistency: 'number?',
+  },
+  optional: ['proxy', 'position_consistency'],
+};
+const IFEVAL_SUMMARY: Schema = {
+  object: { prompt_strict: 'number', prompt_loose: 'number', inst_strict: 'number', inst_loose: 'number', per_family: { map: 'number' }, per_family_loose: { map: 'number' } },
+  optional: ['per_family_loose'],
+};
+const ANNOTATIONS: Schema = { array: { object: { output_1: 'string', output_2: 'string' } } };
 
 function num(path: string, obj: Record<string, unknown>, key: string, nullable = false): number {
   const v = obj[key];
@@ -62,8 +75,7 @@ function str(path: string, obj: Record<string, unknown>, key: string): string {
 }
 
 function readSummary(path: string): WinRateResult {
-  const s = readJson(path) as Record<string, unknown>;
-  if (typeof s !== 'object' || s === null) throw new Error(`${path}: expected an object`);
+  const s = checkShape<Record<string, unknown>>(readJson(path, 'summary'), SUMMARY, path);
   return {
     model: str(path, s, 'model'),
     reference: str(path, s, 'reference'),
@@ -100,7 +112,7 @@ export function csvFields(line: string): string[] {
 
 /** The first model row of an AlpacaEval leaderboard.csv (for directories AlpacaEval itself wrote). */
 function readLeaderboardCsv(path: string): WinRateResult {
-  const lines = readFileSync(path, 'utf8').split(/\r?\n/).filter((l) => l.trim() !== '');
+  const lines = readInputText(path, 'leaderboard').split(/\r?\n/).filter((l) => l.trim() !== '');
   if (lines.length < 2) throw new Error(`${path}: no model row`);
   const head = csvFields(lines[0]!);
   const row = csvFields(lines[1]!);
@@ -110,7 +122,11 @@ function readLeaderboardCsv(path: string): WinRateResult {
       if (required) throw new Error(`${path}: no "${k}" column`);
       return NaN;
     }
-    return row[i] === '' ? NaN : Number(row[i]);
+    const cell = row[i] ?? '';
+    if (cell.trim() === '' || cell === 'NaN') return NaN;
+    const n = Number(cell);
+    if (!Number.isFinite(n)) throw new Error(`${path}:2: the "${k}" column must hold a number, got ${JSON.stringify(cell.length > 40 ? `${cell.slice(0, 37)}...` : cell)}`);
+    return n;
   };
   const annotator = head.indexOf('annotator') >= 0 ? row[head.indexOf('annotator')]! : 'unknown';
   return {
@@ -129,7 +145,7 @@ function readLeaderboardCsv(path: string): WinRateResult {
 }
 
 function readIfeval(path: string): IfevalSummary {
-  const s = readJson(path) as Record<string, unknown>;
+  const s = checkShape<Record<string, unknown>>(readJson(path, 'IFEval summary'), IFEVAL_SUMMARY, path);
   const families = (key: string): Record<string, number> => {
     const fam = s[key];
     if (typeof fam !== 'object' || fam === null || Array.isArray(fam)) throw new Error(`${path}: "${key}" must be an object of {family: accuracy}`);
@@ -154,14 +170,9 @@ function readIfeval(path: string): IfevalSummary {
 
 function readLog(path: string): LogPoint[] {
   const out: LogPoint[] = [];
-  readFileSync(path, 'utf8').split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    let j: Record<string, unknown>;
-    try {
-      j = JSON.parse(line) as Record<string, unknown>;
-    } catch {
-      throw new Error(`${path}: line ${i + 1} is not valid JSON`);
-    }
+  // read-only: a run may still be appending, so an incomplete last line is left out, not cut off
+  readAppendLog(path, 'training log', { repair: false }).records.forEach(({ value, line }) => {
+    const j = checkShape<Record<string, unknown>>(value, { object: {} }, `${path}:${line}`);
     // Lines without a step and a loss (e.g. a config line) are other records of the log. The
     // held-out loss is `eval_loss`, or `evalLoss` as heed train's {kind: 'eval'} lines write it.
     if (typeof j.step !== 'number') return;
@@ -175,7 +186,7 @@ function readLog(path: string): LogPoint[] {
 
 export function collectRun(dir: string): RunResults {
   const d = resolve(dir);
-  if (!existsSync(d)) throw new Error(`${dir}: directory not found`);
+  inputDir(dir, 'result directory');
   const run: RunResults = { name: basename(d), dir: d };
   const at = (f: string): string | undefined => (existsSync(join(d, f)) ? join(d, f) : undefined);
   const summary = at('summary.json');
@@ -185,14 +196,8 @@ export function collectRun(dir: string): RunResults {
   const ann = at('annotations.json');
   const outs = at('model_outputs.json');
   if (ann) {
-    const rows = readJson(ann);
-    if (!Array.isArray(rows)) throw new Error(`${ann}: expected a list of annotations`);
-    const take = (k: 'output_1' | 'output_2'): number[] =>
-      rows.map((r: unknown, i) => {
-        const v = (r as Record<string, unknown>)[k];
-        if (typeof v !== 'string') throw new Error(`${ann}: row ${i} "${k}" must be a string`);
-        return charLength(v);
-      });
+    const rows = checkShape<{ output_1: string; output_2: string }[]>(readJson(ann, 'annotations'), ANNOTATIONS, ann);
+    const take = (k: 'output_1' | 'output_2'): number[] => rows.map((r) => charLength(r[k]));
     run.lengths = { model: take('output_2'), reference: take('output_1') };
   } else if (outs) run.lengths = { model: readOutputs(outs).map((r) => charLength(r.output)) };
   const ife = at('ifeval_summary.json');

@@ -1,6 +1,6 @@
 // One self-contained HTML page (inline CSS and SVG, no scripts, nothing fetched): the results
 // table and a chart per kind of result present in the runs.
-import { mkdirSync } from 'node:fs';
+import { outputDir } from '../../io/open.ts';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../outputs.ts';
 import type { RunResults } from './collect.ts';
@@ -81,7 +81,7 @@ ${parts.join('\n')}
 
 /** Writes results.md, results.csv and report.html into outDir (each atomically); returns their paths. */
 export function writeReport(runs: readonly RunResults[], outDir: string): { markdown: string; csv: string; html: string } {
-  mkdirSync(outDir, { recursive: true });
+  outputDir(outDir, 'output directory');
   const paths = { markdown: join(outDir, 'results.md'), csv: join(outDir, 'results.csv'), html: join(outDir, 'report.html') };
   writeFileAtomic(paths.markdown, resultsMarkdown(runs));
   writeFileAtomic(paths.csv, resultsCsv(runs));
