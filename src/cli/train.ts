@@ -1,5 +1,6 @@
 // heed train: instruction tuning, response tuning, single-task finetuning and pretraining, one loop.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readJsonFile } from '../io/json.ts';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Rng } from '../core/random.ts';
@@ -23,7 +24,7 @@ import { formatDuration } from '../train/progress.ts';
 import { SCHEDULES, type ScheduleKind } from '../train/schedule.ts';
 import { DEFAULT_TRAIN, type TrainConfig, type TrainSetup, fullModelParts, train } from '../train/trainer.ts';
 import { dataPath } from '../util/dataRoot.ts';
-import { pickBackend } from './generate.ts';
+import { numberFlag, pickBackend } from './flags.ts';
 
 const MODES = ['instruction', 'response', 'single-task', 'pretrain'] as const;
 type Mode = (typeof MODES)[number];
@@ -98,17 +99,6 @@ Small models: scale the paper's settings with the model. For stories260K (260K p
 context) a higher lr (1e-3 to 3e-3), --seq-len 512, --batch-size 8 --grad-accum 1 and a few
 hundred steps fit a 2-core CPU.`;
 
-function num(v: string | undefined, name: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n)) throw new Error(`--${name} must be a number, got "${v}"`);
-  return n;
-}
-function int(v: string | undefined, name: string): number | undefined {
-  const n = num(v, name);
-  if (n !== undefined && !Number.isInteger(n)) throw new Error(`--${name} must be a whole number, got "${v}"`);
-  return n;
-}
 
 function tokenizerFiles(tok: Tokenizer, path: string | undefined): TokenizerFiles | undefined {
   const bos = tok.idToPiece(tok.bos);
@@ -164,25 +154,25 @@ export async function run(argv: string[]): Promise<number> {
   if (v['data-format'] !== undefined && (!v.data || mode === 'pretrain' || mode === 'single-task')) throw new Error('--data-format needs --data with --mode instruction or response');
   if (v['lora-alpha'] !== undefined && v['lora-rank'] === undefined) throw new Error('--lora-alpha needs --lora-rank');
   if (v.schedule && !SCHEDULES.includes(v.schedule as ScheduleKind)) throw new Error(`--schedule must be one of ${SCHEDULES.join(', ')}, got "${v.schedule}"`);
-  const seed = int(v.seed, 'seed') ?? DEFAULT_TRAIN.seed;
-  const heldoutN = int(v.heldout, 'heldout') ?? 32;
-  const limit = int(v.limit, 'limit');
-  const loraRank = int(v['lora-rank'], 'lora-rank');
-  const epochsGiven = int(v.epochs, 'epochs');
-  const maxSteps = int(v['max-steps'], 'max-steps');
+  const seed = numberFlag(v.seed, 'seed', { int: true }) ?? DEFAULT_TRAIN.seed;
+  const heldoutN = numberFlag(v.heldout, 'heldout', { int: true }) ?? 32;
+  const limit = numberFlag(v.limit, 'limit', { int: true });
+  const loraRank = numberFlag(v['lora-rank'], 'lora-rank', { int: true });
+  const epochsGiven = numberFlag(v.epochs, 'epochs', { int: true });
+  const maxSteps = numberFlag(v['max-steps'], 'max-steps', { int: true });
   const cfg: TrainConfig = {
     ...DEFAULT_TRAIN,
     ...(maxSteps !== undefined ? { maxSteps } : {}),
     ...(epochsGiven !== undefined || maxSteps === undefined ? { epochs: epochsGiven ?? DEFAULT_EPOCHS[mode] } : {}),
-    lr: num(v.lr, 'lr') ?? DEFAULT_TRAIN.lr,
-    batchSize: int(v['batch-size'], 'batch-size') ?? DEFAULT_TRAIN.batchSize,
-    gradAccum: int(v['grad-accum'], 'grad-accum') ?? DEFAULT_TRAIN.gradAccum,
+    lr: numberFlag(v.lr, 'lr') ?? DEFAULT_TRAIN.lr,
+    batchSize: numberFlag(v['batch-size'], 'batch-size', { int: true }) ?? DEFAULT_TRAIN.batchSize,
+    gradAccum: numberFlag(v['grad-accum'], 'grad-accum', { int: true }) ?? DEFAULT_TRAIN.gradAccum,
     schedule: (v.schedule as ScheduleKind | undefined) ?? DEFAULT_TRAIN.schedule,
-    warmup: num(v.warmup, 'warmup') ?? DEFAULT_TRAIN.warmup,
-    weightDecay: num(v['weight-decay'], 'weight-decay') ?? DEFAULT_TRAIN.weightDecay,
-    clip: num(v.clip, 'clip') ?? 0,
+    warmup: numberFlag(v.warmup, 'warmup') ?? DEFAULT_TRAIN.warmup,
+    weightDecay: numberFlag(v['weight-decay'], 'weight-decay') ?? DEFAULT_TRAIN.weightDecay,
+    clip: numberFlag(v.clip, 'clip') ?? 0,
     seed,
-    saveEvery: int(v['save-every'], 'save-every') ?? 0,
+    saveEvery: numberFlag(v['save-every'], 'save-every', { int: true }) ?? 0,
     evalEvery: 0,
   };
   const checkpointDir = join(v.out, 'checkpoint');
@@ -202,7 +192,7 @@ export async function run(argv: string[]): Promise<number> {
     tok = v.tokenizer ? readTokenizer(v.tokenizer) : ckpt.tokenizer;
     model = buildModel(ckpt, backend);
   } else {
-    const cfg = configFromHF(JSON.parse(readFileSync(v.config!, 'utf8')), v.config!);
+    const cfg = configFromHF(readJsonFile(v.config!, 'model config'), v.config!);
     if (!v.tokenizer) throw new Error('--config needs --tokenizer');
     tok = readTokenizer(v.tokenizer);
     model = new Llama(cfg, backend, { seed });
@@ -210,7 +200,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!tok) throw new Error(`--tokenizer is required for this checkpoint (it carries none)`);
   if (tok.vocabSize !== model.config.vocabSize) throw new Error(`the tokenizer has ${tok.vocabSize} tokens but the model's vocabulary is ${model.config.vocabSize}`);
   if (resume?.weights) model.loadState(resume.weights);
-  const seqLen = Math.min(int(v['seq-len'], 'seq-len') ?? 2048, model.config.maxSeqLen + 1);
+  const seqLen = Math.min(numberFlag(v['seq-len'], 'seq-len', { int: true }) ?? 2048, model.config.maxSeqLen + 1);
 
   // data
   let trainEx: Example[];
@@ -256,7 +246,7 @@ export async function run(argv: string[]): Promise<number> {
   // what trains
   let parts: Pick<TrainSetup, 'trainable' | 'snapshot' | 'exportWeights'>;
   if (loraRank !== undefined) {
-    const lora = new LoraAdapters(model, { rank: loraRank, alpha: num(v['lora-alpha'], 'lora-alpha') ?? 2 * loraRank, seed });
+    const lora = new LoraAdapters(model, { rank: loraRank, alpha: numberFlag(v['lora-alpha'], 'lora-alpha') ?? 2 * loraRank, seed });
     if (resume) {
       if (!resume.adapters) throw new Error('--resume with --lora-rank: the checkpoint holds no adapters');
       lora.loadAdapters(resume.adapters, checkpointDir);
@@ -274,7 +264,7 @@ export async function run(argv: string[]): Promise<number> {
 
   const perEpoch = Math.ceil(Math.ceil(trainEx.length / cfg.batchSize) / cfg.gradAccum);
   const total = Math.min(cfg.epochs !== undefined ? cfg.epochs * perEpoch : Infinity, cfg.maxSteps ?? Infinity);
-  cfg.evalEvery = int(v['eval-every'], 'eval-every') ?? Math.max(1, Math.round(total / 10));
+  cfg.evalEvery = numberFlag(v['eval-every'], 'eval-every', { int: true }) ?? Math.max(1, Math.round(total / 10));
   log(`training ${mode}${v.task ? ` (${v.task})` : ''} on ${backend.name}: ${model.numParameters()} parameters, ${total} steps of ${cfg.batchSize} x ${cfg.gradAccum} rows, lr ${cfg.lr} ${cfg.schedule}`);
   const files = tokenizerFiles(tok, v.tokenizer);
   const r = await train({

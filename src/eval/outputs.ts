@@ -1,8 +1,6 @@
-// AlpacaEval's model_outputs.json rows, the built-in instruction sets, and atomic writes.
-// Every reader validates row by row and names the file, the row and the field it refuses.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { writeTextAtomic } from '../io/files.ts';
+// AlpacaEval's model_outputs.json rows and the built-in instruction sets. Every reader validates
+// row by row and names the file, the row and the field it refuses.
+import { readJsonFile, readJsonl } from '../io/json.ts';
 import { dataPath } from '../util/dataRoot.ts';
 
 /** One row of AlpacaEval's model_outputs.json. */
@@ -17,39 +15,6 @@ export interface ModelOutput {
 export interface Instruction {
   instruction: string;
   dataset: string;
-}
-
-/** Writes through a temporary file and a rename, so a crash leaves the old file or the new one. */
-export function writeFileAtomic(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeTextAtomic(path, text);
-}
-
-export function writeJsonAtomic(path: string, value: unknown): void {
-  writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
-}
-
-function readJsonFile(path: string): unknown {
-  if (!existsSync(path)) throw new Error(`${path}: file not found`);
-  try {
-    return JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new Error(`${path}: not valid JSON (${e instanceof Error ? e.message : String(e)})`);
-  }
-}
-
-function readJsonl(path: string): unknown[] {
-  if (!existsSync(path)) throw new Error(`${path}: file not found`);
-  const rows: unknown[] = [];
-  readFileSync(path, 'utf8').split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    try {
-      rows.push(JSON.parse(line));
-    } catch (e) {
-      throw new Error(`${path}: line ${i + 1} is not valid JSON (${e instanceof Error ? e.message : String(e)})`);
-    }
-  });
-  return rows;
 }
 
 function field(path: string, row: unknown, i: number, name: string, optional = false): string | undefined {

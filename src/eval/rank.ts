@@ -9,7 +9,7 @@
 // span starts at the token length of the prompt part; sequences longer than the model's context
 // are truncated. Unlike that script, each sequence gets its own mean (not a batch-wide mean) and
 // the other responses are distinct and never the example's own.
-import { readFileSync } from 'node:fs';
+import { readJsonFile } from '../io/json.ts';
 import { Rng } from '../core/random.ts';
 import { fromArray, noGrad, scopeAsync } from '../core/tensor.ts';
 import type { Llama } from '../nn/llama.ts';
@@ -25,12 +25,7 @@ export interface RankExample {
 /** Alpaca JSON ([{instruction, input, output}]); a non-empty input joins the instruction after a blank line
  *  (open-instruct's conversion of Alpaca to chat messages). */
 export function readAlpaca(path: string): RankExample[] {
-  let rows: unknown;
-  try {
-    rows = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new Error(`${path}: not a JSON file (${(e as Error).message})`);
-  }
+  const rows = readJsonFile(path, 'Alpaca JSON file');
   if (!Array.isArray(rows)) throw new Error(`${path}: expected a JSON list of {instruction, input, output}`);
   return rows.map((row, i) => {
     const r = row as { instruction?: unknown; input?: unknown; output?: unknown };

@@ -1,8 +1,11 @@
 // Study configs: plain JSON-serialisable objects (built-in presets tiny / default / full, or a
 // JSON file), validated field by field with errors that name the config and the field.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readJsonFile } from '../io/json.ts';
 import { basename } from 'node:path';
-import { TASKS, type Task } from '../data/singleTask.ts';
+import { ARM_NAMES, REFERENCE_ARM } from './arms.ts';
+
+export { ARM_NAMES };
 
 /** How to make a base model from nothing: a BPE vocabulary trained by heed, then a Llama
  *  pretrained from random init on pretrain-mix (the shards in order, then held-out documents). */
@@ -70,10 +73,6 @@ export interface StudyConfig {
 
 export const DEFAULT_JUDGE = 'reference:alpaca-eval:gpt4_1106_preview';
 
-export const ARM_NAMES = [
-  'base', 'base+rules', 'base+rules-no-eos', 'base+rules-no-diversity', 'base+rules-no-uniform',
-  'instruction', 'response', ...TASKS.map((t) => `single-task:${t}` as const),
-] as const;
 
 const TINY: StudyConfig = {
   name: 'tiny',
@@ -239,23 +238,16 @@ export function loadStudyConfig(spec: string): StudyConfig {
   const preset = PRESETS[spec];
   if (preset) return structuredClone(preset);
   if (!existsSync(spec)) throw new Error(`--config "${spec}": not a preset (${Object.keys(PRESETS).join(', ')}) and no such file`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(spec, 'utf8'));
-  } catch (e) {
-    throw new Error(`${spec}: not valid JSON (${(e as Error).message})`);
-  }
-  return validateStudyConfig(raw, basename(spec));
+  return validateStudyConfig(readJsonFile(spec, 'study config'), basename(spec));
 }
 
 /** The arms a config runs, in ARM_NAMES order; the instruction-tuned reference is always among them. */
 export function armsOf(cfg: StudyConfig): string[] {
   const want = new Set(cfg.arms ?? ARM_NAMES);
-  want.add('instruction');
+  want.add(REFERENCE_ARM);
   return ARM_NAMES.filter((a) => want.has(a));
 }
 
-export const taskOfArm = (arm: string): Task | undefined => (arm.startsWith('single-task:') ? (arm.slice('single-task:'.length) as Task) : undefined);
 
 // Presets are checked like files, so a bad edit here fails at load, not mid-study.
 for (const [k, v] of Object.entries(PRESETS)) validateStudyConfig(v, `preset ${k}`);

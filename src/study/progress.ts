@@ -1,8 +1,28 @@
 // The study's progress display: the stage, its progress, and the whole study's ETA. Work is
-// counted in estimated cost units (a training step of B rows x T tokens costs about 3·B·T, a
-// generated row about its new tokens times its prompt); the study's ETA is the time per unit
-// measured so far in this run times the units left. Cached stages cost nothing.
+// counted in the cost units of COST below; the ETA is the units left times a time per unit that
+// starts at the reference host's (so the first ETA is already the right size) and moves to this
+// run's measured rate as work is done. Cached stages cost nothing.
 import { formatDuration } from '../util/progress.ts';
+
+/** The cost model: relative units per piece of work, calibrated on the default study on 2 vCPU
+ *  (WebGPU on lavapipe), where its 33 stages (about 2.47M units) took 10 min 50 s. */
+export const COST = {
+  /** per token of an optimizer step (B x T tokens), finetuning */
+  trainToken: 3,
+  /** per token of a pretraining step (held-out evaluations included) */
+  pretrainToken: 4,
+  /** per new token of an answer (AlpacaEval and IFEval alike) */
+  answerToken: 8,
+  /** per judged instruction (the LC bootstrap dominates) */
+  judgedInstruction: 1500,
+  /** per ranked sequence of the ranking probe */
+  rankedSequence: 180,
+  /** seconds per unit on the reference host: 650 s / 2.47M units */
+  secondsPerUnit: 650 / 2.47e6,
+} as const;
+
+/** How much measured work outweighs the reference host's rate: the prior counts as this share of the plan. */
+const PRIOR_SHARE = 0.15;
 
 export interface PlannedStage {
   name: string;
@@ -28,10 +48,14 @@ export class StudyProgress {
     return this.total - this.doneUnits - this.stageUnits * this.stageFrac;
   }
 
+  /** Seconds left: units left x seconds per unit, blending the reference host's rate (weight
+   *  PRIOR_SHARE of the plan) with this run's (weight: the units done). */
   etaSec(): number {
     const done = this.doneUnits + this.stageUnits * this.stageFrac;
     const el = (performance.now() - this.t0) / 1000;
-    return done > 0 ? (el / done) * (this.total - done) : NaN;
+    const k = PRIOR_SHARE * this.total;
+    const perUnit = (el + k * COST.secondsPerUnit) / (done + k);
+    return this.total > 0 ? perUnit * (this.total - done) : 0;
   }
 
   begin(name: string): void {

@@ -7,15 +7,13 @@ import { join, resolve } from 'node:path';
 import { esc } from '../eval/report/svg.ts';
 import { collectRuns } from '../eval/report/collect.ts';
 import { reportHtml } from '../eval/report/html.ts';
-import { writeFileAtomic, writeJsonAtomic } from '../eval/outputs.ts';
-import { armSlug, type ArmResults, type StudyResults, trainLogOf } from './pipeline.ts';
+import { writeJsonAtomic, writeTextFileAtomic as writeFileAtomic } from '../io/json.ts';
+import { ARMS, armSlug } from './arms.ts';
+import { type ArmResults, type StudyResults, trainLogOf } from './pipeline.ts';
 import { mean, pairedBootstrap, signTest, std, type Interval } from './stats.ts';
 
-/** Hewitt et al. 2024, Llama-2-7B: LC win rate (%) against the instruction-tuned model; ranking probe 80.4 %. */
-export const PAPER_LC: Record<string, number> = {
-  response: 43.3, 'base+rules': 24.4, 'base+rules-no-eos': 10.4, 'base+rules-no-diversity': 14.3, 'base+rules-no-uniform': 16.3, base: 2.4,
-  'single-task:gsm': 23.7, 'single-task:poetry': 22.9, 'single-task:mbpp': 16.9, 'single-task:recipes': 14.6, 'single-task:chess': 2.1,
-};
+/** Hewitt et al. 2024, Llama-2-7B: LC win rate (%) against the instruction-tuned model (from ARMS); ranking probe 80.4 %. */
+export const PAPER_LC: Record<string, number> = Object.fromEntries(ARMS.flatMap((a) => (a.paperLc !== undefined ? [[a.name, a.paperLc]] : [])));
 export const PAPER_RANK = 80.4;
 
 export interface Table {

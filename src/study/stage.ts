@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeJsonAtomic } from '../eval/outputs.ts';
+import { parseJson, writeJsonAtomic } from '../io/json.ts';
 
 /** JSON with object keys sorted, so equal values hash equally whatever their key order. */
 export function stableJson(v: unknown): string {
@@ -55,7 +55,7 @@ export function readStage<R>(dir: string): StageRecord<R> | undefined {
   const p = join(dir, 'stage.json');
   if (!existsSync(p)) return undefined;
   try {
-    return JSON.parse(readFileSync(p, 'utf8')) as StageRecord<R>;
+    return parseJson(readFileSync(p, 'utf8'), p, 'stage record') as StageRecord<R>;
   } catch {
     return undefined; // a torn record: the stage reruns from scratch
   }

@@ -19,8 +19,8 @@ import { trainBPE } from '../tokenizer/train.ts';
 import { readCheckpointDir, type TokenizerFiles } from '../train/checkpoint.ts';
 import { DEFAULT_TRAIN, fullModelParts, totalStepsFor, train, type TrainConfig, type TrainResult } from '../train/trainer.ts';
 import { dataPath } from '../util/dataRoot.ts';
+import type { Arm } from './arms.ts';
 import type { FinetuneSettings, PretrainRecipe } from './config.ts';
-import { taskOfArm } from './config.ts';
 
 export interface TrainedModel {
   modelDir: string;
@@ -101,41 +101,40 @@ export async function pretrainBase(dir: string, recipe: PretrainRecipe, backend:
 }
 
 /** The training data of a tuned arm: LIMA (instruction), LIMA with empty user turns (response), or one task. */
-export function armDataset(arm: string, ft: FinetuneSettings, opts: { allRows?: boolean } = {}) {
-  const task = taskOfArm(arm);
-  if (task) return singleTask(task, ft.taskRows > 0 && !opts.allRows ? { limit: ft.taskRows } : {});
+export function armDataset(arm: Arm, ft: FinetuneSettings, opts: { allRows?: boolean } = {}) {
+  const t = arm.training;
+  if (!t) throw new Error(`arm "${arm.name}" is not trained`);
+  if (t.kind === 'single-task') return singleTask(t.task, ft.taskRows > 0 && !opts.allRows ? { limit: ft.taskRows } : {});
   const lima = readMessagesJsonl(dataPath('lima-implicit-ins', 'lima_data.jsonl'));
   const rows = ft.limaRows > 0 && !opts.allRows ? { ...lima, rows: lima.rows.slice(0, ft.limaRows) } : lima;
-  if (arm === 'instruction') return rows;
-  if (arm === 'response') return emptyUserTurns(rows);
-  throw new Error(`arm "${arm}" is not trained`);
+  return t.kind === 'response' ? emptyUserTurns(rows) : rows;
 }
 
-/** The arm's training examples: its rows encoded at seqLen; with longRows 'drop', only rows that
- *  fit whole (the first limaRows / taskRows of them). */
-export function armExamples(arm: string, ft: FinetuneSettings, tok: Tokenizer, seqLen: number): { examples: Example[] } {
-  if (ft.longRows !== 'drop') return encodeDataset(armDataset(arm, ft), tok, { maxLen: seqLen });
-  const enc = encodeDataset(armDataset(arm, ft, { allRows: true }), tok, { maxLen: seqLen });
+/** The arm's training examples: its rows encoded at `rowTokens` tokens at most; with longRows
+ *  'drop', only rows that fit whole (the first limaRows / taskRows of them). */
+export function armExamples(arm: Arm, ft: FinetuneSettings, tok: Tokenizer, rowTokens: number): { examples: Example[] } {
+  if (ft.longRows !== 'drop') return encodeDataset(armDataset(arm, ft), tok, { maxLen: rowTokens });
+  const enc = encodeDataset(armDataset(arm, ft, { allRows: true }), tok, { maxLen: rowTokens });
   const whole = enc.examples.filter((_, i) => !enc.cut[i]);
-  const n = taskOfArm(arm) ? ft.taskRows : ft.limaRows;
+  const n = arm.training?.kind === 'single-task' ? ft.taskRows : ft.limaRows;
   return { examples: n > 0 ? whole.slice(0, n) : whole };
 }
 
 /** Finetunes every weight of the base on the arm's data. */
-export async function finetuneArm(dir: string, arm: string, baseDir: string, ft: FinetuneSettings, backend: Backend, onStep: (step: number, total: number) => void): Promise<TrainedModel> {
+export async function finetuneArm(dir: string, arm: Arm, baseDir: string, ft: FinetuneSettings, backend: Backend, onStep: (step: number, total: number) => void): Promise<TrainedModel> {
   const { ckpt, tokenizer: tok, tokenizerSource } = loadPretrained(baseDir);
   if (!tok || !tokenizerSource) throw new Error(`${baseDir}: the base model has no tokenizer.json beside it`);
   const model = buildModel(ckpt, backend);
   const seqLen = Math.min(ft.seqLen, model.config.maxSeqLen + 1);
   const enc = armExamples(arm, ft, tok, seqLen);
-  if (enc.examples.length === 0) throw new Error(`arm ${arm}: no training row ${ft.longRows === 'drop' ? 'fits whole in' : 'kept a response token within'} ${seqLen} tokens`);
+  if (enc.examples.length === 0) throw new Error(`arm ${arm.name}: no training row ${ft.longRows === 'drop' ? 'fits whole in' : 'kept a response token within'} ${seqLen} tokens`);
   const cfg: TrainConfig = {
     ...DEFAULT_TRAIN, lr: ft.lr, batchSize: ft.batchSize, gradAccum: ft.gradAccum, seed: ft.seed, clip: 1, evalEvery: 0, saveEvery: 0,
     ...(ft.maxSteps !== undefined ? { maxSteps: ft.maxSteps } : {}), ...(ft.epochs !== undefined ? { epochs: ft.epochs } : {}),
   };
   // A checkpoint every quarter of the run, so an interrupted study loses at most a quarter of an arm.
   cfg.saveEvery = Math.max(1, Math.ceil(totalStepsFor(cfg, Math.ceil(enc.examples.length / cfg.batchSize)) / 4));
-  const r = await runTraining(dir, model, tok, readFileSync(tokenizerSource, 'utf8'), enc.examples, [], cfg, `study ${arm}`, onStep);
+  const r = await runTraining(dir, model, tok, readFileSync(tokenizerSource, 'utf8'), enc.examples, [], cfg, `study ${arm.name}`, onStep);
   const meanLen = enc.examples.reduce((s, e) => s + e.ids.length, 0) / enc.examples.length;
   return summarise(r, Math.round(ft.batchSize * ft.gradAccum * meanLen), enc.examples.length, 0);
 }

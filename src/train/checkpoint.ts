@@ -4,7 +4,8 @@
 // (AdamW moments `m.<param>` / `v.<param>`, in the training RoPE layout) and trainer_state.json
 // (step, data position, options). Written into a temporary directory and swapped in by rename,
 // so a crash never leaves a half-written checkpoint where the last good one was.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { readJsonFile } from '../io/json.ts';
 import { dirname, join } from 'node:path';
 import { writeDirAtomic, writeFileAtomic } from '../io/files.ts';
 import { loadHF, saveHF } from '../io/hfconfig.ts';
@@ -98,7 +99,7 @@ export interface LoadedCheckpoint {
 export function readCheckpointDir(dir: string): LoadedCheckpoint {
   const statePath = join(dir, STATE_FILE);
   if (!existsSync(statePath)) throw new Error(`${dir} is not a heed training checkpoint (no ${STATE_FILE})`);
-  const state = JSON.parse(readFileSync(statePath, 'utf8')) as TrainerState;
+  const state = readJsonFile(statePath, 'trainer state') as TrainerState;
   if (state.format !== 'heed-trainer-1') throw new Error(`${statePath}: unknown format ${JSON.stringify(state.format)}`);
   for (const k of ['step', 'totalSteps'] as const) if (!Number.isInteger(state[k]) || state[k] < 0) throw new Error(`${statePath}: ${k} must be a whole number`);
   if (!state.position || !Number.isInteger(state.position.epoch) || !Number.isInteger(state.position.batch)) throw new Error(`${statePath}: bad position`);

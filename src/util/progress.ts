@@ -40,3 +40,17 @@ export function progress(label: string, total: number, unit: string, start = 0, 
     },
   };
 }
+
+/** Runs `fn` with an `onProgress(done, total)` that draws a progress line, opened at the first
+ *  report (its `done` counts as resumed work, not this run's rate) and closed when `fn` ends. */
+export async function withBar<T>(label: string, unit: string, fn: (onProgress: (done: number, total: number) => void) => Promise<T>, out: NodeJS.WriteStream = process.stderr): Promise<T> {
+  let bar: Progress | undefined;
+  try {
+    return await fn((done, total) => {
+      bar ??= progress(label, total, unit, done, out);
+      bar.update(done);
+    });
+  } finally {
+    bar?.end();
+  }
+}

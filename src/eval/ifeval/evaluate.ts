@@ -2,7 +2,7 @@
 // (any of 8 variants: as is, `*` removed, first line removed, last line removed, both removed, and
 // those three with `*` removed), prompt-level and instruction-level accuracy, per-family accuracy,
 // and eval_results_{strict,loose}.jsonl rows in the official format.
-import { readFileSync } from 'node:fs';
+import { readJsonl } from '../../io/json.ts';
 import { buildCheck, type Check, type Kwargs } from './instructions.ts';
 import { pyJsonDumps, pyStrip } from './pytext.ts';
 
@@ -23,19 +23,6 @@ export interface IfevalOutput {
 
 export type Mode = 'strict' | 'loose';
 
-function readJsonl(path: string, what: string): unknown[] {
-  const text = readFileSync(path, 'utf8');
-  const rows: unknown[] = [];
-  text.split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    try {
-      rows.push(JSON.parse(line));
-    } catch (e) {
-      throw new Error(`${path}:${i + 1}: not JSON (${(e as Error).message}) in the ${what}`);
-    }
-  });
-  return rows;
-}
 
 /** input_data.jsonl: {key, prompt, instruction_id_list, kwargs}; every instruction is checked for validity up front. */
 export function readInputs(path: string): IfevalInput[] {

@@ -5,7 +5,7 @@
 // the server's model name and the exact messages, so a rerun asks nothing twice.
 import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../outputs.ts';
+import { writeTextFileAtomic } from '../../io/json.ts';
 import type { Judge, Pair, Verdict } from './judge.ts';
 import { type ChatMessage, preferenceFromLogprobs, presentPair, type TopLogprob, unswap } from './weighted.ts';
 
@@ -100,7 +100,7 @@ export function openaiJudge(opts: OpenAIJudgeOptions): Judge {
         // Only the last line may be cut short (a crash while appending); anything else is corruption.
         if (i < lines.length - 1) throw new Error(`${opts.cachePath}: line ${i + 1} is not a cache entry (${err instanceof Error ? err.message : String(err)})`);
         // Drop the cut line so later appends start on a line of their own.
-        writeFileAtomic(opts.cachePath!, good.map((l) => `${l}\n`).join(''));
+        writeTextFileAtomic(opts.cachePath!, good.map((l) => `${l}\n`).join(''));
       }
     });
   }

@@ -2,6 +2,7 @@
 // AlpacaEval leaderboard.csv), an IFEval summary (ifeval_summary.json), generated outputs
 // (model_outputs.json) and a training log (log.jsonl). A directory with none of them is refused.
 import { existsSync, readFileSync } from 'node:fs';
+import { readJsonFile, readJsonl } from '../../io/json.ts';
 import { basename, join, resolve } from 'node:path';
 import type { IfevalSummary as FullIfevalSummary } from '../ifeval/evaluate.ts';
 import { charLength, readOutputs } from '../outputs.ts';
@@ -40,13 +41,7 @@ export interface RunResults {
   log?: LogPoint[];
 }
 
-function readJson(path: string): unknown {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new Error(`${path}: not valid JSON (${e instanceof Error ? e.message : String(e)})`);
-  }
-}
+const readJson = (path: string): unknown => readJsonFile(path);
 
 function num(path: string, obj: Record<string, unknown>, key: string, nullable = false): number {
   const v = obj[key];
@@ -154,14 +149,8 @@ function readIfeval(path: string): IfevalSummary {
 
 function readLog(path: string): LogPoint[] {
   const out: LogPoint[] = [];
-  readFileSync(path, 'utf8').split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    let j: Record<string, unknown>;
-    try {
-      j = JSON.parse(line) as Record<string, unknown>;
-    } catch {
-      throw new Error(`${path}: line ${i + 1} is not valid JSON`);
-    }
+  readJsonl(path, 'training log').forEach((row) => {
+    const j = row as Record<string, unknown>;
     // Lines without a step and a loss (e.g. a config line) are other records of the log. The
     // held-out loss is `eval_loss`, or `evalLoss` as heed train's {kind: 'eval'} lines write it.
     if (typeof j.step !== 'number') return;

@@ -2,7 +2,7 @@
 // table and a chart per kind of result present in the runs.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../outputs.ts';
+import { writeTextFileAtomic as writeFileAtomic } from '../../io/json.ts';
 import type { RunResults } from './collect.ts';
 import { barChart, esc, groupedBarChart, histogramChart, lineChart } from './svg.ts';
 import { COLUMNS, resultsCsv, resultsMarkdown } from './table.ts';
