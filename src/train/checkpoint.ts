@@ -62,7 +62,9 @@ export function writeModelDir(dir: string, config: LlamaConfig, weights: NamedTe
   writeTokenizerFiles(dir, ids, tokenizer);
 }
 
-function writeTokenizerFiles(dir: string, ids: { bos: number; eos: number }, tokenizer?: TokenizerFiles): void {
+/** generation_config.json, and with a tokenizer tokenizer.json and tokenizer_config.json (its
+ *  bos_token/eos_token, which AutoTokenizer needs to know where an answer ends). */
+export function writeTokenizerFiles(dir: string, ids: { bos: number; eos: number }, tokenizer?: TokenizerFiles): void {
   writeFileAtomic(join(dir, 'generation_config.json'), [json({ bos_token_id: ids.bos, eos_token_id: ids.eos })]);
   if (tokenizer) {
     writeFileAtomic(join(dir, 'tokenizer.json'), [new TextEncoder().encode(tokenizer['tokenizer.json'])]);
