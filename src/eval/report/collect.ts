@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { readJsonFile, readJsonl } from '../../io/json.ts';
 import { basename, join, resolve } from 'node:path';
+import type { CompareSummary } from '../compare.ts';
 import type { IfevalSummary as FullIfevalSummary } from '../ifeval/evaluate.ts';
 import { charLength, readOutputs } from '../outputs.ts';
 
@@ -71,6 +72,15 @@ function readSummary(path: string): WinRateResult {
     n_total: num(path, s, 'n_total'),
     avg_length: num(path, s, 'avg_length', true),
     position_consistency: s.position_consistency === null || s.position_consistency === undefined ? null : num(path, s, 'position_consistency', true),
+  };
+}
+
+/** The report's view of a compare summary held in memory (what summary.json holds on disk). */
+export function winRateOf(s: CompareSummary): WinRateResult {
+  return {
+    model: s.model, reference: s.reference, judge: s.judge, ...(s.proxy ? { proxy: s.proxy } : {}),
+    win_rate: s.win_rate, standard_error: s.standard_error, length_controlled_winrate: s.length_controlled_winrate, discrete_win_rate: s.discrete_win_rate,
+    n_total: s.n_total, avg_length: s.avg_length, position_consistency: s.position_consistency,
   };
 }
 
@@ -147,7 +157,8 @@ function readIfeval(path: string): IfevalSummary {
   };
 }
 
-function readLog(path: string): LogPoint[] {
+/** A training log's loss points (lines with a step and a loss or held-out loss). */
+export function readLog(path: string): LogPoint[] {
   const out: LogPoint[] = [];
   readJsonl(path, 'training log').forEach((row) => {
     const j = row as Record<string, unknown>;
