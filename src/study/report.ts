@@ -278,7 +278,7 @@ const DIFF_FILTER = `<script>
   const rows = [...document.querySelectorAll('#differences tbody tr')];
   const count = document.getElementById('diff-count');
   const apply = () => {
-    const words = q.value.toLowerCase().split(/\s+/).filter(Boolean);
+    const words = q.value.toLowerCase().split(/\\s+/).filter(Boolean);
     let shown = 0;
     for (const tr of rows) {
       const text = tr.textContent.toLowerCase();
