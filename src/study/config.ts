@@ -1,6 +1,7 @@
 // Study configs: plain JSON-serialisable objects (built-in presets tiny / default / full, or a
 // JSON file), validated field by field with errors that name the config and the field.
 import { existsSync } from 'node:fs';
+import { BACKEND_NAMES, type BackendName, isBackendName } from '../backend/byName.ts';
 import { readJsonFile } from '../io/json.ts';
 import { basename } from 'node:path';
 import { ARM_NAMES, REFERENCE_ARM } from './arms.ts';
@@ -62,7 +63,7 @@ export interface EvalSettings {
 export interface StudyConfig {
   name: string;
   about: string;
-  backend: 'cpu' | 'webgpu';
+  backend: BackendName;
   /** A model directory (HF layout with tokenizer.json), or a recipe to pretrain one. */
   base: { model: string } | { pretrain: PretrainRecipe };
   finetune: FinetuneSettings;
@@ -180,7 +181,7 @@ export function validateStudyConfig(raw: unknown, where: string): StudyConfig {
   c.str(top, 'config', 'name');
   if (typeof top.name === 'string' && !/^[A-Za-z0-9._-]+$/.test(top.name)) c.errs.push(`config.name must use letters, digits, '.', '_' or '-' (it names the output folder), got ${JSON.stringify(top.name)}`);
   if (top.about !== undefined && typeof top.about !== 'string') c.errs.push('config.about must be a string');
-  if (top.backend !== 'cpu' && top.backend !== 'webgpu') c.errs.push(`config.backend must be "cpu" or "webgpu", got ${JSON.stringify(top.backend)}`);
+  if (!isBackendName(top.backend)) c.errs.push(`config.backend must be one of ${BACKEND_NAMES.map((b) => `"${b}"`).join(', ')}, got ${JSON.stringify(top.backend)}`);
   const base = c.obj(top.base, 'config.base');
   if (base) {
     if ('model' in base === 'pretrain' in base) c.errs.push('config.base must hold exactly one of "model" (a model directory) or "pretrain" (a recipe)');

@@ -324,8 +324,21 @@ function studyHtml(r: StudyResults, dir: string, t: StudyTables): string {
   return reportHtml(armRuns(r, dir), { title: `heed study: ${r.config.name}`, intro, before, after, omit: ['results', 'winrates'] });
 }
 
-/** The terminal summary: provenance, the table, the paper effects. */
-export function terminalReport(r: StudyResults): string {
+/** Columns of the compact terminal table: arm, win rate ±SE, IFEval prompt strict, avg length, EOS %. */
+const COMPACT = [0, 1, 3, 5, 6];
+
+/** The results table for a terminal `width` columns wide: the full table if it fits, else the
+ *  compact one with a line saying where the full table is. */
+export function terminalTable(r: StudyResults, width: number, fullTable = 'results.md'): string {
+  const full = mainTable(r);
+  const text = textTable(full);
+  if (Math.max(...text.split('\n').map((l) => l.length)) <= width) return text;
+  const compact: Table = { headers: COMPACT.map((i) => full.headers[i]!.replace(' vs instruction', '').replace(' [proxy judge]', ' (proxy)')), rows: full.rows.map((row) => COMPACT.map((i) => row[i]!)) };
+  return `${textTable(compact)}\n(the full table, with LC win rates, IFEval instruction level, distinct-2 and the paper's numbers: ${fullTable})`;
+}
+
+/** The terminal summary: provenance, the table (fitted to `width`), the paper effects. */
+export function terminalReport(r: StudyResults, opts: { width?: number; fullTable?: string } = {}): string {
   const diffs = differences(r);
-  return `${provenance(r).join('\n')}\n\n${textTable(mainTable(r))}\n\n${paperEffects(r, diffs).map((l) => `- ${l}`).join('\n')}\n`;
+  return `${provenance(r).join('\n')}\n\n${terminalTable(r, opts.width ?? 100, opts.fullTable)}\n\n${paperEffects(r, diffs).map((l) => `- ${l}`).join('\n')}\n`;
 }
