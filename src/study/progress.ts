@@ -2,7 +2,7 @@
 // counted in the cost units of COST below; the ETA is the units left times a time per unit that
 // starts at the reference host's (so the first ETA is already the right size) and moves to this
 // run's measured rate as work is done. Cached stages cost nothing.
-import { formatDuration } from '../util/progress.ts';
+import { formatDuration, StatusLine } from '../util/progress.ts';
 
 /** The cost model: relative units per piece of work, calibrated on the default study on 2 vCPU
  *  (WebGPU on lavapipe), where its 33 stages (about 2.47M units) took 10 min 50 s. */
@@ -35,12 +35,14 @@ export class StudyProgress {
   private stageUnits = 0;
   private stageFrac = 0;
   private index = -1;
-  private lastPrint = 0;
   private current = '';
   private readonly total: number;
 
+  private readonly status: StatusLine;
+
   constructor(private readonly stages: PlannedStage[], private readonly out: NodeJS.WriteStream | null = process.stderr) {
     this.total = stages.reduce((s, x) => s + x.units, 0);
+    this.status = new StatusLine(out, { ttyMs: 250, plainMs: 5000 });
   }
 
   /** Units of the stages not yet finished (this run's work left). */
@@ -85,12 +87,8 @@ export class StudyProgress {
   }
 
   private print(msg: string, force: boolean): void {
-    if (!this.out) return;
-    const now = performance.now();
-    if (!force && now - this.lastPrint < (this.out.isTTY ? 250 : 5000)) return;
-    this.lastPrint = now;
-    const line = `[study ${this.index + 1}/${this.stages.length}] ${msg} · elapsed ${formatDuration((now - this.t0) / 1000)} · study ETA ${formatDuration(this.etaSec())}`;
-    if (this.out.isTTY) this.out.write(`\r${line}\x1b[K${force ? '\n' : ''}`);
-    else this.out.write(`${line}\n`);
+    const line = `[study ${this.index + 1}/${this.stages.length}] ${msg} · elapsed ${formatDuration((performance.now() - this.t0) / 1000)} · study ETA ${formatDuration(this.etaSec())}`;
+    if (force) this.status.keep(line);
+    else this.status.update(line);
   }
 }

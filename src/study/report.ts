@@ -13,7 +13,8 @@ import { csvTable, htmlTable, markdownTable, type Table, textTable } from '../ev
 import { readJsonFile, writeJsonAtomic, writeTextFileAtomic as writeFileAtomic } from '../io/json.ts';
 import { ARMS, armStageDir, REFERENCE_ARM } from './arms.ts';
 import { type ArmResults, type StudyResults, trainLogOf } from './pipeline.ts';
-import { mean, pairedBootstrap, signTest, std, type Interval } from './stats.ts';
+import { mean, sampleStd as std } from '../util/stats.ts';
+import { type Interval, pairedBootstrap, signTest } from './stats.ts';
 
 /** Hewitt et al. 2024, Llama-2-7B: LC win rate (%) against the instruction-tuned model (from ARMS); ranking probe 80.4 %. */
 export const PAPER_LC: Record<string, number> = Object.fromEntries(ARMS.flatMap((a) => (a.paperLc !== undefined ? [[a.name, a.paperLc]] : [])));

@@ -1,7 +1,7 @@
 // Progress while training: one updating line on a TTY (plain lines otherwise) with step/total,
 // loss, lr, grad norm, tokens/s and ETA; the same records as JSONL in the output directory.
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { formatDuration } from '../util/progress.ts';
+import { formatDuration, StatusLine } from '../util/progress.ts';
 
 export { formatDuration };
 
@@ -38,8 +38,9 @@ export function readLog(path: string, maxStep = Infinity): LogRecord[] {
 }
 
 export class Progress {
-  private lastLen = 0;
-  constructor(private readonly logPath: string, private readonly out: NodeJS.WriteStream | null = process.stderr, resumeStep = 0) {
+  private readonly status: StatusLine;
+  constructor(private readonly logPath: string, out: NodeJS.WriteStream | null = process.stderr, resumeStep = 0) {
+    this.status = new StatusLine(out, { ttyMs: 0, plainMs: 0 });
     // rewrite the log so it holds exactly the history up to the step the run starts from
     const kept = readLog(logPath, resumeStep);
     writeFileSync(logPath, kept.map((r) => JSON.stringify(r) + '\n').join(''));
@@ -55,21 +56,13 @@ export class Progress {
     this.message(`step ${r.step}: held-out loss ${r.evalLoss.toFixed(4)} over ${r.evalTokens} tokens`);
   }
 
-  /** A line that stays (clears the updating line first on a TTY). */
+  /** A line that stays (it replaces the updating line on a TTY). */
   message(line: string): void {
-    if (!this.out) return;
-    if (this.out.isTTY && this.lastLen) this.out.write(`\r${' '.repeat(this.lastLen)}\r`);
-    this.lastLen = 0;
-    this.out.write(line + '\n');
+    this.status.keep(line);
   }
 
   private print(line: string, last: boolean): void {
-    if (!this.out) return;
-    if (!this.out.isTTY) {
-      this.out.write(line + '\n');
-      return;
-    }
-    this.out.write(`\r${line.padEnd(this.lastLen)}${last ? '\n' : ''}`);
-    this.lastLen = last ? 0 : line.length;
+    if (last) this.status.keep(line);
+    else this.status.update(line);
   }
 }

@@ -3,6 +3,7 @@
 // <svg class="chart" data-chart=KIND> with its numbers as <text>. Categories run down the page, one
 // row each, so a dozen long run names never collide, and every legend wraps to the chart's width:
 // no two text boxes of a chart overlap (the report's browser test checks it).
+import { quantile } from '../../util/stats.ts';
 
 export const PALETTE = ['#4269d0', '#efb118', '#ff725c', '#6cc5b0', '#3ca951', '#ff8ab7', '#a463f2', '#97bbf5', '#9c6b4e', '#9498a0'];
 
@@ -96,13 +97,6 @@ export function hBarChart(kind: string, bars: readonly Bar[], opts: { xLabel: st
   return `<svg class="chart" data-chart="${esc(kind)}" viewBox="0 0 ${W} ${h}" width="${W}" height="${h}" xmlns="http://www.w3.org/2000/svg">${xAxis(0, hi, x, top, bottom, opts.xLabel)}${ref}${body}</svg>`;
 }
 
-/** Quantile by linear interpolation (numpy's default) of sorted values. */
-function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  const p = (sorted.length - 1) * q;
-  const i = Math.floor(p);
-  return sorted[i]! + (sorted[Math.min(i + 1, sorted.length - 1)]! - sorted[i]!) * (p - i);
-}
 
 /** One horizontal box plot per sample (quartiles, median, whiskers to min and max) with every
  *  value drawn as a point over it (jittered by row, deterministically); the median is printed. */
