@@ -10,7 +10,7 @@ import { INSTRUCTION_IDS, KNOWLEDGE_FREE_IDS, officialLine, readInputs, readResp
 import { openPretrained } from '../load/pretrained.ts';
 import { dataPath } from '../util/dataRoot.ts';
 import { withBar } from '../util/progress.ts';
-import { countFlag, pickBackend } from './flags.ts';
+import { backendHelp, countFlag, pickBackend } from './flags.ts';
 
 export const SUBSETS: Record<string, readonly string[]> = { all: INSTRUCTION_IDS, 'knowledge-free': KNOWLEDGE_FREE_IDS };
 
@@ -34,7 +34,7 @@ prompt level and the instruction level, with a per-family breakdown.
   --max-new-tokens N   with --model: new tokens per response at most (default 512)
   --batch-size N       with --model: prompts decoded together (default 8)
   --limit N            with --model: only the first N prompts (a quick run)
-  --backend NAME       with --model: webgpu (default) or cpu
+  --backend NAME       with --model: ${backendHelp}
   --input FILE         IFEval prompts with instruction ids and kwargs
                        (default: $HEED_DATA/ifeval/input_data.jsonl)
   --subset NAME        all (default), or knowledge-free: only the instructions that need no

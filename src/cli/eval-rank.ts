@@ -7,7 +7,7 @@ import { rankProbe, readAlpaca } from '../eval/rank.ts';
 import { openPretrained } from '../load/pretrained.ts';
 import { dataPath } from '../util/dataRoot.ts';
 import { progress } from '../util/progress.ts';
-import { numberFlag, pickBackend } from './flags.ts';
+import { backendHelp, numberFlag, pickBackend } from './flags.ts';
 
 export const help = `Usage: heed eval rank --model PATH [options]
 
@@ -29,7 +29,7 @@ standard error, next to chance 1/(K+1).
                       other N-1 examples (default 5)
   --seed S            seed of that draw (default 0)
   --batch-size B      sequences per forward pass, sorted by length (default 8)
-  --backend NAME      webgpu (default) or cpu
+  --backend NAME      ${backendHelp}
   --out FILE          also write the result as JSON (with every example's scores)
 
 Sequences longer than the model's context are truncated (as open-instruct does); an

@@ -10,7 +10,7 @@ import { judgeFromSpec } from '../eval/judges/spec.ts';
 import { INSTRUCTION_SETS, readInstructions, readOutputs, readReferenceOutputs, REFERENCE_OUTPUTS } from '../eval/outputs.ts';
 import { openPretrained } from '../load/pretrained.ts';
 import { withBar } from '../util/progress.ts';
-import { countFlag, numberFlag, pickBackend } from './flags.ts';
+import { backendHelp, countFlag, numberFlag, pickBackend } from './flags.ts';
 import { pickSubcommand } from './subcommand.ts';
 
 interface Sub {
@@ -43,7 +43,7 @@ written and a rerun with the same arguments continues after the last row done.
   --batch-size N        rows generated together (default 8)
   --rules LIST          the decode-time rules adapter (Hewitt et al. 2024): any of eos,uniform,diversity,
                         comma-separated, with the paper's weights (default: none)
-  --backend NAME        webgpu (default) or cpu
+  --backend NAME        ${backendHelp}
   --template NAME|FILE  the chat template the model was trained with (heed train --template):
                         tulu (default), alpaca, none, dataset-name, a template file; the prompt is
                         that template's generation prompt for one user turn`;
@@ -79,7 +79,7 @@ difficulty term). Verdicts a judge cannot give (NaN) are dropped and counted.
   --cache FILE              openai: judgement cache (default DIR/judge_cache.jsonl)
   --judge-tokenizer PATH    local: the judge's tokenizer (when its checkpoint has none)
   --judge-batch-size N      local: prompts per forward pass (default 4)
-  --backend NAME            local: webgpu (default) or cpu
+  --backend NAME            local: ${backendHelp}
   --limit N                 only the first N model outputs`;
 
 export const reportHelp = `Usage: heed eval report DIR... --out DIR

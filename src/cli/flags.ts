@@ -33,6 +33,9 @@ export function numberFlag(v: string | undefined, name: string, rule: NumberRule
 /** A positive whole number (counts, sizes, limits). */
 export const countFlag = (v: string | undefined, name: string, def: number): number => numberFlag(v, name, { int: true, min: 1, def });
 
+/** A comma-separated list of positive whole numbers, each checked as countFlag checks one. */
+export const countsFlag = (v: string, name: string): number[] => v.split(',').map((x) => numberFlag(x, name, { int: true, min: 1 })!);
+
 /** The backend when --backend is not given. */
 export const DEFAULT_BACKEND: BackendName = 'webgpu';
 
@@ -47,7 +50,8 @@ export function pickBackend(name: string | undefined): Promise<Backend> {
   return openBackend(backendName(name));
 }
 
-export const backendHelp = `webgpu (default) or cpu`;
+/** How every --backend flag's help reads. */
+export const backendHelp = `${BACKEND_NAMES.map((b) => (b === DEFAULT_BACKEND ? `${b} (default)` : b)).join(' or ')}`;
 
 export const samplingHelp = `  --temperature T     0 = greedy (default 0)
   --top-k K           sample from the K most likely tokens only (default: all)

@@ -2,7 +2,7 @@
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createApiServer } from '../serve/server.ts';
-import { loadFromFlags, numberFlag } from './flags.ts';
+import { backendHelp, loadFromFlags, numberFlag } from './flags.ts';
 
 export const help = `Usage: heed serve --model PATH [options]
 
@@ -23,7 +23,7 @@ batched decode. Ctrl-C stops the server.
   --rules LIST        apply the rules adapter to every request: any of eos,uniform,diversity
   --rules-weights F   JSON overrides of the rule weights (see heed generate --help)
   --rules-eos-id N    the id the eos rule boosts (default: the tokenizer's EOS)
-  --backend NAME      webgpu (default) or cpu
+  --backend NAME      ${backendHelp}
 
 Prints "listening on http://HOST:PORT" once ready.`;
 

@@ -21,7 +21,7 @@ import { formatDuration } from '../train/progress.ts';
 import { SCHEDULES, type ScheduleKind } from '../train/schedule.ts';
 import { DEFAULT_TRAIN, type TrainConfig, type TrainSetup, fullModelParts, totalStepsFor, train } from '../train/trainer.ts';
 import { dataPath } from '../util/dataRoot.ts';
-import { numberFlag, pickBackend } from './flags.ts';
+import { backendHelp, numberFlag, pickBackend } from './flags.ts';
 
 const MODES = ['instruction', 'response', 'single-task', 'pretrain'] as const;
 type Mode = (typeof MODES)[number];
@@ -64,7 +64,7 @@ Model
   --model PATH         start from a checkpoint: llama2.c .bin, GGUF, or HF directory
   --config FILE        or start from random weights of an HF config.json (pretraining)
   --tokenizer PATH     tokenizer.bin or tokenizer.json (default: the checkpoint's own)
-  --backend NAME       webgpu (default) or cpu
+  --backend NAME       ${backendHelp}
   --lora-rank R        train rank-R LoRA adapters on the attention and MLP projections instead
                        of every weight (base frozen); the checkpoint keeps the adapters alone,
                        the final model is merged
