@@ -300,7 +300,7 @@ const DIFF_FILTER = `<script>
 function studyHtml(r: StudyResults, dir: string, t: StudyTables): string {
   const proxy = r.arms[0]?.judge.summary.proxy ? ' (proxy judge)' : '';
   const bars = r.arms.map((a) => {
-    const s = a.judge.summary;
+    const s = winRateOf(a.judge.summary);
     const se = a.arm === REFERENCE_ARM ? 0 : s.standard_error;
     return { label: a.arm, value: s.win_rate, lo: Math.max(0, s.win_rate - 1.96 * se), hi: Math.min(100, s.win_rate + 1.96 * se), ...(PAPER_LC[a.arm] !== undefined ? { note: `· paper LC ${PAPER_LC[a.arm]!.toFixed(1)}` } : {}) };
   });

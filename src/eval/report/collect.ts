@@ -75,12 +75,14 @@ function readSummary(path: string): WinRateResult {
   };
 }
 
-/** The report's view of a compare summary held in memory (what summary.json holds on disk). */
+/** The report's view of a compare summary held in memory (what summary.json holds on disk). A
+ *  summary that went through JSON (the study's stage cache) has null where a number was NaN. */
 export function winRateOf(s: CompareSummary): WinRateResult {
+  const n = (v: number | null): number => v ?? NaN;
   return {
     model: s.model, reference: s.reference, judge: s.judge, ...(s.proxy ? { proxy: s.proxy } : {}),
-    win_rate: s.win_rate, standard_error: s.standard_error, length_controlled_winrate: s.length_controlled_winrate, discrete_win_rate: s.discrete_win_rate,
-    n_total: s.n_total, avg_length: s.avg_length, position_consistency: s.position_consistency,
+    win_rate: n(s.win_rate), standard_error: n(s.standard_error), length_controlled_winrate: n(s.length_controlled_winrate), discrete_win_rate: n(s.discrete_win_rate),
+    n_total: s.n_total, avg_length: n(s.avg_length), position_consistency: s.position_consistency ?? null,
   };
 }
 
