@@ -170,18 +170,24 @@ export function planStudy(cfg: StudyConfig, out: string, inputs: StudyInputs): S
   add({ kind: 'base' }, base.key, p ? p.steps * p.batchSize * p.gradAccum * p.model.maxSeqLen * COST.pretrainToken : 1);
   const modelKey = new Map<string, string>();
   for (const arm of arms) {
-    const key = arm.training
-      ? add({ kind: 'train', arm: arm.name }, stageKey('train', { arm: arm.name, finetune: ft, backend: cfg.backend }, [base.key]), (ft.maxSteps ?? 100) * ft.batchSize * ft.gradAccum * ft.seqLen * COST.trainToken)
-      : base.key;
+    const trainKey = () => stageKey('train', { arm: arm.name, finetune: ft, backend: cfg.backend }, [base.key]);
+    const trainUnits = (ft.maxSteps ?? 100) * ft.batchSize * ft.gradAccum * ft.seqLen * COST.trainToken;
+    const key = arm.training ? add({ kind: 'train', arm: arm.name }, trainKey(), trainUnits) : base.key;
     modelKey.set(arm.name, key);
   }
   const genKey = new Map<string, string>();
   const answers = inputs.instructions.length + inputs.ifevalInputs.length;
   for (const arm of arms) {
-    const inputsKey = { arm: arm.name, rules: arm.rules?.join(',') ?? null, instructions: e.instructions, maxPromptChars: e.maxPromptChars, maxNewTokens: e.maxNewTokens, batchSize: e.batchSize, ifeval: e.ifeval, backend: cfg.backend };
+    const inputsKey = {
+      arm: arm.name, rules: arm.rules?.join(',') ?? null, instructions: e.instructions, maxPromptChars: e.maxPromptChars,
+      maxNewTokens: e.maxNewTokens, batchSize: e.batchSize, ifeval: e.ifeval, backend: cfg.backend,
+    };
     genKey.set(arm.name, add({ kind: 'generate', arm: arm.name }, stageKey('generate', inputsKey, [modelKey.get(arm.name)!]), answers * e.maxNewTokens * COST.answerToken));
   }
-  for (const arm of arms) add({ kind: 'judge', arm: arm.name }, stageKey('judge', { judge: e.judge, bootstrap: e.bootstrap }, [genKey.get(arm.name)!, genKey.get(REFERENCE_ARM)!]), inputs.instructions.length * COST.judgedInstruction);
+  for (const arm of arms) {
+    const key = stageKey('judge', { judge: e.judge, bootstrap: e.bootstrap }, [genKey.get(arm.name)!, genKey.get(REFERENCE_ARM)!]);
+    add({ kind: 'judge', arm: arm.name }, key, inputs.instructions.length * COST.judgedInstruction);
+  }
   add({ kind: 'rank' }, stageKey('rank', { rank: e.rank, backend: cfg.backend }, [base.key]), e.rank.examples * (e.rank.others + 1) * COST.rankedSequence);
   const byName = new Map(stages.map((s) => [s.name, s]));
   return { arms, base, stages, stage: (id) => byName.get(stageName(id))! };
@@ -225,10 +231,19 @@ async function generateStage(ctx: StudyContext, arm: Arm, modelDir: string, dir:
   const { model, tokenizer } = openPretrained(modelDir, undefined, await ctx.backend());
   const ifevalInstr = ifevalInstructions(ifevalInputs);
   const total = instructions.length + ifevalInstr.length;
-  const common = { model, tokenizer, generator: `${cfg.name}/${arm.name}`, batchSize: e.batchSize, maxNewTokens: e.maxNewTokens, ...(arm.rules ? { rules: new Set(arm.rules) } : {}) };
+  const common = {
+    model, tokenizer, generator: `${cfg.name}/${arm.name}`, batchSize: e.batchSize, maxNewTokens: e.maxNewTokens,
+    ...(arm.rules ? { rules: new Set(arm.rules) } : {}),
+  };
   const outputs = join(dir, 'model_outputs.json');
-  const alp = await generateAnswers({ ...common, instructions, out: outputs, metaPath: join(dir, 'generation_meta.json'), onProgress: (d) => prog.update(`alpaca-eval ${d}/${instructions.length} rows`, d / total) });
-  const ife = await generateAnswers({ ...common, instructions: ifevalInstr, out: join(dir, 'ifeval_outputs.json'), metaPath: join(dir, 'ifeval_meta.json'), onProgress: (d) => prog.update(`ifeval ${d}/${ifevalInstr.length} prompts`, (instructions.length + d) / total) });
+  const alp = await generateAnswers({
+    ...common, instructions, out: outputs, metaPath: join(dir, 'generation_meta.json'),
+    onProgress: (d) => prog.update(`alpaca-eval ${d}/${instructions.length} rows`, d / total),
+  });
+  const ife = await generateAnswers({
+    ...common, instructions: ifevalInstr, out: join(dir, 'ifeval_outputs.json'), metaPath: join(dir, 'ifeval_meta.json'),
+    onProgress: (d) => prog.update(`ifeval ${d}/${ifevalInstr.length} prompts`, (instructions.length + d) / total),
+  });
   const run = runIfeval(ifevalInputs, responsesOf(ife.rows), { subset: e.ifeval.subset });
   return {
     outputs,
@@ -246,7 +261,10 @@ async function judgeStage(ctx: StudyContext, arm: Arm, outputs: string, referenc
   const e = ctx.cfg.eval;
   const judge = await judgeFromSpec(e.judge, { cachePath: join(dir, 'judge_cache.jsonl'), backend: ctx.backend });
   try {
-    const { annotations, summary } = await compare({ model: readOutputs(outputs), reference: readOutputs(reference), judge, onProgress: (d, t) => ctx.prog.update(`${d}/${t} judgements`, d / Math.max(t, 1)) });
+    const { annotations, summary } = await compare({
+      model: readOutputs(outputs), reference: readOutputs(reference), judge,
+      onProgress: (d, t) => ctx.prog.update(`${d}/${t} judgements`, d / Math.max(t, 1)),
+    });
     writeCompare(dir, annotations, summary);
     const rows = annotations.map((a) => ({ output_1: a.output_1, output_2: a.output_2, preference: a.preference ?? NaN }));
     const lcSe = arm.name === REFERENCE_ARM ? 0 : bootstrapSe(rows, lengthControlledWinRate, { samples: Math.min(e.bootstrap.samples, 300), seed: e.bootstrap.seed });
@@ -295,7 +313,10 @@ export async function runStudy(cfg: StudyConfig, opts: StudyOptions): Promise<St
   const trained = new Map<string, TrainedModel>();
   for (const arm of plan.arms.filter((a) => a.training)) trained.set(arm.name, await stage({ kind: 'train', arm: arm.name }, (dir) => trainStage(ctx, arm, base.modelDir, dir)));
   const gens = new Map<string, GenResult>();
-  for (const arm of plan.arms) gens.set(arm.name, await stage({ kind: 'generate', arm: arm.name }, (dir) => generateStage(ctx, arm, trained.get(arm.name)?.modelDir ?? base.modelDir, dir)));
+  for (const arm of plan.arms) {
+    const modelDir = trained.get(arm.name)?.modelDir ?? base.modelDir;
+    gens.set(arm.name, await stage({ kind: 'generate', arm: arm.name }, (dir) => generateStage(ctx, arm, modelDir, dir)));
+  }
   const judged = new Map<string, JudgeResult>();
   const reference = gens.get(REFERENCE_ARM)!.outputs;
   for (const arm of plan.arms) judged.set(arm.name, await stage({ kind: 'judge', arm: arm.name }, (dir) => judgeStage(ctx, arm, gens.get(arm.name)!.outputs, reference, dir)));
@@ -303,7 +324,9 @@ export async function runStudy(cfg: StudyConfig, opts: StudyOptions): Promise<St
 
   return {
     config: cfg, base, rank, statuses, instructions: inputs.instructions.length, ifevalPrompts: inputs.ifevalInputs.length,
-    arms: plan.arms.map((arm) => ({ arm: arm.name, ...(trained.has(arm.name) ? { trained: trained.get(arm.name)! } : {}), gen: gens.get(arm.name)!, judge: judged.get(arm.name)! })),
+    arms: plan.arms.map((arm) => ({
+      arm: arm.name, ...(trained.has(arm.name) ? { trained: trained.get(arm.name)! } : {}), gen: gens.get(arm.name)!, judge: judged.get(arm.name)!,
+    })),
   };
 }
 
