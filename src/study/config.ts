@@ -1,12 +1,10 @@
 // Study configs: plain JSON-serialisable objects (built-in presets tiny / default / full, or a
 // JSON file), validated field by field with errors that name the config and the field.
 import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import { BACKEND_NAMES, type BackendName, isBackendName } from '../backend/byName.ts';
 import { readJsonFile } from '../io/json.ts';
-import { basename } from 'node:path';
 import { ARM_NAMES, REFERENCE_ARM } from './arms.ts';
-
-export { ARM_NAMES };
 
 /** How to make a base model from nothing: a BPE vocabulary trained by heed, then a Llama
  *  pretrained from random init on pretrain-mix (the shards in order, then held-out documents). */

@@ -3,9 +3,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { armsOf, ARM_NAMES, loadStudyConfig, PRESETS, PRETRAIN_CPU, validateStudyConfig } from '../../src/study/config.ts';
+import { armsOf, loadStudyConfig, PRESETS, PRETRAIN_CPU, validateStudyConfig } from '../../src/study/config.ts';
 import { missingBaseMessage, resolveBase } from '../../src/study/pipeline.ts';
-import { ARMS, armOf, armStageDir } from '../../src/study/arms.ts';
+import { ARM_NAMES, ARMS, armOf, armStageDir } from '../../src/study/arms.ts';
 
 describe('study configs', () => {
   it('presets validate, survive JSON, and load from a file', () => {

@@ -5,7 +5,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadStudyConfig, ARM_NAMES } from '../../src/study/config.ts';
+import { ARM_NAMES } from '../../src/study/arms.ts';
+import { loadStudyConfig } from '../../src/study/config.ts';
 import { runStudy } from '../../src/study/pipeline.ts';
 import { writeStudyReport } from '../../src/study/report.ts';
 
