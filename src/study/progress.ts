@@ -4,21 +4,24 @@
 // run's measured rate as work is done. Cached stages cost nothing.
 import { formatDuration, StatusLine } from '../util/progress.ts';
 
-/** The cost model: relative units per piece of work, calibrated on the default study on 2 vCPU
- *  (WebGPU on lavapipe), where its 33 stages (about 2.47M units) took 10 min 50 s. */
+/** The cost model: relative units per piece of work, from the stage times of the default study
+ *  on 2 vCPU (WebGPU on lavapipe): a finetuning step of 8 x 256 tokens ~6 s, an arm's 88 answers
+ *  of 64 tokens ~17 s, an arm's 40 judgements ~5 s, the ranking probe's 3,840 sequences ~5 min
+ *  (2026-12-07, under load; the units keep those proportions). The default study is about 1.08M
+ *  units, and took 10 min 50 s on a quiet host: that fixes the seconds per unit. */
 export const COST = {
   /** per token of an optimizer step (B x T tokens), finetuning */
   trainToken: 3,
   /** per token of a pretraining step (held-out evaluations included) */
   pretrainToken: 4,
   /** per new token of an answer (AlpacaEval and IFEval alike) */
-  answerToken: 8,
-  /** per judged instruction (the LC bootstrap dominates) */
-  judgedInstruction: 1500,
+  answerToken: 3,
+  /** per judged instruction (ROUGE-L proxy and the LC bootstrap) */
+  judgedInstruction: 125,
   /** per ranked sequence of the ranking probe */
-  rankedSequence: 180,
-  /** seconds per unit on the reference host: 650 s / 2.47M units */
-  secondsPerUnit: 650 / 2.47e6,
+  rankedSequence: 78,
+  /** seconds per unit on the reference host: 650 s / 1.08M units */
+  secondsPerUnit: 650 / 1.078e6,
 } as const;
 
 /** How much measured work outweighs the reference host's rate: the prior counts as this share of the plan. */

@@ -10,17 +10,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARM_NAMES, armStageDir } from '../../src/study/arms.ts';
 import { loadStudyConfig } from '../../src/study/config.ts';
 import { runStudy } from '../../src/study/pipeline.ts';
-import { writeStudyReport } from '../../src/study/report.ts';
+import { terminalTable, writeStudyReport } from '../../src/study/report.ts';
+import type { StudyResults } from '../../src/study/pipeline.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const out = mkdtempSync(join(tmpdir(), 'heed-study-report-'));
 const profile = mkdtempSync(join(tmpdir(), 'heed-chromium-'));
 let html = '';
+let results: StudyResults;
 let ctx: BrowserContext;
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: run \`bash scripts/setup.sh\` as root (it runs apt-get install -y chromium). This test never skips.`);
-  const results = await runStudy(loadStudyConfig('tiny'), { out, log: null });
+  results = await runStudy(loadStudyConfig('tiny'), { out, log: null });
   html = writeStudyReport(results, out).html;
   ctx = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
 }, 600_000);
@@ -37,6 +39,17 @@ async function open(width: number): Promise<Page> {
   await page.goto(`file://${html}`);
   return page;
 }
+
+describe('the terminal table', () => {
+  it('fits the terminal: the full table when it fits, else a compact one and where the full one is', () => {
+    const wide = terminalTable(results, 400, 'R.md');
+    expect(wide).toContain('paper LC (Llama-2-7B)');
+    const narrow = terminalTable(results, 80, 'R.md').split('\n');
+    for (const line of narrow.slice(0, -1)) expect(line.length).toBeLessThanOrEqual(80);
+    expect(narrow.at(-1)).toContain('R.md');
+    expect(narrow.filter((l) => ARM_NAMES.some((a) => l.startsWith(`${a} `)))).toHaveLength(ARM_NAMES.length);
+  });
+});
 
 describe('the study report in Chromium', () => {
   for (const width of [800, 1600]) {
