@@ -325,8 +325,8 @@ function studyHtml(r: StudyResults, dir: string, t: StudyTables): string {
   return reportHtml(armRuns(r, dir), { title: `heed study: ${r.config.name}`, intro, before, after, omit: ['results', 'winrates'] });
 }
 
-/** Columns of the compact terminal table: arm, win rate ±SE, IFEval prompt strict, avg length, EOS %. */
-const COMPACT = [0, 1, 3, 5, 6];
+/** The compact terminal table: arm, win rate ±SE, IFEval prompt strict, avg length, EOS % (columns of mainTable). */
+const COMPACT: [number, string][] = [[0, 'arm'], [1, 'win rate ±SE'], [3, 'IFEval %'], [5, 'length ±sd'], [6, 'EOS %']];
 
 /** The results table for a terminal `width` columns wide: the full table if it fits, else the
  *  compact one with a line saying where the full table is. */
@@ -334,8 +334,9 @@ export function terminalTable(r: StudyResults, width: number, fullTable = 'resul
   const full = mainTable(r);
   const text = textTable(full);
   if (Math.max(...text.split('\n').map((l) => l.length)) <= width) return text;
-  const compact: Table = { headers: COMPACT.map((i) => full.headers[i]!.replace(' vs instruction', '').replace(' [proxy judge]', ' (proxy)')), rows: full.rows.map((row) => COMPACT.map((i) => row[i]!)) };
-  return `${textTable(compact)}\n(the full table, with LC win rates, IFEval instruction level, distinct-2 and the paper's numbers: ${fullTable})`;
+  const compact: Table = { headers: COMPACT.map(([, h]) => h), rows: full.rows.map((row) => COMPACT.map(([i]) => row[i]!)) };
+  const proxy = r.arms[0]?.judge.summary.proxy ? 'win rates by the proxy judge; ' : '';
+  return `${textTable(compact)}\n(${proxy}the full table, with LC win rates, IFEval instruction level, distinct-2 and the paper's numbers: ${fullTable})`;
 }
 
 /** The terminal summary: provenance, the table (fitted to `width`), the paper effects. */
