@@ -49,7 +49,8 @@ fn naive(@builtin(global_invocation_id) gid: vec3<u32>) {
 // ---- tile_v4: B not transposed, N % 4 == 0 ---------------------------------------------------
 // A workgroup (8 lanes) covers 16 rows x 64 columns; lane l owns the vec4 columns l and l + 8
 // of its 64-column block. Rows and columns past the edge are clamped for loads (no branches
-// in the loop) and skipped at the store. Measured at N = 1024: 16x2 vec4 24.6 GFLOP/s,
+// in the loop) and skipped at the store. The 16 rows are written once with #for (the blocks are
+// reused by tile_v4_sg, shaders/matmul_sg.wgsl; see src/backend/webgpu/shaderText.ts). Measured at N = 1024: 16x2 vec4 24.6 GFLOP/s,
 // 8x2 22, 12x2 23, 32x2 17 (spills), 8x4 17, 8x1 15.
 const V4_TM: u32 = 16u;
 @group(0) @binding(1) var<storage, read> va: array<f32>;
@@ -67,82 +68,36 @@ fn tile_v4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l
   let cb0 = min(n0, N4 - 1u);
   let cb1 = min(n0 + 8u, N4 - 1u);
   // op(A)(m, k) = A[m * K + k], or A[k * M + m] when A is stored transposed
+  // #block V4_SETUP
   let ars = select(K, 1u, TRANS_A);
   let aks = select(1u, M, TRANS_A);
-  let ra0 = min(m0 + 0u, M - 1u) * ars;
-  let ra1 = min(m0 + 1u, M - 1u) * ars;
-  let ra2 = min(m0 + 2u, M - 1u) * ars;
-  let ra3 = min(m0 + 3u, M - 1u) * ars;
-  let ra4 = min(m0 + 4u, M - 1u) * ars;
-  let ra5 = min(m0 + 5u, M - 1u) * ars;
-  let ra6 = min(m0 + 6u, M - 1u) * ars;
-  let ra7 = min(m0 + 7u, M - 1u) * ars;
-  let ra8 = min(m0 + 8u, M - 1u) * ars;
-  let ra9 = min(m0 + 9u, M - 1u) * ars;
-  let ra10 = min(m0 + 10u, M - 1u) * ars;
-  let ra11 = min(m0 + 11u, M - 1u) * ars;
-  let ra12 = min(m0 + 12u, M - 1u) * ars;
-  let ra13 = min(m0 + 13u, M - 1u) * ars;
-  let ra14 = min(m0 + 14u, M - 1u) * ars;
-  let ra15 = min(m0 + 15u, M - 1u) * ars;
-  var c0_0 = vec4<f32>(0.0); var c0_1 = vec4<f32>(0.0);
-  var c1_0 = vec4<f32>(0.0); var c1_1 = vec4<f32>(0.0);
-  var c2_0 = vec4<f32>(0.0); var c2_1 = vec4<f32>(0.0);
-  var c3_0 = vec4<f32>(0.0); var c3_1 = vec4<f32>(0.0);
-  var c4_0 = vec4<f32>(0.0); var c4_1 = vec4<f32>(0.0);
-  var c5_0 = vec4<f32>(0.0); var c5_1 = vec4<f32>(0.0);
-  var c6_0 = vec4<f32>(0.0); var c6_1 = vec4<f32>(0.0);
-  var c7_0 = vec4<f32>(0.0); var c7_1 = vec4<f32>(0.0);
-  var c8_0 = vec4<f32>(0.0); var c8_1 = vec4<f32>(0.0);
-  var c9_0 = vec4<f32>(0.0); var c9_1 = vec4<f32>(0.0);
-  var c10_0 = vec4<f32>(0.0); var c10_1 = vec4<f32>(0.0);
-  var c11_0 = vec4<f32>(0.0); var c11_1 = vec4<f32>(0.0);
-  var c12_0 = vec4<f32>(0.0); var c12_1 = vec4<f32>(0.0);
-  var c13_0 = vec4<f32>(0.0); var c13_1 = vec4<f32>(0.0);
-  var c14_0 = vec4<f32>(0.0); var c14_1 = vec4<f32>(0.0);
-  var c15_0 = vec4<f32>(0.0); var c15_1 = vec4<f32>(0.0);
+  // #for i in 0..16
+  let ra$(i) = min(m0 + $(i)u, M - 1u) * ars;
+  // #end
+  // #for i in 0..16
+  var c$(i)_0 = vec4<f32>(0.0); var c$(i)_1 = vec4<f32>(0.0);
+  // #end
+  // #endblock
   for (var r = 0u; r < u.nred; r++) {
     let ao = z * u.a_z + r * u.a_r;
     let bo = (z * u.b_z + r * u.b_r) / 4u;
     for (var k = 0u; k < K; k++) {
+      // #block V4_STEP
       let b0 = vb[bo + k * N4 + cb0];
       let b1 = vb[bo + k * N4 + cb1];
       let ak = ao + k * aks;
-      { let a = vec4<f32>(va[ak + ra0]); c0_0 = fma(a, b0, c0_0); c0_1 = fma(a, b1, c0_1); }
-      { let a = vec4<f32>(va[ak + ra1]); c1_0 = fma(a, b0, c1_0); c1_1 = fma(a, b1, c1_1); }
-      { let a = vec4<f32>(va[ak + ra2]); c2_0 = fma(a, b0, c2_0); c2_1 = fma(a, b1, c2_1); }
-      { let a = vec4<f32>(va[ak + ra3]); c3_0 = fma(a, b0, c3_0); c3_1 = fma(a, b1, c3_1); }
-      { let a = vec4<f32>(va[ak + ra4]); c4_0 = fma(a, b0, c4_0); c4_1 = fma(a, b1, c4_1); }
-      { let a = vec4<f32>(va[ak + ra5]); c5_0 = fma(a, b0, c5_0); c5_1 = fma(a, b1, c5_1); }
-      { let a = vec4<f32>(va[ak + ra6]); c6_0 = fma(a, b0, c6_0); c6_1 = fma(a, b1, c6_1); }
-      { let a = vec4<f32>(va[ak + ra7]); c7_0 = fma(a, b0, c7_0); c7_1 = fma(a, b1, c7_1); }
-      { let a = vec4<f32>(va[ak + ra8]); c8_0 = fma(a, b0, c8_0); c8_1 = fma(a, b1, c8_1); }
-      { let a = vec4<f32>(va[ak + ra9]); c9_0 = fma(a, b0, c9_0); c9_1 = fma(a, b1, c9_1); }
-      { let a = vec4<f32>(va[ak + ra10]); c10_0 = fma(a, b0, c10_0); c10_1 = fma(a, b1, c10_1); }
-      { let a = vec4<f32>(va[ak + ra11]); c11_0 = fma(a, b0, c11_0); c11_1 = fma(a, b1, c11_1); }
-      { let a = vec4<f32>(va[ak + ra12]); c12_0 = fma(a, b0, c12_0); c12_1 = fma(a, b1, c12_1); }
-      { let a = vec4<f32>(va[ak + ra13]); c13_0 = fma(a, b0, c13_0); c13_1 = fma(a, b1, c13_1); }
-      { let a = vec4<f32>(va[ak + ra14]); c14_0 = fma(a, b0, c14_0); c14_1 = fma(a, b1, c14_1); }
-      { let a = vec4<f32>(va[ak + ra15]); c15_0 = fma(a, b0, c15_0); c15_1 = fma(a, b1, c15_1); }
+      // #for i in 0..16
+      { let a = vec4<f32>(va[ak + ra$(i)]); c$(i)_0 = fma(a, b0, c$(i)_0); c$(i)_1 = fma(a, b1, c$(i)_1); }
+      // #end
+      // #endblock
     }
   }
+  // #block V4_STORE
   let co = z * M * N4;
-  if (m0 + 0u < M) { let o = co + (m0 + 0u) * N4 + n0; if (n0 < N4) { vc[o] = c0_0; } if (n0 + 8u < N4) { vc[o + 8u] = c0_1; } }
-  if (m0 + 1u < M) { let o = co + (m0 + 1u) * N4 + n0; if (n0 < N4) { vc[o] = c1_0; } if (n0 + 8u < N4) { vc[o + 8u] = c1_1; } }
-  if (m0 + 2u < M) { let o = co + (m0 + 2u) * N4 + n0; if (n0 < N4) { vc[o] = c2_0; } if (n0 + 8u < N4) { vc[o + 8u] = c2_1; } }
-  if (m0 + 3u < M) { let o = co + (m0 + 3u) * N4 + n0; if (n0 < N4) { vc[o] = c3_0; } if (n0 + 8u < N4) { vc[o + 8u] = c3_1; } }
-  if (m0 + 4u < M) { let o = co + (m0 + 4u) * N4 + n0; if (n0 < N4) { vc[o] = c4_0; } if (n0 + 8u < N4) { vc[o + 8u] = c4_1; } }
-  if (m0 + 5u < M) { let o = co + (m0 + 5u) * N4 + n0; if (n0 < N4) { vc[o] = c5_0; } if (n0 + 8u < N4) { vc[o + 8u] = c5_1; } }
-  if (m0 + 6u < M) { let o = co + (m0 + 6u) * N4 + n0; if (n0 < N4) { vc[o] = c6_0; } if (n0 + 8u < N4) { vc[o + 8u] = c6_1; } }
-  if (m0 + 7u < M) { let o = co + (m0 + 7u) * N4 + n0; if (n0 < N4) { vc[o] = c7_0; } if (n0 + 8u < N4) { vc[o + 8u] = c7_1; } }
-  if (m0 + 8u < M) { let o = co + (m0 + 8u) * N4 + n0; if (n0 < N4) { vc[o] = c8_0; } if (n0 + 8u < N4) { vc[o + 8u] = c8_1; } }
-  if (m0 + 9u < M) { let o = co + (m0 + 9u) * N4 + n0; if (n0 < N4) { vc[o] = c9_0; } if (n0 + 8u < N4) { vc[o + 8u] = c9_1; } }
-  if (m0 + 10u < M) { let o = co + (m0 + 10u) * N4 + n0; if (n0 < N4) { vc[o] = c10_0; } if (n0 + 8u < N4) { vc[o + 8u] = c10_1; } }
-  if (m0 + 11u < M) { let o = co + (m0 + 11u) * N4 + n0; if (n0 < N4) { vc[o] = c11_0; } if (n0 + 8u < N4) { vc[o + 8u] = c11_1; } }
-  if (m0 + 12u < M) { let o = co + (m0 + 12u) * N4 + n0; if (n0 < N4) { vc[o] = c12_0; } if (n0 + 8u < N4) { vc[o + 8u] = c12_1; } }
-  if (m0 + 13u < M) { let o = co + (m0 + 13u) * N4 + n0; if (n0 < N4) { vc[o] = c13_0; } if (n0 + 8u < N4) { vc[o + 8u] = c13_1; } }
-  if (m0 + 14u < M) { let o = co + (m0 + 14u) * N4 + n0; if (n0 < N4) { vc[o] = c14_0; } if (n0 + 8u < N4) { vc[o + 8u] = c14_1; } }
-  if (m0 + 15u < M) { let o = co + (m0 + 15u) * N4 + n0; if (n0 < N4) { vc[o] = c15_0; } if (n0 + 8u < N4) { vc[o + 8u] = c15_1; } }
+  // #for i in 0..16
+  if (m0 + $(i)u < M) { let o = co + (m0 + $(i)u) * N4 + n0; if (n0 < N4) { vc[o] = c$(i)_0; } if (n0 + 8u < N4) { vc[o + 8u] = c$(i)_1; } }
+  // #end
+  // #endblock
 }
 
 // ---- tile_s: any layout and size (scalar loads) -----------------------------------------------

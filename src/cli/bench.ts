@@ -1,4 +1,5 @@
 // `heed bench`: the benchmarks in bench/, run from the CLI.
+import { backendHelp, backendName, countsFlag } from './flags.ts';
 import { parseArgs } from 'node:util';
 
 export const help = `Usage: heed bench <matmul|generate|train|serve> [options]
@@ -24,16 +25,11 @@ Options:
                  (train) timed rounds per configuration (default 3).
   --peer PYTHON  (train) run the CPU torch peer (bench/peers/train_torch.py) with this Python,
                  interleaved, and print the ratio.
-  --backend NAME (serve) webgpu (default) or cpu.
+  --backend NAME (serve) ${backendHelp}.
   --seconds S    (serve) seconds per concurrency level (default 8).
   --clients A,…  (serve) concurrency levels (default 1,4,16,64).
   --sizes A,B,…  (matmul) the square sizes (default 256,512,1024,2048; with --peers 512,1024,2048).`;
 
-function positiveInts(flag: string, text: string): number[] {
-  const xs = text.split(',').map((x) => Number(x));
-  if (!xs.length || xs.some((x) => !Number.isInteger(x) || x < 1)) throw new Error(`${flag} takes positive integers separated by commas, got "${text}"`);
-  return xs;
-}
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -54,9 +50,9 @@ export async function run(argv: string[]): Promise<number> {
   const [what, ...extra] = positionals;
   if (extra.length) throw new Error(`unexpected argument "${extra[0]}"\n\n${help}`);
   const json = values.json ?? false;
-  const sizes = values.sizes !== undefined ? positiveInts('--sizes', values.sizes) : undefined;
-  const rounds = values.rounds !== undefined ? positiveInts('--rounds', values.rounds) : undefined;
-  const seconds = values.seconds !== undefined ? positiveInts('--seconds', values.seconds) : undefined;
+  const sizes = values.sizes !== undefined ? countsFlag(values.sizes, 'sizes') : undefined;
+  const rounds = values.rounds !== undefined ? countsFlag(values.rounds, 'rounds') : undefined;
+  const seconds = values.seconds !== undefined ? countsFlag(values.seconds, 'seconds') : undefined;
   if (rounds && rounds.length !== 1) throw new Error(`--rounds takes one number, got "${values.rounds}"`);
   if (what !== 'matmul' && (values.peers || values.plain || sizes)) throw new Error('--peers, --plain and --sizes apply to matmul only');
   if (what !== 'train' && values.peer !== undefined) throw new Error('--peer applies to train only');
@@ -83,8 +79,8 @@ export async function run(argv: string[]): Promise<number> {
     }
     case 'serve': {
       const { benchServe } = await import('../../bench/serve.ts');
-      const clients = values.clients !== undefined ? positiveInts('--clients', values.clients) : undefined;
-      await benchServe({ json, ...(values.backend ? { backend: values.backend } : {}), ...(seconds ? { seconds: seconds[0]! } : {}), ...(clients ? { clients } : {}) });
+      const clients = values.clients !== undefined ? countsFlag(values.clients, 'clients') : undefined;
+      await benchServe({ json, ...(values.backend ? { backend: backendName(values.backend) } : {}), ...(seconds ? { seconds: seconds[0]! } : {}), ...(clients ? { clients } : {}) });
       return 0;
     }
     default:

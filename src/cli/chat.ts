@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { generateBatchResults } from '../decode/generate.ts';
 import { type Message as ChatMessage, chatPrompt } from '../data/chat.ts';
-import { loadFromFlags, modelOptions, num, samplingHelp } from './generate.ts';
+import { loadFromFlags, modelOptions, numberFlag, samplingHelp } from './flags.ts';
 
 export const help = `Usage: heed chat --model PATH [options]
 
@@ -22,7 +22,7 @@ ${samplingHelp}`;
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { ...modelOptions, 'max-tokens': { type: 'string' }, system: { type: 'string' } }, strict: true });
   const { model, tok, rules, sampling } = await loadFromFlags(values, help);
-  const maxTokens = num(values['max-tokens'], 'max-tokens', 256);
+  const maxTokens = numberFlag(values['max-tokens'], 'max-tokens', { def: 256 });
   const start: ChatMessage[] = values.system ? [{ role: 'system', content: values.system }] : [];
   let history = [...start];
   let answering: AbortController | undefined;

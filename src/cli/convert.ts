@@ -1,13 +1,13 @@
 // heed convert: rewrite a checkpoint (and its tokenizer) in another format.
+import { writeTokenizerFiles } from '../train/checkpoint.ts';
+import { tokenizerFiles } from '../train/examples.ts';
 import { statSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeGGUF } from '../io/gguf.ts';
 import { saveHF } from '../io/hfconfig.ts';
 import { writeLlama2c } from '../io/llama2c.ts';
-import { checkOutputParent, pathExists, writeDirAtomic, writeFileAtomic } from '../io/files.ts';
+import { checkOutputParent, pathExists, writeDirAtomic } from '../io/files.ts';
 import { loadPretrained } from '../load/pretrained.ts';
-import { toHFTokenizerJSON } from '../tokenizer/hf.ts';
 import { SentencePieceBPE } from '../tokenizer/sentencepiece.ts';
 
 export const help = `Usage: heed convert --model PATH --to FORMAT --out PATH [options]
@@ -69,9 +69,11 @@ export async function run(argv: string[]): Promise<number> {
       // Built in a temporary sibling and renamed into place: a failure leaves nothing at --out.
       const files = writeDirAtomic(out, (tmp) => {
         const written = saveHF(tmp, ckpt.config, ckpt.weights, { dtype: dtype === 'bf16' ? 'BF16' : 'F32' });
-        if (sp) {
-          writeFileAtomic(join(tmp, 'tokenizer.json'), [new TextEncoder().encode(JSON.stringify(toHFTokenizerJSON(sp)))]);
-          written.push('tokenizer.json');
+        const files = sp ? tokenizerFiles(sp) : undefined;
+        if (sp && files) {
+          // the same files a trained model/ directory has: AutoTokenizer finds eos_token in tokenizer_config.json
+          writeTokenizerFiles(tmp, { bos: sp.bos, eos: sp.eos }, files);
+          written.push('tokenizer.json', 'tokenizer_config.json', 'generation_config.json');
         }
         return written;
       });

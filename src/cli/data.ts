@@ -1,5 +1,6 @@
 // heed data <convert|inspect|generate>: instruction data from common formats, its statistics, and
 // Self-Instruct / Evol-Instruct generation against an OpenAI-compatible endpoint.
+import { numberFlag } from './flags.ts';
 import { inputFile, outputFile } from '../io/open.ts';
 import { writeTextAtomic } from '../io/files.ts';
 import { basename } from 'node:path';
@@ -122,18 +123,6 @@ export function helpFor(argv: string[]): string {
   return name === 'convert' ? convertHelp : name === 'inspect' ? inspectHelp : name === 'generate' ? generateHelp : name === 'world' ? worldHelp : help;
 }
 
-function int(v: string | undefined, name: string, min = 1): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isInteger(n) || n < min) throw new Error(`--${name} must be a whole number >= ${min}, got "${v}"`);
-  return n;
-}
-function num(v: string | undefined, name: string, lo: number, hi: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n < lo || n > hi) throw new Error(`--${name} must be a number in [${lo}, ${hi}], got "${v}"`);
-  return n;
-}
 
 async function convert(argv: string[]): Promise<number> {
   const { values: v } = parseArgs({ args: argv, options: { from: { type: 'string' }, in: { type: 'string' }, out: { type: 'string' } }, strict: true });
@@ -178,7 +167,7 @@ async function inspect(argv: string[]): Promise<number> {
   const file = positionals[0]!;
   inputFile(file, 'FILE');
   if (v.from !== undefined && !isFormat(v.from)) throw new Error(`--from must be one of ${FORMATS.join(', ')}, got "${v.from}"`);
-  const seqLen = int(v['seq-len'], 'seq-len');
+  const seqLen = numberFlag(v['seq-len'], 'seq-len', { int: true, min: 1 });
   if (seqLen !== undefined && !v.tokenizer) throw new Error('--seq-len needs --tokenizer');
   if (v.template && !v.tokenizer) throw new Error('--template needs --tokenizer');
   // rows without a dataset name take the file's (the dataset-name template, as heed train does)
@@ -233,14 +222,14 @@ async function generate(argv: string[]): Promise<number> {
   if (!v.out) throw new Error('--out FILE is required');
   const mode = (v.mode ?? 'self-instruct') as GenerateMode;
   if (!GENERATE_MODES.includes(mode)) throw new Error(`--mode must be ${GENERATE_MODES.join(' or ')}, got "${v.mode}"`);
-  const n = int(v.n, 'n') ?? 100;
-  const promptTasks = int(v['prompt-tasks'], 'prompt-tasks') ?? 8;
-  const demos = int(v.demos, 'demos', 0) ?? 2;
-  const maxTokens = int(v['max-tokens'], 'max-tokens') ?? 256;
-  const maxRequests = int(v['max-requests'], 'max-requests') ?? 20 * n;
-  const temperature = num(v.temperature, 'temperature', 0, 2) ?? 0.7;
-  const topP = num(v['top-p'], 'top-p', Number.MIN_VALUE, 1) ?? 0.5;
-  const seed = int(v.seed, 'seed', 0) ?? 42;
+  const n = numberFlag(v.n, 'n', { int: true, min: 1 }) ?? 100;
+  const promptTasks = numberFlag(v['prompt-tasks'], 'prompt-tasks', { int: true, min: 1 }) ?? 8;
+  const demos = numberFlag(v.demos, 'demos', { int: true, min: 0 }) ?? 2;
+  const maxTokens = numberFlag(v['max-tokens'], 'max-tokens', { int: true, min: 1 }) ?? 256;
+  const maxRequests = numberFlag(v['max-requests'], 'max-requests', { int: true, min: 1 }) ?? 20 * n;
+  const temperature = numberFlag(v.temperature, 'temperature', { min: 0, max: 2 }) ?? 0.7;
+  const topP = numberFlag(v['top-p'], 'top-p', { min: Number.MIN_VALUE, max: 1 }) ?? 0.5;
+  const seed = numberFlag(v.seed, 'seed', { int: true, min: 0 }) ?? 42;
   const seedsPath = v.seeds ?? dataPath('alpaca', 'seed_tasks.jsonl');
   const seeds = readSeedTasks(seedsPath);
   const apiKey = v['api-key'] ?? process.env.OPENAI_API_KEY;

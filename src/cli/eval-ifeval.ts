@@ -1,16 +1,17 @@
 // heed eval ifeval: score responses on IFEval (optionally generating them first with a heed model).
-import { existsSync } from 'node:fs';
-import { writeTextAtomic } from '../io/files.ts';
-import { outputDir } from '../io/open.ts';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { generateResponses } from '../eval/ifeval/generate.ts';
+import { generateAnswers } from '../eval/generate.ts';
+import { ifevalInstructions, responsesOf } from '../eval/ifeval/answers.ts';
+import { writeTextAtomic } from '../io/files.ts';
+import { jsonlText, writeJsonAtomic } from '../io/json.ts';
+import { outputDir, outputFile } from '../io/open.ts';
 import { INSTRUCTION_IDS, KNOWLEDGE_FREE_IDS, officialLine, readInputs, readResponses, restrictTo, runIfeval, type IfevalSummary } from '../eval/ifeval/index.ts';
 import { openPretrained } from '../load/pretrained.ts';
 import { dataPath } from '../util/dataRoot.ts';
-import { progress } from '../util/progress.ts';
-import { pickBackend } from './generate.ts';
 import { nameTable } from '../util/names.ts';
+import { withBar } from '../util/progress.ts';
+import { backendHelp, countFlag, pickBackend } from './flags.ts';
 
 export const SUBSETS = nameTable<readonly string[]>({ all: INSTRUCTION_IDS, 'knowledge-free': KNOWLEDGE_FREE_IDS });
 
@@ -24,15 +25,17 @@ prompt level and the instruction level, with a per-family breakdown.
 
   --responses FILE     JSON lines {"prompt", "response"} (the official input_response_data
                        format); matched to the IFEval prompts by exact prompt text. With
-                       --model, where the generated responses go (default OUT/responses.jsonl);
-                       responses already in it are kept and not generated again (resume).
-  --model PATH         generate the responses first: greedy decoding of the chat prompt
-                       <|user|>\\n{prompt}\\n<|assistant|>\\n, stopping at EOS
+                       --model, where the generated responses go (default OUT/responses.jsonl)
+  --model PATH         generate the responses first, as heed eval generate and heed study do:
+                       greedy decoding of the chat prompt <|user|>\\n{prompt}\\n<|assistant|>\\n
+                       (the prompt trimmed), stopping at EOS, the response trimmed; the answers
+                       are kept in OUT/ifeval_outputs.json and a rerun continues after the last
+                       batch written there
   --tokenizer PATH     tokenizer for --model when the checkpoint carries none
   --max-new-tokens N   with --model: new tokens per response at most (default 512)
   --batch-size N       with --model: prompts decoded together (default 8)
   --limit N            with --model: only the first N prompts (a quick run)
-  --backend NAME       with --model: webgpu (default) or cpu
+  --backend NAME       with --model: ${backendHelp}
   --input FILE         IFEval prompts with instruction ids and kwargs
                        (default: $HEED_DATA/ifeval/input_data.jsonl)
   --subset NAME        all (default), or knowledge-free: only the instructions that need no
@@ -44,14 +47,6 @@ prompt level and the instruction level, with a per-family breakdown.
                        eval_results_loose.jsonl (the official format) and ifeval_summary.json
                        {prompt_strict, prompt_loose, inst_strict, inst_loose, per_family, n, ...}`;
 
-function positiveInt(v: string | undefined, name: string, def: number): number {
-  if (v === undefined) return def;
-  const n = Number(v);
-  if (!(Number.isInteger(n) && n >= 1)) throw new Error(`--${name} must be a positive integer, got "${v}"`);
-  return n;
-}
-
-const jsonl = (rows: { prompt: string; response: string }[]) => rows.map((r) => `${JSON.stringify({ prompt: r.prompt, response: r.response })}\n`).join('');
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -79,26 +74,18 @@ export async function run(argv: string[]): Promise<number> {
 
   let responses: Map<string, string>;
   if (values.model) {
-    const limit = positiveInt(values.limit, 'limit', inputs.length);
-    inputs = inputs.slice(0, limit);
-    const file = values.responses ?? join(outDir, 'responses.jsonl');
-    const done = existsSync(file) ? readResponses(file) : new Map<string, string>();
-    const { model, tokenizer: tok } = openPretrained(values.model, values.tokenizer, await pickBackend(values.backend));
-    const all = new Map(done);
-    const todo = inputs.filter((i) => !done.has(i.prompt)).length;
-    const bar = progress('ifeval generate', todo, 'responses');
-    responses = await generateResponses(model, tok, inputs.map((i) => i.prompt), {
-      maxNewTokens: positiveInt(values['max-new-tokens'], 'max-new-tokens', 512),
-      batchSize: positiveInt(values['batch-size'], 'batch-size', 8),
-      done,
-      onBatch: (batch, finished) => {
-        for (const r of batch) all.set(r.prompt, r.response);
-        writeTextAtomic(file, jsonl([...all].map(([prompt, response]) => ({ prompt, response }))));
-        bar.update(finished);
-      },
-    });
-    bar.end();
-    if (todo === 0) process.stderr.write(`all ${inputs.length} responses were already in ${file}\n`);
+    inputs = inputs.slice(0, countFlag(values.limit, 'limit', inputs.length));
+    const file = outputFile(values.responses ?? join(outDir, 'responses.jsonl'), '--responses');
+    const { model, tokenizer } = openPretrained(values.model, values.tokenizer, await pickBackend(values.backend));
+    const answers = join(outDir, 'ifeval_outputs.json');
+    const { rows } = await withBar('ifeval generate', 'responses', (onProgress) =>
+      generateAnswers({
+        model, tokenizer, instructions: ifevalInstructions(inputs), generator: basename(values.model!), out: answers, onProgress,
+        maxNewTokens: countFlag(values['max-new-tokens'], 'max-new-tokens', 512), batchSize: countFlag(values['batch-size'], 'batch-size', 8),
+      }),
+    );
+    responses = responsesOf(rows);
+    writeTextAtomic(file, jsonlText([...responses].map(([prompt, response]) => ({ prompt, response }))));
   } else {
     responses = readResponses(values.responses!, known);
   }
@@ -107,7 +94,7 @@ export async function run(argv: string[]): Promise<number> {
   writeTextAtomic(join(outDir, 'eval_results_strict.jsonl'), result.strict.map((o) => `${officialLine(o)}\n`).join(''));
   writeTextAtomic(join(outDir, 'eval_results_loose.jsonl'), result.loose.map((o) => `${officialLine(o)}\n`).join(''));
   const summary: IfevalSummary & { missing: number } = { ...result.summary, missing: result.missing.length };
-  writeTextAtomic(join(outDir, 'ifeval_summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  writeJsonAtomic(join(outDir, 'ifeval_summary.json'), summary);
   const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
   console.log(`IFEval (${subsetName}): ${summary.n} prompts, ${summary.n_instructions} instructions${result.missing.length ? ` (${result.missing.length} prompts without a response skipped)` : ''}`);
   console.log(`  prompt-level       strict ${pct(summary.prompt_strict)}  loose ${pct(summary.prompt_loose)}`);

@@ -6,7 +6,7 @@ import { rankProbe, readAlpaca } from '../eval/rank.ts';
 import { openPretrained } from '../load/pretrained.ts';
 import { dataPath } from '../util/dataRoot.ts';
 import { progress } from '../util/progress.ts';
-import { pickBackend } from './generate.ts';
+import { backendHelp, numberFlag, pickBackend } from './flags.ts';
 
 export const help = `Usage: heed eval rank --model PATH [options]
 
@@ -28,18 +28,12 @@ standard error, next to chance 1/(K+1).
                       other N-1 examples (default 5)
   --seed S            seed of that draw (default 0)
   --batch-size B      sequences per forward pass, sorted by length (default 8)
-  --backend NAME      webgpu (default) or cpu
+  --backend NAME      ${backendHelp}
   --out FILE          also write the result as JSON (with every example's scores)
 
 Sequences longer than the model's context are truncated (as open-instruct does); an
 example whose candidates keep no response token is left out and counted.`;
 
-function int(v: string | undefined, name: string, def: number, min: number): number {
-  if (v === undefined) return def;
-  const n = Number(v);
-  if (!(Number.isInteger(n) && n >= min)) throw new Error(`--${name} must be an integer ≥ ${min}, got "${v}"`);
-  return n;
-}
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -51,10 +45,10 @@ export async function run(argv: string[]): Promise<number> {
     strict: true,
   });
   if (!values.model) throw new Error(`--model is required\n\n${help}`);
-  const n = int(values.n, 'n', 1000, 2);
-  const others = int(values.others, 'others', 5, 1);
-  const seed = int(values.seed, 'seed', 0, 0);
-  const batchSize = int(values['batch-size'], 'batch-size', 8, 1);
+  const n = numberFlag(values.n, 'n', { int: true, min: 2, def: 1000 });
+  const others = numberFlag(values.others, 'others', { int: true, min: 1, def: 5 });
+  const seed = numberFlag(values.seed, 'seed', { int: true, min: 0, def: 0 });
+  const batchSize = numberFlag(values['batch-size'], 'batch-size', { int: true, min: 1, def: 8 });
   const data = readAlpaca(values.data ?? dataPath('alpaca', 'alpaca_sample2000.json'));
   const { model, tokenizer: tok } = openPretrained(values.model, values.tokenizer, await pickBackend(values.backend));
   let bar: ReturnType<typeof progress> | undefined;

@@ -3,13 +3,14 @@
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { resolveTemplate } from '../data/templates.ts';
+import { parseRules } from '../decode/rules.ts';
 import { compare, writeCompare } from '../eval/compare.ts';
-import type { Judge } from '../eval/judges/judge.ts';
-import { longestJudge } from '../eval/judges/longest.ts';
+import { generateAnswers } from '../eval/generate.ts';
+import { judgeFromSpec } from '../eval/judges/spec.ts';
 import { INSTRUCTION_SETS, readInstructions, readOutputs, readReferenceOutputs, REFERENCE_OUTPUTS } from '../eval/outputs.ts';
-import { progress } from '../util/progress.ts';
 import { openPretrained } from '../load/pretrained.ts';
-import { pickBackend } from './generate.ts';
+import { withBar } from '../util/progress.ts';
+import { backendHelp, countFlag, numberFlag, pickBackend } from './flags.ts';
 import { pickSubcommand } from './subcommand.ts';
 
 interface Sub {
@@ -42,7 +43,7 @@ written and a rerun with the same arguments continues after the last row done.
   --batch-size N        rows generated together (default 8)
   --rules LIST          the decode-time rules adapter (Hewitt et al. 2024): any of eos,uniform,diversity,
                         comma-separated, with the paper's weights (default: none)
-  --backend NAME        webgpu (default) or cpu
+  --backend NAME        ${backendHelp}
   --template NAME|FILE  the chat template the model was trained with (heed train --template):
                         tulu (default), alpaca, none, dataset-name, a template file; the prompt is
                         that template's generation prompt for one user turn`;
@@ -78,7 +79,7 @@ difficulty term). Verdicts a judge cannot give (NaN) are dropped and counted.
   --cache FILE              openai: judgement cache (default DIR/judge_cache.jsonl)
   --judge-tokenizer PATH    local: the judge's tokenizer (when its checkpoint has none)
   --judge-batch-size N      local: prompts per forward pass (default 4)
-  --backend NAME            local: webgpu (default) or cpu
+  --backend NAME            local: ${backendHelp}
   --limit N                 only the first N model outputs`;
 
 export const reportHelp = `Usage: heed eval report DIR... --out DIR
@@ -95,24 +96,6 @@ distributions, IFEval accuracy per family, training loss curves (each when its d
 
   --out DIR   where results.md, results.csv and report.html go (required)`;
 
-function posInt(v: string | undefined, name: string, def: number): number {
-  if (v === undefined) return def;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got "${v}"`);
-  return n;
-}
-
-/** The rules of the decoder's rules adapter (src/decode/rules.ts's RULE_NAMES on the decode branch). */
-export const RULES = ['eos', 'uniform', 'diversity'] as const;
-
-/** Validates a --rules spec: a comma-separated subset of RULES, each at most once. */
-export function parseRules(spec: string): string[] {
-  const parts = spec.split(',').map((s) => s.trim());
-  for (const p of parts) if (!(RULES as readonly string[]).includes(p)) throw new Error(`--rules: unknown rule "${p}" (choose from ${RULES.join(', ')}, comma-separated)`);
-  const dup = parts.find((p, i) => parts.indexOf(p) !== i);
-  if (dup) throw new Error(`--rules: "${dup}" is given twice`);
-  return parts;
-}
 
 async function runGenerate(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -130,54 +113,16 @@ async function runGenerate(argv: string[]): Promise<number> {
   if (!values.out) throw new Error('--out is required (see heed eval generate --help)');
   const rules = values.rules !== undefined ? parseRules(values.rules) : undefined;
   let instructions = readInstructions(values.instructions ?? 'alpaca-eval');
-  if (values.limit !== undefined) instructions = instructions.slice(0, posInt(values.limit, 'limit', 0));
-  const { model, tokenizer: tok } = openPretrained(values.model, values.tokenizer, await pickBackend(values.backend));
-  const { generateOutputs } = await import('../eval/generate.ts');
+  if (values.limit !== undefined) instructions = instructions.slice(0, countFlag(values.limit, 'limit', 0));
+  const batchSize = countFlag(values['batch-size'], 'batch-size', 8);
+  const maxNewTokens = countFlag(values['max-new-tokens'], 'max-new-tokens', 512);
+  const { model, tokenizer } = openPretrained(values.model, values.tokenizer, await pickBackend(values.backend));
   const name = values.name ?? basename(values.model).replace(/\.(bin|gguf)$/, '');
-  let bar: ReturnType<typeof progress> | undefined;
-  const rows = await generateOutputs({
-    model, tokenizer: tok, instructions, generator: name, out: values.out,
-    batchSize: posInt(values['batch-size'], 'batch-size', 8), maxNewTokens: posInt(values['max-new-tokens'], 'max-new-tokens', 512),
-    ...(rules ? { rules: rules.join(',') } : {}),
-    ...(template ? { template } : {}),
-    onProgress: (done, total) => {
-      bar ??= progress('eval generate', total, 'rows', done);
-      bar.update(done);
-    },
-  });
-  bar?.end();
+  const { rows } = await withBar('eval generate', 'rows', (onProgress) =>
+    generateAnswers({ model, tokenizer, instructions, generator: name, out: values.out!, batchSize, maxNewTokens, ...(rules ? { rules } : {}), ...(template ? { template } : {}), onProgress }),
+  );
   console.log(`${rows.length} outputs of ${name} in ${values.out}`);
   return 0;
-}
-
-async function makeJudge(spec: string, v: Record<string, string | boolean | undefined>, outDir: string): Promise<Judge> {
-  const str = (k: string): string | undefined => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
-  const seed = str('seed') === undefined ? 0 : Number(str('seed'));
-  if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got "${str('seed')}"`);
-  if (spec === 'longest') return longestJudge;
-  if (spec.startsWith('reference:')) {
-    const { referenceJudge } = await import('../eval/judges/reference.ts');
-    const src = spec.slice('reference:'.length);
-    if (!src) throw new Error('--judge reference: needs a file or built-in after the colon');
-    return referenceJudge(readReferenceOutputs(src), src);
-  }
-  if (spec.startsWith('openai:')) {
-    const { openaiJudge, parseOpenAISpec } = await import('../eval/judges/openai.ts');
-    const { url, model } = parseOpenAISpec(spec);
-    return openaiJudge({
-      url, ...(model ? { model } : {}), seed,
-      concurrency: posInt(str('concurrency'), 'concurrency', 4), maxAttempts: posInt(str('attempts'), 'attempts', 5),
-      cachePath: str('cache') ?? join(outDir, 'judge_cache.jsonl'),
-    });
-  }
-  if (spec.startsWith('local:')) {
-    const path = spec.slice('local:'.length);
-    if (!path) throw new Error('--judge local: needs a model path after the colon');
-    const { localJudge } = await import('../eval/judges/local.ts');
-    const { model, tokenizer: tok } = openPretrained(path, str('judge-tokenizer'), await pickBackend(str('backend')));
-    return localJudge(model, tok, { name: basename(path), seed, batchSize: posInt(str('judge-batch-size'), 'judge-batch-size', 4) });
-  }
-  throw new Error(`--judge "${spec}": expected openai:URL[#model], local:PATH, longest or reference:REF`);
 }
 
 async function runCompare(argv: string[]): Promise<number> {
@@ -192,20 +137,16 @@ async function runCompare(argv: string[]): Promise<number> {
   });
   for (const k of ['model-outputs', 'judge', 'out'] as const) if (!values[k]) throw new Error(`--${k} is required (see heed eval compare --help)`);
   let model = readOutputs(values['model-outputs']!);
-  if (values.limit !== undefined) model = model.slice(0, posInt(values.limit, 'limit', 0));
+  if (values.limit !== undefined) model = model.slice(0, countFlag(values.limit, 'limit', 0));
   const refSpec = values['reference-outputs'] ?? 'alpaca-eval:gpt4_1106_preview';
   const reference = values['reference-name'] ? readOutputs(refSpec, { generator: values['reference-name'] }) : readReferenceOutputs(refSpec);
-  const judge = await makeJudge(values.judge!, values, values.out!);
-  let bar: ReturnType<typeof progress> | undefined;
+  const judge = await judgeFromSpec(values.judge!, {
+    cachePath: values.cache ?? join(values.out!, 'judge_cache.jsonl'), backend: () => pickBackend(values.backend),
+    seed: numberFlag(values.seed, 'seed', { int: true, def: 0 }), concurrency: countFlag(values.concurrency, 'concurrency', 4), maxAttempts: countFlag(values.attempts, 'attempts', 5),
+    ...(values['judge-tokenizer'] !== undefined ? { tokenizer: values['judge-tokenizer'] } : {}), batchSize: countFlag(values['judge-batch-size'], 'judge-batch-size', 4),
+  });
   try {
-    const { annotations, summary } = await compare({
-      model, reference, judge, bothOrders: !!values['both-orders'],
-      onProgress: (done, total) => {
-        bar ??= progress('eval compare', total, 'judgements');
-        bar.update(done);
-      },
-    });
-    bar?.end();
+    const { annotations, summary } = await withBar('eval compare', 'judgements', (onProgress) => compare({ model, reference, judge, bothOrders: !!values['both-orders'], onProgress }));
     writeCompare(values.out!, annotations, summary);
     const f = (v: number | null): string => (v === null ? '-' : v.toFixed(2));
     console.log(`${summary.model} vs ${summary.reference}, judge ${summary.judge}${summary.proxy ? `\n${summary.proxy}` : ''}`);

@@ -2,7 +2,7 @@
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createApiServer } from '../serve/server.ts';
-import { loadFromFlags, num } from './generate.ts';
+import { backendHelp, loadFromFlags, numberFlag } from './flags.ts';
 
 export const help = `Usage: heed serve --model PATH [options]
 
@@ -23,7 +23,7 @@ batched decode. Ctrl-C stops the server.
   --rules LIST        apply the rules adapter to every request: any of eos,uniform,diversity
   --rules-weights F   JSON overrides of the rule weights (see heed generate --help)
   --rules-eos-id N    the id the eos rule boosts (default: the tokenizer's EOS)
-  --backend NAME      webgpu (default) or cpu
+  --backend NAME      ${backendHelp}
 
 Prints "listening on http://HOST:PORT" once ready.`;
 
@@ -36,9 +36,9 @@ export async function run(argv: string[]): Promise<number> {
     },
     strict: true,
   });
-  const port = num(values.port, 'port', 8080);
+  const port = numberFlag(values.port, 'port', { def: 8080 });
   if (!(Number.isInteger(port) && port >= 0 && port < 65536)) throw new Error(`--port must be an integer in [0, 65535], got ${values.port}`);
-  const maxBatch = num(values['max-batch'], 'max-batch', 64);
+  const maxBatch = numberFlag(values['max-batch'], 'max-batch', { def: 64 });
   const { model, tok, backend, rules } = await loadFromFlags(values, help);
   const modelId = values['model-name'] ?? basename(values.model!).replace(/\.(bin|gguf)$/, '');
   const apiKey = values['api-key'] ?? process.env.HEED_API_KEY;

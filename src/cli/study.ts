@@ -1,7 +1,9 @@
 // heed study: one command from a base model to the results table and report.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { PRESETS, validateStudyConfig, loadStudyConfig, ARM_NAMES } from '../study/config.ts';
+import { ARM_NAMES } from '../study/arms.ts';
+import { PRESETS, validateStudyConfig, loadStudyConfig } from '../study/config.ts';
+import { backendName } from './flags.ts';
 import { runStudy } from '../study/pipeline.ts';
 import { terminalReport, writeStudyReport } from '../study/report.ts';
 import { projectRoot } from '../util/dataRoot.ts';
@@ -48,7 +50,7 @@ export async function run(argv: string[]): Promise<number> {
   const cfg = loadStudyConfig(v.config ?? 'default');
   if (v.base) cfg.base = { model: resolve(v.base) };
   if (v.judge) cfg.eval.judge = v.judge;
-  if (v.backend) cfg.backend = v.backend as 'cpu' | 'webgpu';
+  if (v.backend) cfg.backend = backendName(v.backend);
   if (v.arms) cfg.arms = v.arms.split(',').map((s) => s.trim());
   validateStudyConfig(cfg, v.config ?? 'default');
   if (v['print-config']) {
@@ -60,7 +62,7 @@ export async function run(argv: string[]): Promise<number> {
   const results = await runStudy(cfg, { out, log: v.quiet ? null : process.stderr });
   const paths = writeStudyReport(results, out);
   const ran = Object.values(results.statuses).filter((s) => s !== 'cached').length;
-  console.log(`\n${terminalReport(results)}`);
+  console.log(`\n${terminalReport(results, { width: process.stdout.columns ?? 100, fullTable: paths.markdown })}`);
   console.log(`${ran === 0 ? 'every stage was served from the cache' : `${ran} stage(s) ran, ${Object.keys(results.statuses).length - ran} from the cache`}; ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   console.log(`wrote ${paths.markdown}, ${paths.csv}, ${paths.differencesCsv}, ${paths.html}`);
   return 0;

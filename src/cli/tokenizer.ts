@@ -1,4 +1,5 @@
 // heed tokenizer train: learn a BPE vocabulary from a corpus and write it as HF tokenizer.json.
+import { numberFlag } from './flags.ts';
 import { existsSync, readdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../io/binary.ts';
@@ -34,14 +35,12 @@ export async function run(argv: string[]): Promise<number> {
     },
     strict: true,
   });
-  const vocab = Number(v['vocab-size']);
-  if (!Number.isInteger(vocab) || vocab < 260) throw new Error(`--vocab-size must be a whole number >= 260 (3 controls + 256 bytes + 1), got "${v['vocab-size'] ?? ''}"`);
+  if (v['vocab-size'] === undefined) throw new Error('--vocab-size N is required (at least 260: 3 controls + 256 bytes + 1)');
+  const vocab = numberFlag(v['vocab-size'], 'vocab-size', { int: true, min: 260, def: 0 });
   if (!v.out) throw new Error('--out FILE is required');
   if (existsSync(v.out) && !v.force) throw new Error(`${v.out} exists; pass --force to overwrite it`);
-  const maxDocs = v['max-docs'] === undefined ? undefined : Number(v['max-docs']);
-  if (maxDocs !== undefined && !(Number.isInteger(maxDocs) && maxDocs > 0)) throw new Error(`--max-docs must be a positive whole number, got "${v['max-docs']}"`);
-  const minPair = v['min-pair-count'] === undefined ? undefined : Number(v['min-pair-count']);
-  if (minPair !== undefined && !(Number.isInteger(minPair) && minPair >= 1)) throw new Error(`--min-pair-count must be a whole number >= 1`);
+  const maxDocs = numberFlag(v['max-docs'], 'max-docs', { int: true, min: 1 });
+  const minPair = numberFlag(v['min-pair-count'], 'min-pair-count', { int: true, min: 1 });
   const files = v.data ? v.data.split(',') : [dataPath('pretrain-mix', readdirSync(dataPath('pretrain-mix')).filter((f) => f.startsWith('pretrain-mix-')).sort()[0]!)];
   const corpus = readCorpus(files, maxDocs !== undefined ? { maxDocs } : {});
   const chars = corpus.docs.reduce((s, d) => s + d.length, 0);

@@ -1,31 +1,29 @@
 // heed train: instruction tuning, response tuning, single-task finetuning and pretraining, one loop.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readJsonFile } from '../io/json.ts';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Rng } from '../core/random.ts';
 import type { Example } from '../data/batch.ts';
 import { type Dataset, describeDataset, emptyUserTurns } from '../data/dataset.ts';
-import { encodeDataset } from '../data/encode.ts';
 import { FORMATS, isFormat, readFormat } from '../data/formats/index.ts';
 import { readMessagesJsonl } from '../data/messages.ts';
-import { packDocuments, readCorpus } from '../data/pretrain.ts';
+import { readCorpus } from '../data/pretrain.ts';
 import { GSM_FORMATS, type GsmFormat, TASKS, type Task, singleTask } from '../data/singleTask.ts';
 import { BUILTIN_TEMPLATES, resolveTemplate, specialText, templateContentWarning, withDatasetName } from '../data/templates.ts';
 import { configFromHF } from '../io/hfconfig.ts';
-import { readJsonFile, settleAtomicLeftovers } from '../io/files.ts';
-import { outputDir, readInputText } from '../io/open.ts';
-import { buildModel, readCheckpoint, readTokenizer } from '../load/pretrained.ts';
+import { settleAtomicLeftovers } from '../io/files.ts';
+import { outputDir } from '../io/open.ts';
+import { checkTokenizerFits, openPretrained, readTokenizer } from '../load/pretrained.ts';
 import { LoraAdapters } from '../nn/lora.ts';
 import { Llama } from '../nn/llama.ts';
-import { toHFTokenizerJSON } from '../tokenizer/hf.ts';
-import { SentencePieceBPE } from '../tokenizer/sentencepiece.ts';
 import type { Tokenizer } from '../tokenizer/tokenizer.ts';
-import { type LoadedCheckpoint, type TokenizerFiles, readCheckpointDir } from '../train/checkpoint.ts';
+import { type LoadedCheckpoint, readCheckpointDir } from '../train/checkpoint.ts';
+import { chatExamples, pretrainExamples, pretrainShards, rowTokensFor, splitHeldout, tokenizerFiles } from '../train/examples.ts';
 import { formatDuration } from '../train/progress.ts';
 import { SCHEDULES, type ScheduleKind } from '../train/schedule.ts';
-import { DEFAULT_TRAIN, type TrainConfig, type TrainSetup, fullModelParts, train } from '../train/trainer.ts';
+import { DEFAULT_TRAIN, type TrainConfig, type TrainSetup, fullModelParts, totalStepsFor, train } from '../train/trainer.ts';
 import { dataPath } from '../util/dataRoot.ts';
-import { pickBackend } from './generate.ts';
+import { backendHelp, numberFlag, pickBackend } from './flags.ts';
 
 const MODES = ['instruction', 'response', 'single-task', 'pretrain'] as const;
 type Mode = (typeof MODES)[number];
@@ -71,7 +69,7 @@ Model
   --model PATH         start from a checkpoint: llama2.c .bin, GGUF, or HF directory
   --config FILE        or start from random weights of an HF config.json (pretraining)
   --tokenizer PATH     tokenizer.bin or tokenizer.json (default: the checkpoint's own)
-  --backend NAME       webgpu (default) or cpu
+  --backend NAME       ${backendHelp}
   --lora-rank R        train rank-R LoRA adapters on the attention and MLP projections instead
                        of every weight (base frozen); the checkpoint keeps the adapters alone,
                        the final model is merged
@@ -103,38 +101,6 @@ Small models: scale the paper's settings with the model. For stories260K (260K p
 context) a higher lr (1e-3 to 3e-3), --seq-len 512, --batch-size 8 --grad-accum 1 and a few
 hundred steps fit a 2-core CPU.`;
 
-function num(v: string | undefined, name: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n)) throw new Error(`--${name} must be a number, got "${v}"`);
-  return n;
-}
-function int(v: string | undefined, name: string): number | undefined {
-  const n = num(v, name);
-  if (n !== undefined && !(Number.isInteger(n) && n >= 0)) throw new Error(`--${name} must be a whole number >= 0, got "${v}"`);
-  return n;
-}
-
-function tokenizerFiles(tok: Tokenizer, path: string | undefined): TokenizerFiles | undefined {
-  const bos = tok.idToPiece(tok.bos);
-  const eos = tok.idToPiece(tok.eos);
-  if (tok instanceof SentencePieceBPE) return { 'tokenizer.json': JSON.stringify(toHFTokenizerJSON(tok)), bos, eos };
-  if (path?.endsWith('.json')) return { 'tokenizer.json': readInputText(path, '--tokenizer'), bos, eos };
-  return undefined;
-}
-
-/** Takes `n` rows out (seeded) for the held-out loss. */
-function splitHeldout<T>(rows: readonly T[], n: number, seed: number): { train: T[]; heldout: T[] } {
-  if (n >= rows.length) throw new Error(`--heldout ${n} would leave no training rows (the data has ${rows.length})`);
-  const idx = rows.map((_, i) => i);
-  const rng = new Rng(seed ^ 0x5bd1e995);
-  for (let i = idx.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [idx[i], idx[j]] = [idx[j]!, idx[i]!];
-  }
-  const held = new Set(idx.slice(0, n));
-  return { train: rows.filter((_, i) => !held.has(i)), heldout: rows.filter((_, i) => held.has(i)) };
-}
 
 export async function run(argv: string[]): Promise<number> {
   const { values: v } = parseArgs({
@@ -169,25 +135,25 @@ export async function run(argv: string[]): Promise<number> {
   if (v['data-format'] !== undefined && (!v.data || mode === 'pretrain' || mode === 'single-task')) throw new Error('--data-format needs --data with --mode instruction or response');
   if (v['lora-alpha'] !== undefined && v['lora-rank'] === undefined) throw new Error('--lora-alpha needs --lora-rank');
   if (v.schedule && !SCHEDULES.includes(v.schedule as ScheduleKind)) throw new Error(`--schedule must be one of ${SCHEDULES.join(', ')}, got "${v.schedule}"`);
-  const seed = int(v.seed, 'seed') ?? DEFAULT_TRAIN.seed;
-  const heldoutN = int(v.heldout, 'heldout') ?? 32;
-  const limit = int(v.limit, 'limit');
-  const loraRank = int(v['lora-rank'], 'lora-rank');
-  const epochsGiven = int(v.epochs, 'epochs');
-  const maxSteps = int(v['max-steps'], 'max-steps');
+  const seed = numberFlag(v.seed, 'seed', { int: true, min: 0 }) ?? DEFAULT_TRAIN.seed;
+  const heldoutN = numberFlag(v.heldout, 'heldout', { int: true, min: 0 }) ?? 32;
+  const limit = numberFlag(v.limit, 'limit', { int: true, min: 0 });
+  const loraRank = numberFlag(v['lora-rank'], 'lora-rank', { int: true, min: 0 });
+  const epochsGiven = numberFlag(v.epochs, 'epochs', { int: true, min: 0 });
+  const maxSteps = numberFlag(v['max-steps'], 'max-steps', { int: true, min: 0 });
   const cfg: TrainConfig = {
     ...DEFAULT_TRAIN,
     ...(maxSteps !== undefined ? { maxSteps } : {}),
     ...(epochsGiven !== undefined || maxSteps === undefined ? { epochs: epochsGiven ?? DEFAULT_EPOCHS[mode] } : {}),
-    lr: num(v.lr, 'lr') ?? DEFAULT_TRAIN.lr,
-    batchSize: int(v['batch-size'], 'batch-size') ?? DEFAULT_TRAIN.batchSize,
-    gradAccum: int(v['grad-accum'], 'grad-accum') ?? DEFAULT_TRAIN.gradAccum,
+    lr: numberFlag(v.lr, 'lr') ?? DEFAULT_TRAIN.lr,
+    batchSize: numberFlag(v['batch-size'], 'batch-size', { int: true, min: 0 }) ?? DEFAULT_TRAIN.batchSize,
+    gradAccum: numberFlag(v['grad-accum'], 'grad-accum', { int: true, min: 0 }) ?? DEFAULT_TRAIN.gradAccum,
     schedule: (v.schedule as ScheduleKind | undefined) ?? DEFAULT_TRAIN.schedule,
-    warmup: num(v.warmup, 'warmup') ?? DEFAULT_TRAIN.warmup,
-    weightDecay: num(v['weight-decay'], 'weight-decay') ?? DEFAULT_TRAIN.weightDecay,
-    clip: num(v.clip, 'clip') ?? 0,
+    warmup: numberFlag(v.warmup, 'warmup') ?? DEFAULT_TRAIN.warmup,
+    weightDecay: numberFlag(v['weight-decay'], 'weight-decay') ?? DEFAULT_TRAIN.weightDecay,
+    clip: numberFlag(v.clip, 'clip') ?? DEFAULT_TRAIN.clip,
     seed,
-    saveEvery: int(v['save-every'], 'save-every') ?? 0,
+    saveEvery: numberFlag(v['save-every'], 'save-every', { int: true, min: 0 }) ?? 0,
     evalEvery: 0,
   };
   outputDir(v.out, '--out', { create: false }); // a file in the way is refused now, not after loading everything
@@ -203,33 +169,36 @@ export async function run(argv: string[]): Promise<number> {
   // model and tokenizer
   const backend = await pickBackend(v.backend);
   let model: Llama;
-  let tok: Tokenizer | undefined;
+  let tok: Tokenizer;
+  let tokSource: string | undefined;
   if (v.model) {
-    const ckpt = readCheckpoint(v.model);
-    tok = v.tokenizer ? readTokenizer(v.tokenizer) : ckpt.tokenizer;
-    model = buildModel(ckpt, backend);
+    const opened = openPretrained(v.model, v.tokenizer, backend);
+    ({ model, tokenizer: tok } = opened);
+    tokSource = opened.tokenizerSource;
   } else {
     const cfg = configFromHF(readJsonFile(v.config!, 'model config (--config)'), v.config!);
     if (!v.tokenizer) throw new Error('--config needs --tokenizer');
     tok = readTokenizer(v.tokenizer);
+    checkTokenizerFits(tok, v.tokenizer, cfg, v.config!);
+    tokSource = v.tokenizer;
     model = new Llama(cfg, backend, { seed });
   }
-  if (!tok) throw new Error(`--tokenizer is required for this checkpoint (it carries none)`);
-  if (tok.vocabSize !== model.config.vocabSize) throw new Error(`the tokenizer has ${tok.vocabSize} tokens but the model's vocabulary is ${model.config.vocabSize}`);
   if (resume?.weights) model.loadState(resume.weights);
-  const seqLen = Math.min(int(v['seq-len'], 'seq-len') ?? 2048, model.config.maxSeqLen + 1);
+  // Chat rows take up to context + 1 tokens; packed pretraining sequences read `context` tokens.
+  const rowTokens = rowTokensFor(numberFlag(v['seq-len'], 'seq-len', { int: true, min: 2 }) ?? 2048, model.config.maxSeqLen);
+  const context = rowTokens - 1;
 
   // data
   let trainEx: Example[];
   let heldEx: Example[] = [];
   const log = (s: string) => process.stderr.write(s + '\n');
   if (mode === 'pretrain') {
-    const files = v.data ? v.data.split(',') : readdirSync(dataPath('pretrain-mix')).filter((f) => /^pretrain-mix-\d+\.jsonl\.gz$/.test(f)).sort().map((f) => dataPath('pretrain-mix', f));
+    const files = v.data ? v.data.split(',') : pretrainShards();
     const corpus = readCorpus(files, limit !== undefined ? { maxDocs: limit } : {});
     log(`corpus: ${corpus.docs.length} documents from ${corpus.source}${corpus.skipped.count ? ` (skipped ${corpus.skipped.count}: ${corpus.skipped.examples.join('; ')})` : ''}`);
     const t0 = performance.now();
     let shown = 0;
-    const packed = packDocuments(corpus.docs, tok, seqLen - 1, (docs, chars, total) => {
+    const packed = pretrainExamples(corpus.docs, tok, context, (docs, chars, total) => {
       const now = performance.now();
       if (now - shown < 2000 && docs < corpus.docs.length) return;
       shown = now;
@@ -237,8 +206,8 @@ export async function run(argv: string[]): Promise<number> {
       process.stderr.write(`\rtokenizing: ${docs}/${corpus.docs.length} documents, ${(100 * chars / total).toFixed(1)}% of the text, ETA ${formatDuration(eta)}   ${docs === corpus.docs.length ? '\n' : ''}`);
     });
     trainEx = packed.examples;
-    log(`packed ${packed.tokens} tokens into ${trainEx.length} sequences of ${seqLen - 1} (+1) tokens; ${packed.droppedTail} tail tokens dropped`);
-    if (heldoutN > 0) heldEx = packDocuments(readCorpus([dataPath('pretrain-mix', 'heldout.jsonl.gz')], { maxDocs: heldoutN }).docs, tok, seqLen - 1).examples;
+    log(`packed ${packed.tokens} tokens into ${trainEx.length} sequences of ${context} (+1) tokens; ${packed.droppedTail} tail tokens dropped`);
+    if (heldoutN > 0) heldEx = pretrainExamples(readCorpus([dataPath('pretrain-mix', 'heldout.jsonl.gz')], { maxDocs: heldoutN }).docs, tok, context).examples;
   } else {
     let ds: Dataset;
     if (mode === 'single-task') ds = withDatasetName(singleTask(v.task as Task, v['gsm-format'] ? { gsmFormat: v['gsm-format'] as GsmFormat } : {}), v.task!);
@@ -254,18 +223,19 @@ export async function run(argv: string[]): Promise<number> {
     for (const e of ds.skipped.examples) log(`  skipped ${e}`);
     const split = heldoutN > 0 ? splitHeldout(ds.rows, heldoutN, seed) : { train: [...ds.rows], heldout: [] };
     const rows = limit !== undefined ? split.train.slice(0, limit) : split.train;
-    const enc = encodeDataset({ ...ds, rows }, tok, { maxLen: seqLen, perTurn: v['per-turn'], ...(template ? { template } : {}) });
-    const held = encodeDataset({ ...ds, rows: split.heldout }, tok, { maxLen: seqLen, perTurn: v['per-turn'], ...(template ? { template } : {}) });
+    const opts = { rowTokens, perTurn: v['per-turn'], ...(template ? { template } : {}) };
+    const enc = chatExamples({ ...ds, rows }, tok, opts);
+    const held = chatExamples({ ...ds, rows: split.heldout }, tok, opts);
     trainEx = enc.examples;
     heldEx = held.examples;
-    if (trainEx.length === 0) throw new Error(`no training rows left: ${enc.droppedNoLabels} of ${rows.length} lost every response token to the --seq-len ${seqLen} cut`);
-    log(`encoded ${trainEx.length} training rows (${enc.labelledTokens} labelled tokens), ${heldEx.length} held-out; ${enc.truncated + held.truncated} cut at --seq-len ${seqLen}, ${enc.droppedNoLabels + held.droppedNoLabels} dropped with no response left`);
+    if (trainEx.length === 0) throw new Error(`no training rows left: ${enc.droppedNoLabels} of ${rows.length} lost every response token to the --seq-len ${rowTokens} cut`);
+    log(`encoded ${trainEx.length} training rows (${enc.labelledTokens} labelled tokens), ${heldEx.length} held-out; ${enc.truncated + held.truncated} cut at --seq-len ${rowTokens}, ${enc.droppedNoLabels + held.droppedNoLabels} dropped with no response left`);
   }
 
   // what trains
   let parts: Pick<TrainSetup, 'trainable' | 'snapshot' | 'exportWeights'>;
   if (loraRank !== undefined) {
-    const lora = new LoraAdapters(model, { rank: loraRank, alpha: num(v['lora-alpha'], 'lora-alpha') ?? 2 * loraRank, seed });
+    const lora = new LoraAdapters(model, { rank: loraRank, alpha: numberFlag(v['lora-alpha'], 'lora-alpha') ?? 2 * loraRank, seed });
     if (resume) {
       if (!resume.adapters) throw new Error('--resume with --lora-rank: the checkpoint holds no adapters');
       lora.loadAdapters(resume.adapters, checkpointDir);
@@ -281,11 +251,10 @@ export async function run(argv: string[]): Promise<number> {
     parts = fullModelParts(model);
   }
 
-  const perEpoch = Math.ceil(Math.ceil(trainEx.length / cfg.batchSize) / cfg.gradAccum);
-  const total = Math.min(cfg.epochs !== undefined ? cfg.epochs * perEpoch : Infinity, cfg.maxSteps ?? Infinity);
-  cfg.evalEvery = int(v['eval-every'], 'eval-every') ?? Math.max(1, Math.round(total / 10));
+  const total = totalStepsFor(cfg, Math.ceil(trainEx.length / cfg.batchSize));
+  cfg.evalEvery = numberFlag(v['eval-every'], 'eval-every', { int: true, min: 0 }) ?? Math.max(1, Math.round(total / 10));
   log(`training ${mode}${v.task ? ` (${v.task})` : ''} on ${backend.name}: ${model.numParameters()} parameters, ${total} steps of ${cfg.batchSize} x ${cfg.gradAccum} rows, lr ${cfg.lr} ${cfg.schedule}`);
-  const files = tokenizerFiles(tok, v.tokenizer);
+  const files = tokenizerFiles(tok, tokSource);
   const r = await train({
     model, ...parts, train: trainEx, heldout: heldEx, outDir: v.out, padId: tok.eos, bosId: tok.bos, eosId: tok.eos,
     ...(files ? { tokenizer: files } : {}), ...(resume ? { resume } : {}), title: `heed train --mode ${mode}${v.task ? ` --task ${v.task}` : ''}`,

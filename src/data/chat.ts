@@ -14,7 +14,7 @@
 // response is tokenized on its own and EOS is appended as an id, so masks fall on segment
 // boundaries and the prompt tokenizes exactly as a generation prompt does (SentencePiece then
 // adds its dummy-prefix space to each response).
-import { CHAT_ASSISTANT, CHAT_EOS, CHAT_USER, type Tokenizer, chatText } from '../tokenizer/tokenizer.ts';
+import { CHAT_ASSISTANT, CHAT_EOS, CHAT_USER, type Tokenizer } from '../tokenizer/tokenizer.ts';
 
 export const CHAT_SYSTEM = '<|system|>';
 export const IGNORE = -100;
@@ -91,11 +91,6 @@ export function chatPrompt(messages: readonly Message[]): string {
 /** The text that is tokenized: the concatenation, .strip()ped. */
 export function renderChat(messages: readonly Message[], eos: string): string {
   return pyStrip(concatMessages(messages, eos));
-}
-
-/** The generation prompt `<|user|>\n{instruction}\n<|assistant|>\n` (tokenizer.ts's chatText). */
-export function generationPrompt(instruction: string): string {
-  return chatText(instruction);
 }
 
 /** Tokens and labels of one conversation, exactly as open-instruct computes them (or per turn). */

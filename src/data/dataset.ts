@@ -1,6 +1,7 @@
 // A conversation dataset: rows in open-instruct's `messages` form plus an account of the rows
 // that were skipped (bad or incomplete input is counted and reported, never dropped silently).
 import { basename } from 'node:path';
+import { type BadLine, eachJsonLine as eachLine } from '../io/json.ts';
 import type { Message } from './chat.ts';
 
 export interface Conversation {
@@ -44,22 +45,8 @@ export function skip(s: Skipped, where: string, reason: string): void {
  *  a line that is not JSON is skipped and counted, or with 'refuse' throws `file:line: invalid
  *  JSON`. `each` returns false to stop early. */
 export function eachJsonLine(text: string, source: string, skipped: Skipped | 'refuse', each: (row: unknown, where: string) => boolean | void): void {
-  const name = basename(source);
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (line.trim() === '') continue;
-    const where = `${name}:${i + 1}`;
-    let row: unknown;
-    try {
-      row = JSON.parse(line);
-    } catch {
-      if (skipped === 'refuse') throw new Error(`${where}: invalid JSON`);
-      skip(skipped, where, 'invalid JSON');
-      continue;
-    }
-    if (each(row, where) === false) return;
-  }
+  const bad: BadLine = skipped === 'refuse' ? (where) => { throw new Error(`${where}: invalid JSON`); } : (where) => skip(skipped, where, 'invalid JSON');
+  eachLine(text, basename(source), each, bad);
 }
 
 /**

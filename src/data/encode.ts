@@ -1,9 +1,9 @@
 // A conversation dataset → training examples with the chat template, truncation counted.
 import type { Tokenizer } from '../tokenizer/tokenizer.ts';
 import type { Example } from './batch.ts';
-import { IGNORE, encodeChat } from './chat.ts';
+import { IGNORE } from './chat.ts';
 import type { Dataset } from './dataset.ts';
-import { type ChatTemplate, encodeWithTemplate } from './templates.ts';
+import { type ChatTemplate, encodeWithTemplate, TULU } from './templates.ts';
 
 export interface EncodedDataset {
   examples: Example[];
@@ -17,7 +17,8 @@ export interface EncodedDataset {
   labelledTokens: number;
 }
 
-/** `template` (default tulu, i.e. encodeChat) picks the chat template (templates.ts). */
+/** `maxLen`: tokens of a row in all (inputs and the last target), unlike packDocuments' context;
+ *  `template` (default tulu, i.e. encodeChat) picks the chat template (templates.ts). */
 export function encodeDataset(d: Dataset, tok: Tokenizer, opts: { maxLen: number; perTurn?: boolean; template?: ChatTemplate }): EncodedDataset {
   const examples: Example[] = [];
   const cut: boolean[] = [];
@@ -26,7 +27,7 @@ export function encodeDataset(d: Dataset, tok: Tokenizer, opts: { maxLen: number
   let labelledTokens = 0;
   for (const row of d.rows) {
     const eo = { maxLen: opts.maxLen, ...(opts.perTurn ? { perTurn: true } : {}) };
-    const e = opts.template ? encodeWithTemplate(row, tok, opts.template, eo) : encodeChat(row.messages, tok, eo);
+    const e = encodeWithTemplate(row, tok, opts.template ?? TULU, eo);
     if (e.truncated) truncated++;
     // labels[0] is never a target (nothing predicts the first token)
     const n = e.labels.slice(1).filter((l) => l !== IGNORE).length;

@@ -63,9 +63,13 @@ export interface Packed {
   droppedTail: number;
 }
 
-/** `onProgress(docsDone, charsDone, charsTotal)` is called after each document (tokenizing a large corpus takes minutes). */
-export function packDocuments(docs: readonly string[], tok: Tokenizer, seqLen: number, onProgress?: (docs: number, chars: number, totalChars: number) => void): Packed {
-  if (!Number.isInteger(seqLen) || seqLen < 1) throw new Error(`packDocuments: seqLen must be a positive integer, got ${seqLen}`);
+/** Packs documents (BOS text EOS, back to back) into sequences the model reads `context` tokens
+ *  of: each example holds context + 1 tokens, the last one only a target (a chat row's length, by
+ *  contrast, counts all its tokens: see src/train/examples.ts). `onProgress(docsDone, charsDone,
+ *  charsTotal)` is called after each document (tokenizing a large corpus takes minutes). */
+export function packDocuments(docs: readonly string[], tok: Tokenizer, context: number, onProgress?: (docs: number, chars: number, totalChars: number) => void): Packed {
+  const seqLen = context;
+  if (!Number.isInteger(seqLen) || seqLen < 1) throw new Error(`packDocuments: context must be a positive integer, got ${seqLen}`);
   const stream: number[] = [];
   const totalChars = onProgress ? docs.reduce((s, d) => s + d.length, 0) : 0;
   let chars = 0;

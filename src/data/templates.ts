@@ -1,7 +1,8 @@
 // Chat templates as a switch (the FLAN template ablation): how a conversation becomes the text
 // that is tokenized, and which tokens are learned.
 //
-//   tulu          the paper's (chat.ts, unchanged: its own one-pass encoding and quirks)
+//   tulu          the paper's (chat.ts: open-instruct's one-pass encoding, quirks kept, and the
+//                 evaluator's generation prompt chatText)
 //   alpaca        Stanford Alpaca's preamble, then "### Instruction:\n{instruction}\n\n"
 //                 ["### Input:\n{input}\n\n"] "### Response:\n{response}{EOS}"; a later turn
 //                 starts with "\n\n"; a system message renders as "{content}\n\n"
@@ -10,7 +11,7 @@
 //   FILE.json     a user template (see templatesFile.ts) or an HF tokenizer_config.json's
 //                 chat_template (a safe Jinja subset, jinja.ts); FILE.jinja: a bare Jinja template
 //
-// Every template but tulu is encoded the same way: the whole conversation is rendered and
+// Every template without its own `encode` (all but tulu) is encoded the same way: the whole conversation is rendered and
 // tokenized ONCE; each assistant turn i is learned from the token length of the rendering of
 // messages[0..i) with the generation prompt to the token length of messages[0..i] (a length
 // counts the prefix's tokens that agree with the whole's, see encodeWithTemplate). A template
@@ -40,6 +41,11 @@ export interface ChatTemplate {
   name: string;
   /** The text of the conversation; with the generation prompt (what precedes a response) appended. */
   render(row: TemplateRow, addGenerationPrompt: boolean, special: SpecialText): string;
+  /** A template's own generation prompt for one instruction (BOS is added when tokenized); without
+   *  it, `render` of one user turn with the generation prompt. */
+  generationPrompt?(instruction: string): string;
+  /** A template's own tokens and labels; without it, the generic prefix-length encoding below. */
+  encode?(row: TemplateRow, tok: Tokenizer, opts: ChatEncodeOptions): EncodedChat;
 }
 
 export const ALPACA_PREAMBLE = 'Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n';
@@ -90,10 +96,13 @@ const datasetName: ChatTemplate = {
   },
 };
 
-/** chat.ts's template (encodeWithTemplate hands tulu rows to encodeChat, quirks included). */
+/** The paper's template (chat.ts): open-instruct's encoding, quirks included, and chatText as the
+ *  generation prompt, exactly what the evaluators send. */
 export const TULU: ChatTemplate = {
   name: 'tulu',
   render: (row, gen, { eos }) => (gen ? `${concatMessages(row.messages, eos)}${CHAT_ASSISTANT}\n` : renderChat(row.messages, eos)),
+  generationPrompt: (instruction) => chatText(instruction),
+  encode: (row, tok, opts) => encodeChat(row.messages, tok, opts),
 };
 
 const BUILTIN: Record<string, ChatTemplate> = { tulu: TULU, alpaca, none, 'dataset-name': datasetName };
@@ -145,8 +154,16 @@ export function specialText(tok: Tokenizer): SpecialText {
 
 /** The generation prompt for one instruction (tulu: exactly chatText, the evaluator's default). */
 export function templatePrompt(t: ChatTemplate, instruction: string, special: SpecialText): string {
-  if (t === TULU) return chatText(instruction);
-  return t.render({ messages: [{ role: 'user', content: instruction }] }, true, special);
+  return t.generationPrompt ? t.generationPrompt(instruction) : t.render({ messages: [{ role: 'user', content: instruction }] }, true, special);
+}
+
+/** The prompt ids of one instruction under a template: its generation prompt after BOS (a
+ *  template that writes BOS itself, as HF chat templates do, gets no second one). */
+export function promptTokens(tok: Tokenizer, t: ChatTemplate, instruction: string): number[] {
+  if (t.generationPrompt) return tok.encode(t.generationPrompt(instruction), { bos: true });
+  const sp = specialText(tok);
+  const text = templatePrompt(t, instruction, sp);
+  return tok.encode(text, { bos: !(sp.bos !== '' && text.startsWith(sp.bos)) });
 }
 
 const PROBE_USER = 'Name a colour.';
@@ -176,7 +193,7 @@ export function templateContentWarning(t: ChatTemplate, special: SpecialText = {
 
 /** Tokens and labels of one row under a template (tulu: encodeChat, byte for byte). */
 export function encodeWithTemplate(row: TemplateRow, tok: Tokenizer, t: ChatTemplate, opts: ChatEncodeOptions = {}): EncodedChat {
-  if (t === TULU) return encodeChat(row.messages, tok, opts);
+  if (t.encode) return t.encode(row, tok, opts);
   if (opts.perTurn) throw new Error(`template ${t.name}: --per-turn is only for the tulu template`);
   const msgs = row.messages;
   if (msgs.length === 0) throw new Error(`template ${t.name}: messages is empty`);

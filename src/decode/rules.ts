@@ -9,14 +9,15 @@
 //   uniform    fixed offsets on 15 tokens, given by their text and mapped to the loaded vocabulary.
 // Without a chat prompt (tag not found, where the paper's code would fail) the window is the
 // generated ids. The paper's fourth rule, `start`, is off in its reported runs and not built.
-import { parseJson } from '../io/files.ts';
-import { readInputText } from '../io/open.ts';
+import { parseJson, readJsonFile } from '../io/json.ts';
 import { bytesToUnicode } from '../tokenizer/pretokenize.ts';
 import { CHAT_ASSISTANT, CHAT_USER, type Tokenizer } from '../tokenizer/tokenizer.ts';
 import type { DecodeContext, LogitProcessor } from './processors.ts';
 
 export const RULE_NAMES = ['eos', 'uniform', 'diversity'] as const;
 export type RuleName = (typeof RULE_NAMES)[number];
+/** Which rules run: the typed form every caller passes (parsed once, from a flag or a table). */
+export type RuleSet = ReadonlySet<RuleName>;
 
 export interface RuleWeights {
   eos: { scale: number; multiplier: number; start: number; end: number; keepRamping: boolean };
@@ -37,7 +38,7 @@ export function paperRuleWeights(): RuleWeights {
   };
 }
 
-/** "eos,uniform,diversity" (any subset, any order) → the set; unknown names are refused. */
+/** "eos,uniform,diversity" (any subset, any order) → the set; unknown or repeated names are refused. */
 export function parseRules(spec: string): Set<RuleName> {
   const out = new Set<RuleName>();
   for (const raw of spec.split(',')) {
@@ -45,6 +46,7 @@ export function parseRules(spec: string): Set<RuleName> {
     if (name === '') continue;
     if (name === 'start') throw new Error('rules: "start" (the paper code\'s first-token rule) is off in the paper\'s reported runs and not implemented; choose from eos, uniform, diversity');
     if (!(RULE_NAMES as readonly string[]).includes(name)) throw new Error(`rules: unknown rule "${name}" (choose from ${RULE_NAMES.join(', ')})`);
+    if (out.has(name as RuleName)) throw new Error(`rules: "${name}" is given twice`);
     out.add(name as RuleName);
   }
   return out;
@@ -97,8 +99,7 @@ export function readRuleWeights(spec: string): RuleWeights {
     const where = 'rule weights (inline JSON)';
     return ruleWeights(parseJson(spec, where, 'value'), where);
   }
-  const where = `rule weights ${spec}`;
-  return ruleWeights(parseJson(readInputText(spec, 'rule weights file'), where, 'file'), where);
+  return ruleWeights(readJsonFile(spec, 'rule weights file'), `rule weights ${spec}`);
 }
 
 /**
@@ -212,7 +213,7 @@ export interface RulesAdapterOptions {
 }
 
 /** The enabled rules as processors, in the paper's order (uniform, diversity, eos). */
-export function rulesAdapter(tok: Tokenizer, rules: ReadonlySet<RuleName>, weights: RuleWeights = paperRuleWeights(), opts: RulesAdapterOptions = {}): RulesAdapter {
+export function rulesAdapter(tok: Tokenizer, rules: RuleSet, weights: RuleWeights = paperRuleWeights(), opts: RulesAdapterOptions = {}): RulesAdapter {
   const eosId = opts.eosId ?? tok.eos;
   if (!(Number.isInteger(eosId) && eosId >= 0 && eosId < tok.vocabSize)) throw new Error(`rules: eos id ${eosId} is outside the vocabulary (size ${tok.vocabSize})`);
   const processors: LogitProcessor[] = [];

@@ -6,7 +6,8 @@ import { outputDir } from '../io/open.ts';
 import { join } from 'node:path';
 import type { Judge, Pair } from './judges/judge.ts';
 import { type Leaderboard, leaderboardRow } from './metrics.ts';
-import { type ModelOutput, snippet, writeFileAtomic, writeJsonAtomic } from './outputs.ts';
+import { writeJsonAtomic, writeTextFileAtomic } from '../io/json.ts';
+import { type ModelOutput, snippet } from './outputs.ts';
 
 export interface Annotation {
   dataset: string;
@@ -174,6 +175,6 @@ export function leaderboardCsv(s: CompareSummary): string {
 export function writeCompare(dir: string, annotations: readonly Annotation[], summary: CompareSummary): void {
   outputDir(dir, 'output directory');
   writeJsonAtomic(join(dir, 'annotations.json'), annotations);
-  writeFileAtomic(join(dir, 'leaderboard.csv'), leaderboardCsv(summary));
+  writeTextFileAtomic(join(dir, 'leaderboard.csv'), leaderboardCsv(summary));
   writeJsonAtomic(join(dir, 'summary.json'), { ...summary, position_consistency: summary.position_consistency === null ? null : nanToNull(summary.position_consistency) });
 }

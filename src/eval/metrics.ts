@@ -1,6 +1,7 @@
 // Win-rate metrics as AlpacaEval computes them (alpaca_eval/metrics: winrate.py, helpers.py,
 // glm_winrate.py). Preferences are in [1, 2]: 1 = the reference (output_1) wins, 2 = the model
 // (output_2) wins, 1.5 = draw; 0 is AlpacaEval's old draw code and counts as 1.5; NaN = no verdict.
+import { sampleStd } from '../util/stats.ts';
 import { charLength } from './outputs.ts';
 
 export interface HeadToHead {
@@ -23,13 +24,6 @@ function checkPreference(p: number, i: number): void {
   throw new Error(`preference ${i} is ${p}: preferences must lie in [1, 2] (or be 0 / NaN)`);
 }
 
-/** Sample standard deviation (ddof = 1, as pandas' std and sem); NaN below two values. */
-export function sampleStd(xs: readonly number[]): number {
-  const n = xs.length;
-  if (n < 2) return NaN;
-  const mean = xs.reduce((a, b) => a + b, 0) / n;
-  return Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (n - 1));
-}
 
 /**
  * AlpacaEval's head-to-head description with the absolute scoring rule (win_rate, its standard

@@ -1,8 +1,7 @@
-// AlpacaEval's model_outputs.json rows, the built-in instruction sets, and atomic writes.
-// Every reader validates row by row and names the file, the row and the field it refuses.
-import { parseJson, writeTextAtomic } from '../io/files.ts';
+// AlpacaEval's model_outputs.json rows and the built-in instruction sets. Every reader validates
+// row by row and names the file, the row and the field it refuses.
+import { readJsonFile, readJsonl } from '../io/json.ts';
 import { hasOwnKey } from '../io/jsonFields.ts';
-import { outputFile, readInputText } from '../io/open.ts';
 import { dataPath } from '../util/dataRoot.ts';
 
 /** One row of AlpacaEval's model_outputs.json. */
@@ -17,34 +16,6 @@ export interface ModelOutput {
 export interface Instruction {
   instruction: string;
   dataset: string;
-}
-
-/** Writes through a temporary file and a rename, so a crash leaves the old file or the new one;
- *  the directory is created, and a directory (or a file where a directory belongs) in the way is refused in words. */
-export function writeFileAtomic(path: string, text: string): void {
-  outputFile(path, 'output file');
-  writeTextAtomic(path, text);
-}
-
-export function writeJsonAtomic(path: string, value: unknown): void {
-  writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
-}
-
-function readJsonFile(path: string, what: string): unknown {
-  return parseJson(readInputText(path, what), path, what);
-}
-
-function readJsonl(path: string, what: string): unknown[] {
-  const rows: unknown[] = [];
-  readInputText(path, what).split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    try {
-      rows.push(JSON.parse(line));
-    } catch (e) {
-      throw new Error(`${path}: line ${i + 1} is not valid JSON (${e instanceof Error ? e.message : String(e)})`);
-    }
-  });
-  return rows;
 }
 
 function field(path: string, row: unknown, i: number, name: string, optional = false): string | undefined {

@@ -9,8 +9,8 @@
 // span starts at the token length of the prompt part; sequences longer than the model's context
 // are truncated. Unlike that script, each sequence gets its own mean (not a batch-wide mean) and
 // the other responses are distinct and never the example's own.
-import { parseJson } from '../io/files.ts';
-import { readInputText } from '../io/open.ts';
+import { mean, standardError } from '../util/stats.ts';
+import { readJsonFile } from '../io/json.ts';
 import { Rng } from '../core/random.ts';
 import { fromArray, noGrad, scopeAsync } from '../core/tensor.ts';
 import type { Llama } from '../nn/llama.ts';
@@ -26,7 +26,7 @@ export interface RankExample {
 /** Alpaca JSON ([{instruction, input, output}]); a non-empty input joins the instruction after a blank line
  *  (open-instruct's conversion of Alpaca to chat messages). */
 export function readAlpaca(path: string): RankExample[] {
-  const rows = parseJson(readInputText(path, 'Alpaca data'), path, 'Alpaca data');
+  const rows = readJsonFile(path, 'Alpaca JSON file');
   if (!Array.isArray(rows)) throw new Error(`${path}: expected a JSON list of {instruction, input, output}`);
   return rows.map((row, i) => {
     if (typeof row !== 'object' || row === null || Array.isArray(row)) throw new Error(`${path}: row ${i} must be an object {instruction, input, output}, got ${row === null ? 'null' : Array.isArray(row) ? 'a list' : typeof row}`);
@@ -139,12 +139,8 @@ export function rankCredit(trueNll: number, otherNlls: number[]): number {
 
 /** Mean and its standard error, sample standard deviation (n − 1) over √n, as AlpacaEval and scipy report. */
 export function meanAndStandardError(xs: number[]): { mean: number; se: number } {
-  const n = xs.length;
-  if (n === 0) throw new Error('no values');
-  const mean = xs.reduce((a, b) => a + b, 0) / n;
-  if (n === 1) return { mean, se: NaN };
-  const variance = xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (n - 1);
-  return { mean, se: Math.sqrt(variance / n) };
+  if (xs.length === 0) throw new Error('no values');
+  return { mean: mean(xs), se: standardError(xs) };
 }
 
 export interface RankOptions {

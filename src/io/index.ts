@@ -8,3 +8,4 @@ export * from './gguf.ts';
 // typed JSON field readers (see "Bad input" in docs/ARCHITECTURE.md).
 export * from './files.ts';
 export * from './jsonFields.ts';
+export { eachJsonLine, jsonlText, readJsonl, writeJsonAtomic, writeTextFileAtomic } from './json.ts';

@@ -89,10 +89,10 @@ export function loadPretrained(modelPath: string, tokenizerPath?: string): Pretr
 
 /** A checkpoint built on `backend` with its tokenizer (the one beside or inside it, or
  *  `tokenizerPath`), checked to fit; refuses a checkpoint that carries none when none is given. */
-export function openPretrained(modelPath: string, tokenizerPath: string | undefined, backend: Backend): { model: Llama; tokenizer: Tokenizer; ckpt: Checkpoint } {
-  const { ckpt, tokenizer } = loadPretrained(modelPath, tokenizerPath);
-  if (!tokenizer) throw new Error(`${modelPath}: a ${ckpt.format} checkpoint carries no tokenizer; give one (--tokenizer PATH)`);
-  return { model: buildModel(ckpt, backend), tokenizer, ckpt };
+export function openPretrained(modelPath: string, tokenizerPath: string | undefined, backend: Backend): { model: Llama; tokenizer: Tokenizer; tokenizerSource: string; ckpt: Checkpoint } {
+  const { ckpt, tokenizer, tokenizerSource } = loadPretrained(modelPath, tokenizerPath);
+  if (!tokenizer || tokenizerSource === undefined) throw new Error(`${modelPath}: a ${ckpt.format} checkpoint carries no tokenizer; give one (--tokenizer PATH)`);
+  return { model: buildModel(ckpt, backend), tokenizer, tokenizerSource, ckpt };
 }
 
 export function buildModel(ckpt: Pick<Checkpoint, 'config' | 'weights'>, backend: Backend): Llama {

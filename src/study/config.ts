@@ -1,8 +1,10 @@
 // Study configs: plain JSON-serialisable objects (built-in presets tiny / default / full, or a
 // JSON file), validated field by field with errors that name the config and the field.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
-import { TASKS, type Task } from '../data/singleTask.ts';
+import { BACKEND_NAMES, type BackendName, isBackendName } from '../backend/byName.ts';
+import { readJsonFile } from '../io/json.ts';
+import { ARM_NAMES, REFERENCE_ARM } from './arms.ts';
 
 /** How to make a base model from nothing: a BPE vocabulary trained by heed, then a Llama
  *  pretrained from random init on pretrain-mix (the shards in order, then held-out documents). */
@@ -59,7 +61,7 @@ export interface EvalSettings {
 export interface StudyConfig {
   name: string;
   about: string;
-  backend: 'cpu' | 'webgpu';
+  backend: BackendName;
   /** A model directory (HF layout with tokenizer.json), or a recipe to pretrain one. */
   base: { model: string } | { pretrain: PretrainRecipe };
   finetune: FinetuneSettings;
@@ -70,10 +72,6 @@ export interface StudyConfig {
 
 export const DEFAULT_JUDGE = 'reference:alpaca-eval:gpt4_1106_preview';
 
-export const ARM_NAMES = [
-  'base', 'base+rules', 'base+rules-no-eos', 'base+rules-no-diversity', 'base+rules-no-uniform',
-  'instruction', 'response', ...TASKS.map((t) => `single-task:${t}` as const),
-] as const;
 
 const TINY: StudyConfig = {
   name: 'tiny',
@@ -181,7 +179,7 @@ export function validateStudyConfig(raw: unknown, where: string): StudyConfig {
   c.str(top, 'config', 'name');
   if (typeof top.name === 'string' && !/^[A-Za-z0-9._-]+$/.test(top.name)) c.errs.push(`config.name must use letters, digits, '.', '_' or '-' (it names the output folder), got ${JSON.stringify(top.name)}`);
   if (top.about !== undefined && typeof top.about !== 'string') c.errs.push('config.about must be a string');
-  if (top.backend !== 'cpu' && top.backend !== 'webgpu') c.errs.push(`config.backend must be "cpu" or "webgpu", got ${JSON.stringify(top.backend)}`);
+  if (!isBackendName(top.backend)) c.errs.push(`config.backend must be one of ${BACKEND_NAMES.map((b) => `"${b}"`).join(', ')}, got ${JSON.stringify(top.backend)}`);
   const base = c.obj(top.base, 'config.base');
   if (base) {
     if ('model' in base === 'pretrain' in base) c.errs.push('config.base must hold exactly one of "model" (a model directory) or "pretrain" (a recipe)');
@@ -239,23 +237,16 @@ export function loadStudyConfig(spec: string): StudyConfig {
   const preset = Object.hasOwn(PRESETS, spec) ? PRESETS[spec] : undefined; // "constructor" is not a preset
   if (preset) return structuredClone(preset);
   if (!existsSync(spec)) throw new Error(`--config "${spec}": not a preset (${Object.keys(PRESETS).join(', ')}) and no such file`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(spec, 'utf8'));
-  } catch (e) {
-    throw new Error(`${spec}: not valid JSON (${(e as Error).message})`);
-  }
-  return validateStudyConfig(raw, basename(spec));
+  return validateStudyConfig(readJsonFile(spec, 'study config'), basename(spec));
 }
 
 /** The arms a config runs, in ARM_NAMES order; the instruction-tuned reference is always among them. */
 export function armsOf(cfg: StudyConfig): string[] {
   const want = new Set(cfg.arms ?? ARM_NAMES);
-  want.add('instruction');
+  want.add(REFERENCE_ARM);
   return ARM_NAMES.filter((a) => want.has(a));
 }
 
-export const taskOfArm = (arm: string): Task | undefined => (arm.startsWith('single-task:') ? (arm.slice('single-task:'.length) as Task) : undefined);
 
 // Presets are checked like files, so a bad edit here fails at load, not mid-study.
 for (const [k, v] of Object.entries(PRESETS)) validateStudyConfig(v, `preset ${k}`);

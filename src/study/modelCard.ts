@@ -3,7 +3,7 @@
 // SOURCE.md, never restated by hand) and the command that reproduces it.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../eval/outputs.ts';
+import { writeTextFileAtomic as writeFileAtomic } from '../io/json.ts';
 import type { LlamaConfig } from '../nn/config.ts';
 import type { PretrainRecipe } from './config.ts';
 

@@ -1,43 +1,30 @@
 // The study: base -> finetune each arm -> generate -> judge/score -> report, every stage cached by
 // a key of its inputs (src/study/stage.ts) so a rerun does only what changed and an interrupted
-// run continues where it stopped. Everything runs in process through the library functions of
-// src/train, src/decode and src/eval.
+// run continues where it stopped. runStudy reads the inputs, makes the plan (every stage with its
+// key, folder and cost), then runs the named stage functions below in order. Everything runs in
+// process through the library functions of src/train, src/decode and src/eval.
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Backend } from '../backend/backend.ts';
+import { openBackend } from '../backend/byName.ts';
 import { cpu } from '../backend/cpu/cpu.ts';
-import { webgpu } from '../backend/webgpu/webgpu.ts';
 import { compare, type CompareSummary, writeCompare } from '../eval/compare.ts';
-import { KNOWLEDGE_FREE_IDS, INSTRUCTION_IDS, readInputs, restrictTo, runIfeval, type IfevalSummary } from '../eval/ifeval/index.ts';
+import { generateAnswers } from '../eval/generate.ts';
+import { ifevalInstructions, responsesOf } from '../eval/ifeval/answers.ts';
+import { INSTRUCTION_IDS, type IfevalInput, type IfevalSummary, KNOWLEDGE_FREE_IDS, readInputs, restrictTo, runIfeval } from '../eval/ifeval/index.ts';
+import { checkJudgeSpec, judgeFromSpec } from '../eval/judges/spec.ts';
 import { lengthControlledWinRate } from '../eval/metrics.ts';
 import { charLength, type Instruction, readInstructions, readOutputs } from '../eval/outputs.ts';
 import { rankProbe, readAlpaca } from '../eval/rank.ts';
-import { buildModel, loadPretrained } from '../load/pretrained.ts';
-import { projectRoot, dataPath } from '../util/dataRoot.ts';
-import { armsOf, type StudyConfig, taskOfArm } from './config.ts';
-import { generateArm } from './generate.ts';
-import { checkJudgeSpec, makeJudge } from './judge.ts';
+import { buildModel, loadPretrained, openPretrained } from '../load/pretrained.ts';
+import { dataPath, projectRoot } from '../util/dataRoot.ts';
+import { type Arm, armOf, armStageDir, REFERENCE_ARM } from './arms.ts';
+import { armsOf, type StudyConfig } from './config.ts';
 import { writeModelCard } from './modelCard.ts';
-import { type PlannedStage, StudyProgress } from './progress.ts';
+import { COST, type PlannedStage, StudyProgress } from './progress.ts';
 import { fileHash, isCached, runStage, stageKey, type StageStatus } from './stage.ts';
 import { bootstrapSe, distinctN } from './stats.ts';
 import { finetuneArm, pretrainBase, type TrainedModel } from './train.ts';
-
-/** The rules adapter spec of an arm (undefined: plain decoding). */
-export function rulesOfArm(arm: string): string | undefined {
-  switch (arm) {
-    case 'base+rules': return 'eos,diversity,uniform';
-    case 'base+rules-no-eos': return 'diversity,uniform';
-    case 'base+rules-no-diversity': return 'eos,uniform';
-    case 'base+rules-no-uniform': return 'eos,diversity';
-    default: return undefined;
-  }
-}
-
-export const isTrainedArm = (arm: string): boolean => arm === 'instruction' || arm === 'response' || taskOfArm(arm) !== undefined;
-
-/** A folder name for an arm (no ':' or '+'). */
-export const armSlug = (arm: string): string => arm.replace(/[:+]/g, '-');
 
 export interface BaseResult {
   modelDir: string;
@@ -114,12 +101,14 @@ Or pass any HF directory with a tokenizer.json: heed study --base DIR.
 To try the pipeline in minutes: heed study --config tiny (it pretrains a micro model itself).`;
 }
 
+const BASE_FILES = ['config.json', 'model.safetensors', 'tokenizer.json'];
+
 function baseInputs(cfg: StudyConfig): { key: string; dir?: string } {
   if ('model' in cfg.base) {
     const dir = resolveBase(cfg.base.model);
     if (!existsSync(dir)) throw new Error(missingBaseMessage(dir));
-    for (const f of ['config.json', 'model.safetensors', 'tokenizer.json']) if (!existsSync(join(dir, f))) throw new Error(`base model ${dir}: ${f} is missing (an HF directory with config.json, model.safetensors and tokenizer.json is needed)`);
-    const files = Object.fromEntries(['config.json', 'model.safetensors', 'tokenizer.json'].map((f) => [f, fileHash(join(dir, f))]));
+    for (const f of BASE_FILES) if (!existsSync(join(dir, f))) throw new Error(`base model ${dir}: ${f} is missing (an HF directory with config.json, model.safetensors and tokenizer.json is needed)`);
+    const files = Object.fromEntries(BASE_FILES.map((f) => [f, fileHash(join(dir, f))]));
     return { key: stageKey('base', { files }), dir };
   }
   return { key: stageKey('base', { pretrain: cfg.base.pretrain, backend: cfg.backend }) };
@@ -127,153 +116,222 @@ function baseInputs(cfg: StudyConfig): { key: string; dir?: string } {
 
 const nanToNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
+/** What the study reads, validated before any work. */
+interface StudyInputs {
+  instructions: Instruction[];
+  ifevalInputs: IfevalInput[];
+}
+
+function readStudyInputs(cfg: StudyConfig): StudyInputs {
+  const e = cfg.eval;
+  const fits = (text: string) => e.maxPromptChars === 0 || charLength(text) <= e.maxPromptChars;
+  const instructions = readInstructions('alpaca-eval').filter((r) => fits(r.instruction)).slice(0, e.instructions);
+  if (instructions.length < e.instructions) throw new Error(`config.eval: only ${instructions.length} AlpacaEval instructions have at most ${e.maxPromptChars} characters; ${e.instructions} asked for`);
+  const subsetIds = e.ifeval.subset === 'knowledge-free' ? KNOWLEDGE_FREE_IDS : INSTRUCTION_IDS;
+  let ifevalInputs = restrictTo(readInputs(dataPath('ifeval', 'input_data.jsonl')), subsetIds).filter((i) => fits(i.prompt));
+  if (e.ifeval.prompts > 0) ifevalInputs = ifevalInputs.slice(0, e.ifeval.prompts);
+  return { instructions, ifevalInputs };
+}
+
+/** One stage of the plan: what it is, its cache key and folder, and its estimated cost. */
+export type StageId = { kind: 'base' } | { kind: 'rank' } | { kind: 'train' | 'generate' | 'judge'; arm: string };
+
+export interface PlanStage {
+  id: StageId;
+  /** The progress display's name: "base", "train ARM", ..., "rank". */
+  name: string;
+  key: string;
+  dir: string;
+  units: number;
+}
+
+export interface StudyPlan {
+  arms: Arm[];
+  base: { key: string; dir?: string };
+  stages: PlanStage[];
+  stage(id: StageId): PlanStage;
+}
+
+const stageName = (id: StageId): string => ('arm' in id ? `${id.kind} ${id.arm}` : id.kind);
+
+/** Every stage with its key (config fields and upstream keys only), folder and cost (COST). */
+export function planStudy(cfg: StudyConfig, out: string, inputs: StudyInputs): StudyPlan {
+  const arms = armsOf(cfg).map(armOf);
+  const base = baseInputs(cfg);
+  const e = cfg.eval;
+  const ft = cfg.finetune;
+  const stages: PlanStage[] = [];
+  const add = (id: StageId, key: string, units: number): string => {
+    const dir = 'arm' in id ? armStageDir(out, id.arm, id.kind) : join(out, id.kind);
+    stages.push({ id, name: stageName(id), key, dir, units });
+    return key;
+  };
+  const p = 'pretrain' in cfg.base ? cfg.base.pretrain : undefined;
+  add({ kind: 'base' }, base.key, p ? p.steps * p.batchSize * p.gradAccum * p.model.maxSeqLen * COST.pretrainToken : 1);
+  const modelKey = new Map<string, string>();
+  for (const arm of arms) {
+    const trainKey = () => stageKey('train', { arm: arm.name, finetune: ft, backend: cfg.backend }, [base.key]);
+    const trainUnits = (ft.maxSteps ?? 100) * ft.batchSize * ft.gradAccum * ft.seqLen * COST.trainToken;
+    const key = arm.training ? add({ kind: 'train', arm: arm.name }, trainKey(), trainUnits) : base.key;
+    modelKey.set(arm.name, key);
+  }
+  const genKey = new Map<string, string>();
+  const answers = inputs.instructions.length + inputs.ifevalInputs.length;
+  for (const arm of arms) {
+    const inputsKey = {
+      arm: arm.name, rules: arm.rules?.join(',') ?? null, instructions: e.instructions, maxPromptChars: e.maxPromptChars,
+      maxNewTokens: e.maxNewTokens, batchSize: e.batchSize, ifeval: e.ifeval, backend: cfg.backend,
+    };
+    genKey.set(arm.name, add({ kind: 'generate', arm: arm.name }, stageKey('generate', inputsKey, [modelKey.get(arm.name)!]), answers * e.maxNewTokens * COST.answerToken));
+  }
+  for (const arm of arms) {
+    const key = stageKey('judge', { judge: e.judge, bootstrap: e.bootstrap }, [genKey.get(arm.name)!, genKey.get(REFERENCE_ARM)!]);
+    add({ kind: 'judge', arm: arm.name }, key, inputs.instructions.length * COST.judgedInstruction);
+  }
+  add({ kind: 'rank' }, stageKey('rank', { rank: e.rank, backend: cfg.backend }, [base.key]), e.rank.examples * (e.rank.others + 1) * COST.rankedSequence);
+  const byName = new Map(stages.map((s) => [s.name, s]));
+  return { arms, base, stages, stage: (id) => byName.get(stageName(id))! };
+}
+
+/** What the stage functions share: the config, inputs, backend (opened on first use) and display. */
+interface StudyContext {
+  cfg: StudyConfig;
+  inputs: StudyInputs;
+  backend: () => Promise<Backend>;
+  prog: StudyProgress;
+  steps: (what: string) => (step: number, total: number) => void;
+}
+
+async function baseStage(ctx: StudyContext, plan: StudyPlan, dir: string): Promise<BaseResult> {
+  const { cfg, prog } = ctx;
+  if (plan.base.dir) return { modelDir: plan.base.dir, label: `${plan.base.dir} (given)` };
+  if (!('pretrain' in cfg.base)) throw new Error('unreachable: a base without a directory has a recipe');
+  const recipe = cfg.base.pretrain;
+  const trained = await pretrainBase(dir, recipe, await ctx.backend(), ctx.steps('pretrain'), (what) => prog.update(what, 0, true));
+  const { ckpt } = loadPretrained(trained.modelDir);
+  const params = buildModel(ckpt, cpu).numParameters();
+  writeModelCard(trained.modelDir, {
+    name: `heed study base (${cfg.name})`, config: ckpt.config, parameters: params, recipe, steps: trained.steps, tokensSeen: trained.tokensSeen,
+    trainSequences: trained.trainRows, heldoutSequences: trained.heldoutRows, ...(trained.firstHeldout !== undefined ? { firstHeldout: trained.firstHeldout } : {}),
+    ...(trained.lastHeldout !== undefined ? { lastHeldout: trained.lastHeldout } : {}), sourceMd: dataPath('pretrain-mix', 'SOURCE.md'),
+    reproduce: `npx heed study --config ${cfg.name}   # the base stage pretrains this model (runs/study-${cfg.name}/base/model)\nbash scripts/publish-base.sh runs/study-${cfg.name}/base models/heed-base   # the committed copy: bf16, card, log, curve`,
+  });
+  return { modelDir: trained.modelDir, label: `heed micro base pretrained in this study (${params} parameters, ${trained.steps} steps, ${trained.tokensSeen} tokens)`, trained };
+}
+
+async function trainStage(ctx: StudyContext, arm: Arm, baseDir: string, dir: string): Promise<TrainedModel> {
+  return finetuneArm(dir, arm, baseDir, ctx.cfg.finetune, await ctx.backend(), ctx.steps(arm.name));
+}
+
+/** AlpacaEval instructions and IFEval prompts, greedy, through the evaluator's one generator. */
+async function generateStage(ctx: StudyContext, arm: Arm, modelDir: string, dir: string): Promise<GenResult> {
+  const { cfg, prog } = ctx;
+  const { instructions, ifevalInputs } = ctx.inputs;
+  const e = cfg.eval;
+  const { model, tokenizer } = openPretrained(modelDir, undefined, await ctx.backend());
+  const ifevalInstr = ifevalInstructions(ifevalInputs);
+  const total = instructions.length + ifevalInstr.length;
+  const common = {
+    model, tokenizer, generator: `${cfg.name}/${arm.name}`, batchSize: e.batchSize, maxNewTokens: e.maxNewTokens,
+    ...(arm.rules ? { rules: new Set(arm.rules) } : {}),
+  };
+  const outputs = join(dir, 'model_outputs.json');
+  const alp = await generateAnswers({
+    ...common, instructions, out: outputs, metaPath: join(dir, 'generation_meta.json'),
+    onProgress: (d) => prog.update(`alpaca-eval ${d}/${instructions.length} rows`, d / total),
+  });
+  const ife = await generateAnswers({
+    ...common, instructions: ifevalInstr, out: join(dir, 'ifeval_outputs.json'), metaPath: join(dir, 'ifeval_meta.json'),
+    onProgress: (d) => prog.update(`ifeval ${d}/${ifevalInstr.length} prompts`, (instructions.length + d) / total),
+  });
+  const run = runIfeval(ifevalInputs, responsesOf(ife.rows), { subset: e.ifeval.subset });
+  return {
+    outputs,
+    eos: alp.meta.map((m) => (m.eos ? 1 : 0)),
+    lengths: alp.rows.map((r) => charLength(r.output)),
+    tokens: alp.meta.map((m) => m.tokens),
+    distinct2: alp.rows.map((r) => nanToNull(distinctN(r.output, 2))),
+    ifeval: run.summary,
+    ifevalPrompt: run.strict.map((o) => (o.follow_all_instructions ? 1 : 0)),
+  };
+}
+
+/** One arm against the instruction-tuned arm. */
+async function judgeStage(ctx: StudyContext, arm: Arm, outputs: string, reference: string, dir: string): Promise<JudgeResult> {
+  const e = ctx.cfg.eval;
+  const judge = await judgeFromSpec(e.judge, { cachePath: join(dir, 'judge_cache.jsonl'), backend: ctx.backend });
+  try {
+    const { annotations, summary } = await compare({
+      model: readOutputs(outputs), reference: readOutputs(reference), judge,
+      onProgress: (d, t) => ctx.prog.update(`${d}/${t} judgements`, d / Math.max(t, 1)),
+    });
+    writeCompare(dir, annotations, summary);
+    const rows = annotations.map((a) => ({ output_1: a.output_1, output_2: a.output_2, preference: a.preference ?? NaN }));
+    const lcSe = arm.name === REFERENCE_ARM ? 0 : bootstrapSe(rows, lengthControlledWinRate, { samples: Math.min(e.bootstrap.samples, 300), seed: e.bootstrap.seed });
+    return { summary, prefs: annotations.map((a) => a.preference), lcSe };
+  } finally {
+    await judge.close?.();
+  }
+}
+
+/** The ranking probe on the base model. */
+async function rankStage(ctx: StudyContext, baseDir: string): Promise<RankSummary> {
+  const r = ctx.cfg.eval.rank;
+  const { model, tokenizer } = openPretrained(baseDir, undefined, await ctx.backend());
+  const res = await rankProbe(model, tokenizer, readAlpaca(dataPath('alpaca', 'alpaca_sample2000.json')), {
+    n: r.examples, others: r.others, seed: 0, batchSize: r.batchSize, onProgress: (d, t) => ctx.prog.update(`${d}/${t} sequences scored`, d / Math.max(t, 1)),
+  });
+  return { accuracy: res.accuracy, se: res.se, n: res.n, others: res.others, chance: res.chance };
+}
+
 /** Runs (or serves from the cache) the whole study. */
 export async function runStudy(cfg: StudyConfig, opts: StudyOptions): Promise<StudyResults> {
   checkJudgeSpec(cfg.eval.judge);
   const out = resolve(opts.out);
-  const arms = armsOf(cfg);
+  const inputs = readStudyInputs(cfg);
+  const plan = planStudy(cfg, out, inputs);
+  const todo: PlannedStage[] = plan.stages.filter((s) => !isCached(s.dir, s.key)).map((s) => ({ name: s.name, units: s.units }));
+  const prog = new StudyProgress(todo, opts.log === undefined ? process.stderr : opts.log);
   let backendP: Promise<Backend> | undefined;
-  const backend = () => (backendP ??= cfg.backend === 'cpu' ? Promise.resolve(cpu) : webgpu());
-
-  // Inputs, validated before any work.
-  const fits = (text: string) => cfg.eval.maxPromptChars === 0 || charLength(text) <= cfg.eval.maxPromptChars;
-  const instructions: Instruction[] = readInstructions('alpaca-eval').filter((r) => fits(r.instruction)).slice(0, cfg.eval.instructions);
-  if (instructions.length < cfg.eval.instructions) throw new Error(`config.eval: only ${instructions.length} AlpacaEval instructions have at most ${cfg.eval.maxPromptChars} characters; ${cfg.eval.instructions} asked for`);
-  const subsetIds = cfg.eval.ifeval.subset === 'knowledge-free' ? KNOWLEDGE_FREE_IDS : INSTRUCTION_IDS;
-  let ifevalInputs = restrictTo(readInputs(dataPath('ifeval', 'input_data.jsonl')), subsetIds).filter((i) => fits(i.prompt));
-  if (cfg.eval.ifeval.prompts > 0) ifevalInputs = ifevalInputs.slice(0, cfg.eval.ifeval.prompts);
-  const ifevalInstr: Instruction[] = ifevalInputs.map((i) => ({ instruction: i.prompt, dataset: 'ifeval' }));
-
-  // Keys for every stage, computed up front (they depend on config and upstream keys only).
-  const base = baseInputs(cfg);
-  const e = cfg.eval;
-  const keys = new Map<string, string>([['base', base.key]]);
-  const modelKey = (arm: string) => (isTrainedArm(arm) ? keys.get(`train ${arm}`)! : base.key);
-  for (const arm of arms) if (isTrainedArm(arm)) keys.set(`train ${arm}`, stageKey('train', { arm, finetune: cfg.finetune, backend: cfg.backend }, [base.key]));
-  for (const arm of arms) {
-    keys.set(`generate ${arm}`, stageKey('generate', {
-      arm, rules: rulesOfArm(arm) ?? null, instructions: e.instructions, maxPromptChars: e.maxPromptChars, maxNewTokens: e.maxNewTokens, batchSize: e.batchSize, ifeval: e.ifeval, backend: cfg.backend,
-    }, [modelKey(arm)]));
-  }
-  for (const arm of arms) keys.set(`judge ${arm}`, stageKey('judge', { judge: e.judge, bootstrap: e.bootstrap }, [keys.get(`generate ${arm}`)!, keys.get('generate instruction')!]));
-  keys.set('rank', stageKey('rank', { rank: e.rank, backend: cfg.backend }, [base.key]));
-  const dirOf = (stage: string): string => {
-    if (stage === 'base' || stage === 'rank') return join(out, stage);
-    const [kind, arm] = stage.split(' ') as [string, string];
-    return join(out, 'arms', armSlug(arm), kind);
+  const ctx: StudyContext = {
+    cfg, inputs, prog,
+    backend: () => (backendP ??= openBackend(cfg.backend)),
+    steps: (what) => (step, total) => prog.update(`${what} step ${step}/${total}`, step / Math.max(total, 1)),
   };
-
-  // The plan: stages not in the cache, with cost estimates for the study's ETA.
-  const ft = cfg.finetune;
-  // Relative costs, calibrated on the default study on 2 vCPU (lavapipe): a training step of
-  // B x T tokens ~ 3BT units, an answer token ~ 8, a judged instruction ~ 1500 (the LC bootstrap),
-  // a ranked sequence ~ 180; pretraining ~ 4BT a step (held-out evaluations included).
-  const trainUnits = (ft.maxSteps ?? 100) * ft.batchSize * ft.gradAccum * ft.seqLen * 3;
-  const genUnits = (instructions.length + ifevalInstr.length) * e.maxNewTokens * 8;
-  const units: Record<string, number> = { base: 'pretrain' in cfg.base ? cfg.base.pretrain.steps * cfg.base.pretrain.batchSize * cfg.base.pretrain.gradAccum * cfg.base.pretrain.model.maxSeqLen * 4 : 1, rank: e.rank.examples * (e.rank.others + 1) * 180 };
-  const plan: PlannedStage[] = [...keys.entries()].filter(([name, key]) => !isCached(dirOf(name), key)).map(([name]) => ({
-    name, units: units[name] ?? (name.startsWith('train') ? trainUnits : name.startsWith('generate') ? genUnits : instructions.length * 1500),
-  }));
-  const prog = new StudyProgress(plan, opts.log === undefined ? process.stderr : opts.log);
   const statuses: Record<string, StageStatus> = {};
-  async function stage<R>(name: string, fn: (dir: string, resuming: boolean) => Promise<R>): Promise<R> {
-    const key = keys.get(name)!;
-    const dir = dirOf(name);
-    if (isCached(dir, key)) prog.skip(name);
-    else prog.begin(name);
-    const r = await runStage(dir, key, fn);
-    statuses[name] = r.status;
+  async function stage<R>(id: StageId, fn: (dir: string) => Promise<R>): Promise<R> {
+    const s = plan.stage(id);
+    if (isCached(s.dir, s.key)) prog.skip(s.name);
+    else prog.begin(s.name);
+    const r = await runStage(s.dir, s.key, fn);
+    statuses[s.name] = r.status;
     if (r.status !== 'cached') prog.end(r.status === 'resumed' ? 'done (resumed)' : 'done');
     return r.result;
   }
-  const steps = (what: string) => (step: number, total: number) => prog.update(`${what} step ${step}/${total}`, step / Math.max(total, 1));
 
-  // 1. the base model
-  const baseRes = await stage<BaseResult>('base', async (dir) => {
-    if (base.dir) return { modelDir: base.dir, label: `${base.dir} (given)` };
-    if (!('pretrain' in cfg.base)) throw new Error('unreachable: a base without a directory has a recipe');
-    const recipe = cfg.base.pretrain;
-    const trained = await pretrainBase(dir, recipe, await backend(), steps('pretrain'), (what) => prog.update(what, 0, true));
-    const { ckpt } = loadPretrained(trained.modelDir);
-    const params = buildModel(ckpt, cpu).numParameters();
-    writeModelCard(trained.modelDir, {
-      name: `heed study base (${cfg.name})`, config: ckpt.config, parameters: params, recipe, steps: trained.steps, tokensSeen: trained.tokensSeen,
-      trainSequences: trained.trainRows, heldoutSequences: trained.heldoutRows, ...(trained.firstHeldout !== undefined ? { firstHeldout: trained.firstHeldout } : {}),
-      ...(trained.lastHeldout !== undefined ? { lastHeldout: trained.lastHeldout } : {}), sourceMd: dataPath('pretrain-mix', 'SOURCE.md'),
-      reproduce: `npx heed study --config ${cfg.name}   # the base stage pretrains this model (runs/study-${cfg.name}/base/model)\nbash scripts/publish-base.sh runs/study-${cfg.name}/base models/heed-base   # the committed copy: bf16, card, log, curve`,
-    });
-    return { modelDir: trained.modelDir, label: `heed micro base pretrained in this study (${params} parameters, ${trained.steps} steps, ${trained.tokensSeen} tokens)`, trained };
-  });
-
-  // 2. finetune each trained arm
-  const trainedArms = new Map<string, TrainedModel>();
-  for (const arm of arms.filter(isTrainedArm)) {
-    trainedArms.set(arm, await stage(`train ${arm}`, async (dir) => finetuneArm(dir, arm, baseRes.modelDir, cfg.finetune, await backend(), steps(arm))));
-  }
-
-  // 3. generate: AlpacaEval instructions and IFEval prompts, greedy, per arm
+  const base = await stage({ kind: 'base' }, (dir) => baseStage(ctx, plan, dir));
+  const trained = new Map<string, TrainedModel>();
+  for (const arm of plan.arms.filter((a) => a.training)) trained.set(arm.name, await stage({ kind: 'train', arm: arm.name }, (dir) => trainStage(ctx, arm, base.modelDir, dir)));
   const gens = new Map<string, GenResult>();
-  for (const arm of arms) {
-    gens.set(arm, await stage(`generate ${arm}`, async (dir) => {
-      const modelDir = trainedArms.get(arm)?.modelDir ?? baseRes.modelDir;
-      const { ckpt, tokenizer } = loadPretrained(modelDir);
-      if (!tokenizer) throw new Error(`${modelDir}: no tokenizer.json beside the model`);
-      const model = buildModel(ckpt, await backend());
-      const rules = rulesOfArm(arm);
-      const total = instructions.length + ifevalInstr.length;
-      const common = { model, tokenizer, generator: `${cfg.name}/${arm}`, batchSize: e.batchSize, maxNewTokens: e.maxNewTokens, ...(rules ? { rules } : {}) };
-      const alp = await generateArm({ ...common, instructions, outputs: join(dir, 'model_outputs.json'), metaPath: join(dir, 'generation_meta.json'), onProgress: (d) => prog.update(`alpaca-eval ${d}/${instructions.length} rows`, d / total) });
-      const ife = await generateArm({ ...common, instructions: ifevalInstr, outputs: join(dir, 'ifeval_outputs.json'), metaPath: join(dir, 'ifeval_meta.json'), onProgress: (d) => prog.update(`ifeval ${d}/${ifevalInstr.length} prompts`, (instructions.length + d) / total) });
-      const run = runIfeval(ifevalInputs, new Map(ife.rows.map((r) => [r.instruction, r.output])), { subset: e.ifeval.subset });
-      return {
-        outputs: join(dir, 'model_outputs.json'),
-        eos: alp.meta.map((m) => (m.eos ? 1 : 0)),
-        lengths: alp.rows.map((r) => charLength(r.output)),
-        tokens: alp.meta.map((m) => m.tokens),
-        distinct2: alp.rows.map((r) => nanToNull(distinctN(r.output, 2))),
-        ifeval: run.summary,
-        ifevalPrompt: run.strict.map((o) => (o.follow_all_instructions ? 1 : 0)),
-      };
-    }));
+  for (const arm of plan.arms) {
+    const modelDir = trained.get(arm.name)?.modelDir ?? base.modelDir;
+    gens.set(arm.name, await stage({ kind: 'generate', arm: arm.name }, (dir) => generateStage(ctx, arm, modelDir, dir)));
   }
-
-  // 4. judge every arm against the instruction-tuned arm
-  const refRows = readOutputs(gens.get('instruction')!.outputs);
   const judged = new Map<string, JudgeResult>();
-  for (const arm of arms) {
-    judged.set(arm, await stage(`judge ${arm}`, async (dir) => {
-      const judge = await makeJudge(e.judge, { cachePath: join(dir, 'judge_cache.jsonl'), backend });
-      try {
-        const { annotations, summary } = await compare({ model: readOutputs(gens.get(arm)!.outputs), reference: refRows, judge, onProgress: (d, t) => prog.update(`${d}/${t} judgements`, d / Math.max(t, 1)) });
-        writeCompare(dir, annotations, summary);
-        const rows = annotations.map((a) => ({ output_1: a.output_1, output_2: a.output_2, preference: a.preference ?? NaN }));
-        const lcSe = arm === 'instruction' ? 0 : bootstrapSe(rows, lengthControlledWinRate, { samples: Math.min(e.bootstrap.samples, 300), seed: e.bootstrap.seed });
-        return { summary, prefs: annotations.map((a) => a.preference), lcSe: lcSe };
-      } finally {
-        await judge.close?.();
-      }
-    }));
-  }
-
-  // 5. the ranking probe on the base model
-  const rank = await stage<RankSummary>('rank', async () => {
-    const { ckpt, tokenizer } = loadPretrained(baseRes.modelDir);
-    if (!tokenizer) throw new Error(`${baseRes.modelDir}: no tokenizer.json beside the model`);
-    const model = buildModel(ckpt, await backend());
-    const r = await rankProbe(model, tokenizer, readAlpaca(dataPath('alpaca', 'alpaca_sample2000.json')), {
-      n: e.rank.examples, others: e.rank.others, seed: 0, batchSize: e.rank.batchSize, onProgress: (d, t) => prog.update(`${d}/${t} sequences scored`, d / Math.max(t, 1)),
-    });
-    return { accuracy: r.accuracy, se: r.se, n: r.n, others: r.others, chance: r.chance };
-  });
+  const reference = gens.get(REFERENCE_ARM)!.outputs;
+  for (const arm of plan.arms) judged.set(arm.name, await stage({ kind: 'judge', arm: arm.name }, (dir) => judgeStage(ctx, arm, gens.get(arm.name)!.outputs, reference, dir)));
+  const rank = await stage({ kind: 'rank' }, () => rankStage(ctx, base.modelDir));
 
   return {
-    config: cfg, base: baseRes, rank, statuses, instructions: instructions.length, ifevalPrompts: ifevalInputs.length,
-    arms: arms.map((arm) => ({ arm, ...(trainedArms.has(arm) ? { trained: trainedArms.get(arm)! } : {}), gen: gens.get(arm)!, judge: judged.get(arm)! })),
+    config: cfg, base, rank, statuses, instructions: inputs.instructions.length, ifevalPrompts: inputs.ifevalInputs.length,
+    arms: plan.arms.map((arm) => ({
+      arm: arm.name, ...(trained.has(arm.name) ? { trained: trained.get(arm.name)! } : {}), gen: gens.get(arm.name)!, judge: judged.get(arm.name)!,
+    })),
   };
 }
 
 /** The training log of a trained arm (for the report's loss curves), if any. */
 export function trainLogOf(out: string, arm: string): string | undefined {
-  const p = join(resolve(out), 'arms', armSlug(arm), 'train', 'log.jsonl');
+  const p = join(armStageDir(out, arm, 'train'), 'log.jsonl');
   return existsSync(p) && readFileSync(p, 'utf8').trim() !== '' ? p : undefined;
 }

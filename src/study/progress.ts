@@ -1,8 +1,31 @@
 // The study's progress display: the stage, its progress, and the whole study's ETA. Work is
-// counted in estimated cost units (a training step of B rows x T tokens costs about 3·B·T, a
-// generated row about its new tokens times its prompt); the study's ETA is the time per unit
-// measured so far in this run times the units left. Cached stages cost nothing.
-import { formatDuration } from '../util/progress.ts';
+// counted in the cost units of COST below; the ETA is the units left times a time per unit that
+// starts at the reference host's (so the first ETA is already the right size) and moves to this
+// run's measured rate as work is done. Cached stages cost nothing.
+import { formatDuration, StatusLine } from '../util/progress.ts';
+
+/** The cost model: relative units per piece of work, from the stage times of the default study
+ *  on 2 vCPU (WebGPU on lavapipe): a finetuning step of 8 x 256 tokens ~6 s, an arm's 88 answers
+ *  of 64 tokens ~17 s, an arm's 40 judgements ~5 s, the ranking probe's 3,840 sequences ~5 min
+ *  (2026-12-07, under load; the units keep those proportions). The default study is about 1.08M
+ *  units, and took 10 min 50 s on a quiet host: that fixes the seconds per unit. */
+export const COST = {
+  /** per token of an optimizer step (B x T tokens), finetuning */
+  trainToken: 3,
+  /** per token of a pretraining step (held-out evaluations included) */
+  pretrainToken: 4,
+  /** per new token of an answer (AlpacaEval and IFEval alike) */
+  answerToken: 3,
+  /** per judged instruction (ROUGE-L proxy and the LC bootstrap) */
+  judgedInstruction: 125,
+  /** per ranked sequence of the ranking probe */
+  rankedSequence: 78,
+  /** seconds per unit on the reference host: 650 s / 1.08M units */
+  secondsPerUnit: 650 / 1.078e6,
+} as const;
+
+/** How much measured work outweighs the reference host's rate: the prior counts as this share of the plan. */
+const PRIOR_SHARE = 0.15;
 
 export interface PlannedStage {
   name: string;
@@ -15,12 +38,14 @@ export class StudyProgress {
   private stageUnits = 0;
   private stageFrac = 0;
   private index = -1;
-  private lastPrint = 0;
   private current = '';
   private readonly total: number;
 
+  private readonly status: StatusLine;
+
   constructor(private readonly stages: PlannedStage[], private readonly out: NodeJS.WriteStream | null = process.stderr) {
     this.total = stages.reduce((s, x) => s + x.units, 0);
+    this.status = new StatusLine(out, { ttyMs: 250, plainMs: 5000 });
   }
 
   /** Units of the stages not yet finished (this run's work left). */
@@ -28,10 +53,14 @@ export class StudyProgress {
     return this.total - this.doneUnits - this.stageUnits * this.stageFrac;
   }
 
+  /** Seconds left: units left x seconds per unit, blending the reference host's rate (weight
+   *  PRIOR_SHARE of the plan) with this run's (weight: the units done). */
   etaSec(): number {
     const done = this.doneUnits + this.stageUnits * this.stageFrac;
     const el = (performance.now() - this.t0) / 1000;
-    return done > 0 ? (el / done) * (this.total - done) : NaN;
+    const k = PRIOR_SHARE * this.total;
+    const perUnit = (el + k * COST.secondsPerUnit) / (done + k);
+    return this.total > 0 ? perUnit * (this.total - done) : 0;
   }
 
   begin(name: string): void {
@@ -61,12 +90,8 @@ export class StudyProgress {
   }
 
   private print(msg: string, force: boolean): void {
-    if (!this.out) return;
-    const now = performance.now();
-    if (!force && now - this.lastPrint < (this.out.isTTY ? 250 : 5000)) return;
-    this.lastPrint = now;
-    const line = `[study ${this.index + 1}/${this.stages.length}] ${msg} · elapsed ${formatDuration((now - this.t0) / 1000)} · study ETA ${formatDuration(this.etaSec())}`;
-    if (this.out.isTTY) this.out.write(`\r${line}\x1b[K${force ? '\n' : ''}`);
-    else this.out.write(`${line}\n`);
+    const line = `[study ${this.index + 1}/${this.stages.length}] ${msg} · elapsed ${formatDuration((performance.now() - this.t0) / 1000)} · study ETA ${formatDuration(this.etaSec())}`;
+    if (force) this.status.keep(line);
+    else this.status.update(line);
   }
 }

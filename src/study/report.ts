@@ -2,26 +2,25 @@
 // paired bootstrap 95% interval (and a sign test for win rates) marked when it is
 // indistinguishable from noise, the paper's numbers beside heed's (labelled, never mixed in), and
 // the evaluator's HTML report (src/eval/report) with these tables added.
-import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { esc } from '../eval/report/svg.ts';
-import { collectRuns } from '../eval/report/collect.ts';
-import { reportHtml } from '../eval/report/html.ts';
-import { writeFileAtomic, writeJsonAtomic } from '../eval/outputs.ts';
-import { armSlug, type ArmResults, type StudyResults, trainLogOf } from './pipeline.ts';
-import { mean, pairedBootstrap, signTest, std, type Interval } from './stats.ts';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { readAnswerMeta } from '../eval/generate.ts';
+import { charLength, readOutputs } from '../eval/outputs.ts';
+import { readLog, type RunResults, winRateOf } from '../eval/report/collect.ts';
+import { type ExplorerAnswer, type ExplorerData, type ExplorerItem, explorerHtml } from '../eval/report/explorer.ts';
+import { reportHtml, type Section } from '../eval/report/html.ts';
+import { esc, hBarChart } from '../eval/report/svg.ts';
+import { csvTable, htmlTable, markdownTable, type Table, textTable } from '../eval/report/table.ts';
+import { writeJsonAtomic, writeTextFileAtomic as writeFileAtomic } from '../io/json.ts';
+import { ARMS, armStageDir, REFERENCE_ARM } from './arms.ts';
+import { type ArmResults, type StudyResults, trainLogOf } from './pipeline.ts';
+import { mean, sampleStd as std } from '../util/stats.ts';
+import { type Interval, pairedBootstrap, signTest } from './stats.ts';
 
-/** Hewitt et al. 2024, Llama-2-7B: LC win rate (%) against the instruction-tuned model; ranking probe 80.4 %. */
-export const PAPER_LC: Record<string, number> = {
-  response: 43.3, 'base+rules': 24.4, 'base+rules-no-eos': 10.4, 'base+rules-no-diversity': 14.3, 'base+rules-no-uniform': 16.3, base: 2.4,
-  'single-task:gsm': 23.7, 'single-task:poetry': 22.9, 'single-task:mbpp': 16.9, 'single-task:recipes': 14.6, 'single-task:chess': 2.1,
-};
+/** Hewitt et al. 2024, Llama-2-7B: LC win rate (%) against the instruction-tuned model (from ARMS); ranking probe 80.4 %. */
+export const PAPER_LC: Record<string, number> = Object.fromEntries(ARMS.flatMap((a) => (a.paperLc !== undefined ? [[a.name, a.paperLc]] : [])));
 export const PAPER_RANK = 80.4;
 
-export interface Table {
-  headers: string[];
-  rows: string[][];
-}
 
 const f = (v: number | null | undefined, d = 1): string => (v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(d));
 const pm = (v: number, se: number, d = 1): string => `${f(v, d)} ± ${f(se, d)}`;
@@ -150,29 +149,6 @@ export function paperEffects(r: StudyResults, diffs: readonly Difference[]): str
   return lines;
 }
 
-export function markdownTable(t: Table): string {
-  const cell = (s: string) => s.replace(/\|/g, '\\|');
-  return [`| ${t.headers.map(cell).join(' | ')} |`, `|${t.headers.map(() => '---').join('|')}|`, ...t.rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
-}
-
-export function csvTable(t: Table): string {
-  const cell = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-  return `${[t.headers, ...t.rows].map((r) => r.map(cell).join(',')).join('\n')}\n`;
-}
-
-export function htmlTable(t: Table, id: string): string {
-  return `<table id="${id}"><thead><tr>${t.headers.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${t.rows
-    .map((r) => `<tr${r.includes('noise') ? ' class="noise"' : ''}>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`)
-    .join('')}</tbody></table>`;
-}
-
-/** Fixed-width columns for the terminal. */
-export function textTable(t: Table): string {
-  const w = t.headers.map((h, i) => Math.max(h.length, ...t.rows.map((r) => r[i]!.length)));
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(w[i]!)).join('  ');
-  return [line(t.headers), w.map((n) => '-'.repeat(n)).join('  '), ...t.rows.map(line)].join('\n');
-}
-
 const CAVEAT = 'The paper\'s numbers are Llama-2-7B\'s with GPT-4 judging all 805 AlpacaEval instructions; they stand beside heed\'s for orientation and are never part of heed\'s numbers.';
 
 export interface StudyReportPaths {
@@ -216,27 +192,7 @@ ${noisy} of ${diffs.length} differences are indistinguishable from noise (their 
 
 ${markdownTable(dt)}
 `;
-  // The evaluator's report, fed one folder per arm (judge files, IFEval summary, training log).
-  const runsDir = join(dir, 'report', 'arms');
-  rmSync(runsDir, { recursive: true, force: true });
-  const armDirs = r.arms.map((a) => {
-    const d = join(runsDir, armSlug(a.arm));
-    mkdirSync(d, { recursive: true });
-    const judgeDir = join(dir, 'arms', armSlug(a.arm), 'judge');
-    for (const fName of ['summary.json', 'annotations.json']) if (existsSync(join(judgeDir, fName))) copyFileSync(join(judgeDir, fName), join(d, fName));
-    if (a.gen.ifeval) writeJsonAtomic(join(d, 'ifeval_summary.json'), a.gen.ifeval);
-    const log = trainLogOf(dir, a.arm);
-    if (log) copyFileSync(log, join(d, 'log.jsonl'));
-    return d;
-  });
-  const title = `heed study: ${r.config.name}`;
-  const extra = `<section id="study"><h2>The study</h2><ul>${prov.map((p) => `<li>${esc(p)}</li>`).join('')}</ul>
-${htmlTable(main, 'study-results')}<p class="note">${esc(CAVEAT)}</p>
-<h2>What this model shows (measured)</h2><ul>${effects.map((e) => `<li>${esc(e)}</li>`).join('')}</ul>
-<h2>Every arm-vs-arm difference</h2><p class="note">${noisy} of ${diffs.length} differences are indistinguishable from noise (paired bootstrap 95% interval holds 0), shown greyed and marked "noise".</p>
-<style>tr.noise td{color:#999}</style>${htmlTable(dt, 'differences')}</section>
-<h2>Evaluator's report</h2>`;
-  const html = reportHtml(collectRuns(armDirs), title).replace(/(<h1>[^<]*<\/h1>)/, `$1\n${extra}`);
+  const html = studyHtml(r, dir, { main, dt, diffs, effects, prov, noisy });
   const paths: StudyReportPaths = {
     markdown: join(dir, 'results.md'), csv: join(dir, 'results.csv'), differencesCsv: join(dir, 'differences.csv'), html: join(dir, 'report.html'), json: join(dir, 'study.json'),
   };
@@ -248,8 +204,144 @@ ${htmlTable(main, 'study-results')}<p class="note">${esc(CAVEAT)}</p>
   return paths;
 }
 
-/** The terminal summary: provenance, the table, the paper effects. */
-export function terminalReport(r: StudyResults): string {
+/** The evaluator's view of each arm, from the study's results in memory. */
+function armRuns(r: StudyResults, dir: string): RunResults[] {
+  const reference = r.arms.find((a) => a.arm === REFERENCE_ARM)?.gen.lengths;
+  return r.arms.map((a) => {
+    const log = trainLogOf(dir, a.arm);
+    return {
+      name: a.arm, dir: armStageDir(dir, a.arm, 'judge'), winRate: winRateOf(a.judge.summary),
+      lengths: { model: a.gen.lengths, ...(reference ? { reference } : {}) },
+      ...(a.gen.ifeval ? { ifeval: a.gen.ifeval } : {}), ...(log ? { log: readLog(log) } : {}),
+    };
+  });
+}
+
+const VERDICT: Record<string, ExplorerAnswer['verdict']> = {
+  '2': { text: 'beats the instruction arm', tone: 'win' },
+  '1': { text: 'loses to the instruction arm', tone: 'loss' },
+  '1.5': { text: 'draw', tone: 'draw' },
+};
+
+/** Every arm's answers to every AlpacaEval instruction and IFEval prompt, with verdicts. */
+function explorerData(r: StudyResults): ExplorerData {
+  const arms = r.arms.map((a) => {
+    const genDir = dirname(a.gen.outputs);
+    const ifeOut = join(genDir, 'ifeval_outputs.json');
+    const ifeMeta = join(genDir, 'ifeval_meta.json');
+    return {
+      alpaca: readOutputs(a.gen.outputs),
+      ifeval: existsSync(ifeOut) ? readOutputs(ifeOut) : [],
+      ifevalMeta: readAnswerMeta(ifeMeta),
+    };
+  });
+  const items: ExplorerItem[] = [];
+  arms[0]?.alpaca.forEach((row, i) => {
+    items.push({
+      set: 'AlpacaEval', prompt: row.instruction,
+      answers: r.arms.map((a, k) => {
+        const out = arms[k]!.alpaca[i]?.output ?? '';
+        const pref = a.judge.prefs[i];
+        const verdict = a.arm === REFERENCE_ARM ? { text: 'the reference', tone: 'draw' as const } : pref === null || pref === undefined ? { text: 'no verdict', tone: 'draw' as const } : (VERDICT[String(pref)] ?? { text: `preference ${pref}`, tone: pref > 1.5 ? ('win' as const) : ('loss' as const) });
+        return { output: out, chars: charLength(out), tokens: a.gen.tokens[i]!, eos: a.gen.eos[i] === 1, verdict };
+      }),
+    });
+  });
+  arms[0]?.ifeval.forEach((row, i) => {
+    items.push({
+      set: 'IFEval', prompt: row.instruction,
+      answers: r.arms.map((a, k) => {
+        const out = arms[k]!.ifeval[i]?.output ?? '';
+        const meta = arms[k]!.ifevalMeta[i];
+        const ok = a.gen.ifevalPrompt[i];
+        return {
+          output: out, chars: charLength(out), ...(meta ? { tokens: meta.tokens, eos: meta.eos } : {}),
+          ...(ok === undefined ? {} : { verdict: ok === 1 ? { text: 'follows every instruction (strict)', tone: 'win' as const } : { text: 'misses an instruction (strict)', tone: 'loss' as const } }),
+        };
+      }),
+    });
+  });
+  return { runs: r.arms.map((a) => a.arm), items };
+}
+
+interface StudyTables {
+  main: Table;
+  dt: Table;
+  diffs: readonly Difference[];
+  effects: string[];
+  prov: string[];
+  noisy: number;
+}
+
+const DIFF_FILTER = `<script>
+(() => {
+  const q = document.getElementById('diff-filter');
+  const noise = document.getElementById('diff-hide-noise');
+  const rows = [...document.querySelectorAll('#differences tbody tr')];
+  const count = document.getElementById('diff-count');
+  const apply = () => {
+    const words = q.value.toLowerCase().split(/\\s+/).filter(Boolean);
+    let shown = 0;
+    for (const tr of rows) {
+      const text = tr.textContent.toLowerCase();
+      const show = words.every((w) => text.includes(w)) && !(noise.checked && tr.classList.contains('noise'));
+      tr.hidden = !show;
+      if (show) shown++;
+    }
+    count.textContent = shown + ' of ' + rows.length + ' shown';
+  };
+  q.addEventListener('input', apply);
+  noise.addEventListener('change', apply);
+  apply();
+})();
+</script>`;
+
+/** report.html: the claims and the per-arm chart first, then the table, the outputs explorer, the
+ *  evaluator's charts, and the differences collapsed behind a filter. */
+function studyHtml(r: StudyResults, dir: string, t: StudyTables): string {
+  const proxy = r.arms[0]?.judge.summary.proxy ? ' (proxy judge)' : '';
+  const bars = r.arms.map((a) => {
+    const s = winRateOf(a.judge.summary);
+    const se = a.arm === REFERENCE_ARM ? 0 : s.standard_error;
+    return { label: a.arm, value: s.win_rate, lo: Math.max(0, s.win_rate - 1.96 * se), hi: Math.min(100, s.win_rate + 1.96 * se), ...(PAPER_LC[a.arm] !== undefined ? { note: `· paper LC ${PAPER_LC[a.arm]!.toFixed(1)}` } : {}) };
+  });
+  const before: Section[] = [
+    { id: 'claims', title: 'What this model shows (measured, not assumed)', body: `<ul class="claims">${t.effects.map((e) => `<li>${esc(e)}</li>`).join('')}</ul>` },
+    {
+      id: 'arms-chart', title: 'Win rate of each arm against the instruction-tuned arm',
+      note: `AlpacaEval win rate with its 95% interval (± 1.96 standard errors) on ${r.instructions} instructions; the dashed line is 50 % (as good as the instruction-tuned arm, the reference). "paper LC" is Llama-2-7B's length-controlled win rate in Hewitt et al. 2024, for orientation only.`,
+      body: hBarChart('arms', bars, { xLabel: `win rate vs instruction (%)${proxy}`, xMax: 100, refLine: 50 }),
+    },
+    { id: 'study', title: 'Results per arm', note: esc(CAVEAT), body: htmlTable(t.main, 'study-results') },
+    { id: 'explorer', title: 'Outputs explorer', note: 'Pick an instruction to read every arm\'s answer side by side, with its verdict (the judge\'s against the instruction-tuned arm for AlpacaEval, strict IFEval for IFEval prompts) and its length.', body: explorerHtml(explorerData(r)) },
+  ];
+  const after: Section[] = [
+    {
+      id: 'differences-section', title: 'Every arm-vs-arm difference',
+      note: `${t.noisy} of ${t.diffs.length} differences are indistinguishable from noise (paired bootstrap 95% interval holds 0), shown greyed and marked "noise". The full list is also in differences.csv.`,
+      body: `<details id="differences-details"><summary>Show the ${t.diffs.length} differences</summary><div class="filters"><input type="search" id="diff-filter" placeholder="filter: arm, metric, verdict" aria-label="filter the differences"><label><input type="checkbox" id="diff-hide-noise"> hide noise</label><span id="diff-count" class="note"></span></div>${htmlTable(t.dt, 'differences', (row) => (row.includes('noise') ? 'noise' : undefined))}</details>${DIFF_FILTER}`,
+    },
+  ];
+  const intro = `<ul class="note">${t.prov.filter((p) => !p.startsWith('judge:') || !proxy).map((p) => `<li>${esc(p)}</li>`).join('')}${proxy ? `<li>judge: ${esc(r.config.eval.judge)}</li>` : ''}</ul>`;
+  return reportHtml(armRuns(r, dir), { title: `heed study: ${r.config.name}`, intro, before, after, omit: ['results', 'winrates'] });
+}
+
+/** The compact terminal table: arm, win rate ±SE, IFEval prompt strict, avg length, EOS % (columns of mainTable). */
+const COMPACT: [number, string][] = [[0, 'arm'], [1, 'win rate ±SE'], [3, 'IFEval %'], [5, 'length ±sd'], [6, 'EOS %']];
+
+/** The results table for a terminal `width` columns wide: the full table if it fits, else the
+ *  compact one with a line saying where the full table is. */
+export function terminalTable(r: StudyResults, width: number, fullTable = 'results.md'): string {
+  const full = mainTable(r);
+  const text = textTable(full);
+  if (Math.max(...text.split('\n').map((l) => l.length)) <= width) return text;
+  const compact: Table = { headers: COMPACT.map(([, h]) => h), rows: full.rows.map((row) => COMPACT.map(([i]) => row[i]!)) };
+  const proxy = r.arms[0]?.judge.summary.proxy ? 'win rates by the proxy judge; ' : '';
+  return `${textTable(compact)}\n(${proxy}the full table, with LC win rates, IFEval instruction level, distinct-2 and the paper's numbers: ${fullTable})`;
+}
+
+/** The terminal summary: provenance, the table (fitted to `width`), the paper effects. */
+export function terminalReport(r: StudyResults, opts: { width?: number; fullTable?: string } = {}): string {
   const diffs = differences(r);
-  return `${provenance(r).join('\n')}\n\n${textTable(mainTable(r))}\n\n${paperEffects(r, diffs).map((l) => `- ${l}`).join('\n')}\n`;
+  return `${provenance(r).join('\n')}\n\n${terminalTable(r, opts.width ?? 100, opts.fullTable)}\n\n${paperEffects(r, diffs).map((l) => `- ${l}`).join('\n')}\n`;
 }

@@ -11,9 +11,9 @@
 // moved or copied elsewhere and resumed.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { outputDir } from '../io/open.ts';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { writeJsonAtomic } from '../eval/outputs.ts';
+import { readJsonFile, writeJsonAtomic } from '../io/json.ts';
+import { outputDir } from '../io/open.ts';
 
 /** JSON with object keys sorted, so equal values hash equally whatever their key order. */
 export function stableJson(v: unknown): string {
@@ -97,7 +97,7 @@ export function readStage<R>(dir: string): StageRecord<R> | undefined {
   if (!existsSync(p)) return undefined;
   let rec: StageRecord<R>;
   try {
-    rec = JSON.parse(readFileSync(p, 'utf8')) as StageRecord<R>;
+    rec = readJsonFile(p, 'stage record') as StageRecord<R>;
     if (!rec || typeof rec !== 'object' || typeof rec.key !== 'string') return undefined;
     if (rec.result !== undefined && Array.isArray(rec.relative)) rec = { ...rec, result: resolvePaths(rec.result, rec.relative, dir) };
   } catch {

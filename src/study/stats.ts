@@ -1,15 +1,8 @@
 // How sure each number is: paired bootstrap intervals (seeded), the exact sign test, and the
 // output statistics a small model can move (EOS rate, lengths, distinct-n repetition).
 import { Rng } from '../core/random.ts';
+import { mean, quantile, sampleStd } from '../util/stats.ts';
 
-export const mean = (xs: readonly number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
-
-/** Sample standard deviation (n − 1). */
-export function std(xs: readonly number[]): number {
-  if (xs.length < 2) return NaN;
-  const m = mean(xs);
-  return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1));
-}
 
 export interface Interval {
   /** mean(a) − mean(b) on the paired rows. */
@@ -21,14 +14,6 @@ export interface Interval {
   noise: boolean;
 }
 
-/** Percentile (type 7, numpy's default) of sorted values. */
-export function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  const h = (sorted.length - 1) * q;
-  const lo = Math.floor(h);
-  const hi = Math.min(lo + 1, sorted.length - 1);
-  return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
-}
 
 /**
  * Paired bootstrap 95% percentile interval of mean(a − b): rows (instructions) are resampled
@@ -63,7 +48,7 @@ export function bootstrapSe<T>(rows: readonly T[], stat: (rows: T[]) => number, 
     const v = stat(Array.from({ length: n }, () => rows[rng.int(n)]!));
     if (Number.isFinite(v)) vals.push(v);
   }
-  return std(vals);
+  return sampleStd(vals);
 }
 
 /** ln C(n, k). */

@@ -1,26 +1,26 @@
 // Training inside the study: pretraining a base from random init (the recipe) and finetuning an
 // arm from the base, both through src/train's train() in process. A stage directory that already
 // holds checkpoint/ (an interrupted run with the same key) resumes from it exactly.
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend } from '../backend/backend.ts';
 import type { Example } from '../data/batch.ts';
 import { emptyUserTurns } from '../data/dataset.ts';
-import { encodeDataset } from '../data/encode.ts';
 import { readMessagesJsonl } from '../data/messages.ts';
-import { packDocuments, readCorpus } from '../data/pretrain.ts';
+import { readCorpus } from '../data/pretrain.ts';
 import { singleTask } from '../data/singleTask.ts';
-import { buildModel, loadPretrained } from '../load/pretrained.ts';
+import { openPretrained } from '../load/pretrained.ts';
 import type { LlamaConfig } from '../nn/config.ts';
 import { Llama } from '../nn/llama.ts';
 import { readHFTokenizer, toHFTokenizerJSON } from '../tokenizer/hf.ts';
 import type { Tokenizer } from '../tokenizer/tokenizer.ts';
 import { trainBPE } from '../tokenizer/train.ts';
-import { readCheckpointDir, type TokenizerFiles } from '../train/checkpoint.ts';
+import { readCheckpointDir } from '../train/checkpoint.ts';
+import { chatExamples, pretrainExamples, pretrainShards, rowTokensFor, tokenizerFiles } from '../train/examples.ts';
 import { DEFAULT_TRAIN, fullModelParts, totalStepsFor, train, type TrainConfig, type TrainResult } from '../train/trainer.ts';
 import { dataPath } from '../util/dataRoot.ts';
+import type { Arm } from './arms.ts';
 import type { FinetuneSettings, PretrainRecipe } from './config.ts';
-import { taskOfArm } from './config.ts';
 
 export interface TrainedModel {
   modelDir: string;
@@ -37,24 +37,14 @@ export interface TrainedModel {
 /** Held-out loss of a pretraining run: at most this many packed sequences. */
 export const MAX_HELDOUT_SEQUENCES = 64;
 
-/** pretrain-mix's training shards, in order. */
-export function pretrainShards(): string[] {
-  const dir = dataPath('pretrain-mix');
-  return readdirSync(dir).filter((f) => /^pretrain-mix-\d+\.jsonl\.gz$/.test(f)).sort().map((f) => join(dir, f));
-}
-
-function tokenizerFiles(tok: Tokenizer, json: string): TokenizerFiles {
-  return { 'tokenizer.json': json, bos: tok.idToPiece(tok.bos), eos: tok.idToPiece(tok.eos) };
-}
-
-async function runTraining(dir: string, model: Llama, tok: Tokenizer, tokJson: string, trainEx: Example[], heldEx: Example[], cfg: TrainConfig, title: string, onStep: (step: number, total: number) => void): Promise<TrainResult> {
+async function runTraining(dir: string, model: Llama, tok: Tokenizer, tokSource: string, trainEx: Example[], heldEx: Example[], cfg: TrainConfig, title: string, onStep: (step: number, total: number) => void): Promise<TrainResult> {
   const ckptDir = join(dir, 'checkpoint');
   const resume = existsSync(join(ckptDir, 'trainer_state.json')) ? readCheckpointDir(ckptDir) : undefined;
   if (resume?.weights) model.loadState(resume.weights);
   const total = totalStepsFor(cfg, Math.ceil(trainEx.length / cfg.batchSize));
   return train({
     model, ...fullModelParts(model), train: trainEx, heldout: heldEx, outDir: dir, padId: tok.eos, bosId: tok.bos, eosId: tok.eos,
-    tokenizer: tokenizerFiles(tok, tokJson), out: null, title, ...(resume ? { resume } : {}),
+    tokenizer: tokenizerFiles(tok, tokSource)!, out: null, title, ...(resume ? { resume } : {}),
     onStep: (step) => onStep(step, total),
   }, cfg);
 }
@@ -79,7 +69,6 @@ export async function pretrainBase(dir: string, recipe: PretrainRecipe, backend:
     const tok = trainBPE(corpus.docs, { vocabSize: recipe.tokenizer.vocabSize, specialTokens: recipe.tokenizer.chatTagsSpecial ? ['<|user|>', '<|assistant|>'] : [] });
     writeFileSync(tokPath, JSON.stringify(toHFTokenizerJSON(tok)));
   }
-  const tokJson = readFileSync(tokPath, 'utf8');
   const tok = readHFTokenizer(tokPath);
   const m = recipe.model;
   const config: LlamaConfig = {
@@ -88,54 +77,51 @@ export async function pretrainBase(dir: string, recipe: PretrainRecipe, backend:
   };
   const model = new Llama(config, backend, { seed: recipe.seed });
   onPhase(`tokenizing ${recipe.docs} training documents`);
-  const train_ = packDocuments(readCorpus(shards, { maxDocs: recipe.docs }).docs, tok, m.maxSeqLen);
+  const train_ = pretrainExamples(readCorpus(shards, { maxDocs: recipe.docs }).docs, tok, m.maxSeqLen);
   // Held-out documents include whole books: the held-out loss is taken on their first sequences only.
-  const held = recipe.heldoutDocs > 0 ? packDocuments(readCorpus([dataPath('pretrain-mix', 'heldout.jsonl.gz')], { maxDocs: recipe.heldoutDocs }).docs, tok, m.maxSeqLen).examples.slice(0, MAX_HELDOUT_SEQUENCES) : [];
+  const held = recipe.heldoutDocs > 0 ? pretrainExamples(readCorpus([dataPath('pretrain-mix', 'heldout.jsonl.gz')], { maxDocs: recipe.heldoutDocs }).docs, tok, m.maxSeqLen).examples.slice(0, MAX_HELDOUT_SEQUENCES) : [];
   if (train_.examples.length === 0) throw new Error(`pretrain recipe: ${recipe.docs} documents make no full sequence of ${m.maxSeqLen} tokens; raise docs`);
   const cfg: TrainConfig = {
     ...DEFAULT_TRAIN, lr: recipe.lr, batchSize: recipe.batchSize, gradAccum: recipe.gradAccum, maxSteps: recipe.steps, warmup: 0.1,
     schedule: 'cosine', clip: 1, seed: recipe.seed, evalEvery: Math.max(1, Math.round(recipe.steps / 8)), saveEvery: Math.max(1, Math.round(recipe.steps / 4)),
   };
-  const r = await runTraining(dir, model, tok, tokJson, train_.examples, held, cfg, 'study pretrain', onStep);
+  const r = await runTraining(dir, model, tok, tokPath, train_.examples, held, cfg, 'study pretrain', onStep);
   return summarise(r, recipe.batchSize * recipe.gradAccum * m.maxSeqLen, train_.examples.length, held.length);
 }
 
 /** The training data of a tuned arm: LIMA (instruction), LIMA with empty user turns (response), or one task. */
-export function armDataset(arm: string, ft: FinetuneSettings, opts: { allRows?: boolean } = {}) {
-  const task = taskOfArm(arm);
-  if (task) return singleTask(task, ft.taskRows > 0 && !opts.allRows ? { limit: ft.taskRows } : {});
+export function armDataset(arm: Arm, ft: FinetuneSettings, opts: { allRows?: boolean } = {}) {
+  const t = arm.training;
+  if (!t) throw new Error(`arm "${arm.name}" is not trained`);
+  if (t.kind === 'single-task') return singleTask(t.task, ft.taskRows > 0 && !opts.allRows ? { limit: ft.taskRows } : {});
   const lima = readMessagesJsonl(dataPath('lima-implicit-ins', 'lima_data.jsonl'));
   const rows = ft.limaRows > 0 && !opts.allRows ? { ...lima, rows: lima.rows.slice(0, ft.limaRows) } : lima;
-  if (arm === 'instruction') return rows;
-  if (arm === 'response') return emptyUserTurns(rows);
-  throw new Error(`arm "${arm}" is not trained`);
+  return t.kind === 'response' ? emptyUserTurns(rows) : rows;
 }
 
-/** The arm's training examples: its rows encoded at seqLen; with longRows 'drop', only rows that
- *  fit whole (the first limaRows / taskRows of them). */
-export function armExamples(arm: string, ft: FinetuneSettings, tok: Tokenizer, seqLen: number): { examples: Example[] } {
-  if (ft.longRows !== 'drop') return encodeDataset(armDataset(arm, ft), tok, { maxLen: seqLen });
-  const enc = encodeDataset(armDataset(arm, ft, { allRows: true }), tok, { maxLen: seqLen });
+/** The arm's training examples: its rows encoded at `rowTokens` tokens at most; with longRows
+ *  'drop', only rows that fit whole (the first limaRows / taskRows of them). */
+export function armExamples(arm: Arm, ft: FinetuneSettings, tok: Tokenizer, rowTokens: number): { examples: Example[] } {
+  if (ft.longRows !== 'drop') return chatExamples(armDataset(arm, ft), tok, { rowTokens });
+  const enc = chatExamples(armDataset(arm, ft, { allRows: true }), tok, { rowTokens });
   const whole = enc.examples.filter((_, i) => !enc.cut[i]);
-  const n = taskOfArm(arm) ? ft.taskRows : ft.limaRows;
+  const n = arm.training?.kind === 'single-task' ? ft.taskRows : ft.limaRows;
   return { examples: n > 0 ? whole.slice(0, n) : whole };
 }
 
 /** Finetunes every weight of the base on the arm's data. */
-export async function finetuneArm(dir: string, arm: string, baseDir: string, ft: FinetuneSettings, backend: Backend, onStep: (step: number, total: number) => void): Promise<TrainedModel> {
-  const { ckpt, tokenizer: tok, tokenizerSource } = loadPretrained(baseDir);
-  if (!tok || !tokenizerSource) throw new Error(`${baseDir}: the base model has no tokenizer.json beside it`);
-  const model = buildModel(ckpt, backend);
-  const seqLen = Math.min(ft.seqLen, model.config.maxSeqLen + 1);
-  const enc = armExamples(arm, ft, tok, seqLen);
-  if (enc.examples.length === 0) throw new Error(`arm ${arm}: no training row ${ft.longRows === 'drop' ? 'fits whole in' : 'kept a response token within'} ${seqLen} tokens`);
+export async function finetuneArm(dir: string, arm: Arm, baseDir: string, ft: FinetuneSettings, backend: Backend, onStep: (step: number, total: number) => void): Promise<TrainedModel> {
+  const { model, tokenizer: tok, tokenizerSource } = openPretrained(baseDir, undefined, backend);
+  const rowTokens = rowTokensFor(ft.seqLen, model.config.maxSeqLen);
+  const enc = armExamples(arm, ft, tok, rowTokens);
+  if (enc.examples.length === 0) throw new Error(`arm ${arm.name}: no training row ${ft.longRows === 'drop' ? 'fits whole in' : 'kept a response token within'} ${rowTokens} tokens`);
   const cfg: TrainConfig = {
     ...DEFAULT_TRAIN, lr: ft.lr, batchSize: ft.batchSize, gradAccum: ft.gradAccum, seed: ft.seed, clip: 1, evalEvery: 0, saveEvery: 0,
     ...(ft.maxSteps !== undefined ? { maxSteps: ft.maxSteps } : {}), ...(ft.epochs !== undefined ? { epochs: ft.epochs } : {}),
   };
   // A checkpoint every quarter of the run, so an interrupted study loses at most a quarter of an arm.
   cfg.saveEvery = Math.max(1, Math.ceil(totalStepsFor(cfg, Math.ceil(enc.examples.length / cfg.batchSize)) / 4));
-  const r = await runTraining(dir, model, tok, readFileSync(tokenizerSource, 'utf8'), enc.examples, [], cfg, `study ${arm}`, onStep);
+  const r = await runTraining(dir, model, tok, tokenizerSource, enc.examples, [], cfg, `study ${arm.name}`, onStep);
   const meanLen = enc.examples.reduce((s, e) => s + e.ids.length, 0) / enc.examples.length;
   return summarise(r, Math.round(ft.batchSize * ft.gradAccum * meanLen), enc.examples.length, 0);
 }

@@ -6,7 +6,8 @@
 // so a crash never leaves a half-written checkpoint where the last good one was.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { readJsonFile, writeDirAtomic, writeFileAtomic } from '../io/files.ts';
+import { writeDirAtomic, writeFileAtomic } from '../io/files.ts';
+import { readJsonFile } from '../io/json.ts';
 import { loadHF, saveHF } from '../io/hfconfig.ts';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.ts';
 import { type NamedTensors, toLayout } from '../io/weights.ts';
@@ -61,7 +62,9 @@ export function writeModelDir(dir: string, config: LlamaConfig, weights: NamedTe
   writeTokenizerFiles(dir, ids, tokenizer);
 }
 
-function writeTokenizerFiles(dir: string, ids: { bos: number; eos: number }, tokenizer?: TokenizerFiles): void {
+/** generation_config.json, and with a tokenizer tokenizer.json and tokenizer_config.json (its
+ *  bos_token/eos_token, which AutoTokenizer needs to know where an answer ends). */
+export function writeTokenizerFiles(dir: string, ids: { bos: number; eos: number }, tokenizer?: TokenizerFiles): void {
   writeFileAtomic(join(dir, 'generation_config.json'), [json({ bos_token_id: ids.bos, eos_token_id: ids.eos })]);
   if (tokenizer) {
     writeFileAtomic(join(dir, 'tokenizer.json'), [new TextEncoder().encode(tokenizer['tokenizer.json'])]);

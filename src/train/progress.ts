@@ -4,7 +4,7 @@ import { appendFileSync } from 'node:fs';
 import { readAppendLog } from '../io/appendLog.ts';
 import { writeTextAtomic } from '../io/files.ts';
 import { type Schema, checkShape } from '../io/schema.ts';
-import { formatDuration } from '../util/progress.ts';
+import { formatDuration, StatusLine } from '../util/progress.ts';
 
 export { formatDuration };
 
@@ -63,8 +63,9 @@ export function readLog(path: string, maxStep = Infinity, note?: (msg: string) =
 }
 
 export class Progress {
-  private lastLen = 0;
-  constructor(private readonly logPath: string, private readonly out: NodeJS.WriteStream | null = process.stderr, resumeStep = 0) {
+  private readonly status: StatusLine;
+  constructor(private readonly logPath: string, out: NodeJS.WriteStream | null = process.stderr, resumeStep = 0) {
+    this.status = new StatusLine(out, { ttyMs: 0, plainMs: 0 });
     // rewrite the log so it holds exactly the history up to the step the run starts from
     const kept = readLog(logPath, resumeStep, (msg) => this.message(`warning: ${msg}`));
     writeTextAtomic(logPath, kept.map((r) => JSON.stringify(r) + '\n').join(''));
@@ -80,21 +81,13 @@ export class Progress {
     this.message(`step ${r.step}: held-out loss ${r.evalLoss.toFixed(4)} over ${r.evalTokens} tokens`);
   }
 
-  /** A line that stays (clears the updating line first on a TTY). */
+  /** A line that stays (it replaces the updating line on a TTY). */
   message(line: string): void {
-    if (!this.out) return;
-    if (this.out.isTTY && this.lastLen) this.out.write(`\r${' '.repeat(this.lastLen)}\r`);
-    this.lastLen = 0;
-    this.out.write(line + '\n');
+    this.status.keep(line);
   }
 
   private print(line: string, last: boolean): void {
-    if (!this.out) return;
-    if (!this.out.isTTY) {
-      this.out.write(line + '\n');
-      return;
-    }
-    this.out.write(`\r${line.padEnd(this.lastLen)}${last ? '\n' : ''}`);
-    this.lastLen = last ? 0 : line.length;
+    if (last) this.status.keep(line);
+    else this.status.update(line);
   }
 }

@@ -44,7 +44,7 @@ export interface TrainConfig {
 }
 
 export const DEFAULT_TRAIN: Omit<TrainConfig, 'epochs' | 'maxSteps'> = {
-  lr: 1e-5, schedule: 'linear', warmup: 0.03, weightDecay: 0, clip: 1, batchSize: 1, gradAccum: 64,
+  lr: 1e-5, schedule: 'linear', warmup: 0.03, weightDecay: 0, clip: 0, batchSize: 1, gradAccum: 64,
   evalEvery: 0, saveEvery: 0, seed: 42, bucketBatches: 50, beta1: 0.9, beta2: 0.999, eps: 1e-8,
 };
 

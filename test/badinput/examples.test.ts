@@ -389,7 +389,7 @@ describe('5. a failed convert leaves nothing at its output path', () => {
     vi.restoreAllMocks();
     syncBuiltinESMExports();
     expect((await heed('convert', '--model', c.bin, '--tokenizer', c.tokBin, '--to', 'hf', '--out', out, '--force')).code).toBe(0);
-    expect(readdirSync(out).sort()).toEqual(['config.json', 'model.safetensors', 'tokenizer.json']);
+    expect(readdirSync(out).sort()).toEqual(['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']);
     expect(loadPretrained(out).tokenizer?.vocabSize).toBe(512);
   });
 

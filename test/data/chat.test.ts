@@ -4,7 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { IGNORE, type Message, encodeChat, generationPrompt, pyStrip, renderChat } from '../../src/data/chat.ts';
+import { IGNORE, type Message, encodeChat, pyStrip, renderChat } from '../../src/data/chat.ts';
+import { TULU, templatePrompt } from '../../src/data/templates.ts';
 import { readHFTokenizer } from '../../src/tokenizer/hf.ts';
 import { loadLlama2cTokenizer } from '../../src/tokenizer/llama2c.ts';
 import { chatText } from '../../src/tokenizer/tokenizer.ts';
@@ -56,7 +57,7 @@ describe('llama2.c tokenizers (SentencePiece-style, tags as plain text)', () => 
     for (const msgs of [single, [{ role: 'user', content: '' }, { role: 'assistant', content: 'Once upon a time' }]] as Message[][]) {
       const enc = encodeChat(msgs, tok);
       const first = enc.labels.findIndex((l) => l !== IGNORE);
-      expect(enc.ids.slice(0, first)).toEqual(tok.encode(generationPrompt(pyStrip(msgs[0]!.content)), { bos: true }));
+      expect(enc.ids.slice(0, first)).toEqual(tok.encode(chatText(pyStrip(msgs[0]!.content)), { bos: true }));
       const learned = enc.labels.filter((l) => l !== IGNORE);
       expect(learned.at(-1)).toBe(tok.eos);
       expect(tok.decode(learned.slice(0, -1))).toBe(pyStrip(msgs[1]!.content));
@@ -65,7 +66,7 @@ describe('llama2.c tokenizers (SentencePiece-style, tags as plain text)', () => 
   it.each(spTokenizers())('%s: per-turn mode masks the prompts and the inter-turn newline', (_, tok) => {
     const msgs: Message[] = [...single, { role: 'user', content: 'More' }, { role: 'assistant', content: 'Ok' }];
     const enc = encodeChat(msgs, tok, { perTurn: true });
-    const p1 = tok.encode(generationPrompt('Hi there'), { bos: true });
+    const p1 = tok.encode(chatText('Hi there'), { bos: true });
     const r1 = [...tok.encode('Hello!'), tok.eos];
     const p2 = tok.encode('\n<|user|>\nMore\n<|assistant|>\n');
     const r2 = [...tok.encode('Ok'), tok.eos];
@@ -78,9 +79,9 @@ describe('template pieces', () => {
   it('renders the response-tuning row of NOTES-paper.md', () => {
     expect(renderChat([{ role: 'user', content: '' }, { role: 'assistant', content: ' R ' }], '</s>')).toBe('<|user|>\n\n<|assistant|>\nR</s>');
   });
-  it('generationPrompt is chatText', () => {
-    expect(generationPrompt('Say hi')).toBe('<|user|>\nSay hi\n<|assistant|>\n');
-    expect(generationPrompt('x')).toBe(chatText('x'));
+  it('the tulu template\'s generation prompt is chatText', () => {
+    expect(templatePrompt(TULU, 'Say hi', { bos: '', eos: '' })).toBe('<|user|>\nSay hi\n<|assistant|>\n');
+    expect(TULU.generationPrompt!('x')).toBe(chatText('x'));
   });
   it('pyStrip strips what Python strips', () => {
     expect(pyStrip('\x1c\x85 a b\u3000\n')).toBe('a b');

@@ -117,7 +117,7 @@ describe('rules adapter on a hand-made vocabulary', () => {
     writeFileSync(join(dir, 'ok.json'), '{"uniform": {"What": -3}}');
     writeFileSync(join(dir, 'bad.json'), '{"uniform": ');
     expect(readRuleWeights(join(dir, 'ok.json')).uniform.What).toBe(-3);
-    expect(() => readRuleWeights(join(dir, 'bad.json'))).toThrow(/rule weights .*bad\.json/);
+    expect(() => readRuleWeights(join(dir, 'bad.json'))).toThrow(/bad\.json: the rule weights file is not valid JSON/);
   });
 });
 

@@ -5,7 +5,7 @@ import { afterAll, expect, it } from 'vitest';
 import { cpu } from '../../src/backend/cpu/cpu.ts';
 import { generate } from '../../src/decode/generate.ts';
 import { paperRuleWeights, parseRules, rulesAdapter } from '../../src/decode/rules.ts';
-import { generateOutputs, promptIds } from '../../src/eval/generate.ts';
+import { generateAnswers, promptIds } from '../../src/eval/generate.ts';
 import { readInstructions } from '../../src/eval/outputs.ts';
 import { buildModel, readCheckpoint } from '../../src/load/pretrained.ts';
 import { loadLlama2cTokenizer } from '../../src/tokenizer/llama2c.ts';
@@ -22,7 +22,7 @@ const opts = { model, tokenizer: tok, instructions, generator: 'stories260K', ba
 
 it('writes AlpacaEval rows whose outputs are the greedy continuations of chatText(instruction.trim()), one prompt at a time', async () => {
   const out = join(tmp, 'all.json');
-  const rows = await generateOutputs({ ...opts, out });
+  const rows = (await generateAnswers({ ...opts, out })).rows;
   expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(rows);
   expect(rows).toHaveLength(5);
   for (const [i, r] of rows.entries()) {
@@ -37,7 +37,7 @@ it('writes AlpacaEval rows whose outputs are the greedy continuations of chatTex
 
 it('--rules decodes through the rules adapter: each output is the greedy continuation with the paper\'s processors, and differs from plain decoding', async () => {
   const out = join(tmp, 'rules.json');
-  const rows = await generateOutputs({ ...opts, out, rules: 'eos,uniform,diversity' });
+  const rows = (await generateAnswers({ ...opts, out, rules: parseRules('eos,uniform,diversity') })).rows;
   const plain = JSON.parse(readFileSync(join(tmp, 'all.json'), 'utf8')) as { output: string }[];
   const { processors } = rulesAdapter(tok, parseRules('eos,uniform,diversity'), paperRuleWeights(), { eosId: tok.eos });
   for (const [i, r] of rows.entries()) {
@@ -51,7 +51,7 @@ it('a crash keeps every finished batch; a rerun generates only the rest and ends
   const full = JSON.parse(readFileSync(join(tmp, 'all.json'), 'utf8'));
   const out = join(tmp, 'resume.json');
   await expect(
-    generateOutputs({
+    generateAnswers({
       ...opts,
       out,
       onProgress: (done) => {
@@ -61,7 +61,7 @@ it('a crash keeps every finished batch; a rerun generates only the rest and ends
   ).rejects.toThrow('simulated crash');
   expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(full.slice(0, 4));
   const seen: number[] = [];
-  const rows = await generateOutputs({ ...opts, out, onProgress: (d) => seen.push(d) });
+  const rows = (await generateAnswers({ ...opts, out, onProgress: (d) => seen.push(d) })).rows;
   expect(seen).toEqual([4, 5]); // resumed at 4, one batch of one row
   expect(rows).toEqual(full);
   expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(full);
@@ -71,11 +71,11 @@ it('a crash keeps every finished batch; a rerun generates only the rest and ends
 it('refuses to resume a file of other instructions or another generator, unknown rules, and oversized prompts', async () => {
   const other = join(tmp, 'other.json');
   writeFileSync(other, JSON.stringify([{ instruction: 'something else', output: 'x', generator: 'stories260K', dataset: '' }]));
-  await expect(generateOutputs({ ...opts, out: other })).rejects.toThrow(/row 0 answers a different instruction/);
-  await expect(generateOutputs({ ...opts, out: join(tmp, 'all.json'), generator: 'other' })).rejects.toThrow(/written by generator "stories260K", not "other"/);
-  await expect(generateOutputs({ ...opts, out: join(tmp, 'r.json'), rules: 'eos,length' })).rejects.toThrow(/unknown rule "length"/);
+  await expect(generateAnswers({ ...opts, out: other })).rejects.toThrow(/row 0 answers a different instruction/);
+  await expect(generateAnswers({ ...opts, out: join(tmp, 'all.json'), generator: 'other' })).rejects.toThrow(/written by generator "stories260K", not "other"/);
+  expect(() => parseRules('eos,length')).toThrow(/unknown rule "length"/);
   expect(existsSync(join(tmp, 'r.json'))).toBe(false);
-  await expect(generateOutputs({ ...opts, out: join(tmp, 'long.json'), instructions: [{ instruction: 'word '.repeat(600), dataset: '' }] })).rejects.toThrow(/instruction 0 .* tokens; the model's context is 512/);
+  await expect(generateAnswers({ ...opts, out: join(tmp, 'long.json'), instructions: [{ instruction: 'word '.repeat(600), dataset: '' }] })).rejects.toThrow(/instruction 0 .* tokens; the model's context is 512/);
   expect(existsSync(join(tmp, 'long.json'))).toBe(false);
 });
 
@@ -86,5 +86,5 @@ it('reads the built-in instruction sets', () => {
   const lima = readInstructions('lima-dev');
   expect(lima).toHaveLength(56);
   expect(lima[0]).toEqual({ instruction: 'What is Samyang Buldak ramen?', dataset: 'lima-dev' });
-  expect(() => readInstructions(join(tmp, 'missing.jsonl'))).toThrow(/missing.jsonl: does not exist/);
+  expect(() => readInstructions(join(tmp, 'missing.jsonl'))).toThrow(/instructions \S*missing.jsonl: does not exist/);
 });

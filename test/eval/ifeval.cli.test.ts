@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { help, run } from '../../src/cli/eval-ifeval.ts';
-import { generateResponses } from '../../src/eval/ifeval/generate.ts';
+import { generateAnswers } from '../../src/eval/generate.ts';
+import { ifevalInstructions, responsesOf } from '../../src/eval/ifeval/answers.ts';
+import { readInputs, runIfeval } from '../../src/eval/ifeval/index.ts';
 import { cpu } from '../../src/backend/cpu/cpu.ts';
 import { generateBatch } from '../../src/decode/generate.ts';
 import { buildModel, readCheckpoint } from '../../src/load/pretrained.ts';
@@ -68,7 +70,7 @@ describe('heed eval ifeval', () => {
     expect(help).toMatch(/--subset NAME/);
   });
 
-  it('--model generates greedy responses under the chat template (= generateBatch one prompt at a time), resumably', async () => {
+  it('--model generates greedy responses with the evaluator\'s one generator (prompt and answer trimmed), resumably', async () => {
     const model = join(dir, 'gen');
     const tokPath = dataPath('llama2c-stories260K', 'tok512.bin');
     const ckptPath = dataPath('llama2c-stories260K', 'stories260K.bin');
@@ -77,22 +79,50 @@ describe('heed eval ifeval', () => {
     process.stderr.write = () => true;
     try {
       expect(await quiet(argv)).toBe(0);
+      const made = readFileSync(join(model, 'responses.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { prompt: string; response: string });
+      expect(made.length).toBe(3);
+      const tok = loadLlama2cTokenizer(tokPath);
+      const m = buildModel(readCheckpoint(ckptPath), cpu);
+      for (const r of made) {
+        const ids = (await generateBatch(m, [tok.encode(chatText(r.prompt.trim()), { bos: true })], { maxTokens: 12, stopIds: [tok.eos] }))[0]!;
+        expect(r.response).toBe(tok.decode(ids.at(-1) === tok.eos ? ids.slice(0, -1) : ids, { skipSpecial: true }).trim());
+      }
+      // Resume: a rerun finds every answer in ifeval_outputs.json and generates none.
+      const before = readFileSync(join(model, 'ifeval_outputs.json'), 'utf8');
+      expect(await quiet(argv)).toBe(0);
+      expect(readFileSync(join(model, 'ifeval_outputs.json'), 'utf8')).toBe(before);
     } finally {
       process.stderr.write = err;
     }
-    const made = readFileSync(join(model, 'responses.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { prompt: string; response: string });
-    expect(made.length).toBe(3);
-    const tok = loadLlama2cTokenizer(tokPath);
-    const m = buildModel(readCheckpoint(ckptPath), cpu);
-    for (const r of made) {
-      const ids = (await generateBatch(m, [tok.encode(chatText(r.prompt), { bos: true })], { maxTokens: 12, stopIds: [tok.eos] }))[0]!;
-      expect(r.response).toBe(tok.decode(ids, { skipSpecial: true }));
+  });
+
+  it('gives the same IFEval score as the study\'s generate stage for the same model (untrimmed prompts too)', async () => {
+    // The study trimmed prompts and answers and `heed eval ifeval` did not, so one model got two
+    // scores; both now go through generateAnswers + responsesOf.
+    const spaced = join(dir, 'spaced.jsonl');
+    writeFileSync(spaced, [
+      { key: 1, prompt: '  Tell me a story without commas.  ', instruction_id_list: ['punctuation:no_comma'], kwargs: [{}] },
+      { key: 2, prompt: 'Write in lowercase only.\n', instruction_id_list: ['change_case:english_lowercase'], kwargs: [{}] },
+      { key: 3, prompt: 'Say "Lily" ', instruction_id_list: ['startend:quotation'], kwargs: [{}] },
+    ].map((r) => JSON.stringify(r)).join('\n'));
+    const tokPath = dataPath('llama2c-stories260K', 'tok512.bin');
+    const ckptPath = dataPath('llama2c-stories260K', 'stories260K.bin');
+    const out = join(dir, 'same');
+    const err = process.stderr.write;
+    process.stderr.write = () => true;
+    try {
+      expect(await quiet(['--model', ckptPath, '--tokenizer', tokPath, '--input', spaced, '--out', out, '--max-new-tokens', '16', '--batch-size', '2', '--backend', 'cpu'])).toBe(0);
+    } finally {
+      process.stderr.write = err;
     }
-    // Resume: responses already present are not generated again.
-    let generated = 0;
-    const done = new Map(made.map((r) => [r.prompt, r.response]));
-    const again = await generateResponses(m, tok, [...done.keys()], { maxNewTokens: 12, batchSize: 2, done, onBatch: (b) => void (generated += b.length) });
-    expect(generated).toBe(0);
-    expect(again).toEqual(done);
+    const cli = JSON.parse(readFileSync(join(out, 'ifeval_summary.json'), 'utf8'));
+    // The study's generate stage: generateAnswers over ifevalInstructions, scored through responsesOf.
+    const inputs = readInputs(spaced);
+    const m = buildModel(readCheckpoint(ckptPath), cpu);
+    const { rows } = await generateAnswers({ model: m, tokenizer: loadLlama2cTokenizer(tokPath), instructions: ifevalInstructions(inputs), generator: 'study', out: join(dir, 'study-ifeval.json'), maxNewTokens: 16, batchSize: 2 });
+    const study = runIfeval(inputs, responsesOf(rows), { subset: 'all' }).summary;
+    expect(cli).toMatchObject({ prompt_strict: study.prompt_strict, inst_strict: study.inst_strict, prompt_loose: study.prompt_loose, inst_loose: study.inst_loose });
+    const made = readFileSync(join(out, 'responses.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { response: string });
+    expect(made.map((r) => r.response)).toEqual(rows.map((r) => r.output));
   });
 });

@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest';
-import { avgLength, fitL1Logistic, headToHead, lengthControlledWinRate, sampleStd } from '../../src/eval/metrics.ts';
+import { avgLength, fitL1Logistic, headToHead, lengthControlledWinRate } from '../../src/eval/metrics.ts';
+import { sampleStd } from '../../src/util/stats.ts';
 
 it('head-to-head metrics by hand (absolute rule, zero-one rule, NaN dropped, 0 = draw)', () => {
   // x = p − 1 over the valid ones: [1, 0, 0.5, 1, 0.75]; mean 0.65; squared deviations

@@ -49,7 +49,7 @@ describe('heed eval rank', () => {
   it('refuses bad arguments with a clear message', async () => {
     await expect(run(['--data', data])).rejects.toThrow(/--model is required/);
     await expect(run([...model, '--data', data, '--n', '4', '--others', '4'])).rejects.toThrow(/4 other responses per example need at least 5 examples, got 4/);
-    await expect(run([...model, '--data', data, '--n', '1'])).rejects.toThrow(/--n must be an integer ≥ 2/);
+    await expect(run([...model, '--data', data, '--n', '1'])).rejects.toThrow(/--n must be a whole number >= 2/);
     expect(help).toMatch(/--others K/);
   });
 });

@@ -67,8 +67,9 @@ it('reads heed eval ifeval\'s summary with loose per-family accuracies as a seco
   expect(run!.ifeval!.per_family_loose).toEqual({ detectable_format: 0.6, keywords: 0.3, length_constraints: 0.8 });
   const { reportHtml } = await import('../../src/eval/report/html.ts');
   const html = reportHtml([run!]);
-  expect(html).toContain('data-series="ife strict" data-value="50"');
-  expect(html).toContain('data-series="ife loose" data-value="60"');
+  // rows strict / loose; columns prompt level, then the families in order
+  expect(html).toMatch(/<td>ife strict<\/td><td class="heat" data-value="31.2"[^>]*>31.2<\/td><td class="heat" data-value="50"/);
+  expect(html).toMatch(/<td>ife loose<\/td><td class="heat" data-value="35.6"[^>]*>35.6<\/td><td class="heat" data-value="60"/);
 });
 
 it('reads heed train\'s log.jsonl ({kind: step, loss} and {kind: eval, evalLoss} lines)', () => {
@@ -108,19 +109,21 @@ it('renders in headless Chromium: every chart drawn, the numbers shown, nothing 
     await page.goto(`file://${html}`);
     expect(requests).toEqual([`file://${html}`]);
     const charts = await page.$$eval('svg.chart', (els) => els.map((e) => ({ kind: e.getAttribute('data-chart'), w: e.getBoundingClientRect().width, h: e.getBoundingClientRect().height })));
-    expect(charts.map((c) => c.kind)).toEqual(['winrate', 'lc-winrate', 'lengths', 'ifeval', 'loss']);
-    for (const c of charts) expect(c.w > 300 && c.h > 200).toBe(true);
-    // Win-rate bars: one per run, heights proportional to the win rate, error bars drawn, values printed.
-    const bars = await page.$$eval('svg[data-chart="winrate"] g.bar', (gs) => gs.map((g) => ({ label: g.getAttribute('data-label'), h: g.querySelector('rect')!.getBoundingClientRect().height, text: g.querySelector('text.value')!.textContent, err: g.querySelector('line.errorbar')?.getBoundingClientRect().height ?? 0 })));
+    expect(charts.map((c) => c.kind)).toEqual(['winrate', 'lc-winrate', 'lengths', 'loss']);
+    for (const c of charts) expect(c.w > 300 && c.h > 80).toBe(true); // bar and box charts grow a row per run
+    // Win-rate bars: one row per run, lengths proportional to the win rate, 95% whiskers drawn, values printed.
+    const bars = await page.$$eval('svg[data-chart="winrate"] g.bar', (gs) => gs.map((g) => ({ label: g.getAttribute('data-label'), w: g.querySelector('rect')!.getBoundingClientRect().width, text: g.querySelector('text.value')!.textContent, err: g.querySelector('line.errorbar')?.getBoundingClientRect().width ?? 0 })));
     expect(bars.map((b) => b.label)).toEqual(['davinci-longest', 'davinci-proxy']);
     expect(bars[0]!.text).toContain(longestWr.toFixed(1));
     expect(bars[1]!.text).toContain(proxyWr.toFixed(1));
-    expect(bars[1]!.text).toContain('(proxy)');
-    expect(bars[1]!.h / bars[0]!.h).toBeCloseTo(proxyWr / longestWr, 1);
+    expect(await page.textContent('svg[data-chart="winrate"]')).toContain('(proxy judge)');
+    expect(bars[1]!.w / bars[0]!.w).toBeCloseTo(proxyWr / longestWr, 1);
     expect(bars.every((b) => b.err > 0)).toBe(true);
-    // Length histograms: both runs and the reference; IFEval: three families × one run; loss: train + eval lines.
-    expect(await page.$$eval('svg[data-chart="lengths"] path.hist', (ps) => ps.map((p) => p.getAttribute('data-series')))).toEqual(['davinci-longest', 'davinci-proxy', 'reference (gpt4_1106_preview)']);
-    expect(await page.$$eval('svg[data-chart="ifeval"] rect.bar', (rs) => rs.map((r) => Number(r.getAttribute('data-value'))))).toEqual([50, 25, 75]);
+    // Length box plots: both runs and the reference; IFEval: prompt level + three families × one run; loss: train + eval lines.
+    expect(await page.$$eval('svg[data-chart="lengths"] g.box-row', (gs) => gs.map((g) => g.getAttribute('data-series')))).toEqual(['davinci-longest', 'davinci-proxy', 'reference (gpt4_1106_preview)']);
+    expect(await page.$$eval('#ifeval-table td.heat', (ts) => ts.map((t) => Number(t.getAttribute('data-value'))))).toEqual([31.2, 50, 25, 75]);
+    // The proxy is explained once, not per run.
+    expect(await page.$$eval('p.proxy', (ps) => ps.length)).toBe(1);
     expect(await page.$$eval('svg[data-chart="loss"] path.line', (ps) => ps.map((p) => [p.getAttribute('data-series'), p.getBoundingClientRect().width > 100]))).toEqual([['davinci-proxy loss', true], ['davinci-proxy eval_loss', true]]);
     const text = await page.textContent('body');
     expect(text).toContain('prompt strict 31.20 %');

@@ -49,6 +49,9 @@ describe('heed convert', () => {
     const back = join(tmp, 'cv.bin');
     cli('convert', '--model', src, '--tokenizer', dataPath(dir, 'tok512.bin'), '--to', 'gguf', '--out', gguf);
     cli('convert', '--model', gguf, '--to', 'hf', '--out', hf);
+    // like a trained model/ directory, with the EOS AutoTokenizer needs (it had no tokenizer_config.json)
+    const tc = JSON.parse(readFileSync(join(hf, 'tokenizer_config.json'), 'utf8'));
+    expect(tc).toMatchObject({ bos_token: '<s>', eos_token: '</s>' });
     cli('convert', '--model', hf, '--to', 'llama2c', '--out', back);
     const a = readFileSync(src);
     const b = readFileSync(back);

@@ -3,8 +3,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { armsOf, ARM_NAMES, loadStudyConfig, PRESETS, PRETRAIN_CPU, validateStudyConfig } from '../../src/study/config.ts';
-import { missingBaseMessage, resolveBase, rulesOfArm } from '../../src/study/pipeline.ts';
+import { armsOf, loadStudyConfig, PRESETS, PRETRAIN_CPU, validateStudyConfig } from '../../src/study/config.ts';
+import { missingBaseMessage, resolveBase } from '../../src/study/pipeline.ts';
+import { ARM_NAMES, ARMS, armOf, armStageDir } from '../../src/study/arms.ts';
 
 describe('study configs', () => {
   it('presets validate, survive JSON, and load from a file', () => {
@@ -44,16 +45,19 @@ describe('study configs', () => {
     expect(() => loadStudyConfig('no-such-preset')).toThrow(/not a preset \(tiny, default, full, scratch, full-scratch\)/);
     const notJson = join(mkdtempSync(join(tmpdir(), 'heed-cfg-')), 'x.json');
     writeFileSync(notJson, '{');
-    expect(() => loadStudyConfig(notJson)).toThrow(/x.json: not valid JSON/);
+    expect(() => loadStudyConfig(notJson)).toThrow(/x.json: the study config is not valid JSON/);
   });
 
   it('arms: the instruction arm is always run, order follows ARM_NAMES; rules per arm', () => {
     expect(armsOf({ ...PRESETS.tiny!, arms: ['response', 'base'] })).toEqual(['base', 'instruction', 'response']);
     expect(armsOf(PRESETS.tiny!)).toEqual([...ARM_NAMES]);
     expect(ARM_NAMES.length).toBe(12);
-    expect(rulesOfArm('base+rules')).toBe('eos,diversity,uniform');
-    expect(rulesOfArm('base+rules-no-eos')).toBe('diversity,uniform');
-    expect(rulesOfArm('base')).toBeUndefined();
+    expect(armOf('base+rules').rules).toEqual(['eos', 'diversity', 'uniform']);
+    expect(armOf('base+rules-no-eos').rules).toEqual(['diversity', 'uniform']);
+    expect(armOf('base').rules).toBeUndefined();
+    expect(ARMS.filter((a) => a.training).map((a) => a.name)).toEqual(['instruction', 'response', 'single-task:gsm', 'single-task:mbpp', 'single-task:poetry', 'single-task:recipes', 'single-task:chess']);
+    expect(armStageDir('/o', 'single-task:gsm', 'judge')).toBe('/o/arms/single-task-gsm/judge');
+    expect(() => armOf('nope')).toThrow(/unknown arm "nope"/);
   });
 
   it('a missing default base says how to make one', () => {

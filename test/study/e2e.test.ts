@@ -5,7 +5,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadStudyConfig, ARM_NAMES } from '../../src/study/config.ts';
+import { ARM_NAMES } from '../../src/study/arms.ts';
+import { loadStudyConfig } from '../../src/study/config.ts';
 import { runStudy } from '../../src/study/pipeline.ts';
 import { writeStudyReport } from '../../src/study/report.ts';
 
@@ -38,6 +39,8 @@ describe('heed study --config tiny', () => {
     expect((performance.now() - t0) / 1000).toBeLessThan(20);
     expect(Object.values(second.statuses).every((s) => s === 'cached')).toBe(true);
     expect(readFileSync(paths.markdown, 'utf8')).toBe(md);
+    // the report is built from the cached results (NaN came back from JSON as null) the same way
+    expect(readFileSync(paths.html, 'utf8')).toBe(html);
 
     // interrupt the base arm's generation after 2 rows: mark the stage unfinished, cut its files,
     // and mark the kept rows so a regeneration would show

@@ -1,7 +1,8 @@
 // The study's statistics against hand-computed values.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { distinctN, pairedBootstrap, quantile, signTest, std } from '../../src/study/stats.ts';
+import { distinctN, pairedBootstrap, signTest } from '../../src/study/stats.ts';
+import { quantile, sampleStd as std } from '../../src/util/stats.ts';
 
 describe('study statistics', () => {
   it('sign test: exact two-sided binomial p, ties dropped', () => {

@@ -32,6 +32,17 @@ function describe(info: GPUAdapterInfo): string {
   return parts.join(' / ') || 'unknown adapter';
 }
 
+let explained = false;
+
+/** Dawn prints two warnings of its own (natively, to stderr, where heed cannot silence them) when
+ *  Mesa lavapipe reports unbounded dynamic-offset limits: "max…PerPipelineLayout artificially
+ *  reduced from 1000000 to 16". Say once, in words, that they are harmless. */
+function explainDawnWarnings(description: string): void {
+  if (explained || !/llvmpipe|lavapipe/i.test(description)) return;
+  explained = true;
+  process.stderr.write('[webgpu] the two Dawn warnings above ("…artificially reduced from 1000000 to 16…") are harmless: lavapipe reports no limit on dynamic buffer offsets, Dawn caps it, and heed uses none.\n');
+}
+
 export async function acquireDevice(): Promise<AcquiredDevice> {
   const { gpu } = await loadDawn();
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
@@ -61,5 +72,6 @@ export async function acquireDevice(): Promise<AcquiredDevice> {
     if (typeof lim[k] === 'number') requiredLimits[k] = lim[k]!;
   }
   const device = await adapter.requestDevice({ requiredFeatures: wanted as GPUFeatureName[], requiredLimits });
+  explainDawnWarnings(description);
   return { adapter, device, description, features };
 }

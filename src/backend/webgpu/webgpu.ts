@@ -2,6 +2,7 @@
 // entry and constants (program), and a lazily batched command encoder (launcher). Work is
 // recorded into one compute pass and submitted at a readback, at `flush()`, or when the
 // batch is full; nothing waits on the GPU inside a step unless asked to.
+import { expandShaderText } from './shaderText.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DType, TypedArray } from '../../core/dtype.ts';
@@ -367,7 +368,7 @@ export class WebGPUBackend implements Backend {
  *  includes; this lets a variant module, e.g. one that needs `enable subgroups;`, reuse a base
  *  file's structs, bindings and helpers, and every shader share common.wgsl). A file is inserted
  *  once per module (a second include of it is dropped, so a shader and its base can both include
- *  common.wgsl); an include cycle is an error. */
+ *  common.wgsl); an include cycle is an error. Then #for/#block/#use are expanded (shaderText.ts). */
 export function shaderSource(shader: string, dir = join(projectRoot, 'shaders')): string {
   const included = new Set<string>();
   const expand = (name: string, stack: string[]): string => {
@@ -383,7 +384,7 @@ export function shaderSource(shader: string, dir = join(projectRoot, 'shaders'))
     }
     return code.replace(/^\/\/ #include (\S+)\.wgsl[ \t]*$/gm, (_, inc: string) => expand(inc, [...stack, name]));
   };
-  return expand(shader, []);
+  return expandShaderText(expand(shader, []), `${shader}.wgsl`);
 }
 
 function writeUniforms(dv: DataView, us: Uniform[]): void {

@@ -1,6 +1,7 @@
 // The rows of a dataset file, whichever container it uses: a JSON array (Alpaca's own files) or
 // JSON Lines (everything else). A line that is not a JSON object is skipped and counted; a JSON
 // array that does not parse is refused as a whole (there is no row to blame).
+import { eachJsonLine } from '../../io/json.ts';
 import { basename } from 'node:path';
 import type { Message } from '../chat.ts';
 import { type Conversation, type Dataset, newSkipped, skip } from '../dataset.ts';
@@ -27,15 +28,7 @@ export function splitRecords(text: string, source: string): RowRecord[] {
     return arr.map((value, i) => ({ where: `${name}[${i}]`, value }));
   }
   const out: RowRecord[] = [];
-  body.split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    const where = `${name}:${i + 1}`;
-    try {
-      out.push({ where, value: JSON.parse(line) });
-    } catch {
-      out.push({ where, value: INVALID_JSON });
-    }
-  });
+  eachJsonLine(body, name, (value, where) => void out.push({ where, value }), (where) => void out.push({ where, value: INVALID_JSON }));
   return out;
 }
 

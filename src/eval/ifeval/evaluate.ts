@@ -2,7 +2,7 @@
 // (any of 8 variants: as is, `*` removed, first line removed, last line removed, both removed, and
 // those three with `*` removed), prompt-level and instruction-level accuracy, per-family accuracy,
 // and eval_results_{strict,loose}.jsonl rows in the official format.
-import { readInputText } from '../../io/open.ts';
+import { eachJsonlRow } from '../../io/json.ts';
 import { type Schema, checkShape } from '../../io/schema.ts';
 import { buildCheck, type Check, type Kwargs } from './instructions.ts';
 import { pyJsonDumps, pyStrip } from './pytext.ts';
@@ -24,26 +24,11 @@ export interface IfevalOutput {
 
 export type Mode = 'strict' | 'loose';
 
-function readJsonl(path: string, what: string): unknown[] {
-  const text = readInputText(path, what);
-  const rows: unknown[] = [];
-  text.split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    try {
-      rows.push(JSON.parse(line));
-    } catch (e) {
-      throw new Error(`${path}:${i + 1}: not JSON (${(e as Error).message}) in the ${what}`);
-    }
-  });
-  return rows;
-}
 
 /** input_data.jsonl: {key, prompt, instruction_id_list, kwargs}; every instruction is checked for validity up front. */
 export function readInputs(path: string): IfevalInput[] {
-  const rows = readJsonl(path, 'IFEval input data');
-  if (rows.length === 0) throw new Error(`${path}: holds no IFEval prompts (expected JSON lines {key, prompt, instruction_id_list, kwargs})`);
-  return rows.map((row, i) => {
-    const where = `${path}:${i + 1}`;
+  const inputs: IfevalInput[] = [];
+  eachJsonlRow(path, 'IFEval input data', (row, where) => {
     const r = checkShape<Partial<IfevalInput>>(row, { object: {} }, where);
     if (!Number.isInteger(r.key)) throw new Error(`${where}: "key" must be an integer`);
     if (typeof r.prompt !== 'string') throw new Error(`${where}: "prompt" must be a string`);
@@ -53,8 +38,10 @@ export function readInputs(path: string): IfevalInput[] {
     }
     const inp = r as IfevalInput;
     checksFor(inp, `${where} (key ${inp.key})`);
-    return inp;
+    inputs.push(inp);
   });
+  if (inputs.length === 0) throw new Error(`${path}: holds no IFEval prompts (expected JSON lines {key, prompt, instruction_id_list, kwargs})`);
+  return inputs;
 }
 
 const RESPONSE: Schema = { object: { prompt: 'string', response: 'string' } };
@@ -68,17 +55,7 @@ const RESPONSE: Schema = { object: { prompt: 'string', response: 'string' } };
 export function readResponses(path: string, prompts?: ReadonlySet<string>): Map<string, string> {
   const out = new Map<string, string>();
   const lineOf = new Map<string, number>();
-  let n = 0;
-  readInputText(path, 'responses').split('\n').forEach((text, i) => {
-    if (text.trim() === '') return;
-    const where = `${path}:${i + 1}`;
-    let row: unknown;
-    try {
-      row = JSON.parse(text);
-    } catch (e) {
-      throw new Error(`${where}: not JSON (${(e as Error).message}) in the responses`);
-    }
-    n++;
+  eachJsonlRow(path, 'responses', (row, where, i) => {
     const r = checkShape<{ prompt: string; response: string }>(row, RESPONSE, where);
     if (prompts && !prompts.has(r.prompt)) throw new Error(`${where}: the prompt ${snippetOf(r.prompt)} is not an IFEval prompt (responses are matched by exact prompt text)`);
     const seen = out.get(r.prompt);
@@ -86,7 +63,7 @@ export function readResponses(path: string, prompts?: ReadonlySet<string>): Map<
     out.set(r.prompt, r.response);
     if (!lineOf.has(r.prompt)) lineOf.set(r.prompt, i + 1);
   });
-  if (n === 0) throw new Error(`${path}: holds no responses (expected JSON lines {"prompt", "response"})`);
+  if (out.size === 0) throw new Error(`${path}: holds no responses (expected JSON lines {"prompt", "response"})`);
   return out;
 }
 

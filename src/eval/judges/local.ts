@@ -3,6 +3,7 @@
 // the next token's log-softmax gives the top log-probabilities, spelled as the tokenizer's pieces.
 // Pairs are batched with left padding masked out of attention. A prompt longer than the model's
 // context gets no verdict (NaN: dropped and counted), never a truncated one.
+import { checkTokenizerFits } from '../../load/pretrained.ts';
 import { fromArray, noGrad, scopeAsync } from '../../core/tensor.ts';
 import type { Llama } from '../../nn/llama.ts';
 import { chatPrompt } from '../../data/chat.ts';
@@ -41,7 +42,7 @@ export function localJudge(model: Llama, tok: Tokenizer, opts: LocalJudgeOptions
   const seed = opts.seed ?? 0;
   const topK = opts.topLogprobs ?? 5;
   const V = model.config.vocabSize;
-  if (tok.vocabSize !== V) throw new Error(`local judge ${opts.name}: tokenizer has ${tok.vocabSize} tokens but the model's vocabulary is ${V}`);
+  checkTokenizerFits(tok, `local judge ${opts.name}'s tokenizer`, model.config, opts.name);
   return {
     name: `local:${opts.name}`,
     async judge(pairs: readonly Pair[], onProgress?: (done: number) => void): Promise<Verdict[]> {

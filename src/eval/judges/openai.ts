@@ -59,9 +59,9 @@ class HttpError extends Error {
   }
 }
 
-/** The first generated token's top log-probabilities from a chat-completions response body. */
 const CACHE_ENTRY: Schema = { object: { key: 'string', top_logprobs: { array: { object: { token: 'string', logprob: 'number' } } } } };
 
+/** The first generated token's top log-probabilities from a chat-completions response body. */
 export function topLogprobsOf(body: unknown, where: string): TopLogprob[] {
   const choice = (body as { choices?: unknown[] })?.choices?.[0] as { logprobs?: { content?: unknown[] } } | undefined;
   const first = choice?.logprobs?.content?.[0] as { top_logprobs?: unknown } | undefined;

@@ -3,10 +3,11 @@
 // (model_outputs.json) and a training log (log.jsonl). A directory with none of them is refused.
 import { existsSync } from 'node:fs';
 import { readAppendLog } from '../../io/appendLog.ts';
-import { parseJson } from '../../io/files.ts';
+import { readJsonFile } from '../../io/json.ts';
 import { inputDir, readInputText } from '../../io/open.ts';
 import { type Schema, checkShape } from '../../io/schema.ts';
 import { basename, join, resolve } from 'node:path';
+import type { CompareSummary } from '../compare.ts';
 import type { IfevalSummary as FullIfevalSummary } from '../ifeval/evaluate.ts';
 import { charLength, readOutputs } from '../outputs.ts';
 
@@ -44,10 +45,6 @@ export interface RunResults {
   log?: LogPoint[];
 }
 
-function readJson(path: string, what: string): unknown {
-  return parseJson(readInputText(path, what), path, what);
-}
-
 const SUMMARY: Schema = {
   object: {
     model: 'string', reference: 'string', judge: 'string', proxy: 'string', win_rate: 'number?', standard_error: 'number?', length_controlled_winrate: 'number?',
@@ -75,7 +72,7 @@ function str(path: string, obj: Record<string, unknown>, key: string): string {
 }
 
 function readSummary(path: string): WinRateResult {
-  const s = checkShape<Record<string, unknown>>(readJson(path, 'summary'), SUMMARY, path);
+  const s = checkShape<Record<string, unknown>>(readJsonFile(path, 'summary'), SUMMARY, path);
   return {
     model: str(path, s, 'model'),
     reference: str(path, s, 'reference'),
@@ -88,6 +85,17 @@ function readSummary(path: string): WinRateResult {
     n_total: num(path, s, 'n_total'),
     avg_length: num(path, s, 'avg_length', true),
     position_consistency: s.position_consistency === null || s.position_consistency === undefined ? null : num(path, s, 'position_consistency', true),
+  };
+}
+
+/** The report's view of a compare summary held in memory (what summary.json holds on disk). A
+ *  summary that went through JSON (the study's stage cache) has null where a number was NaN. */
+export function winRateOf(s: CompareSummary): WinRateResult {
+  const n = (v: number | null): number => v ?? NaN;
+  return {
+    model: s.model, reference: s.reference, judge: s.judge, ...(s.proxy ? { proxy: s.proxy } : {}),
+    win_rate: n(s.win_rate), standard_error: n(s.standard_error), length_controlled_winrate: n(s.length_controlled_winrate), discrete_win_rate: n(s.discrete_win_rate),
+    n_total: s.n_total, avg_length: n(s.avg_length), position_consistency: s.position_consistency ?? null,
   };
 }
 
@@ -145,7 +153,7 @@ function readLeaderboardCsv(path: string): WinRateResult {
 }
 
 function readIfeval(path: string): IfevalSummary {
-  const s = checkShape<Record<string, unknown>>(readJson(path, 'IFEval summary'), IFEVAL_SUMMARY, path);
+  const s = checkShape<Record<string, unknown>>(readJsonFile(path, 'IFEval summary'), IFEVAL_SUMMARY, path);
   const families = (key: string): Record<string, number> => {
     const fam = s[key];
     if (typeof fam !== 'object' || fam === null || Array.isArray(fam)) throw new Error(`${path}: "${key}" must be an object of {family: accuracy}`);
@@ -168,7 +176,8 @@ function readIfeval(path: string): IfevalSummary {
   };
 }
 
-function readLog(path: string): LogPoint[] {
+/** A training log's loss points (lines with a step and a loss or held-out loss). */
+export function readLog(path: string): LogPoint[] {
   const out: LogPoint[] = [];
   // read-only: a run may still be appending, so an incomplete last line is left out, not cut off
   readAppendLog(path, 'training log', { repair: false }).records.forEach(({ value, line }) => {
@@ -196,7 +205,7 @@ export function collectRun(dir: string): RunResults {
   const ann = at('annotations.json');
   const outs = at('model_outputs.json');
   if (ann) {
-    const rows = checkShape<{ output_1: string; output_2: string }[]>(readJson(ann, 'annotations'), ANNOTATIONS, ann);
+    const rows = checkShape<{ output_1: string; output_2: string }[]>(readJsonFile(ann, 'annotations'), ANNOTATIONS, ann);
     const take = (k: 'output_1' | 'output_2'): number[] => rows.map((r) => charLength(r[k]));
     run.lengths = { model: take('output_2'), reference: take('output_1') };
   } else if (outs) run.lengths = { model: readOutputs(outs).map((r) => charLength(r.output)) };

@@ -1,5 +1,9 @@
-// Small SVG chart builders (no dependencies): bars with error bars, grouped bars, histograms,
-// line charts. Every chart is an <svg class="chart" data-chart=KIND> with its numbers as <text>.
+// Small SVG chart builders (no dependencies): horizontal bars with interval whiskers, per-run box
+// plots with the points drawn over them, and line charts. Every chart is an
+// <svg class="chart" data-chart=KIND> with its numbers as <text>. Categories run down the page, one
+// row each, so a dozen long run names never collide, and every legend wraps to the chart's width:
+// no two text boxes of a chart overlap (the report's browser test checks it).
+import { quantile } from '../../util/stats.ts';
 
 export const PALETTE = ['#4269d0', '#efb118', '#ff725c', '#6cc5b0', '#3ca951', '#ff8ab7', '#a463f2', '#97bbf5', '#9c6b4e', '#9498a0'];
 
@@ -8,7 +12,9 @@ export function esc(s: string): string {
 }
 
 const W = 720;
-const M = { top: 20, right: 20, bottom: 50, left: 60 };
+const ROW = 24;
+/** A generous width per character of the 11-12 px chart text, so layout never underestimates. */
+const CHAR_W = 7;
 
 function fmt(v: number, digits = 1): string {
   return Number.isFinite(v) ? v.toFixed(digits) : 'NaN';
@@ -25,133 +31,142 @@ export function ticks(lo: number, hi: number, n = 5): number[] {
   return out;
 }
 
-function yAxis(lo: number, hi: number, y: (v: number) => number, innerW: number, label: string, h: number): string {
+/** Left margin that holds the longest category label. */
+const labelMargin = (labels: readonly string[]): number => Math.min(260, 16 + CHAR_W * Math.max(4, ...labels.map((l) => l.length)));
+
+/** An x axis along the bottom of rows [top, bottom): grid lines, tick labels and the axis title. */
+function xAxis(lo: number, hi: number, x: (v: number) => number, top: number, bottom: number, label: string): string {
   const t = ticks(lo, hi)
-    .map((v) => `<line x1="${M.left}" x2="${M.left + innerW}" y1="${y(v)}" y2="${y(v)}" stroke="#e5e5e5"/><text x="${M.left - 6}" y="${y(v) + 4}" text-anchor="end" class="tick">${v}</text>`)
+    .map((v) => `<line x1="${x(v)}" x2="${x(v)}" y1="${top}" y2="${bottom}" stroke="#e5e5e5"/><text x="${x(v)}" y="${bottom + 14}" text-anchor="middle" class="tick">${v}</text>`)
     .join('');
-  return `${t}<text x="14" y="${M.top + (h - M.top - M.bottom) / 2}" transform="rotate(-90 14 ${M.top + (h - M.top - M.bottom) / 2})" text-anchor="middle" class="axis">${esc(label)}</text>`;
+  return `${t}<text x="${(x(lo) + x(hi)) / 2}" y="${bottom + 32}" text-anchor="middle" class="axis">${esc(label)}</text>`;
+}
+
+/** Legend entries laid out left to right, wrapping to a new row before the chart's edge; returns the markup and its height. */
+function legend(names: readonly string[], left: number, top: number): { svg: string; height: number } {
+  let x = left;
+  let y = top + 12;
+  const parts = names.map((n, i) => {
+    const w = 24 + n.length * CHAR_W;
+    if (x + w > W - 10 && x > left) {
+      x = left;
+      y += 18;
+    }
+    const s = `<g class="legend"><rect x="${x}" y="${y - 10}" width="12" height="12" fill="${PALETTE[i % PALETTE.length]}"/><text x="${x + 16}" y="${y}" class="tick">${esc(n)}</text></g>`;
+    x += w;
+    return s;
+  });
+  return { svg: parts.join(''), height: names.length ? y - top + 8 : 0 };
 }
 
 export interface Bar {
   label: string;
   value: number;
-  error?: number;
+  /** An interval drawn as a whisker (e.g. a 95% confidence interval). */
+  lo?: number;
+  hi?: number;
+  /** Extra text after the value (e.g. "[lo, hi]" is added automatically). */
   note?: string;
 }
 
-/** Vertical bars with ±error whiskers and the value printed above each bar. */
-export function barChart(kind: string, bars: readonly Bar[], opts: { yLabel: string; yMax?: number; refLine?: number }): string {
-  const h = 320;
-  const innerW = W - M.left - M.right;
-  const innerH = h - M.top - M.bottom;
-  const finite = bars.flatMap((b) => [b.value + (b.error ?? 0)]).filter(Number.isFinite);
-  const hi = opts.yMax ?? Math.max(1, ...finite) * 1.1;
-  const y = (v: number): number => M.top + innerH - (Math.max(0, Math.min(v, hi)) / hi) * innerH;
-  const bw = innerW / Math.max(bars.length, 1);
+/** Horizontal bars, one row per category, with interval whiskers and the value printed after each. */
+export function hBarChart(kind: string, bars: readonly Bar[], opts: { xLabel: string; xMax?: number; refLine?: number; digits?: number }): string {
+  const d = opts.digits ?? 1;
+  const left = labelMargin(bars.map((b) => b.label));
+  const text = (b: Bar): string => `${fmt(b.value, d)}${b.lo !== undefined && b.hi !== undefined && Number.isFinite(b.lo) && Number.isFinite(b.hi) ? ` [${fmt(b.lo, d)}, ${fmt(b.hi, d)}]` : ''}${b.note ? ` ${b.note}` : ''}`;
+  const right = 16 + CHAR_W * Math.max(...bars.map((b) => text(b).length), 4);
+  const innerW = Math.max(120, W - left - right);
+  const top = 10;
+  const bottom = top + bars.length * ROW;
+  const ends = bars.flatMap((b) => [b.value, b.hi ?? b.value]).filter(Number.isFinite);
+  const hi = opts.xMax ?? Math.max(1, ...ends) * 1.05;
+  const x = (v: number): number => left + (Math.max(0, Math.min(v, hi)) / hi) * innerW;
   const body = bars
     .map((b, i) => {
-      const x = M.left + i * bw + bw * 0.15;
-      const w = bw * 0.7;
+      const y = top + i * ROW;
       const v = Number.isFinite(b.value) ? b.value : 0;
-      const err = b.error !== undefined && Number.isFinite(b.error) ? `<line class="errorbar" x1="${x + w / 2}" x2="${x + w / 2}" y1="${y(v - b.error)}" y2="${y(v + b.error)}" stroke="#222" stroke-width="1.5"/><line x1="${x + w / 2 - 6}" x2="${x + w / 2 + 6}" y1="${y(v + b.error)}" y2="${y(v + b.error)}" stroke="#222"/><line x1="${x + w / 2 - 6}" x2="${x + w / 2 + 6}" y1="${y(v - b.error)}" y2="${y(v - b.error)}" stroke="#222"/>` : '';
-      const label = `${fmt(b.value)}${b.error !== undefined && Number.isFinite(b.error) ? ` ± ${fmt(b.error)}` : ''}${b.note ? ` ${b.note}` : ''}`;
-      return `<g class="bar" data-label="${esc(b.label)}" data-value="${b.value}"><rect x="${x}" y="${y(v)}" width="${w}" height="${y(0) - y(v)}" fill="${PALETTE[i % PALETTE.length]}"/>${err}<text x="${x + w / 2}" y="${y(v + (b.error ?? 0)) - 6}" text-anchor="middle" class="value">${esc(label)}</text><text x="${x + w / 2}" y="${h - M.bottom + 16}" text-anchor="middle" class="tick">${esc(b.label)}</text></g>`;
+      const whisker = b.lo !== undefined && b.hi !== undefined && Number.isFinite(b.lo) && Number.isFinite(b.hi)
+        ? `<line class="errorbar" x1="${x(b.lo)}" x2="${x(b.hi)}" y1="${y + ROW / 2}" y2="${y + ROW / 2}" stroke="#222" stroke-width="1.5"/><line x1="${x(b.lo)}" x2="${x(b.lo)}" y1="${y + 6}" y2="${y + ROW - 6}" stroke="#222"/><line x1="${x(b.hi)}" x2="${x(b.hi)}" y1="${y + 6}" y2="${y + ROW - 6}" stroke="#222"/>`
+        : '';
+      const end = Math.max(x(v), b.hi !== undefined && Number.isFinite(b.hi) ? x(b.hi) : 0);
+      return `<g class="bar" data-label="${esc(b.label)}" data-value="${b.value}"><text x="${left - 8}" y="${y + ROW / 2 + 4}" text-anchor="end" class="tick">${esc(b.label)}</text><rect x="${left}" y="${y + 4}" width="${x(v) - left}" height="${ROW - 8}" fill="${PALETTE[i % PALETTE.length]}"/>${whisker}<text x="${end + 6}" y="${y + ROW / 2 + 4}" class="value">${esc(text(b))}</text></g>`;
     })
     .join('');
-  const ref = opts.refLine !== undefined ? `<line x1="${M.left}" x2="${M.left + innerW}" y1="${y(opts.refLine)}" y2="${y(opts.refLine)}" stroke="#888" stroke-dasharray="4 4"/>` : '';
-  return `<svg class="chart" data-chart="${esc(kind)}" viewBox="0 0 ${W} ${h}" width="${W}" height="${h}" xmlns="http://www.w3.org/2000/svg">${yAxis(0, hi, y, innerW, opts.yLabel, h)}${ref}${body}</svg>`;
+  const ref = opts.refLine !== undefined ? `<line class="ref" x1="${x(opts.refLine)}" x2="${x(opts.refLine)}" y1="${top}" y2="${bottom}" stroke="#888" stroke-dasharray="4 4"/>` : '';
+  const h = bottom + 44;
+  return `<svg class="chart" data-chart="${esc(kind)}" viewBox="0 0 ${W} ${h}" width="${W}" height="${h}" xmlns="http://www.w3.org/2000/svg">${xAxis(0, hi, x, top, bottom, opts.xLabel)}${ref}${body}</svg>`;
 }
 
-/** Groups (x categories) of bars, one bar per series. */
-export function groupedBarChart(kind: string, groups: readonly string[], series: readonly { name: string; values: readonly number[] }[], opts: { yLabel: string; yMax: number }): string {
-  const h = 360;
-  const innerW = W - M.left - M.right;
-  const innerH = h - M.top - M.bottom - 20;
-  const y = (v: number): number => M.top + innerH - (Math.max(0, Math.min(v, opts.yMax)) / opts.yMax) * innerH;
-  const gw = innerW / Math.max(groups.length, 1);
-  const bw = (gw * 0.8) / Math.max(series.length, 1);
-  let body = '';
-  groups.forEach((g, gi) => {
-    series.forEach((s, si) => {
-      const v = s.values[gi]!;
-      const x = M.left + gi * gw + gw * 0.1 + si * bw;
-      body += `<rect class="bar" data-group="${esc(g)}" data-series="${esc(s.name)}" data-value="${v}" x="${x}" y="${y(v)}" width="${bw}" height="${y(0) - y(v)}" fill="${PALETTE[si % PALETTE.length]}"><title>${esc(`${s.name} · ${g}: ${fmt(v)}`)}</title></rect>`;
-    });
-    body += `<text x="${M.left + gi * gw + gw / 2}" y="${M.top + innerH + 14}" text-anchor="end" transform="rotate(-35 ${M.left + gi * gw + gw / 2} ${M.top + innerH + 14})" class="tick">${esc(g)}</text>`;
-  });
-  return `<svg class="chart" data-chart="${esc(kind)}" viewBox="0 0 ${W} ${h + 40}" width="${W}" height="${h + 40}" xmlns="http://www.w3.org/2000/svg">${yAxis(0, opts.yMax, y, innerW, opts.yLabel, h - 20)}${body}${legend(series.map((s) => s.name), h + 20)}</svg>`;
-}
 
-function legend(names: readonly string[], yPos: number): string {
-  let x = M.left;
-  return names
-    .map((n, i) => {
-      const s = `<g class="legend"><rect x="${x}" y="${yPos - 10}" width="12" height="12" fill="${PALETTE[i % PALETTE.length]}"/><text x="${x + 16}" y="${yPos}" class="tick">${esc(n)}</text></g>`;
-      x += 24 + n.length * 7;
-      return s;
+/** One horizontal box plot per sample (quartiles, median, whiskers to min and max) with every
+ *  value drawn as a point over it (jittered by row, deterministically); the median is printed. */
+export function boxPlot(kind: string, samples: readonly { name: string; values: readonly number[] }[], opts: { xLabel: string }): string {
+  const left = labelMargin(samples.map((s) => s.name));
+  const right = 16 + CHAR_W * 'median 9999'.length;
+  const innerW = Math.max(120, W - left - right);
+  const rowH = 30;
+  const top = 10;
+  const bottom = top + samples.length * rowH;
+  const all = samples.flatMap((s) => s.values).filter(Number.isFinite);
+  const hi = Math.max(1, ...all) * 1.02;
+  const x = (v: number): number => left + (Math.max(0, Math.min(v, hi)) / hi) * innerW;
+  const body = samples
+    .map((s, i) => {
+      const y = top + i * rowH;
+      const mid = y + rowH / 2;
+      const v = [...s.values].filter(Number.isFinite).sort((a, b) => a - b);
+      const [q1, med, q3] = [0.25, 0.5, 0.75].map((q) => quantile(v, q)) as [number, number, number];
+      const color = PALETTE[i % PALETTE.length];
+      const box = v.length
+        ? `<line x1="${x(v[0]!)}" x2="${x(v.at(-1)!)}" y1="${mid}" y2="${mid}" stroke="#555"/><rect class="box" x="${x(q1)}" y="${y + 6}" width="${Math.max(1, x(q3) - x(q1))}" height="${rowH - 12}" fill="${color}" fill-opacity="0.25" stroke="${color}"/><line class="median" x1="${x(med)}" x2="${x(med)}" y1="${y + 4}" y2="${y + rowH - 4}" stroke="#111" stroke-width="2"/>`
+        : '';
+      const dots = v.map((val, k) => `<circle cx="${x(val).toFixed(1)}" cy="${(mid + (((k * 7919) % 11) - 5) * 1.1).toFixed(1)}" r="1.8" fill="${color}" fill-opacity="0.7"/>`).join('');
+      return `<g class="box-row" data-series="${esc(s.name)}" data-median="${med}" data-n="${v.length}"><text x="${left - 8}" y="${mid + 4}" text-anchor="end" class="tick">${esc(s.name)}</text>${box}${dots}<text x="${x(hi) + 6}" y="${mid + 4}" class="value">${esc(`median ${Number.isFinite(med) ? Math.round(med) : 'n/a'}`)}</text></g>`;
     })
     .join('');
+  const h = bottom + 44;
+  return `<svg class="chart" data-chart="${esc(kind)}" viewBox="0 0 ${W} ${h}" width="${W}" height="${h}" xmlns="http://www.w3.org/2000/svg">${xAxis(0, hi, x, top, bottom, opts.xLabel)}${body}</svg>`;
 }
 
-/** Histograms of several samples over shared bins, drawn as outlined step lines. */
-export function histogramChart(kind: string, samples: readonly { name: string; values: readonly number[] }[], opts: { xLabel: string; bins?: number }): string {
-  const h = 320;
-  const innerW = W - M.left - M.right;
-  const innerH = h - M.top - M.bottom - 10;
-  const all = samples.flatMap((s) => s.values);
-  const lo = 0;
-  // The 99th percentile bounds the axis so a few very long outputs do not squash the rest; longer
-  // values fall into the last bin.
-  const sorted = [...all].sort((a, b) => a - b);
-  const hi = Math.max(1, sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? 1);
-  const nb = opts.bins ?? 30;
-  const bw = (hi - lo) / nb;
-  const counts = samples.map((s) => {
-    const c = new Array<number>(nb).fill(0);
-    for (const v of s.values) c[Math.min(nb - 1, Math.floor((v - lo) / bw))]!++;
-    return c.map((k) => k / Math.max(s.values.length, 1));
-  });
-  const yMax = Math.max(0.01, ...counts.flat()) * 1.1;
-  const x = (v: number): number => M.left + ((v - lo) / (hi - lo)) * innerW;
-  const y = (v: number): number => M.top + innerH - (v / yMax) * innerH;
-  const paths = counts
-    .map((c, si) => {
-      let d = `M ${x(lo)} ${y(0)}`;
-      c.forEach((f, b) => (d += ` L ${x(lo + b * bw)} ${y(f)} L ${x(lo + (b + 1) * bw)} ${y(f)}`));
-      d += ` L ${x(hi)} ${y(0)}`;
-      const s = samples[si]!;
-      const median = [...s.values].sort((a, b) => a - b)[Math.floor(s.values.length / 2)] ?? NaN;
-      return `<path class="hist" data-series="${esc(s.name)}" d="${d}" fill="${PALETTE[si % PALETTE.length]}" fill-opacity="0.15" stroke="${PALETTE[si % PALETTE.length]}" stroke-width="1.5"><title>${esc(`${s.name}: n=${s.values.length}, median ${median}`)}</title></path>`;
-    })
-    .join('');
-  const xt = ticks(lo, hi)
-    .map((v) => `<text x="${x(v)}" y="${M.top + innerH + 16}" text-anchor="middle" class="tick">${v}</text>`)
-    .join('');
-  return `<svg class="chart" data-chart="${esc(kind)}" viewBox="0 0 ${W} ${h + 20}" width="${W}" height="${h + 20}" xmlns="http://www.w3.org/2000/svg">${yAxis(0, yMax, y, innerW, 'fraction of outputs', h - 10)}${paths}${xt}<text x="${M.left + innerW / 2}" y="${M.top + innerH + 34}" text-anchor="middle" class="axis">${esc(opts.xLabel)}</text>${legend(samples.map((s) => s.name), h + 12)}</svg>`;
-}
-
-/** Line chart of several (x, y) series. */
+/** Line chart of several (x, y) series; each series' last value is given in the legend. */
 export function lineChart(kind: string, series: readonly { name: string; points: readonly [number, number][] }[], opts: { xLabel: string; yLabel: string }): string {
-  const h = 320;
+  const M = { top: 20, right: 20, bottom: 44, left: 64 };
+  const h = 300;
   const innerW = W - M.left - M.right;
-  const innerH = h - M.top - M.bottom - 10;
-  const pts = series.flatMap((s) => s.points).filter(([a, b]) => Number.isFinite(a) && Number.isFinite(b));
+  const innerH = h - M.top - M.bottom;
+  const finite = series.map((s) => s.points.filter(([a, b]) => Number.isFinite(a) && Number.isFinite(b)));
+  const pts = finite.flat();
   const xLo = Math.min(...pts.map((p) => p[0]));
   const xHi = Math.max(xLo + 1, ...pts.map((p) => p[0]));
   const yLo = Math.min(0, ...pts.map((p) => p[1]));
   const yHi = Math.max(yLo + 1e-9, ...pts.map((p) => p[1])) * 1.05;
   const x = (v: number): number => M.left + ((v - xLo) / (xHi - xLo)) * innerW;
   const y = (v: number): number => M.top + innerH - ((v - yLo) / (yHi - yLo)) * innerH;
-  const lines = series
-    .map((s, i) => {
-      const p = s.points.filter(([a, b]) => Number.isFinite(a) && Number.isFinite(b));
-      const d = p.map(([a, b], k) => `${k ? 'L' : 'M'} ${x(a).toFixed(1)} ${y(b).toFixed(1)}`).join(' ');
-      const last = p[p.length - 1];
-      return `<path class="line" data-series="${esc(s.name)}" d="${d}" fill="none" stroke="${PALETTE[i % PALETTE.length]}" stroke-width="1.8"/>${last ? `<text x="${x(last[0]) - 4}" y="${y(last[1]) - 6}" text-anchor="end" class="value">${esc(last[1].toFixed(3))}</text>` : ''}`;
-    })
+  const lines = finite
+    .map((p, i) => `<path class="line" data-series="${esc(series[i]!.name)}" d="${p.map(([a, b], k) => `${k ? 'L' : 'M'} ${x(a).toFixed(1)} ${y(b).toFixed(1)}`).join(' ')}" fill="none" stroke="${PALETTE[i % PALETTE.length]}" stroke-width="1.8"/>`)
     .join('');
+  const yt = ticks(yLo, yHi)
+    .map((v) => `<line x1="${M.left}" x2="${M.left + innerW}" y1="${y(v)}" y2="${y(v)}" stroke="#e5e5e5"/><text x="${M.left - 6}" y="${y(v) + 4}" text-anchor="end" class="tick">${v}</text>`)
+    .join('');
+  const yTitle = `<text x="14" y="${M.top + innerH / 2}" transform="rotate(-90 14 ${M.top + innerH / 2})" text-anchor="middle" class="axis">${esc(opts.yLabel)}</text>`;
   const xt = ticks(xLo, xHi)
     .map((v) => `<text x="${x(v)}" y="${M.top + innerH + 16}" text-anchor="middle" class="tick">${v}</text>`)
     .join('');
-  return `<svg class="chart" data-chart="${esc(kind)}" viewBox="0 0 ${W} ${h + 20}" width="${W}" height="${h + 20}" xmlns="http://www.w3.org/2000/svg">${yAxis(yLo, yHi, y, innerW, opts.yLabel, h - 10)}${lines}${xt}<text x="${M.left + innerW / 2}" y="${M.top + innerH + 34}" text-anchor="middle" class="axis">${esc(opts.xLabel)}</text>${legend(series.map((s) => s.name), h + 12)}</svg>`;
+  const names = finite.map((p, i) => `${series[i]!.name}${p.length ? ` (last ${p.at(-1)![1].toFixed(3)})` : ''}`);
+  const leg = legend(names, M.left, h);
+  const total = h + leg.height;
+  return `<svg class="chart" data-chart="${esc(kind)}" viewBox="0 0 ${W} ${total}" width="${W}" height="${total}" xmlns="http://www.w3.org/2000/svg">${yt}${yTitle}${lines}${xt}<text x="${M.left + innerW / 2}" y="${M.top + innerH + 34}" text-anchor="middle" class="axis">${esc(opts.xLabel)}</text>${leg.svg}</svg>`;
+}
+
+/** A table of values in [0, 100] shaded by value (rows x columns), for per-family accuracies: an
+ *  HTML table, whose header cells wrap, rather than a chart of rotated labels. */
+export function heatTable(id: string, rows: readonly string[], cols: readonly string[], value: (r: number, c: number) => number): string {
+  const cell = (v: number): string => {
+    if (!Number.isFinite(v)) return '<td class="heat" data-value="">–</td>';
+    const a = (Math.max(0, Math.min(100, v)) / 100) * 0.75;
+    return `<td class="heat" data-value="${v}" style="background:rgba(66,105,208,${a.toFixed(3)})${a > 0.45 ? ';color:#fff' : ''}">${v.toFixed(1)}</td>`;
+  };
+  return `<div class="scroll"><table id="${esc(id)}" class="heat"><thead><tr><th></th>${cols.map((c) => `<th>${esc(c.replace(/_/g, '_\u200b'))}</th>`).join('')}</tr></thead><tbody>${rows
+    .map((r, ri) => `<tr><td>${esc(r)}</td>${cols.map((_, ci) => cell(value(ri, ci))).join('')}</tr>`)
+    .join('')}</tbody></table></div>`;
 }

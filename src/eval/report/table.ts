@@ -1,5 +1,6 @@
 // The results table: one row per run, the same columns in Markdown and CSV.
 import type { RunResults } from './collect.ts';
+import { esc } from './svg.ts';
 
 export interface Column {
   header: string;
@@ -39,31 +40,75 @@ function usedColumns(runs: readonly RunResults[]): Column[] {
   return COLUMNS.filter((c) => runs.some((r) => c.value(r) !== undefined));
 }
 
-function mdCell(v: string | number | undefined, digits?: number): string {
+/** A number with `digits` (as is without), NaN as "NaN", absent as "". */
+export function formatCell(v: string | number | undefined, digits?: number): string {
   if (v === undefined) return '';
   if (typeof v === 'number') return Number.isNaN(v) ? 'NaN' : digits === undefined ? String(v) : v.toFixed(digits);
-  return v.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  return v;
 }
 
-function csvCell(v: string | number | undefined): string {
-  if (v === undefined || (typeof v === 'number' && Number.isNaN(v))) return '';
-  const s = String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+/** A table of text cells, rendered by the functions below (Markdown, CSV, HTML, terminal). */
+export interface Table {
+  headers: string[];
+  rows: string[][];
+  /** Markdown column alignment (default left). */
+  align?: ('left' | 'right')[];
+}
+
+const mdCell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+/** RFC 4180: a cell with a quote, comma or line break is quoted, its quotes doubled. */
+export const csvCell = (s: string): string => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+
+export function markdownTable(t: Table): string {
+  const rule = t.headers.map((_, i) => (t.align?.[i] === 'right' ? '---:' : '---'));
+  return [`| ${t.headers.map(mdCell).join(' | ')} |`, `|${rule.join('|')}|`, ...t.rows.map((r) => `| ${r.map(mdCell).join(' | ')} |`)].join('\n');
+}
+
+export function csvTable(t: Table): string {
+  return `${[t.headers, ...t.rows].map((r) => r.map(csvCell).join(',')).join('\n')}\n`;
+}
+
+/** An HTML table in a horizontally scrolling box (so it never widens the page); each cell names
+ *  its column in data-col; `rowClass` may give a row a class. */
+export function htmlTable(t: Table, id: string, rowClass?: (row: readonly string[]) => string | undefined): string {
+  const cls = (r: readonly string[]): string => {
+    const c = rowClass?.(r);
+    return c ? ` class="${esc(c)}"` : '';
+  };
+  return `<div class="scroll"><table id="${esc(id)}"><thead><tr>${t.headers.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${t.rows
+    .map((r) => `<tr${cls(r)}>${r.map((c, i) => `<td data-col="${esc(t.headers[i]!)}">${esc(c)}</td>`).join('')}</tr>`)
+    .join('')}</tbody></table></div>`;
+}
+
+/** Fixed-width columns for the terminal. */
+export function textTable(t: Table): string {
+  const w = t.headers.map((h, i) => Math.max(h.length, ...t.rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((c, i) => c.padEnd(w[i]!)).join('  ');
+  return [line(t.headers), w.map((n) => '-'.repeat(n)).join('  '), ...t.rows.map(line)].join('\n');
+}
+
+/** The runs' results as a table: numbers in Markdown with their digits (CSV keeps full precision). */
+export function runsTable(runs: readonly RunResults[], forCsv: boolean): Table {
+  const cols = usedColumns(runs);
+  return {
+    headers: cols.map((c) => c.header),
+    rows: runs.map((r) => cols.map((c) => {
+      const v = c.value(r);
+      return forCsv ? (typeof v === 'number' && Number.isNaN(v) ? '' : formatCell(v)) : formatCell(v, c.digits);
+    })),
+    align: cols.map((c) => (c.digits !== undefined || c.header === 'n_total' || c.header === 'avg_length' ? 'right' : 'left')),
+  };
 }
 
 export function resultsMarkdown(runs: readonly RunResults[]): string {
-  const cols = usedColumns(runs);
-  const lines = [`| ${cols.map((c) => c.header).join(' | ')} |`, `|${cols.map((c) => (c.digits !== undefined || c.header === 'n_total' || c.header === 'avg_length' ? '---:' : '---')).join('|')}|`];
-  for (const r of runs) lines.push(`| ${cols.map((c) => mdCell(c.value(r), c.digits)).join(' | ')} |`);
   const proxies = runs.filter((r) => r.winRate?.proxy);
   const notes = [
     'Win rates are AlpacaEval\'s (100·mean(preference − 1)); lc_win_rate is the length-controlled win rate, "minimal" variant (no instruction-difficulty term).',
     ...proxies.map((r) => `${r.name}: ${r.winRate!.proxy}`),
   ];
-  return `${lines.join('\n')}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n`;
+  return `${markdownTable(runsTable(runs, false))}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n`;
 }
 
 export function resultsCsv(runs: readonly RunResults[]): string {
-  const cols = usedColumns(runs);
-  return `${cols.map((c) => c.header).join(',')}\n${runs.map((r) => cols.map((c) => csvCell(c.value(r))).join(',')).join('\n')}\n`;
+  return csvTable(runsTable(runs, true));
 }

@@ -1,0 +1,35 @@
+// The one number parser every flag goes through, and the one --backend check.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { backendHelp, backendName, countFlag, countsFlag, numberFlag } from '../../src/cli/flags.ts';
+import { run as rankCli } from '../../src/cli/eval-rank.ts';
+
+describe('numberFlag', () => {
+  it('takes what Number takes for finite numbers and gives the default when absent', () => {
+    fc.assert(fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (x) => {
+      expect(numberFlag(String(x), 'x')).toBe(Number(String(x)));
+    }));
+    expect(numberFlag(undefined, 'x', { def: 7 })).toBe(7);
+    expect(numberFlag(undefined, 'x')).toBeUndefined();
+  });
+  it('refuses empty, blank and non-numeric text, fractions for whole numbers and values out of range, in one message form', () => {
+    expect(() => numberFlag('', 'n', { int: true, min: 2 })).toThrow('--n must be a whole number >= 2, got ""');
+    expect(() => numberFlag('  ', 'lr')).toThrow('--lr must be a number, got "  "');
+    expect(() => numberFlag('fast', 'lr')).toThrow('--lr must be a number, got "fast"');
+    expect(() => numberFlag('Infinity', 'lr')).toThrow('--lr must be a number');
+    expect(() => numberFlag('1.5', 'k', { int: true })).toThrow('--k must be a whole number, got "1.5"');
+    expect(() => numberFlag('3', 'p', { min: 0, max: 1 })).toThrow('--p must be a number in [0, 1], got "3"');
+    expect(() => countFlag('0', 'limit', 1)).toThrow('--limit must be a whole number >= 1, got "0"');
+    expect(countsFlag('1,4,16', 'clients')).toEqual([1, 4, 16]);
+    expect(() => countsFlag('1,,4', 'clients')).toThrow('--clients must be a whole number >= 1, got ""');
+  });
+  it('heed eval rank no longer takes an empty --seed (it read "" as seed 0 before)', async () => {
+    await expect(rankCli(['--model', 'x', '--seed', ''])).rejects.toThrow('--seed must be a whole number >= 0, got ""');
+  });
+  it('--backend is checked against the backends\' one list', () => {
+    expect(backendName(undefined)).toBe('webgpu');
+    expect(backendName('cpu')).toBe('cpu');
+    expect(() => backendName('cuda')).toThrow('unknown backend "cuda" (choose webgpu or cpu)');
+    expect(backendHelp).toBe('webgpu (default) or cpu');
+  });
+});
