@@ -9,8 +9,10 @@ import { DEFAULT_SIZES, EVAL_GROUPS, type TuningRow, buildSets, quizNames } from
 import { buildWorld } from '../data/world/world.ts';
 import { designChance } from '../eval/world/chance.ts';
 import { pathExists, writeDirAtomic } from '../io/files.ts';
+import { jsonlText } from '../io/json.ts';
 import { readTokenizer } from '../load/pretrained.ts';
 import { projectRoot } from '../util/dataRoot.ts';
+import { numberFlag } from './flags.ts';
 
 const DEFAULT_TOKENS = 5_000_000;
 
@@ -45,13 +47,6 @@ Files:
   world.json               the characters (species, home, food) and the held-out design
   manifest.json            seed, counts, token shares, tokenizer, lexicon sizes, chance rates`;
 
-function wholeNumber(v: string | undefined, name: string, def: number, min = 0): number {
-  if (v === undefined) return def;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isInteger(n) || n < min) throw new Error(`--${name} must be a whole number >= ${min}, got "${v}"`);
-  return n;
-}
-
 /** "story=0.2,pair=0.4,..." over the defaults; the result must still sum to 1. */
 export function parseMix(v: string | undefined): Mix {
   if (v === undefined) return resolveMix();
@@ -68,7 +63,6 @@ export function parseMix(v: string | undefined): Mix {
   }
 }
 
-const jsonl = (rows: readonly unknown[]) => rows.map((r) => `${JSON.stringify(r)}\n`).join('');
 const tuningLine = (r: TuningRow) => ({ id: r.id, messages: r.messages, request: r.request });
 
 function checkOut(out: string): void {
@@ -88,12 +82,12 @@ export async function run(argv: string[]): Promise<number> {
   if (!v.out) throw new Error('--out DIR is required');
   const out = resolve(v.out);
   checkOut(out);
-  const seed = wholeNumber(v.seed, 'seed', 0);
+  const seed = numberFlag(v.seed, 'seed', { int: true, min: 0, def: 0 });
   if (seed >= 2 ** 30) throw new Error(`--seed must be below 2^30, got ${seed}`);
-  const tokens = wholeNumber(v.tokens, 'tokens', DEFAULT_TOKENS, 1);
+  const tokens = numberFlag(v.tokens, 'tokens', { int: true, min: 1, def: DEFAULT_TOKENS });
   const mix = parseMix(v.mix);
-  const single = wholeNumber(v.single, 'single', DEFAULT_SIZES.singleFact, 1);
-  const sizes = { instruction: wholeNumber(v.instruction, 'instruction', DEFAULT_SIZES.instruction, 1), singleFact: single, singleStory: single, evalPerGroup: wholeNumber(v['eval-per-group'], 'eval-per-group', DEFAULT_SIZES.evalPerGroup, 1) };
+  const single = numberFlag(v.single, 'single', { int: true, min: 1, def: DEFAULT_SIZES.singleFact });
+  const sizes = { instruction: numberFlag(v.instruction, 'instruction', { int: true, min: 1, def: DEFAULT_SIZES.instruction }), singleFact: single, singleStory: single, evalPerGroup: numberFlag(v['eval-per-group'], 'eval-per-group', { int: true, min: 1, def: DEFAULT_SIZES.evalPerGroup }) };
   const tokPath = v.tokenizer ?? join(projectRoot, 'models', 'heed-base', 'tokenizer.json');
   const tok = readTokenizer(tokPath);
 
@@ -133,13 +127,13 @@ export async function run(argv: string[]): Promise<number> {
   };
   writeDirAtomic(out, (dir) => {
     const docLine = (d: CorpusDoc) => ({ text: d.text, kind: d.kind, ...(d.wrapper ? { wrapper: d.wrapper } : {}) });
-    writeFileSync(join(dir, 'corpus.jsonl'), jsonl(corpus.docs.map(docLine)));
-    writeFileSync(join(dir, 'corpus-heldout.jsonl'), jsonl(heldout.docs.map(docLine)));
-    writeFileSync(join(dir, 'instruction.jsonl'), jsonl(sets.instruction.map(tuningLine)));
-    writeFileSync(join(dir, 'response.jsonl'), jsonl(sets.response.map(tuningLine)));
-    writeFileSync(join(dir, 'single-fact.jsonl'), jsonl(sets.singleFact.map(tuningLine)));
-    writeFileSync(join(dir, `single-${sets.singleStoryType}.jsonl`), jsonl(sets.singleStory.map(tuningLine)));
-    writeFileSync(join(dir, 'eval.jsonl'), jsonl(sets.eval.map((e) => ({ id: e.id, group: e.group, messages: [{ role: 'user', content: e.request.text }], request: e.request, reference: e.reference }))));
+    writeFileSync(join(dir, 'corpus.jsonl'), jsonlText(corpus.docs.map(docLine)));
+    writeFileSync(join(dir, 'corpus-heldout.jsonl'), jsonlText(heldout.docs.map(docLine)));
+    writeFileSync(join(dir, 'instruction.jsonl'), jsonlText(sets.instruction.map(tuningLine)));
+    writeFileSync(join(dir, 'response.jsonl'), jsonlText(sets.response.map(tuningLine)));
+    writeFileSync(join(dir, 'single-fact.jsonl'), jsonlText(sets.singleFact.map(tuningLine)));
+    writeFileSync(join(dir, `single-${sets.singleStoryType}.jsonl`), jsonlText(sets.singleStory.map(tuningLine)));
+    writeFileSync(join(dir, 'eval.jsonl'), jsonlText(sets.eval.map((e) => ({ id: e.id, group: e.group, messages: [{ role: 'user', content: e.request.text }], request: e.request, reference: e.reference }))));
     writeFileSync(join(dir, 'world.json'), `${JSON.stringify({ seed, characters: world.characters, heldOut: manifest.heldOut }, null, 2)}\n`);
     writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   });
