@@ -1,6 +1,6 @@
 // heed data world: the story world's pretraining corpus, tuning sets and held-out evaluation set,
 // written as files any stack can read (JSONL `text` documents and JSONL `messages` rows).
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CORPUS_KINDS, type CorpusDoc, type CorpusKind, DEFAULT_MIX, type Mix, buildCorpus, resolveMix } from '../data/world/corpus.ts';
@@ -9,6 +9,7 @@ import { DEFAULT_SIZES, EVAL_GROUPS, type TuningRow, buildSets, quizNames } from
 import { buildWorld } from '../data/world/world.ts';
 import { designChance } from '../eval/world/chance.ts';
 import { pathExists, writeDirAtomic } from '../io/files.ts';
+import { outputDir } from '../io/open.ts';
 import { jsonlText } from '../io/json.ts';
 import { readTokenizer } from '../load/pretrained.ts';
 import { projectRoot } from '../util/dataRoot.ts';
@@ -66,8 +67,8 @@ export function parseMix(v: string | undefined): Mix {
 const tuningLine = (r: TuningRow) => ({ id: r.id, messages: r.messages, request: r.request });
 
 function checkOut(out: string): void {
+  outputDir(out, '--out', { create: false }); // a file in the way, or a file where a parent belongs, is named
   if (!pathExists(out)) return;
-  if (!statSync(out).isDirectory()) throw new Error(`--out ${out}: exists and is not a directory`);
   if (readdirSync(out).length > 0 && !pathExists(join(out, 'manifest.json'))) throw new Error(`--out ${out}: a non-empty directory that is not an earlier \`heed data world\` output (no manifest.json); choose another --out`);
 }
 

@@ -139,19 +139,19 @@ export async function run(argv: string[]): Promise<number> {
   const heldoutN = numberFlag(v.heldout, 'heldout', { int: true, min: 0 }) ?? 32;
   const limit = numberFlag(v.limit, 'limit', { int: true, min: 0 });
   const loraRank = numberFlag(v['lora-rank'], 'lora-rank', { int: true, min: 0 });
-  const epochsGiven = numberFlag(v.epochs, 'epochs', { int: true, min: 0 });
-  const maxSteps = numberFlag(v['max-steps'], 'max-steps', { int: true, min: 0 });
+  const epochsGiven = numberFlag(v.epochs, 'epochs', { int: true, min: 1 });
+  const maxSteps = numberFlag(v['max-steps'], 'max-steps', { int: true, min: 1 });
   const cfg: TrainConfig = {
     ...DEFAULT_TRAIN,
     ...(maxSteps !== undefined ? { maxSteps } : {}),
     ...(epochsGiven !== undefined || maxSteps === undefined ? { epochs: epochsGiven ?? DEFAULT_EPOCHS[mode] } : {}),
-    lr: numberFlag(v.lr, 'lr') ?? DEFAULT_TRAIN.lr,
-    batchSize: numberFlag(v['batch-size'], 'batch-size', { int: true, min: 0 }) ?? DEFAULT_TRAIN.batchSize,
-    gradAccum: numberFlag(v['grad-accum'], 'grad-accum', { int: true, min: 0 }) ?? DEFAULT_TRAIN.gradAccum,
+    lr: numberFlag(v.lr, 'lr', { min: 0 }) ?? DEFAULT_TRAIN.lr,
+    batchSize: numberFlag(v['batch-size'], 'batch-size', { int: true, min: 1 }) ?? DEFAULT_TRAIN.batchSize,
+    gradAccum: numberFlag(v['grad-accum'], 'grad-accum', { int: true, min: 1 }) ?? DEFAULT_TRAIN.gradAccum,
     schedule: (v.schedule as ScheduleKind | undefined) ?? DEFAULT_TRAIN.schedule,
-    warmup: numberFlag(v.warmup, 'warmup') ?? DEFAULT_TRAIN.warmup,
-    weightDecay: numberFlag(v['weight-decay'], 'weight-decay') ?? DEFAULT_TRAIN.weightDecay,
-    clip: numberFlag(v.clip, 'clip') ?? DEFAULT_TRAIN.clip,
+    warmup: numberFlag(v.warmup, 'warmup', { min: 0 }) ?? DEFAULT_TRAIN.warmup,
+    weightDecay: numberFlag(v['weight-decay'], 'weight-decay', { min: 0 }) ?? DEFAULT_TRAIN.weightDecay,
+    clip: numberFlag(v.clip, 'clip', { min: 0 }) ?? DEFAULT_TRAIN.clip,
     seed,
     saveEvery: numberFlag(v['save-every'], 'save-every', { int: true, min: 0 }) ?? 0,
     evalEvery: 0,

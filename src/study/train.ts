@@ -1,7 +1,7 @@
 // Training inside the study: pretraining a base from random init (the recipe) and finetuning an
 // arm from the base, both through src/train's train() in process. A stage directory that already
 // holds checkpoint/ (an interrupted run with the same key) resumes from it exactly.
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend } from '../backend/backend.ts';
 import type { Example } from '../data/batch.ts';
@@ -15,6 +15,7 @@ import { Llama } from '../nn/llama.ts';
 import { readHFTokenizer, toHFTokenizerJSON } from '../tokenizer/hf.ts';
 import type { Tokenizer } from '../tokenizer/tokenizer.ts';
 import { trainBPE } from '../tokenizer/train.ts';
+import { writeTextAtomic } from '../io/files.ts';
 import { readCheckpointDir } from '../train/checkpoint.ts';
 import { chatExamples, pretrainExamples, pretrainShards, rowTokensFor, tokenizerFiles } from '../train/examples.ts';
 import { DEFAULT_TRAIN, fullModelParts, totalStepsFor, train, type TrainConfig, type TrainResult } from '../train/trainer.ts';
@@ -67,7 +68,7 @@ export async function pretrainBase(dir: string, recipe: PretrainRecipe, backend:
     onPhase(`training a ${recipe.tokenizer.vocabSize}-token BPE on ${recipe.tokenizer.docs} documents`);
     const corpus = readCorpus(shards, { maxDocs: recipe.tokenizer.docs });
     const tok = trainBPE(corpus.docs, { vocabSize: recipe.tokenizer.vocabSize, specialTokens: recipe.tokenizer.chatTagsSpecial ? ['<|user|>', '<|assistant|>'] : [] });
-    writeFileSync(tokPath, JSON.stringify(toHFTokenizerJSON(tok)));
+    writeTextAtomic(tokPath, JSON.stringify(toHFTokenizerJSON(tok))); // a kill mid-write must not leave a torn file a rerun trusts
   }
   const tok = readHFTokenizer(tokPath);
   const m = recipe.model;

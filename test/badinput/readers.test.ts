@@ -119,6 +119,10 @@ describe('text policy: BOM, invalid UTF-8, skipped rows, empty and wrong-shape f
       await expect(trainCli([...base.map((x) => (x === join(root, 'tr') ? f : x))])).rejects.toThrow(`--out ${f}: exists and is a file, not a directory`);
       await expect(trainCli([...base.map((x) => (x === join(root, 'tr') ? join(f, 'run') : x))])).rejects.toThrow(`--out ${join(f, 'run')}: cannot be created: ${f} is a file, not a directory`);
       await expect(trainCli([...base, '--limit=-1'])).rejects.toThrow('--limit must be a whole number >= 0');
+      await expect(trainCli([...base, '--batch-size', '0'])).rejects.toThrow('--batch-size must be a whole number >= 1, got "0"');
+      await expect(trainCli([...base, '--grad-accum', '0'])).rejects.toThrow('--grad-accum must be a whole number >= 1');
+      await expect(trainCli([...base, '--epochs', '0'])).rejects.toThrow('--epochs must be a whole number >= 1');
+      await expect(trainCli([...base, '--lr=-1'])).rejects.toThrow('--lr must be a number >= 0');
       await expect(trainCli([...base, '--mode', 'pretrain', '--config', file('cfg.json', 'nope')])).rejects.toThrow(/cfg\.json: the model config \(--config\) is not valid JSON/);
     } finally {
       spy.mockRestore();
