@@ -1,0 +1,23 @@
+// The fast CPU backend's one wasm module: every SIMD kernel's functions, compiled once per
+// process and shared (WebAssembly.Module is cloneable to workers).
+import { gemmFns } from './gemm.ts';
+import { moduleBytes } from './wasmEmit.ts';
+
+/** wasm32 addresses at most 4 GiB (65536 pages of 64 KiB); the reservation is virtual. */
+export const MAX_PAGES = 65536;
+
+export interface FastModule {
+  module: WebAssembly.Module;
+  /** Export names in function order: the index is what a job names. */
+  names: string[];
+}
+
+let compiled: FastModule | null = null;
+
+export function fastModule(): FastModule {
+  if (!compiled) {
+    const fns = [...gemmFns(0)];
+    compiled = { module: new WebAssembly.Module(moduleBytes(fns, 1, MAX_PAGES)), names: fns.map((f) => f.name) };
+  }
+  return compiled;
+}
