@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import type { DType, TypedArray } from '../../core/dtype.ts';
 import { BYTES } from '../../core/dtype.ts';
 import type { Backend, Kernel, MemoryStats, Storage, Uniform } from '../backend.ts';
-import { GEMM_SCRATCH } from './gemm.ts';
+import { GEMM_SCRATCH, type GemmMutant } from './gemm.ts';
 import { MAX_PAGES, fastModule } from './module.ts';
 import { CONTROL_BYTES, ThreadPool } from './pool.ts';
 
@@ -50,6 +50,11 @@ export function defaultThreads(): number {
 export interface FastOptions {
   /** Threads including the calling one (default: defaultThreads()). */
   threads?: number;
+  /** Work from which a launch uses every thread (default PARALLEL_MIN_WORK; 0 in tests so
+   *  small shapes take the threaded path too). */
+  parallelMinWork?: number;
+  /** A deliberately broken gemm, for the test that shows the properties catch it. */
+  mutant?: GemmMutant;
 }
 
 const bits = new DataView(new ArrayBuffer(4));
@@ -64,6 +69,7 @@ export class FastBackend implements Backend {
   readonly name = 'fast' as const;
   readonly device: string;
   readonly threads: number;
+  private readonly parallelMinWork: number;
   private readonly mem: WebAssembly.Memory;
   private readonly pool: ThreadPool;
   private readonly fnIndex: Map<string, number>;
@@ -80,8 +86,9 @@ export class FastBackend implements Backend {
 
   constructor(opts: FastOptions = {}) {
     this.threads = opts.threads ?? defaultThreads();
+    this.parallelMinWork = opts.parallelMinWork ?? PARALLEL_MIN_WORK;
     if (!Number.isInteger(this.threads) || this.threads < 1) throw new Error(`fast backend: threads must be a whole number ≥ 1, got ${this.threads}`);
-    const { module, names } = fastModule();
+    const { module, names } = fastModule(opts.mutant);
     this.fnIndex = new Map(names.map((n, i) => [n, i]));
     // layout: [control block | per-thread scratch | heap]
     this.scratch = Math.ceil(CONTROL_BYTES / ALIGN) * ALIGN;
@@ -166,7 +173,7 @@ export class FastBackend implements Backend {
     if (fn === undefined) throw new Error(`fast backend: kernel ${k.name} names wasm export "${launch.fn}", which the module does not have`);
     this.counters.simd++;
     const args = [...ins.map((s) => s.offset), ...outs.map((s) => s.offset), ...launch.args.map(toI32), this.scratch];
-    this.pool.call(fn, args, launch.work >= PARALLEL_MIN_WORK);
+    this.pool.call(fn, args, launch.work >= this.parallelMinWork);
   }
 
   flush(): void {}

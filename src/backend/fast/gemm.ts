@@ -17,6 +17,12 @@ export const KC = 256;
 /** Scratch bytes each thread needs: packed A, packed B, one edge tile. */
 export const GEMM_SCRATCH = MC * KC * 4 + KC * NC * 4 + 1024;
 
+/** Deliberate defects, for the test that proves the properties catch a broken kernel:
+ *  'overwrite' ignores the accumulate flag (wrong once K > KC or nred > 1), 'edge-cols' drops
+ *  the last column of edge tiles, 'swap-halves' pairs the left accumulators with the right
+ *  half of the B panel. */
+export type GemmMutant = 'overwrite' | 'edge-cols' | 'swap-halves';
+
 /** min of two i32 locals/values pushed by `a` and `b` (each evaluated twice). */
 function min(f: Fn, a: () => void, b: () => void): void {
   a();
@@ -27,7 +33,7 @@ function min(f: Fn, a: () => void, b: () => void): void {
 }
 
 /** micro(ap, bp, kc, cp, ldcBytes, accumulate, rows, cols, tile): C[rows×cols] (+)= Ap·Bp. */
-function micro(): Fn {
+function micro(mutant?: GemmMutant): Fn {
   const f = new Fn('gemm_micro', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32']);
   const [ap, bp, kc, cp, ldc, accum, rows, cols, tile] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
   const acc: number[][] = [];
@@ -44,7 +50,7 @@ function micro(): Fn {
     f.get(bp).loadV(16).set(b1);
     for (let r = 0; r < MR; r++) {
       f.get(ap).loadSplat(4 * r).set(av);
-      f.get(acc[r]![0]!).get(av).get(b0).vmul().vadd().set(acc[r]![0]!);
+      f.get(acc[r]![0]!).get(av).get(mutant === 'swap-halves' ? b1 : b0).vmul().vadd().set(acc[r]![0]!);
       f.get(acc[r]![1]!).get(av).get(b1).vmul().vadd().set(acc[r]![1]!);
     }
     f.get(ap).i32(MR * 4).add().set(ap);
@@ -56,7 +62,7 @@ function micro(): Fn {
   f.if(
     () => {
       f.get(cp).set(row);
-      f.get(accum).if(
+      f.get(accum).i32(mutant === 'overwrite' ? 0 : 1).and().if(
         () => {
           for (let r = 0; r < MR; r++) {
             for (let h = 0; h < 2; h++) f.get(row).get(row).loadV(16 * h).get(acc[r]![h]!).vadd().storeV(16 * h);
@@ -75,12 +81,12 @@ function micro(): Fn {
       // edge tile: spill to scratch, copy the valid rows × cols
       for (let r = 0; r < MR; r++) for (let h = 0; h < 2; h++) f.get(tile).get(acc[r]![h]!).storeV((r * 2 + h) * 16);
       f.for(i, () => f.i32(0), () => f.get(rows), () => f.i32(1), () => {
-        f.for(j, () => f.i32(0), () => f.get(cols), () => f.i32(1), () => {
+        f.for(j, () => f.i32(0), () => f.get(cols).i32(mutant === 'edge-cols' ? 1 : 0).sub(), () => f.i32(1), () => {
           // address of C(i, j)
           f.get(cp).get(i).get(ldc).mul().add().get(j).i32(2).shl().add().set(row);
           f.get(row);
           f.get(tile).get(i).i32(NR * 4).mul().add().get(j).i32(2).shl().add().loadF32();
-          f.get(row).loadF32().f32(0).get(accum).select().fadd();
+          f.get(row).loadF32().f32(0).get(accum).i32(mutant === 'overwrite' ? 0 : 1).and().select().fadd();
           f.storeF32();
         });
       });
@@ -243,6 +249,6 @@ function gemm(fMicro: number, fPackA: number, fPackB: number): Fn {
 }
 
 /** The gemm functions in module order; `gemm` calls the others by index from `base`. */
-export function gemmFns(base: number): Fn[] {
-  return [gemm(base + 1, base + 2, base + 3), micro(), packA(), packB()];
+export function gemmFns(base: number, mutant?: GemmMutant): Fn[] {
+  return [gemm(base + 1, base + 2, base + 3), micro(mutant), packA(), packB()];
 }

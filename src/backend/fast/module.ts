@@ -1,6 +1,6 @@
 // The fast CPU backend's one wasm module: every SIMD kernel's functions, compiled once per
 // process and shared (WebAssembly.Module is cloneable to workers).
-import { gemmFns } from './gemm.ts';
+import { type GemmMutant, gemmFns } from './gemm.ts';
 import { moduleBytes } from './wasmEmit.ts';
 
 /** wasm32 addresses at most 4 GiB (65536 pages of 64 KiB); the reservation is virtual. */
@@ -14,10 +14,14 @@ export interface FastModule {
 
 let compiled: FastModule | null = null;
 
-export function fastModule(): FastModule {
-  if (!compiled) {
-    const fns = [...gemmFns(0)];
-    compiled = { module: new WebAssembly.Module(moduleBytes(fns, 1, MAX_PAGES)), names: fns.map((f) => f.name) };
-  }
+function build(mutant?: GemmMutant): FastModule {
+  const fns = [...gemmFns(0, mutant)];
+  return { module: new WebAssembly.Module(moduleBytes(fns, 1, MAX_PAGES)), names: fns.map((f) => f.name) };
+}
+
+/** The module (with a deliberately broken gemm when `mutant` is given: tests only). */
+export function fastModule(mutant?: GemmMutant): FastModule {
+  if (mutant) return build(mutant);
+  compiled ??= build();
   return compiled;
 }

@@ -55,7 +55,9 @@ export class ThreadPool {
     this.c = new Int32Array(memory.buffer, control, CONTROL_BYTES / 4);
     const gen0 = Atomics.load(this.c, GEN);
     for (let tid = 1; tid < threads; tid++) {
-      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, control, tid, names, gen0 } });
+      // execArgv []: the parent's flags (a loader, --input-type=module) must not change how
+      // this CommonJS source runs
+      const w = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { module, memory, control, tid, names, gen0 } });
       w.unref();
       this.workers.push(w);
     }
