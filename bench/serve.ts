@@ -8,8 +8,7 @@
 //      (or: npx heed bench serve ...)
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { cpu } from '../src/backend/cpu/cpu.ts';
-import { webgpu } from '../src/backend/webgpu/webgpu.ts';
+import { openBackend } from '../src/backend/choose.ts';
 import { generate } from '../src/decode/generate.ts';
 import { buildModel, readCheckpoint } from '../src/load/pretrained.ts';
 import { loadLlama2cTokenizer } from '../src/tokenizer/llama2c.ts';
@@ -110,7 +109,7 @@ const toRow = (backend: string, clients: number, s: Sample): ServeRow => ({
 /** The peer for one client: generate() in this process, same backend, same request shape. */
 async function direct(backend: string, seconds: number): Promise<number> {
   const d = 'llama2c-stories260K';
-  const model = buildModel(readCheckpoint(dataPath(d, 'stories260K.bin')), backend === 'cpu' ? cpu : await webgpu());
+  const model = buildModel(readCheckpoint(dataPath(d, 'stories260K.bin')), await openBackend(backend));
   const tok = loadLlama2cTokenizer(dataPath(d, 'tok512.bin'));
   let tokens = 0;
   const t0 = performance.now();

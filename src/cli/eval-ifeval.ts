@@ -30,7 +30,7 @@ prompt level and the instruction level, with a per-family breakdown.
   --max-new-tokens N   with --model: new tokens per response at most (default 512)
   --batch-size N       with --model: prompts decoded together (default 8)
   --limit N            with --model: only the first N prompts (a quick run)
-  --backend NAME       with --model: webgpu (default) or cpu
+  --backend NAME       with --model: auto (default: webgpu on a GPU, fast SIMD CPU otherwise), webgpu, fast or cpu
   --input FILE         IFEval prompts with instruction ids and kwargs
                        (default: $HEED_DATA/ifeval/input_data.jsonl)
   --subset NAME        all (default), or knowledge-free: only the instructions that need no

@@ -29,7 +29,7 @@ standard error, next to chance 1/(K+1).
                       other N-1 examples (default 5)
   --seed S            seed of that draw (default 0)
   --batch-size B      sequences per forward pass, sorted by length (default 8)
-  --backend NAME      webgpu (default) or cpu
+  --backend NAME      auto (default: webgpu on a GPU, fast SIMD CPU otherwise), webgpu, fast or cpu
   --out FILE          also write the result as JSON (with every example's scores)
 
 Sequences longer than the model's context are truncated (as open-instruct does); an

@@ -42,7 +42,7 @@ written and a rerun with the same arguments continues after the last row done.
   --batch-size N        rows generated together (default 8)
   --rules LIST          the decode-time rules adapter (Hewitt et al. 2024): any of eos,uniform,diversity,
                         comma-separated, with the paper's weights (default: none)
-  --backend NAME        webgpu (default) or cpu
+  --backend NAME        auto (default: webgpu on a GPU, fast SIMD CPU otherwise), webgpu, fast or cpu
   --template NAME|FILE  the chat template the model was trained with (heed train --template):
                         tulu (default), alpaca, none, dataset-name, a template file; the prompt is
                         that template's generation prompt for one user turn`;
@@ -78,7 +78,7 @@ difficulty term). Verdicts a judge cannot give (NaN) are dropped and counted.
   --cache FILE              openai: judgement cache (default DIR/judge_cache.jsonl)
   --judge-tokenizer PATH    local: the judge's tokenizer (when its checkpoint has none)
   --judge-batch-size N      local: prompts per forward pass (default 4)
-  --backend NAME            local: webgpu (default) or cpu
+  --backend NAME            local: auto (default: webgpu on a GPU, fast SIMD CPU otherwise), webgpu, fast or cpu
   --limit N                 only the first N model outputs`;
 
 export const reportHelp = `Usage: heed eval report DIR... --out DIR

@@ -1,8 +1,7 @@
 // heed generate: stream a continuation of a prompt (or, with --chat, an answer) from a checkpoint.
 import { parseArgs } from 'node:util';
 import type { Backend } from '../backend/backend.ts';
-import { cpu } from '../backend/cpu/cpu.ts';
-import { webgpu } from '../backend/webgpu/webgpu.ts';
+import { BACKEND_HELP, openBackend } from '../backend/choose.ts';
 import { generateBatchResults } from '../decode/generate.ts';
 import { type RulesAdapter, paperRuleWeights, parseRules, readRuleWeights, rulesAdapter } from '../decode/rules.ts';
 import type { SamplingOptions } from '../decode/sample.ts';
@@ -22,7 +21,7 @@ export const samplingHelp = `  --temperature T     0 = greedy (default 0)
                       "eos": {"keepRamping": true}, "diversity": {"penalty": 1.5}}
   --rules-eos-id N    the id the eos rule boosts (default: the tokenizer's EOS; llama2.c story
                       models end a text with BOS, id 1)
-  --backend NAME      webgpu (default) or cpu`;
+  --backend NAME      ${BACKEND_HELP}`;
 
 export const help = `Usage: heed generate --model PATH [options]
 
@@ -42,9 +41,7 @@ Generation stops at --max-tokens, at the model's EOS, when BOS is produced (llam
 at a --stop string.`;
 
 export async function pickBackend(name: string | undefined): Promise<Backend> {
-  if (!name || name === 'webgpu') return webgpu();
-  if (name === 'cpu') return cpu;
-  throw new Error(`unknown backend "${name}" (choose webgpu or cpu)`);
+  return openBackend(name);
 }
 
 export function num(v: string | undefined, name: string, def: number): number {

@@ -23,7 +23,7 @@ batched decode. Ctrl-C stops the server.
   --rules LIST        apply the rules adapter to every request: any of eos,uniform,diversity
   --rules-weights F   JSON overrides of the rule weights (see heed generate --help)
   --rules-eos-id N    the id the eos rule boosts (default: the tokenizer's EOS)
-  --backend NAME      webgpu (default) or cpu
+  --backend NAME      auto (default: webgpu on a GPU, fast SIMD CPU otherwise), webgpu, fast or cpu
 
 Prints "listening on http://HOST:PORT" once ready.`;
 

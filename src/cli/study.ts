@@ -1,6 +1,7 @@
 // heed study: one command from a base model to the results table and report.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseBackendName } from '../backend/choose.ts';
 import { PRESETS, validateStudyConfig, loadStudyConfig, ARM_NAMES } from '../study/config.ts';
 import { runStudy } from '../study/pipeline.ts';
 import { terminalReport, writeStudyReport } from '../study/report.ts';
@@ -31,7 +32,7 @@ generation from its partial model_outputs.json). Arms: ${ARM_NAMES.join(', ')}.
                        strong model's answers; default reference:alpaca-eval:gpt4_1106_preview),
                        longest, openai:URL[#model] (an OpenAI-compatible server, AlpacaEval 2's
                        weighted protocol), local:PATH (a heed model as judge)
-  --backend NAME       webgpu or cpu (default: the config's)
+  --backend NAME       auto, webgpu, fast or cpu (default: the config's)
   --arms LIST          only these arms, comma-separated (the instruction arm always runs)
   --print-config       print the resolved config as JSON and exit
   --quiet              no progress lines`;
@@ -48,7 +49,7 @@ export async function run(argv: string[]): Promise<number> {
   const cfg = loadStudyConfig(v.config ?? 'default');
   if (v.base) cfg.base = { model: resolve(v.base) };
   if (v.judge) cfg.eval.judge = v.judge;
-  if (v.backend) cfg.backend = v.backend as 'cpu' | 'webgpu';
+  if (v.backend) cfg.backend = parseBackendName(v.backend);
   if (v.arms) cfg.arms = v.arms.split(',').map((s) => s.trim());
   validateStudyConfig(cfg, v.config ?? 'default');
   if (v['print-config']) {

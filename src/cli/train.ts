@@ -66,7 +66,7 @@ Model
   --model PATH         start from a checkpoint: llama2.c .bin, GGUF, or HF directory
   --config FILE        or start from random weights of an HF config.json (pretraining)
   --tokenizer PATH     tokenizer.bin or tokenizer.json (default: the checkpoint's own)
-  --backend NAME       webgpu (default) or cpu
+  --backend NAME       auto (default: webgpu on a GPU, fast SIMD CPU otherwise), webgpu, fast or cpu
   --lora-rank R        train rank-R LoRA adapters on the attention and MLP projections instead
                        of every weight (base frozen); the checkpoint keeps the adapters alone,
                        the final model is merged

@@ -2,6 +2,7 @@
 // JSON file), validated field by field with errors that name the config and the field.
 import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { BACKEND_NAMES, type BackendName } from '../backend/choose.ts';
 import { TASKS, type Task } from '../data/singleTask.ts';
 
 /** How to make a base model from nothing: a BPE vocabulary trained by heed, then a Llama
@@ -59,7 +60,8 @@ export interface EvalSettings {
 export interface StudyConfig {
   name: string;
   about: string;
-  backend: 'cpu' | 'webgpu';
+  /** auto: webgpu on a GPU, the fast SIMD CPU backend otherwise (src/backend/choose.ts). */
+  backend: BackendName;
   /** A model directory (HF layout with tokenizer.json), or a recipe to pretrain one. */
   base: { model: string } | { pretrain: PretrainRecipe };
   finetune: FinetuneSettings;
@@ -96,7 +98,7 @@ const TINY: StudyConfig = {
 const DEFAULT: StudyConfig = {
   name: 'default',
   about: 'the committed base model (models/heed-base), small subsets and step counts, about 11 minutes on a 2-core machine on lavapipe',
-  backend: 'webgpu',
+  backend: 'auto',
   base: { model: 'models/heed-base' },
   finetune: { lr: 1e-3, batchSize: 8, gradAccum: 1, maxSteps: 12, seqLen: 256, limaRows: 240, taskRows: 240, longRows: 'drop', seed: 42 },
   eval: {
@@ -127,7 +129,7 @@ export const PRETRAIN_GPU: PretrainRecipe = {
 const FULL: StudyConfig = {
   name: 'full',
   about: "the paper's data sizes and epochs (all 805 AlpacaEval instructions, 1,000 ranking examples), for a GPU host",
-  backend: 'webgpu',
+  backend: 'auto',
   base: { model: 'models/heed-base' },
   finetune: { lr: 1e-5, batchSize: 1, gradAccum: 64, epochs: 15, seqLen: 2048, limaRows: 0, taskRows: 1000, seed: 42 },
   eval: {
@@ -181,7 +183,7 @@ export function validateStudyConfig(raw: unknown, where: string): StudyConfig {
   c.str(top, 'config', 'name');
   if (typeof top.name === 'string' && !/^[A-Za-z0-9._-]+$/.test(top.name)) c.errs.push(`config.name must use letters, digits, '.', '_' or '-' (it names the output folder), got ${JSON.stringify(top.name)}`);
   if (top.about !== undefined && typeof top.about !== 'string') c.errs.push('config.about must be a string');
-  if (top.backend !== 'cpu' && top.backend !== 'webgpu') c.errs.push(`config.backend must be "cpu" or "webgpu", got ${JSON.stringify(top.backend)}`);
+  if (!(BACKEND_NAMES as readonly unknown[]).includes(top.backend)) c.errs.push(`config.backend must be one of ${BACKEND_NAMES.map((n) => `"${n}"`).join(', ')}, got ${JSON.stringify(top.backend)}`);
   const base = c.obj(top.base, 'config.base');
   if (base) {
     if ('model' in base === 'pretrain' in base) c.errs.push('config.base must hold exactly one of "model" (a model directory) or "pretrain" (a recipe)');

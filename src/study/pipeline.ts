@@ -5,8 +5,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Backend } from '../backend/backend.ts';
+import { openBackend } from '../backend/choose.ts';
 import { cpu } from '../backend/cpu/cpu.ts';
-import { webgpu } from '../backend/webgpu/webgpu.ts';
 import { compare, type CompareSummary, writeCompare } from '../eval/compare.ts';
 import { KNOWLEDGE_FREE_IDS, INSTRUCTION_IDS, readInputs, restrictTo, runIfeval, type IfevalSummary } from '../eval/ifeval/index.ts';
 import { lengthControlledWinRate } from '../eval/metrics.ts';
@@ -133,7 +133,7 @@ export async function runStudy(cfg: StudyConfig, opts: StudyOptions): Promise<St
   const out = resolve(opts.out);
   const arms = armsOf(cfg);
   let backendP: Promise<Backend> | undefined;
-  const backend = () => (backendP ??= cfg.backend === 'cpu' ? Promise.resolve(cpu) : webgpu());
+  const backend = () => (backendP ??= openBackend(cfg.backend));
 
   // Inputs, validated before any work.
   const fits = (text: string) => cfg.eval.maxPromptChars === 0 || charLength(text) <= cfg.eval.maxPromptChars;

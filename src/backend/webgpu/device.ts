@@ -32,6 +32,18 @@ function describe(info: GPUAdapterInfo): string {
   return parts.join(' / ') || 'unknown adapter';
 }
 
+/** The adapter Dawn would give, described, without creating a device; null when there is none
+ *  or Dawn cannot load. For choosing a backend. */
+export async function probeAdapter(): Promise<string | null> {
+  try {
+    const { gpu } = await loadDawn();
+    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    return adapter ? describe(adapter.info) : null;
+  } catch {
+    return null;
+  }
+}
+
 export async function acquireDevice(): Promise<AcquiredDevice> {
   const { gpu } = await loadDawn();
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
