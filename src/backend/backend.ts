@@ -48,6 +48,8 @@ export interface SimdLaunch {
   /** Rough work (multiply-adds or elements): small launches run on the calling thread alone,
    *  where waking the pool would cost more than it saves. */
   work: number;
+  /** Per-thread scratch bytes the export uses; a backend with less runs the reference loop. */
+  scratchBytes?: number;
 }
 
 export interface Kernel<P> {

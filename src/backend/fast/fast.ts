@@ -163,7 +163,8 @@ export class FastBackend implements Backend {
   run<P>(k: Kernel<P>, inputs: Storage[], outputs: Storage[], p: P): void {
     const ins = inputs.map(fastStorage);
     const outs = outputs.map(fastStorage);
-    const launch = k.simd && !ins.some((s) => s.dtype === 'f64') && !outs.some((s) => s.dtype === 'f64') ? k.simd(p) : null;
+    let launch = k.simd && !ins.some((s) => s.dtype === 'f64') && !outs.some((s) => s.dtype === 'f64') ? k.simd(p) : null;
+    if (launch && (launch.scratchBytes ?? 0) > GEMM_SCRATCH) launch = null;
     if (!launch) {
       this.counters.reference++;
       k.cpu(ins.map((s) => this.view(s)), outs.map((s) => this.view(s)), p);

@@ -1,5 +1,6 @@
 // The fast CPU backend's one wasm module: every SIMD kernel's functions, compiled once per
 // process and shared (WebAssembly.Module is cloneable to workers).
+import { ATTENTION_IMPORTS, attentionFns } from './attention.ts';
 import { type GemmMutant, gemmFns } from './gemm.ts';
 import { moduleBytes } from './wasmEmit.ts';
 
@@ -14,9 +15,17 @@ export interface FastModule {
 
 let compiled: FastModule | null = null;
 
+/** Functions the module imports from JavaScript, by name: what every instance is given. */
+const IMPORTS = ATTENTION_IMPORTS;
+
+export function importObject(memory: WebAssembly.Memory): Record<string, Record<string, unknown>> {
+  return { env: { memory, exp: Math.exp, log: Math.log } };
+}
+
 function build(mutant?: GemmMutant): FastModule {
-  const fns = [...gemmFns(0, mutant)];
-  return { module: new WebAssembly.Module(moduleBytes(fns, 1, MAX_PAGES)), names: fns.map((f) => f.name) };
+  // function indices count the imports first: gemm calls its helpers by index
+  const fns = [...gemmFns(IMPORTS.length, mutant), ...attentionFns()];
+  return { module: new WebAssembly.Module(moduleBytes(fns, 1, MAX_PAGES, IMPORTS)), names: fns.map((f) => f.name) };
 }
 
 /** The module (with a deliberately broken gemm when `mutant` is given: tests only). */

@@ -4,6 +4,7 @@
 // computes its own share (thread 0), then blocks in Atomics.wait until every worker has
 // reported. Workers are unref'd: an idle pool never keeps the process alive.
 import { Worker } from 'node:worker_threads';
+import { importObject } from './module.ts';
 
 // Control block, in i32 slots from its base.
 const GEN = 0;
@@ -20,7 +21,7 @@ export const CONTROL_BYTES = (ARGS + MAX_ARGS) * 4;
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { module, memory, control, tid, names, gen0 } = workerData;
-const inst = new WebAssembly.Instance(module, { env: { memory } });
+const inst = new WebAssembly.Instance(module, { env: { memory, exp: Math.exp, log: Math.log } });
 const fns = names.map((n) => inst.exports[n]);
 const c = new Int32Array(memory.buffer, control, ${CONTROL_BYTES / 4});
 let seen = gen0; // the generation at the pool's start: a job posted before we got here still runs
@@ -50,7 +51,7 @@ export class ThreadPool {
 
   /** `threads` counts the calling thread: threads − 1 workers are started. */
   constructor(module: WebAssembly.Module, readonly memory: WebAssembly.Memory, control: number, readonly names: string[], readonly threads: number) {
-    const inst = new WebAssembly.Instance(module, { env: { memory } });
+    const inst = new WebAssembly.Instance(module, importObject(memory));
     this.fns = names.map((n) => inst.exports[n] as WasmFn);
     this.c = new Int32Array(memory.buffer, control, CONTROL_BYTES / 4);
     const gen0 = Atomics.load(this.c, GEN);

@@ -2,8 +2,8 @@
 // memory, functions, exports, code) and of the instruction set (i32, f32, SIMD128) to write
 // the fast CPU kernels from TypeScript. No toolchain: the module is these bytes.
 
-export type ValType = 'i32' | 'f32' | 'v128';
-const VT: Record<ValType, number> = { i32: 0x7f, f32: 0x7d, v128: 0x7b };
+export type ValType = 'i32' | 'f32' | 'f64' | 'v128';
+const VT: Record<ValType, number> = { i32: 0x7f, f32: 0x7d, f64: 0x7c, v128: 0x7b };
 
 function uleb(n: number, out: number[]): void {
   do {
@@ -106,6 +106,23 @@ export class Fn {
   fsqrt(): this { return this.op(0x91); }
   fmax(): this { return this.op(0x97); }
   fromBits(): this { return this.op(0xbe); } // f32.reinterpret_i32
+  fneg(): this { return this.op(0x8c); }
+  feq(): this { return this.op(0x5b); }
+  fne(): this { return this.op(0x5c); }
+  fgt(): this { return this.op(0x5e); }
+  loadI32(offset = 0): this { return this.op(0x28, 2, offset); }
+  storeI32(offset = 0): this { return this.op(0x36, 2, offset); }
+
+  // f64 (exp and log are imported from JS, which computes them in f64)
+  promote(): this { return this.op(0xbb); }
+  demote(): this { return this.op(0xb6); }
+  dadd(): this { return this.op(0xa0); }
+  dsub(): this { return this.op(0xa1); }
+  dmul(): this { return this.op(0xa2); }
+  f64(c: number): this {
+    this.code.push(0x44, ...new Uint8Array(new Float64Array([c]).buffer));
+    return this;
+  }
 
   // f32x4
   vsplat(): this { return this.simd(0x13); }
@@ -202,13 +219,22 @@ function section(id: number, body: number[], out: number[]): void {
   for (const b of body) out.push(b);
 }
 
-/** A module importing `env.memory` (shared, `maxPages`) and exporting every function by name.
- *  Functions are indexed in the order given (for `call`). */
-export function moduleBytes(fns: Fn[], minPages: number, maxPages: number): Uint8Array {
+/** A function the module imports from `env` (e.g. Math.exp). */
+export interface ImportFn {
+  name: string;
+  params: ValType[];
+  results: ValType[];
+}
+
+/** A module importing `env.memory` (shared, `maxPages`) and the functions `imports`, exporting
+ *  every function of `fns` by name. Function indices (for `call`) count the imports first, then
+ *  `fns` in the order given. */
+export function moduleBytes(fns: Fn[], minPages: number, maxPages: number, importFns: ImportFn[] = []): Uint8Array {
   const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
   const types: number[] = [];
-  uleb(fns.length, types);
-  for (const f of fns) {
+  const sigs = [...importFns, ...fns];
+  uleb(sigs.length, types);
+  for (const f of sigs) {
     types.push(0x60);
     uleb(f.params.length, types);
     for (const p of f.params) types.push(VT[p]);
@@ -216,23 +242,30 @@ export function moduleBytes(fns: Fn[], minPages: number, maxPages: number): Uint
     for (const r of f.results) types.push(VT[r]);
   }
   section(1, types, out);
-  const imports: number[] = [1];
+  const imports: number[] = [];
+  uleb(1 + importFns.length, imports);
   str('env', imports);
   str('memory', imports);
   imports.push(0x02, 0x03); // memory, limits with maximum and shared
   uleb(minPages, imports);
   uleb(maxPages, imports);
+  importFns.forEach((f, i) => {
+    str('env', imports);
+    str(f.name, imports);
+    imports.push(0x00);
+    uleb(i, imports); // its type
+  });
   section(2, imports, out);
   const funcs: number[] = [];
   uleb(fns.length, funcs);
-  fns.forEach((_, i) => uleb(i, funcs));
+  fns.forEach((_, i) => uleb(importFns.length + i, funcs));
   section(3, funcs, out);
   const exps: number[] = [];
   uleb(fns.length, exps);
   fns.forEach((f, i) => {
     str(f.name, exps);
     exps.push(0x00);
-    uleb(i, exps);
+    uleb(importFns.length + i, exps);
   });
   section(7, exps, out);
   const code: number[] = [];
