@@ -25,6 +25,7 @@ export function forBackends(name: string, body: (getB: GetBackend, kind: Backend
       return gpuBackend;
     }, 'webgpu');
   });
-  // the process-wide fast backend (HEED_THREADS or every core), created on first use
-  describe(`${name} [fast]`, () => body(() => fast(), 'fast'));
+  // the process-wide fast backend with 3 threads (an uneven split, even on a 1-core machine) that
+  // takes the threaded path for every launch, however small
+  describe(`${name} [fast]`, () => body(() => fast({ threads: 3, parallelMinWork: 0 }), 'fast'));
 }

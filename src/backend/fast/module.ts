@@ -2,6 +2,7 @@
 // process and shared (WebAssembly.Module is cloneable to workers).
 import { ATTENTION_IMPORTS, attentionFns } from './attention.ts';
 import { type GemmMutant, gemmFns } from './gemm.ts';
+import { rowFns } from './rows.ts';
 import { moduleBytes } from './wasmEmit.ts';
 
 /** wasm32 addresses at most 4 GiB (65536 pages of 64 KiB); the reservation is virtual. */
@@ -24,7 +25,7 @@ export function importObject(memory: WebAssembly.Memory): Record<string, Record<
 
 function build(mutant?: GemmMutant): FastModule {
   // function indices count the imports first: gemm calls its helpers by index
-  const fns = [...gemmFns(IMPORTS.length, mutant), ...attentionFns()];
+  const fns = [...gemmFns(IMPORTS.length, mutant), ...attentionFns(), ...rowFns()];
   return { module: new WebAssembly.Module(moduleBytes(fns, 1, MAX_PAGES, IMPORTS)), names: fns.map((f) => f.name) };
 }
 
