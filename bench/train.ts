@@ -5,7 +5,7 @@
 // the same models and batches interleaved with heed's rounds, and the ratio is printed.
 // A third case is heed-base's pretraining step ([16, 256], clip 1 then AdamW). --backend picks
 // the backends (auto by default; all = cpu, webgpu and fast); --profile adds a per-op profile.
-// Run: npx tsx bench/train.ts [--json] [--peer /tmp/heed-peers-venv/bin/python] [--rounds N] [--backend all] [--profile]
+// Run: npx tsx bench/train.ts [--json] [--peer /tmp/heed-peers-venv/bin/python] [--rounds N] [--backend all] [--profile] [--only heed-base,...]
 //      (or: npx heed bench train ...)
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -172,6 +172,8 @@ export interface TrainBenchOptions {
   backend?: string;
   /** Print time per op kind and per phase for each case and backend (one extra round). */
   profile?: boolean;
+  /** Only these cases (by name; default all). */
+  only?: string[];
 }
 
 async function backendsFor(which: string): Promise<{ list: Backend[]; why: string }> {
@@ -199,7 +201,7 @@ export async function benchTrain(opts: TrainBenchOptions = {}): Promise<TrainBen
   say('');
   const peerWith = list.find((b) => b !== cpu);
   const rows: TrainBenchRow[] = [];
-  for (const c of cases()) {
+  for (const c of cases().filter((x) => !opts.only || opts.only.includes(x.name))) {
     const backends = list.filter((b) => b !== cpu || c.name === 'stories260K'); // the CPU reference needs ~1 min per 15M step
     for (const b of backends) {
       const heed: Omit<TrainBenchRow, 'ofMatmul'>[] = [];
@@ -230,6 +232,6 @@ export async function benchTrain(opts: TrainBenchOptions = {}): Promise<TrainBen
 if (import.meta.url === `file://${process.argv[1]}`) {
   const a = process.argv;
   const at = (f: string) => (a.includes(f) ? a[a.indexOf(f) + 1] : undefined);
-  await benchTrain({ json: a.includes('--json'), profile: a.includes('--profile'), ...(at('--backend') ? { backend: at('--backend')! } : {}), ...(at('--peer') ? { peer: at('--peer')! } : {}), ...(at('--rounds') ? { rounds: Number(at('--rounds')) } : {}) });
+  await benchTrain({ json: a.includes('--json'), profile: a.includes('--profile'), ...(at('--backend') ? { backend: at('--backend')! } : {}), ...(at('--peer') ? { peer: at('--peer')! } : {}), ...(at('--rounds') ? { rounds: Number(at('--rounds')) } : {}), ...(at('--only') ? { only: at('--only')!.split(',') } : {}) });
   process.exit(0);
 }

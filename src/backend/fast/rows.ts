@@ -154,6 +154,52 @@ function ceBwd(): Fn {
   return f;
 }
 
+/** Pushes sigmoid(a) = 1 / (1 + exp(−a)) for the f64 local a. */
+function sigmoid(f: Fn, a: number): void {
+  f.f64(1).f64(1).f64(0).get(a).dsub().call(EXP).dadd().op(0xa3); // f64.div
+}
+
+/** swiglu_fwd(gate, up, y, n, scratch, tid, nth): y = silu(gate) · up, in f64 like the reference. */
+function swigluFwd(): Fn {
+  const f = new Fn('swiglu_fwd', Array(7).fill('i32') as 'i32'[]);
+  const [gate, up, y, n, , tid, nth] = [0, 1, 2, 3, 4, 5, 6];
+  const [lo, hi, i, o] = Array.from({ length: 4 }, () => f.local('i32'));
+  const a = f.local('f64');
+  share(f, n, tid, nth, 4, lo, hi);
+  f.for(i, () => f.get(lo), () => f.get(hi), () => f.i32(1), () => {
+    f.get(i).i32(2).shl().set(o);
+    f.get(gate).get(o).add().loadF32().promote().set(a);
+    f.get(y).get(o).add();
+    f.get(a);
+    sigmoid(f, a);
+    f.dmul().get(up).get(o).add().loadF32().promote().dmul().demote().storeF32();
+  });
+  return f;
+}
+
+/** swiglu_bwd(gate, up, g, dgate, dup, n, scratch, tid, nth). */
+function swigluBwd(): Fn {
+  const f = new Fn('swiglu_bwd', Array(9).fill('i32') as 'i32'[]);
+  const [gate, up, g, dgate, dup, n, , tid, nth] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [lo, hi, i, o] = Array.from({ length: 4 }, () => f.local('i32'));
+  const [a, sg, gi] = [f.local('f64'), f.local('f64'), f.local('f64')];
+  share(f, n, tid, nth, 4, lo, hi);
+  f.for(i, () => f.get(lo), () => f.get(hi), () => f.i32(1), () => {
+    f.get(i).i32(2).shl().set(o);
+    f.get(gate).get(o).add().loadF32().promote().set(a);
+    sigmoid(f, a);
+    f.set(sg);
+    f.get(g).get(o).add().loadF32().promote().set(gi);
+    // dgate = g · up · s · (1 + a (1 − s))
+    f.get(dgate).get(o).add();
+    f.get(gi).get(up).get(o).add().loadF32().promote().dmul().get(sg).dmul();
+    f.f64(1).get(a).f64(1).get(sg).dsub().dmul().dadd().dmul().demote().storeF32();
+    // dup = g · a · s
+    f.get(dup).get(o).add().get(gi).get(a).dmul().get(sg).dmul().demote().storeF32();
+  });
+  return f;
+}
+
 export function rowFns(): Fn[] {
-  return [adamw(), ceFwd(), ceBwd()];
+  return [adamw(), ceFwd(), ceBwd(), swigluFwd(), swigluBwd()];
 }
