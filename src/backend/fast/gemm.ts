@@ -13,7 +13,10 @@ export const NR = 8;
 /** Block sizes: A block MC×KC (L2), B block KC×NC (L2/L3). */
 export const MC = MR * 16;
 export const NC = 256;
-export const KC = 256;
+/** The longest reduction slice packed at once; longer K is cut into equal slices of at most
+ *  KC (K = 288 runs as one slice, 768 as two of 384), so packed B is reused across row blocks
+ *  whenever K ≤ KC. */
+export const KC = 512;
 /** Scratch bytes each thread needs: packed A, packed B, one edge tile. */
 export const GEMM_SCRATCH = MC * KC * 4 + KC * NC * 4 + 1024;
 
@@ -189,7 +192,7 @@ function gemm(fMicro: number, fPackA: number, fPackB: number): Fn {
   const f = new Fn('gemm', Array(19).fill('i32') as 'i32'[]);
   const [a, b, c, M, N, K, sam, sak, sbk, sbn, nred, aR, bR, batch, aZ, bZ, scratch, tid, nth] = Array.from({ length: 19 }, (_, i) => i) as number[];
   const L = () => f.local('i32');
-  const [mt, nt, w0, w1, w, z, rem, ic, jc, m0, n0, mcur, ncur, r, k0, kcur, first, apS, bpS, tile, i, j, lastKey, key, single, cz, aBase, bBase] = Array.from({ length: 28 }, L);
+  const [mt, nt, w0, w1, w, z, rem, ic, jc, m0, n0, mcur, ncur, r, k0, kcur, first, apS, bpS, tile, i, j, lastKey, key, single, cz, aBase, bBase, kcb] = Array.from({ length: 29 }, L);
   for (const s of [sam, sak, sbk, sbn]) f.get(s!).i32(2).shl().set(s!);
   f.get(scratch!).get(tid!).i32(GEMM_SCRATCH).mul().add().set(apS!);
   f.get(apS!).i32(MC * KC * 4).add().set(bpS!);
@@ -201,6 +204,8 @@ function gemm(fMicro: number, fPackA: number, fPackB: number): Fn {
   f.get(tid!).i32(1).add().get(batch!).get(mt!).mul().get(nt!).mul().mul().get(nth!).divU().set(w1!);
   f.i32(-1).set(lastKey!);
   f.get(nred!).i32(1).eq().get(K!).i32(KC).leS().and().set(single!);
+  // slice length: K cut into ceil(K / KC) equal slices
+  f.get(K!).get(K!).i32(KC - 1).add().i32(KC).divU().tee(kcb!).i32(1).sub().add().get(kcb!).divU().set(kcb!);
   f.for(w!, () => f.get(w0!), () => f.get(w1!), () => f.i32(1), () => {
     f.get(w!).get(mt!).get(nt!).mul().divU().set(z!);
     f.get(w!).get(mt!).get(nt!).mul().remU().set(rem!);
@@ -218,8 +223,8 @@ function gemm(fMicro: number, fPackA: number, fPackB: number): Fn {
     f.for(r!, () => f.i32(0), () => f.get(nred!), () => f.i32(1), () => {
       f.get(a!).get(z!).get(aZ!).mul().get(r!).get(aR!).mul().add().i32(2).shl().add().set(aBase!);
       f.get(b!).get(z!).get(bZ!).mul().get(r!).get(bR!).mul().add().i32(2).shl().add().set(bBase!);
-      f.for(k0!, () => f.i32(0), () => f.get(K!), () => f.i32(KC), () => {
-        min(f, () => f.i32(KC), () => f.get(K!).get(k0!).sub());
+      f.for(k0!, () => f.i32(0), () => f.get(K!), () => f.get(kcb!), () => {
+        min(f, () => f.get(kcb!), () => f.get(K!).get(k0!).sub());
         f.set(kcur!);
         f.get(single!).get(key!).get(lastKey!).eq().and().eqz();
         f.if(() => {
