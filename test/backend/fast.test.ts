@@ -8,6 +8,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { FastBackend, defaultThreads } from '../../src/backend/fast/fast.ts';
 import type { GemmMutant } from '../../src/backend/fast/gemm.ts';
 import { KC } from '../../src/backend/fast/gemm.ts';
+import { exp4, expTemps } from '../../src/backend/fast/expf.ts';
+import { Fn, moduleBytes } from '../../src/backend/fast/wasmEmit.ts';
 import { type MatmulP, matmulK } from '../../src/ops/matmul.ts';
 
 const arbP = fc.record({
@@ -160,5 +162,24 @@ console.log('done');`;
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe('done');
     expect(r.status).toBe(0);
+  });
+});
+
+describe('the f32x4 exp the softmax kernels use', () => {
+  it('is within 2.5e-7 relative of Math.exp over the range softmax meets', () => {
+    const f = new Fn('exp4', ['i32', 'i32']);
+    const t = expTemps(f);
+    f.get(1).get(0).loadV();
+    exp4(f, t);
+    f.storeV();
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes([f], 1, 1)), { env: { memory } });
+    const run = inst.exports.exp4 as (src: number, dst: number) => void;
+    const mem = new Float32Array(memory.buffer);
+    fc.assert(fc.property(fc.array(fc.float({ min: -80, max: 80, noNaN: true }), { minLength: 4, maxLength: 4 }), (xs) => {
+      mem.set(xs, 0);
+      run(0, 16);
+      return xs.every((x, i) => Math.abs(mem[4 + i]! - Math.exp(Math.fround(x))) <= 2.5e-7 * Math.exp(Math.fround(x)));
+    }), { numRuns: 300 });
   });
 });

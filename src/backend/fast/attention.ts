@@ -1,8 +1,9 @@
 // Causal grouped-query attention for the fast CPU backend, as WebAssembly SIMD128 (the
 // semantics, strides and parameters are src/ops/attention.ts's; its reference loops are the
 // oracle). Vectors run along the head dim (D % 4 == 0), one query row (forward, dq) or key row
-// (dk/dv) at a time, rows split across threads in contiguous ranges. exp and log come from
-// JavaScript's Math (imported, computed in f64 like the reference).
+// (dk/dv) at a time, rows split across threads in contiguous ranges. exp is expf.ts's f32
+// polynomial; log comes from JavaScript's Math (imported).
+import { expScalar, expTemps } from './expf.ts';
 import { GEMM_SCRATCH } from './gemm.ts';
 import { Fn, type ImportFn } from './wasmEmit.ts';
 
@@ -10,7 +11,6 @@ export const ATTENTION_IMPORTS: ImportFn[] = [
   { name: 'exp', params: ['f64'], results: ['f64'] },
   { name: 'log', params: ['f64'], results: ['f64'] },
 ];
-const EXP = 0;
 const LOG = 1;
 
 /** The parameters after the pointers, in src/ops/attention.ts's `uniforms` order. */
@@ -91,7 +91,7 @@ function range(f: Fn, u: U, R: () => void, r0: number, r1: number): void {
 }
 
 function temps(f: Fn) {
-  return { acc: f.local('v128'), x: f.local('i32'), y: f.local('i32'), n: f.local('i32'), on: f.local('i32') };
+  return { acc: f.local('v128'), x: f.local('i32'), y: f.local('i32'), n: f.local('i32'), on: f.local('i32'), e: expTemps(f) };
 }
 
 /** attn_fwd(q, k, v, mask, o, lse, ...uniforms, scratch, tid, nth). Scores of a row go to this
@@ -146,8 +146,9 @@ function fwd(): Fn {
         f.for(j, () => f.i32(0), () => f.get(n), () => f.i32(1), () => {
           f.get(sa).get(j).i32(2).shl().add().loadF32().tee(s).f32(-Infinity).fne();
           f.if(() => {
-            f.get(s).promote().get(m).promote().dsub().call(EXP);
-            f.demote().set(e32);
+            f.get(s).get(m).fsub();
+            expScalar(f, t.e);
+            f.set(e32);
             f.get(sum).get(e32).promote().dadd().set(sum);
             rowAddr(f, ptr.v!, u.ksB, u.ksH, u.ksT, b, kvh, j);
             f.set(ka);
@@ -175,7 +176,9 @@ function fwd(): Fn {
  *  (stats at sta) and the key at ka/va. */
 function probAndDs(f: Fn, scale: number, qa: number, ka: number, doa: number, va: number, sta: number, ds: number, prob: number, D: number, t: ReturnType<typeof temps>): void {
   dot(f, qa, ka, D, t);
-  f.get(scale).fmul().promote().get(sta).loadF32(0).promote().dsub().call(EXP).set(prob);
+  f.get(scale).fmul().get(sta).loadF32(0).fsub();
+  expScalar(f, t.e);
+  f.promote().set(prob);
   dot(f, doa, va, D, t);
   f.promote().get(sta).loadF32(4).promote().dsub().get(prob).dmul().demote().set(ds);
 }

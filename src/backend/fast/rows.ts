@@ -2,6 +2,7 @@
 // update (src/ops/optim.ts) and the softmax cross-entropy rows over the vocabulary
 // (src/ops/loss.ts), whose reference loops are the oracle. Work is split across threads in
 // contiguous ranges (elements in multiples of 4, or rows). exp and log are imported from Math.
+import { exp4, expTemps } from './expf.ts';
 import { Fn } from './wasmEmit.ts';
 
 const EXP = 0;
@@ -81,6 +82,8 @@ function ceFwd(): Fn {
   const [logits, targets, loss, lse, rows, v, ignore, , tid, nth] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
   const [lo, hi, r, base, j, t] = Array.from({ length: 6 }, () => f.local('i32'));
   const mv = f.local('v128');
+  const ev = f.local('v128');
+  const et = expTemps(f);
   const m = f.local('f32');
   const [s, l] = [f.local('f64'), f.local('f64')];
   share(f, rows, tid, nth, 1, lo, hi);
@@ -100,8 +103,22 @@ function ceFwd(): Fn {
     f.for(j, () => f.get(j), () => f.get(v), () => f.i32(1), () => {
       f.get(m).get(base).get(j).i32(2).shl().add().loadF32().fmax().set(m);
     });
+    // Σ exp(x − m): vectors of 4 (expf.ts), each lane added in f64; the tail through Math.exp
     f.f64(0).set(s);
-    f.for(j, () => f.i32(0), () => f.get(v), () => f.i32(1), () => {
+    f.get(m).vsplat().set(mv);
+    f.i32(0).set(j);
+    f.block(() => {
+      f.loop(() => {
+        f.get(j).i32(4).add().get(v).gtS().brIf(1);
+        f.get(base).get(j).i32(2).shl().add().loadV().get(mv).vsub();
+        exp4(f, et);
+        f.set(ev);
+        for (let k = 0; k < 4; k++) f.get(s).get(ev).vlane(k).promote().dadd().set(s);
+        f.get(j).i32(4).add().set(j);
+        f.br(0);
+      });
+    });
+    f.for(j, () => f.get(j), () => f.get(v), () => f.i32(1), () => {
       f.get(s).get(base).get(j).i32(2).shl().add().loadF32().promote().get(m).promote().dsub().call(EXP).dadd().set(s);
     });
     f.get(m).promote().get(s).call(LOG).dadd().set(l);
@@ -129,6 +146,8 @@ function ceBwd(): Fn {
   const [logits, targets, lse, g, dl, rows, v, ignore, , tid, nth] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
   const [lo, hi, r, base, out, j, t] = Array.from({ length: 7 }, () => f.local('i32'));
   const [l, gr] = [f.local('f64'), f.local('f64')];
+  const [lv, gv] = [f.local('v128'), f.local('v128')];
+  const et = expTemps(f);
   share(f, rows, tid, nth, 1, lo, hi);
   f.for(r, () => f.get(lo), () => f.get(hi), () => f.i32(1), () => {
     f.get(logits).get(r).get(v).mul().i32(2).shl().add().set(base);
@@ -142,10 +161,31 @@ function ceBwd(): Fn {
       () => {
         f.get(lse).get(r).i32(2).shl().add().loadF32().promote().set(l);
         f.get(g).get(r).i32(2).shl().add().loadF32().promote().set(gr);
-        f.for(j, () => f.i32(0), () => f.get(v), () => f.i32(1), () => {
+        // g · exp(x − lse) by vectors of 4 (expf.ts), the tail through Math.exp in f64 ...
+        f.get(lse).get(r).i32(2).shl().add().loadF32().vsplat().set(lv);
+        f.get(gr).demote().vsplat().set(gv);
+        f.i32(0).set(j);
+        f.block(() => {
+          f.loop(() => {
+            f.get(j).i32(4).add().get(v).gtS().brIf(1);
+            f.get(out).get(j).i32(2).shl().add();
+            f.get(base).get(j).i32(2).shl().add().loadV().get(lv).vsub();
+            exp4(f, et);
+            f.get(gv).vmul().storeV();
+            f.get(j).i32(4).add().set(j);
+            f.br(0);
+          });
+        });
+        f.for(j, () => f.get(j), () => f.get(v), () => f.i32(1), () => {
           f.get(out).get(j).i32(2).shl().add();
           f.get(base).get(j).i32(2).shl().add().loadF32().promote().get(l).dsub().call(EXP);
-          f.f64(1).f64(0).get(j).get(t).eq().select().dsub();
+          f.get(gr).dmul().demote().storeF32();
+        });
+        // ... then the target column again, in f64, minus the one-hot
+        f.get(t).i32(0).geS().get(t).get(v).ltS().and();
+        f.if(() => {
+          f.get(out).get(t).i32(2).shl().add();
+          f.get(base).get(t).i32(2).shl().add().loadF32().promote().get(l).dsub().call(EXP).f64(1).dsub();
           f.get(gr).dmul().demote().storeF32();
         });
       },

@@ -132,7 +132,14 @@ export class Fn {
   vdiv(): this { return this.simd(0xe7); }
   vmax(): this { return this.simd(0xe9); }
   vsqrt(): this { return this.simd(0xe3); }
+  vmin(): this { return this.simd(0xe8); }
+  vnearest(): this { return this.simd(0x6a); }
   vlane(i: number): this { return this.simd(0x1f, i); }
+  // i32x4
+  isplat(): this { return this.simd(0x11); }
+  iadd4(): this { return this.simd(0xae); }
+  ishl4(): this { return this.simd(0xab); }
+  itruncSat4(): this { return this.simd(0xf8); } // i32x4.trunc_sat_f32x4_s
   vzero(): this {
     this.code.push(0xfd);
     uleb(0x0c, this.code);
