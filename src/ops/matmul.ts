@@ -182,7 +182,6 @@ function capsOf(t: Tensor): GpuCaps | undefined {
 export function matmulPath(a: Tensor, b: Tensor, opts: MatmulOptions = {}): string {
   const { p } = plan(a, b, opts);
   if (a.backend.name === 'fast') return matmulK.simd!(p) ? 'simd128 gemm' : 'reference';
-  if (a.backend.name === 'cpu') return 'reference';
   const caps = capsOf(a);
   return preTranspose(a, b, p) ? `transpose + ${matmulEntry({ ...p, transB: false }, caps)}` : matmulEntry(p, caps);
 }
