@@ -177,7 +177,7 @@ function capsOf(t: Tensor): GpuCaps | undefined {
   return (t.backend as { caps?: GpuCaps }).caps;
 }
 
-/** The GPU path `matmul(a, b, opts)` takes: its entry point, or 'transpose + <entry>' when b is
+/** The path `matmul(a, b, opts)` takes: on the fast backend 'simd128 gemm'; else the WGSL entry point, or 'transpose + <entry>' when b is
  *  transposed into a (cached) scratch copy first. For benchmarks and tests. */
 export function matmulPath(a: Tensor, b: Tensor, opts: MatmulOptions = {}): string {
   const { p } = plan(a, b, opts);
