@@ -134,7 +134,9 @@ function rowScores(p: AttnP, q: TypedArray, k: TypedArray, mask: TypedArray, b: 
  *  the forward keeps a row's Tk scores in per-thread scratch. */
 function attnSimd(fn: string, p: AttnP, rows: number): SimdLaunch | null {
   if (p.D % 4 !== 0 || p.D === 0) return null;
-  return { fn, args: uniforms(p), work: rows * p.Tk * p.D, scratchBytes: p.Tk * 4 };
+  // these head dims have unrolled variants (ATTENTION_HEAD_DIMS there)
+  const unrolled = [8, 16, 32, 48, 64].includes(p.D) ? `_d${p.D}` : '';
+  return { fn: fn + unrolled, args: uniforms(p), work: rows * p.Tk * p.D, scratchBytes: p.Tk * 4 };
 }
 
 /** Forward: o (q's shape and layout) and lse [B, Hq, Tq] (0 for rows that see no key). */

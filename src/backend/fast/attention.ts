@@ -3,7 +3,7 @@
 // oracle). Vectors run along the head dim (D % 4 == 0), one query row (forward, dq) or key row
 // (dk/dv) at a time, rows split across threads in contiguous ranges. exp is expf.ts's f32
 // polynomial; log comes from JavaScript's Math (imported).
-import { expScalar, expTemps } from './expf.ts';
+import { type ExpTemps, expScalar, expTemps } from './expf.ts';
 import { GEMM_SCRATCH } from './gemm.ts';
 import { Fn, type ImportFn } from './wasmEmit.ts';
 
@@ -24,24 +24,38 @@ function signature(name: string, ptrs: string[]): { f: Fn; ptr: Record<string, n
   return { f, ptr, u };
 }
 
-/** Pushes Σ_d a[d]·b[d] (f32) for byte addresses in locals pa, pb; D elements, D % 4 == 0, D ≥ 4. */
-function dot(f: Fn, pa: number, pb: number, D: number, t: { acc: number; x: number; y: number; n: number }): void {
-  f.vzero().set(t.acc);
-  f.get(pa).set(t.x);
-  f.get(pb).set(t.y);
-  f.get(D).set(t.n);
-  f.loop(() => {
-    f.get(t.acc).get(t.x).loadV().get(t.y).loadV().vmul().vadd().set(t.acc);
-    f.get(t.x).i32(16).add().set(t.x);
-    f.get(t.y).i32(16).add().set(t.y);
-    f.get(t.n).i32(4).sub().tee(t.n).i32(0).gtS().brIf(0);
-  });
+/** Pushes Σ_d a[d]·b[d] (f32) for byte addresses in locals pa, pb; D elements, D % 4 == 0, D ≥ 4.
+ *  With the head dim known when the module is written (t.dc), the loop is unrolled and the
+ *  offsets become immediates. */
+function dot(f: Fn, pa: number, pb: number, D: number, t: Temps): void {
+  if (t.dc) {
+    for (let c = 0; c < t.dc / 4; c++) {
+      f.get(pa).loadV(16 * c).get(pb).loadV(16 * c).vmul();
+      if (c > 0) f.vadd();
+    }
+    f.set(t.acc);
+  } else {
+    f.vzero().set(t.acc);
+    f.get(pa).set(t.x);
+    f.get(pb).set(t.y);
+    f.get(D).set(t.n);
+    f.loop(() => {
+      f.get(t.acc).get(t.x).loadV().get(t.y).loadV().vmul().vadd().set(t.acc);
+      f.get(t.x).i32(16).add().set(t.x);
+      f.get(t.y).i32(16).add().set(t.y);
+      f.get(t.n).i32(4).sub().tee(t.n).i32(0).gtS().brIf(0);
+    });
+  }
   f.get(t.acc).vlane(0).get(t.acc).vlane(1).fadd().get(t.acc).vlane(2).fadd().get(t.acc).vlane(3).fadd();
 }
 
-/** dst[d] += alpha · src[d] (alpha an f32 local), or dst[d] = 0 when `zero`. */
-function axpy(f: Fn, dst: number, src: number, alpha: number, D: number, t: { acc: number; x: number; y: number; n: number }): void {
+/** dst[d] += alpha · src[d] (alpha an f32 local). */
+function axpy(f: Fn, dst: number, src: number, alpha: number, D: number, t: Temps): void {
   f.get(alpha).vsplat().set(t.acc);
+  if (t.dc) {
+    for (let c = 0; c < t.dc / 4; c++) f.get(dst).get(dst).loadV(16 * c).get(t.acc).get(src).loadV(16 * c).vmul().vadd().storeV(16 * c);
+    return;
+  }
   f.get(dst).set(t.x);
   f.get(src).set(t.y);
   f.get(D).set(t.n);
@@ -53,7 +67,11 @@ function axpy(f: Fn, dst: number, src: number, alpha: number, D: number, t: { ac
   });
 }
 
-function zeroRow(f: Fn, dst: number, D: number, t: { x: number; n: number }): void {
+function zeroRow(f: Fn, dst: number, D: number, t: Temps): void {
+  if (t.dc) {
+    for (let c = 0; c < t.dc / 4; c++) f.get(dst).vzero().storeV(16 * c);
+    return;
+  }
   f.get(dst).set(t.x);
   f.get(D).set(t.n);
   f.loop(() => {
@@ -90,15 +108,31 @@ function range(f: Fn, u: U, R: () => void, r0: number, r1: number): void {
   f.mul().get(u.nth).divU().set(r1);
 }
 
-function temps(f: Fn) {
-  return { acc: f.local('v128'), x: f.local('i32'), y: f.local('i32'), n: f.local('i32'), on: f.local('i32'), e: expTemps(f) };
+interface Temps {
+  acc: number;
+  x: number;
+  y: number;
+  n: number;
+  on: number;
+  e: ExpTemps;
+  /** The head dim this function is written for (0: any, read at run time). */
+  dc: number;
 }
+
+function temps(f: Fn, dc: number): Temps {
+  return { acc: f.local('v128'), x: f.local('i32'), y: f.local('i32'), n: f.local('i32'), on: f.local('i32'), e: expTemps(f), dc };
+}
+
+/** Head dims with their own unrolled functions (`attn_fwd_d32`, ...); src/ops/attention.ts
+ *  picks them by name. Others run the generic loops. */
+export const ATTENTION_HEAD_DIMS = [8, 16, 32, 48, 64];
+const suffix = (dc: number) => (dc ? `_d${dc}` : '');
 
 /** attn_fwd(q, k, v, mask, o, lse, ...uniforms, scratch, tid, nth). Scores of a row go to this
  *  thread's scratch (Tk floats), then exp-weighted rows of v accumulate into o. */
-function fwd(): Fn {
-  const { f, ptr, u } = signature('attn_fwd', ['q', 'k', 'v', 'mask', 'o', 'lse']);
-  const t = temps(f);
+function fwd(dc: number): Fn {
+  const { f, ptr, u } = signature(`attn_fwd${suffix(dc)}`, ['q', 'k', 'v', 'mask', 'o', 'lse']);
+  const t = temps(f, dc);
   const on = t.on;
   const [r0, r1, r, b, h, i, j, kvh, n, cnt, qa, ka, oa, sa] = Array.from({ length: 14 }, () => f.local('i32'));
   const [s, m, e32] = [f.local('f32'), f.local('f32'), f.local('f32')];
@@ -174,7 +208,7 @@ function fwd(): Fn {
 
 /** Pushes P_ij (f64) and sets ds (f32 local) = P_ij (dO_i·v_j − D_i) for the row at qa/doa
  *  (stats at sta) and the key at ka/va. */
-function probAndDs(f: Fn, scale: number, qa: number, ka: number, doa: number, va: number, sta: number, ds: number, prob: number, D: number, t: ReturnType<typeof temps>): void {
+function probAndDs(f: Fn, scale: number, qa: number, ka: number, doa: number, va: number, sta: number, ds: number, prob: number, D: number, t: Temps): void {
   dot(f, qa, ka, D, t);
   f.get(scale).fmul().get(sta).loadF32(0).fsub();
   expScalar(f, t.e);
@@ -184,9 +218,9 @@ function probAndDs(f: Fn, scale: number, qa: number, ka: number, doa: number, va
 }
 
 /** attn_dq(q, k, v, mask, dO, stats, dq, ...uniforms, scratch, tid, nth). */
-function dq(): Fn {
-  const { f, ptr, u } = signature('attn_dq', ['q', 'k', 'v', 'mask', 'dO', 'stats', 'dq']);
-  const t = temps(f);
+function dq(dc: number): Fn {
+  const { f, ptr, u } = signature(`attn_dq${suffix(dc)}`, ['q', 'k', 'v', 'mask', 'dO', 'stats', 'dq']);
+  const t = temps(f, dc);
   const on = t.on;
   const [r0, r1, r, b, h, i, j, kvh, n, qa, ka, va, doa, dqa, sta] = Array.from({ length: 15 }, () => f.local('i32'));
   const [scale, ds, alpha] = [f.local('f32'), f.local('f32'), f.local('f32')];
@@ -227,9 +261,9 @@ function dq(): Fn {
 
 /** attn_dkdv(q, k, v, mask, dO, stats, dk, dv, ...uniforms, scratch, tid, nth): one key row at
  *  a time, summed over the query heads of its group and the query rows that see it. */
-function dkdv(): Fn {
-  const { f, ptr, u } = signature('attn_dkdv', ['q', 'k', 'v', 'mask', 'dO', 'stats', 'dk', 'dv']);
-  const t = temps(f);
+function dkdv(dc: number): Fn {
+  const { f, ptr, u } = signature(`attn_dkdv${suffix(dc)}`, ['q', 'k', 'v', 'mask', 'dO', 'stats', 'dk', 'dv']);
+  const t = temps(f, dc);
   const on = t.on;
   const [r0, r1, r, b, kvh, j, h, h1, i, row, qa, ka, va, doa, dka, dva, sta] = Array.from({ length: 17 }, () => f.local('i32'));
   const [scale, ds, alpha, p32] = [f.local('f32'), f.local('f32'), f.local('f32'), f.local('f32')];
@@ -281,5 +315,5 @@ function dkdv(): Fn {
 
 /** The attention functions, in module order. */
 export function attentionFns(): Fn[] {
-  return [fwd(), dq(), dkdv()];
+  return [0, ...ATTENTION_HEAD_DIMS].flatMap((dc) => [fwd(dc), dq(dc), dkdv(dc)]);
 }
