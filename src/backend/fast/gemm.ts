@@ -14,8 +14,7 @@ export const NR = 8;
 export const MC = MR * 16;
 export const NC = 256;
 /** The longest reduction slice packed at once; longer K is cut into equal slices of at most
- *  KC (K = 288 runs as one slice, 768 as two of 384), so packed B is reused across row blocks
- *  whenever K ≤ KC. */
+ *  KC (K = 288 runs as one slice, 768 as two of 384). */
 export const KC = 512;
 /** Scratch bytes each thread needs: packed A, packed B, one edge tile. */
 export const GEMM_SCRATCH = MC * KC * 4 + KC * NC * 4 + 1024;
@@ -192,7 +191,7 @@ function gemm(fMicro: number, fPackA: number, fPackB: number): Fn {
   const f = new Fn('gemm', Array(19).fill('i32') as 'i32'[]);
   const [a, b, c, M, N, K, sam, sak, sbk, sbn, nred, aR, bR, batch, aZ, bZ, scratch, tid, nth] = Array.from({ length: 19 }, (_, i) => i) as number[];
   const L = () => f.local('i32');
-  const [mt, nt, w0, w1, w, z, rem, ic, jc, m0, n0, mcur, ncur, r, k0, kcur, first, apS, bpS, tile, i, j, lastKey, key, single, cz, aBase, bBase, kcb] = Array.from({ length: 29 }, L);
+  const [mt, nt, w0, w1, w, z, rem, ic, jc, m0, n0, mcur, ncur, r, k0, kcur, first, apS, bpS, tile, i, j, lastKey, key, cz, aBase, bBase, kcb] = Array.from({ length: 28 }, L);
   for (const s of [sam, sak, sbk, sbn]) f.get(s!).i32(2).shl().set(s!);
   f.get(scratch!).get(tid!).i32(GEMM_SCRATCH).mul().add().set(apS!);
   f.get(apS!).i32(MC * KC * 4).add().set(bpS!);
@@ -202,32 +201,33 @@ function gemm(fMicro: number, fPackA: number, fPackB: number): Fn {
   // items = batch·mt·nt; this thread takes [tid·items/nth, (tid+1)·items/nth)
   f.get(tid!).get(batch!).get(mt!).mul().get(nt!).mul().mul().get(nth!).divU().set(w0!);
   f.get(tid!).i32(1).add().get(batch!).get(mt!).mul().get(nt!).mul().mul().get(nth!).divU().set(w1!);
-  f.i32(-1).set(lastKey!);
-  f.get(nred!).i32(1).eq().get(K!).i32(KC).leS().and().set(single!);
   // slice length: K cut into ceil(K / KC) equal slices
   f.get(K!).get(K!).i32(KC - 1).add().i32(KC).divU().tee(kcb!).i32(1).sub().add().get(kcb!).divU().set(kcb!);
-  f.for(w!, () => f.get(w0!), () => f.get(w1!), () => f.i32(1), () => {
-    f.get(w!).get(mt!).get(nt!).mul().divU().set(z!);
-    f.get(w!).get(mt!).get(nt!).mul().remU().set(rem!);
-    f.get(rem!).get(mt!).divU().set(jc!);
-    f.get(rem!).get(mt!).remU().set(ic!);
-    f.get(ic!).i32(MC).mul().set(m0!);
-    f.get(jc!).i32(NC).mul().set(n0!);
-    min(f, () => f.i32(MC), () => f.get(M!).get(m0!).sub());
-    f.set(mcur!);
-    min(f, () => f.i32(NC), () => f.get(N!).get(n0!).sub());
-    f.set(ncur!);
-    f.get(c!).get(z!).get(M!).mul().get(N!).mul().get(m0!).get(N!).mul().add().get(n0!).add().i32(2).shl().add().set(cz!);
-    f.get(z!).get(nt!).mul().get(jc!).add().set(key!);
-    f.i32(1).set(first!);
-    f.for(r!, () => f.i32(0), () => f.get(nred!), () => f.i32(1), () => {
-      f.get(a!).get(z!).get(aZ!).mul().get(r!).get(aR!).mul().add().i32(2).shl().add().set(aBase!);
-      f.get(b!).get(z!).get(bZ!).mul().get(r!).get(bR!).mul().add().i32(2).shl().add().set(bBase!);
-      f.for(k0!, () => f.i32(0), () => f.get(K!), () => f.get(kcb!), () => {
-        min(f, () => f.get(kcb!), () => f.get(K!).get(k0!).sub());
-        f.set(kcur!);
-        f.get(single!).get(key!).get(lastKey!).eq().and().eqz();
+  // Slices outermost, this thread's blocks inside: a packed B slice serves every row block of
+  // its column block (ic runs fastest), and each block's sum still runs in slice order.
+  f.for(r!, () => f.i32(0), () => f.get(nred!), () => f.i32(1), () => {
+    f.for(k0!, () => f.i32(0), () => f.get(K!), () => f.get(kcb!), () => {
+      min(f, () => f.get(kcb!), () => f.get(K!).get(k0!).sub());
+      f.set(kcur!);
+      f.get(r!).get(k0!).or().eqz().set(first!);
+      f.i32(-1).set(lastKey!);
+      f.for(w!, () => f.get(w0!), () => f.get(w1!), () => f.i32(1), () => {
+        f.get(w!).get(mt!).get(nt!).mul().divU().set(z!);
+        f.get(w!).get(mt!).get(nt!).mul().remU().set(rem!);
+        f.get(rem!).get(mt!).divU().set(jc!);
+        f.get(rem!).get(mt!).remU().set(ic!);
+        f.get(ic!).i32(MC).mul().set(m0!);
+        f.get(jc!).i32(NC).mul().set(n0!);
+        min(f, () => f.i32(MC), () => f.get(M!).get(m0!).sub());
+        f.set(mcur!);
+        min(f, () => f.i32(NC), () => f.get(N!).get(n0!).sub());
+        f.set(ncur!);
+        f.get(c!).get(z!).get(M!).mul().get(N!).mul().get(m0!).get(N!).mul().add().get(n0!).add().i32(2).shl().add().set(cz!);
+        f.get(z!).get(nt!).mul().get(jc!).add().set(key!);
+        f.get(a!).get(z!).get(aZ!).mul().get(r!).get(aR!).mul().add().i32(2).shl().add().set(aBase!);
+        f.get(key!).get(lastKey!).ne();
         f.if(() => {
+          f.get(b!).get(z!).get(bZ!).mul().get(r!).get(bR!).mul().add().i32(2).shl().add().set(bBase!);
           f.get(bBase!).get(k0!).get(kcur!).get(n0!).get(ncur!).get(sbk!).get(sbn!).get(bpS!).call(fPackB);
           f.get(key!).set(lastKey!);
         });
@@ -246,7 +246,6 @@ function gemm(fMicro: number, fPackA: number, fPackB: number): Fn {
             f.call(fMicro);
           });
         });
-        f.i32(0).set(first!);
       });
     });
   });
