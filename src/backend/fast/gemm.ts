@@ -1,7 +1,7 @@
 // The fast CPU matmul, written as WebAssembly SIMD128 from TypeScript (see wasmEmit.ts).
-// GotoBLAS structure: the output is cut into MC×NC blocks (the unit of work a thread takes);
-// per block and per KC slice of the reduction, op(B) is packed into NR-wide column panels and
-// op(A) into MR-tall row strips (zero-padded, so the micro-kernel never branches on edges and
+// GotoBLAS structure: the output is cut into MC×NC blocks (a thread takes a contiguous range);
+// for each KC slice of the reduction (and each of the `nred` summed products), op(B) is packed
+// into NR-wide column panels (once per column block) and op(A) into MR-tall row strips (zero-padded, so the micro-kernel never branches on edges and
 // every layout — NN, NT, TN, batched, broadcast, reduced over `nred` — packs into the same
 // form); then an MR×NR register tile accumulates the strip × panel product with f32x4 mul+add
 // (baseline SIMD128 has no FMA). Edge tiles go through a scratch tile.
