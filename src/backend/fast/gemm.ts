@@ -104,8 +104,34 @@ function packA(): Fn {
   const s = f.local('i32');
   const k = f.local('i32');
   const p = f.local('i32');
+  const d = f.local('i32');
+  const r0 = f.local('i32');
   // src ← address of op(A)(m0, k0)
   f.get(src).get(m0).get(sam4).mul().add().get(k0).get(sak4).mul().add().set(src);
+  // A stored transposed (rows of op(A) contiguous along m): walk A's rows, k outer, so reads
+  // are sequential; strip by strip would touch a new page per k when M is large (dW of the
+  // vocab head: 16 KiB apart), a TLB miss per 4 floats.
+  f.get(sam4).i32(4).eq();
+  f.if(() => {
+    f.for(k, () => f.i32(0), () => f.get(kcur), () => f.i32(1), () => {
+      f.get(src).get(k).get(sak4).mul().add().set(p);
+      f.for(s, () => f.i32(0), () => f.get(mcur), () => f.i32(MR), () => {
+        // strip s/MR starts at (s/MR)·kcur·MR = s·kcur floats; row k of it at k·MR
+        f.get(dst).get(s).get(kcur).mul().get(k).i32(MR).mul().add().i32(2).shl().add().set(d);
+        f.get(s).i32(MR).add().get(mcur).leS();
+        f.if(
+          () => f.get(d).get(p).get(s).i32(2).shl().add().loadV().storeV(),
+          () => {
+            for (let r = 0; r < MR; r++) {
+              f.get(s).i32(r).add().tee(r0).get(mcur).ltS();
+              f.if(() => f.get(d).get(p).get(r0).i32(2).shl().add().loadF32().storeF32(4 * r), () => f.get(d).f32(0).storeF32(4 * r));
+            }
+          },
+        );
+      });
+    });
+    f.ret();
+  });
   f.for(s, () => f.i32(0), () => f.get(mcur), () => f.i32(MR), () => {
     f.get(src).get(s).get(sam4).mul().add().set(p);
     f.get(s).i32(MR).add().get(mcur).leS();
