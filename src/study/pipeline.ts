@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Backend } from '../backend/backend.ts';
-import { openBackend } from '../backend/byName.ts';
+import { openBackend } from '../backend/choose.ts';
 import { cpu } from '../backend/cpu/cpu.ts';
 import { compare, type CompareSummary, writeCompare } from '../eval/compare.ts';
 import { generateAnswers } from '../eval/generate.ts';
