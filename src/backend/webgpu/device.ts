@@ -49,7 +49,10 @@ export async function probeAdapter(): Promise<string | null> {
   try {
     const { gpu } = await loadDawn();
     const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-    return adapter ? describe(adapter.info) : null;
+    if (!adapter) return null;
+    const description = describe(adapter.info);
+    explainDawnWarnings(description); // requesting the adapter is what prints them
+    return description;
   } catch {
     return null;
   }
