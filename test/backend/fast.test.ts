@@ -163,6 +163,16 @@ console.log('done');`;
     expect(r.stdout.trim()).toBe('done');
     expect(r.status).toBe(0);
   });
+  it('await close() settles in a process with nothing else to do', () => {
+    const code = `import { FastBackend } from './src/backend/fast/fast.ts';
+const b = new FastBackend({ threads: 3 });
+await b.close();
+console.log('closed');`;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: process.cwd(), timeout: 30_000, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('closed');
+    expect(r.status).toBe(0);
+  });
 });
 
 describe('the f32x4 exp the softmax kernels use', () => {

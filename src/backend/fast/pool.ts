@@ -97,7 +97,12 @@ export class ThreadPool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const exits = this.workers.map((w) => new Promise<void>((res) => w.once('exit', () => res())));
+    // ref'd while they exit: unref'd, a process with nothing else to do would end before the
+    // 'exit' events and leave `await close()` unsettled (exit code 13 at top level)
+    const exits = this.workers.map((w) => {
+      w.ref();
+      return new Promise<void>((res) => w.once('exit', () => res()));
+    });
     this.c[FN] = -1;
     Atomics.add(this.c, GEN, 1);
     Atomics.notify(this.c, GEN);
