@@ -5,6 +5,7 @@
 import { cpus, loadavg } from 'node:os';
 import type { Backend } from '../src/backend/backend.ts';
 import { cpu } from '../src/backend/cpu/cpu.ts';
+import { FastBackend, fast } from '../src/backend/fast/fast.ts';
 import { webgpu } from '../src/backend/webgpu/webgpu.ts';
 import { type Tensor, fromArray, noGrad } from '../src/core/tensor.ts';
 import { type MatmulKernel, matmul, matmulPath } from '../src/ops/matmul.ts';
@@ -164,8 +165,10 @@ export interface Contestant {
 
 export interface PeerResult extends Case {
   contestants: Contestant[];
-  /** Median over rounds of heed ÷ peer (wall clock) measured in the same round. */
+  /** Median over rounds of heed ÷ peer (wall clock) measured in the same round (the first heed). */
   ratio: number;
+  /** The same for every heed contestant, in order. */
+  ratios: number[];
   /** The same for GFLOP per CPU-second: the kernels' efficiency, less sensitive to other load. */
   cpuRatio: number;
   /** Largest |heed − peer| relative to max |C| (the two computed the same product). */
@@ -208,12 +211,22 @@ async function timeRepeat(r: Runner): Promise<void> {
   r.cpuMs.push((c.user + c.system) / 1e3 / r.iters);
 }
 
-async function peerCase(b: Backend, peer: Peer, c: Case, rounds: number, kernels: MatmulKernel[]): Promise<PeerResult> {
+/** One heed contestant: a backend (and kernel choice) under a label. */
+export interface Heed {
+  label: string;
+  b: Backend;
+  kernel: MatmulKernel;
+}
+
+async function peerCase(heeds: Heed[], peer: Peer, c: Case, rounds: number): Promise<PeerResult> {
   const aData = new Float32Array(c.M * c.K).map(() => Math.random() * 2 - 1);
   const bData = new Float32Array(c.K * c.N).map(() => Math.random() * 2 - 1);
-  const a = fromArray(aData, [c.M, c.K], { backend: b });
-  const w = fromArray(bData, c.transB ? [c.N, c.K] : [c.K, c.N], { backend: b });
-  if (c.transB) w.keep(); // a parameter: the model's path (cached transposed copy when it pays)
+  const operands = heeds.map((h) => {
+    const a = fromArray(aData, [c.M, c.K], { backend: h.b });
+    const w = fromArray(bData, c.transB ? [c.N, c.K] : [c.K, c.N], { backend: h.b });
+    if (c.transB) w.keep(); // a parameter: the model's path (cached transposed copy when it pays)
+    return { a, w };
+  });
   // each side gets its own layout of a linear layer: heed x·Wᵀ (W [out, in], the model's), the
   // peer x·W (W [in, out], its dense layer's); the same numbers, so the products agree
   const bKN = c.transB ? transposed(bData, c.N, c.K) : bData;
@@ -222,30 +235,34 @@ async function peerCase(b: Backend, peer: Peer, c: Case, rounds: number, kernels
     return await noGrad(async () => {
       const peerC = peer.product(c.M, c.K, c.N, aData, bKN);
       let relErr = 0;
-      for (const kernel of kernels) {
-        const got = matmul(a, w, { transB: c.transB, kernel });
+      for (const [i, h] of heeds.entries()) {
+        const { a, w } = operands[i]!;
+        const got = matmul(a, w, { transB: c.transB, kernel: h.kernel });
         const heedC = (await got.data()) as Float32Array;
         got.dispose();
         let maxC = 0;
         let maxD = 0;
-        for (let i = 0; i < heedC.length; i++) {
-          maxC = Math.max(maxC, Math.abs(peerC[i]!));
-          maxD = Math.max(maxD, Math.abs(heedC[i]! - peerC[i]!));
+        for (let j = 0; j < heedC.length; j++) {
+          maxC = Math.max(maxC, Math.abs(peerC[j]!));
+          maxD = Math.max(maxD, Math.abs(heedC[j]! - peerC[j]!));
         }
         relErr = Math.max(relErr, maxD / Math.max(maxC, 1e-30));
-        if (!(relErr < 1e-4)) throw new Error(`bench --peers: heed (${kernel}) and ${peer.name} disagree on ${c.name} (max relative difference ${relErr})`);
+        if (!(relErr < 1e-4)) throw new Error(`bench --peers: ${h.label} and ${peer.name} disagree on ${c.name} (max relative difference ${relErr})`);
       }
-      const runners: Runner[] = kernels.map((kernel) => ({
-        name: kernel === 'auto' ? 'heed' : `heed ${kernel}`,
-        path: matmulPath(a, w, { transB: c.transB, kernel }),
-        step: async (iters: number) => {
-          for (let i = 0; i < iters; i++) matmul(a, w, { transB: c.transB, kernel }).dispose();
-          await b.sync();
-        },
-        iters: 1,
-        wallMs: [],
-        cpuMs: [],
-      }));
+      const runners: Runner[] = heeds.map((h, i) => {
+        const { a, w } = operands[i]!;
+        return {
+          name: h.label,
+          path: matmulPath(a, w, { transB: c.transB, kernel: h.kernel }),
+          step: async (iters: number) => {
+            for (let k = 0; k < iters; k++) matmul(a, w, { transB: c.transB, kernel: h.kernel }).dispose();
+            await h.b.sync();
+          },
+          iters: 1,
+          wallMs: [],
+          cpuMs: [],
+        };
+      });
       runners.push({
         name: peer.name,
         path: peer.name,
@@ -261,68 +278,100 @@ async function peerCase(b: Backend, peer: Peer, c: Case, rounds: number, kernels
         // rotate who goes first so a load change within a round biases no one
         for (let i = 0; i < runners.length; i++) await timeRepeat(runners[(i + round) % runners.length]!);
       }
-      const heed = runners[0]!;
       const p = runners.at(-1)!;
+      const ratioOf = (h: Runner) => median(h.wallMs.map((x, i) => p.wallMs[i]! / x));
+      const heed = runners[0]!;
       return {
         ...c,
         contestants: runners.map((r) => ({ name: r.name, path: r.path, gflops: gflops(c, median(r.wallMs)), perCpuS: gflops(c, median(r.cpuMs)) })),
-        ratio: median(heed.wallMs.map((h, i) => p.wallMs[i]! / h)),
+        ratio: ratioOf(heed),
+        ratios: runners.slice(0, -1).map(ratioOf),
         cpuRatio: median(heed.cpuMs.map((h, i) => p.cpuMs[i]! / h)),
         relErr,
       };
     });
   } finally {
     pm.dispose();
-    a.dispose();
-    w.dispose();
+    for (const { a, w } of operands) {
+      a.dispose();
+      w.dispose();
+    }
   }
 }
+
+/** Which heed backends race the peer: the fast CPU backend (all threads and one thread, for the
+ *  per-thread ratio), WebGPU on this machine's adapter, or both. */
+export const PEER_BACKENDS = ['fast', 'webgpu', 'all'] as const;
+export type PeerBackends = (typeof PEER_BACKENDS)[number];
+export const isPeerBackends = (s: string): s is PeerBackends => (PEER_BACKENDS as readonly string[]).includes(s);
 
 export interface PeerOptions {
   json?: boolean;
   sizes?: number[];
   rounds?: number;
-  /** Also time heed's kernels without subgroups ('plain': tile_v4 where auto runs tile_v4_sg). */
+  /** Also time heed's WGSL kernels without subgroups ('plain': tile_v4 where auto runs tile_v4_sg). */
   plain?: boolean;
+  /** Default 'fast'. */
+  backends?: PeerBackends;
+}
+
+async function heedContestants(which: PeerBackends, plain: boolean): Promise<Heed[]> {
+  const out: Heed[] = [];
+  if (which !== 'webgpu') {
+    const all = fast();
+    out.push({ label: `heed fast ×${all.threads}`, b: all, kernel: 'auto' });
+    if (all.threads > 1) out.push({ label: 'heed fast ×1', b: new FastBackend({ threads: 1 }), kernel: 'auto' });
+  }
+  if (which !== 'fast') {
+    const g = await webgpu();
+    out.push({ label: 'heed webgpu', b: g, kernel: 'auto' });
+    if (plain) out.push({ label: 'heed webgpu plain', b: g, kernel: 'plain' });
+  }
+  return out;
 }
 
 export async function benchMatmulPeers(opts: PeerOptions = {}): Promise<PeerResult[]> {
-  const b = await webgpu();
+  const heeds = await heedContestants(opts.backends ?? 'fast', opts.plain ?? false);
   const peer = await tfjsWasm();
   const rounds = opts.rounds ?? 9;
-  const kernels: MatmulKernel[] = opts.plain ? ['auto', 'plain'] : ['auto'];
   const cs = peerCases(opts.sizes);
   const load = () => loadavg()[0]!.toFixed(1);
+  const names = [...heeds.map((h) => h.label), peer.name];
   if (!opts.json) {
-    console.log(`heed: webgpu on ${b.device}`);
+    for (const h of heeds) console.log(`${h.label}: ${h.b.name} on ${h.b.device}`);
     console.log(`peer: ${peer.detail}`);
     console.log(`machine: ${cpus().length} CPUs, load average ${load()} at the start`);
     console.log(`f32 GFLOP/s (wall clock), median of ${rounds} rounds; each round times one repeat of each contestant (rotating`);
     console.log('order) in this process on the same inputs; ratios are medians of the per-round ratios. "per CPU-s" counts');
     console.log("GFLOP per second of this process's CPU time (all threads), which other load disturbs less. For x·Wᵀ rows");
     console.log(`heed runs its model layout (W [out, in], kept) and the peer its dense-layer layout x·W (W [in, out]).\n`);
-    const names = [...kernels.map((k) => (k === 'auto' ? 'heed' : `heed ${k}`)), peer.name];
-    console.log(`| product | heed path | ${names.join(' | ')} | heed ÷ ${peer.name} | per CPU-s: ${names.join(' | ')} | heed ÷ ${peer.name} per CPU-s |`);
-    console.log(`|---|---|${names.map(() => '---|').join('')}---|${names.map(() => '---|').join('')}---|`);
+    console.log(`| product | heed path | ${names.join(' | ')} | ${heeds.map((h) => `${h.label} ÷ ${peer.name}`).join(' | ')} | per CPU-s: ${names.join(' | ')} |`);
+    console.log(`|---|---|${names.map(() => '---|').join('')}${heeds.map(() => '---|').join('')}${names.map(() => '---|').join('')}`);
   }
   const results: PeerResult[] = [];
   const t0 = performance.now();
   for (const [i, c] of cs.entries()) {
-    const r = await peerCase(b, peer, c, rounds, kernels);
+    const r = await peerCase(heeds, peer, c, rounds);
     results.push(r);
     if (!opts.json) {
       const g = r.contestants.map((x) => f1(x.gflops)).join(' | ');
       const e = r.contestants.map((x) => f1(x.perCpuS)).join(' | ');
-      console.log(`| ${c.name} | ${r.contestants[0]!.path} | ${g} | ${r.ratio.toFixed(2)}× | ${e} | ${r.cpuRatio.toFixed(2)}× |`);
+      console.log(`| ${c.name} | ${r.contestants[0]!.path} | ${g} | ${r.ratios.map((x) => `${x.toFixed(2)}×`).join(' | ')} | ${e} |`);
       const elapsed = (performance.now() - t0) / 1000;
       process.stderr.write(`  [${i + 1}/${cs.length}] ${elapsed.toFixed(0)} s elapsed, ~${((elapsed / (i + 1)) * (cs.length - i - 1)).toFixed(0)} s left, load ${load()}\n`);
     }
   }
-  if (opts.json) console.log(JSON.stringify({ adapter: b.device, peer: peer.detail, rounds, load: loadavg(), date: new Date().toISOString(), results }, null, 2));
+  if (opts.json) console.log(JSON.stringify({ heed: heeds.map((h) => `${h.label}: ${h.b.device}`), peer: peer.detail, rounds, load: loadavg(), date: new Date().toISOString(), results }, null, 2));
   else {
-    const worst = results.reduce((x, y) => (y.ratio < x.ratio ? y : x));
-    console.log(`\nheed ÷ ${peer.name}: lowest ${worst.ratio.toFixed(2)}× (${worst.name}), median ${median(results.map((r) => r.ratio)).toFixed(2)}×; per CPU-s median ${median(results.map((r) => r.cpuRatio)).toFixed(2)}×; load average ${load()} at the end`);
+    console.log('');
+    heeds.forEach((h, k) => {
+      const rs = results.map((r) => r.ratios[k]!);
+      const worst = results.reduce((x, y) => (y.ratios[k]! < x.ratios[k]! ? y : x));
+      console.log(`${h.label} ÷ ${peer.name}: lowest ${worst.ratios[k]!.toFixed(2)}× (${worst.name}), median ${median(rs).toFixed(2)}×`);
+    });
+    console.log(`load average ${load()} at the end`);
   }
+  for (const h of heeds) if (h.b instanceof FastBackend && h.b !== fast()) await h.b.close();
   return results;
 }
 
@@ -330,7 +379,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const sizes = process.argv.find((x) => x.startsWith('--sizes='))?.slice(8).split(',').map(Number);
   const rounds = process.argv.find((x) => x.startsWith('--rounds='))?.slice(9);
   const json = process.argv.includes('--json');
-  if (process.argv.includes('--peers')) await benchMatmulPeers({ json, plain: process.argv.includes('--plain'), ...(sizes ? { sizes } : {}), ...(rounds ? { rounds: Number(rounds) } : {}) });
+  const backends = process.argv.find((x) => x.startsWith('--backend='))?.slice(10);
+  if (backends !== undefined && !isPeerBackends(backends)) throw new Error(`--backend: fast, webgpu or all, got "${backends}"`);
+  if (process.argv.includes('--peers')) await benchMatmulPeers({ json, plain: process.argv.includes('--plain'), ...(sizes ? { sizes } : {}), ...(rounds ? { rounds: Number(rounds) } : {}), ...(backends ? { backends } : {}) });
   else await benchMatmul({ json, ...(sizes ? { sizes } : {}) });
   process.exit(0);
 }

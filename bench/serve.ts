@@ -4,12 +4,13 @@
 // (from each stream's usage) and time to first token (first text chunk), median and p95. The
 // levels take turns in rounds, and generate() in this process (same backend, same requests) is
 // the peer of the single client, so machine load drifts over all of them alike.
-// Run: npx tsx bench/serve.ts [--json] [--backend webgpu|cpu] [--seconds S] [--clients 1,4,16,64]
+// Run: npx tsx bench/serve.ts [--json] [--backend auto|webgpu|fast|cpu] [--seconds S] [--clients 1,4,16,64]
 //      (or: npx heed bench serve ...)
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { cpu } from '../src/backend/cpu/cpu.ts';
-import { webgpu } from '../src/backend/webgpu/webgpu.ts';
+import type { BackendName } from '../src/backend/byName.ts';
+import { openBackend } from '../src/backend/choose.ts';
+import { backendName } from '../src/cli/flags.ts';
 import { generate } from '../src/decode/generate.ts';
 import { buildModel, readCheckpoint } from '../src/load/pretrained.ts';
 import { loadLlama2cTokenizer } from '../src/tokenizer/llama2c.ts';
@@ -30,7 +31,7 @@ export interface ServeRow {
 const PROMPTS = ['Once upon a time', 'The cat', 'Lily and Ben', 'One day, a little girl', 'Tom had a big red ball', 'The sun was'];
 const MAX_TOKENS = 64;
 
-async function startServer(backend: string, maxBatch: number): Promise<{ url: string; proc: ChildProcess }> {
+async function startServer(backend: BackendName, maxBatch: number): Promise<{ url: string; proc: ChildProcess }> {
   const d = 'llama2c-stories260K';
   const proc = spawn(process.execPath, [join(projectRoot, 'bin', 'heed.js'), 'serve', '--port', '0', '--model', dataPath(d, 'stories260K.bin'), '--tokenizer', dataPath(d, 'tok512.bin'), '--backend', backend, '--max-batch', String(maxBatch)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
@@ -108,9 +109,9 @@ const toRow = (backend: string, clients: number, s: Sample): ServeRow => ({
 });
 
 /** The peer for one client: generate() in this process, same backend, same request shape. */
-async function direct(backend: string, seconds: number): Promise<number> {
+async function direct(backend: BackendName, seconds: number): Promise<number> {
   const d = 'llama2c-stories260K';
-  const model = buildModel(readCheckpoint(dataPath(d, 'stories260K.bin')), backend === 'cpu' ? cpu : await webgpu());
+  const model = buildModel(readCheckpoint(dataPath(d, 'stories260K.bin')), await openBackend(backend));
   const tok = loadLlama2cTokenizer(dataPath(d, 'tok512.bin'));
   let tokens = 0;
   const t0 = performance.now();
@@ -122,8 +123,8 @@ async function direct(backend: string, seconds: number): Promise<number> {
   return tps;
 }
 
-export async function benchServe(opts: { json?: boolean; backend?: string; seconds?: number; clients?: number[]; rounds?: number } = {}): Promise<ServeRow[]> {
-  const backend = opts.backend ?? 'webgpu';
+export async function benchServe(opts: { json?: boolean; backend?: BackendName; seconds?: number; clients?: number[]; rounds?: number } = {}): Promise<ServeRow[]> {
+  const backend = opts.backend ?? 'auto';
   const levels = opts.clients ?? [1, 4, 16, 64];
   const { url, proc } = await startServer(backend, Math.max(...levels));
   const rows: ServeRow[] = [];
@@ -166,5 +167,5 @@ export async function benchServe(opts: { json?: boolean; backend?: string; secon
 if (import.meta.url === `file://${process.argv[1]}`) {
   const a = process.argv.slice(2);
   const val = (f: string) => (a.includes(f) ? a[a.indexOf(f) + 1] : undefined);
-  await benchServe({ json: a.includes('--json'), ...(val('--backend') ? { backend: val('--backend')! } : {}), ...(val('--seconds') ? { seconds: Number(val('--seconds')) } : {}), ...(val('--clients') ? { clients: val('--clients')!.split(',').map(Number) } : {}) });
+  await benchServe({ json: a.includes('--json'), ...(val('--backend') ? { backend: backendName(val('--backend')) } : {}), ...(val('--seconds') ? { seconds: Number(val('--seconds')) } : {}), ...(val('--clients') ? { clients: val('--clients')!.split(',').map(Number) } : {}) });
 }

@@ -3,14 +3,22 @@
 // backend, with the achieved FLOP/s as a fraction of the best matmul's GFLOP/s (1024³) on the
 // same adapter in the same run. With --peer PYTHON, bench/peers/train_torch.py (CPU torch) runs
 // the same models and batches interleaved with heed's rounds, and the ratio is printed.
-// Run: npx tsx bench/train.ts [--json] [--peer /tmp/heed-peers-venv/bin/python] [--rounds N]
+// A third case is heed-base's pretraining step ([16, 256], clip 1 then AdamW). --backend picks
+// the backends (auto by default; all = cpu, webgpu and fast); --profile adds a per-op profile.
+// Run: npx tsx bench/train.ts [--json] [--peer /tmp/heed-peers-venv/bin/python] [--rounds N] [--backend all] [--profile] [--only heed-base,...]
 //      (or: npx heed bench train ...)
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Backend } from '../src/backend/backend.ts';
 import { cpu } from '../src/backend/cpu/cpu.ts';
 import { webgpu } from '../src/backend/webgpu/webgpu.ts';
-import { fromArray, scope, scopeAsync, zeroGrad } from '../src/core/tensor.ts';
+import { type Tensor, fromArray, scope, scopeAsync, zeroGrad } from '../src/core/tensor.ts';
+import { clipGradNorm } from '../src/ops/optim.ts';
+import type { BackendName } from '../src/backend/byName.ts';
+import { backendOf, chooseBackend } from '../src/backend/choose.ts';
+import { backendName } from '../src/cli/flags.ts';
+import { fast } from '../src/backend/fast/fast.ts';
+import { Profiler } from './stepProfile.ts';
 import { readCheckpoint } from '../src/load/pretrained.ts';
 import type { LlamaConfig } from '../src/nn/config.ts';
 import { Llama } from '../src/nn/llama.ts';
@@ -35,7 +43,14 @@ export interface TrainBenchRow {
   ofMatmul?: number;
 }
 
-export interface BenchCase { name: string; config: LlamaConfig; B: number; T: number }
+export interface BenchCase {
+  name: string;
+  config: LlamaConfig;
+  B: number;
+  T: number;
+  /** Global gradient-norm clip before AdamW (pretraining's step); 0 = none. */
+  clip: number;
+}
 
 export function cases(): BenchCase[] {
   const s260 = readCheckpoint(dataPath('llama2c-stories260K', 'stories260K.bin')).config;
@@ -43,7 +58,16 @@ export function cases(): BenchCase[] {
     dim: 288, nLayers: 6, nHeads: 6, nKvHeads: 6, hiddenDim: 768, vocabSize: 32000, maxSeqLen: 256,
     ropeTheta: 10000, ropeLayout: 'half', normEps: 1e-5, tiedEmbeddings: true,
   };
-  return [{ name: 'stories260K', config: s260, B: 8, T: 64 }, { name: 'llama-15M', config: m15, B: 4, T: 128 }];
+  // heed-base's shape and step (PRETRAIN_CPU: dim 128 × 4 layers, untied, vocab 4096; [16, 256]; AdamW after a clip at 1)
+  const base: LlamaConfig = {
+    dim: 128, nLayers: 4, nHeads: 4, nKvHeads: 4, hiddenDim: 344, vocabSize: 4096, maxSeqLen: 256,
+    ropeTheta: 10000, ropeLayout: 'half', normEps: 1e-5, tiedEmbeddings: false,
+  };
+  return [
+    { name: 'stories260K', config: s260, B: 8, T: 64, clip: 0 },
+    { name: 'llama-15M', config: m15, B: 4, T: 128, clip: 0 },
+    { name: 'heed-base', config: base, B: 16, T: 256, clip: 1 },
+  ];
 }
 
 /** Model FLOPs of one training step: 6 · tokens · (matmul weights, head included) plus causal
@@ -60,7 +84,7 @@ export function batchIds(B: number, T: number, vocab: number): Int32Array {
   return Int32Array.from({ length: B * (T + 1) }, (_, i) => (i * 7919 + 13) % vocab);
 }
 
-async function measureHeed(b: Backend, c: BenchCase, steps: number): Promise<Omit<TrainBenchRow, 'ofMatmul'>> {
+async function measureHeed(b: Backend, c: BenchCase, steps: number, prof?: Profiler): Promise<Omit<TrainBenchRow, 'ofMatmul'>> {
   const model = new Llama(c.config, b, { seed: 1 });
   const all = batchIds(c.B, c.T, c.config.vocabSize);
   const xs: number[] = [];
@@ -74,19 +98,34 @@ async function measureHeed(b: Backend, c: BenchCase, steps: number): Promise<Omi
   const names = [...model.namedParameters().keys()];
   const params = model.parameters();
   const opt = new AdamWState(names, params, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 });
+  const phases = { forward: 0, backward: 0, optimizer: 0 };
+  const timed = async (phase: keyof typeof phases, f: () => void) => {
+    const t = performance.now();
+    f();
+    if (prof) await b.sync(); // only when profiling: a sync splits WebGPU's pipelined work
+    phases[phase] += performance.now() - t;
+  };
   const step = async (i: number) => {
     await scopeAsync(async () => {
-      model.loss(x, y).backward();
-      opt.update(1e-4, i);
+      let loss: Tensor | undefined;
+      await timed('forward', () => (loss = model.loss(x, y)));
+      await timed('backward', () => loss!.backward());
+      await timed('optimizer', () => {
+        if (c.clip > 0) clipGradNorm(params.map((p) => p.grad), c.clip).dispose();
+        opt.update(1e-4, i);
+      });
     });
     zeroGrad(params);
     await b.sync();
   };
   await step(1); // warm-up: pipelines compiled, pool filled
   await step(2);
+  phases.forward = phases.backward = phases.optimizer = 0;
+  prof?.start();
   const t0 = performance.now();
   for (let i = 0; i < steps; i++) await step(3 + i);
   const ms = (performance.now() - t0) / steps;
+  if (prof) prof.report(`${c.name} [${c.B}, ${c.T}] on ${b.name}`, steps, ms, phases);
   opt.dispose();
   x.dispose();
   y.dispose();
@@ -126,36 +165,69 @@ function runPeer(python: string, c: BenchCase, steps: number): TrainBenchRow {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-export async function benchTrain(opts: { json?: boolean; peer?: string; rounds?: number; steps?: number } = {}): Promise<TrainBenchRow[]> {
-  const g = await webgpu();
+export interface TrainBenchOptions {
+  json?: boolean;
+  peer?: string;
+  rounds?: number;
+  steps?: number;
+  /** auto (default), webgpu, fast, cpu, or all: every backend (cpu on stories260K only), the
+   *  torch peer interleaved with the fast one. */
+  backend?: BackendName | 'all';
+  /** Print time per op kind and per phase for each case and backend (one extra round). */
+  profile?: boolean;
+  /** Only these cases (by name; default all). */
+  only?: string[];
+}
+
+async function backendsFor(which: BackendName | 'all'): Promise<{ list: Backend[]; why: string }> {
+  if (which === 'all') return { list: [cpu, fast(), await webgpu()], why: 'all backends' };
+  const choice = await chooseBackend(which);
+  return { list: [await backendOf(choice.name)], why: choice.reason };
+}
+
+/** `--backend` of bench train: a backend name (checked by the one --backend parser) or all. */
+export const trainBackends = (v: string | undefined): BackendName | 'all' => (v === 'all' ? 'all' : backendName(v));
+
+export async function benchTrain(opts: TrainBenchOptions = {}): Promise<TrainBenchRow[]> {
+  const { list, why } = await backendsFor(opts.backend ?? 'auto');
   const rounds = opts.rounds ?? 3;
   const steps = opts.steps ?? 5;
   const say = (s: string) => {
     if (!opts.json) console.log(s);
   };
-  say(`adapter: ${g.device}\nforward + backward + AdamW on one fixed batch; ${steps} timed steps per round, median of ${rounds} rounds${opts.peer ? ', torch peer interleaved' : ''}\n`);
-  const mm = await matmulGflops(g);
-  say(`best matmul on this adapter (1024³, this run): ${mm.toFixed(1)} GFLOP/s\n`);
+  say(`backends: ${list.map((b) => `${b.name} (${b.device})`).join('; ')}: ${why}`);
+  say(`forward + backward + AdamW on one fixed batch; ${steps} timed steps per round, median of ${rounds} rounds${opts.peer ? ', torch peer interleaved with the first non-reference backend' : ''}\n`);
+  const mm = new Map<Backend, number>();
+  for (const b of list) {
+    if (b === cpu) continue;
+    mm.set(b, await matmulGflops(b));
+    say(`best matmul on ${b.name} (1024³, this run): ${mm.get(b)!.toFixed(1)} GFLOP/s`);
+  }
+  say('');
+  const peerWith = list.find((b) => b !== cpu);
   const rows: TrainBenchRow[] = [];
-  for (const c of cases()) {
-    const backends: Backend[] = c.name === 'llama-15M' ? [g] : [cpu, g]; // the CPU reference needs ~1 min per 15M step
+  for (const c of cases().filter((x) => !opts.only || opts.only.includes(x.name))) {
+    const backends = list.filter((b) => b !== cpu || c.name === 'stories260K'); // the CPU reference needs ~1 min per 15M step
     for (const b of backends) {
       const heed: Omit<TrainBenchRow, 'ofMatmul'>[] = [];
       const peer: TrainBenchRow[] = [];
       for (let r = 0; r < (b === cpu ? 1 : rounds); r++) {
         heed.push(await measureHeed(b, c, b === cpu ? 2 : steps));
-        if (opts.peer && b === g) peer.push(runPeer(opts.peer, c, steps));
+        if (opts.peer && b === peerWith) peer.push(runPeer(opts.peer, c, steps));
       }
       const ms = median(heed.map((h) => h.msPerStep));
-      const row: TrainBenchRow = { ...heed.find((h) => h.msPerStep === ms)!, ...(b === g ? { ofMatmul: heed.find((h) => h.msPerStep === ms)!.gflops / mm } : {}) };
+      const best = heed.find((h) => h.msPerStep === ms)!;
+      const m = mm.get(b);
+      const row: TrainBenchRow = { ...best, ...(m ? { ofMatmul: best.gflops / m } : {}) };
       rows.push(row);
       say(`heed  ${c.name.padEnd(11)} ${b.name.padEnd(6)} [${c.B}, ${c.T}]  ${row.msPerStep.toFixed(1).padStart(8)} ms/step  ${row.tokPerSec.toFixed(0).padStart(6)} tok/s  ${row.gflops.toFixed(2)} GFLOP/s${row.ofMatmul !== undefined ? ` (${(100 * row.ofMatmul).toFixed(1)}% of matmul)` : ''}`);
       if (peer.length) {
         const pm = median(peer.map((p) => p.msPerStep));
         const p = peer.find((q) => q.msPerStep === pm)!;
         rows.push(p);
-        say(`torch ${c.name.padEnd(11)} ${p.backend.padEnd(6)} [${c.B}, ${c.T}]  ${p.msPerStep.toFixed(1).padStart(8)} ms/step  ${p.tokPerSec.toFixed(0).padStart(6)} tok/s  ${p.gflops.toFixed(2)} GFLOP/s   heed/torch = ${(p.msPerStep / row.msPerStep).toFixed(2)}x`);
+        say(`torch ${c.name.padEnd(11)} ${p.backend.padEnd(6)} [${c.B}, ${c.T}]  ${p.msPerStep.toFixed(1).padStart(8)} ms/step  ${p.tokPerSec.toFixed(0).padStart(6)} tok/s  ${p.gflops.toFixed(2)} GFLOP/s   heed ${b.name}/torch = ${(p.msPerStep / row.msPerStep).toFixed(2)}x`);
       }
+      if (opts.profile) await measureHeed(b, c, b === cpu ? 1 : steps, new Profiler(b, say));
     }
   }
   if (opts.json) console.log(JSON.stringify(rows, null, 2));
@@ -165,6 +237,6 @@ export async function benchTrain(opts: { json?: boolean; peer?: string; rounds?:
 if (import.meta.url === `file://${process.argv[1]}`) {
   const a = process.argv;
   const at = (f: string) => (a.includes(f) ? a[a.indexOf(f) + 1] : undefined);
-  await benchTrain({ json: a.includes('--json'), ...(at('--peer') ? { peer: at('--peer')! } : {}), ...(at('--rounds') ? { rounds: Number(at('--rounds')) } : {}) });
+  await benchTrain({ json: a.includes('--json'), profile: a.includes('--profile'), ...(at('--backend') ? { backend: trainBackends(at('--backend')) } : {}), ...(at('--peer') ? { peer: at('--peer')! } : {}), ...(at('--rounds') ? { rounds: Number(at('--rounds')) } : {}), ...(at('--only') ? { only: at('--only')!.split(',') } : {}), ...(at('--steps') ? { steps: Number(at('--steps')) } : {}) });
   process.exit(0);
 }

@@ -4,7 +4,7 @@ Prints the same JSON row shape as bench/train.ts. Never a dependency of heed: ru
 venv that has torch and transformers, e.g.
 
     python3 -m venv /tmp/heed-peers-venv && /tmp/heed-peers-venv/bin/pip install torch transformers
-    /tmp/heed-peers-venv/bin/python bench/peers/train_torch.py [--model stories260K|llama-15M] [--json]
+    /tmp/heed-peers-venv/bin/python bench/peers/train_torch.py [--model stories260K|llama-15M|heed-base] [--json]
 
 Threads: torch.set_num_threads(2) (the 2-core machine the figures come from; --threads N).
 """
@@ -21,6 +21,9 @@ MODELS = {
                         num_key_value_heads=4, vocab_size=512, max_position_embeddings=512, tie_word_embeddings=True, B=8, T=64),
     "llama-15M": dict(hidden_size=288, intermediate_size=768, num_hidden_layers=6, num_attention_heads=6,
                       num_key_value_heads=6, vocab_size=32000, max_position_embeddings=256, tie_word_embeddings=True, B=4, T=128),
+    # heed-base's pretraining step (PRETRAIN_CPU): untied, [16, 256], gradient norm clipped at 1 before AdamW
+    "heed-base": dict(hidden_size=128, intermediate_size=344, num_hidden_layers=4, num_attention_heads=4,
+                      num_key_value_heads=4, vocab_size=4096, max_position_embeddings=256, tie_word_embeddings=False, B=16, T=256, clip=1.0),
 }
 
 
@@ -43,7 +46,7 @@ def main():
     rows = []
     for name in args.model or list(MODELS):
         m = dict(MODELS[name])
-        B, T = m.pop("B"), m.pop("T")
+        B, T, clip = m.pop("B"), m.pop("T"), m.pop("clip", 0.0)
         cfg = LlamaConfig(**m, rms_norm_eps=1e-5, rope_theta=10000.0, attention_bias=False, mlp_bias=False)
         model = LlamaForCausalLM(cfg).float().train()
         opt = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.0)
@@ -54,6 +57,8 @@ def main():
             logits = model(input_ids=x).logits
             loss = torch.nn.functional.cross_entropy(logits.view(-1, cfg.vocab_size), y.view(-1))
             loss.backward()
+            if clip > 0:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
             opt.step()
             opt.zero_grad(set_to_none=True)
 

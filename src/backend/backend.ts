@@ -1,7 +1,9 @@
 // The contract between the engine and a backend. A backend is an allocator, a program runner
 // and a launcher: it never knows what an op means. Each op file defines its kernels as
-// `Kernel` objects with a readable CPU loop (the reference) and a WGSL launch description;
-// a backend runs whichever half it understands.
+// `Kernel` objects with a readable CPU loop (the reference), a WGSL launch description and,
+// optionally, a fast CPU launch (a SIMD128 WebAssembly export); a backend runs whichever half
+// it understands, and the fast CPU backend falls back to the reference loop where a kernel has
+// no fast half.
 import type { DType, TypedArray } from '../core/dtype.ts';
 
 /** Opaque device memory holding `length` elements of `dtype`. */
@@ -36,11 +38,27 @@ export interface GpuCaps {
   maxInvocations: number;
 }
 
+/** How to run a kernel on the fast CPU backend (src/backend/fast): export `fn` of its wasm
+ *  module is called on every thread of the pool with the byte addresses of the inputs, then of
+ *  the outputs, then `args` (i32; an f32 is passed as its bits), then the per-thread scratch
+ *  base, the thread index and the thread count; each thread computes its own share. */
+export interface SimdLaunch {
+  fn: string;
+  args: Uniform[];
+  /** Rough work (multiply-adds or elements): small launches run on the calling thread alone,
+   *  where waking the pool would cost more than it saves. */
+  work: number;
+  /** Per-thread scratch bytes the export uses; a backend with less runs the reference loop. */
+  scratchBytes?: number;
+}
+
 export interface Kernel<P> {
   name: string;
   /** Reference implementation: plain loops; outputs may be read too (in-place kernels). */
   cpu(inputs: TypedArray[], outputs: TypedArray[], p: P): void;
   gpu?(p: P, caps: GpuCaps): GpuLaunch;
+  /** f32/i32 only (f64 always takes `cpu`); null where this launch has no fast form. */
+  simd?(p: P): SimdLaunch | null;
 }
 
 export interface MemoryStats {
@@ -53,7 +71,7 @@ export interface MemoryStats {
 }
 
 export interface Backend {
-  readonly name: 'cpu' | 'webgpu';
+  readonly name: 'cpu' | 'webgpu' | 'fast';
   /** Human-readable device (the adapter's description for WebGPU). */
   readonly device: string;
   supports(dtype: DType): boolean;

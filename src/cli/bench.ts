@@ -26,6 +26,11 @@ Options:
   --peer PYTHON  (train) run the CPU torch peer (bench/peers/train_torch.py) with this Python,
                  interleaved, and print the ratio.
   --backend NAME (serve) ${backendHelp}.
+                 (train) a backend as for serve, or all (cpu, webgpu and fast).
+                 (matmul --peers) the contestants: fast (default: all threads and one thread),
+                 webgpu or all.
+  --profile      (train) time per op kind and per phase (forward, backward, optimizer, host)
+                 of one step on each backend measured.
   --seconds S    (serve) seconds per concurrency level (default 8).
   --clients A,…  (serve) concurrency levels (default 1,4,16,64).
   --sizes A,B,…  (matmul) the square sizes (default 256,512,1024,2048; with --peers 512,1024,2048).`;
@@ -45,6 +50,7 @@ export async function run(argv: string[]): Promise<number> {
       seconds: { type: 'string' },
       clients: { type: 'string' },
       sizes: { type: 'string' },
+      profile: { type: 'boolean' },
     },
   });
   const [what, ...extra] = positionals;
@@ -58,12 +64,16 @@ export async function run(argv: string[]): Promise<number> {
   if (what !== 'train' && values.peer !== undefined) throw new Error('--peer applies to train only');
   if (what === 'matmul' && !values.peers && (values.plain || rounds)) throw new Error('--plain and --rounds apply to matmul --peers only');
   if ((what === 'generate' || what === 'serve') && rounds) throw new Error('--rounds applies to matmul --peers and train only');
-  if (what !== 'serve' && (values.backend !== undefined || values.seconds !== undefined || values.clients !== undefined)) throw new Error('--backend, --seconds and --clients apply to serve only');
+  if (what !== 'serve' && (values.seconds !== undefined || values.clients !== undefined)) throw new Error('--seconds and --clients apply to serve only');
+  if (values.backend !== undefined && !(what === 'serve' || what === 'train' || (what === 'matmul' && values.peers))) throw new Error('--backend applies to serve, train and matmul --peers only');
+  if (values.profile && what !== 'train') throw new Error('--profile applies to train only');
   if (seconds && seconds.length !== 1) throw new Error(`--seconds takes one number, got "${values.seconds}"`);
   switch (what) {
     case 'matmul': {
       const m = await import('../../bench/matmul.ts');
-      if (values.peers) await m.benchMatmulPeers({ json, plain: values.plain ?? false, ...(sizes ? { sizes } : {}), ...(rounds ? { rounds: rounds[0]! } : {}) });
+      const backends = values.backend ?? 'fast';
+      if (!m.isPeerBackends(backends)) throw new Error(`--backend for matmul --peers: fast, webgpu or all, got "${backends}"`);
+      if (values.peers) await m.benchMatmulPeers({ json, plain: values.plain ?? false, backends, ...(sizes ? { sizes } : {}), ...(rounds ? { rounds: rounds[0]! } : {}) });
       else await m.benchMatmul({ json, ...(sizes ? { sizes } : {}) });
       return 0;
     }
@@ -73,8 +83,8 @@ export async function run(argv: string[]): Promise<number> {
       return 0;
     }
     case 'train': {
-      const { benchTrain } = await import('../../bench/train.ts');
-      await benchTrain({ json, ...(values.peer !== undefined ? { peer: values.peer } : {}), ...(rounds ? { rounds: rounds[0]! } : {}) });
+      const { benchTrain, trainBackends } = await import('../../bench/train.ts');
+      await benchTrain({ json, profile: values.profile ?? false, ...(values.backend !== undefined ? { backend: trainBackends(values.backend) } : {}), ...(values.peer !== undefined ? { peer: values.peer } : {}), ...(rounds ? { rounds: rounds[0]! } : {}) });
       return 0;
     }
     case 'serve': {

@@ -1,7 +1,8 @@
 // Flags shared by the commands: the one number parser, the backend choice, and the model/sampling
 // flags of generate, chat and serve (opened once by loadFromFlags).
 import type { Backend } from '../backend/backend.ts';
-import { BACKEND_NAMES, type BackendName, isBackendName, openBackend } from '../backend/byName.ts';
+import { BACKEND_ABOUT, BACKEND_NAMES, type BackendName, isBackendName } from '../backend/byName.ts';
+import { openBackend } from '../backend/choose.ts';
 import { paperRuleWeights, parseRules, readRuleWeights, type RulesAdapter, rulesAdapter } from '../decode/rules.ts';
 import type { SamplingOptions } from '../decode/sample.ts';
 import { openPretrained } from '../load/pretrained.ts';
@@ -36,13 +37,16 @@ export const countFlag = (v: string | undefined, name: string, def: number): num
 /** A comma-separated list of positive whole numbers, each checked as countFlag checks one. */
 export const countsFlag = (v: string, name: string): number[] => v.split(',').map((x) => numberFlag(x, name, { int: true, min: 1 })!);
 
-/** The backend when --backend is not given. */
-export const DEFAULT_BACKEND: BackendName = 'webgpu';
+/** `a, b or c`. */
+export const orList = (xs: readonly string[]): string => (xs.length < 2 ? xs.join('') : `${xs.slice(0, -1).join(', ')} or ${xs[xs.length - 1]}`);
+
+/** The backend when --backend is not given: webgpu on a GPU, the fast CPU backend otherwise. */
+export const DEFAULT_BACKEND: BackendName = 'auto';
 
 /** `--backend NAME`, checked: the one place the flag is parsed. */
 export function backendName(name: string | undefined): BackendName {
   const n = name ?? DEFAULT_BACKEND;
-  if (!isBackendName(n)) throw new Error(`unknown backend "${n}" (choose ${BACKEND_NAMES.join(' or ')})`);
+  if (!isBackendName(n)) throw new Error(`--backend: unknown backend "${n}" (choose ${orList(BACKEND_NAMES)})`);
   return n;
 }
 
@@ -50,8 +54,14 @@ export function pickBackend(name: string | undefined): Promise<Backend> {
   return openBackend(backendName(name));
 }
 
+/** The names alone, for help that has its own default (heed study: the config's). */
+export const backendChoices = orList(BACKEND_NAMES);
+
 /** How every --backend flag's help reads. */
-export const backendHelp = `${BACKEND_NAMES.map((b) => (b === DEFAULT_BACKEND ? `${b} (default)` : b)).join(' or ')}`;
+export const backendHelp = orList(BACKEND_NAMES.map((b) => {
+  const about = [b === DEFAULT_BACKEND ? 'default' : '', BACKEND_ABOUT[b]].filter(Boolean).join(': ');
+  return about ? `${b} (${about})` : b;
+}));
 
 export const samplingHelp = `  --temperature T     0 = greedy (default 0)
   --top-k K           sample from the K most likely tokens only (default: all)

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ARM_NAMES } from '../study/arms.ts';
 import { PRESETS, validateStudyConfig, loadStudyConfig } from '../study/config.ts';
-import { backendName } from './flags.ts';
+import { backendChoices, backendName } from './flags.ts';
 import { runStudy } from '../study/pipeline.ts';
 import { terminalReport, writeStudyReport } from '../study/report.ts';
 import { projectRoot } from '../util/dataRoot.ts';
@@ -33,7 +33,7 @@ generation from its partial model_outputs.json). Arms: ${ARM_NAMES.join(', ')}.
                        strong model's answers; default reference:alpaca-eval:gpt4_1106_preview),
                        longest, openai:URL[#model] (an OpenAI-compatible server, AlpacaEval 2's
                        weighted protocol), local:PATH (a heed model as judge)
-  --backend NAME       webgpu or cpu (default: the config's)
+  --backend NAME       ${backendChoices} (default: the config's; see heed info)
   --arms LIST          only these arms, comma-separated (the instruction arm always runs)
   --print-config       print the resolved config as JSON and exit
   --quiet              no progress lines`;

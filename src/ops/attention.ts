@@ -14,7 +14,7 @@
 //   dq_i = scale Σ_j dS_ij k_j, dk_j = scale Σ_i dS_ij q_i, dv_j = Σ_i P_ij dO_i
 // with dk/dv also summed over the query heads that share a kv head. dq and dk/dv are separate
 // kernels (one per query row, one per key row) so nothing needs atomics.
-import type { GpuCaps, Kernel, Uniform } from '../backend/backend.ts';
+import type { GpuCaps, Kernel, SimdLaunch, Uniform } from '../backend/backend.ts';
 import { linearGrid } from '../backend/backend.ts';
 import type { TypedArray } from '../core/dtype.ts';
 import { expectRank, floatDType, launch } from '../core/launch.ts';
@@ -130,6 +130,15 @@ function rowScores(p: AttnP, q: TypedArray, k: TypedArray, mask: TypedArray, b: 
 
 // ---- kernels -----------------------------------------------------------------------------------
 
+/** The fast CPU path (src/backend/fast/attention.ts): vectors along the head dim, so D % 4 == 0;
+ *  the forward keeps a row's Tk scores in per-thread scratch. */
+function attnSimd(fn: string, p: AttnP, rows: number): SimdLaunch | null {
+  if (p.D % 4 !== 0 || p.D === 0) return null;
+  // these head dims have unrolled variants (ATTENTION_HEAD_DIMS there)
+  const unrolled = [8, 16, 32, 48, 64].includes(p.D) ? `_d${p.D}` : '';
+  return { fn: fn + unrolled, args: uniforms(p), work: rows * p.Tk * p.D, scratchBytes: p.Tk * 4 };
+}
+
 /** Forward: o (q's shape and layout) and lse [B, Hq, Tq] (0 for rows that see no key). */
 const fwdK: Kernel<AttnP> = {
   name: 'attention_fwd',
@@ -160,6 +169,7 @@ const fwdK: Kernel<AttnP> = {
       }
     }
   },
+  simd: (p) => attnSimd('attn_fwd', p, p.B * p.Hq * p.Tq),
   gpu: (p, caps) => {
     const rows = p.B * p.Hq * p.Tq;
     // Small heads: no barriers (the fast path on lavapipe; see the shader).
@@ -215,6 +225,7 @@ const dqK: Kernel<AttnP> = {
       }
     }
   },
+  simd: (p) => attnSimd('attn_dq', p, p.B * p.Hq * p.Tq),
   gpu: (p, caps) => {
     const kind = rowKind(p, p.Tq, caps);
     if (kind === 'blk') return { shader: 'attention_sg', entry: 'attn_dq_sg', constants: { ROW_D: p.D }, uniforms: uniforms(p), workgroups: linearGrid(p.B * p.Hq * Math.ceil(p.Tq / BLK), 1) };
@@ -248,6 +259,7 @@ const dkdvK: Kernel<AttnP> = {
       }
     }
   },
+  simd: (p) => attnSimd('attn_dkdv', p, p.B * p.Hq * p.Tq),
   gpu: (p, caps) => {
     const kind = rowKind(p, p.Tk, caps);
     if (kind === 'blk') return { shader: 'attention_sg', entry: 'attn_dkdv_sg', constants: { ROW_D: p.D }, uniforms: uniforms(p), workgroups: linearGrid(p.B * p.Hkv * Math.ceil(p.Tk / BLK), 1) };

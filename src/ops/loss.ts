@@ -39,6 +39,8 @@ const ceRowsFwdK: Kernel<RowsP> = {
       loss![r] = t === ignore ? 0 : t < 0 || t >= v ? NaN : l - logits![b + t]!;
     }
   },
+  // fast CPU: src/backend/fast/rows.ts (row max by vectors, exp/log from Math in f64)
+  simd: (p) => ({ fn: 'ce_rows_fwd', args: [p.rows, p.v, { i32: p.ignore }], work: p.rows * p.v * 8 }),
   gpu: (p) => ({
     shader: 'loss', entry: 'ce_rows_fwd', constants: { WG: rowThreads(p.v) },
     uniforms: [p.rows, p.v, { i32: p.ignore }], workgroups: linearGrid(p.rows, 1),
@@ -84,6 +86,7 @@ const ceRowsBwdK: Kernel<RowsP> = {
       for (let j = 0; j < v; j++) dl![b + j] = g![r]! * (Math.exp(logits![b + j]! - lse![r]!) - (j === t ? 1 : 0));
     }
   },
+  simd: (p) => ({ fn: 'ce_rows_bwd', args: [p.rows, p.v, { i32: p.ignore }], work: p.rows * p.v * 8 }),
   gpu: (p) => ({
     shader: 'loss', entry: 'ce_rows_bwd',
     uniforms: [p.rows * p.v, p.v, { i32: p.ignore }], workgroups: linearGrid(p.rows * p.v, LWG),

@@ -3,7 +3,7 @@
 // operand broadcasts over the other's batch (activations [B, T, D] · weight [out, D]ᵀ).
 // The kernel (shaders/matmul.wgsl) also sums over a batch in-kernel (`nred`), which is how the
 // gradient of a broadcast 2-D operand is formed when its batch cannot be folded into rows.
-import type { GpuCaps, GpuLaunch, Kernel } from '../backend/backend.ts';
+import type { GpuCaps, GpuLaunch, Kernel, SimdLaunch } from '../backend/backend.ts';
 import type { DType } from '../core/dtype.ts';
 import { floatDType, launch } from '../core/launch.ts';
 import { type Shape, fmt, numel, sameShape } from '../core/shape.ts';
@@ -85,6 +85,13 @@ export const matmulK: Kernel<MatmulP> = {
         }
       }
     }
+  },
+  // Fast CPU: the SIMD128 gemm (src/backend/fast/gemm.ts) packs every layout into one form.
+  simd(p: MatmulP): SimdLaunch | null {
+    if (p.K === 0) return null; // an empty sum: the reference writes the zeros
+    const [sam, sak] = p.transA ? [1, p.M] : [p.K, 1];
+    const [sbk, sbn] = p.transB ? [1, p.K] : [p.N, 1];
+    return { fn: 'gemm', args: [p.M, p.N, p.K, sam, sak, sbk, sbn, p.nred, p.aR, p.bR, p.batch, p.aZ, p.bZ], work: p.batch * p.M * p.N * p.K * p.nred };
   },
   gpu(p: MatmulP, caps: GpuCaps): GpuLaunch {
     const entry = matmulEntry(p, caps);
@@ -170,10 +177,11 @@ function capsOf(t: Tensor): GpuCaps | undefined {
   return (t.backend as { caps?: GpuCaps }).caps;
 }
 
-/** The GPU path `matmul(a, b, opts)` takes: its entry point, or 'transpose + <entry>' when b is
+/** The path `matmul(a, b, opts)` takes: on the fast backend 'simd128 gemm'; else the WGSL entry point, or 'transpose + <entry>' when b is
  *  transposed into a (cached) scratch copy first. For benchmarks and tests. */
 export function matmulPath(a: Tensor, b: Tensor, opts: MatmulOptions = {}): string {
   const { p } = plan(a, b, opts);
+  if (a.backend.name === 'fast') return matmulK.simd!(p) ? 'simd128 gemm' : 'reference';
   const caps = capsOf(a);
   return preTranspose(a, b, p) ? `transpose + ${matmulEntry({ ...p, transB: false }, caps)}` : matmulEntry(p, caps);
 }

@@ -46,6 +46,12 @@ const adamwK: Kernel<AdamP> = {
       param![i] = param![i]! * p.decay - (p.stepSize * mi) / (Math.sqrt(vi) * p.invBc2 + p.eps);
     }
   },
+  // fast CPU: src/backend/fast/rows.ts, f32 vectors of 4
+  simd: (p) => ({
+    fn: 'adamw',
+    args: [p.n, ...[p.decay, p.beta1, 1 - p.beta1, p.beta2, 1 - p.beta2, p.stepSize, p.invBc2, p.eps].map((f32) => ({ f32 }))],
+    work: p.n * 4,
+  }),
   gpu: (p) => ({
     shader: 'optim',
     entry: 'adamw',

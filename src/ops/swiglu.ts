@@ -19,6 +19,7 @@ const swigluFwdK: Kernel<SwigluP> = {
       y![i] = a * sigmoid(a) * up![i]!;
     }
   },
+  simd: (p) => ({ fn: 'swiglu_fwd', args: [p.n], work: p.n * 8 }), // src/backend/fast/rows.ts
   gpu: (p) => ({ shader: 'swiglu', entry: 'swiglu_fwd', uniforms: [p.n], workgroups: linearGrid(p.n, WG) }),
 };
 
@@ -32,6 +33,7 @@ const swigluBwdK: Kernel<SwigluP> = {
       dup![i] = g![i]! * a * s;
     }
   },
+  simd: (p) => ({ fn: 'swiglu_bwd', args: [p.n], work: p.n * 8 }),
   gpu: (p) => ({ shader: 'swiglu', entry: 'swiglu_bwd', uniforms: [p.n], workgroups: linearGrid(p.n, WG) }),
 };
 

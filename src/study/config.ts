@@ -61,6 +61,7 @@ export interface EvalSettings {
 export interface StudyConfig {
   name: string;
   about: string;
+  /** auto: webgpu on a GPU, the fast SIMD CPU backend otherwise (src/backend/choose.ts). */
   backend: BackendName;
   /** A model directory (HF layout with tokenizer.json), or a recipe to pretrain one. */
   base: { model: string } | { pretrain: PretrainRecipe };
@@ -94,7 +95,7 @@ const TINY: StudyConfig = {
 const DEFAULT: StudyConfig = {
   name: 'default',
   about: 'the committed base model (models/heed-base), small subsets and step counts, about 11 minutes on a 2-core machine on lavapipe',
-  backend: 'webgpu',
+  backend: 'auto',
   base: { model: 'models/heed-base' },
   finetune: { lr: 1e-3, batchSize: 8, gradAccum: 1, maxSteps: 12, seqLen: 256, limaRows: 240, taskRows: 240, longRows: 'drop', seed: 42 },
   eval: {
@@ -125,7 +126,7 @@ export const PRETRAIN_GPU: PretrainRecipe = {
 const FULL: StudyConfig = {
   name: 'full',
   about: "the paper's data sizes and epochs (all 805 AlpacaEval instructions, 1,000 ranking examples), for a GPU host",
-  backend: 'webgpu',
+  backend: 'auto',
   base: { model: 'models/heed-base' },
   finetune: { lr: 1e-5, batchSize: 1, gradAccum: 64, epochs: 15, seqLen: 2048, limaRows: 0, taskRows: 1000, seed: 42 },
   eval: {

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Backend } from '../backend/backend.ts';
-import { openBackend } from '../backend/byName.ts';
+import { backendOf, chooseBackend } from '../backend/choose.ts';
 import { cpu } from '../backend/cpu/cpu.ts';
 import { compare, type CompareSummary, writeCompare } from '../eval/compare.ts';
 import { generateAnswers } from '../eval/generate.ts';
@@ -289,13 +289,16 @@ export async function runStudy(cfg: StudyConfig, opts: StudyOptions): Promise<St
   checkJudgeSpec(cfg.eval.judge);
   const out = resolve(opts.out);
   const inputs = readStudyInputs(cfg);
-  const plan = planStudy(cfg, out, inputs);
+  // The stage keys name the backend that runs, auto resolved: a cache made on a GPU is not
+  // taken for a run on the fast CPU backend, nor the other way round.
+  const chosen = await chooseBackend(cfg.backend);
+  const plan = planStudy({ ...cfg, backend: chosen.name }, out, inputs);
   const todo: PlannedStage[] = plan.stages.filter((s) => !isCached(s.dir, s.key)).map((s) => ({ name: s.name, units: s.units }));
   const prog = new StudyProgress(todo, opts.log === undefined ? process.stderr : opts.log);
   let backendP: Promise<Backend> | undefined;
   const ctx: StudyContext = {
     cfg, inputs, prog,
-    backend: () => (backendP ??= openBackend(cfg.backend)),
+    backend: () => (backendP ??= backendOf(chosen.name)),
     steps: (what) => (step, total) => prog.update(`${what} step ${step}/${total}`, step / Math.max(total, 1)),
   };
   const statuses: Record<string, StageStatus> = {};

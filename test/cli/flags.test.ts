@@ -27,9 +27,11 @@ describe('numberFlag', () => {
     await expect(rankCli(['--model', 'x', '--seed', ''])).rejects.toThrow('--seed must be a whole number >= 0, got ""');
   });
   it('--backend is checked against the backends\' one list', () => {
-    expect(backendName(undefined)).toBe('webgpu');
+    expect(backendName(undefined)).toBe('auto');
     expect(backendName('cpu')).toBe('cpu');
-    expect(() => backendName('cuda')).toThrow('unknown backend "cuda" (choose webgpu or cpu)');
-    expect(backendHelp).toBe('webgpu (default) or cpu');
+    expect(backendName('fast')).toBe('fast');
+    expect(() => backendName('cuda')).toThrow('--backend: unknown backend "cuda" (choose auto, webgpu, fast or cpu)');
+    expect(() => backendName('')).toThrow('--backend: unknown backend "" (choose auto, webgpu, fast or cpu)');
+    expect(backendHelp).toBe('auto (default: webgpu on a GPU, fast on a CPU), webgpu, fast (SIMD CPU) or cpu (reference loops)');
   });
 });

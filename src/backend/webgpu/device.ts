@@ -43,6 +43,21 @@ function explainDawnWarnings(description: string): void {
   process.stderr.write('[webgpu] the two Dawn warnings above ("…artificially reduced from 1000000 to 16…") are harmless: lavapipe reports no limit on dynamic buffer offsets, Dawn caps it, and heed uses none.\n');
 }
 
+/** The adapter Dawn would give, described, without creating a device; null when there is none
+ *  or Dawn cannot load. For choosing a backend. */
+export async function probeAdapter(): Promise<string | null> {
+  try {
+    const { gpu } = await loadDawn();
+    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    if (!adapter) return null;
+    const description = describe(adapter.info);
+    explainDawnWarnings(description); // requesting the adapter is what prints them
+    return description;
+  } catch {
+    return null;
+  }
+}
+
 export async function acquireDevice(): Promise<AcquiredDevice> {
   const { gpu } = await loadDawn();
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
