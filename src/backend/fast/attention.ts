@@ -98,6 +98,21 @@ function rowAddr(f: Fn, base: number, sB: number, sH: number, sT: number, b: num
   f.get(base).get(b).get(sB).mul().get(h).get(sH).mul().add().get(t).get(sT).mul().add().i32(2).shl().add();
 }
 
+/** Query row r of [B, Hq, Tq] → its batch b, head h, position i and the kv head of its group. */
+function queryRow(f: Fn, u: U, r: number, b: number, h: number, i: number, kvh: number): void {
+  f.get(r).get(u.Hq).get(u.Tq).mul().divU().set(b);
+  f.get(r).get(u.Tq).divU().get(u.Hq).remU().set(h);
+  f.get(r).get(u.Tq).remU().set(i);
+  f.get(h).get(u.Hq).get(u.Hkv).divU().divU().set(kvh);
+}
+
+/** n = clamp(off + i + 1, 0, Tk): the keys query position i sees under the causal mask. */
+function visibleKeys(f: Fn, u: U, i: number, n: number): void {
+  f.get(u.off).get(i).add().i32(1).add().set(n);
+  f.i32(0).get(n).get(n).i32(0).ltS().select().set(n);
+  f.get(u.Tk).get(n).get(n).get(u.Tk).gtS().select().set(n);
+}
+
 /** Splits R rows into this thread's [r0, r1). */
 function range(f: Fn, u: U, R: () => void, r0: number, r1: number): void {
   f.get(u.tid);
@@ -142,18 +157,12 @@ function fwd(dc: number): Fn {
   f.get(u.scratch).get(u.tid).i32(GEMM_SCRATCH).mul().add().set(sa); // this thread's scratch (scores)
   range(f, u, () => f.get(u.B).get(u.Hq).mul().get(u.Tq).mul(), r0, r1);
   f.for(r, () => f.get(r0), () => f.get(r1), () => f.i32(1), () => {
-    f.get(r).get(u.Hq).get(u.Tq).mul().divU().set(b);
-    f.get(r).get(u.Tq).divU().get(u.Hq).remU().set(h);
-    f.get(r).get(u.Tq).remU().set(i);
-    f.get(h).get(u.Hq).get(u.Hkv).divU().divU().set(kvh);
+    queryRow(f, u, r, b, h, i, kvh);
     rowAddr(f, ptr.q!, u.qsB, u.qsH, u.qsT, b, h, i);
     f.set(qa);
     rowAddr(f, ptr.o!, u.qsB, u.qsH, u.qsT, b, h, i);
     f.set(oa);
-    // n = clamp(off + i + 1, 0, Tk)
-    f.get(u.off).get(i).add().i32(1).add().set(n);
-    f.i32(0).get(n).get(n).i32(0).ltS().select().set(n);
-    f.get(u.Tk).get(n).get(n).get(u.Tk).gtS().select().set(n);
+    visibleKeys(f, u, i, n);
     f.f32(-Infinity).set(m);
     f.i32(0).set(cnt);
     f.for(j, () => f.i32(0), () => f.get(n), () => f.i32(1), () => {
@@ -228,10 +237,7 @@ function dq(dc: number): Fn {
   f.get(u.scale).fromBits().set(scale);
   range(f, u, () => f.get(u.B).get(u.Hq).mul().get(u.Tq).mul(), r0, r1);
   f.for(r, () => f.get(r0), () => f.get(r1), () => f.i32(1), () => {
-    f.get(r).get(u.Hq).get(u.Tq).mul().divU().set(b);
-    f.get(r).get(u.Tq).divU().get(u.Hq).remU().set(h);
-    f.get(r).get(u.Tq).remU().set(i);
-    f.get(h).get(u.Hq).get(u.Hkv).divU().divU().set(kvh);
+    queryRow(f, u, r, b, h, i, kvh);
     rowAddr(f, ptr.q!, u.qsB, u.qsH, u.qsT, b, h, i);
     f.set(qa);
     rowAddr(f, ptr.dO!, u.qsB, u.qsH, u.qsT, b, h, i);
@@ -239,9 +245,7 @@ function dq(dc: number): Fn {
     rowAddr(f, ptr.dq!, u.qsB, u.qsH, u.qsT, b, h, i);
     f.set(dqa);
     f.get(ptr.stats!).get(r).i32(3).shl().add().set(sta);
-    f.get(u.off).get(i).add().i32(1).add().set(n);
-    f.i32(0).get(n).get(n).i32(0).ltS().select().set(n);
-    f.get(u.Tk).get(n).get(n).get(u.Tk).gtS().select().set(n);
+    visibleKeys(f, u, i, n);
     zeroRow(f, dqa, u.D, t);
     f.for(j, () => f.i32(0), () => f.get(n), () => f.i32(1), () => {
       keyOn(f, u, ptr.mask!, b, j, on);
