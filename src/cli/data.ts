@@ -17,6 +17,7 @@ import { rougeL } from '../eval/rouge.ts';
 import { readTokenizer } from '../load/pretrained.ts';
 import { dataPath } from '../util/dataRoot.ts';
 import { pickSubcommand } from './subcommand.ts';
+import { help as worldHelp, run as world } from './data-world.ts';
 
 const convertHelp = `Usage: heed data convert --from FORMAT --in FILE --out FILE.jsonl
 
@@ -88,13 +89,14 @@ run short of --n (rerun to continue).
   --top-p P            nucleus sampling (default 0.5, as Self-Instruct)
   --seed S             sampling of prompts and request seeds (default 42)`;
 
-export const help = `Usage: heed data <convert|inspect|generate> [options]
+export const help = `Usage: heed data <convert|inspect|generate|world> [options]
 
   convert    map Alpaca, Dolly, ShareGPT/OpenAI, OpenAssistant or prompt/completion data onto
              heed's messages JSONL
   inspect    rows, turns, token-length percentiles and truncation of a dataset
   generate   Self-Instruct / Evol-Instruct generation from seed tasks via an OpenAI-compatible
              endpoint (\`heed serve\` or any other)
+  world      the story world: pretraining corpus, tuning sets and held-out eval set (docs/world.md)
 
 Templates (\`heed train --template\`, \`heed data inspect --template\`):
   tulu          the paper's: <|user|>\\n{user}\\n<|assistant|>\\n{response}</s> (default)
@@ -111,7 +113,7 @@ Run \`heed data <command> --help\` for a command's options.`;
 
 export function helpFor(argv: string[]): string {
   const name = argv.find((a) => !a.startsWith('-'));
-  return name === 'convert' ? convertHelp : name === 'inspect' ? inspectHelp : name === 'generate' ? generateHelp : help;
+  return name === 'convert' ? convertHelp : name === 'inspect' ? inspectHelp : name === 'generate' ? generateHelp : name === 'world' ? worldHelp : help;
 }
 
 
@@ -244,7 +246,7 @@ async function generate(argv: string[]): Promise<number> {
   return 0;
 }
 
-const subcommands: Record<string, (argv: string[]) => Promise<number>> = { convert, inspect, generate };
+const subcommands: Record<string, (argv: string[]) => Promise<number>> = { convert, inspect, generate, world };
 
 export async function run(argv: string[]): Promise<number> {
   const picked = pickSubcommand(argv, subcommands, 'data', help);

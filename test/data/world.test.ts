@@ -1,0 +1,210 @@
+// The story world's generator: a disjoint lexicon, story lengths in heed-base tokens, requests that
+// state their constraints, a corpus by token share without chat tags, determinism by seed, and the
+// held-out design (no held-out spec or value where the design promises it is absent).
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../../src/core/random.ts';
+import { CHAT_TAGS, CORPUS_KINDS, DEFAULT_MIX, buildCorpus, resolveMix } from '../../src/data/world/corpus.ts';
+import { renderStory } from '../../src/data/world/grammar.ts';
+import { ADJECTIVES, CLOSINGS, FIRST_WORDS, FOODS, NAMES, OBJECTS, PLACES, SPECIES, VERBS } from '../../src/data/world/lexicon.ts';
+import { REQUEST_TYPE_NAMES, storyRequest } from '../../src/data/world/requests.ts';
+import { DEFAULT_SIZES, HELD_OUT_TYPES, buildSets, heldOutDesign, quizNames } from '../../src/data/world/sets.ts';
+import { checkConstraints, constraintsKey, randomSpec, specKey } from '../../src/data/world/spec.ts';
+import { buildWorld } from '../../src/data/world/world.ts';
+import { mentions } from '../../src/eval/world/text.ts';
+import { readTokenizer } from '../../src/load/pretrained.ts';
+
+const tok = readTokenizer(new URL('../../models/heed-base/tokenizer.json', import.meta.url).pathname);
+const countTokens = (t: string) => tok.encode(t).length;
+const world = buildWorld(0);
+const SIZES = { instruction: 200, singleFact: 100, singleStory: 100, evalPerGroup: 40 };
+
+describe('world lexicon and facts', () => {
+  it('the word lists are pairwise disjoint (a word is read as one thing only)', () => {
+    const lists = { NAMES, SPECIES, places: PLACES.map((p) => p.noun), OBJECTS, ADJECTIVES, VERBS, FOODS, FIRST_WORDS };
+    const seen = new Map<string, string>();
+    for (const [name, list] of Object.entries(lists)) {
+      for (const w of list) {
+        const k = w.toLowerCase();
+        expect(seen.get(k), `${w} in ${name} and ${seen.get(k)}`).toBeUndefined();
+        seen.set(k, name);
+      }
+    }
+    expect(seen.size).toBeGreaterThan(200);
+  });
+
+  it('the world of a seed: every species has the same number of characters; seeds differ', () => {
+    const counts = new Map<string, number>();
+    for (const c of world.characters) counts.set(c.species, (counts.get(c.species) ?? 0) + 1);
+    expect([...counts.values()]).toEqual(SPECIES.map(() => NAMES.length / SPECIES.length));
+    expect(JSON.stringify(buildWorld(0))).toBe(JSON.stringify(world));
+    expect(JSON.stringify(buildWorld(1).characters)).not.toBe(JSON.stringify(world.characters));
+    expect(() => buildWorld(-1)).toThrow(/whole number/);
+  });
+
+  it('checkConstraints refuses values outside the lexicon, naming each', () => {
+    expect(() => checkConstraints({ hero: 'Zed', place: 'moon', firstWord: 'Once' }, 'eval.jsonl:3')).toThrow(/eval\.jsonl:3: hero "Zed".*place "moon"/);
+    expect(() => checkConstraints({ closing: CLOSINGS.happy[0], words: ['lamp'] })).not.toThrow();
+  });
+});
+
+describe('stories and requests', () => {
+  it('story lengths in heed-base tokens: at least 95% within 60–150 tokens, none above 150', () => {
+    const rng = new Rng(7);
+    const lens = Array.from({ length: 1000 }, () => countTokens(renderStory(world, randomSpec(world, rng), rng))).sort((a, b) => a - b);
+    const inside = lens.filter((n) => n >= 60 && n <= 150).length;
+    expect(inside).toBeGreaterThanOrEqual(950);
+    expect(lens.at(-1)!).toBeLessThanOrEqual(150);
+    expect(lens[0]!).toBeGreaterThanOrEqual(45);
+  });
+
+  it('a request states each of its constraints in words: names, place, words, first word, count, closing', () => {
+    const rng = new Rng(9);
+    const numbers = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
+    const texts = new Set<string>();
+    for (let i = 0; i < 500; i++) {
+      const spec = randomSpec(world, rng);
+      const r = storyRequest(world, spec, REQUEST_TYPE_NAMES[i % REQUEST_TYPE_NAMES.length]!, rng);
+      const c = r.constraints;
+      texts.add(r.text);
+      if (c.hero) expect(r.text).toContain(c.hero);
+      if (c.companion) expect(r.text).toContain(c.companion);
+      if (c.species) expect(mentions(r.text, SPECIES)).toEqual([c.species]);
+      if (c.place) expect(mentions(r.text, PLACES.map((p) => p.noun))).toEqual([c.place]);
+      for (const w of c.words ?? []) expect(r.text).toContain(w);
+      if (c.firstWord) expect(r.text).toContain(c.firstWord);
+      if (c.sentences) expect(r.text.includes(String(c.sentences)) || r.text.includes(numbers[c.sentences]!)).toBe(true);
+      if (c.closing) expect(r.text).toContain(c.closing);
+      if (c.ending) expect(r.text).toMatch(c.ending === 'happy' ? /happ/ : /sad/);
+      if (c.dialogue !== undefined) expect(r.text).toMatch(/dialogue|talk|speak|out loud/);
+    }
+    expect(texts.size).toBeGreaterThan(480);
+  });
+});
+
+describe('corpus', () => {
+  const sets = buildSets(world, 0, SIZES);
+  const opts = { tokens: 60_000, seed: 0, countTokens, excludeSpecs: sets.evalSpecs, excludeRequests: sets.evalRequests, quizNames: quizNames(sets.heldOut) };
+  const corpus = buildCorpus(world, opts);
+  const text = corpus.docs.map((d) => d.text).join('\n');
+
+  it('holds every kind at its token share and never a chat tag', () => {
+    const total = CORPUS_KINDS.reduce((s, k) => s + corpus.tokens[k], 0);
+    expect(total).toBeGreaterThanOrEqual(60_000);
+    for (const k of CORPUS_KINDS) expect(Math.abs(corpus.tokens[k] / total - DEFAULT_MIX[k])).toBeLessThan(0.01);
+    for (const tag of CHAT_TAGS) expect(text.includes(tag), tag).toBe(false);
+    expect(new Set(corpus.docs.filter((d) => d.kind === 'pair').map((d) => d.wrapper)).size).toBe(6);
+    expect(text).toMatch(/Q: .*\nA: /);
+  });
+
+  it('articles agree with the next word ("an owl", "a little owl", "a lamp"); "I" stays upper case', () => {
+    expect(text.match(/\ban [b-df-hj-np-tv-z]\w*/gi) ?? []).toEqual([]);
+    expect(text.match(/\ba [aeio]\w*/gi) ?? []).toEqual([]);
+    expect(text.match(/\bi\b/g) ?? []).toEqual([]); // the pronoun stays "I" when a request is quoted mid-sentence
+  });
+
+  it('a tunable mix: shares follow it; bad mixes are refused', () => {
+    const c = buildCorpus(world, { ...opts, tokens: 20_000, mix: { story: 0.5, pair: 0.5, title: 0, summary: 0, worksheet: 0, facts: 0, qa: 0 } });
+    expect(c.docsByKind.facts).toBe(0);
+    expect(Math.abs(c.tokens.story / (c.tokens.story + c.tokens.pair) - 0.5)).toBeLessThan(0.02);
+    expect(() => resolveMix({ story: 0.9 })).toThrow(/sum to 1/);
+    expect(() => resolveMix({ poems: 0 } as never)).toThrow(/unknown kind "poems"/);
+  });
+
+  it('is deterministic by seed: same seed, same bytes; another seed, other documents', () => {
+    const again = buildCorpus(world, opts);
+    expect(JSON.stringify(again.docs)).toBe(JSON.stringify(corpus.docs));
+    const other = buildCorpus(world, { ...opts, seed: 1 });
+    expect(other.docs[0]!.text).not.toBe(corpus.docs[0]!.text);
+  });
+
+  it('holds no evaluation spec or request, and asks no Q:/A: about a held-out character', () => {
+    const specs = corpus.docs.flatMap((d) => d.specs);
+    const requests = corpus.docs.flatMap((d) => d.requests);
+    expect(specs.length).toBeGreaterThan(200);
+    for (const k of specs) expect(sets.evalSpecs.has(k)).toBe(false);
+    for (const k of requests) expect(sets.evalRequests.has(k)).toBe(false);
+    for (const it of sets.eval) expect(text.includes(it.request.text) && it.request.kind === 'story').toBe(false);
+    const questions = [...text.matchAll(/^Q: (.*)$/gm)].map((m) => m[1]!);
+    expect(questions.length).toBeGreaterThan(50);
+    for (const q of questions) for (const n of sets.heldOut.factNames) expect(mentions(q, [n], true)).toEqual([]);
+    // held-out characters' facts are stated (the knowledge is there to extract)
+    const stated = corpus.docs.filter((d) => d.kind === 'facts').map((d) => d.text).join(' ');
+    expect([...sets.heldOut.factNames].filter((n) => stated.includes(n)).length).toBeGreaterThan(5);
+  });
+});
+
+describe('sets for the arms', () => {
+  const sets = buildSets(world, 0, SIZES);
+  const h = sets.heldOut;
+  const tuning = [...sets.instruction, ...sets.response, ...sets.singleFact, ...sets.singleStory];
+
+  it('sizes, messages shape, response = instruction stories with empty user turns', () => {
+    expect(sets.instruction).toHaveLength(200);
+    expect(sets.response.map((r) => r.messages[1]!.content)).toEqual(sets.instruction.map((r) => r.messages[1]!.content));
+    expect(sets.response.every((r) => r.messages[0]!.role === 'user' && r.messages[0]!.content === '')).toBe(true);
+    expect(sets.singleFact.every((r) => r.request.kind === 'fact')).toBe(true);
+    expect(sets.singleStory.every((r) => r.request.kind === 'story' && r.request.type === sets.singleStoryType)).toBe(true);
+    expect(sets.eval.filter((e) => e.group === 'new-combination')).toHaveLength(40);
+    expect(sets.eval.filter((e) => e.group === 'fact-held-out')).toHaveLength(20);
+    expect(DEFAULT_SIZES.instruction).toBe(1000);
+  });
+
+  it('no held-out name, place or word appears anywhere in a tuning set', () => {
+    const places = PLACES.map((p) => p.noun);
+    for (const r of tuning) {
+      const all = r.messages.map((m) => m.content).join('\n');
+      expect(mentions(all, NAMES, true).filter((n) => h.names.has(n)), r.id).toEqual([]);
+      expect(mentions(all, places).filter((p) => h.places.has(p)), r.id).toEqual([]);
+      expect(mentions(all, [...h.words]), r.id).toEqual([]);
+    }
+  });
+
+  it('instruction tuning leaves out the held-out request types; no eval spec or request is in any tuning set', () => {
+    expect(sets.instruction.some((r) => r.request.kind === 'story' && HELD_OUT_TYPES.includes(r.request.type))).toBe(false);
+    for (const r of tuning) if (r.request.kind === 'story') expect(sets.evalRequests.has(constraintsKey(r.request.constraints))).toBe(false);
+    const evalTexts = new Set(sets.eval.filter((e) => e.request.kind === 'story').map((e) => e.request.text));
+    for (const r of tuning) expect(evalTexts.has(r.messages[0]!.content)).toBe(false);
+    // eval stories (the references) are never a tuning story
+    const tuned = new Set(tuning.map((r) => r.messages[1]!.content));
+    for (const e of sets.eval) if (e.request.kind === 'story') expect(tuned.has(e.reference)).toBe(false);
+  });
+
+  it('evaluation groups: held-out values stated, held-out types, held-out fact characters', () => {
+    for (const e of sets.eval) {
+      const r = e.request;
+      if (e.group === 'held-out-value' && r.kind === 'story') {
+        const c = r.constraints;
+        const uses = [c.hero, c.companion].some((n) => n && h.names.has(n)) || (c.place && h.places.has(c.place)) || (c.words ?? []).some((w) => h.words.has(w));
+        expect(uses).toBe(true);
+      }
+      if (e.group === 'held-out-type') expect(r.kind === 'story' && HELD_OUT_TYPES.includes(r.type)).toBe(true);
+      if (e.group === 'fact-held-out') expect(r.kind === 'fact' && h.factNames.has(r.name)).toBe(true);
+      if (e.group === 'fact-seen') expect(r.kind === 'fact' && !h.factNames.has(r.name)).toBe(true);
+    }
+    expect(new Set(sets.eval.map((e) => e.id)).size).toBe(sets.eval.length);
+    expect(new Set(sets.eval.filter((e) => e.request.kind === 'story').map((e) => constraintsKey((e.request as { constraints: object }).constraints))).size).toBe(120);
+  });
+
+  it('is deterministic by seed', () => {
+    expect(JSON.stringify(buildSets(world, 0, SIZES))).toBe(JSON.stringify(sets));
+    const other = buildSets(world, 1, SIZES);
+    expect(JSON.stringify(other.instruction)).not.toBe(JSON.stringify(sets.instruction));
+    expect(heldOutDesign(0).names).toEqual(h.names);
+  });
+
+  it('specKey is independent of word order', () => {
+    const rng = new Rng(1);
+    const s = randomSpec(world, rng);
+    expect(specKey({ ...s, words: [...s.words].reverse() })).toBe(specKey(s));
+  });
+});
+
+describe('no chat tags anywhere in the generator sources', () => {
+  it('the world sources hold no chat tag (beyond the list that forbids them)', () => {
+    for (const f of ['grammar', 'requests', 'facts', 'wrappers', 'lexicon']) {
+      const src = readFileSync(new URL(`../../src/data/world/${f}.ts`, import.meta.url), 'utf8');
+      for (const tag of CHAT_TAGS) expect(src.includes(tag), `${f}.ts: ${tag}`).toBe(false);
+    }
+  });
+});
