@@ -4,18 +4,24 @@ import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { BACKEND_NAMES, type BackendName, isBackendName } from '../backend/byName.ts';
 import { readJsonFile } from '../io/json.ts';
-import { ARM_NAMES, REFERENCE_ARM } from './arms.ts';
+import { ARM_NAMES, armOf, REFERENCE_ARM, WORLD_REFERENCE_ARM } from './arms.ts';
 
 /** How to make a base model from nothing: a BPE vocabulary trained by heed, then a Llama
- *  pretrained from random init on pretrain-mix (the shards in order, then held-out documents). */
+ *  pretrained from random init on a corpus: pretrain-mix (the shards in order, then held-out
+ *  documents) or the story world's generated corpus (docs/world.md) at a token budget. */
 export interface PretrainRecipe {
+  /** The corpus (default 'pretrain-mix'). 'world': the world of the study's world.seed, `tokens`
+   *  tokens of it (counted by the recipe's own tokenizer), and 1% more drawn apart for the held-out loss. */
+  corpus?: 'pretrain-mix' | 'world';
+  /** World corpus only: its token budget. */
+  tokens?: number;
   /** `chatTagsSpecial`: register <|user|> and <|assistant|> as special tokens (one id each). Off by
    *  default: the tags stay plain text, as with the paper's Llama-2 tokenizer. */
   tokenizer: { vocabSize: number; docs: number; chatTagsSpecial?: boolean };
   model: { dim: number; nLayers: number; nHeads: number; nKvHeads: number; hiddenDim: number; maxSeqLen: number };
-  /** Training documents (the first N of pretrain-mix's shards). */
+  /** Training documents (the first N of pretrain-mix's shards); the world corpus is sized by `tokens`. */
   docs: number;
-  /** Held-out documents of pretrain-mix/heldout.jsonl.gz for the held-out loss. */
+  /** Held-out documents (pretrain-mix/heldout.jsonl.gz, or the world's held-out slice) for the held-out loss. */
   heldoutDocs: number;
   steps: number;
   lr: number;
@@ -58,6 +64,28 @@ export interface EvalSettings {
   bootstrap: { samples: number; seed: number };
 }
 
+/** The story world's part of the study (docs/world.md): its own base (pretrained on the world's
+ *  corpus, never on the chat template), its tuning sets and its held-out evaluation set, judged
+ *  exactly. Absent: the study has no world part. */
+export interface WorldSettings {
+  /** The world, its sets and its corpus come from this seed. */
+  seed: number;
+  /** A model directory pretrained on this world, or a recipe (corpus 'world') to pretrain one. */
+  base: { model: string } | { pretrain: PretrainRecipe };
+  /** Rows of the instruction set (the response set has the same stories) and of each single-task set. */
+  tuningRows: number;
+  /** Evaluation items per story group (fact groups get half): 3.5x this in all. */
+  evalPerGroup: number;
+  /** Finetuning of the world arms (limaRows/taskRows are ignored: tuningRows sizes the sets). */
+  finetune: FinetuneSettings;
+  maxNewTokens: number;
+  batchSize: number;
+  /** Besides greedy: sampled answers at this temperature, one run per seed (greedy loops hide following). */
+  sampled: { temperature: number; seeds: number[] };
+  /** The ranking probe on the world base: eval stories ranked against others, in the chat template and in a wrapper. */
+  rank: { examples: number; others: number; batchSize: number };
+}
+
 export interface StudyConfig {
   name: string;
   about: string;
@@ -68,6 +96,9 @@ export interface StudyConfig {
   eval: EvalSettings;
   /** Arms to run (default: all of ARMS). The instruction-tuned arm is always run: it is the reference. */
   arms?: string[];
+  world?: WorldSettings;
+  /** Which parts run (default: both; 'real' = AlpacaEval/IFEval on base, 'world' = the story world). */
+  parts?: ('real' | 'world')[];
 }
 
 export const DEFAULT_JUDGE = 'reference:alpaca-eval:gpt4_1106_preview';
@@ -89,6 +120,41 @@ const TINY: StudyConfig = {
     instructions: 6, maxPromptChars: 120, maxNewTokens: 12, batchSize: 6, judge: DEFAULT_JUDGE,
     ifeval: { subset: 'knowledge-free', prompts: 6 }, rank: { examples: 8, others: 5, batchSize: 8 }, bootstrap: { samples: 500, seed: 0 },
   },
+  world: {
+    seed: 0,
+    base: {
+      pretrain: {
+        corpus: 'world', tokens: 12000,
+        tokenizer: { vocabSize: 384, docs: 60 },
+        model: { dim: 32, nLayers: 2, nHeads: 4, nKvHeads: 2, hiddenDim: 64, maxSeqLen: 256 },
+        docs: 1, heldoutDocs: 2, steps: 12, lr: 3e-3, batchSize: 4, gradAccum: 1, seed: 1,
+      },
+    },
+    tuningRows: 16, evalPerGroup: 2,
+    finetune: { lr: 2e-3, batchSize: 4, gradAccum: 1, maxSteps: 2, seqLen: 192, limaRows: 0, taskRows: 0, seed: 1 },
+    maxNewTokens: 12, batchSize: 8, sampled: { temperature: 1, seeds: [1, 2, 3] }, rank: { examples: 6, others: 3, batchSize: 8 },
+  },
+};
+
+/** The world base's recipe (models/world-base): a 2048-token BPE trained on world text and a
+ *  3.4M-parameter Llama (dim 192, 6 layers, 256-token context) trained on one pass over 5M tokens
+ *  of the world corpus (1,220 steps of 16 x 256 tokens): in a world this small the model can learn
+ *  the request -> story mapping from its natural wrappers (docs/world.md). */
+export const WORLD_PRETRAIN: PretrainRecipe = {
+  corpus: 'world', tokens: 5_000_000,
+  tokenizer: { vocabSize: 2048, docs: 4000 },
+  model: { dim: 192, nLayers: 6, nHeads: 6, nKvHeads: 6, hiddenDim: 512, maxSeqLen: 256 },
+  docs: 1, heldoutDocs: 400, steps: 1220, lr: 2e-3, batchSize: 16, gradAccum: 1, seed: 42,
+};
+
+/** The default study's world part: the committed world base, the world's 1,000-row sets, 70
+ *  held-out evaluation items, greedy and three sampled runs. */
+const WORLD_DEFAULT: WorldSettings = {
+  seed: 0,
+  base: { model: 'models/world-base' },
+  tuningRows: 1000, evalPerGroup: 20,
+  finetune: { lr: 1e-3, batchSize: 8, gradAccum: 1, maxSteps: 100, seqLen: 256, limaRows: 0, taskRows: 0, seed: 42 },
+  maxNewTokens: 160, batchSize: 35, sampled: { temperature: 0.7, seeds: [1, 2, 3] }, rank: { examples: 70, others: 5, batchSize: 16 },
 };
 
 const DEFAULT: StudyConfig = {
@@ -101,6 +167,7 @@ const DEFAULT: StudyConfig = {
     instructions: 40, maxPromptChars: 600, maxNewTokens: 64, batchSize: 20, judge: DEFAULT_JUDGE,
     ifeval: { subset: 'knowledge-free', prompts: 48 }, rank: { examples: 640, others: 5, batchSize: 16 }, bootstrap: { samples: 2000, seed: 0 },
   },
+  world: WORLD_DEFAULT,
 };
 
 /** heed-base's recipe for a 2-core machine without a GPU: about an hour on lavapipe (measured:
@@ -139,7 +206,15 @@ const SCRATCH: StudyConfig = { ...structuredClone(DEFAULT), name: 'scratch', abo
 /** The full study on a larger base it pretrains first, for a GPU host. */
 const FULL_SCRATCH: StudyConfig = { ...structuredClone(FULL), name: 'full-scratch', about: 'the full study on a ~60M-parameter base it pretrains first, for a GPU host', base: { pretrain: PRETRAIN_GPU } };
 
-export const PRESETS: Record<string, StudyConfig> = { tiny: TINY, default: DEFAULT, full: FULL, scratch: SCRATCH, 'full-scratch': FULL_SCRATCH };
+/** The default study's world part alone, on the committed world base. */
+const WORLD: StudyConfig = { ...structuredClone(DEFAULT), name: 'world', about: 'the story world part alone (docs/world.md), on the committed world base models/world-base', parts: ['world'] };
+/** The world part on a world base it pretrains first (WORLD_PRETRAIN): how models/world-base is made. */
+const WORLD_SCRATCH: StudyConfig = {
+  ...structuredClone(WORLD), name: 'world-scratch', about: 'the story world part on a world base it pretrains first with the world recipe (makes models/world-base)',
+  world: { ...structuredClone(WORLD_DEFAULT), base: { pretrain: WORLD_PRETRAIN } },
+};
+
+export const PRESETS: Record<string, StudyConfig> = { tiny: TINY, default: DEFAULT, full: FULL, scratch: SCRATCH, 'full-scratch': FULL_SCRATCH, world: WORLD, 'world-scratch': WORLD_SCRATCH };
 
 type Obj = Record<string, unknown>;
 
@@ -170,45 +245,82 @@ class Checker {
   }
 }
 
+function checkRecipe(c: Checker, raw: unknown, path: string): void {
+  const p = c.obj(raw, path);
+  c.known(p, path, ['corpus', 'tokens', 'tokenizer', 'model', 'docs', 'heldoutDocs', 'steps', 'lr', 'batchSize', 'gradAccum', 'seed']);
+  if (p && p.corpus !== undefined && p.corpus !== 'pretrain-mix' && p.corpus !== 'world') c.errs.push(`${path}.corpus must be "pretrain-mix" or "world", got ${JSON.stringify(p.corpus)}`);
+  if (p?.corpus === 'world') c.int(p, path, 'tokens', 1000);
+  else if (p && p.tokens !== undefined) c.errs.push(`${path}.tokens sizes the world corpus only (corpus "world"); pretrain-mix is sized by docs`);
+  const t = p && c.obj(p.tokenizer, `${path}.tokenizer`);
+  c.int(t, `${path}.tokenizer`, 'vocabSize', 260);
+  c.int(t, `${path}.tokenizer`, 'docs', 1);
+  c.known(t, `${path}.tokenizer`, ['vocabSize', 'docs', 'chatTagsSpecial']);
+  if (t && t.chatTagsSpecial !== undefined && typeof t.chatTagsSpecial !== 'boolean') c.errs.push(`${path}.tokenizer.chatTagsSpecial must be true or false, got ${JSON.stringify(t.chatTagsSpecial)}`);
+  const m = p && c.obj(p.model, `${path}.model`);
+  for (const k of ['dim', 'nLayers', 'nHeads', 'nKvHeads', 'hiddenDim', 'maxSeqLen']) c.int(m, `${path}.model`, k, 1);
+  for (const k of ['docs', 'steps', 'batchSize', 'gradAccum']) c.int(p, path, k, 1);
+  c.int(p, path, 'heldoutDocs', 0);
+  c.int(p, path, 'seed', 0);
+  c.pos(p, path, 'lr');
+}
+
+function checkBase(c: Checker, raw: unknown, path: string): void {
+  const base = c.obj(raw, path);
+  if (!base) return;
+  if ('model' in base === 'pretrain' in base) c.errs.push(`${path} must hold exactly one of "model" (a model directory) or "pretrain" (a recipe)`);
+  else if ('model' in base) c.str(base, path, 'model');
+  else checkRecipe(c, base.pretrain, `${path}.pretrain`);
+}
+
+function checkFinetune(c: Checker, raw: unknown, path: string): void {
+  const f = c.obj(raw, path);
+  c.known(f, path, ['lr', 'batchSize', 'gradAccum', 'maxSteps', 'epochs', 'seqLen', 'limaRows', 'taskRows', 'longRows', 'seed']);
+  if (f && f.longRows !== undefined && f.longRows !== 'truncate' && f.longRows !== 'drop') c.errs.push(`${path}.longRows must be "truncate" or "drop", got ${JSON.stringify(f.longRows)}`);
+  c.pos(f, path, 'lr');
+  for (const k of ['batchSize', 'gradAccum', 'seqLen']) c.int(f, path, k, 1);
+  for (const k of ['limaRows', 'taskRows', 'seed']) c.int(f, path, k, 0);
+  c.int(f, path, 'maxSteps', 1, true);
+  c.int(f, path, 'epochs', 1, true);
+  if (f && f.maxSteps === undefined && f.epochs === undefined) c.errs.push(`${path} needs maxSteps or epochs (or both: whichever ends first)`);
+}
+
+function checkWorld(c: Checker, raw: unknown): void {
+  const w = c.obj(raw, 'config.world');
+  if (!w) return;
+  c.known(w, 'config.world', ['seed', 'base', 'tuningRows', 'evalPerGroup', 'finetune', 'maxNewTokens', 'batchSize', 'sampled', 'rank']);
+  c.int(w, 'config.world', 'seed', 0);
+  if (typeof w.seed === 'number' && w.seed >= 2 ** 30) c.errs.push(`config.world.seed must be below 2^30, got ${w.seed}`);
+  checkBase(c, w.base, 'config.world.base');
+  const b = w.base as Obj | undefined;
+  const p = b && typeof b === 'object' && 'pretrain' in b ? (b.pretrain as Obj | undefined) : undefined;
+  if (p && typeof p === 'object' && p.corpus !== 'world') c.errs.push('config.world.base.pretrain.corpus must be "world" (the world base never sees pretrain-mix)');
+  for (const k of ['tuningRows', 'evalPerGroup', 'maxNewTokens', 'batchSize']) c.int(w, 'config.world', k, 2);
+  checkFinetune(c, w.finetune, 'config.world.finetune');
+  const s = c.obj(w.sampled, 'config.world.sampled');
+  if (s) {
+    c.known(s, 'config.world.sampled', ['temperature', 'seeds']);
+    c.pos(s, 'config.world.sampled', 'temperature');
+    if (!Array.isArray(s.seeds) || s.seeds.some((x) => !Number.isInteger(x) || (x as number) < 0) || new Set(s.seeds).size !== s.seeds.length) c.errs.push(`config.world.sampled.seeds must be a list of distinct whole numbers >= 0 (empty: greedy only), got ${JSON.stringify(s.seeds)}`);
+  }
+  const rk = c.obj(w.rank, 'config.world.rank');
+  c.known(rk, 'config.world.rank', ['examples', 'others', 'batchSize']);
+  c.int(rk, 'config.world.rank', 'examples', 2);
+  c.int(rk, 'config.world.rank', 'others', 1);
+  c.int(rk, 'config.world.rank', 'batchSize', 1);
+}
+
 /** Checks every field of a study config; throws one error listing every problem. */
 export function validateStudyConfig(raw: unknown, where: string): StudyConfig {
   const c = new Checker(where);
   const top = c.obj(raw, 'config');
   if (!top) throw new Error(`${where}: the study config must be a JSON object`);
-  c.known(top, 'config', ['name', 'about', 'backend', 'base', 'finetune', 'eval', 'arms']);
+  c.known(top, 'config', ['name', 'about', 'backend', 'base', 'finetune', 'eval', 'arms', 'world', 'parts']);
   c.str(top, 'config', 'name');
   if (typeof top.name === 'string' && !/^[A-Za-z0-9._-]+$/.test(top.name)) c.errs.push(`config.name must use letters, digits, '.', '_' or '-' (it names the output folder), got ${JSON.stringify(top.name)}`);
   if (top.about !== undefined && typeof top.about !== 'string') c.errs.push('config.about must be a string');
   if (!isBackendName(top.backend)) c.errs.push(`config.backend must be one of ${BACKEND_NAMES.map((b) => `"${b}"`).join(', ')}, got ${JSON.stringify(top.backend)}`);
-  const base = c.obj(top.base, 'config.base');
-  if (base) {
-    if ('model' in base === 'pretrain' in base) c.errs.push('config.base must hold exactly one of "model" (a model directory) or "pretrain" (a recipe)');
-    else if ('model' in base) c.str(base, 'config.base', 'model');
-    else {
-      const p = c.obj(base.pretrain, 'config.base.pretrain');
-      c.known(p, 'config.base.pretrain', ['tokenizer', 'model', 'docs', 'heldoutDocs', 'steps', 'lr', 'batchSize', 'gradAccum', 'seed']);
-      const t = p && c.obj(p.tokenizer, 'config.base.pretrain.tokenizer');
-      c.int(t, 'config.base.pretrain.tokenizer', 'vocabSize', 260);
-      c.int(t, 'config.base.pretrain.tokenizer', 'docs', 1);
-      c.known(t, 'config.base.pretrain.tokenizer', ['vocabSize', 'docs', 'chatTagsSpecial']);
-      if (t && t.chatTagsSpecial !== undefined && typeof t.chatTagsSpecial !== 'boolean') c.errs.push(`config.base.pretrain.tokenizer.chatTagsSpecial must be true or false, got ${JSON.stringify(t.chatTagsSpecial)}`);
-      const m = p && c.obj(p.model, 'config.base.pretrain.model');
-      for (const k of ['dim', 'nLayers', 'nHeads', 'nKvHeads', 'hiddenDim', 'maxSeqLen']) c.int(m, 'config.base.pretrain.model', k, 1);
-      for (const k of ['docs', 'steps', 'batchSize', 'gradAccum']) c.int(p, 'config.base.pretrain', k, 1);
-      c.int(p, 'config.base.pretrain', 'heldoutDocs', 0);
-      c.int(p, 'config.base.pretrain', 'seed', 0);
-      c.pos(p, 'config.base.pretrain', 'lr');
-    }
-  }
-  const f = c.obj(top.finetune, 'config.finetune');
-  c.known(f, 'config.finetune', ['lr', 'batchSize', 'gradAccum', 'maxSteps', 'epochs', 'seqLen', 'limaRows', 'taskRows', 'longRows', 'seed']);
-  if (f && f.longRows !== undefined && f.longRows !== 'truncate' && f.longRows !== 'drop') c.errs.push(`config.finetune.longRows must be "truncate" or "drop", got ${JSON.stringify(f.longRows)}`);
-  c.pos(f, 'config.finetune', 'lr');
-  for (const k of ['batchSize', 'gradAccum', 'seqLen']) c.int(f, 'config.finetune', k, 1);
-  for (const k of ['limaRows', 'taskRows', 'seed']) c.int(f, 'config.finetune', k, 0);
-  c.int(f, 'config.finetune', 'maxSteps', 1, true);
-  c.int(f, 'config.finetune', 'epochs', 1, true);
-  if (f && f.maxSteps === undefined && f.epochs === undefined) c.errs.push('config.finetune needs maxSteps or epochs (or both: whichever ends first)');
+  checkBase(c, top.base, 'config.base');
+  checkFinetune(c, top.finetune, 'config.finetune');
   const e = c.obj(top.eval, 'config.eval');
   c.known(e, 'config.eval', ['instructions', 'maxPromptChars', 'maxNewTokens', 'batchSize', 'judge', 'ifeval', 'rank', 'bootstrap']);
   for (const k of ['instructions', 'maxNewTokens', 'batchSize']) c.int(e, 'config.eval', k, 1);
@@ -228,6 +340,9 @@ export function validateStudyConfig(raw: unknown, where: string): StudyConfig {
     if (!Array.isArray(top.arms) || top.arms.length === 0) c.errs.push('config.arms must be a non-empty list of arm names');
     else for (const a of top.arms) if (!(ARM_NAMES as readonly unknown[]).includes(a)) c.errs.push(`config.arms: unknown arm ${JSON.stringify(a)} (known: ${ARM_NAMES.join(', ')})`);
   }
+  if (top.world !== undefined) checkWorld(c, top.world);
+  if (top.parts !== undefined && (!Array.isArray(top.parts) || top.parts.length === 0 || top.parts.some((x) => x !== 'real' && x !== 'world'))) c.errs.push(`config.parts must be a non-empty list of "real" and/or "world", got ${JSON.stringify(top.parts)}`);
+  if (Array.isArray(top.parts) && top.parts.includes('world') && top.world === undefined) c.errs.push('config.parts names "world" but the config has no "world" section');
   if (c.errs.length) throw new Error(`${where}: invalid study config:\n  ${c.errs.join('\n  ')}`);
   return raw as StudyConfig;
 }
@@ -240,11 +355,20 @@ export function loadStudyConfig(spec: string): StudyConfig {
   return validateStudyConfig(readJsonFile(spec, 'study config'), basename(spec));
 }
 
-/** The arms a config runs, in ARM_NAMES order; the instruction-tuned reference is always among them. */
+/** The parts a config runs: both by default ('world' only with a world section). */
+export function partsOf(cfg: StudyConfig): ('real' | 'world')[] {
+  const all: ('real' | 'world')[] = cfg.world ? ['real', 'world'] : ['real'];
+  return cfg.parts ? all.filter((p) => cfg.parts!.includes(p)) : all;
+}
+
+/** The arms a config runs, in ARM_NAMES order, of the parts it runs; each part's instruction-tuned
+ *  reference is always among them. */
 export function armsOf(cfg: StudyConfig): string[] {
+  const parts = partsOf(cfg);
   const want = new Set(cfg.arms ?? ARM_NAMES);
-  want.add(REFERENCE_ARM);
-  return ARM_NAMES.filter((a) => want.has(a));
+  if (parts.includes('real')) want.add(REFERENCE_ARM);
+  if (parts.includes('world')) want.add(WORLD_REFERENCE_ARM);
+  return ARM_NAMES.filter((a) => want.has(a) && parts.includes(armOf(a).world ? 'world' : 'real'));
 }
 
 
