@@ -51,11 +51,12 @@ const fmt = (v: number | undefined, d = 4): string => (v === undefined || !Numbe
 export function modelCard(i: ModelCardInfo): string {
   const licenses = existsSync(i.sourceMd) ? parseSourceLicenses(readFileSync(i.sourceMd, 'utf8'), i.sourceMd) : [];
   const c = i.config;
+  const world = i.recipe.corpus === 'world';
+  const corpus = world ? 'the story world\'s corpus (docs/world.md: bare stories, request -> story pairs in natural wrappers, titles, summaries, worksheets, facts, quizzes; no chat tag)' : 'pretrain-mix';
   return `# ${i.name}
 
 A small Llama-architecture base model pretrained from random initialisation by heed (TypeScript,
-WGSL kernels) on pretrain-mix. It exists to make the study's road visible end to end, not to be
-a useful assistant: at this size it learns the surface of text and the dialogue format, little more.
+WGSL kernels) on ${corpus}. ${world ? 'It is the world part\'s base: it has never seen the chat template, so the study can ask whether tuning unlocks a request -> story mapping it learned from natural text.' : 'It exists to make the study\'s road visible end to end, not to be\na useful assistant: at this size it learns the surface of text and the dialogue format, little more.'}
 
 ## Architecture
 | field | value |
@@ -63,17 +64,17 @@ a useful assistant: at this size it learns the surface of text and the dialogue 
 | parameters | ${i.parameters} |
 | dim / layers / heads / kv heads | ${c.dim} / ${c.nLayers} / ${c.nHeads} / ${c.nKvHeads} |
 | MLP hidden | ${c.hiddenDim} |
-| vocabulary | ${c.vocabSize} (BPE trained by heed on ${i.recipe.tokenizer.docs} pretrain-mix documents, ${i.recipe.tokenizer.chatTagsSpecial ? 'chat tags <\\|user\\|>, <\\|assistant\\|> as special tokens' : 'chat tags as plain text, as with Llama-2'}) |
+| vocabulary | ${c.vocabSize} (BPE trained by heed on ${i.recipe.tokenizer.docs} ${world ? 'world' : 'pretrain-mix'} documents, ${i.recipe.tokenizer.chatTagsSpecial ? 'chat tags <\\|user\\|>, <\\|assistant\\|> as special tokens' : 'chat tags as plain text, as with Llama-2'}) |
 | context | ${c.maxSeqLen} |
 
 ## Training
 | field | value |
 |---|---|
-| data | the first ${i.recipe.docs} documents of pretrain-mix's shards, packed into ${i.trainSequences} sequences of ${c.maxSeqLen} tokens |
+| data | ${world ? `${i.recipe.tokens} tokens of the world corpus` : `the first ${i.recipe.docs} documents of pretrain-mix's shards`}, packed into ${i.trainSequences} sequences of ${c.maxSeqLen} tokens |
 | steps | ${i.steps} (batch ${i.recipe.batchSize} x grad-accum ${i.recipe.gradAccum}) |
 | tokens seen | ${i.tokensSeen} |
 | optimiser | AdamW, peak lr ${i.recipe.lr}, cosine schedule, 10% warmup, clip 1, seed ${i.recipe.seed} |
-| held-out loss (the first ${i.heldoutSequences} sequences of the first ${i.recipe.heldoutDocs} documents of heldout.jsonl.gz) | ${fmt(i.firstHeldout)} at step 0 -> ${fmt(i.lastHeldout)} at step ${i.steps} |
+| held-out loss (the first ${i.heldoutSequences} sequences of the first ${i.recipe.heldoutDocs} documents of ${world ? 'the world corpus\'s held-out slice' : 'heldout.jsonl.gz'}) | ${fmt(i.firstHeldout)} at step 0 -> ${fmt(i.lastHeldout)} at step ${i.steps} |
 | held-out perplexity | ${fmt(i.lastHeldout === undefined ? undefined : Math.exp(i.lastHeldout), 2)} |
 
 The loss curve is loss.svg and the per-step log log.jsonl beside this card (in the study's stage directory).

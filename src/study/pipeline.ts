@@ -18,8 +18,10 @@ import { charLength, type Instruction, readInstructions, readOutputs } from '../
 import { rankProbe, readAlpaca } from '../eval/rank.ts';
 import { buildModel, loadPretrained, openPretrained } from '../load/pretrained.ts';
 import { dataPath, projectRoot } from '../util/dataRoot.ts';
-import { type Arm, armOf, armStageDir, REFERENCE_ARM } from './arms.ts';
-import { armsOf, type StudyConfig } from './config.ts';
+import { type Arm, armOf, armStageDir, REFERENCE_ARM, WORLD_REFERENCE_ARM } from './arms.ts';
+import { armsOf, partsOf, type StudyConfig, type WorldSettings } from './config.ts';
+import { type WorldData, worldArmDataset, worldData } from './worldData.ts';
+import { type WorldGenResult, type WorldRankSummary, worldGenerate, worldRank } from './worldStages.ts';
 import { writeModelCard } from './modelCard.ts';
 import { COST, type PlannedStage, StudyProgress } from './progress.ts';
 import { fileHash, isCached, runStage, stageKey, type StageStatus } from './stage.ts';
@@ -68,8 +70,21 @@ export interface ArmResults {
   judge: JudgeResult;
 }
 
+/** The world part's results: its base, each arm's answers (measured in memory: worldMeasures.ts) and the ranking probe. */
+export interface WorldResults {
+  base: BaseResult;
+  /** Arm name -> its greedy and sampled answers, in evaluation order. */
+  gens: Record<string, WorldGenResult>;
+  trained: Record<string, TrainedModel>;
+  rank: WorldRankSummary;
+}
+
 export interface StudyResults {
   config: StudyConfig;
+  /** The world part, when it ran. */
+  world?: WorldResults;
+  /** Why the world part did not run (e.g. its committed base is missing), in one line. */
+  worldSkipped?: string;
   base: BaseResult;
   arms: ArmResults[];
   rank: RankSummary;
@@ -120,9 +135,14 @@ const nanToNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
 interface StudyInputs {
   instructions: Instruction[];
   ifevalInputs: IfevalInput[];
+  /** The world's data, when the world part runs. */
+  world?: WorldData;
 }
 
 function readStudyInputs(cfg: StudyConfig): StudyInputs {
+  const parts = partsOf(cfg);
+  const world = cfg.world && parts.includes('world') ? worldData(cfg.world) : undefined;
+  if (!parts.includes('real')) return { instructions: [], ifevalInputs: [], ...(world ? { world } : {}) };
   const e = cfg.eval;
   const fits = (text: string) => e.maxPromptChars === 0 || charLength(text) <= e.maxPromptChars;
   const instructions = readInstructions('alpaca-eval').filter((r) => fits(r.instruction)).slice(0, e.instructions);
@@ -130,11 +150,11 @@ function readStudyInputs(cfg: StudyConfig): StudyInputs {
   const subsetIds = e.ifeval.subset === 'knowledge-free' ? KNOWLEDGE_FREE_IDS : INSTRUCTION_IDS;
   let ifevalInputs = restrictTo(readInputs(dataPath('ifeval', 'input_data.jsonl')), subsetIds).filter((i) => fits(i.prompt));
   if (e.ifeval.prompts > 0) ifevalInputs = ifevalInputs.slice(0, e.ifeval.prompts);
-  return { instructions, ifevalInputs };
+  return { instructions, ifevalInputs, ...(world ? { world } : {}) };
 }
 
 /** One stage of the plan: what it is, its cache key and folder, and its estimated cost. */
-export type StageId = { kind: 'base' } | { kind: 'rank' } | { kind: 'train' | 'generate' | 'judge'; arm: string };
+export type StageId = { kind: 'base' | 'rank' | 'world-base' | 'world-rank' } | { kind: 'train' | 'generate' | 'judge'; arm: string };
 
 export interface PlanStage {
   id: StageId;
@@ -146,8 +166,14 @@ export interface PlanStage {
 }
 
 export interface StudyPlan {
+  /** The real-data arms. */
   arms: Arm[];
   base: { key: string; dir?: string };
+  /** The world part's arms and base (empty / absent when it does not run). */
+  worldArms: Arm[];
+  worldBase?: { key: string; dir?: string };
+  /** Why the world part does not run, when the config has one. */
+  worldSkipped?: string;
   stages: PlanStage[];
   stage(id: StageId): PlanStage;
 }
@@ -156,14 +182,21 @@ const stageName = (id: StageId): string => ('arm' in id ? `${id.kind} ${id.arm}`
 
 /** Every stage with its key (config fields and upstream keys only), folder and cost (COST). */
 export function planStudy(cfg: StudyConfig, out: string, inputs: StudyInputs): StudyPlan {
-  const arms = armsOf(cfg).map(armOf);
+  const all = armsOf(cfg).map(armOf);
+  const arms = all.filter((a) => !a.world);
+  const stages: PlanStage[] = [];
+  const world = planWorld(cfg, out, inputs, all.filter((a) => a.world), stages);
+  if (!partsOf(cfg).includes('real')) {
+    const byName = new Map(stages.map((s) => [s.name, s]));
+    return { arms: [], base: { key: '' }, ...world, stages, stage: (id) => byName.get(stageName(id))! };
+  }
   const base = baseInputs(cfg);
   const e = cfg.eval;
   const ft = cfg.finetune;
-  const stages: PlanStage[] = [];
+  const realStages: PlanStage[] = [];
   const add = (id: StageId, key: string, units: number): string => {
     const dir = 'arm' in id ? armStageDir(out, id.arm, id.kind) : join(out, id.kind);
-    stages.push({ id, name: stageName(id), key, dir, units });
+    realStages.push({ id, name: stageName(id), key, dir, units });
     return key;
   };
   const p = 'pretrain' in cfg.base ? cfg.base.pretrain : undefined;
@@ -189,8 +222,51 @@ export function planStudy(cfg: StudyConfig, out: string, inputs: StudyInputs): S
     add({ kind: 'judge', arm: arm.name }, key, inputs.instructions.length * COST.judgedInstruction);
   }
   add({ kind: 'rank' }, stageKey('rank', { rank: e.rank, backend: cfg.backend }, [base.key]), e.rank.examples * (e.rank.others + 1) * COST.rankedSequence);
+  stages.unshift(...realStages);
   const byName = new Map(stages.map((s) => [s.name, s]));
-  return { arms, base, stages, stage: (id) => byName.get(stageName(id))! };
+  return { arms, base, ...world, stages, stage: (id) => byName.get(stageName(id))! };
+}
+
+export function missingWorldBaseMessage(dir: string): string {
+  return `the world base ${dir} does not exist yet; to make it: npx heed study --config world-scratch, then bash scripts/publish-base.sh runs/study-world-scratch/world-base models/world-base (docs/world.md)`;
+}
+
+/** The world part's stages (appended to `stages`): its base, its tuned arms, every arm's answers, the ranking probe. */
+function planWorld(cfg: StudyConfig, out: string, inputs: StudyInputs, arms: Arm[], stages: PlanStage[]): Pick<StudyPlan, 'worldArms' | 'worldBase' | 'worldSkipped'> {
+  const w = cfg.world;
+  if (!w || !inputs.world || arms.length === 0) return { worldArms: [] };
+  let base: { key: string; dir?: string };
+  const sets = { seed: w.seed, tuningRows: w.tuningRows, evalPerGroup: w.evalPerGroup };
+  if ('model' in w.base) {
+    const dir = resolveBase(w.base.model);
+    if (!existsSync(dir)) {
+      const msg = missingWorldBaseMessage(dir);
+      if (!partsOf(cfg).includes('real')) throw new Error(msg);
+      return { worldArms: [], worldSkipped: msg };
+    }
+    for (const f of BASE_FILES) if (!existsSync(join(dir, f))) throw new Error(`world base model ${dir}: ${f} is missing (an HF directory with config.json, model.safetensors and tokenizer.json is needed)`);
+    base = { key: stageKey('world-base', { files: Object.fromEntries(BASE_FILES.map((f) => [f, fileHash(join(dir, f))])) }), dir };
+  } else base = { key: stageKey('world-base', { pretrain: w.base.pretrain, sets, backend: cfg.backend }) };
+  const add = (id: StageId, key: string, units: number): string => {
+    const dir = 'arm' in id ? armStageDir(out, id.arm, id.kind) : join(out, id.kind);
+    stages.push({ id, name: stageName(id), key, dir, units });
+    return key;
+  };
+  const p = 'pretrain' in w.base ? w.base.pretrain : undefined;
+  add({ kind: 'world-base' }, base.key, p ? p.steps * p.batchSize * p.gradAccum * p.model.maxSeqLen * COST.pretrainToken : 1);
+  const ft = w.finetune;
+  const modelKey = new Map<string, string>();
+  for (const arm of arms) {
+    const units = (ft.maxSteps ?? 100) * ft.batchSize * ft.gradAccum * ft.seqLen * COST.trainToken;
+    modelKey.set(arm.name, arm.training ? add({ kind: 'train', arm: arm.name }, stageKey('train', { arm: arm.name, finetune: ft, sets, backend: cfg.backend }, [base.key]), units) : base.key);
+  }
+  const items = inputs.world.sets.eval.length;
+  for (const arm of arms) {
+    const k = { arm: arm.name, rules: arm.rules?.join(',') ?? null, prompt: arm.prompt ?? 'chat', sets, maxNewTokens: w.maxNewTokens, batchSize: w.batchSize, sampled: w.sampled, backend: cfg.backend };
+    add({ kind: 'generate', arm: arm.name }, stageKey('generate', k, [modelKey.get(arm.name)!]), items * (1 + w.sampled.seeds.length) * w.maxNewTokens * COST.answerToken);
+  }
+  add({ kind: 'world-rank' }, stageKey('world-rank', { rank: w.rank, sets, backend: cfg.backend }, [base.key]), Math.min(w.rank.examples, items) * (w.rank.others + 1) * 2 * COST.rankedSequence);
+  return { worldArms: arms, worldBase: base };
 }
 
 /** What the stage functions share: the config, inputs, backend (opened on first use) and display. */
@@ -217,6 +293,22 @@ async function baseStage(ctx: StudyContext, plan: StudyPlan, dir: string): Promi
     reproduce: `npx heed study --config ${cfg.name}   # the base stage pretrains this model (runs/study-${cfg.name}/base/model)\nbash scripts/publish-base.sh runs/study-${cfg.name}/base models/heed-base   # the committed copy: bf16, card, log, curve`,
   });
   return { modelDir: trained.modelDir, label: `heed micro base pretrained in this study (${params} parameters, ${trained.steps} steps, ${trained.tokensSeen} tokens)`, trained };
+}
+
+async function worldBaseStage(ctx: StudyContext, plan: StudyPlan, w: WorldSettings, data: WorldData, dir: string): Promise<BaseResult> {
+  if (plan.worldBase?.dir) return { modelDir: plan.worldBase.dir, label: `${plan.worldBase.dir} (given)` };
+  if (!('pretrain' in w.base)) throw new Error('unreachable: a world base without a directory has a recipe');
+  const recipe = w.base.pretrain;
+  const trained = await pretrainBase(dir, recipe, await ctx.backend(), ctx.steps('world pretrain'), (what) => ctx.prog.update(what, 0, true), { data, seed: w.seed });
+  const { ckpt } = loadPretrained(trained.modelDir);
+  const params = buildModel(ckpt, cpu).numParameters();
+  writeModelCard(trained.modelDir, {
+    name: `heed world base (${ctx.cfg.name}, world seed ${w.seed})`, config: ckpt.config, parameters: params, recipe, steps: trained.steps, tokensSeen: trained.tokensSeen,
+    trainSequences: trained.trainRows, heldoutSequences: trained.heldoutRows, ...(trained.firstHeldout !== undefined ? { firstHeldout: trained.firstHeldout } : {}),
+    ...(trained.lastHeldout !== undefined ? { lastHeldout: trained.lastHeldout } : {}), sourceMd: join(projectRoot, 'docs', 'world.md'),
+    reproduce: `npx heed study --config ${ctx.cfg.name}   # the world-base stage pretrains this model (runs/study-${ctx.cfg.name}/world-base/model)\nbash scripts/publish-base.sh runs/study-${ctx.cfg.name}/world-base models/world-base`,
+  });
+  return { modelDir: trained.modelDir, label: `heed world base pretrained in this study (${params} parameters, ${trained.steps} steps, ${trained.tokensSeen} tokens)`, trained };
 }
 
 async function trainStage(ctx: StudyContext, arm: Arm, baseDir: string, dir: string): Promise<TrainedModel> {
@@ -309,6 +401,38 @@ export async function runStudy(cfg: StudyConfig, opts: StudyOptions): Promise<St
     return r.result;
   }
 
+  if (plan.worldSkipped) opts.log?.write(`[study] world part skipped: ${plan.worldSkipped}\n`);
+  const world = plan.worldArms.length > 0 ? await runWorld() : undefined;
+  const skipped = plan.worldSkipped ? { worldSkipped: plan.worldSkipped } : {};
+  if (!partsOf(cfg).includes('real')) {
+    const none = { accuracy: NaN, se: NaN, n: 0, others: 0, chance: NaN };
+    return { config: cfg, base: { modelDir: '', label: 'not run (world part only)' }, rank: none, statuses, instructions: 0, ifevalPrompts: 0, arms: [], ...(world ? { world } : {}), ...skipped };
+  }
+
+  /** The world part: its base, tuned arms, answers and ranking probe, through the same stage cache. */
+  async function runWorld(): Promise<WorldResults> {
+    const w = cfg.world!;
+    const data = inputs.world!;
+    const wbase = await stage({ kind: 'world-base' }, (dir) => worldBaseStage(ctx, plan, w, data, dir));
+    const wtrained: Record<string, TrainedModel> = {};
+    for (const arm of plan.worldArms.filter((a) => a.training)) {
+      wtrained[arm.name] = await stage({ kind: 'train', arm: arm.name }, async (dir) => finetuneArm(dir, arm, wbase.modelDir, w.finetune, await ctx.backend(), ctx.steps(arm.name), worldArmDataset(arm, data)));
+    }
+    const gens: Record<string, WorldGenResult> = {};
+    for (const arm of plan.worldArms) {
+      gens[arm.name] = await stage({ kind: 'generate', arm: arm.name }, async (dir) => {
+        const { model, tokenizer } = openPretrained(wtrained[arm.name]?.modelDir ?? wbase.modelDir, undefined, await ctx.backend());
+        return worldGenerate({ model, tokenizer, items: data.sets.eval, w, generator: `${cfg.name}/${arm.name}`, onProgress: (what, frac) => prog.update(what, frac) }, arm, dir);
+      });
+    }
+    const rank = await stage({ kind: 'world-rank' }, async () => {
+      const { model, tokenizer } = openPretrained(wbase.modelDir, undefined, await ctx.backend());
+      return worldRank(model, tokenizer, data.sets.eval, w, (what, frac) => prog.update(what, frac));
+    });
+    if (!gens[WORLD_REFERENCE_ARM]) throw new Error(`unreachable: the world reference arm ${WORLD_REFERENCE_ARM} is always planned`);
+    return { base: wbase, gens, trained: wtrained, rank };
+  }
+
   const base = await stage({ kind: 'base' }, (dir) => baseStage(ctx, plan, dir));
   const trained = new Map<string, TrainedModel>();
   for (const arm of plan.arms.filter((a) => a.training)) trained.set(arm.name, await stage({ kind: 'train', arm: arm.name }, (dir) => trainStage(ctx, arm, base.modelDir, dir)));
@@ -323,7 +447,7 @@ export async function runStudy(cfg: StudyConfig, opts: StudyOptions): Promise<St
   const rank = await stage({ kind: 'rank' }, () => rankStage(ctx, base.modelDir));
 
   return {
-    config: cfg, base, rank, statuses, instructions: inputs.instructions.length, ifevalPrompts: inputs.ifevalInputs.length,
+    config: cfg, base, rank, statuses, instructions: inputs.instructions.length, ifevalPrompts: inputs.ifevalInputs.length, ...(world ? { world } : {}), ...skipped,
     arms: plan.arms.map((arm) => ({
       arm: arm.name, ...(trained.has(arm.name) ? { trained: trained.get(arm.name)! } : {}), gen: gens.get(arm.name)!, judge: judged.get(arm.name)!,
     })),

@@ -13,6 +13,7 @@ import { csvTable, htmlTable, markdownTable, type Table, textTable } from '../ev
 import { readJsonFile, writeJsonAtomic, writeTextFileAtomic as writeFileAtomic } from '../io/json.ts';
 import { ARMS, armStageDir, REFERENCE_ARM } from './arms.ts';
 import { type ArmResults, type StudyResults, trainLogOf } from './pipeline.ts';
+import { type WorldReport, worldReport } from './worldReport.ts';
 import { mean, sampleStd as std } from '../util/stats.ts';
 import { type Interval, pairedBootstrap, signTest } from './stats.ts';
 
@@ -139,6 +140,11 @@ export function paperEffects(r: StudyResults, diffs: readonly Difference[]): str
     const sign = d.a === a ? 1 : -1;
     const diff = sign * d.interval.diff;
     const [lo, hi] = sign === 1 ? [d.interval.lo, d.interval.hi] : [-d.interval.hi, -d.interval.lo];
+    if (metric === 'win rate (pts)' && r.arms[0]?.judge.summary.proxy) {
+      // An offline proxy (e.g. ROUGE-L against a reference) measures no preference: a loop can win it.
+      lines.push(`${what}: ${a} − ${b} = ${f(diff)} points [${f(lo)}, ${f(hi)}] by the offline proxy judge: a proxy figure that measures no preference, so no verdict is drawn from it (verdicts come from exact measures: EOS, distinct-2, IFEval, the world judge; or a real judge with --judge openai:).`);
+      continue;
+    }
     const verdict = d.interval.noise ? 'not visible at this scale (the 95% interval holds 0)' : diff > 0 ? 'visible, in the paper\'s direction' : 'visible, AGAINST the paper\'s direction';
     lines.push(`${what}: ${a} − ${b} = ${f(diff)} ${metric.replace(' (pts)', ' points').replace(' (chars)', ' characters')} [${f(lo)}, ${f(hi)}]: ${verdict}.`);
   }
@@ -146,6 +152,26 @@ export function paperEffects(r: StudyResults, diffs: readonly Difference[]): str
   const z = (rk.accuracy - rk.chance) / rk.se;
   lines.push(`ranking probe (base model ranks the true Alpaca response first among ${rk.others + 1}): ${f(rk.accuracy * 100)}% ± ${f(rk.se * 100)} over ${rk.n} examples, chance ${f(rk.chance * 100)}% (paper, Llama-2-7B: ${PAPER_RANK}%): ${Math.abs(z) < 1.96 || !Number.isFinite(z) ? 'indistinguishable from chance' : rk.accuracy > rk.chance ? 'above chance' : 'below chance'}.`);
   return lines;
+}
+
+function worldMarkdown(w: WorldReport): string {
+  return `
+## Story world (docs/world.md)
+
+${w.notes.map((n) => `- ${n}`).join('\n')}
+
+### Calibration (is the world informative?)
+
+${w.calibration.map((c) => `- ${c}`).join('\n')}
+
+### Results per arm
+
+${markdownTable(w.table)}
+
+### The paper's claims in the world (exact measures, paired bootstrap 95% intervals)
+
+${w.claims.map((c) => `- ${c}`).join('\n')}
+`;
 }
 
 const CAVEAT = 'The paper\'s numbers are Llama-2-7B\'s with GPT-4 judging all 805 AlpacaEval instructions; they stand beside heed\'s for orientation and are never part of heed\'s numbers.';
@@ -167,6 +193,7 @@ export function writeStudyReport(r: StudyResults, out: string): StudyReportPaths
   const effects = paperEffects(r, diffs);
   const prov = provenance(r);
   const noisy = diffs.filter((d) => d.interval.noise).length;
+  const world = r.world && r.config.world ? worldReport(r.world, r.config.world, r.config.eval.bootstrap) : undefined;
 
   const md = `# heed study: ${r.config.name}
 
@@ -190,8 +217,8 @@ ${effects.map((e) => `- ${e}`).join('\n')}
 ${noisy} of ${diffs.length} differences are indistinguishable from noise (their paired bootstrap 95% interval, ${r.config.eval.bootstrap.samples} resamples, seed ${r.config.eval.bootstrap.seed}, holds 0); they are marked "noise". Win-rate differences also carry an exact two-sided sign test. The full list is differences.csv.
 
 ${markdownTable(dt)}
-`;
-  const html = studyHtml(r, dir, { main, dt, diffs, effects, prov, noisy });
+${world ? worldMarkdown(world) : ''}`;
+  const html = studyHtml(r, dir, { main, dt, diffs, effects, prov, noisy, ...(world ? { world } : {}) });
   const paths: StudyReportPaths = {
     markdown: join(dir, 'results.md'), csv: join(dir, 'results.csv'), differencesCsv: join(dir, 'differences.csv'), html: join(dir, 'report.html'), json: join(dir, 'study.json'),
   };
@@ -270,6 +297,7 @@ interface StudyTables {
   effects: string[];
   prov: string[];
   noisy: number;
+  world?: WorldReport;
 }
 
 const DIFF_FILTER = `<script>
@@ -314,7 +342,13 @@ function studyHtml(r: StudyResults, dir: string, t: StudyTables): string {
     { id: 'study', title: 'Results per arm', note: esc(CAVEAT), body: htmlTable(t.main, 'study-results') },
     { id: 'explorer', title: 'Outputs explorer', note: 'Pick an instruction to read every arm\'s answer side by side, with its verdict (the judge\'s against the instruction-tuned arm for AlpacaEval, strict IFEval for IFEval prompts) and its length.', body: explorerHtml(explorerData(r)) },
   ];
+  const w = t.world;
+  const worldSections: Section[] = w ? [{
+    id: 'world', title: 'Story world: calibration, arms and the paper\'s claims (exact judge)', note: w.notes.map(esc).join(' · '),
+    body: `<h3>Calibration</h3><ul class="claims">${w.calibration.map((c) => `<li>${esc(c)}</li>`).join('')}</ul><h3>Results per arm</h3>${htmlTable(w.table, 'world-results')}<h3>The paper's claims</h3><ul class="claims">${w.claims.map((c) => `<li>${esc(c)}</li>`).join('')}</ul>`,
+  }] : [];
   const after: Section[] = [
+    ...worldSections,
     {
       id: 'differences-section', title: 'Every arm-vs-arm difference',
       note: `${t.noisy} of ${t.diffs.length} differences are indistinguishable from noise (paired bootstrap 95% interval holds 0), shown greyed and marked "noise". The full list is also in differences.csv.`,
