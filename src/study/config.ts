@@ -127,12 +127,12 @@ const TINY: StudyConfig = {
         corpus: 'world', tokens: 12000,
         tokenizer: { vocabSize: 384, docs: 60 },
         model: { dim: 32, nLayers: 2, nHeads: 4, nKvHeads: 2, hiddenDim: 64, maxSeqLen: 256 },
-        docs: 1, heldoutDocs: 2, steps: 12, lr: 3e-3, batchSize: 4, gradAccum: 1, seed: 1,
+        docs: 1, heldoutDocs: 2, steps: 6, lr: 3e-3, batchSize: 4, gradAccum: 1, seed: 1,
       },
     },
     tuningRows: 16, evalPerGroup: 2,
     finetune: { lr: 2e-3, batchSize: 4, gradAccum: 1, maxSteps: 2, seqLen: 192, limaRows: 0, taskRows: 0, seed: 1 },
-    maxNewTokens: 12, batchSize: 8, sampled: { temperature: 1, seeds: [1, 2, 3] }, rank: { examples: 6, others: 3, batchSize: 8 },
+    maxNewTokens: 12, batchSize: 8, sampled: { temperature: 1, seeds: [1, 2, 3] }, rank: { examples: 4, others: 2, batchSize: 12 },
   },
 };
 

@@ -401,14 +401,6 @@ export async function runStudy(cfg: StudyConfig, opts: StudyOptions): Promise<St
     return r.result;
   }
 
-  if (plan.worldSkipped) opts.log?.write(`[study] world part skipped: ${plan.worldSkipped}\n`);
-  const world = plan.worldArms.length > 0 ? await runWorld() : undefined;
-  const skipped = plan.worldSkipped ? { worldSkipped: plan.worldSkipped } : {};
-  if (!partsOf(cfg).includes('real')) {
-    const none = { accuracy: NaN, se: NaN, n: 0, others: 0, chance: NaN };
-    return { config: cfg, base: { modelDir: '', label: 'not run (world part only)' }, rank: none, statuses, instructions: 0, ifevalPrompts: 0, arms: [], ...(world ? { world } : {}), ...skipped };
-  }
-
   /** The world part: its base, tuned arms, answers and ranking probe, through the same stage cache. */
   async function runWorld(): Promise<WorldResults> {
     const w = cfg.world!;
@@ -433,6 +425,14 @@ export async function runStudy(cfg: StudyConfig, opts: StudyOptions): Promise<St
     return { base: wbase, gens, trained: wtrained, rank };
   }
 
+  if (plan.worldSkipped) opts.log?.write(`[study] world part skipped: ${plan.worldSkipped}\n`);
+  const skipped = plan.worldSkipped ? { worldSkipped: plan.worldSkipped } : {};
+  if (!partsOf(cfg).includes('real')) {
+    const world = plan.worldArms.length > 0 ? await runWorld() : undefined;
+    const none = { accuracy: NaN, se: NaN, n: 0, others: 0, chance: NaN };
+    return { config: cfg, base: { modelDir: '', label: 'not run (world part only)' }, rank: none, statuses, instructions: 0, ifevalPrompts: 0, arms: [], ...(world ? { world } : {}), ...skipped };
+  }
+
   const base = await stage({ kind: 'base' }, (dir) => baseStage(ctx, plan, dir));
   const trained = new Map<string, TrainedModel>();
   for (const arm of plan.arms.filter((a) => a.training)) trained.set(arm.name, await stage({ kind: 'train', arm: arm.name }, (dir) => trainStage(ctx, arm, base.modelDir, dir)));
@@ -445,6 +445,7 @@ export async function runStudy(cfg: StudyConfig, opts: StudyOptions): Promise<St
   const reference = gens.get(REFERENCE_ARM)!.outputs;
   for (const arm of plan.arms) judged.set(arm.name, await stage({ kind: 'judge', arm: arm.name }, (dir) => judgeStage(ctx, arm, gens.get(arm.name)!.outputs, reference, dir)));
   const rank = await stage({ kind: 'rank' }, () => rankStage(ctx, base.modelDir));
+  const world = plan.worldArms.length > 0 ? await runWorld() : undefined;
 
   return {
     config: cfg, base, rank, statuses, instructions: inputs.instructions.length, ifevalPrompts: inputs.ifevalInputs.length, ...(world ? { world } : {}), ...skipped,

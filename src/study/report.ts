@@ -142,7 +142,7 @@ export function paperEffects(r: StudyResults, diffs: readonly Difference[]): str
     const [lo, hi] = sign === 1 ? [d.interval.lo, d.interval.hi] : [-d.interval.hi, -d.interval.lo];
     if (metric === 'win rate (pts)' && r.arms[0]?.judge.summary.proxy) {
       // An offline proxy (e.g. ROUGE-L against a reference) measures no preference: a loop can win it.
-      lines.push(`${what}: ${a} − ${b} = ${f(diff)} points [${f(lo)}, ${f(hi)}] by the offline proxy judge: a proxy figure that measures no preference, so no verdict is drawn from it (verdicts come from exact measures: EOS, distinct-2, IFEval, the world judge; or a real judge with --judge openai:).`);
+      lines.push(`${what}: ${a} − ${b} = ${f(diff)} points [${f(lo)}, ${f(hi)}] by the offline proxy judge: a proxy figure that measures no preference, so no verdict (verdicts come from exact measures — EOS, distinct-2, IFEval, the world judge — or a real judge, --judge openai:).`);
       continue;
     }
     const verdict = d.interval.noise ? 'not visible at this scale (the 95% interval holds 0)' : diff > 0 ? 'visible, in the paper\'s direction' : 'visible, AGAINST the paper\'s direction';
@@ -218,16 +218,37 @@ ${noisy} of ${diffs.length} differences are indistinguishable from noise (their 
 
 ${markdownTable(dt)}
 ${world ? worldMarkdown(world) : ''}`;
-  const html = studyHtml(r, dir, { main, dt, diffs, effects, prov, noisy, ...(world ? { world } : {}) });
   const paths: StudyReportPaths = {
     markdown: join(dir, 'results.md'), csv: join(dir, 'results.csv'), differencesCsv: join(dir, 'differences.csv'), html: join(dir, 'report.html'), json: join(dir, 'study.json'),
   };
+  if (r.arms.length === 0) return writeWorldOnly(r, paths, world);
+  const html = studyHtml(r, dir, { main, dt, diffs, effects, prov, noisy, ...(world ? { world } : {}) });
   writeFileAtomic(paths.markdown, md);
   writeFileAtomic(paths.csv, `# ${prov.join(' | ')}\n${csvTable(main)}`);
   writeFileAtomic(paths.differencesCsv, csvTable(dt));
   writeFileAtomic(paths.html, html);
   writeJsonAtomic(paths.json, { provenance: prov, rank: r.rank, arms: r.arms.map((a) => ({ arm: a.arm, summary: a.judge.summary, lcSe: a.judge.lcSe, ifeval: a.gen.ifeval, trained: a.trained ?? null })), effects });
   return paths;
+}
+
+/** A study of the world part alone (--config world): its section, table and claims, nothing of the real-data part. */
+function writeWorldOnly(r: StudyResults, paths: StudyReportPaths, world: WorldReport | undefined): StudyReportPaths {
+  const head = `# heed study: ${r.config.name}\n\n- config: ${r.config.name} (${r.config.about})\n`;
+  const body = world ? worldMarkdown(world) : `\n${r.worldSkipped ?? 'the world part did not run'}\n`;
+  writeFileAtomic(paths.markdown, head + body);
+  writeFileAtomic(paths.csv, world ? csvTable(world.table) : '');
+  writeFileAtomic(paths.differencesCsv, '');
+  const sections: Section[] = world ? [worldSection(world)] : [];
+  writeFileAtomic(paths.html, reportHtml([], { title: `heed study: ${r.config.name}`, intro: `<ul class="note"><li>${esc(`config: ${r.config.name} (${r.config.about})`)}</li></ul>`, before: sections, after: [], omit: ['results', 'winrates'] }));
+  writeJsonAtomic(paths.json, { world: world ?? null });
+  return paths;
+}
+
+function worldSection(w: WorldReport): Section {
+  return {
+    id: 'world', title: 'Story world: calibration, arms and the paper\'s claims (exact judge)', note: w.notes.map(esc).join(' · '),
+    body: `<h3>Calibration</h3><ul class="claims">${w.calibration.map((c) => `<li>${esc(c)}</li>`).join('')}</ul><h3>Results per arm</h3>${htmlTable(w.table, 'world-results')}<h3>The paper's claims</h3><ul class="claims">${w.claims.map((c) => `<li>${esc(c)}</li>`).join('')}</ul>`,
+  };
 }
 
 /** The evaluator's view of each arm, from the study's results in memory. */
@@ -343,10 +364,7 @@ function studyHtml(r: StudyResults, dir: string, t: StudyTables): string {
     { id: 'explorer', title: 'Outputs explorer', note: 'Pick an instruction to read every arm\'s answer side by side, with its verdict (the judge\'s against the instruction-tuned arm for AlpacaEval, strict IFEval for IFEval prompts) and its length.', body: explorerHtml(explorerData(r)) },
   ];
   const w = t.world;
-  const worldSections: Section[] = w ? [{
-    id: 'world', title: 'Story world: calibration, arms and the paper\'s claims (exact judge)', note: w.notes.map(esc).join(' · '),
-    body: `<h3>Calibration</h3><ul class="claims">${w.calibration.map((c) => `<li>${esc(c)}</li>`).join('')}</ul><h3>Results per arm</h3>${htmlTable(w.table, 'world-results')}<h3>The paper's claims</h3><ul class="claims">${w.claims.map((c) => `<li>${esc(c)}</li>`).join('')}</ul>`,
-  }] : [];
+  const worldSections: Section[] = w ? [worldSection(w)] : [];
   const after: Section[] = [
     ...worldSections,
     {
@@ -375,6 +393,9 @@ export function terminalTable(r: StudyResults, width: number, fullTable = 'resul
 
 /** The terminal summary: provenance, the table (fitted to `width`), the paper effects. */
 export function terminalReport(r: StudyResults, opts: { width?: number; fullTable?: string } = {}): string {
+  const w = r.world && r.config.world ? worldReport(r.world, r.config.world, r.config.eval.bootstrap) : undefined;
+  const world = w ? `\nstory world, calibration (before any result):\n${w.calibration.map((l) => `- ${l}`).join('\n')}\n\n${textTable(w.table)}\n\n${w.claims.map((l) => `- ${l}`).join('\n')}\n` : r.worldSkipped ? `\nstory world: skipped (${r.worldSkipped})\n` : '';
+  if (r.arms.length === 0) return world;
   const diffs = differences(r);
-  return `${provenance(r).join('\n')}\n\n${terminalTable(r, opts.width ?? 100, opts.fullTable)}\n\n${paperEffects(r, diffs).map((l) => `- ${l}`).join('\n')}\n`;
+  return `${provenance(r).join('\n')}\n\n${terminalTable(r, opts.width ?? 100, opts.fullTable)}\n\n${paperEffects(r, diffs).map((l) => `- ${l}`).join('\n')}\n${world}`;
 }
