@@ -20,6 +20,11 @@ model: a pipeline of stages
   judge       every arm against the instruction-tuned arm (win rate, LC win rate)
   rank        the response-ranking probe on the base model
   report      results.md / results.csv / differences.csv / report.html in --out
+With a world section in the config (docs/world.md) the story-world part runs too: world-base
+(load models/world-base or pretrain on the world corpus), train/generate of the world:* arms on
+the world's held-out set (greedy and sampled seeds, judged exactly), world-rank, then a world
+section with its calibration lines (printed before its results) and the paper's claims. The
+default study skips it, with one line, while models/world-base does not exist.
 Every stage's output is cached under a key of its inputs and config: a rerun redoes only what
 changed, and an interrupted study continues where it stopped (training from its checkpoint,
 generation from its partial model_outputs.json). Arms: ${ARM_NAMES.join(', ')}.
@@ -34,7 +39,8 @@ generation from its partial model_outputs.json). Arms: ${ARM_NAMES.join(', ')}.
                        longest, openai:URL[#model] (an OpenAI-compatible server, AlpacaEval 2's
                        weighted protocol), local:PATH (a heed model as judge)
   --backend NAME       webgpu or cpu (default: the config's)
-  --arms LIST          only these arms, comma-separated (the instruction arm always runs)
+  --arms LIST          only these arms, comma-separated (the instruction arm, and world:instruction
+                       when the world part runs, always run)
   --print-config       print the resolved config as JSON and exit
   --quiet              no progress lines`;
 

@@ -355,10 +355,13 @@ export function loadStudyConfig(spec: string): StudyConfig {
   return validateStudyConfig(readJsonFile(spec, 'study config'), basename(spec));
 }
 
-/** The parts a config runs: both by default ('world' only with a world section). */
+/** The parts a config runs: both by default ('world' only with a world section), as `parts` and `arms` allow. */
 export function partsOf(cfg: StudyConfig): ('real' | 'world')[] {
   const all: ('real' | 'world')[] = cfg.world ? ['real', 'world'] : ['real'];
-  return cfg.parts ? all.filter((p) => cfg.parts!.includes(p)) : all;
+  const picked = cfg.parts ? all.filter((p) => cfg.parts!.includes(p)) : all;
+  // An arms list that names no arm of a part leaves that part out (--arms base: no world part).
+  const named = cfg.arms?.map((a) => (a.startsWith('world:') ? 'world' : 'real'));
+  return named ? picked.filter((p) => named.includes(p)) : picked;
 }
 
 /** The arms a config runs, in ARM_NAMES order, of the parts it runs; each part's instruction-tuned

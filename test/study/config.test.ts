@@ -49,7 +49,8 @@ describe('study configs', () => {
   });
 
   it('arms: the instruction arm is always run, order follows ARM_NAMES; rules per arm', () => {
-    expect(armsOf({ ...PRESETS.tiny!, arms: ['response', 'base'] })).toEqual(['base', 'instruction', 'response', 'world:instruction']);
+    expect(armsOf({ ...PRESETS.tiny!, arms: ['response', 'base'] })).toEqual(['base', 'instruction', 'response']);
+    expect(armsOf({ ...PRESETS.tiny!, arms: ['response', 'world:base'] })).toEqual(['instruction', 'response', 'world:base', 'world:instruction']);
     expect(armsOf({ ...PRESETS.tiny!, parts: ['real'], arms: ['response', 'base'] })).toEqual(['base', 'instruction', 'response']);
     expect(armsOf({ ...PRESETS.tiny!, parts: ['world'] }).every((a) => a.startsWith('world:'))).toBe(true);
     expect(armsOf(PRESETS.tiny!)).toEqual([...ARM_NAMES]);
