@@ -227,7 +227,7 @@ ${world ? worldMarkdown(world) : ''}`;
   writeFileAtomic(paths.csv, `# ${prov.join(' | ')}\n${csvTable(main)}`);
   writeFileAtomic(paths.differencesCsv, csvTable(dt));
   writeFileAtomic(paths.html, html);
-  writeJsonAtomic(paths.json, { provenance: prov, rank: r.rank, arms: r.arms.map((a) => ({ arm: a.arm, summary: a.judge.summary, lcSe: a.judge.lcSe, ifeval: a.gen.ifeval, trained: a.trained ?? null })), effects });
+  writeJsonAtomic(paths.json, { provenance: prov, rank: r.rank, arms: r.arms.map((a) => ({ arm: a.arm, summary: a.judge.summary, lcSe: a.judge.lcSe, ifeval: a.gen.ifeval, trained: a.trained ?? null })), effects, ...(world ? { world } : {}) });
   return paths;
 }
 
