@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ARM_NAMES } from '../study/arms.ts';
-import { PRESETS, validateStudyConfig, loadStudyConfig } from '../study/config.ts';
+import { configLabel, PRESETS, validateStudyConfig, loadStudyConfig } from '../study/config.ts';
 import { backendName } from './flags.ts';
 import { runStudy } from '../study/pipeline.ts';
 import { terminalReport, writeStudyReport } from '../study/report.ts';
@@ -58,7 +58,7 @@ export async function run(argv: string[]): Promise<number> {
   if (v.judge) cfg.eval.judge = v.judge;
   if (v.backend) cfg.backend = backendName(v.backend);
   if (v.arms) cfg.arms = v.arms.split(',').map((s) => s.trim());
-  validateStudyConfig(cfg, v.config ?? 'default');
+  validateStudyConfig(cfg, configLabel(v.config ?? 'default'));
   if (v['print-config']) {
     console.log(JSON.stringify(cfg, null, 2));
     return 0;
