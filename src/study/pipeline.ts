@@ -3,7 +3,7 @@
 // run continues where it stopped. runStudy reads the inputs, makes the plan (every stage with its
 // key, folder and cost), then runs the named stage functions below in order. Everything runs in
 // process through the library functions of src/train, src/decode and src/eval.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Backend } from '../backend/backend.ts';
 import { openBackend } from '../backend/byName.ts';
@@ -98,6 +98,8 @@ export interface StudyOptions {
   out: string;
   /** Where progress lines go (null: silent). */
   log?: NodeJS.WriteStream | null;
+  /** How refusals name the config ("preset tiny", "study config my.json"). */
+  configLabel?: string;
 }
 
 /** A relative base path is looked up from the working directory, then from the project root. */
@@ -118,11 +120,44 @@ To try the pipeline in minutes: heed study --config tiny (it pretrains a micro m
 
 const BASE_FILES = ['config.json', 'model.safetensors', 'tokenizer.json'];
 
+/** A model directory's problem in words (not a directory, a file missing), or undefined when it has BASE_FILES. */
+function modelDirProblem(dir: string): string | undefined {
+  if (!statSync(dir).isDirectory()) return 'is a file, not a model directory (an HF directory with config.json, model.safetensors and tokenizer.json is needed)';
+  for (const f of BASE_FILES) {
+    const st = existsSync(join(dir, f)) ? statSync(join(dir, f)) : undefined;
+    if (!st?.isFile()) return `${f} is ${st ? 'not a regular file' : 'missing'} (an HF directory with config.json, model.safetensors and tokenizer.json is needed)`;
+  }
+  return undefined;
+}
+
+/** The files later stages need, checked before the first stage runs: the base model directory and
+ *  a local judge model (the world base is checked by planWorld: when missing the world part is skipped). */
+export function checkStudyFiles(cfg: StudyConfig): void {
+  if (!partsOf(cfg).includes('real')) return;
+  const j = cfg.eval.judge;
+  if (j.startsWith('local:')) {
+    const path = resolve(j.slice('local:'.length));
+    if (!existsSync(path)) throw new Error(`config.eval.judge "${j}": the local judge model ${path} does not exist`);
+    if (statSync(path).isDirectory()) {
+      const missing = ['config.json'].filter((f) => !existsSync(join(path, f)));
+      if (!existsSync(join(path, 'tokenizer.json')) && !existsSync(join(path, 'tokenizer.model'))) missing.push('tokenizer.json');
+      if (missing.length) throw new Error(`config.eval.judge "${j}": the local judge model ${path} has no ${missing.join(' and ')} (a model directory is needed)`);
+    } else if (!statSync(path).isFile()) throw new Error(`config.eval.judge "${j}": ${path} is neither a model directory nor a checkpoint file`);
+  }
+  if ('model' in cfg.base) {
+    const dir = resolveBase(cfg.base.model);
+    if (!existsSync(dir)) throw new Error(missingBaseMessage(dir));
+    const problem = modelDirProblem(dir);
+    if (problem) throw new Error(`config.base.model: base model ${dir}: ${problem}`);
+  }
+}
+
 function baseInputs(cfg: StudyConfig): { key: string; dir?: string } {
   if ('model' in cfg.base) {
     const dir = resolveBase(cfg.base.model);
     if (!existsSync(dir)) throw new Error(missingBaseMessage(dir));
-    for (const f of BASE_FILES) if (!existsSync(join(dir, f))) throw new Error(`base model ${dir}: ${f} is missing (an HF directory with config.json, model.safetensors and tokenizer.json is needed)`);
+    const problem = modelDirProblem(dir);
+    if (problem) throw new Error(`config.base.model: base model ${dir}: ${problem}`);
     const files = Object.fromEntries(BASE_FILES.map((f) => [f, fileHash(join(dir, f))]));
     return { key: stageKey('base', { files }), dir };
   }
@@ -146,9 +181,10 @@ function readStudyInputs(cfg: StudyConfig): StudyInputs {
   const e = cfg.eval;
   const fits = (text: string) => e.maxPromptChars === 0 || charLength(text) <= e.maxPromptChars;
   const instructions = readInstructions('alpaca-eval').filter((r) => fits(r.instruction)).slice(0, e.instructions);
-  if (instructions.length < e.instructions) throw new Error(`config.eval: only ${instructions.length} AlpacaEval instructions have at most ${e.maxPromptChars} characters; ${e.instructions} asked for`);
+  if (instructions.length < e.instructions) throw new Error(`config.eval.instructions: only ${instructions.length} AlpacaEval instructions have at most ${e.maxPromptChars} characters; ${e.instructions} asked for`);
   const subsetIds = e.ifeval.subset === 'knowledge-free' ? KNOWLEDGE_FREE_IDS : INSTRUCTION_IDS;
   let ifevalInputs = restrictTo(readInputs(dataPath('ifeval', 'input_data.jsonl')), subsetIds).filter((i) => fits(i.prompt));
+  if (e.ifeval.prompts > ifevalInputs.length) throw new Error(`config.eval.ifeval.prompts: only ${ifevalInputs.length} IFEval prompts of the ${e.ifeval.subset} subset${e.maxPromptChars ? ` have at most ${e.maxPromptChars} characters` : ' exist'}; ${e.ifeval.prompts} asked for`);
   if (e.ifeval.prompts > 0) ifevalInputs = ifevalInputs.slice(0, e.ifeval.prompts);
   return { instructions, ifevalInputs, ...(world ? { world } : {}) };
 }
@@ -244,7 +280,8 @@ function planWorld(cfg: StudyConfig, out: string, inputs: StudyInputs, arms: Arm
       if (!partsOf(cfg).includes('real')) throw new Error(msg);
       return { worldArms: [], worldSkipped: msg };
     }
-    for (const f of BASE_FILES) if (!existsSync(join(dir, f))) throw new Error(`world base model ${dir}: ${f} is missing (an HF directory with config.json, model.safetensors and tokenizer.json is needed)`);
+    const problem = modelDirProblem(dir);
+    if (problem) throw new Error(`config.world.base.model: world base model ${dir}: ${problem}`);
     base = { key: stageKey('world-base', { files: Object.fromEntries(BASE_FILES.map((f) => [f, fileHash(join(dir, f))])) }), dir };
   } else base = { key: stageKey('world-base', { pretrain: w.base.pretrain, sets, backend: cfg.backend }) };
   const add = (id: StageId, key: string, units: number): string => {
@@ -378,10 +415,18 @@ async function rankStage(ctx: StudyContext, baseDir: string): Promise<RankSummar
 
 /** Runs (or serves from the cache) the whole study. */
 export async function runStudy(cfg: StudyConfig, opts: StudyOptions): Promise<StudyResults> {
-  checkJudgeSpec(cfg.eval.judge);
   const out = resolve(opts.out);
-  const inputs = readStudyInputs(cfg);
-  const plan = planStudy(cfg, out, inputs);
+  // Everything a later stage needs is checked here, before the first stage writes anything.
+  let inputs: StudyInputs;
+  let plan: StudyPlan;
+  try {
+    checkJudgeSpec(cfg.eval.judge);
+    checkStudyFiles(cfg);
+    inputs = readStudyInputs(cfg);
+    plan = planStudy(cfg, out, inputs);
+  } catch (err) {
+    throw new Error(`${opts.configLabel ?? `study config ${cfg.name}`}: ${(err as Error).message}`, { cause: err });
+  }
   const todo: PlannedStage[] = plan.stages.filter((s) => !isCached(s.dir, s.key)).map((s) => ({ name: s.name, units: s.units }));
   const prog = new StudyProgress(todo, opts.log === undefined ? process.stderr : opts.log);
   let backendP: Promise<Backend> | undefined;

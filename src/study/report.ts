@@ -11,7 +11,7 @@ import { reportHtml, type Section } from '../eval/report/html.ts';
 import { esc, hBarChart } from '../eval/report/svg.ts';
 import { csvTable, htmlTable, markdownTable, type Table, textTable } from '../eval/report/table.ts';
 import { readJsonFile, writeJsonAtomic, writeTextFileAtomic as writeFileAtomic } from '../io/json.ts';
-import { ARMS, armStageDir, REFERENCE_ARM } from './arms.ts';
+import { armOf, ARMS, armStageDir, REFERENCE_ARM } from './arms.ts';
 import { type ArmResults, type StudyResults, trainLogOf } from './pipeline.ts';
 import { type WorldReport, worldReport } from './worldReport.ts';
 import { mean, sampleStd as std } from '../util/stats.ts';
@@ -35,8 +35,19 @@ export function provenance(r: StudyResults): string[] {
     `judge: ${c.eval.judge}${proxy ? ` — OFFLINE ${proxy.startsWith('PROXY') ? proxy : `PROXY: ${proxy}`}` : ''}`,
     `win rates: against the instruction-tuned arm (instruction tuning on LIMA) on the first ${r.instructions} AlpacaEval instructions${c.eval.maxPromptChars ? ` of at most ${c.eval.maxPromptChars} characters` : ''}, greedy, at most ${c.eval.maxNewTokens} new tokens`,
     `IFEval: ${c.eval.ifeval.subset} subset, ${r.ifevalPrompts} prompts${c.eval.maxPromptChars ? ` of at most ${c.eval.maxPromptChars} characters` : ''}, strict scoring`,
-    `training: ${c.finetune.maxSteps !== undefined ? `${c.finetune.maxSteps} steps` : `${c.finetune.epochs} epochs`} of batch ${c.finetune.batchSize} x ${c.finetune.gradAccum}, lr ${c.finetune.lr}, LIMA rows ${c.finetune.limaRows || 'all'}, task rows ${c.finetune.taskRows || 'all'}, ${c.finetune.longRows === 'drop' ? `only rows that fit whole in ${c.finetune.seqLen} tokens` : `rows cut at ${c.finetune.seqLen} tokens`}`,
+    `training: ${c.finetune.maxSteps !== undefined ? `${c.finetune.maxSteps} steps` : `${c.finetune.epochs} epochs`} of batch ${c.finetune.batchSize} x ${c.finetune.gradAccum}, lr ${c.finetune.lr}, ${rowsTrained(r)}, ${c.finetune.longRows === 'drop' ? `only rows that fit whole in ${c.finetune.seqLen} tokens` : `rows cut at ${c.finetune.seqLen} tokens`}`,
   ];
+}
+
+/** The rows each kind of arm was actually trained on (what ran, not what the config asked for:
+ *  with longRows 'drop' or a short task set fewer rows exist), and what was asked. */
+function rowsTrained(r: StudyResults): string {
+  const f = r.config.finetune;
+  const counts = (task: boolean): string => {
+    const n = [...new Set(r.arms.filter((a) => a.trained && (armOf(a.arm).training?.kind === 'single-task') === task).map((a) => a.trained!.trainRows))].sort((a, b) => a - b);
+    return n.length === 0 ? 'none trained' : n.length === 1 ? `${n[0]}` : `${n[0]}-${n[n.length - 1]}`;
+  };
+  return `LIMA rows trained ${counts(false)} (asked ${f.limaRows || 'all'}), task rows trained ${counts(true)} (asked ${f.taskRows || 'all'})`;
 }
 
 const winValues = (a: ArmResults): (number | null)[] => a.judge.prefs.map((p) => (p === null ? null : (p - 1) * 100));
