@@ -413,20 +413,23 @@ async function rankStage(ctx: StudyContext, baseDir: string): Promise<RankSummar
   return { accuracy: res.accuracy, se: res.se, n: res.n, others: res.others, chance: res.chance };
 }
 
-/** Runs (or serves from the cache) the whole study. */
-export async function runStudy(cfg: StudyConfig, opts: StudyOptions): Promise<StudyResults> {
-  const out = resolve(opts.out);
-  // Everything a later stage needs is checked here, before the first stage writes anything.
-  let inputs: StudyInputs;
-  let plan: StudyPlan;
+/** Everything a later stage needs, checked before the first stage writes anything: the judge, the
+ *  model files, the data's real sizes; then the plan. Writes nothing. Refusals start with `label`. */
+export function prepareStudy(cfg: StudyConfig, out: string, label = `study config ${cfg.name}`): { inputs: StudyInputs; plan: StudyPlan } {
   try {
     checkJudgeSpec(cfg.eval.judge);
     checkStudyFiles(cfg);
-    inputs = readStudyInputs(cfg);
-    plan = planStudy(cfg, out, inputs);
+    const inputs = readStudyInputs(cfg);
+    return { inputs, plan: planStudy(cfg, resolve(out), inputs) };
   } catch (err) {
-    throw new Error(`${opts.configLabel ?? `study config ${cfg.name}`}: ${(err as Error).message}`, { cause: err });
+    throw new Error(`${label}: ${(err as Error).message}`, { cause: err });
   }
+}
+
+/** Runs (or serves from the cache) the whole study. */
+export async function runStudy(cfg: StudyConfig, opts: StudyOptions): Promise<StudyResults> {
+  const out = resolve(opts.out);
+  const { inputs, plan } = prepareStudy(cfg, out, opts.configLabel);
   const todo: PlannedStage[] = plan.stages.filter((s) => !isCached(s.dir, s.key)).map((s) => ({ name: s.name, units: s.units }));
   const prog = new StudyProgress(todo, opts.log === undefined ? process.stderr : opts.log);
   let backendP: Promise<Backend> | undefined;
