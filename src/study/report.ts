@@ -45,7 +45,7 @@ function rowsTrained(r: StudyResults): string {
   const f = r.config.finetune;
   const counts = (task: boolean): string => {
     const n = [...new Set(r.arms.filter((a) => a.trained && (armOf(a.arm).training?.kind === 'single-task') === task).map((a) => a.trained!.trainRows))].sort((a, b) => a - b);
-    return n.length === 0 ? 'none trained' : n.length === 1 ? `${n[0]}` : `${n[0]}-${n[n.length - 1]}`;
+    return n.length === 0 ? 'none trained' : n.length === 1 ? `${n[0]}` : `${n[0]}-${n[n.length - 1]} by arm`;
   };
   return `LIMA rows trained ${counts(false)} (asked ${f.limaRows || 'all'}), task rows trained ${counts(true)} (asked ${f.taskRows || 'all'})`;
 }
