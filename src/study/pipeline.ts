@@ -14,7 +14,7 @@ import { ifevalInstructions, responsesOf } from '../eval/ifeval/answers.ts';
 import { INSTRUCTION_IDS, type IfevalInput, type IfevalSummary, KNOWLEDGE_FREE_IDS, readInputs, restrictTo, runIfeval } from '../eval/ifeval/index.ts';
 import { checkJudgeSpec, judgeFromSpec } from '../eval/judges/spec.ts';
 import { lengthControlledWinRate } from '../eval/metrics.ts';
-import { charLength, type Instruction, readInstructions, readOutputs } from '../eval/outputs.ts';
+import { charLength, type Instruction, readInstructions, readOutputs, readReferenceOutputs } from '../eval/outputs.ts';
 import { rankProbe, readAlpaca } from '../eval/rank.ts';
 import { buildModel, loadPretrained, openPretrained } from '../load/pretrained.ts';
 import { dataPath, projectRoot } from '../util/dataRoot.ts';
@@ -135,6 +135,14 @@ function modelDirProblem(dir: string): string | undefined {
 export function checkStudyFiles(cfg: StudyConfig): void {
   if (!partsOf(cfg).includes('real')) return;
   const j = cfg.eval.judge;
+  if (j.startsWith('reference:')) {
+    // The proxy judge's reference outputs are read now (a small JSON file), not after the generate stages.
+    try {
+      readReferenceOutputs(j.slice('reference:'.length));
+    } catch (err) {
+      throw new Error(`config.eval.judge "${j}": ${(err as Error).message}`, { cause: err });
+    }
+  }
   if (j.startsWith('local:')) {
     const path = resolve(j.slice('local:'.length));
     if (!existsSync(path)) throw new Error(`config.eval.judge "${j}": the local judge model ${path} does not exist`);

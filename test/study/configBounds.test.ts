@@ -157,6 +157,7 @@ describe("study config: issue 22's cases", () => {
 
   it('files later stages need: a missing local judge and a base that is not a model directory, before the first stage', async () => {
     refused((c) => (c.eval.judge = `local:${join(tmp, 'no-such-judge')}`), /config\.eval\.judge "local:.*no-such-judge": the local judge model .* does not exist/);
+    refused((c) => (c.eval.judge = `reference:${join(tmp, 'no-such-outputs.json')}`), /config\.eval\.judge "reference:.*no-such-outputs\.json": /);
     refused((c) => (c.eval.judge = `local:${tmp}`), /config\.eval\.judge .*has no config\.json and tokenizer\.json \(a model directory is needed\)/);
     refused((c) => (c.base = { model: tmp }), /config\.base\.model: base model .*: config\.json is missing/);
     const f = join(tmp, 'plain-file');
