@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ARM_NAMES } from '../study/arms.ts';
-import { PRESETS, validateStudyConfig, loadStudyConfig } from '../study/config.ts';
+import { configLabel, PRESETS, validateStudyConfig, loadStudyConfig } from '../study/config.ts';
 import { backendChoices, backendName } from './flags.ts';
 import { runStudy } from '../study/pipeline.ts';
 import { terminalReport, writeStudyReport } from '../study/report.ts';
@@ -20,6 +20,11 @@ model: a pipeline of stages
   judge       every arm against the instruction-tuned arm (win rate, LC win rate)
   rank        the response-ranking probe on the base model
   report      results.md / results.csv / differences.csv / report.html in --out
+With a world section in the config (docs/world.md) the story-world part runs too: world-base
+(load models/world-base or pretrain on the world corpus), train/generate of the world:* arms on
+the world's held-out set (greedy and sampled seeds, judged exactly), world-rank, then a world
+section with its calibration lines (printed before its results) and the paper's claims. The
+default study skips it, with one line, while models/world-base does not exist.
 Every stage's output is cached under a key of its inputs and config: a rerun redoes only what
 changed, and an interrupted study continues where it stopped (training from its checkpoint,
 generation from its partial model_outputs.json). Arms: ${ARM_NAMES.join(', ')}.
@@ -34,7 +39,8 @@ generation from its partial model_outputs.json). Arms: ${ARM_NAMES.join(', ')}.
                        longest, openai:URL[#model] (an OpenAI-compatible server, AlpacaEval 2's
                        weighted protocol), local:PATH (a heed model as judge)
   --backend NAME       ${backendChoices} (default: the config's; see heed info)
-  --arms LIST          only these arms, comma-separated (the instruction arm always runs)
+  --arms LIST          only these arms, comma-separated (the instruction arm, and world:instruction
+                       when the world part runs, always run)
   --print-config       print the resolved config as JSON and exit
   --quiet              no progress lines`;
 
@@ -52,14 +58,14 @@ export async function run(argv: string[]): Promise<number> {
   if (v.judge) cfg.eval.judge = v.judge;
   if (v.backend) cfg.backend = backendName(v.backend);
   if (v.arms) cfg.arms = v.arms.split(',').map((s) => s.trim());
-  validateStudyConfig(cfg, v.config ?? 'default');
+  validateStudyConfig(cfg, configLabel(v.config ?? 'default'));
   if (v['print-config']) {
     console.log(JSON.stringify(cfg, null, 2));
     return 0;
   }
   const out = v.out ?? resolve(projectRoot, 'runs', `study-${cfg.name}`);
   const t0 = performance.now();
-  const results = await runStudy(cfg, { out, log: v.quiet ? null : process.stderr });
+  const results = await runStudy(cfg, { out, log: v.quiet ? null : process.stderr, configLabel: configLabel(v.config ?? 'default') });
   const paths = writeStudyReport(results, out);
   const ran = Object.values(results.statuses).filter((s) => s !== 'cached').length;
   console.log(`\n${terminalReport(results, { width: process.stdout.columns ?? 100, fullTable: paths.markdown })}`);

@@ -45,6 +45,9 @@ export interface GenerateAnswersOptions {
   onProgress?: (done: number, total: number) => void;
   /** The chat template the model was trained with (src/data/templates.ts); default tulu. */
   template?: ChatTemplate;
+  /** Sample instead of greedy: row i draws with seed·1,000,003 + i, so a row's sample depends on
+   *  neither the batch size nor the other rows, and seeds never share a row's stream. */
+  sampling?: { temperature: number; seed: number };
 }
 
 /** The prompt ids of one instruction: BOS + the chat template up to the assistant turn. */
@@ -95,7 +98,10 @@ export async function generateAnswers(opts: GenerateAnswersOptions): Promise<Ans
   opts.onProgress?.(rows.length, instructions.length);
   for (let s = rows.length; s < instructions.length; s += batchSize) {
     const end = Math.min(s + batchSize, instructions.length);
-    const res = await generateBatchResults(model, prompts.slice(s, end), { maxTokens: maxNewTokens, temperature: 0, stopIds: [tok.eos], ...(processors.length ? { processors } : {}) });
+    const res = await generateBatchResults(model, prompts.slice(s, end), {
+      maxTokens: maxNewTokens, stopIds: [tok.eos], ...(processors.length ? { processors } : {}),
+      ...(opts.sampling ? { temperature: opts.sampling.temperature, seed: opts.sampling.seed * 1_000_003 + s } : { temperature: 0 }),
+    });
     res.forEach((r, b) => {
       const ins = instructions[s + b]!;
       const eos = r.finishReason === 'stop';

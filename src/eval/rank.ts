@@ -151,6 +151,9 @@ export interface RankOptions {
   seed: number;
   batchSize: number;
   onProgress?: (done: number, total: number) => void;
+  /** How an instruction and a response become a scored sequence (default: encodePair, the chat
+   *  template); `index` is the example's, so a format may vary per example deterministically. */
+  encode?: (tok: Tokenizer, instruction: string, response: string, index: number) => ScoredSequence;
 }
 
 export interface RankResult {
@@ -183,7 +186,7 @@ export async function rankProbe(model: Llama, tok: Tokenizer, data: RankExample[
   let truncated = 0;
   const candidateKeys = examples.map((ex, i) =>
     [i, ...others[i]!].map((j) => {
-      const full = encodePair(tok, ex.instruction, examples[j]!.response);
+      const full = (opts.encode ?? encodePair)(tok, ex.instruction, examples[j]!.response, i);
       const s = full.ids.length > model.config.maxSeqLen ? { ids: full.ids.slice(0, model.config.maxSeqLen), start: full.start } : full;
       if (s !== full) truncated++;
       const key = keyOf(s);

@@ -3,7 +3,7 @@
 // run continues where it stopped. runStudy reads the inputs, makes the plan (every stage with its
 // key, folder and cost), then runs the named stage functions below in order. Everything runs in
 // process through the library functions of src/train, src/decode and src/eval.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Backend } from '../backend/backend.ts';
 import { backendOf, chooseBackend } from '../backend/choose.ts';
@@ -14,12 +14,14 @@ import { ifevalInstructions, responsesOf } from '../eval/ifeval/answers.ts';
 import { INSTRUCTION_IDS, type IfevalInput, type IfevalSummary, KNOWLEDGE_FREE_IDS, readInputs, restrictTo, runIfeval } from '../eval/ifeval/index.ts';
 import { checkJudgeSpec, judgeFromSpec } from '../eval/judges/spec.ts';
 import { lengthControlledWinRate } from '../eval/metrics.ts';
-import { charLength, type Instruction, readInstructions, readOutputs } from '../eval/outputs.ts';
+import { charLength, type Instruction, readInstructions, readOutputs, readReferenceOutputs } from '../eval/outputs.ts';
 import { rankProbe, readAlpaca } from '../eval/rank.ts';
 import { buildModel, loadPretrained, openPretrained } from '../load/pretrained.ts';
 import { dataPath, projectRoot } from '../util/dataRoot.ts';
-import { type Arm, armOf, armStageDir, REFERENCE_ARM } from './arms.ts';
-import { armsOf, type StudyConfig } from './config.ts';
+import { type Arm, armOf, armStageDir, REFERENCE_ARM, WORLD_REFERENCE_ARM } from './arms.ts';
+import { armsOf, partsOf, type StudyConfig, type WorldSettings } from './config.ts';
+import { type WorldData, worldArmDataset, worldData } from './worldData.ts';
+import { type WorldGenResult, type WorldRankSummary, worldGenerate, worldRank } from './worldStages.ts';
 import { writeModelCard } from './modelCard.ts';
 import { COST, type PlannedStage, StudyProgress } from './progress.ts';
 import { fileHash, isCached, runStage, stageKey, type StageStatus } from './stage.ts';
@@ -68,8 +70,21 @@ export interface ArmResults {
   judge: JudgeResult;
 }
 
+/** The world part's results: its base, each arm's answers (measured in memory: worldMeasures.ts) and the ranking probe. */
+export interface WorldResults {
+  base: BaseResult;
+  /** Arm name -> its greedy and sampled answers, in evaluation order. */
+  gens: Record<string, WorldGenResult>;
+  trained: Record<string, TrainedModel>;
+  rank: WorldRankSummary;
+}
+
 export interface StudyResults {
   config: StudyConfig;
+  /** The world part, when it ran. */
+  world?: WorldResults;
+  /** Why the world part did not run (e.g. its committed base is missing), in one line. */
+  worldSkipped?: string;
   base: BaseResult;
   arms: ArmResults[];
   rank: RankSummary;
@@ -83,6 +98,8 @@ export interface StudyOptions {
   out: string;
   /** Where progress lines go (null: silent). */
   log?: NodeJS.WriteStream | null;
+  /** How refusals name the config ("preset tiny", "study config my.json"). */
+  configLabel?: string;
 }
 
 /** A relative base path is looked up from the working directory, then from the project root. */
@@ -103,11 +120,52 @@ To try the pipeline in minutes: heed study --config tiny (it pretrains a micro m
 
 const BASE_FILES = ['config.json', 'model.safetensors', 'tokenizer.json'];
 
+/** A model directory's problem in words (not a directory, a file missing), or undefined when it has BASE_FILES. */
+function modelDirProblem(dir: string): string | undefined {
+  if (!statSync(dir).isDirectory()) return 'is a file, not a model directory (an HF directory with config.json, model.safetensors and tokenizer.json is needed)';
+  for (const f of BASE_FILES) {
+    const st = existsSync(join(dir, f)) ? statSync(join(dir, f)) : undefined;
+    if (!st?.isFile()) return `${f} is ${st ? 'not a regular file' : 'missing'} (an HF directory with config.json, model.safetensors and tokenizer.json is needed)`;
+  }
+  return undefined;
+}
+
+/** The files later stages need, checked before the first stage runs: the base model directory and
+ *  a local judge model (the world base is checked by planWorld: when missing the world part is skipped). */
+export function checkStudyFiles(cfg: StudyConfig): void {
+  if (!partsOf(cfg).includes('real')) return;
+  const j = cfg.eval.judge;
+  if (j.startsWith('reference:')) {
+    // The proxy judge's reference outputs are read now (a small JSON file), not after the generate stages.
+    try {
+      readReferenceOutputs(j.slice('reference:'.length));
+    } catch (err) {
+      throw new Error(`config.eval.judge "${j}": ${(err as Error).message}`, { cause: err });
+    }
+  }
+  if (j.startsWith('local:')) {
+    const path = resolve(j.slice('local:'.length));
+    if (!existsSync(path)) throw new Error(`config.eval.judge "${j}": the local judge model ${path} does not exist`);
+    if (statSync(path).isDirectory()) {
+      const missing = ['config.json'].filter((f) => !existsSync(join(path, f)));
+      if (!existsSync(join(path, 'tokenizer.json')) && !existsSync(join(path, 'tokenizer.model'))) missing.push('tokenizer.json');
+      if (missing.length) throw new Error(`config.eval.judge "${j}": the local judge model ${path} has no ${missing.join(' and ')} (a model directory is needed)`);
+    } else if (!statSync(path).isFile()) throw new Error(`config.eval.judge "${j}": ${path} is neither a model directory nor a checkpoint file`);
+  }
+  if ('model' in cfg.base) {
+    const dir = resolveBase(cfg.base.model);
+    if (!existsSync(dir)) throw new Error(missingBaseMessage(dir));
+    const problem = modelDirProblem(dir);
+    if (problem) throw new Error(`config.base.model: base model ${dir}: ${problem}`);
+  }
+}
+
 function baseInputs(cfg: StudyConfig): { key: string; dir?: string } {
   if ('model' in cfg.base) {
     const dir = resolveBase(cfg.base.model);
     if (!existsSync(dir)) throw new Error(missingBaseMessage(dir));
-    for (const f of BASE_FILES) if (!existsSync(join(dir, f))) throw new Error(`base model ${dir}: ${f} is missing (an HF directory with config.json, model.safetensors and tokenizer.json is needed)`);
+    const problem = modelDirProblem(dir);
+    if (problem) throw new Error(`config.base.model: base model ${dir}: ${problem}`);
     const files = Object.fromEntries(BASE_FILES.map((f) => [f, fileHash(join(dir, f))]));
     return { key: stageKey('base', { files }), dir };
   }
@@ -120,21 +178,27 @@ const nanToNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
 interface StudyInputs {
   instructions: Instruction[];
   ifevalInputs: IfevalInput[];
+  /** The world's data, when the world part runs. */
+  world?: WorldData;
 }
 
 function readStudyInputs(cfg: StudyConfig): StudyInputs {
+  const parts = partsOf(cfg);
+  const world = cfg.world && parts.includes('world') ? worldData(cfg.world) : undefined;
+  if (!parts.includes('real')) return { instructions: [], ifevalInputs: [], ...(world ? { world } : {}) };
   const e = cfg.eval;
   const fits = (text: string) => e.maxPromptChars === 0 || charLength(text) <= e.maxPromptChars;
   const instructions = readInstructions('alpaca-eval').filter((r) => fits(r.instruction)).slice(0, e.instructions);
-  if (instructions.length < e.instructions) throw new Error(`config.eval: only ${instructions.length} AlpacaEval instructions have at most ${e.maxPromptChars} characters; ${e.instructions} asked for`);
+  if (instructions.length < e.instructions) throw new Error(`config.eval.instructions: only ${instructions.length} AlpacaEval instructions have at most ${e.maxPromptChars} characters; ${e.instructions} asked for`);
   const subsetIds = e.ifeval.subset === 'knowledge-free' ? KNOWLEDGE_FREE_IDS : INSTRUCTION_IDS;
   let ifevalInputs = restrictTo(readInputs(dataPath('ifeval', 'input_data.jsonl')), subsetIds).filter((i) => fits(i.prompt));
+  if (e.ifeval.prompts > ifevalInputs.length) throw new Error(`config.eval.ifeval.prompts: only ${ifevalInputs.length} IFEval prompts of the ${e.ifeval.subset} subset${e.maxPromptChars ? ` have at most ${e.maxPromptChars} characters` : ' exist'}; ${e.ifeval.prompts} asked for`);
   if (e.ifeval.prompts > 0) ifevalInputs = ifevalInputs.slice(0, e.ifeval.prompts);
-  return { instructions, ifevalInputs };
+  return { instructions, ifevalInputs, ...(world ? { world } : {}) };
 }
 
 /** One stage of the plan: what it is, its cache key and folder, and its estimated cost. */
-export type StageId = { kind: 'base' } | { kind: 'rank' } | { kind: 'train' | 'generate' | 'judge'; arm: string };
+export type StageId = { kind: 'base' | 'rank' | 'world-base' | 'world-rank' } | { kind: 'train' | 'generate' | 'judge'; arm: string };
 
 export interface PlanStage {
   id: StageId;
@@ -146,8 +210,14 @@ export interface PlanStage {
 }
 
 export interface StudyPlan {
+  /** The real-data arms. */
   arms: Arm[];
   base: { key: string; dir?: string };
+  /** The world part's arms and base (empty / absent when it does not run). */
+  worldArms: Arm[];
+  worldBase?: { key: string; dir?: string };
+  /** Why the world part does not run, when the config has one. */
+  worldSkipped?: string;
   stages: PlanStage[];
   stage(id: StageId): PlanStage;
 }
@@ -156,14 +226,21 @@ const stageName = (id: StageId): string => ('arm' in id ? `${id.kind} ${id.arm}`
 
 /** Every stage with its key (config fields and upstream keys only), folder and cost (COST). */
 export function planStudy(cfg: StudyConfig, out: string, inputs: StudyInputs): StudyPlan {
-  const arms = armsOf(cfg).map(armOf);
+  const all = armsOf(cfg).map(armOf);
+  const arms = all.filter((a) => !a.world);
+  const stages: PlanStage[] = [];
+  const world = planWorld(cfg, out, inputs, all.filter((a) => a.world), stages);
+  if (!partsOf(cfg).includes('real')) {
+    const byName = new Map(stages.map((s) => [s.name, s]));
+    return { arms: [], base: { key: '' }, ...world, stages, stage: (id) => byName.get(stageName(id))! };
+  }
   const base = baseInputs(cfg);
   const e = cfg.eval;
   const ft = cfg.finetune;
-  const stages: PlanStage[] = [];
+  const realStages: PlanStage[] = [];
   const add = (id: StageId, key: string, units: number): string => {
     const dir = 'arm' in id ? armStageDir(out, id.arm, id.kind) : join(out, id.kind);
-    stages.push({ id, name: stageName(id), key, dir, units });
+    realStages.push({ id, name: stageName(id), key, dir, units });
     return key;
   };
   const p = 'pretrain' in cfg.base ? cfg.base.pretrain : undefined;
@@ -189,8 +266,52 @@ export function planStudy(cfg: StudyConfig, out: string, inputs: StudyInputs): S
     add({ kind: 'judge', arm: arm.name }, key, inputs.instructions.length * COST.judgedInstruction);
   }
   add({ kind: 'rank' }, stageKey('rank', { rank: e.rank, backend: cfg.backend }, [base.key]), e.rank.examples * (e.rank.others + 1) * COST.rankedSequence);
+  stages.unshift(...realStages);
   const byName = new Map(stages.map((s) => [s.name, s]));
-  return { arms, base, stages, stage: (id) => byName.get(stageName(id))! };
+  return { arms, base, ...world, stages, stage: (id) => byName.get(stageName(id))! };
+}
+
+export function missingWorldBaseMessage(dir: string): string {
+  return `the world base ${dir} does not exist yet; to make it: npx heed study --config world-scratch, then bash scripts/publish-base.sh runs/study-world-scratch/world-base models/world-base (docs/world.md)`;
+}
+
+/** The world part's stages (appended to `stages`): its base, its tuned arms, every arm's answers, the ranking probe. */
+function planWorld(cfg: StudyConfig, out: string, inputs: StudyInputs, arms: Arm[], stages: PlanStage[]): Pick<StudyPlan, 'worldArms' | 'worldBase' | 'worldSkipped'> {
+  const w = cfg.world;
+  if (!w || !inputs.world || arms.length === 0) return { worldArms: [] };
+  let base: { key: string; dir?: string };
+  const sets = { seed: w.seed, tuningRows: w.tuningRows, evalPerGroup: w.evalPerGroup };
+  if ('model' in w.base) {
+    const dir = resolveBase(w.base.model);
+    if (!existsSync(dir)) {
+      const msg = missingWorldBaseMessage(dir);
+      if (!partsOf(cfg).includes('real')) throw new Error(msg);
+      return { worldArms: [], worldSkipped: msg };
+    }
+    const problem = modelDirProblem(dir);
+    if (problem) throw new Error(`config.world.base.model: world base model ${dir}: ${problem}`);
+    base = { key: stageKey('world-base', { files: Object.fromEntries(BASE_FILES.map((f) => [f, fileHash(join(dir, f))])) }), dir };
+  } else base = { key: stageKey('world-base', { pretrain: w.base.pretrain, sets, backend: cfg.backend }) };
+  const add = (id: StageId, key: string, units: number): string => {
+    const dir = 'arm' in id ? armStageDir(out, id.arm, id.kind) : join(out, id.kind);
+    stages.push({ id, name: stageName(id), key, dir, units });
+    return key;
+  };
+  const p = 'pretrain' in w.base ? w.base.pretrain : undefined;
+  add({ kind: 'world-base' }, base.key, p ? p.steps * p.batchSize * p.gradAccum * p.model.maxSeqLen * COST.pretrainToken : 1);
+  const ft = w.finetune;
+  const modelKey = new Map<string, string>();
+  for (const arm of arms) {
+    const units = (ft.maxSteps ?? 100) * ft.batchSize * ft.gradAccum * ft.seqLen * COST.trainToken;
+    modelKey.set(arm.name, arm.training ? add({ kind: 'train', arm: arm.name }, stageKey('train', { arm: arm.name, finetune: ft, sets, backend: cfg.backend }, [base.key]), units) : base.key);
+  }
+  const items = inputs.world.sets.eval.length;
+  for (const arm of arms) {
+    const k = { arm: arm.name, rules: arm.rules?.join(',') ?? null, prompt: arm.prompt ?? 'chat', sets, maxNewTokens: w.maxNewTokens, batchSize: w.batchSize, sampled: w.sampled, backend: cfg.backend };
+    add({ kind: 'generate', arm: arm.name }, stageKey('generate', k, [modelKey.get(arm.name)!]), items * (1 + w.sampled.seeds.length) * w.maxNewTokens * COST.answerToken);
+  }
+  add({ kind: 'world-rank' }, stageKey('world-rank', { rank: w.rank, sets, backend: cfg.backend }, [base.key]), Math.min(w.rank.examples, items) * (w.rank.others + 1) * 2 * COST.rankedSequence);
+  return { worldArms: arms, worldBase: base };
 }
 
 /** What the stage functions share: the config, inputs, backend (opened on first use) and display. */
@@ -217,6 +338,22 @@ async function baseStage(ctx: StudyContext, plan: StudyPlan, dir: string): Promi
     reproduce: `npx heed study --config ${cfg.name}   # the base stage pretrains this model (runs/study-${cfg.name}/base/model)\nbash scripts/publish-base.sh runs/study-${cfg.name}/base models/heed-base   # the committed copy: bf16, card, log, curve`,
   });
   return { modelDir: trained.modelDir, label: `heed micro base pretrained in this study (${params} parameters, ${trained.steps} steps, ${trained.tokensSeen} tokens)`, trained };
+}
+
+async function worldBaseStage(ctx: StudyContext, plan: StudyPlan, w: WorldSettings, data: WorldData, dir: string): Promise<BaseResult> {
+  if (plan.worldBase?.dir) return { modelDir: plan.worldBase.dir, label: `${plan.worldBase.dir} (given)` };
+  if (!('pretrain' in w.base)) throw new Error('unreachable: a world base without a directory has a recipe');
+  const recipe = w.base.pretrain;
+  const trained = await pretrainBase(dir, recipe, await ctx.backend(), ctx.steps('world pretrain'), (what) => ctx.prog.update(what, 0, true), { data, seed: w.seed });
+  const { ckpt } = loadPretrained(trained.modelDir);
+  const params = buildModel(ckpt, cpu).numParameters();
+  writeModelCard(trained.modelDir, {
+    name: `heed world base (${ctx.cfg.name}, world seed ${w.seed})`, config: ckpt.config, parameters: params, recipe, steps: trained.steps, tokensSeen: trained.tokensSeen,
+    trainSequences: trained.trainRows, heldoutSequences: trained.heldoutRows, ...(trained.firstHeldout !== undefined ? { firstHeldout: trained.firstHeldout } : {}),
+    ...(trained.lastHeldout !== undefined ? { lastHeldout: trained.lastHeldout } : {}), sourceMd: join(projectRoot, 'docs', 'world.md'),
+    reproduce: `npx heed study --config ${ctx.cfg.name}   # the world-base stage pretrains this model (runs/study-${ctx.cfg.name}/world-base/model)\nbash scripts/publish-base.sh runs/study-${ctx.cfg.name}/world-base models/world-base`,
+  });
+  return { modelDir: trained.modelDir, label: `heed world base pretrained in this study (${params} parameters, ${trained.steps} steps, ${trained.tokensSeen} tokens)`, trained };
 }
 
 async function trainStage(ctx: StudyContext, arm: Arm, baseDir: string, dir: string): Promise<TrainedModel> {
@@ -284,15 +421,26 @@ async function rankStage(ctx: StudyContext, baseDir: string): Promise<RankSummar
   return { accuracy: res.accuracy, se: res.se, n: res.n, others: res.others, chance: res.chance };
 }
 
+/** Everything a later stage needs, checked before the first stage writes anything: the judge, the
+ *  model files, the data's real sizes; then the plan. Writes nothing. Refusals start with `label`. */
+export function prepareStudy(cfg: StudyConfig, out: string, label = `study config ${cfg.name}`): { inputs: StudyInputs; plan: StudyPlan } {
+  try {
+    checkJudgeSpec(cfg.eval.judge);
+    checkStudyFiles(cfg);
+    const inputs = readStudyInputs(cfg);
+    return { inputs, plan: planStudy(cfg, resolve(out), inputs) };
+  } catch (err) {
+    throw new Error(`${label}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
 /** Runs (or serves from the cache) the whole study. */
 export async function runStudy(cfg: StudyConfig, opts: StudyOptions): Promise<StudyResults> {
-  checkJudgeSpec(cfg.eval.judge);
   const out = resolve(opts.out);
-  const inputs = readStudyInputs(cfg);
   // The stage keys name the backend that runs, auto resolved: a cache made on a GPU is not
   // taken for a run on the fast CPU backend, nor the other way round.
   const chosen = await chooseBackend(cfg.backend);
-  const plan = planStudy({ ...cfg, backend: chosen.name }, out, inputs);
+  const { inputs, plan } = prepareStudy({ ...cfg, backend: chosen.name }, out, opts.configLabel);
   const todo: PlannedStage[] = plan.stages.filter((s) => !isCached(s.dir, s.key)).map((s) => ({ name: s.name, units: s.units }));
   const prog = new StudyProgress(todo, opts.log === undefined ? process.stderr : opts.log);
   let backendP: Promise<Backend> | undefined;
@@ -312,6 +460,38 @@ export async function runStudy(cfg: StudyConfig, opts: StudyOptions): Promise<St
     return r.result;
   }
 
+  /** The world part: its base, tuned arms, answers and ranking probe, through the same stage cache. */
+  async function runWorld(): Promise<WorldResults> {
+    const w = cfg.world!;
+    const data = inputs.world!;
+    const wbase = await stage({ kind: 'world-base' }, (dir) => worldBaseStage(ctx, plan, w, data, dir));
+    const wtrained: Record<string, TrainedModel> = {};
+    for (const arm of plan.worldArms.filter((a) => a.training)) {
+      wtrained[arm.name] = await stage({ kind: 'train', arm: arm.name }, async (dir) => finetuneArm(dir, arm, wbase.modelDir, w.finetune, await ctx.backend(), ctx.steps(arm.name), worldArmDataset(arm, data)));
+    }
+    const gens: Record<string, WorldGenResult> = {};
+    for (const arm of plan.worldArms) {
+      gens[arm.name] = await stage({ kind: 'generate', arm: arm.name }, async (dir) => {
+        const { model, tokenizer } = openPretrained(wtrained[arm.name]?.modelDir ?? wbase.modelDir, undefined, await ctx.backend());
+        return worldGenerate({ model, tokenizer, items: data.sets.eval, w, generator: `${cfg.name}/${arm.name}`, onProgress: (what, frac) => prog.update(what, frac) }, arm, dir);
+      });
+    }
+    const rank = await stage({ kind: 'world-rank' }, async () => {
+      const { model, tokenizer } = openPretrained(wbase.modelDir, undefined, await ctx.backend());
+      return worldRank(model, tokenizer, data.sets.eval, w, (what, frac) => prog.update(what, frac));
+    });
+    if (!gens[WORLD_REFERENCE_ARM]) throw new Error(`unreachable: the world reference arm ${WORLD_REFERENCE_ARM} is always planned`);
+    return { base: wbase, gens, trained: wtrained, rank };
+  }
+
+  if (plan.worldSkipped) opts.log?.write(`[study] world part skipped: ${plan.worldSkipped}\n`);
+  const skipped = plan.worldSkipped ? { worldSkipped: plan.worldSkipped } : {};
+  if (!partsOf(cfg).includes('real')) {
+    const world = plan.worldArms.length > 0 ? await runWorld() : undefined;
+    const none = { accuracy: NaN, se: NaN, n: 0, others: 0, chance: NaN };
+    return { config: cfg, base: { modelDir: '', label: 'not run (world part only)' }, rank: none, statuses, instructions: 0, ifevalPrompts: 0, arms: [], ...(world ? { world } : {}), ...skipped };
+  }
+
   const base = await stage({ kind: 'base' }, (dir) => baseStage(ctx, plan, dir));
   const trained = new Map<string, TrainedModel>();
   for (const arm of plan.arms.filter((a) => a.training)) trained.set(arm.name, await stage({ kind: 'train', arm: arm.name }, (dir) => trainStage(ctx, arm, base.modelDir, dir)));
@@ -324,9 +504,10 @@ export async function runStudy(cfg: StudyConfig, opts: StudyOptions): Promise<St
   const reference = gens.get(REFERENCE_ARM)!.outputs;
   for (const arm of plan.arms) judged.set(arm.name, await stage({ kind: 'judge', arm: arm.name }, (dir) => judgeStage(ctx, arm, gens.get(arm.name)!.outputs, reference, dir)));
   const rank = await stage({ kind: 'rank' }, () => rankStage(ctx, base.modelDir));
+  const world = plan.worldArms.length > 0 ? await runWorld() : undefined;
 
   return {
-    config: cfg, base, rank, statuses, instructions: inputs.instructions.length, ifevalPrompts: inputs.ifevalInputs.length,
+    config: cfg, base, rank, statuses, instructions: inputs.instructions.length, ifevalPrompts: inputs.ifevalInputs.length, ...(world ? { world } : {}), ...skipped,
     arms: plan.arms.map((arm) => ({
       arm: arm.name, ...(trained.has(arm.name) ? { trained: trained.get(arm.name)! } : {}), gen: gens.get(arm.name)!, judge: judged.get(arm.name)!,
     })),

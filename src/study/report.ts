@@ -12,8 +12,9 @@ import { reportHtml, type Section } from '../eval/report/html.ts';
 import { esc, hBarChart } from '../eval/report/svg.ts';
 import { csvTable, htmlTable, markdownTable, type Table, textTable } from '../eval/report/table.ts';
 import { writeJsonAtomic, writeTextFileAtomic as writeFileAtomic } from '../io/json.ts';
-import { ARMS, armStageDir, REFERENCE_ARM } from './arms.ts';
+import { armOf, ARMS, armStageDir, REFERENCE_ARM } from './arms.ts';
 import { type ArmResults, type StudyResults, trainLogOf } from './pipeline.ts';
+import { type WorldReport, worldReport } from './worldReport.ts';
 import { mean, sampleStd as std } from '../util/stats.ts';
 import { type Interval, pairedBootstrap, signTest } from './stats.ts';
 
@@ -35,8 +36,19 @@ export function provenance(r: StudyResults): string[] {
     `judge: ${c.eval.judge}${proxy ? ` — OFFLINE ${proxy.startsWith('PROXY') ? proxy : `PROXY: ${proxy}`}` : ''}`,
     `win rates: against the instruction-tuned arm (instruction tuning on LIMA) on the first ${r.instructions} AlpacaEval instructions${c.eval.maxPromptChars ? ` of at most ${c.eval.maxPromptChars} characters` : ''}, greedy, at most ${c.eval.maxNewTokens} new tokens`,
     `IFEval: ${c.eval.ifeval.subset} subset, ${r.ifevalPrompts} prompts${c.eval.maxPromptChars ? ` of at most ${c.eval.maxPromptChars} characters` : ''}, strict scoring`,
-    `training: ${c.finetune.maxSteps !== undefined ? `${c.finetune.maxSteps} steps` : `${c.finetune.epochs} epochs`} of batch ${c.finetune.batchSize} x ${c.finetune.gradAccum}, lr ${c.finetune.lr}, LIMA rows ${c.finetune.limaRows || 'all'}, task rows ${c.finetune.taskRows || 'all'}, ${c.finetune.longRows === 'drop' ? `only rows that fit whole in ${c.finetune.seqLen} tokens` : `rows cut at ${c.finetune.seqLen} tokens`}`,
+    `training: ${c.finetune.maxSteps !== undefined ? `${c.finetune.maxSteps} steps` : `${c.finetune.epochs} epochs`} of batch ${c.finetune.batchSize} x ${c.finetune.gradAccum}, lr ${c.finetune.lr}, ${rowsTrained(r)}, ${c.finetune.longRows === 'drop' ? `only rows that fit whole in ${c.finetune.seqLen} tokens` : `rows cut at ${c.finetune.seqLen} tokens`}`,
   ];
+}
+
+/** The rows each kind of arm was actually trained on (what ran, not what the config asked for:
+ *  with longRows 'drop' or a short task set fewer rows exist), and what was asked. */
+function rowsTrained(r: StudyResults): string {
+  const f = r.config.finetune;
+  const counts = (task: boolean): string => {
+    const n = [...new Set(r.arms.filter((a) => a.trained && (armOf(a.arm).training?.kind === 'single-task') === task).map((a) => a.trained!.trainRows))].sort((a, b) => a - b);
+    return n.length === 0 ? 'none trained' : n.length === 1 ? `${n[0]}` : `${n[0]}-${n[n.length - 1]} by arm`;
+  };
+  return `LIMA rows trained ${counts(false)} (asked ${f.limaRows || 'all'}), task rows trained ${counts(true)} (asked ${f.taskRows || 'all'})`;
 }
 
 const winValues = (a: ArmResults): (number | null)[] => a.judge.prefs.map((p) => (p === null ? null : (p - 1) * 100));
@@ -140,6 +152,11 @@ export function paperEffects(r: StudyResults, diffs: readonly Difference[]): str
     const sign = d.a === a ? 1 : -1;
     const diff = sign * d.interval.diff;
     const [lo, hi] = sign === 1 ? [d.interval.lo, d.interval.hi] : [-d.interval.hi, -d.interval.lo];
+    if (metric === 'win rate (pts)' && r.arms[0]?.judge.summary.proxy) {
+      // An offline proxy (e.g. ROUGE-L against a reference) measures no preference: a loop can win it.
+      lines.push(`${what}: ${a} − ${b} = ${f(diff)} points [${f(lo)}, ${f(hi)}] by the offline proxy judge: a proxy figure that measures no preference, so no verdict (verdicts come from exact measures — EOS, distinct-2, IFEval, the world judge — or a real judge, --judge openai:).`);
+      continue;
+    }
     const verdict = d.interval.noise ? 'not visible at this scale (the 95% interval holds 0)' : diff > 0 ? 'visible, in the paper\'s direction' : 'visible, AGAINST the paper\'s direction';
     lines.push(`${what}: ${a} − ${b} = ${f(diff)} ${metric.replace(' (pts)', ' points').replace(' (chars)', ' characters')} [${f(lo)}, ${f(hi)}]: ${verdict}.`);
   }
@@ -147,6 +164,26 @@ export function paperEffects(r: StudyResults, diffs: readonly Difference[]): str
   const z = (rk.accuracy - rk.chance) / rk.se;
   lines.push(`ranking probe (base model ranks the true Alpaca response first among ${rk.others + 1}): ${f(rk.accuracy * 100)}% ± ${f(rk.se * 100)} over ${rk.n} examples, chance ${f(rk.chance * 100)}% (paper, Llama-2-7B: ${PAPER_RANK}%): ${Math.abs(z) < 1.96 || !Number.isFinite(z) ? 'indistinguishable from chance' : rk.accuracy > rk.chance ? 'above chance' : 'below chance'}.`);
   return lines;
+}
+
+function worldMarkdown(w: WorldReport): string {
+  return `
+## Story world (docs/world.md)
+
+${w.notes.map((n) => `- ${n}`).join('\n')}
+
+### Calibration (is the world informative?)
+
+${w.calibration.map((c) => `- ${c}`).join('\n')}
+
+### Results per arm
+
+${markdownTable(w.table)}
+
+### The paper's claims in the world (exact measures, paired bootstrap 95% intervals)
+
+${w.claims.map((c) => `- ${c}`).join('\n')}
+`;
 }
 
 const CAVEAT = 'The paper\'s numbers are Llama-2-7B\'s with GPT-4 judging all 805 AlpacaEval instructions; they stand beside heed\'s for orientation and are never part of heed\'s numbers.';
@@ -168,6 +205,7 @@ export function writeStudyReport(r: StudyResults, out: string): StudyReportPaths
   const effects = paperEffects(r, diffs);
   const prov = provenance(r);
   const noisy = diffs.filter((d) => d.interval.noise).length;
+  const world = r.world && r.config.world ? worldReport(r.world, r.config.world, r.config.eval.bootstrap) : undefined;
 
   const md = `# heed study: ${r.config.name}
 
@@ -191,17 +229,38 @@ ${effects.map((e) => `- ${e}`).join('\n')}
 ${noisy} of ${diffs.length} differences are indistinguishable from noise (their paired bootstrap 95% interval, ${r.config.eval.bootstrap.samples} resamples, seed ${r.config.eval.bootstrap.seed}, holds 0); they are marked "noise". Win-rate differences also carry an exact two-sided sign test. The full list is differences.csv.
 
 ${markdownTable(dt)}
-`;
-  const html = studyHtml(r, dir, { main, dt, diffs, effects, prov, noisy });
+${world ? worldMarkdown(world) : ''}`;
   const paths: StudyReportPaths = {
     markdown: join(dir, 'results.md'), csv: join(dir, 'results.csv'), differencesCsv: join(dir, 'differences.csv'), html: join(dir, 'report.html'), json: join(dir, 'study.json'),
   };
+  if (r.arms.length === 0) return writeWorldOnly(r, paths, world);
+  const html = studyHtml(r, dir, { main, dt, diffs, effects, prov, noisy, ...(world ? { world } : {}) });
   writeFileAtomic(paths.markdown, md);
   writeFileAtomic(paths.csv, `# ${prov.join(' | ')}\n${csvTable(main)}`);
   writeFileAtomic(paths.differencesCsv, csvTable(dt));
   writeFileAtomic(paths.html, html);
-  writeJsonAtomic(paths.json, { provenance: prov, rank: r.rank, arms: r.arms.map((a) => ({ arm: a.arm, summary: a.judge.summary, lcSe: a.judge.lcSe, ifeval: a.gen.ifeval, trained: a.trained ?? null })), effects });
+  writeJsonAtomic(paths.json, { provenance: prov, rank: r.rank, arms: r.arms.map((a) => ({ arm: a.arm, summary: a.judge.summary, lcSe: a.judge.lcSe, ifeval: a.gen.ifeval, trained: a.trained ?? null })), effects, ...(world ? { world } : {}) });
   return paths;
+}
+
+/** A study of the world part alone (--config world): its section, table and claims, nothing of the real-data part. */
+function writeWorldOnly(r: StudyResults, paths: StudyReportPaths, world: WorldReport | undefined): StudyReportPaths {
+  const head = `# heed study: ${r.config.name}\n\n- config: ${r.config.name} (${r.config.about})\n`;
+  const body = world ? worldMarkdown(world) : `\n${r.worldSkipped ?? 'the world part did not run'}\n`;
+  writeFileAtomic(paths.markdown, head + body);
+  writeFileAtomic(paths.csv, world ? csvTable(world.table) : '');
+  writeFileAtomic(paths.differencesCsv, '');
+  const sections: Section[] = world ? [worldSection(world)] : [];
+  writeFileAtomic(paths.html, reportHtml([], { title: `heed study: ${r.config.name}`, intro: `<ul class="note"><li>${esc(`config: ${r.config.name} (${r.config.about})`)}</li></ul>`, before: sections, after: [], omit: ['results', 'winrates'] }));
+  writeJsonAtomic(paths.json, { world: world ?? null });
+  return paths;
+}
+
+function worldSection(w: WorldReport): Section {
+  return {
+    id: 'world', title: 'Story world: calibration, arms and the paper\'s claims (exact judge)', note: w.notes.map(esc).join(' · '),
+    body: `<h3>Calibration</h3><ul class="claims">${w.calibration.map((c) => `<li>${esc(c)}</li>`).join('')}</ul><h3>Results per arm</h3>${htmlTable(w.table, 'world-results')}<h3>The paper's claims</h3><ul class="claims">${w.claims.map((c) => `<li>${esc(c)}</li>`).join('')}</ul>`,
+  };
 }
 
 /** The evaluator's view of each arm, from the study's results in memory. */
@@ -271,6 +330,7 @@ interface StudyTables {
   effects: string[];
   prov: string[];
   noisy: number;
+  world?: WorldReport;
 }
 
 const DIFF_FILTER = `<script>
@@ -315,7 +375,10 @@ function studyHtml(r: StudyResults, dir: string, t: StudyTables): string {
     { id: 'study', title: 'Results per arm', note: esc(CAVEAT), body: htmlTable(t.main, 'study-results') },
     { id: 'explorer', title: 'Outputs explorer', note: 'Pick an instruction to read every arm\'s answer side by side, with its verdict (the judge\'s against the instruction-tuned arm for AlpacaEval, strict IFEval for IFEval prompts) and its length.', body: explorerHtml(explorerData(r)) },
   ];
+  const w = t.world;
+  const worldSections: Section[] = w ? [worldSection(w)] : [];
   const after: Section[] = [
+    ...worldSections,
     {
       id: 'differences-section', title: 'Every arm-vs-arm difference',
       note: `${t.noisy} of ${t.diffs.length} differences are indistinguishable from noise (paired bootstrap 95% interval holds 0), shown greyed and marked "noise". The full list is also in differences.csv.`,
@@ -342,6 +405,9 @@ export function terminalTable(r: StudyResults, width: number, fullTable = 'resul
 
 /** The terminal summary: provenance, the table (fitted to `width`), the paper effects. */
 export function terminalReport(r: StudyResults, opts: { width?: number; fullTable?: string } = {}): string {
+  const w = r.world && r.config.world ? worldReport(r.world, r.config.world, r.config.eval.bootstrap) : undefined;
+  const world = w ? `\nstory world, calibration (before any result):\n${w.calibration.map((l) => `- ${l}`).join('\n')}\n\n${textTable(w.table)}\n\n${w.claims.map((l) => `- ${l}`).join('\n')}\n` : r.worldSkipped ? `\nstory world: skipped (${r.worldSkipped})\n` : '';
+  if (r.arms.length === 0) return world;
   const diffs = differences(r);
-  return `${provenance(r).join('\n')}\n\n${terminalTable(r, opts.width ?? 100, opts.fullTable)}\n\n${paperEffects(r, diffs).map((l) => `- ${l}`).join('\n')}\n`;
+  return `${provenance(r).join('\n')}\n\n${terminalTable(r, opts.width ?? 100, opts.fullTable)}\n\n${paperEffects(r, diffs).map((l) => `- ${l}`).join('\n')}\n${world}`;
 }

@@ -20,8 +20,11 @@ import { readCheckpointDir } from '../train/checkpoint.ts';
 import { chatExamples, pretrainExamples, pretrainShards, rowTokensFor, tokenizerFiles } from '../train/examples.ts';
 import { DEFAULT_TRAIN, fullModelParts, totalStepsFor, train, type TrainConfig, type TrainResult } from '../train/trainer.ts';
 import { dataPath } from '../util/dataRoot.ts';
+import type { Dataset } from '../data/dataset.ts';
+import type { Task } from '../data/singleTask.ts';
 import type { Arm } from './arms.ts';
 import type { FinetuneSettings, PretrainRecipe } from './config.ts';
+import { countWords, type WorldData, worldCorpusTexts } from './worldData.ts';
 
 export interface TrainedModel {
   modelDir: string;
@@ -60,14 +63,42 @@ function summarise(r: TrainResult, tokensPerStep: number, trainRows: number, hel
   };
 }
 
-/** Pretrains a base model from the recipe: tokenizer (kept in dir/tokenizer.json), then the model. */
-export async function pretrainBase(dir: string, recipe: PretrainRecipe, backend: Backend, onStep: (step: number, total: number) => void, onPhase: (what: string) => void = () => {}): Promise<TrainedModel> {
-  const tokPath = join(dir, 'tokenizer.json');
+/** A recipe's documents: pretrain-mix's shards in order, or the world corpus (`world` given). */
+interface RecipeCorpus {
+  tokenizerDocs: () => string[];
+  trainDocs: (tok: Tokenizer) => string[];
+  heldoutDocs: (tok: Tokenizer) => string[];
+}
+
+function recipeCorpus(recipe: PretrainRecipe, world: { data: WorldData; seed: number } | undefined): RecipeCorpus {
+  if (recipe.corpus === 'world') {
+    if (!world) throw new Error('pretrain recipe: corpus "world" needs the study\'s world section (its seed and sets)');
+    const tokens = recipe.tokens ?? 0;
+    const count = (tok: Tokenizer) => (t: string) => tok.encode(t).length;
+    return {
+      // The BPE's documents: the corpus's first documents, drawn at a word budget (no tokenizer yet).
+      tokenizerDocs: () => worldCorpusTexts(world.data, world.seed, recipe.tokenizer.docs * 200, countWords).slice(0, recipe.tokenizer.docs),
+      trainDocs: (tok) => worldCorpusTexts(world.data, world.seed, tokens, count(tok)),
+      heldoutDocs: (tok) => worldCorpusTexts(world.data, world.seed, tokens, count(tok), true).slice(0, recipe.heldoutDocs),
+    };
+  }
   const shards = pretrainShards();
+  return {
+    tokenizerDocs: () => readCorpus(shards, { maxDocs: recipe.tokenizer.docs }).docs,
+    trainDocs: () => readCorpus(shards, { maxDocs: recipe.docs }).docs,
+    heldoutDocs: () => (recipe.heldoutDocs > 0 ? readCorpus([dataPath('pretrain-mix', 'heldout.jsonl.gz')], { maxDocs: recipe.heldoutDocs }).docs : []),
+  };
+}
+
+/** Pretrains a base model from the recipe: tokenizer (kept in dir/tokenizer.json), then the model.
+ *  A world recipe needs `world` (the study's world data and seed). */
+export async function pretrainBase(dir: string, recipe: PretrainRecipe, backend: Backend, onStep: (step: number, total: number) => void, onPhase: (what: string) => void = () => {}, world?: { data: WorldData; seed: number }): Promise<TrainedModel> {
+  const tokPath = join(dir, 'tokenizer.json');
+  const corpus = recipeCorpus(recipe, world);
+  const what = recipe.corpus === 'world' ? `world ${world?.seed}` : 'pretrain-mix';
   if (!existsSync(tokPath)) {
-    onPhase(`training a ${recipe.tokenizer.vocabSize}-token BPE on ${recipe.tokenizer.docs} documents`);
-    const corpus = readCorpus(shards, { maxDocs: recipe.tokenizer.docs });
-    const tok = trainBPE(corpus.docs, { vocabSize: recipe.tokenizer.vocabSize, specialTokens: recipe.tokenizer.chatTagsSpecial ? ['<|user|>', '<|assistant|>'] : [] });
+    onPhase(`training a ${recipe.tokenizer.vocabSize}-token BPE on ${recipe.tokenizer.docs} documents of ${what}`);
+    const tok = trainBPE(corpus.tokenizerDocs(), { vocabSize: recipe.tokenizer.vocabSize, specialTokens: recipe.tokenizer.chatTagsSpecial ? ['<|user|>', '<|assistant|>'] : [] });
     writeTextAtomic(tokPath, JSON.stringify(toHFTokenizerJSON(tok))); // a kill mid-write must not leave a torn file a rerun trusts
   }
   const tok = readHFTokenizer(tokPath);
@@ -77,11 +108,12 @@ export async function pretrainBase(dir: string, recipe: PretrainRecipe, backend:
     maxSeqLen: m.maxSeqLen, ropeTheta: 10000, ropeLayout: 'half', normEps: 1e-5, tiedEmbeddings: false,
   };
   const model = new Llama(config, backend, { seed: recipe.seed });
-  onPhase(`tokenizing ${recipe.docs} training documents`);
-  const train_ = pretrainExamples(readCorpus(shards, { maxDocs: recipe.docs }).docs, tok, m.maxSeqLen);
+  onPhase(recipe.corpus === 'world' ? `generating and tokenizing ${recipe.tokens} tokens of ${what}` : `tokenizing ${recipe.docs} training documents`);
+  const train_ = pretrainExamples(corpus.trainDocs(tok), tok, m.maxSeqLen);
   // Held-out documents include whole books: the held-out loss is taken on their first sequences only.
-  const held = recipe.heldoutDocs > 0 ? pretrainExamples(readCorpus([dataPath('pretrain-mix', 'heldout.jsonl.gz')], { maxDocs: recipe.heldoutDocs }).docs, tok, m.maxSeqLen).examples.slice(0, MAX_HELDOUT_SEQUENCES) : [];
-  if (train_.examples.length === 0) throw new Error(`pretrain recipe: ${recipe.docs} documents make no full sequence of ${m.maxSeqLen} tokens; raise docs`);
+  const heldDocs = recipe.heldoutDocs > 0 ? corpus.heldoutDocs(tok) : [];
+  const held = heldDocs.length > 0 ? pretrainExamples(heldDocs, tok, m.maxSeqLen).examples.slice(0, MAX_HELDOUT_SEQUENCES) : [];
+  if (train_.examples.length === 0) throw new Error(`pretrain recipe: ${recipe.corpus === 'world' ? `${recipe.tokens} tokens` : `${recipe.docs} documents`} make no full sequence of ${m.maxSeqLen} tokens; raise ${recipe.corpus === 'world' ? 'tokens' : 'docs'}`);
   const cfg: TrainConfig = {
     ...DEFAULT_TRAIN, lr: recipe.lr, batchSize: recipe.batchSize, gradAccum: recipe.gradAccum, maxSteps: recipe.steps, warmup: 0.1,
     schedule: 'cosine', clip: 1, seed: recipe.seed, evalEvery: Math.max(1, Math.round(recipe.steps / 8)), saveEvery: Math.max(1, Math.round(recipe.steps / 4)),
@@ -94,7 +126,8 @@ export async function pretrainBase(dir: string, recipe: PretrainRecipe, backend:
 export function armDataset(arm: Arm, ft: FinetuneSettings, opts: { allRows?: boolean } = {}) {
   const t = arm.training;
   if (!t) throw new Error(`arm "${arm.name}" is not trained`);
-  if (t.kind === 'single-task') return singleTask(t.task, ft.taskRows > 0 && !opts.allRows ? { limit: ft.taskRows } : {});
+  if (arm.world) throw new Error(`arm "${arm.name}" is a world arm: its data come from the world's sets (worldArmDataset)`);
+  if (t.kind === 'single-task') return singleTask(t.task as Task, ft.taskRows > 0 && !opts.allRows ? { limit: ft.taskRows } : {});
   const lima = readMessagesJsonl(dataPath('lima-implicit-ins', 'lima_data.jsonl'));
   const rows = ft.limaRows > 0 && !opts.allRows ? { ...lima, rows: lima.rows.slice(0, ft.limaRows) } : lima;
   return t.kind === 'response' ? emptyUserTurns(rows) : rows;
@@ -102,7 +135,8 @@ export function armDataset(arm: Arm, ft: FinetuneSettings, opts: { allRows?: boo
 
 /** The arm's training examples: its rows encoded at `rowTokens` tokens at most; with longRows
  *  'drop', only rows that fit whole (the first limaRows / taskRows of them). */
-export function armExamples(arm: Arm, ft: FinetuneSettings, tok: Tokenizer, rowTokens: number): { examples: Example[] } {
+export function armExamples(arm: Arm, ft: FinetuneSettings, tok: Tokenizer, rowTokens: number, data?: Dataset): { examples: Example[] } {
+  if (data) return chatExamples(data, tok, { rowTokens });
   if (ft.longRows !== 'drop') return chatExamples(armDataset(arm, ft), tok, { rowTokens });
   const enc = chatExamples(armDataset(arm, ft, { allRows: true }), tok, { rowTokens });
   const whole = enc.examples.filter((_, i) => !enc.cut[i]);
@@ -110,11 +144,11 @@ export function armExamples(arm: Arm, ft: FinetuneSettings, tok: Tokenizer, rowT
   return { examples: n > 0 ? whole.slice(0, n) : whole };
 }
 
-/** Finetunes every weight of the base on the arm's data. */
-export async function finetuneArm(dir: string, arm: Arm, baseDir: string, ft: FinetuneSettings, backend: Backend, onStep: (step: number, total: number) => void): Promise<TrainedModel> {
+/** Finetunes every weight of the base on the arm's data (`data` given: those rows, as the world's arms). */
+export async function finetuneArm(dir: string, arm: Arm, baseDir: string, ft: FinetuneSettings, backend: Backend, onStep: (step: number, total: number) => void, data?: Dataset): Promise<TrainedModel> {
   const { model, tokenizer: tok, tokenizerSource } = openPretrained(baseDir, undefined, backend);
   const rowTokens = rowTokensFor(ft.seqLen, model.config.maxSeqLen);
-  const enc = armExamples(arm, ft, tok, rowTokens);
+  const enc = armExamples(arm, ft, tok, rowTokens, data);
   if (enc.examples.length === 0) throw new Error(`arm ${arm.name}: no training row ${ft.longRows === 'drop' ? 'fits whole in' : 'kept a response token within'} ${rowTokens} tokens`);
   const cfg: TrainConfig = {
     ...DEFAULT_TRAIN, lr: ft.lr, batchSize: ft.batchSize, gradAccum: ft.gradAccum, seed: ft.seed, clip: 1, evalEvery: 0, saveEvery: 0,

@@ -88,3 +88,18 @@ it('reads the built-in instruction sets', () => {
   expect(lima[0]).toEqual({ instruction: 'What is Samyang Buldak ramen?', dataset: 'lima-dev' });
   expect(() => readInstructions(join(tmp, 'missing.jsonl'))).toThrow(/instructions \S*missing.jsonl: does not exist/);
 });
+
+it('sampling: row i draws with seed·1,000,003 + i, so its answer depends on neither the batch size nor the other rows; another seed differs', async () => {
+  const sampling = { temperature: 1, seed: 7 };
+  const a = (await generateAnswers({ ...opts, out: join(tmp, 's-b2.json'), sampling })).rows.map((r) => r.output);
+  const b = (await generateAnswers({ ...opts, batchSize: 5, out: join(tmp, 's-b5.json'), sampling })).rows.map((r) => r.output);
+  expect(b).toEqual(a);
+  for (const i of [0, 3]) {
+    const ids = await generate(model, promptIds(tok, instructions[i]!.instruction), { maxTokens: 12, stopIds: [tok.eos], temperature: 1, seed: 7 * 1_000_003 + i });
+    expect(a[i]).toBe(tok.decode(ids, { skipSpecial: true }).trim());
+  }
+  const other = (await generateAnswers({ ...opts, out: join(tmp, 's-seed8.json'), sampling: { temperature: 1, seed: 8 } })).rows.map((r) => r.output);
+  expect(other).not.toEqual(a);
+  const greedy = JSON.parse(readFileSync(join(tmp, 'all.json'), 'utf8')) as { output: string }[];
+  expect(a).not.toEqual(greedy.map((r) => r.output));
+});

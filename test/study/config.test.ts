@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { armsOf, loadStudyConfig, PRESETS, PRETRAIN_CPU, validateStudyConfig } from '../../src/study/config.ts';
+import { armsOf, loadStudyConfig, PRESETS, PRETRAIN_CPU, validateStudyConfig, WORLD_PRETRAIN } from '../../src/study/config.ts';
 import { missingBaseMessage, resolveBase } from '../../src/study/pipeline.ts';
 import { ARM_NAMES, ARMS, armOf, armStageDir } from '../../src/study/arms.ts';
 
@@ -42,7 +42,7 @@ describe('study configs', () => {
     const base = validateStudyConfig(recipe({ vocabSize: 4096, docs: 10, chatTagsSpecial: true }), 'c').base;
     expect('pretrain' in base && base.pretrain.tokenizer.chatTagsSpecial).toBe(true);
     expect(() => validateStudyConfig({ ...PRESETS.tiny!, finetune: { ...PRESETS.tiny!.finetune, longRows: 'cut' } }, 'c')).toThrow(/config.finetune.longRows must be "truncate" or "drop", got "cut"/);
-    expect(() => loadStudyConfig('no-such-preset')).toThrow(/not a preset \(tiny, default, full, scratch, full-scratch\)/);
+    expect(() => loadStudyConfig('no-such-preset')).toThrow(/not a preset \(tiny, default, full, scratch, full-scratch, world, world-scratch\)/);
     const notJson = join(mkdtempSync(join(tmpdir(), 'heed-cfg-')), 'x.json');
     writeFileSync(notJson, '{');
     expect(() => loadStudyConfig(notJson)).toThrow(/x.json: the study config is not valid JSON/);
@@ -50,14 +50,33 @@ describe('study configs', () => {
 
   it('arms: the instruction arm is always run, order follows ARM_NAMES; rules per arm', () => {
     expect(armsOf({ ...PRESETS.tiny!, arms: ['response', 'base'] })).toEqual(['base', 'instruction', 'response']);
+    expect(armsOf({ ...PRESETS.tiny!, arms: ['response', 'world:base'] })).toEqual(['instruction', 'response', 'world:base', 'world:instruction']);
+    expect(armsOf({ ...PRESETS.tiny!, parts: ['real'], arms: ['response', 'base'] })).toEqual(['base', 'instruction', 'response']);
+    expect(armsOf({ ...PRESETS.tiny!, parts: ['world'] }).every((a) => a.startsWith('world:'))).toBe(true);
     expect(armsOf(PRESETS.tiny!)).toEqual([...ARM_NAMES]);
-    expect(ARM_NAMES.length).toBe(12);
+    expect(ARM_NAMES.length).toBe(22);
     expect(armOf('base+rules').rules).toEqual(['eos', 'diversity', 'uniform']);
     expect(armOf('base+rules-no-eos').rules).toEqual(['diversity', 'uniform']);
     expect(armOf('base').rules).toBeUndefined();
-    expect(ARMS.filter((a) => a.training).map((a) => a.name)).toEqual(['instruction', 'response', 'single-task:gsm', 'single-task:mbpp', 'single-task:poetry', 'single-task:recipes', 'single-task:chess']);
+    expect(ARMS.filter((a) => a.training).map((a) => a.name)).toEqual(['instruction', 'response', 'single-task:gsm', 'single-task:mbpp', 'single-task:poetry', 'single-task:recipes', 'single-task:chess', 'world:instruction', 'world:response', 'world:single-task:fact', 'world:single-task:about']);
+    expect(armOf('world:base+rules-no-uniform').rules).toEqual(['eos', 'diversity']);
+    expect(armOf('world:base-in-wrapper')).toEqual({ name: 'world:base-in-wrapper', world: true, prompt: 'wrapper' });
     expect(armStageDir('/o', 'single-task:gsm', 'judge')).toBe('/o/arms/single-task-gsm/judge');
     expect(() => armOf('nope')).toThrow(/unknown arm "nope"/);
+  });
+
+  it('world: the recipe is pretrain-mix or world, a world base never pretrains on pretrain-mix; bad world fields are refused', () => {
+    const tiny = PRESETS.tiny!;
+    const w = tiny.world!;
+    expect(() => validateStudyConfig({ ...tiny, world: { ...w, base: { pretrain: { ...PRETRAIN_CPU } } } }, 'c')).toThrow(/config.world.base.pretrain.corpus must be "world"/);
+    expect(() => validateStudyConfig({ ...tiny, base: { pretrain: { ...PRETRAIN_CPU, tokens: 5 } } }, 'c')).toThrow(/config.base.pretrain.tokens sizes the world corpus only/);
+    expect(() => validateStudyConfig({ ...tiny, base: { pretrain: { ...PRETRAIN_CPU, corpus: 'books' } } }, 'c')).toThrow(/corpus must be "pretrain-mix" or "world", got "books"/);
+    expect(() => validateStudyConfig({ ...tiny, world: { ...w, sampled: { temperature: 0, seeds: [1, 1] } } }, 'c')).toThrow(/sampled.temperature must be a number > 0[\s\S]*seeds must be a list of distinct/);
+    expect(() => validateStudyConfig({ ...tiny, world: undefined, parts: ['world'] }, 'c')).toThrow(/no "world" section/);
+    expect(() => validateStudyConfig({ ...tiny, parts: ['fake'] }, 'c')).toThrow(/config.parts/);
+    expect(PRESETS.default!.world!.base).toEqual({ model: 'models/world-base' });
+    expect(PRESETS.world!.parts).toEqual(['world']);
+    expect(PRESETS['world-scratch']!.world!.base).toEqual({ pretrain: WORLD_PRETRAIN });
   });
 
   it('a missing default base says how to make one', () => {

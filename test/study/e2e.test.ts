@@ -5,7 +5,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ARM_NAMES } from '../../src/study/arms.ts';
+import { ARMS } from '../../src/study/arms.ts';
+
+const ARM_NAMES = ARMS.filter((a) => !a.world).map((a) => a.name);
+const WORLD_ARMS = ARMS.filter((a) => a.world).map((a) => a.name);
 import { loadStudyConfig } from '../../src/study/config.ts';
 import { runStudy } from '../../src/study/pipeline.ts';
 import { writeStudyReport } from '../../src/study/report.ts';
@@ -25,6 +28,18 @@ describe('heed study --config tiny', () => {
     for (const arm of ARM_NAMES) expect(md).toContain(`| ${arm} |`);
     expect(md).toContain('43.3 (paper)');
     expect(md).toMatch(/\d+ of \d+ differences are indistinguishable from noise/);
+    // the world part: its section with every world arm, the calibration lines before its table, the claims
+    expect(Object.keys(first.world!.gens)).toEqual(WORLD_ARMS);
+    const world = md.slice(md.indexOf('## Story world'));
+    expect(md.indexOf('## Story world')).toBeGreaterThan(0);
+    for (const arm of WORLD_ARMS) expect(world).toContain(`| ${arm} |`);
+    for (const c of ['(a)', '(b)', '(c)']) expect(world).toMatch(new RegExp(`- \\${c.slice(0, 2)}\\) .*: (MET|NOT MET) — `));
+    expect(world.indexOf('### Calibration')).toBeLessThan(world.indexOf('### Results per arm'));
+    expect(world).toContain('ranking probe in the pretraining wrapper');
+    expect(md).toContain('a proxy figure that measures no preference');
+    expect(md).not.toContain("AGAINST the paper's direction.\n- single-task");
+    expect(readFileSync(paths.html, 'utf8')).toContain('id="world-results"');
+    expect(readFileSync(join(out, 'world-base', 'model', 'README.md'), 'utf8')).toContain("story world's corpus");
     const html = readFileSync(paths.html, 'utf8');
     expect(html).toContain('id="study-results"');
     expect(html).toContain('id="differences"');

@@ -7,12 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARM_NAMES, armStageDir } from '../../src/study/arms.ts';
+import { ARMS, armStageDir } from '../../src/study/arms.ts';
 import { loadStudyConfig } from '../../src/study/config.ts';
 import { runStudy } from '../../src/study/pipeline.ts';
 import { terminalTable, writeStudyReport } from '../../src/study/report.ts';
 import type { StudyResults } from '../../src/study/pipeline.ts';
 
+/** The real-data arms (the world part has its own section). */
+const ARM_NAMES = ARMS.filter((a) => !a.world).map((a) => a.name);
 const CHROMIUM = '/usr/bin/chromium';
 const out = mkdtempSync(join(tmpdir(), 'heed-study-report-'));
 const profile = mkdtempSync(join(tmpdir(), 'heed-chromium-'));
@@ -99,6 +101,9 @@ describe('the study report in Chromium', () => {
     try {
       const ids = await page.$$eval('body > section', (ss) => ss.map((s) => s.id));
       expect(ids.slice(0, 4)).toEqual(['claims', 'arms-chart', 'study', 'explorer']);
+      // the story world's section, after the explorer, with a row per world arm
+      expect(ids.indexOf('world')).toBeGreaterThan(ids.indexOf('explorer'));
+      expect(await page.$$eval('#world-results tbody tr', (rs) => rs.length)).toBe(ARMS.filter((a) => a.world).length);
       expect(await page.$$eval('svg[data-chart="arms"] g.bar', (gs) => gs.map((g) => g.getAttribute('data-label')))).toEqual([...ARM_NAMES]);
       expect(await page.$$eval('svg[data-chart="arms"] line.errorbar', (ls) => ls.length)).toBeGreaterThan(0);
       expect(await page.$$eval('p.proxy', (ps) => ps.length)).toBe(1);

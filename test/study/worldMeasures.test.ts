@@ -1,0 +1,78 @@
+// The world part's measures, calibration lines and claims on synthetic answers whose truth is
+// known: the grammar's reference stories meet every check of their own request, another item's
+// reference story meets its own request's checks but not (mostly) this one's.
+import { describe, expect, it } from 'vitest';
+import { calibration, verdictOf, worldClaims, worldMeasures } from '../../src/study/worldMeasures.ts';
+import { worldData } from '../../src/study/worldData.ts';
+import type { WorldGenResult } from '../../src/study/worldStages.ts';
+import { itemWrapperPrompt, wrapperTemplate } from '../../src/study/worldStages.ts';
+
+const data = worldData({ seed: 3, tuningRows: 4, evalPerGroup: 30 });
+const items = data.sets.eval;
+const requests = items.map((it) => it.request);
+const good = items.map((it) => it.reference);
+/** Each item answered with the next item of the same kind's reference: fluent, on the wrong request. */
+const wrong = items.map((it, i) => {
+  for (let k = 1; k < items.length; k++) {
+    const j = (i + k) % items.length;
+    if (items[j]!.request.kind === it.request.kind) return items[j]!.reference;
+  }
+  return it.reference;
+});
+const gen = (answers: string[], eos = 1): WorldGenResult => ({ runs: [{ setting: 'greedy', outputs: '', answers, eos: answers.map(() => eos), tokens: answers.map(() => 1) }] });
+const bs = { samples: 400, seed: 0 };
+
+describe('world measures, calibration and claims', () => {
+  const arms = worldMeasures(requests, new Map([
+    ['world:base', gen(wrong, 0)],
+    ['world:base-in-wrapper', gen(good)],
+    ['world:instruction', gen(good)],
+    ['world:response', gen(good)],
+    ['world:single-task:fact', gen(wrong, 0)],
+  ]));
+  const get = (n: string) => arms.find((a) => a.arm === n)!;
+
+  it('the right answers meet every check; the wrong ones score near chance; win rates follow', () => {
+    expect(get('world:instruction').greedy.promptLevel).toBe(100);
+    expect(get('world:instruction').greedy.semantic).toBeGreaterThan(50);
+    expect(Math.abs(get('world:base').greedy.semantic)).toBeLessThan(15);
+    expect(get('world:response').greedy.winRate).toBe(50);
+    expect(get('world:base').greedy.winRate).toBeLessThan(10);
+    expect(get('world:base').greedy.eos).toBe(0);
+  });
+
+  it('calibration: (a), (b), (c) met when the tuned arm and the wrapped base follow and the chat base does not', () => {
+    const lines = calibration(arms, bs);
+    expect(lines.map((l) => [l.name, l.met])).toEqual([['a', true], ['b', true], ['c', true]]);
+    // the same base in both places: (c) is not met; no wrapper arm: (b) and (c) are not measured
+    const same = worldMeasures(requests, new Map([['world:base', gen(good)], ['world:base-in-wrapper', gen(good)], ['world:instruction', gen(wrong)]]));
+    expect(calibration(same, bs).map((l) => l.met)).toEqual([false, true, false]);
+    const noWrap = worldMeasures(requests, new Map([['world:instruction', gen(good)]]));
+    expect(calibration(noWrap, bs).map((l) => l.met)).toEqual([true, null, null]);
+  });
+
+  it('claims: verdicts from the paired intervals, in or against the paper\'s direction or not visible', () => {
+    const claims = worldClaims(arms, undefined, bs);
+    const line = (start: string) => claims.find((c) => c.startsWith(start))!;
+    expect(line('response tuning (stories only')).toMatch(/visible, in the paper's direction\.$/);
+    expect(line('single-task tuning on fact answers')).toMatch(/not visible at this scale/);
+    expect(line('response tuning teaches the model to end')).toMatch(/= 100\.0 EOS-rate points .*in the paper's direction/);
+    expect(line('instruction tuning still follows better')).toMatch(/= 0\.0 .*not visible/);
+    // arms not run: their claims are left out
+    expect(claims.some((c) => c.includes('rules adapter'))).toBe(false);
+    const against = worldClaims(worldMeasures(requests, new Map([['world:instruction', gen(good)], ['world:base', gen(good)], ['world:response', gen(wrong)]])), undefined, bs);
+    expect(against.find((c) => c.startsWith('response tuning (stories only'))).toMatch(/AGAINST the paper's direction/);
+    expect(verdictOf({ diff: -3, noise: true })).toMatch(/not visible/);
+  });
+
+  it('the wrapper template asks each request inside its wrapper, never in the chat template', () => {
+    const t = wrapperTemplate(items);
+    items.forEach((it, i) => {
+      const p = t.generationPrompt!(it.request.text);
+      expect(p).toBe(itemWrapperPrompt(it, i));
+      expect(p).toContain(it.request.text.replace(/^I\b/, 'I').slice(1, 20));
+      expect(p).not.toContain('<|');
+    });
+    expect(() => t.generationPrompt!('not an item')).toThrow(/no evaluation item/);
+  });
+});
