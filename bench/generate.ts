@@ -33,11 +33,17 @@ export async function benchGenerate({ json = false, tokens = 200 }: { json?: boo
   const g = await webgpu();
   if (!json) console.log(`adapter: ${g.device}\nstories260K greedy decode, ${tokens} new tokens per stream from BOS\n`);
   const rows: Row[] = [];
-  for (const [b, batches] of [[cpu, [1, 8]], [g, [1, 8, 32, 64, 128, 256]]] as const) {
+  for (const [b, batches] of [
+    [cpu, [1, 8]],
+    [g, [1, 8, 32, 64, 128, 256]],
+  ] as const) {
     for (const batch of batches) {
       const r = await measure(b, batch, tokens);
       rows.push(r);
-      if (!json) console.log(`${r.backend.padEnd(7)} batch ${String(batch).padStart(3)}  ${r.tokens.toString().padStart(6)} tokens  ${r.seconds.toFixed(2).padStart(7)} s  ${r.tokPerSec.toFixed(0).padStart(7)} tok/s`);
+      if (!json)
+        console.log(
+          `${r.backend.padEnd(7)} batch ${String(batch).padStart(3)}  ${r.tokens.toString().padStart(6)} tokens  ${r.seconds.toFixed(2).padStart(7)} s  ${r.tokPerSec.toFixed(0).padStart(7)} tok/s`,
+        );
     }
   }
   if (!json) console.log('\npeer: llama2.c run.c (C, -O3, one core) decodes stories260K at about 9,000 tok/s on this machine kind');

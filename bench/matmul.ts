@@ -120,7 +120,9 @@ export async function benchMatmul(opts: { json?: boolean; sizes?: number[] } = {
     w.dispose();
     results.push(res);
     if (!opts.json) {
-      console.log(`| ${c.name} | ${cell(res.naive)} | ${cell(res.best)} | ${res.kernel} | ${cell(res.cpu)} | ${f1(res.best.median / res.naive.median)}× |`);
+      console.log(
+        `| ${c.name} | ${cell(res.naive)} | ${cell(res.best)} | ${res.kernel} | ${cell(res.cpu)} | ${f1(res.best.median / res.naive.median)}× |`,
+      );
     }
   }
   if (opts.json) console.log(JSON.stringify({ adapter: b.device, date: new Date().toISOString(), results }, null, 2));
@@ -247,7 +249,8 @@ async function peerCase(heeds: Heed[], peer: Peer, c: Case, rounds: number): Pro
           maxD = Math.max(maxD, Math.abs(heedC[j]! - peerC[j]!));
         }
         relErr = Math.max(relErr, maxD / Math.max(maxC, 1e-30));
-        if (!(relErr < 1e-4)) throw new Error(`bench --peers: ${h.label} and ${peer.name} disagree on ${c.name} (max relative difference ${relErr})`);
+        if (!(relErr < 1e-4))
+          throw new Error(`bench --peers: ${h.label} and ${peer.name} disagree on ${c.name} (max relative difference ${relErr})`);
       }
       const runners: Runner[] = heeds.map((h, i) => {
         const { a, w } = operands[i]!;
@@ -283,7 +286,12 @@ async function peerCase(heeds: Heed[], peer: Peer, c: Case, rounds: number): Pro
       const heed = runners[0]!;
       return {
         ...c,
-        contestants: runners.map((r) => ({ name: r.name, path: r.path, gflops: gflops(c, median(r.wallMs)), perCpuS: gflops(c, median(r.cpuMs)) })),
+        contestants: runners.map((r) => ({
+          name: r.name,
+          path: r.path,
+          gflops: gflops(c, median(r.wallMs)),
+          perCpuS: gflops(c, median(r.cpuMs)),
+        })),
         ratio: ratioOf(heed),
         ratios: runners.slice(0, -1).map(ratioOf),
         cpuRatio: median(heed.cpuMs.map((h, i) => p.cpuMs[i]! / h)),
@@ -345,7 +353,9 @@ export async function benchMatmulPeers(opts: PeerOptions = {}): Promise<PeerResu
     console.log('order) in this process on the same inputs; ratios are medians of the per-round ratios. "per CPU-s" counts');
     console.log("GFLOP per second of this process's CPU time (all threads), which other load disturbs less. For x·Wᵀ rows");
     console.log(`heed runs its model layout (W [out, in], kept) and the peer its dense-layer layout x·W (W [in, out]).\n`);
-    console.log(`| product | heed path | ${names.join(' | ')} | ${heeds.map((h) => `${h.label} ÷ ${peer.name}`).join(' | ')} | per CPU-s: ${names.join(' | ')} |`);
+    console.log(
+      `| product | heed path | ${names.join(' | ')} | ${heeds.map((h) => `${h.label} ÷ ${peer.name}`).join(' | ')} | per CPU-s: ${names.join(' | ')} |`,
+    );
     console.log(`|---|---|${names.map(() => '---|').join('')}${heeds.map(() => '---|').join('')}${names.map(() => '---|').join('')}`);
   }
   const results: PeerResult[] = [];
@@ -358,10 +368,26 @@ export async function benchMatmulPeers(opts: PeerOptions = {}): Promise<PeerResu
       const e = r.contestants.map((x) => f1(x.perCpuS)).join(' | ');
       console.log(`| ${c.name} | ${r.contestants[0]!.path} | ${g} | ${r.ratios.map((x) => `${x.toFixed(2)}×`).join(' | ')} | ${e} |`);
       const elapsed = (performance.now() - t0) / 1000;
-      process.stderr.write(`  [${i + 1}/${cs.length}] ${elapsed.toFixed(0)} s elapsed, ~${((elapsed / (i + 1)) * (cs.length - i - 1)).toFixed(0)} s left, load ${load()}\n`);
+      process.stderr.write(
+        `  [${i + 1}/${cs.length}] ${elapsed.toFixed(0)} s elapsed, ~${((elapsed / (i + 1)) * (cs.length - i - 1)).toFixed(0)} s left, load ${load()}\n`,
+      );
     }
   }
-  if (opts.json) console.log(JSON.stringify({ heed: heeds.map((h) => `${h.label}: ${h.b.device}`), peer: peer.detail, rounds, load: loadavg(), date: new Date().toISOString(), results }, null, 2));
+  if (opts.json)
+    console.log(
+      JSON.stringify(
+        {
+          heed: heeds.map((h) => `${h.label}: ${h.b.device}`),
+          peer: peer.detail,
+          rounds,
+          load: loadavg(),
+          date: new Date().toISOString(),
+          results,
+        },
+        null,
+        2,
+      ),
+    );
   else {
     console.log('');
     heeds.forEach((h, k) => {
@@ -376,12 +402,23 @@ export async function benchMatmulPeers(opts: PeerOptions = {}): Promise<PeerResu
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const sizes = process.argv.find((x) => x.startsWith('--sizes='))?.slice(8).split(',').map(Number);
+  const sizes = process.argv
+    .find((x) => x.startsWith('--sizes='))
+    ?.slice(8)
+    .split(',')
+    .map(Number);
   const rounds = process.argv.find((x) => x.startsWith('--rounds='))?.slice(9);
   const json = process.argv.includes('--json');
   const backends = process.argv.find((x) => x.startsWith('--backend='))?.slice(10);
   if (backends !== undefined && !isPeerBackends(backends)) throw new Error(`--backend: fast, webgpu or all, got "${backends}"`);
-  if (process.argv.includes('--peers')) await benchMatmulPeers({ json, plain: process.argv.includes('--plain'), ...(sizes ? { sizes } : {}), ...(rounds ? { rounds: Number(rounds) } : {}), ...(backends ? { backends } : {}) });
+  if (process.argv.includes('--peers'))
+    await benchMatmulPeers({
+      json,
+      plain: process.argv.includes('--plain'),
+      ...(sizes ? { sizes } : {}),
+      ...(rounds ? { rounds: Number(rounds) } : {}),
+      ...(backends ? { backends } : {}),
+    });
   else await benchMatmul({ json, ...(sizes ? { sizes } : {}) });
   process.exit(0);
 }

@@ -19,7 +19,9 @@ function report(title: string, perStep: number): void {
   console.log(`\n${title}: GPU ${(total / perStep / 1e6).toFixed(2)} ms per step (${b.device})`);
   console.log('| kernel/entry | dispatches/step | µs/step | share |\n|---|---|---|---|');
   for (const [name, e] of rows) {
-    console.log(`| ${name} | ${(e.count / perStep).toFixed(1)} | ${(e.ns / perStep / 1e3).toFixed(0)} | ${((100 * e.ns) / total).toFixed(1)}% |`);
+    console.log(
+      `| ${name} | ${(e.count / perStep).toFixed(1)} | ${(e.ns / perStep / 1e3).toFixed(0)} | ${((100 * e.ns) / total).toFixed(1)}% |`,
+    );
   }
   b.kernelTimes.clear();
 }
@@ -27,7 +29,9 @@ function report(title: string, perStep: number): void {
 // decode: B streams at positions 32.. with a KV cache
 const cache = new KVCache(model.config, B, b, 32 + steps + 8);
 const ids = () => fromArray(new Int32Array(B).fill(1), [B, 1], { dtype: 'i32', backend: b });
-await scope(() => noGrad(() => model.forward(fromArray(new Int32Array(B * 32).fill(1), [B, 32], { dtype: 'i32', backend: b }), { cache }))).data();
+await scope(() =>
+  noGrad(() => model.forward(fromArray(new Int32Array(B * 32).fill(1), [B, 32], { dtype: 'i32', backend: b }), { cache })),
+).data();
 for (let i = 0; i < 2; i++) await scope(() => noGrad(() => model.forward(ids(), { cache, lastOnly: true }))).data(); // warm-up (compiles)
 b.setProfiling(true);
 for (let i = 0; i < steps; i++) await scope(() => noGrad(() => model.forward(ids(), { cache, lastOnly: true }))).data();
@@ -36,8 +40,16 @@ report(`decode, batch ${B}`, steps);
 cache.dispose();
 
 // training step: forward + backward on [8, 64] tokens
-const x = fromArray(Int32Array.from({ length: 8 * 64 }, (_, i) => (i * 7) % 512), [8, 64], { dtype: 'i32', backend: b });
-const y = fromArray(Int32Array.from({ length: 8 * 64 }, (_, i) => (i * 7 + 1) % 512), [8, 64], { dtype: 'i32', backend: b });
+const x = fromArray(
+  Int32Array.from({ length: 8 * 64 }, (_, i) => (i * 7) % 512),
+  [8, 64],
+  { dtype: 'i32', backend: b },
+);
+const y = fromArray(
+  Int32Array.from({ length: 8 * 64 }, (_, i) => (i * 7 + 1) % 512),
+  [8, 64],
+  { dtype: 'i32', backend: b },
+);
 const trainStep = () => {
   scope(() => model.loss(x, y).backward());
   zeroGrad(model.parameters());

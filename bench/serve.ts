@@ -33,7 +33,24 @@ const MAX_TOKENS = 64;
 
 async function startServer(backend: BackendName, maxBatch: number): Promise<{ url: string; proc: ChildProcess }> {
   const d = 'llama2c-stories260K';
-  const proc = spawn(process.execPath, [join(projectRoot, 'bin', 'heed.js'), 'serve', '--port', '0', '--model', dataPath(d, 'stories260K.bin'), '--tokenizer', dataPath(d, 'tok512.bin'), '--backend', backend, '--max-batch', String(maxBatch)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(
+    process.execPath,
+    [
+      join(projectRoot, 'bin', 'heed.js'),
+      'serve',
+      '--port',
+      '0',
+      '--model',
+      dataPath(d, 'stories260K.bin'),
+      '--tokenizer',
+      dataPath(d, 'tok512.bin'),
+      '--backend',
+      backend,
+      '--max-batch',
+      String(maxBatch),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let err = '';
   proc.stderr!.on('data', (b: Buffer) => (err += b.toString()));
   const url = await new Promise<string>((resolve, reject) => {
@@ -54,7 +71,15 @@ async function request(url: string, prompt: string, seed: number): Promise<{ ttf
   const res = await fetch(`${url}/v1/completions`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ model: 'stories260K', prompt, max_tokens: MAX_TOKENS, temperature: 0.8, seed, stream: true, stream_options: { include_usage: true } }),
+    body: JSON.stringify({
+      model: 'stories260K',
+      prompt,
+      max_tokens: MAX_TOKENS,
+      temperature: 0.8,
+      seed,
+      stream: true,
+      stream_options: { include_usage: true },
+    }),
   });
   if (!res.ok || !res.body) throw new Error(`bench serve: HTTP ${res.status}: ${await res.text()}`);
   let ttft = -1;
@@ -105,7 +130,15 @@ async function level(url: string, clients: number, seconds: number, into: Sample
 }
 
 const toRow = (backend: string, clients: number, s: Sample): ServeRow => ({
-  backend, clients, seconds: s.wall, requests: s.requests, tokens: s.tokens, reqPerSec: s.requests / s.wall, tokPerSec: s.tokens / s.wall, ttftMedianMs: pct(s.ttfts, 0.5), ttftP95Ms: pct(s.ttfts, 0.95),
+  backend,
+  clients,
+  seconds: s.wall,
+  requests: s.requests,
+  tokens: s.tokens,
+  reqPerSec: s.requests / s.wall,
+  tokPerSec: s.tokens / s.wall,
+  ttftMedianMs: pct(s.ttfts, 0.5),
+  ttftP95Ms: pct(s.ttfts, 0.95),
 });
 
 /** The peer for one client: generate() in this process, same backend, same request shape. */
@@ -116,14 +149,23 @@ async function direct(backend: BackendName, seconds: number): Promise<number> {
   let tokens = 0;
   const t0 = performance.now();
   for (let k = 0; performance.now() - t0 < seconds * 1000; k++) {
-    tokens += (await generate(model, tok.encode(PROMPTS[k % PROMPTS.length]!, { bos: true }), { maxTokens: MAX_TOKENS, temperature: 0.8, seed: k, stopIds: [tok.eos, tok.bos] })).length;
+    tokens += (
+      await generate(model, tok.encode(PROMPTS[k % PROMPTS.length]!, { bos: true }), {
+        maxTokens: MAX_TOKENS,
+        temperature: 0.8,
+        seed: k,
+        stopIds: [tok.eos, tok.bos],
+      })
+    ).length;
   }
   const tps = tokens / ((performance.now() - t0) / 1000);
   model.dispose();
   return tps;
 }
 
-export async function benchServe(opts: { json?: boolean; backend?: BackendName; seconds?: number; clients?: number[]; rounds?: number } = {}): Promise<ServeRow[]> {
+export async function benchServe(
+  opts: { json?: boolean; backend?: BackendName; seconds?: number; clients?: number[]; rounds?: number } = {},
+): Promise<ServeRow[]> {
   const backend = opts.backend ?? 'auto';
   const levels = opts.clients ?? [1, 4, 16, 64];
   const { url, proc } = await startServer(backend, Math.max(...levels));
@@ -148,8 +190,13 @@ export async function benchServe(opts: { json?: boolean; backend?: BackendName; 
     peer = peerRuns.length ? peerRuns.reduce((a, b) => a + b) / peerRuns.length : NaN;
     rows.push(...levels.map((c, i) => toRow(backend, c, samples[i]!)));
     if (!opts.json) {
-      console.log(`heed serve on ${backend}, stories260K, streamed completions of ${MAX_TOKENS} tokens; ${rounds} interleaved rounds of ${per.toFixed(1)} s per level\n\nclients  req/s   tok/s   TTFT median  TTFT p95  (requests)`);
-      for (const row of rows) console.log(`${String(row.clients).padStart(7)}  ${row.reqPerSec.toFixed(2).padStart(6)}  ${row.tokPerSec.toFixed(0).padStart(6)}  ${row.ttftMedianMs.toFixed(0).padStart(8)} ms  ${row.ttftP95Ms.toFixed(0).padStart(5)} ms  (${row.requests})`);
+      console.log(
+        `heed serve on ${backend}, stories260K, streamed completions of ${MAX_TOKENS} tokens; ${rounds} interleaved rounds of ${per.toFixed(1)} s per level\n\nclients  req/s   tok/s   TTFT median  TTFT p95  (requests)`,
+      );
+      for (const row of rows)
+        console.log(
+          `${String(row.clients).padStart(7)}  ${row.reqPerSec.toFixed(2).padStart(6)}  ${row.tokPerSec.toFixed(0).padStart(6)}  ${row.ttftMedianMs.toFixed(0).padStart(8)} ms  ${row.ttftP95Ms.toFixed(0).padStart(5)} ms  (${row.requests})`,
+        );
     }
   } finally {
     proc.kill('SIGTERM');
@@ -159,7 +206,10 @@ export async function benchServe(opts: { json?: boolean; backend?: BackendName; 
   if (opts.json) console.log(JSON.stringify({ rows, directTokPerSec: peer }, null, 2));
   else {
     if (one && sixteen) console.log(`\n16 clients / 1 client, tokens/s: ${(sixteen.tokPerSec / one.tokPerSec).toFixed(1)}x (goal >= 8x)`);
-    if (one && Number.isFinite(peer)) console.log(`1 client through HTTP / generate() in process: ${one.tokPerSec.toFixed(0)} / ${peer.toFixed(0)} tok/s = ${(one.tokPerSec / peer).toFixed(2)}`);
+    if (one && Number.isFinite(peer))
+      console.log(
+        `1 client through HTTP / generate() in process: ${one.tokPerSec.toFixed(0)} / ${peer.toFixed(0)} tok/s = ${(one.tokPerSec / peer).toFixed(2)}`,
+      );
   }
   return rows;
 }
@@ -167,5 +217,10 @@ export async function benchServe(opts: { json?: boolean; backend?: BackendName; 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const a = process.argv.slice(2);
   const val = (f: string) => (a.includes(f) ? a[a.indexOf(f) + 1] : undefined);
-  await benchServe({ json: a.includes('--json'), ...(val('--backend') ? { backend: backendName(val('--backend')) } : {}), ...(val('--seconds') ? { seconds: Number(val('--seconds')) } : {}), ...(val('--clients') ? { clients: val('--clients')!.split(',').map(Number) } : {}) });
+  await benchServe({
+    json: a.includes('--json'),
+    ...(val('--backend') ? { backend: backendName(val('--backend')) } : {}),
+    ...(val('--seconds') ? { seconds: Number(val('--seconds')) } : {}),
+    ...(val('--clients') ? { clients: val('--clients')!.split(',').map(Number) } : {}),
+  });
 }

@@ -13,7 +13,10 @@ export class Profiler {
   private readonly kernels = new Map<string, { count: number; ms: number }>();
   private restore: (() => void) | null = null;
 
-  constructor(private readonly b: Backend, private readonly say: (s: string) => void) {}
+  constructor(
+    private readonly b: Backend,
+    private readonly say: (s: string) => void,
+  ) {}
 
   start(): void {
     this.kernels.clear();
@@ -50,11 +53,18 @@ export class Profiler {
     const f = (ms: number) => `${ms.toFixed(1)} ms (${((100 * ms) / msPerStep).toFixed(0)}%)`;
     const ph = (x: number) => x / steps;
     const other = msPerStep - ph(phases.forward) - ph(phases.backward) - ph(phases.optimizer);
-    this.say(`\nprofile: ${title}: ${msPerStep.toFixed(1)} ms/step${this.b.name === 'webgpu' ? ' (GPU timestamps; profiling slows WebGPU)' : ''}`);
-    this.say(`  phases: forward ${f(ph(phases.forward))}, backward ${f(ph(phases.backward))}, optimizer+clip ${f(ph(phases.optimizer))}, rest (zeroGrad, scope, sync) ${f(other)}`);
+    this.say(
+      `\nprofile: ${title}: ${msPerStep.toFixed(1)} ms/step${this.b.name === 'webgpu' ? ' (GPU timestamps; profiling slows WebGPU)' : ''}`,
+    );
+    this.say(
+      `  phases: forward ${f(ph(phases.forward))}, backward ${f(ph(phases.backward))}, optimizer+clip ${f(ph(phases.optimizer))}, rest (zeroGrad, scope, sync) ${f(other)}`,
+    );
     this.say(`  kernels ${f(kernelMs)}; host overhead (everything else) ${f(msPerStep - kernelMs)}`);
     this.say('  | kernel | launches/step | ms/step | share of step |');
     this.say('  |---|---|---|---|');
-    for (const [name, e] of rows) this.say(`  | ${name} | ${(e.count / steps).toFixed(0)} | ${(e.ms / steps).toFixed(2)} | ${((100 * e.ms) / steps / msPerStep).toFixed(1)}% |`);
+    for (const [name, e] of rows)
+      this.say(
+        `  | ${name} | ${(e.count / steps).toFixed(0)} | ${(e.ms / steps).toFixed(2)} | ${((100 * e.ms) / steps / msPerStep).toFixed(1)}% |`,
+      );
   }
 }

@@ -55,13 +55,31 @@ export interface BenchCase {
 export function cases(): BenchCase[] {
   const s260 = readCheckpoint(dataPath('llama2c-stories260K', 'stories260K.bin')).config;
   const m15: LlamaConfig = {
-    dim: 288, nLayers: 6, nHeads: 6, nKvHeads: 6, hiddenDim: 768, vocabSize: 32000, maxSeqLen: 256,
-    ropeTheta: 10000, ropeLayout: 'half', normEps: 1e-5, tiedEmbeddings: true,
+    dim: 288,
+    nLayers: 6,
+    nHeads: 6,
+    nKvHeads: 6,
+    hiddenDim: 768,
+    vocabSize: 32000,
+    maxSeqLen: 256,
+    ropeTheta: 10000,
+    ropeLayout: 'half',
+    normEps: 1e-5,
+    tiedEmbeddings: true,
   };
   // heed-base's shape and step (PRETRAIN_CPU: dim 128 × 4 layers, untied, vocab 4096; [16, 256]; AdamW after a clip at 1)
   const base: LlamaConfig = {
-    dim: 128, nLayers: 4, nHeads: 4, nKvHeads: 4, hiddenDim: 344, vocabSize: 4096, maxSeqLen: 256,
-    ropeTheta: 10000, ropeLayout: 'half', normEps: 1e-5, tiedEmbeddings: false,
+    dim: 128,
+    nLayers: 4,
+    nHeads: 4,
+    nKvHeads: 4,
+    hiddenDim: 344,
+    vocabSize: 4096,
+    maxSeqLen: 256,
+    ropeTheta: 10000,
+    ropeLayout: 'half',
+    normEps: 1e-5,
+    tiedEmbeddings: false,
   };
   return [
     { name: 'stories260K', config: s260, B: 8, T: 64, clip: 0 },
@@ -89,10 +107,11 @@ async function measureHeed(b: Backend, c: BenchCase, steps: number, prof?: Profi
   const all = batchIds(c.B, c.T, c.config.vocabSize);
   const xs: number[] = [];
   const ys: number[] = [];
-  for (let r = 0; r < c.B; r++) for (let t = 0; t < c.T; t++) {
-    xs.push(all[r * (c.T + 1) + t]!);
-    ys.push(all[r * (c.T + 1) + t + 1]!);
-  }
+  for (let r = 0; r < c.B; r++)
+    for (let t = 0; t < c.T; t++) {
+      xs.push(all[r * (c.T + 1) + t]!);
+      ys.push(all[r * (c.T + 1) + t + 1]!);
+    }
   const x = fromArray(Int32Array.from(xs), [c.B, c.T], { dtype: 'i32', backend: b }).keep();
   const y = fromArray(Int32Array.from(ys), [c.B, c.T], { dtype: 'i32', backend: b }).keep();
   const names = [...model.namedParameters().keys()];
@@ -111,7 +130,11 @@ async function measureHeed(b: Backend, c: BenchCase, steps: number, prof?: Profi
       await timed('forward', () => (loss = model.loss(x, y)));
       await timed('backward', () => loss!.backward());
       await timed('optimizer', () => {
-        if (c.clip > 0) clipGradNorm(params.map((p) => p.grad), c.clip).dispose();
+        if (c.clip > 0)
+          clipGradNorm(
+            params.map((p) => p.grad),
+            c.clip,
+          ).dispose();
         opt.update(1e-4, i);
       });
     });
@@ -132,8 +155,16 @@ async function measureHeed(b: Backend, c: BenchCase, steps: number, prof?: Profi
   model.dispose();
   const flops = stepFlops(c.config, c.B, c.T);
   return {
-    impl: 'heed', model: c.name, backend: b.name, device: b.device, B: c.B, T: c.T, params: model.numParameters(),
-    msPerStep: ms, tokPerSec: (c.B * c.T) / (ms / 1000), gflops: flops / (ms / 1e3) / 1e9,
+    impl: 'heed',
+    model: c.name,
+    backend: b.name,
+    device: b.device,
+    B: c.B,
+    T: c.T,
+    params: model.numParameters(),
+    msPerStep: ms,
+    tokPerSec: (c.B * c.T) / (ms / 1000),
+    gflops: flops / (ms / 1e3) / 1e9,
   };
 }
 
@@ -159,7 +190,10 @@ async function matmulGflops(b: Backend): Promise<number> {
 
 function runPeer(python: string, c: BenchCase, steps: number): TrainBenchRow {
   const script = fileURLToPath(new URL('./peers/train_torch.py', import.meta.url));
-  const out = execFileSync(python, [script, '--json', '--model', c.name, '--steps', String(steps)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = execFileSync(python, [script, '--json', '--model', c.name, '--steps', String(steps)], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return (JSON.parse(out) as TrainBenchRow[])[0]!;
 }
 
@@ -196,7 +230,9 @@ export async function benchTrain(opts: TrainBenchOptions = {}): Promise<TrainBen
     if (!opts.json) console.log(s);
   };
   say(`backends: ${list.map((b) => `${b.name} (${b.device})`).join('; ')}: ${why}`);
-  say(`forward + backward + AdamW on one fixed batch; ${steps} timed steps per round, median of ${rounds} rounds${opts.peer ? ', torch peer interleaved with the first non-reference backend' : ''}\n`);
+  say(
+    `forward + backward + AdamW on one fixed batch; ${steps} timed steps per round, median of ${rounds} rounds${opts.peer ? ', torch peer interleaved with the first non-reference backend' : ''}\n`,
+  );
   const mm = new Map<Backend, number>();
   for (const b of list) {
     if (b === cpu) continue;
@@ -220,12 +256,16 @@ export async function benchTrain(opts: TrainBenchOptions = {}): Promise<TrainBen
       const m = mm.get(b);
       const row: TrainBenchRow = { ...best, ...(m ? { ofMatmul: best.gflops / m } : {}) };
       rows.push(row);
-      say(`heed  ${c.name.padEnd(11)} ${b.name.padEnd(6)} [${c.B}, ${c.T}]  ${row.msPerStep.toFixed(1).padStart(8)} ms/step  ${row.tokPerSec.toFixed(0).padStart(6)} tok/s  ${row.gflops.toFixed(2)} GFLOP/s${row.ofMatmul !== undefined ? ` (${(100 * row.ofMatmul).toFixed(1)}% of matmul)` : ''}`);
+      say(
+        `heed  ${c.name.padEnd(11)} ${b.name.padEnd(6)} [${c.B}, ${c.T}]  ${row.msPerStep.toFixed(1).padStart(8)} ms/step  ${row.tokPerSec.toFixed(0).padStart(6)} tok/s  ${row.gflops.toFixed(2)} GFLOP/s${row.ofMatmul !== undefined ? ` (${(100 * row.ofMatmul).toFixed(1)}% of matmul)` : ''}`,
+      );
       if (peer.length) {
         const pm = median(peer.map((p) => p.msPerStep));
         const p = peer.find((q) => q.msPerStep === pm)!;
         rows.push(p);
-        say(`torch ${c.name.padEnd(11)} ${p.backend.padEnd(6)} [${c.B}, ${c.T}]  ${p.msPerStep.toFixed(1).padStart(8)} ms/step  ${p.tokPerSec.toFixed(0).padStart(6)} tok/s  ${p.gflops.toFixed(2)} GFLOP/s   heed ${b.name}/torch = ${(p.msPerStep / row.msPerStep).toFixed(2)}x`);
+        say(
+          `torch ${c.name.padEnd(11)} ${p.backend.padEnd(6)} [${c.B}, ${c.T}]  ${p.msPerStep.toFixed(1).padStart(8)} ms/step  ${p.tokPerSec.toFixed(0).padStart(6)} tok/s  ${p.gflops.toFixed(2)} GFLOP/s   heed ${b.name}/torch = ${(p.msPerStep / row.msPerStep).toFixed(2)}x`,
+        );
       }
       if (opts.profile) await measureHeed(b, c, b === cpu ? 1 : steps, new Profiler(b, say));
     }
@@ -237,6 +277,14 @@ export async function benchTrain(opts: TrainBenchOptions = {}): Promise<TrainBen
 if (import.meta.url === `file://${process.argv[1]}`) {
   const a = process.argv;
   const at = (f: string) => (a.includes(f) ? a[a.indexOf(f) + 1] : undefined);
-  await benchTrain({ json: a.includes('--json'), profile: a.includes('--profile'), ...(at('--backend') ? { backend: trainBackends(at('--backend')) } : {}), ...(at('--peer') ? { peer: at('--peer')! } : {}), ...(at('--rounds') ? { rounds: Number(at('--rounds')) } : {}), ...(at('--only') ? { only: at('--only')!.split(',') } : {}), ...(at('--steps') ? { steps: Number(at('--steps')) } : {}) });
+  await benchTrain({
+    json: a.includes('--json'),
+    profile: a.includes('--profile'),
+    ...(at('--backend') ? { backend: trainBackends(at('--backend')) } : {}),
+    ...(at('--peer') ? { peer: at('--peer')! } : {}),
+    ...(at('--rounds') ? { rounds: Number(at('--rounds')) } : {}),
+    ...(at('--only') ? { only: at('--only')!.split(',') } : {}),
+    ...(at('--steps') ? { steps: Number(at('--steps')) } : {}),
+  });
   process.exit(0);
 }

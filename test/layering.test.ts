@@ -64,7 +64,8 @@ function tsFiles(dir: string): string[] {
 export function importSpecifiers(code: string): string[] {
   const noComments = code.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
   const out: string[] = [];
-  const re = /(?:\bimport|\bexport)\b[^;'"`]*?\bfrom\s*['"]([^'"]+)['"]|\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s+['"]([^'"]+)['"]/gm;
+  const re =
+    /(?:\bimport|\bexport)\b[^;'"`]*?\bfrom\s*['"]([^'"]+)['"]|\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s+['"]([^'"]+)['"]/gm;
   for (const m of noComments.matchAll(re)) out.push((m[1] ?? m[2] ?? m[3])!);
   return out;
 }
@@ -83,7 +84,9 @@ export function violation(from: string, to: string): string | null {
   if (to === 'index') return 'index.ts is the public barrel; import the module itself';
   for (const l of [from, to]) if (RANK[l] === undefined) return `layer "${l}" has no rank: add it to RANK in test/layering.test.ts`;
   if (from === to || RANK[to]! < RANK[from]! || ALSO[from]?.includes(to)) return null;
-  return RANK[to] === RANK[from] ? `${from} and ${to} are siblings (add to ALSO if intended)` : `${from} (rank ${RANK[from]}) imports the higher layer ${to} (rank ${RANK[to]})`;
+  return RANK[to] === RANK[from]
+    ? `${from} and ${to} are siblings (add to ALSO if intended)`
+    : `${from} (rank ${RANK[from]}) imports the higher layer ${to} (rank ${RANK[to]})`;
 }
 
 describe('layering of src/', () => {
@@ -100,7 +103,9 @@ describe('layering of src/', () => {
       "/* import { no } from '../cli/block.ts'; */",
       "const s = 'from nowhere';",
     ].join('\n');
-    expect(importSpecifiers(code).sort()).toEqual(['../core/multi.ts', '../decode/v.ts', '../io/w.ts', '../nn/y.ts', '../ops/x.ts', '../util/side.ts', './z.ts'].sort());
+    expect(importSpecifiers(code).sort()).toEqual(
+      ['../core/multi.ts', '../decode/v.ts', '../io/w.ts', '../nn/y.ts', '../ops/x.ts', '../util/side.ts', './z.ts'].sort(),
+    );
   });
 
   it('the rule: down is allowed, up and siblings are refused unless listed', () => {
@@ -133,7 +138,9 @@ describe('layering of src/', () => {
       const rel = relative(SRC, f).split('\\').join('/');
       for (const spec of importSpecifiers(readFileSync(f, 'utf8'))) {
         if (!spec.startsWith('.')) continue; // packages and node: built-ins
-        const target = relative(SRC, resolve(dirname(f), spec)).split('\\').join('/');
+        const target = relative(SRC, resolve(dirname(f), spec))
+          .split('\\')
+          .join('/');
         if (target.startsWith('..')) {
           const top = target.split('/')[1]!;
           if (!OUTSIDE[layerOf(rel)]?.includes(top)) bad.push(`${rel} imports ${spec}, outside src/ (allowed only as OUTSIDE lists)`);

@@ -25,7 +25,9 @@ export async function tfjsWasm(): Promise<Peer> {
     tf = await import('@tensorflow/tfjs-core');
     wasm = await import('@tensorflow/tfjs-backend-wasm');
   } catch (e) {
-    throw new Error(`bench --peers: tfjs-wasm is not installed (npm install -D @tensorflow/tfjs-core @tensorflow/tfjs-backend-wasm): ${(e as Error).message}`);
+    throw new Error(
+      `bench --peers: tfjs-wasm is not installed (npm install -D @tensorflow/tfjs-core @tensorflow/tfjs-backend-wasm): ${(e as Error).message}`,
+    );
   }
   if (!(await tf.setBackend('wasm'))) throw new Error('bench --peers: tfjs could not start its wasm backend');
   await tf.ready();
@@ -33,7 +35,8 @@ export async function tfjsWasm(): Promise<Peer> {
   const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT') as boolean;
   const detail = `tfjs-core ${version}, wasm, ${wasm.getThreadsCount()} thread(s), SIMD ${simd ? 'on' : 'off'}`;
   const tensors = (M: number, K: number, N: number, a: Float32Array, b: Float32Array) => {
-    if (a.length !== M * K || b.length !== K * N) throw new Error(`peer matmul: inputs of ${a.length} and ${b.length} values for [${M}×${K}]·[${K}×${N}]`);
+    if (a.length !== M * K || b.length !== K * N)
+      throw new Error(`peer matmul: inputs of ${a.length} and ${b.length} values for [${M}×${K}]·[${K}×${N}]`);
     return [tf.tensor2d(a, [M, K]), tf.tensor2d(b, [K, N])] as const;
   };
   return {

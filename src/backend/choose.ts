@@ -27,7 +27,11 @@ export async function chooseBackend(name: BackendName = 'auto', adapter?: string
   if (name !== 'auto') return { name, reason: `asked for ${name}` };
   const seen = adapter === undefined ? await probeAdapter() : adapter;
   if (seen === null) return { name: 'fast', reason: 'no WebGPU adapter: the SIMD CPU backend' };
-  if (isSoftwareAdapter(seen)) return { name: 'fast', reason: `the only WebGPU adapter is a software rasterizer (${seen}), which emulates a GPU on the CPU: the SIMD CPU backend runs the CPU natively` };
+  if (isSoftwareAdapter(seen))
+    return {
+      name: 'fast',
+      reason: `the only WebGPU adapter is a software rasterizer (${seen}), which emulates a GPU on the CPU: the SIMD CPU backend runs the CPU natively`,
+    };
   return { name: 'webgpu', reason: `a GPU adapter: ${seen}` };
 }
 

@@ -35,7 +35,6 @@ Options:
   --clients A,…  (serve) concurrency levels (default 1,4,16,64).
   --sizes A,B,…  (matmul) the square sizes (default 256,512,1024,2048; with --peers 512,1024,2048).`;
 
-
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -64,8 +63,10 @@ export async function run(argv: string[]): Promise<number> {
   if (what !== 'train' && values.peer !== undefined) throw new Error('--peer applies to train only');
   if (what === 'matmul' && !values.peers && (values.plain || rounds)) throw new Error('--plain and --rounds apply to matmul --peers only');
   if ((what === 'generate' || what === 'serve') && rounds) throw new Error('--rounds applies to matmul --peers and train only');
-  if (what !== 'serve' && (values.seconds !== undefined || values.clients !== undefined)) throw new Error('--seconds and --clients apply to serve only');
-  if (values.backend !== undefined && !(what === 'serve' || what === 'train' || (what === 'matmul' && values.peers))) throw new Error('--backend applies to serve, train and matmul --peers only');
+  if (what !== 'serve' && (values.seconds !== undefined || values.clients !== undefined))
+    throw new Error('--seconds and --clients apply to serve only');
+  if (values.backend !== undefined && !(what === 'serve' || what === 'train' || (what === 'matmul' && values.peers)))
+    throw new Error('--backend applies to serve, train and matmul --peers only');
   if (values.profile && what !== 'train') throw new Error('--profile applies to train only');
   if (seconds && seconds.length !== 1) throw new Error(`--seconds takes one number, got "${values.seconds}"`);
   switch (what) {
@@ -73,7 +74,14 @@ export async function run(argv: string[]): Promise<number> {
       const m = await import('../../bench/matmul.ts');
       const backends = values.backend ?? 'fast';
       if (!m.isPeerBackends(backends)) throw new Error(`--backend for matmul --peers: fast, webgpu or all, got "${backends}"`);
-      if (values.peers) await m.benchMatmulPeers({ json, plain: values.plain ?? false, backends, ...(sizes ? { sizes } : {}), ...(rounds ? { rounds: rounds[0]! } : {}) });
+      if (values.peers)
+        await m.benchMatmulPeers({
+          json,
+          plain: values.plain ?? false,
+          backends,
+          ...(sizes ? { sizes } : {}),
+          ...(rounds ? { rounds: rounds[0]! } : {}),
+        });
       else await m.benchMatmul({ json, ...(sizes ? { sizes } : {}) });
       return 0;
     }
@@ -84,13 +92,24 @@ export async function run(argv: string[]): Promise<number> {
     }
     case 'train': {
       const { benchTrain, trainBackends } = await import('../../bench/train.ts');
-      await benchTrain({ json, profile: values.profile ?? false, ...(values.backend !== undefined ? { backend: trainBackends(values.backend) } : {}), ...(values.peer !== undefined ? { peer: values.peer } : {}), ...(rounds ? { rounds: rounds[0]! } : {}) });
+      await benchTrain({
+        json,
+        profile: values.profile ?? false,
+        ...(values.backend !== undefined ? { backend: trainBackends(values.backend) } : {}),
+        ...(values.peer !== undefined ? { peer: values.peer } : {}),
+        ...(rounds ? { rounds: rounds[0]! } : {}),
+      });
       return 0;
     }
     case 'serve': {
       const { benchServe } = await import('../../bench/serve.ts');
       const clients = values.clients !== undefined ? countsFlag(values.clients, 'clients') : undefined;
-      await benchServe({ json, ...(values.backend ? { backend: backendName(values.backend) } : {}), ...(seconds ? { seconds: seconds[0]! } : {}), ...(clients ? { clients } : {}) });
+      await benchServe({
+        json,
+        ...(values.backend ? { backend: backendName(values.backend) } : {}),
+        ...(seconds ? { seconds: seconds[0]! } : {}),
+        ...(clients ? { clients } : {}),
+      });
       return 0;
     }
     default:

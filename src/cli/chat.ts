@@ -20,7 +20,11 @@ Ctrl-C while an answer streams stops that answer; Ctrl-C at the prompt, Ctrl-D o
 ${samplingHelp}`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { ...modelOptions, 'max-tokens': { type: 'string' }, system: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({
+    args: argv,
+    options: { ...modelOptions, 'max-tokens': { type: 'string' }, system: { type: 'string' } },
+    strict: true,
+  });
   const { model, tok, rules, sampling } = await loadFromFlags(values, help);
   const maxTokens = numberFlag(values['max-tokens'], 'max-tokens', { def: 256 });
   const start: ChatMessage[] = values.system ? [{ role: 'system', content: values.system }] : [];
@@ -46,11 +50,18 @@ export async function run(argv: string[]): Promise<number> {
       const prompt = tok.encode(chatPrompt(history), { bos: true });
       if (prompt.length >= model.config.maxSeqLen) {
         history.pop();
-        process.stdout.write(`[the conversation (${prompt.length} tokens) no longer fits the model's ${model.config.maxSeqLen}; /reset to start over]\n`);
+        process.stdout.write(
+          `[the conversation (${prompt.length} tokens) no longer fits the model's ${model.config.maxSeqLen}; /reset to start over]\n`,
+        );
       } else {
         answering = new AbortController();
         const [res] = await generateBatchResults(model, [prompt], {
-          maxTokens, ...sampling, seed: sampling.seed + turn++, stopIds: [tok.eos, tok.bos], tokenizer: tok, signal: answering.signal,
+          maxTokens,
+          ...sampling,
+          seed: sampling.seed + turn++,
+          stopIds: [tok.eos, tok.bos],
+          tokenizer: tok,
+          signal: answering.signal,
           ...(rules ? { processors: rules.processors } : {}),
           onText: (t) => process.stdout.write(t),
         });

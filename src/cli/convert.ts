@@ -43,8 +43,12 @@ export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      model: { type: 'string' }, tokenizer: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' },
-      dtype: { type: 'string' }, force: { type: 'boolean', default: false },
+      model: { type: 'string' },
+      tokenizer: { type: 'string' },
+      to: { type: 'string' },
+      out: { type: 'string' },
+      dtype: { type: 'string' },
+      force: { type: 'boolean', default: false },
     },
     strict: true,
   });

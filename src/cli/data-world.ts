@@ -69,15 +69,25 @@ const tuningLine = (r: TuningRow) => ({ id: r.id, messages: r.messages, request:
 function checkOut(out: string): void {
   outputDir(out, '--out', { create: false }); // a file in the way, or a file where a parent belongs, is named
   if (!pathExists(out)) return;
-  if (readdirSync(out).length > 0 && !pathExists(join(out, 'manifest.json'))) throw new Error(`--out ${out}: a non-empty directory that is not an earlier \`heed data world\` output (no manifest.json); choose another --out`);
+  if (readdirSync(out).length > 0 && !pathExists(join(out, 'manifest.json')))
+    throw new Error(
+      `--out ${out}: a non-empty directory that is not an earlier \`heed data world\` output (no manifest.json); choose another --out`,
+    );
 }
 
 export async function run(argv: string[]): Promise<number> {
   const { values: v } = parseArgs({
-    args: argv, strict: true,
+    args: argv,
+    strict: true,
     options: {
-      out: { type: 'string' }, seed: { type: 'string' }, tokens: { type: 'string' }, mix: { type: 'string' }, tokenizer: { type: 'string' },
-      instruction: { type: 'string' }, single: { type: 'string' }, 'eval-per-group': { type: 'string' },
+      out: { type: 'string' },
+      seed: { type: 'string' },
+      tokens: { type: 'string' },
+      mix: { type: 'string' },
+      tokenizer: { type: 'string' },
+      instruction: { type: 'string' },
+      single: { type: 'string' },
+      'eval-per-group': { type: 'string' },
     },
   });
   if (!v.out) throw new Error('--out DIR is required');
@@ -88,7 +98,12 @@ export async function run(argv: string[]): Promise<number> {
   const tokens = numberFlag(v.tokens, 'tokens', { int: true, min: 1, def: DEFAULT_TOKENS });
   const mix = parseMix(v.mix);
   const single = numberFlag(v.single, 'single', { int: true, min: 1, def: DEFAULT_SIZES.singleFact });
-  const sizes = { instruction: numberFlag(v.instruction, 'instruction', { int: true, min: 1, def: DEFAULT_SIZES.instruction }), singleFact: single, singleStory: single, evalPerGroup: numberFlag(v['eval-per-group'], 'eval-per-group', { int: true, min: 1, def: DEFAULT_SIZES.evalPerGroup }) };
+  const sizes = {
+    instruction: numberFlag(v.instruction, 'instruction', { int: true, min: 1, def: DEFAULT_SIZES.instruction }),
+    singleFact: single,
+    singleStory: single,
+    evalPerGroup: numberFlag(v['eval-per-group'], 'eval-per-group', { int: true, min: 1, def: DEFAULT_SIZES.evalPerGroup }),
+  };
   const tokPath = v.tokenizer ?? join(projectRoot, 'models', 'heed-base', 'tokenizer.json');
   const tok = readTokenizer(tokPath);
 
@@ -96,14 +111,23 @@ export async function run(argv: string[]): Promise<number> {
   const world = buildWorld(seed);
   const sets = buildSets(world, seed, sizes);
   const corpus = buildCorpus(world, {
-    tokens, mix, seed, countTokens: (t) => tok.encode(t).length,
-    excludeSpecs: sets.evalSpecs, excludeRequests: sets.evalRequests, quizNames: quizNames(sets.heldOut),
+    tokens,
+    mix,
+    seed,
+    countTokens: (t) => tok.encode(t).length,
+    excludeSpecs: sets.evalSpecs,
+    excludeRequests: sets.evalRequests,
+    quizNames: quizNames(sets.heldOut),
   });
   // a held-out slice for the pretraining loss: the same distribution, its own draws
   const heldout = buildCorpus(world, {
-    tokens: Math.max(1000, Math.round(tokens / 100)), mix, seed: seed + 0x40000000, // never another --seed's corpus (seeds are below 2^30)
+    tokens: Math.max(1000, Math.round(tokens / 100)),
+    mix,
+    seed: seed + 0x40000000, // never another --seed's corpus (seeds are below 2^30)
     countTokens: (t) => tok.encode(t).length,
-    excludeSpecs: sets.evalSpecs, excludeRequests: sets.evalRequests, quizNames: quizNames(sets.heldOut),
+    excludeSpecs: sets.evalSpecs,
+    excludeRequests: sets.evalRequests,
+    quizNames: quizNames(sets.heldOut),
   });
   const total = CORPUS_KINDS.reduce((s, k) => s + corpus.tokens[k], 0);
   const h = sets.heldOut;
@@ -116,10 +140,18 @@ export async function run(argv: string[]): Promise<number> {
       tokens: total,
       mix,
       heldout: { documents: heldout.docs.length, tokens: CORPUS_KINDS.reduce((s, k) => s + heldout.tokens[k], 0) },
-      byKind: Object.fromEntries(CORPUS_KINDS.map((k) => [k, { documents: corpus.docsByKind[k], tokens: corpus.tokens[k], share: Number((corpus.tokens[k] / total).toFixed(4)) }])),
+      byKind: Object.fromEntries(
+        CORPUS_KINDS.map((k) => [
+          k,
+          { documents: corpus.docsByKind[k], tokens: corpus.tokens[k], share: Number((corpus.tokens[k] / total).toFixed(4)) },
+        ]),
+      ),
     },
     sets: {
-      instruction: sets.instruction.length, response: sets.response.length, 'single-fact': sets.singleFact.length, [`single-${sets.singleStoryType}`]: sets.singleStory.length,
+      instruction: sets.instruction.length,
+      response: sets.response.length,
+      'single-fact': sets.singleFact.length,
+      [`single-${sets.singleStoryType}`]: sets.singleStory.length,
       eval: Object.fromEntries(EVAL_GROUPS.map((g) => [g, sets.eval.filter((e) => e.group === g).length])),
     },
     heldOut: { names: [...h.names], places: [...h.places], words: [...h.words], types: h.types, factNames: [...h.factNames] },
@@ -134,11 +166,27 @@ export async function run(argv: string[]): Promise<number> {
     writeFileSync(join(dir, 'response.jsonl'), jsonlText(sets.response.map(tuningLine)));
     writeFileSync(join(dir, 'single-fact.jsonl'), jsonlText(sets.singleFact.map(tuningLine)));
     writeFileSync(join(dir, `single-${sets.singleStoryType}.jsonl`), jsonlText(sets.singleStory.map(tuningLine)));
-    writeFileSync(join(dir, 'eval.jsonl'), jsonlText(sets.eval.map((e) => ({ id: e.id, group: e.group, messages: [{ role: 'user', content: e.request.text }], request: e.request, reference: e.reference }))));
-    writeFileSync(join(dir, 'world.json'), `${JSON.stringify({ seed, characters: world.characters, heldOut: manifest.heldOut }, null, 2)}\n`);
+    writeFileSync(
+      join(dir, 'eval.jsonl'),
+      jsonlText(
+        sets.eval.map((e) => ({
+          id: e.id,
+          group: e.group,
+          messages: [{ role: 'user', content: e.request.text }],
+          request: e.request,
+          reference: e.reference,
+        })),
+      ),
+    );
+    writeFileSync(
+      join(dir, 'world.json'),
+      `${JSON.stringify({ seed, characters: world.characters, heldOut: manifest.heldOut }, null, 2)}\n`,
+    );
     writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   });
-  const shares = CORPUS_KINDS.map((k) => `${k} ${(100 * corpus.tokens[k] / total).toFixed(1)}%`).join(', ');
-  process.stderr.write(`wrote ${out}: corpus ${corpus.docs.length} documents, ${total} tokens (${shares}); ${sets.instruction.length} instruction/response rows, ${sets.singleFact.length}+${sets.singleStory.length} single-task rows, ${sets.eval.length} eval items (seed ${seed}, ${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
+  const shares = CORPUS_KINDS.map((k) => `${k} ${((100 * corpus.tokens[k]) / total).toFixed(1)}%`).join(', ');
+  process.stderr.write(
+    `wrote ${out}: corpus ${corpus.docs.length} documents, ${total} tokens (${shares}); ${sets.instruction.length} instruction/response rows, ${sets.singleFact.length}+${sets.singleStory.length} single-task rows, ${sets.eval.length} eval items (seed ${seed}, ${((Date.now() - t0) / 1000).toFixed(1)} s)\n`,
+  );
   return 0;
 }

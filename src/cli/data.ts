@@ -120,12 +120,23 @@ Run \`heed data <command> --help\` for a command's options.`;
 
 export function helpFor(argv: string[]): string {
   const name = argv.find((a) => !a.startsWith('-'));
-  return name === 'convert' ? convertHelp : name === 'inspect' ? inspectHelp : name === 'generate' ? generateHelp : name === 'world' ? worldHelp : help;
+  return name === 'convert'
+    ? convertHelp
+    : name === 'inspect'
+      ? inspectHelp
+      : name === 'generate'
+        ? generateHelp
+        : name === 'world'
+          ? worldHelp
+          : help;
 }
 
-
 async function convert(argv: string[]): Promise<number> {
-  const { values: v } = parseArgs({ args: argv, options: { from: { type: 'string' }, in: { type: 'string' }, out: { type: 'string' } }, strict: true });
+  const { values: v } = parseArgs({
+    args: argv,
+    options: { from: { type: 'string' }, in: { type: 'string' }, out: { type: 'string' } },
+    strict: true,
+  });
   if (!isFormat(v.from)) throw new Error(`--from must be one of ${FORMATS.join(', ')}${v.from ? `, got "${v.from}"` : ''}`);
   if (!v.in) throw new Error('--in FILE is required');
   if (!v.out) throw new Error('--out FILE is required');
@@ -152,7 +163,9 @@ export function formatInspection(file: string, r: Inspection): string {
   if (r.tokens) {
     lines.push(`tokens (${r.tokens.template} template, BOS included): ${fmt(r.tokens.lengths)}`);
     if (r.tokens.seqLen !== undefined) {
-      lines.push(`at --seq-len ${r.tokens.seqLen}: ${r.tokens.truncated} rows cut (${((100 * r.tokens.truncated!) / r.rows).toFixed(1)}%), ${r.tokens.tokensCut} tokens cut, ${r.tokens.noLabelsLeft} rows left with no learned token`);
+      lines.push(
+        `at --seq-len ${r.tokens.seqLen}: ${r.tokens.truncated} rows cut (${((100 * r.tokens.truncated!) / r.rows).toFixed(1)}%), ${r.tokens.tokensCut} tokens cut, ${r.tokens.noLabelsLeft} rows left with no learned token`,
+      );
     }
   }
   return lines.join('\n');
@@ -160,7 +173,9 @@ export function formatInspection(file: string, r: Inspection): string {
 
 async function inspect(argv: string[]): Promise<number> {
   const { values: v, positionals } = parseArgs({
-    args: argv, allowPositionals: true, strict: true,
+    args: argv,
+    allowPositionals: true,
+    strict: true,
     options: { from: { type: 'string' }, tokenizer: { type: 'string' }, template: { type: 'string' }, 'seq-len': { type: 'string' } },
   });
   if (positionals.length !== 1) throw new Error(`give exactly one FILE (got ${positionals.length})`);
@@ -183,15 +198,31 @@ async function inspect(argv: string[]): Promise<number> {
 }
 
 /** A completion function over an OpenAI-compatible /completions endpoint. */
-export function endpointCompletions(base: string, model: string, apiKey: string | undefined, sampling: { temperature: number; topP: number }): Complete {
+export function endpointCompletions(
+  base: string,
+  model: string,
+  apiKey: string | undefined,
+  sampling: { temperature: number; topP: number },
+): Complete {
   const url = `${base.replace(/\/+$/, '')}/completions`;
   return async (prompt, opts) => {
     const res = await fetch(url, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', ...(apiKey ? { Authorization: `Bearer ${apiKey}` } : {}) },
-      body: JSON.stringify({ model, prompt, max_tokens: opts.maxTokens, temperature: sampling.temperature, top_p: sampling.topP, stop: opts.stop, seed: opts.seed }),
+      body: JSON.stringify({
+        model,
+        prompt,
+        max_tokens: opts.maxTokens,
+        temperature: sampling.temperature,
+        top_p: sampling.topP,
+        stop: opts.stop,
+        seed: opts.seed,
+      }),
     });
-    const body = (await res.json().catch(() => null)) as { choices?: { text?: unknown; finish_reason?: unknown }[]; error?: { message?: string } } | null;
+    const body = (await res.json().catch(() => null)) as {
+      choices?: { text?: unknown; finish_reason?: unknown }[];
+      error?: { message?: string };
+    } | null;
     if (!res.ok) throw new Error(`${url}: HTTP ${res.status}${body?.error?.message ? `: ${body.error.message}` : ''}`);
     const c = body?.choices?.[0];
     if (!c || typeof c.text !== 'string') throw new Error(`${url}: the response has no choices[0].text`);
@@ -203,18 +234,32 @@ async function onlyModel(base: string, apiKey: string | undefined): Promise<stri
   const url = `${base.replace(/\/+$/, '')}/models`;
   const res = await fetch(url, { headers: apiKey ? { Authorization: `Bearer ${apiKey}` } : {} });
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status}; pass --model`);
-  const ids = (((await res.json()) as { data?: { id?: unknown }[] }).data ?? []).map((m) => m.id).filter((x): x is string => typeof x === 'string');
+  const ids = (((await res.json()) as { data?: { id?: unknown }[] }).data ?? [])
+    .map((m) => m.id)
+    .filter((x): x is string => typeof x === 'string');
   if (ids.length !== 1) throw new Error(`${url} lists ${ids.length} models (${ids.join(', ')}); pass --model`);
   return ids[0]!;
 }
 
 async function generate(argv: string[]): Promise<number> {
   const { values: v } = parseArgs({
-    args: argv, strict: true,
+    args: argv,
+    strict: true,
     options: {
-      endpoint: { type: 'string' }, model: { type: 'string' }, 'api-key': { type: 'string' }, out: { type: 'string' }, seeds: { type: 'string' }, mode: { type: 'string' },
-      n: { type: 'string' }, 'prompt-tasks': { type: 'string' }, demos: { type: 'string' }, 'max-tokens': { type: 'string' }, 'max-requests': { type: 'string' },
-      temperature: { type: 'string' }, 'top-p': { type: 'string' }, seed: { type: 'string' },
+      endpoint: { type: 'string' },
+      model: { type: 'string' },
+      'api-key': { type: 'string' },
+      out: { type: 'string' },
+      seeds: { type: 'string' },
+      mode: { type: 'string' },
+      n: { type: 'string' },
+      'prompt-tasks': { type: 'string' },
+      demos: { type: 'string' },
+      'max-tokens': { type: 'string' },
+      'max-requests': { type: 'string' },
+      temperature: { type: 'string' },
+      'top-p': { type: 'string' },
+      seed: { type: 'string' },
     },
   });
   if (!v.endpoint) throw new Error('--endpoint URL is required (e.g. http://127.0.0.1:8000/v1)');
@@ -237,7 +282,15 @@ async function generate(argv: string[]): Promise<number> {
   process.stderr.write(`${mode}: ${seeds.length} seed tasks from ${seedsPath}; model ${model} at ${v.endpoint}; writing ${v.out}\n`);
   let bar: ReturnType<typeof progress> | undefined;
   const r = await generateInstructions({
-    mode, n, seeds, out: v.out, seed, promptTasks, demos, maxTokens, maxRequests,
+    mode,
+    n,
+    seeds,
+    out: v.out,
+    seed,
+    promptTasks,
+    demos,
+    maxTokens,
+    maxRequests,
     complete: endpointCompletions(v.endpoint, model, apiKey, { temperature, topP }),
     similarity: (a, b) => rougeL(a, b).f1,
     provenance: { generator: `heed data generate --mode ${mode}`, model, endpoint: v.endpoint },
@@ -248,8 +301,13 @@ async function generate(argv: string[]): Promise<number> {
   });
   bar?.end();
   if (r.repaired) process.stderr.write(`resume: dropped a torn last line of ${v.out}\n`);
-  const rej = [...r.rejected].sort((a, b) => b[1] - a[1]).map(([k, c]) => `${k} ×${c}`).join('; ');
-  process.stderr.write(`kept ${r.kept} new rows (${r.resumed} resumed, ${r.resumed + r.kept}/${n} in ${v.out}) from ${r.requests} requests; rejected: ${rej || 'none'}\n`);
+  const rej = [...r.rejected]
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, c]) => `${k} ×${c}`)
+    .join('; ');
+  process.stderr.write(
+    `kept ${r.kept} new rows (${r.resumed} resumed, ${r.resumed + r.kept}/${n} in ${v.out}) from ${r.requests} requests; rejected: ${rej || 'none'}\n`,
+  );
   if (r.resumed + r.kept < n) {
     process.stderr.write(`stopped at --max-requests ${maxRequests} short of --n ${n}; rerun to continue\n`);
     return 3;

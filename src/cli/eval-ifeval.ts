@@ -6,7 +6,16 @@ import { ifevalInstructions, responsesOf } from '../eval/ifeval/answers.ts';
 import { writeTextAtomic } from '../io/files.ts';
 import { jsonlText, writeJsonAtomic } from '../io/json.ts';
 import { outputDir, outputFile } from '../io/open.ts';
-import { INSTRUCTION_IDS, KNOWLEDGE_FREE_IDS, officialLine, readInputs, readResponses, restrictTo, runIfeval, type IfevalSummary } from '../eval/ifeval/index.ts';
+import {
+  INSTRUCTION_IDS,
+  KNOWLEDGE_FREE_IDS,
+  officialLine,
+  readInputs,
+  readResponses,
+  restrictTo,
+  runIfeval,
+  type IfevalSummary,
+} from '../eval/ifeval/index.ts';
 import { openPretrained } from '../load/pretrained.ts';
 import { dataPath } from '../util/dataRoot.ts';
 import { nameTable } from '../util/names.ts';
@@ -47,14 +56,21 @@ prompt level and the instruction level, with a per-family breakdown.
                        eval_results_loose.jsonl (the official format) and ifeval_summary.json
                        {prompt_strict, prompt_loose, inst_strict, inst_loose, per_family, n, ...}`;
 
-
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      responses: { type: 'string' }, model: { type: 'string' }, tokenizer: { type: 'string' }, 'max-new-tokens': { type: 'string' },
-      'batch-size': { type: 'string' }, limit: { type: 'string' }, backend: { type: 'string' }, input: { type: 'string' },
-      subset: { type: 'string' }, 'allow-missing': { type: 'boolean' }, out: { type: 'string' },
+      responses: { type: 'string' },
+      model: { type: 'string' },
+      tokenizer: { type: 'string' },
+      'max-new-tokens': { type: 'string' },
+      'batch-size': { type: 'string' },
+      limit: { type: 'string' },
+      backend: { type: 'string' },
+      input: { type: 'string' },
+      subset: { type: 'string' },
+      'allow-missing': { type: 'boolean' },
+      out: { type: 'string' },
     },
     strict: true,
   });
@@ -80,8 +96,14 @@ export async function run(argv: string[]): Promise<number> {
     const answers = join(outDir, 'ifeval_outputs.json');
     const { rows } = await withBar('ifeval generate', 'responses', (onProgress) =>
       generateAnswers({
-        model, tokenizer, instructions: ifevalInstructions(inputs), generator: basename(values.model!), out: answers, onProgress,
-        maxNewTokens: countFlag(values['max-new-tokens'], 'max-new-tokens', 512), batchSize: countFlag(values['batch-size'], 'batch-size', 8),
+        model,
+        tokenizer,
+        instructions: ifevalInstructions(inputs),
+        generator: basename(values.model!),
+        out: answers,
+        onProgress,
+        maxNewTokens: countFlag(values['max-new-tokens'], 'max-new-tokens', 512),
+        batchSize: countFlag(values['batch-size'], 'batch-size', 8),
       }),
     );
     responses = responsesOf(rows);
@@ -96,10 +118,13 @@ export async function run(argv: string[]): Promise<number> {
   const summary: IfevalSummary & { missing: number } = { ...result.summary, missing: result.missing.length };
   writeJsonAtomic(join(outDir, 'ifeval_summary.json'), summary);
   const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
-  console.log(`IFEval (${subsetName}): ${summary.n} prompts, ${summary.n_instructions} instructions${result.missing.length ? ` (${result.missing.length} prompts without a response skipped)` : ''}`);
+  console.log(
+    `IFEval (${subsetName}): ${summary.n} prompts, ${summary.n_instructions} instructions${result.missing.length ? ` (${result.missing.length} prompts without a response skipped)` : ''}`,
+  );
   console.log(`  prompt-level       strict ${pct(summary.prompt_strict)}  loose ${pct(summary.prompt_loose)}`);
   console.log(`  instruction-level  strict ${pct(summary.inst_strict)}  loose ${pct(summary.inst_loose)}`);
-  for (const [fam, acc] of Object.entries(summary.per_family)) console.log(`  ${fam.padEnd(20)} strict ${pct(acc)}  loose ${pct(summary.per_family_loose[fam]!)}`);
+  for (const [fam, acc] of Object.entries(summary.per_family))
+    console.log(`  ${fam.padEnd(20)} strict ${pct(acc)}  loose ${pct(summary.per_family_loose[fam]!)}`);
   console.log(`wrote ${join(outDir, 'eval_results_strict.jsonl')}, eval_results_loose.jsonl, ifeval_summary.json`);
   return 0;
 }

@@ -34,13 +34,19 @@ standard error, next to chance 1/(K+1).
 Sequences longer than the model's context are truncated (as open-instruct does); an
 example whose candidates keep no response token is left out and counted.`;
 
-
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      model: { type: 'string' }, tokenizer: { type: 'string' }, data: { type: 'string' }, n: { type: 'string' }, others: { type: 'string' },
-      seed: { type: 'string' }, 'batch-size': { type: 'string' }, backend: { type: 'string' }, out: { type: 'string' },
+      model: { type: 'string' },
+      tokenizer: { type: 'string' },
+      data: { type: 'string' },
+      n: { type: 'string' },
+      others: { type: 'string' },
+      seed: { type: 'string' },
+      'batch-size': { type: 'string' },
+      backend: { type: 'string' },
+      out: { type: 'string' },
     },
     strict: true,
   });
@@ -53,15 +59,22 @@ export async function run(argv: string[]): Promise<number> {
   const { model, tokenizer: tok } = openPretrained(values.model, values.tokenizer, await pickBackend(values.backend));
   let bar: ReturnType<typeof progress> | undefined;
   const r = await rankProbe(model, tok, data, {
-    n, others, seed, batchSize,
+    n,
+    others,
+    seed,
+    batchSize,
     onProgress: (done, total) => {
       bar ??= progress('rank', total, 'sequences');
       bar.update(done);
     },
   });
   bar?.end();
-  console.log(`ranking probe: true response ranked first in ${(100 * r.accuracy).toFixed(1)}% ± ${(100 * r.se).toFixed(1)}% (standard error) of ${r.n} examples`);
-  console.log(`  ${r.others} other responses each (seed ${r.seed}); chance ${(100 * r.chance).toFixed(1)}%; ties at the top ${r.ties}; truncated sequences ${r.truncated}; examples left out ${r.excluded}`);
+  console.log(
+    `ranking probe: true response ranked first in ${(100 * r.accuracy).toFixed(1)}% ± ${(100 * r.se).toFixed(1)}% (standard error) of ${r.n} examples`,
+  );
+  console.log(
+    `  ${r.others} other responses each (seed ${r.seed}); chance ${(100 * r.chance).toFixed(1)}%; ties at the top ${r.ties}; truncated sequences ${r.truncated}; examples left out ${r.excluded}`,
+  );
   if (values.out) {
     outputFile(values.out, '--out');
     writeTextAtomic(values.out, `${JSON.stringify({ model: values.model, ...r }, null, 1)}\n`);

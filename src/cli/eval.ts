@@ -96,20 +96,28 @@ distributions, IFEval accuracy per family, training loss curves (each when its d
 
   --out DIR   where results.md, results.csv and report.html go (required)`;
 
-
 async function runGenerate(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      model: { type: 'string' }, tokenizer: { type: 'string' }, instructions: { type: 'string' }, out: { type: 'string' }, name: { type: 'string' },
-      limit: { type: 'string' }, 'max-new-tokens': { type: 'string' }, 'batch-size': { type: 'string' }, rules: { type: 'string' }, backend: { type: 'string' },
+      model: { type: 'string' },
+      tokenizer: { type: 'string' },
+      instructions: { type: 'string' },
+      out: { type: 'string' },
+      name: { type: 'string' },
+      limit: { type: 'string' },
+      'max-new-tokens': { type: 'string' },
+      'batch-size': { type: 'string' },
+      rules: { type: 'string' },
+      backend: { type: 'string' },
       template: { type: 'string' },
     },
     strict: true,
   });
   if (!values.model) throw new Error('--model is required (see heed eval generate --help)');
   const template = values.template && values.template !== 'tulu' ? resolveTemplate(values.template) : undefined;
-  if (template && values.rules !== undefined) throw new Error('--rules reads the tulu template\'s <|user|>/<|assistant|> tags; it cannot be combined with --template');
+  if (template && values.rules !== undefined)
+    throw new Error("--rules reads the tulu template's <|user|>/<|assistant|> tags; it cannot be combined with --template");
   if (!values.out) throw new Error('--out is required (see heed eval generate --help)');
   const rules = values.rules !== undefined ? parseRules(values.rules) : undefined;
   let instructions = readInstructions(values.instructions ?? 'alpaca-eval');
@@ -119,7 +127,18 @@ async function runGenerate(argv: string[]): Promise<number> {
   const { model, tokenizer } = openPretrained(values.model, values.tokenizer, await pickBackend(values.backend));
   const name = values.name ?? basename(values.model).replace(/\.(bin|gguf)$/, '');
   const { rows } = await withBar('eval generate', 'rows', (onProgress) =>
-    generateAnswers({ model, tokenizer, instructions, generator: name, out: values.out!, batchSize, maxNewTokens, ...(rules ? { rules } : {}), ...(template ? { template } : {}), onProgress }),
+    generateAnswers({
+      model,
+      tokenizer,
+      instructions,
+      generator: name,
+      out: values.out!,
+      batchSize,
+      maxNewTokens,
+      ...(rules ? { rules } : {}),
+      ...(template ? { template } : {}),
+      onProgress,
+    }),
   );
   console.log(`${rows.length} outputs of ${name} in ${values.out}`);
   return 0;
@@ -129,30 +148,55 @@ async function runCompare(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      'model-outputs': { type: 'string' }, 'reference-outputs': { type: 'string' }, 'reference-name': { type: 'string' }, judge: { type: 'string' },
-      'both-orders': { type: 'boolean' }, out: { type: 'string' }, seed: { type: 'string' }, concurrency: { type: 'string' }, attempts: { type: 'string' },
-      cache: { type: 'string' }, 'judge-tokenizer': { type: 'string' }, 'judge-batch-size': { type: 'string' }, backend: { type: 'string' }, limit: { type: 'string' },
+      'model-outputs': { type: 'string' },
+      'reference-outputs': { type: 'string' },
+      'reference-name': { type: 'string' },
+      judge: { type: 'string' },
+      'both-orders': { type: 'boolean' },
+      out: { type: 'string' },
+      seed: { type: 'string' },
+      concurrency: { type: 'string' },
+      attempts: { type: 'string' },
+      cache: { type: 'string' },
+      'judge-tokenizer': { type: 'string' },
+      'judge-batch-size': { type: 'string' },
+      backend: { type: 'string' },
+      limit: { type: 'string' },
     },
     strict: true,
   });
-  for (const k of ['model-outputs', 'judge', 'out'] as const) if (!values[k]) throw new Error(`--${k} is required (see heed eval compare --help)`);
+  for (const k of ['model-outputs', 'judge', 'out'] as const)
+    if (!values[k]) throw new Error(`--${k} is required (see heed eval compare --help)`);
   let model = readOutputs(values['model-outputs']!);
   if (values.limit !== undefined) model = model.slice(0, countFlag(values.limit, 'limit', 0));
   const refSpec = values['reference-outputs'] ?? 'alpaca-eval:gpt4_1106_preview';
-  const reference = values['reference-name'] ? readOutputs(refSpec, { generator: values['reference-name'] }) : readReferenceOutputs(refSpec);
+  const reference = values['reference-name']
+    ? readOutputs(refSpec, { generator: values['reference-name'] })
+    : readReferenceOutputs(refSpec);
   const judge = await judgeFromSpec(values.judge!, {
-    cachePath: values.cache ?? join(values.out!, 'judge_cache.jsonl'), backend: () => pickBackend(values.backend),
-    seed: numberFlag(values.seed, 'seed', { int: true, def: 0 }), concurrency: countFlag(values.concurrency, 'concurrency', 4), maxAttempts: countFlag(values.attempts, 'attempts', 5),
-    ...(values['judge-tokenizer'] !== undefined ? { tokenizer: values['judge-tokenizer'] } : {}), batchSize: countFlag(values['judge-batch-size'], 'judge-batch-size', 4),
+    cachePath: values.cache ?? join(values.out!, 'judge_cache.jsonl'),
+    backend: () => pickBackend(values.backend),
+    seed: numberFlag(values.seed, 'seed', { int: true, def: 0 }),
+    concurrency: countFlag(values.concurrency, 'concurrency', 4),
+    maxAttempts: countFlag(values.attempts, 'attempts', 5),
+    ...(values['judge-tokenizer'] !== undefined ? { tokenizer: values['judge-tokenizer'] } : {}),
+    batchSize: countFlag(values['judge-batch-size'], 'judge-batch-size', 4),
   });
   try {
-    const { annotations, summary } = await withBar('eval compare', 'judgements', (onProgress) => compare({ model, reference, judge, bothOrders: !!values['both-orders'], onProgress }));
+    const { annotations, summary } = await withBar('eval compare', 'judgements', (onProgress) =>
+      compare({ model, reference, judge, bothOrders: !!values['both-orders'], onProgress }),
+    );
     writeCompare(values.out!, annotations, summary);
     const f = (v: number | null): string => (v === null ? '-' : v.toFixed(2));
     console.log(`${summary.model} vs ${summary.reference}, judge ${summary.judge}${summary.proxy ? `\n${summary.proxy}` : ''}`);
-    console.log(`win_rate ${f(summary.win_rate)} ± ${f(summary.standard_error)}  lc_win_rate ${f(summary.length_controlled_winrate)} (minimal)  discrete ${f(summary.discrete_win_rate)}`);
-    console.log(`n_wins ${summary.n_wins}  n_wins_base ${summary.n_wins_base}  n_draws ${summary.n_draws}  n_total ${summary.n_total}  avg_length ${summary.avg_length}  identical ${summary.n_identical}  no verdict ${summary.n_no_verdict}`);
-    if (summary.position_consistency !== null) console.log(`position consistency ${f(summary.position_consistency)} over ${summary.n_consistency_pairs} pairs`);
+    console.log(
+      `win_rate ${f(summary.win_rate)} ± ${f(summary.standard_error)}  lc_win_rate ${f(summary.length_controlled_winrate)} (minimal)  discrete ${f(summary.discrete_win_rate)}`,
+    );
+    console.log(
+      `n_wins ${summary.n_wins}  n_wins_base ${summary.n_wins_base}  n_draws ${summary.n_draws}  n_total ${summary.n_total}  avg_length ${summary.avg_length}  identical ${summary.n_identical}  no verdict ${summary.n_no_verdict}`,
+    );
+    if (summary.position_consistency !== null)
+      console.log(`position consistency ${f(summary.position_consistency)} over ${summary.n_consistency_pairs} pairs`);
     console.log(`wrote ${join(values.out!, 'annotations.json')}, leaderboard.csv, summary.json`);
   } finally {
     await judge.close?.();
@@ -189,11 +233,27 @@ async function sibling(file: string): Promise<EvalModule> {
 }
 
 export const subcommands: Record<string, Sub> = {
-  generate: { summary: 'greedy outputs for an instruction set (AlpacaEval model_outputs.json), resumable', help: async () => generateHelp, run: runGenerate },
-  compare: { summary: 'pairwise judging against reference outputs: annotations.json, leaderboard.csv', help: async () => compareHelp, run: runCompare },
+  generate: {
+    summary: 'greedy outputs for an instruction set (AlpacaEval model_outputs.json), resumable',
+    help: async () => generateHelp,
+    run: runGenerate,
+  },
+  compare: {
+    summary: 'pairwise judging against reference outputs: annotations.json, leaderboard.csv',
+    help: async () => compareHelp,
+    run: runCompare,
+  },
   report: { summary: 'results table (Markdown, CSV) and one HTML page with SVG charts', help: async () => reportHelp, run: runReport },
-  ifeval: { summary: 'IFEval: strict and loose accuracy, per-family breakdown', help: async () => (await sibling('eval-ifeval.ts').catch((e: Error) => ({ help: `heed eval ifeval: ${e.message}` }))).help, run: async (argv) => (await sibling('eval-ifeval.ts')).run(argv) },
-  rank: { summary: 'response-ranking probe (the paper\'s Table 2)', help: async () => (await sibling('eval-rank.ts').catch((e: Error) => ({ help: `heed eval rank: ${e.message}` }))).help, run: async (argv) => (await sibling('eval-rank.ts')).run(argv) },
+  ifeval: {
+    summary: 'IFEval: strict and loose accuracy, per-family breakdown',
+    help: async () => (await sibling('eval-ifeval.ts').catch((e: Error) => ({ help: `heed eval ifeval: ${e.message}` }))).help,
+    run: async (argv) => (await sibling('eval-ifeval.ts')).run(argv),
+  },
+  rank: {
+    summary: "response-ranking probe (the paper's Table 2)",
+    help: async () => (await sibling('eval-rank.ts').catch((e: Error) => ({ help: `heed eval rank: ${e.message}` }))).help,
+    run: async (argv) => (await sibling('eval-rank.ts')).run(argv),
+  },
 };
 
 export const help = `Usage: heed eval <command> [options]

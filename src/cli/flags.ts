@@ -25,9 +25,21 @@ export function numberFlag(v: string | undefined, name: string, rule?: NumberRul
 export function numberFlag(v: string | undefined, name: string, rule: NumberRule & { def?: number } = {}): number | undefined {
   if (v === undefined) return rule.def;
   const n = Number(v);
-  const ok = v.trim() !== '' && Number.isFinite(n) && (!rule.int || Number.isInteger(n)) && (rule.min === undefined || n >= rule.min) && (rule.max === undefined || n <= rule.max);
+  const ok =
+    v.trim() !== '' &&
+    Number.isFinite(n) &&
+    (!rule.int || Number.isInteger(n)) &&
+    (rule.min === undefined || n >= rule.min) &&
+    (rule.max === undefined || n <= rule.max);
   if (ok) return n;
-  const bounds = rule.min !== undefined && rule.max !== undefined ? ` in [${rule.min}, ${rule.max}]` : rule.min !== undefined ? ` >= ${rule.min}` : rule.max !== undefined ? ` <= ${rule.max}` : '';
+  const bounds =
+    rule.min !== undefined && rule.max !== undefined
+      ? ` in [${rule.min}, ${rule.max}]`
+      : rule.min !== undefined
+        ? ` >= ${rule.min}`
+        : rule.max !== undefined
+          ? ` <= ${rule.max}`
+          : '';
   throw new Error(`--${name} must be ${rule.int ? 'a whole number' : 'a number'}${bounds}, got "${v}"`);
 }
 
@@ -38,7 +50,8 @@ export const countFlag = (v: string | undefined, name: string, def: number): num
 export const countsFlag = (v: string, name: string): number[] => v.split(',').map((x) => numberFlag(x, name, { int: true, min: 1 })!);
 
 /** `a, b or c`. */
-export const orList = (xs: readonly string[]): string => (xs.length < 2 ? xs.join('') : `${xs.slice(0, -1).join(', ')} or ${xs[xs.length - 1]}`);
+export const orList = (xs: readonly string[]): string =>
+  xs.length < 2 ? xs.join('') : `${xs.slice(0, -1).join(', ')} or ${xs[xs.length - 1]}`;
 
 /** The backend when --backend is not given: webgpu on a GPU, the fast CPU backend otherwise. */
 export const DEFAULT_BACKEND: BackendName = 'auto';
@@ -58,10 +71,12 @@ export function pickBackend(name: string | undefined): Promise<Backend> {
 export const backendChoices = orList(BACKEND_NAMES);
 
 /** How every --backend flag's help reads. */
-export const backendHelp = orList(BACKEND_NAMES.map((b) => {
-  const about = [b === DEFAULT_BACKEND ? 'default' : '', BACKEND_ABOUT[b]].filter(Boolean).join(': ');
-  return about ? `${b} (${about})` : b;
-}));
+export const backendHelp = orList(
+  BACKEND_NAMES.map((b) => {
+    const about = [b === DEFAULT_BACKEND ? 'default' : '', BACKEND_ABOUT[b]].filter(Boolean).join(': ');
+    return about ? `${b} (${about})` : b;
+  }),
+);
 
 export const samplingHelp = `  --temperature T     0 = greedy (default 0)
   --top-k K           sample from the K most likely tokens only (default: all)
@@ -78,9 +93,17 @@ export const samplingHelp = `  --temperature T     0 = greedy (default 0)
 
 /** Options shared by generate, chat and serve. */
 export const modelOptions = {
-  model: { type: 'string' }, tokenizer: { type: 'string' }, backend: { type: 'string' },
-  temperature: { type: 'string' }, 'top-k': { type: 'string' }, 'top-p': { type: 'string' }, 'min-p': { type: 'string' },
-  seed: { type: 'string' }, rules: { type: 'string' }, 'rules-weights': { type: 'string' }, 'rules-eos-id': { type: 'string' },
+  model: { type: 'string' },
+  tokenizer: { type: 'string' },
+  backend: { type: 'string' },
+  temperature: { type: 'string' },
+  'top-k': { type: 'string' },
+  'top-p': { type: 'string' },
+  'min-p': { type: 'string' },
+  seed: { type: 'string' },
+  rules: { type: 'string' },
+  'rules-weights': { type: 'string' },
+  'rules-eos-id': { type: 'string' },
 } as const;
 
 type ModelValues = { [K in keyof typeof modelOptions]?: string };
@@ -96,7 +119,8 @@ export interface Loaded {
 /** Opens checkpoint, tokenizer, backend and rules from the shared flags; reports missing rule tokens on stderr. */
 export async function loadFromFlags(values: ModelValues, help: string): Promise<Loaded> {
   if (!values.model) throw new Error(`--model is required\n\n${help}`);
-  if ((values['rules-weights'] || values['rules-eos-id']) && values.rules === undefined) throw new Error('--rules-weights and --rules-eos-id need --rules');
+  if ((values['rules-weights'] || values['rules-eos-id']) && values.rules === undefined)
+    throw new Error('--rules-weights and --rules-eos-id need --rules');
   const sampling = {
     temperature: numberFlag(values.temperature, 'temperature', { def: 0 }),
     seed: numberFlag(values.seed, 'seed', { def: 0 }),
@@ -108,10 +132,18 @@ export async function loadFromFlags(values: ModelValues, help: string): Promise<
   const { model, tokenizer: tok } = openPretrained(values.model, values.tokenizer, backend);
   let rules: RulesAdapter | undefined;
   if (values.rules !== undefined) {
-    rules = rulesAdapter(tok, parseRules(values.rules), values['rules-weights'] ? readRuleWeights(values['rules-weights']) : paperRuleWeights(), {
-      eosId: numberFlag(values['rules-eos-id'], 'rules-eos-id', { def: tok.eos }),
-    });
-    if (rules.missing.length) process.stderr.write(`[rules: the vocabulary has no token for ${rules.missing.map((t) => JSON.stringify(t)).join(', ')}; those offsets are skipped]\n`);
+    rules = rulesAdapter(
+      tok,
+      parseRules(values.rules),
+      values['rules-weights'] ? readRuleWeights(values['rules-weights']) : paperRuleWeights(),
+      {
+        eosId: numberFlag(values['rules-eos-id'], 'rules-eos-id', { def: tok.eos }),
+      },
+    );
+    if (rules.missing.length)
+      process.stderr.write(
+        `[rules: the vocabulary has no token for ${rules.missing.map((t) => JSON.stringify(t)).join(', ')}; those offsets are skipped]\n`,
+      );
   }
   return { model, tok, backend, rules, sampling };
 }

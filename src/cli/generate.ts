@@ -25,7 +25,13 @@ at a --stop string.`;
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { ...modelOptions, prompt: { type: 'string', default: '' }, chat: { type: 'boolean' }, 'max-tokens': { type: 'string' }, stop: { type: 'string', multiple: true } },
+    options: {
+      ...modelOptions,
+      prompt: { type: 'string', default: '' },
+      chat: { type: 'boolean' },
+      'max-tokens': { type: 'string' },
+      stop: { type: 'string', multiple: true },
+    },
     strict: true,
   });
   const { model, tok, backend, rules, sampling } = await loadFromFlags(values, help);
@@ -40,13 +46,19 @@ export async function run(argv: string[]): Promise<number> {
   }
   const t0 = performance.now();
   const [res] = await generateBatchResults(model, [prompt], {
-    maxTokens, ...sampling, stopIds: [tok.bos, tok.eos], stopStrings: stops, tokenizer: tok,
+    maxTokens,
+    ...sampling,
+    stopIds: [tok.bos, tok.eos],
+    stopStrings: stops,
+    tokenizer: tok,
     ...(rules ? { processors: rules.processors } : {}),
     onText: (text) => process.stdout.write(text),
   });
   if (process.stdout.isTTY || values.chat) process.stdout.write('\n');
   const s = (performance.now() - t0) / 1000;
   const n = res!.ids.length;
-  process.stderr.write(`\n[${n} tokens in ${s.toFixed(2)} s, ${(n / s).toFixed(1)} tok/s on ${backend.name}: ${backend.device}${rules ? `; rules ${[...rules.rules].join(',') || 'none'}` : ''}; finish: ${res!.finishReason}]\n`);
+  process.stderr.write(
+    `\n[${n} tokens in ${s.toFixed(2)} s, ${(n / s).toFixed(1)} tok/s on ${backend.name}: ${backend.device}${rules ? `; rules ${[...rules.rules].join(',') || 'none'}` : ''}; finish: ${res!.finishReason}]\n`,
+  );
   return 0;
 }

@@ -31,25 +31,45 @@ export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      model: { type: 'string' }, tokenizer: { type: 'string' }, backend: { type: 'string' }, rules: { type: 'string' }, 'rules-weights': { type: 'string' }, 'rules-eos-id': { type: 'string' },
-      'model-name': { type: 'string' }, host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string' }, 'api-key': { type: 'string' }, 'max-batch': { type: 'string' },
+      model: { type: 'string' },
+      tokenizer: { type: 'string' },
+      backend: { type: 'string' },
+      rules: { type: 'string' },
+      'rules-weights': { type: 'string' },
+      'rules-eos-id': { type: 'string' },
+      'model-name': { type: 'string' },
+      host: { type: 'string', default: '127.0.0.1' },
+      port: { type: 'string' },
+      'api-key': { type: 'string' },
+      'max-batch': { type: 'string' },
     },
     strict: true,
   });
   const port = numberFlag(values.port, 'port', { def: 8080 });
-  if (!(Number.isInteger(port) && port >= 0 && port < 65536)) throw new Error(`--port must be an integer in [0, 65535], got ${values.port}`);
+  if (!(Number.isInteger(port) && port >= 0 && port < 65536))
+    throw new Error(`--port must be an integer in [0, 65535], got ${values.port}`);
   const maxBatch = numberFlag(values['max-batch'], 'max-batch', { def: 64 });
   const { model, tok, backend, rules } = await loadFromFlags(values, help);
   const modelId = values['model-name'] ?? basename(values.model!).replace(/\.(bin|gguf)$/, '');
   const apiKey = values['api-key'] ?? process.env.HEED_API_KEY;
-  const { server } = createApiServer({ model, tok, modelId, maxBatch, ...(rules ? { processors: rules.processors } : {}), ...(apiKey ? { apiKey } : {}) });
+  const { server } = createApiServer({
+    model,
+    tok,
+    modelId,
+    maxBatch,
+    ...(rules ? { processors: rules.processors } : {}),
+    ...(apiKey ? { apiKey } : {}),
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, values.host, () => resolve());
   });
   const addr = server.address();
-  const shown = typeof addr === 'object' && addr ? `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : String(addr);
-  process.stdout.write(`listening on ${shown} (model "${modelId}" on ${backend.name}${rules ? `, rules ${[...rules.rules].join(',')}` : ''}${apiKey ? ', API key required' : ''})\n`);
+  const shown =
+    typeof addr === 'object' && addr ? `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : String(addr);
+  process.stdout.write(
+    `listening on ${shown} (model "${modelId}" on ${backend.name}${rules ? `, rules ${[...rules.rules].join(',')}` : ''}${apiKey ? ', API key required' : ''})\n`,
+  );
   await new Promise<void>((resolve) => {
     const stop = () => {
       server.close(() => resolve());

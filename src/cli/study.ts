@@ -29,7 +29,9 @@ Every stage's output is cached under a key of its inputs and config: a rerun red
 changed, and an interrupted study continues where it stopped (training from its checkpoint,
 generation from its partial model_outputs.json). Arms: ${ARM_NAMES.join(', ')}.
 
-  --config NAME|FILE   a preset (${Object.keys(PRESETS).map((k) => `${k}: ${PRESETS[k]!.about}`).join('; ')})
+  --config NAME|FILE   a preset (${Object.keys(PRESETS)
+    .map((k) => `${k}: ${PRESETS[k]!.about}`)
+    .join('; ')})
                        or a JSON file of the same shape (see --print-config) (default: default)
   --out DIR            output folder (default runs/study-<config name>/ in the project)
   --base DIR           use this base model (an HF directory with config.json, model.safetensors
@@ -48,8 +50,14 @@ export async function run(argv: string[]): Promise<number> {
   const { values: v } = parseArgs({
     args: argv,
     options: {
-      config: { type: 'string' }, out: { type: 'string' }, base: { type: 'string' }, judge: { type: 'string' }, backend: { type: 'string' },
-      arms: { type: 'string' }, 'print-config': { type: 'boolean' }, quiet: { type: 'boolean' },
+      config: { type: 'string' },
+      out: { type: 'string' },
+      base: { type: 'string' },
+      judge: { type: 'string' },
+      backend: { type: 'string' },
+      arms: { type: 'string' },
+      'print-config': { type: 'boolean' },
+      quiet: { type: 'boolean' },
     },
     strict: true,
   });
@@ -69,7 +77,9 @@ export async function run(argv: string[]): Promise<number> {
   const paths = writeStudyReport(results, out);
   const ran = Object.values(results.statuses).filter((s) => s !== 'cached').length;
   console.log(`\n${terminalReport(results, { width: process.stdout.columns ?? 100, fullTable: paths.markdown })}`);
-  console.log(`${ran === 0 ? 'every stage was served from the cache' : `${ran} stage(s) ran, ${Object.keys(results.statuses).length - ran} from the cache`}; ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `${ran === 0 ? 'every stage was served from the cache' : `${ran} stage(s) ran, ${Object.keys(results.statuses).length - ran} from the cache`}; ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
   console.log(`wrote ${paths.markdown}, ${paths.csv}, ${paths.differencesCsv}, ${paths.html}`);
   return 0;
 }

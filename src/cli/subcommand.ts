@@ -2,7 +2,12 @@
 // or -h; an unknown name is refused together with the help.
 
 /** The subcommand named by argv[0] and the arguments after it, or undefined once the help is printed. */
-export function pickSubcommand<T>(argv: readonly string[], table: Record<string, T>, group: string, help: string): { sub: T; rest: string[] } | undefined {
+export function pickSubcommand<T>(
+  argv: readonly string[],
+  table: Record<string, T>,
+  group: string,
+  help: string,
+): { sub: T; rest: string[] } | undefined {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h') {
     console.log(help);

@@ -30,8 +30,13 @@ export async function run(argv: string[]): Promise<number> {
   const { values: v } = parseArgs({
     args: rest,
     options: {
-      'vocab-size': { type: 'string' }, out: { type: 'string' }, data: { type: 'string' }, 'max-docs': { type: 'string' },
-      special: { type: 'string' }, 'min-pair-count': { type: 'string' }, force: { type: 'boolean', default: false },
+      'vocab-size': { type: 'string' },
+      out: { type: 'string' },
+      data: { type: 'string' },
+      'max-docs': { type: 'string' },
+      special: { type: 'string' },
+      'min-pair-count': { type: 'string' },
+      force: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -41,10 +46,21 @@ export async function run(argv: string[]): Promise<number> {
   if (existsSync(v.out) && !v.force) throw new Error(`${v.out} exists; pass --force to overwrite it`);
   const maxDocs = numberFlag(v['max-docs'], 'max-docs', { int: true, min: 1 });
   const minPair = numberFlag(v['min-pair-count'], 'min-pair-count', { int: true, min: 1 });
-  const files = v.data ? v.data.split(',') : [dataPath('pretrain-mix', readdirSync(dataPath('pretrain-mix')).filter((f) => f.startsWith('pretrain-mix-')).sort()[0]!)];
+  const files = v.data
+    ? v.data.split(',')
+    : [
+        dataPath(
+          'pretrain-mix',
+          readdirSync(dataPath('pretrain-mix'))
+            .filter((f) => f.startsWith('pretrain-mix-'))
+            .sort()[0]!,
+        ),
+      ];
   const corpus = readCorpus(files, maxDocs !== undefined ? { maxDocs } : {});
   const chars = corpus.docs.reduce((s, d) => s + d.length, 0);
-  process.stderr.write(`training BPE (vocabulary <= ${vocab}) on ${corpus.docs.length} documents, ${chars} characters${corpus.skipped.count ? `, ${corpus.skipped.count} rows skipped` : ''}\n`);
+  process.stderr.write(
+    `training BPE (vocabulary <= ${vocab}) on ${corpus.docs.length} documents, ${chars} characters${corpus.skipped.count ? `, ${corpus.skipped.count} rows skipped` : ''}\n`,
+  );
   const t0 = performance.now();
   const tok = trainBPE(corpus.docs, {
     vocabSize: vocab,

@@ -101,20 +101,40 @@ Small models: scale the paper's settings with the model. For stories260K (260K p
 context) a higher lr (1e-3 to 3e-3), --seq-len 512, --batch-size 8 --grad-accum 1 and a few
 hundred steps fit a 2-core CPU.`;
 
-
 export async function run(argv: string[]): Promise<number> {
   const { values: v } = parseArgs({
     args: argv,
     options: {
-      mode: { type: 'string' }, task: { type: 'string' }, data: { type: 'string' }, heldout: { type: 'string' }, limit: { type: 'string' },
-      'seq-len': { type: 'string' }, 'per-turn': { type: 'boolean', default: false },
-      template: { type: 'string' }, 'gsm-format': { type: 'string' }, 'data-format': { type: 'string' },
-      model: { type: 'string' }, config: { type: 'string' }, tokenizer: { type: 'string' }, backend: { type: 'string' },
-      'lora-rank': { type: 'string' }, 'lora-alpha': { type: 'string' },
-      epochs: { type: 'string' }, 'max-steps': { type: 'string' }, lr: { type: 'string' }, 'batch-size': { type: 'string' },
-      'grad-accum': { type: 'string' }, schedule: { type: 'string' }, warmup: { type: 'string' }, 'weight-decay': { type: 'string' },
-      clip: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, 'eval-every': { type: 'string' },
-      'save-every': { type: 'string' }, resume: { type: 'boolean', default: false },
+      mode: { type: 'string' },
+      task: { type: 'string' },
+      data: { type: 'string' },
+      heldout: { type: 'string' },
+      limit: { type: 'string' },
+      'seq-len': { type: 'string' },
+      'per-turn': { type: 'boolean', default: false },
+      template: { type: 'string' },
+      'gsm-format': { type: 'string' },
+      'data-format': { type: 'string' },
+      model: { type: 'string' },
+      config: { type: 'string' },
+      tokenizer: { type: 'string' },
+      backend: { type: 'string' },
+      'lora-rank': { type: 'string' },
+      'lora-alpha': { type: 'string' },
+      epochs: { type: 'string' },
+      'max-steps': { type: 'string' },
+      lr: { type: 'string' },
+      'batch-size': { type: 'string' },
+      'grad-accum': { type: 'string' },
+      schedule: { type: 'string' },
+      warmup: { type: 'string' },
+      'weight-decay': { type: 'string' },
+      clip: { type: 'string' },
+      seed: { type: 'string' },
+      out: { type: 'string' },
+      'eval-every': { type: 'string' },
+      'save-every': { type: 'string' },
+      resume: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -122,19 +142,25 @@ export async function run(argv: string[]): Promise<number> {
   if (!MODES.includes(mode)) throw new Error(`--mode must be one of ${MODES.join(', ')}${v.mode ? `, got "${v.mode}"` : ''}\n\n${help}`);
   if (!v.out) throw new Error('--out DIR is required');
   if (!v.model === !v.config) throw new Error('give exactly one of --model PATH or --config FILE');
-  if (mode === 'single-task' && !TASKS.includes(v.task as Task)) throw new Error(`--mode single-task needs --task ${TASKS.join('|')}${v.task ? `, got "${v.task}"` : ''}`);
+  if (mode === 'single-task' && !TASKS.includes(v.task as Task))
+    throw new Error(`--mode single-task needs --task ${TASKS.join('|')}${v.task ? `, got "${v.task}"` : ''}`);
   if (mode !== 'single-task' && v.task) throw new Error('--task is only for --mode single-task');
   if (mode === 'single-task' && v.data) throw new Error('--data is not used with --mode single-task (the task names its files)');
   if (mode === 'pretrain' && v['per-turn']) throw new Error('--per-turn is only for the chat modes');
   if (mode === 'pretrain' && v.template) throw new Error('--template is only for the chat modes');
-  if (v['gsm-format'] !== undefined && (mode !== 'single-task' || v.task !== 'gsm')) throw new Error('--gsm-format is only for --mode single-task --task gsm');
-  if (v['gsm-format'] !== undefined && !GSM_FORMATS.includes(v['gsm-format'] as GsmFormat)) throw new Error(`--gsm-format must be ${GSM_FORMATS.join(' or ')}, got "${v['gsm-format']}"`);
+  if (v['gsm-format'] !== undefined && (mode !== 'single-task' || v.task !== 'gsm'))
+    throw new Error('--gsm-format is only for --mode single-task --task gsm');
+  if (v['gsm-format'] !== undefined && !GSM_FORMATS.includes(v['gsm-format'] as GsmFormat))
+    throw new Error(`--gsm-format must be ${GSM_FORMATS.join(' or ')}, got "${v['gsm-format']}"`);
   const template = v.template && v.template !== 'tulu' ? resolveTemplate(v.template) : undefined;
   if (template && v['per-turn']) throw new Error('--per-turn is only for the tulu template');
-  if (v['data-format'] !== undefined && !isFormat(v['data-format'])) throw new Error(`--data-format must be one of ${FORMATS.join(', ')}, got "${v['data-format']}"`);
-  if (v['data-format'] !== undefined && (!v.data || mode === 'pretrain' || mode === 'single-task')) throw new Error('--data-format needs --data with --mode instruction or response');
+  if (v['data-format'] !== undefined && !isFormat(v['data-format']))
+    throw new Error(`--data-format must be one of ${FORMATS.join(', ')}, got "${v['data-format']}"`);
+  if (v['data-format'] !== undefined && (!v.data || mode === 'pretrain' || mode === 'single-task'))
+    throw new Error('--data-format needs --data with --mode instruction or response');
   if (v['lora-alpha'] !== undefined && v['lora-rank'] === undefined) throw new Error('--lora-alpha needs --lora-rank');
-  if (v.schedule && !SCHEDULES.includes(v.schedule as ScheduleKind)) throw new Error(`--schedule must be one of ${SCHEDULES.join(', ')}, got "${v.schedule}"`);
+  if (v.schedule && !SCHEDULES.includes(v.schedule as ScheduleKind))
+    throw new Error(`--schedule must be one of ${SCHEDULES.join(', ')}, got "${v.schedule}"`);
   const seed = numberFlag(v.seed, 'seed', { int: true, min: 0 }) ?? DEFAULT_TRAIN.seed;
   const heldoutN = numberFlag(v.heldout, 'heldout', { int: true, min: 0 }) ?? 32;
   const limit = numberFlag(v.limit, 'limit', { int: true, min: 0 });
@@ -159,7 +185,8 @@ export async function run(argv: string[]): Promise<number> {
   outputDir(v.out, '--out', { create: false }); // a file in the way is refused now, not after loading everything
   const checkpointDir = join(v.out, 'checkpoint');
   for (const note of settleAtomicLeftovers(checkpointDir)) process.stderr.write(`${note}\n`); // a run killed mid-save
-  if (!v.resume && existsSync(checkpointDir)) throw new Error(`${checkpointDir} exists: pass --resume to continue that run, or choose another --out`);
+  if (!v.resume && existsSync(checkpointDir))
+    throw new Error(`${checkpointDir} exists: pass --resume to continue that run, or choose another --out`);
   let resume: LoadedCheckpoint | undefined;
   if (v.resume) {
     if (!existsSync(checkpointDir)) throw new Error(`--resume: no checkpoint in ${v.out}`);
@@ -191,11 +218,13 @@ export async function run(argv: string[]): Promise<number> {
   // data
   let trainEx: Example[];
   let heldEx: Example[] = [];
-  const log = (s: string) => process.stderr.write(s + '\n');
+  const log = (s: string) => process.stderr.write(`${s}\n`);
   if (mode === 'pretrain') {
     const files = v.data ? v.data.split(',') : pretrainShards();
     const corpus = readCorpus(files, limit !== undefined ? { maxDocs: limit } : {});
-    log(`corpus: ${corpus.docs.length} documents from ${corpus.source}${corpus.skipped.count ? ` (skipped ${corpus.skipped.count}: ${corpus.skipped.examples.join('; ')})` : ''}`);
+    log(
+      `corpus: ${corpus.docs.length} documents from ${corpus.source}${corpus.skipped.count ? ` (skipped ${corpus.skipped.count}: ${corpus.skipped.examples.join('; ')})` : ''}`,
+    );
     const t0 = performance.now();
     let shown = 0;
     const packed = pretrainExamples(corpus.docs, tok, context, (docs, chars, total) => {
@@ -203,16 +232,28 @@ export async function run(argv: string[]): Promise<number> {
       if (now - shown < 2000 && docs < corpus.docs.length) return;
       shown = now;
       const eta = ((now - t0) / 1000 / chars) * (total - chars);
-      process.stderr.write(`\rtokenizing: ${docs}/${corpus.docs.length} documents, ${(100 * chars / total).toFixed(1)}% of the text, ETA ${formatDuration(eta)}   ${docs === corpus.docs.length ? '\n' : ''}`);
+      process.stderr.write(
+        `\rtokenizing: ${docs}/${corpus.docs.length} documents, ${((100 * chars) / total).toFixed(1)}% of the text, ETA ${formatDuration(eta)}   ${docs === corpus.docs.length ? '\n' : ''}`,
+      );
     });
     trainEx = packed.examples;
-    log(`packed ${packed.tokens} tokens into ${trainEx.length} sequences of ${context} (+1) tokens; ${packed.droppedTail} tail tokens dropped`);
-    if (heldoutN > 0) heldEx = pretrainExamples(readCorpus([dataPath('pretrain-mix', 'heldout.jsonl.gz')], { maxDocs: heldoutN }).docs, tok, context).examples;
+    log(
+      `packed ${packed.tokens} tokens into ${trainEx.length} sequences of ${context} (+1) tokens; ${packed.droppedTail} tail tokens dropped`,
+    );
+    if (heldoutN > 0)
+      heldEx = pretrainExamples(
+        readCorpus([dataPath('pretrain-mix', 'heldout.jsonl.gz')], { maxDocs: heldoutN }).docs,
+        tok,
+        context,
+      ).examples;
   } else {
     let ds: Dataset;
-    if (mode === 'single-task') ds = withDatasetName(singleTask(v.task as Task, v['gsm-format'] ? { gsmFormat: v['gsm-format'] as GsmFormat } : {}), v.task!);
+    if (mode === 'single-task')
+      ds = withDatasetName(singleTask(v.task as Task, v['gsm-format'] ? { gsmFormat: v['gsm-format'] as GsmFormat } : {}), v.task!);
     else {
-      ds = isFormat(v['data-format']) ? readFormat(v['data-format'], v.data!) : readMessagesJsonl(v.data ?? dataPath('lima-implicit-ins', 'lima_data.jsonl'));
+      ds = isFormat(v['data-format'])
+        ? readFormat(v['data-format'], v.data!)
+        : readMessagesJsonl(v.data ?? dataPath('lima-implicit-ins', 'lima_data.jsonl'));
       if (mode === 'response') ds = emptyUserTurns(ds);
       ds = withDatasetName(ds, v.data ? basename(v.data).replace(/\.jsonl?$/, '') : 'lima');
     }
@@ -228,8 +269,13 @@ export async function run(argv: string[]): Promise<number> {
     const held = chatExamples({ ...ds, rows: split.heldout }, tok, opts);
     trainEx = enc.examples;
     heldEx = held.examples;
-    if (trainEx.length === 0) throw new Error(`no training rows left: ${enc.droppedNoLabels} of ${rows.length} lost every response token to the --seq-len ${rowTokens} cut`);
-    log(`encoded ${trainEx.length} training rows (${enc.labelledTokens} labelled tokens), ${heldEx.length} held-out; ${enc.truncated + held.truncated} cut at --seq-len ${rowTokens}, ${enc.droppedNoLabels + held.droppedNoLabels} dropped with no response left`);
+    if (trainEx.length === 0)
+      throw new Error(
+        `no training rows left: ${enc.droppedNoLabels} of ${rows.length} lost every response token to the --seq-len ${rowTokens} cut`,
+      );
+    log(
+      `encoded ${trainEx.length} training rows (${enc.labelledTokens} labelled tokens), ${heldEx.length} held-out; ${enc.truncated + held.truncated} cut at --seq-len ${rowTokens}, ${enc.droppedNoLabels + held.droppedNoLabels} dropped with no response left`,
+    );
   }
 
   // what trains
@@ -245,7 +291,9 @@ export async function run(argv: string[]): Promise<number> {
       snapshot: async () => ({ weights: null, adapters: { tensors: await lora.exportAdapters(), config: lora.peftConfig(v.model ?? '') } }),
       exportWeights: () => lora.mergedWeights(),
     };
-    log(`LoRA rank ${loraRank}: ${[...parts.trainable.values()].reduce((s, p) => s + p.size, 0)} trainable parameters (base ${model.numParameters()} frozen)`);
+    log(
+      `LoRA rank ${loraRank}: ${[...parts.trainable.values()].reduce((s, p) => s + p.size, 0)} trainable parameters (base ${model.numParameters()} frozen)`,
+    );
   } else {
     if (resume && !resume.weights) throw new Error('--resume: the checkpoint holds LoRA adapters; pass the same --lora-rank');
     parts = fullModelParts(model);
@@ -253,14 +301,31 @@ export async function run(argv: string[]): Promise<number> {
 
   const total = totalStepsFor(cfg, Math.ceil(trainEx.length / cfg.batchSize));
   cfg.evalEvery = numberFlag(v['eval-every'], 'eval-every', { int: true, min: 0 }) ?? Math.max(1, Math.round(total / 10));
-  log(`training ${mode}${v.task ? ` (${v.task})` : ''} on ${backend.name}: ${model.numParameters()} parameters, ${total} steps of ${cfg.batchSize} x ${cfg.gradAccum} rows, lr ${cfg.lr} ${cfg.schedule}`);
+  log(
+    `training ${mode}${v.task ? ` (${v.task})` : ''} on ${backend.name}: ${model.numParameters()} parameters, ${total} steps of ${cfg.batchSize} x ${cfg.gradAccum} rows, lr ${cfg.lr} ${cfg.schedule}`,
+  );
   const files = tokenizerFiles(tok, tokSource);
-  const r = await train({
-    model, ...parts, train: trainEx, heldout: heldEx, outDir: v.out, padId: tok.eos, bosId: tok.bos, eosId: tok.eos,
-    ...(files ? { tokenizer: files } : {}), ...(resume ? { resume } : {}), title: `heed train --mode ${mode}${v.task ? ` --task ${v.task}` : ''}`,
-  }, cfg);
+  const r = await train(
+    {
+      model,
+      ...parts,
+      train: trainEx,
+      heldout: heldEx,
+      outDir: v.out,
+      padId: tok.eos,
+      bosId: tok.bos,
+      eosId: tok.eos,
+      ...(files ? { tokenizer: files } : {}),
+      ...(resume ? { resume } : {}),
+      title: `heed train --mode ${mode}${v.task ? ` --task ${v.task}` : ''}`,
+    },
+    cfg,
+  );
   const first = r.evalLosses[0];
   const last = r.evalLosses.at(-1);
-  if (first && last) log(`held-out loss ${first.loss.toFixed(4)} (step ${first.step}) -> ${last.loss.toFixed(4)} (step ${last.step}); curve: ${join(v.out, 'loss.svg')}`);
+  if (first && last)
+    log(
+      `held-out loss ${first.loss.toFixed(4)} (step ${first.step}) -> ${last.loss.toFixed(4)} (step ${last.step}); curve: ${join(v.out, 'loss.svg')}`,
+    );
   return 0;
 }

@@ -8,9 +8,12 @@ export const BYTES: Record<DType, number> = { f32: 4, f64: 8, i32: 4 };
 
 export function allocArray(dtype: DType, n: number): TypedArray {
   switch (dtype) {
-    case 'f32': return new Float32Array(n);
-    case 'f64': return new Float64Array(n);
-    case 'i32': return new Int32Array(n);
+    case 'f32':
+      return new Float32Array(n);
+    case 'f64':
+      return new Float64Array(n);
+    case 'i32':
+      return new Int32Array(n);
   }
 }
 

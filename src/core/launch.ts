@@ -25,7 +25,12 @@ export function launch<P>(k: Kernel<P>, inputs: Tensor[], outs: OutSpec[], p: P,
   checkBackend(k.name, backend, inputs);
   const outputs = outs.map((o) => empty(o.shape, o.dtype, backend));
   try {
-    backend.run(k, inputs.map((t) => t.storage), outputs.map((t) => t.storage), p);
+    backend.run(
+      k,
+      inputs.map((t) => t.storage),
+      outputs.map((t) => t.storage),
+      p,
+    );
   } catch (e) {
     for (const t of outputs) t.dispose(); // a refused launch must not leak its outputs
     throw e;
@@ -37,7 +42,12 @@ export function launch<P>(k: Kernel<P>, inputs: Tensor[], outs: OutSpec[], p: P,
 export function launchInPlace<P>(k: Kernel<P>, inputs: Tensor[], outputs: Tensor[], p: P): void {
   const backend = outputs[0]!.backend;
   checkBackend(k.name, backend, [...inputs, ...outputs]);
-  backend.run(k, inputs.map((t) => t.storage), outputs.map((t) => t.storage), p);
+  backend.run(
+    k,
+    inputs.map((t) => t.storage),
+    outputs.map((t) => t.storage),
+    p,
+  );
   for (const t of outputs) t.bumpVersion(); // cached derivations of the old contents are stale
 }
 

@@ -221,10 +221,14 @@ export function empty(shape: Shape, dtype: DType = 'f32', backend: Backend = def
 export function fromArray(data: ArrayLike<number>, shape: Shape = [data.length], opts: CreateOptions = {}): Tensor {
   const dtype = opts.dtype ?? (ArrayBuffer.isView(data) ? dtypeOf(data as TypedArray) : 'f32');
   checkShape(shape);
-  if (numel(shape) !== data.length) throw new Error(`fromArray: ${data.length} values do not fill shape ${fmt(shape)} (${numel(shape)} elements)`);
+  if (numel(shape) !== data.length)
+    throw new Error(`fromArray: ${data.length} values do not fill shape ${fmt(shape)} (${numel(shape)} elements)`);
   const t = empty(shape, dtype, opts.backend);
   // upload copies, so an array already of the tensor's type goes as it is
-  const ready = (dtype === 'f32' && data instanceof Float32Array) || (dtype === 'f64' && data instanceof Float64Array) || (dtype === 'i32' && data instanceof Int32Array);
+  const ready =
+    (dtype === 'f32' && data instanceof Float32Array) ||
+    (dtype === 'f64' && data instanceof Float64Array) ||
+    (dtype === 'i32' && data instanceof Int32Array);
   let arr: TypedArray;
   if (ready) arr = data;
   else {

@@ -104,11 +104,16 @@ export interface Position {
 export class BatchStream {
   private plan: number[][];
   private readonly lengths: number[];
-  constructor(private readonly examples: readonly Example[], private readonly opts: BatchPlanOptions & { padId: number }, private pos: Position = { epoch: 0, batch: 0 }) {
+  constructor(
+    private readonly examples: readonly Example[],
+    private readonly opts: BatchPlanOptions & { padId: number },
+    private pos: Position = { epoch: 0, batch: 0 },
+  ) {
     if (examples.length === 0) throw new Error('no training examples (every row was skipped or empty)');
     this.lengths = examples.map((e) => e.ids.length);
     this.plan = planEpoch(this.lengths, pos.epoch, opts);
-    if (pos.batch > this.plan.length) throw new Error(`data position batch ${pos.batch} is past the ${this.plan.length} batches of an epoch`);
+    if (pos.batch > this.plan.length)
+      throw new Error(`data position batch ${pos.batch} is past the ${this.plan.length} batches of an epoch`);
   }
   get batchesPerEpoch(): number {
     return this.plan.length;
@@ -122,6 +127,9 @@ export class BatchStream {
       this.plan = planEpoch(this.lengths, this.pos.epoch, this.opts);
     }
     const idx = this.plan[this.pos.batch++]!;
-    return collate(idx.map((i) => this.examples[i]!), this.opts.padId);
+    return collate(
+      idx.map((i) => this.examples[i]!),
+      this.opts.padId,
+    );
   }
 }

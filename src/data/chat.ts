@@ -44,6 +44,7 @@ export interface ChatEncodeOptions {
 }
 
 // Python's str.isspace set (differs from JS's trim: Python strips \x1c-\x1f and \x85, not \ufeff).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: Python's whitespace set includes \x1c-\x1f on purpose
 const PY_SPACE = /[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/;
 
 /** Python's str.strip() with no argument. */
@@ -60,7 +61,9 @@ export function eosText(tok: Tokenizer): string {
   const piece = tok.idToPiece(tok.eos);
   const ids = tok.encode(piece);
   if (ids.length !== 1 || ids[0] !== tok.eos) {
-    throw new Error(`chat template: the EOS token ${JSON.stringify(piece)} (id ${tok.eos}) is not a special token this tokenizer matches in text (it encodes to [${ids.join(', ')}])`);
+    throw new Error(
+      `chat template: the EOS token ${JSON.stringify(piece)} (id ${tok.eos}) is not a special token this tokenizer matches in text (it encodes to [${ids.join(', ')}])`,
+    );
   }
   return piece;
 }
@@ -68,10 +71,14 @@ export function eosText(tok: Tokenizer): string {
 function renderOne(m: Message, eos: string, strip: boolean): string {
   const c = strip ? pyStrip(m.content) : m.content;
   switch (m.role) {
-    case 'system': return `${CHAT_SYSTEM}\n${c}\n`;
-    case 'user': return `${CHAT_USER}\n${c}\n`;
-    case 'assistant': return `${CHAT_ASSISTANT}\n${c}${eos}\n`;
-    default: throw new Error(`chat template: invalid role ${JSON.stringify((m as Message).role)}`);
+    case 'system':
+      return `${CHAT_SYSTEM}\n${c}\n`;
+    case 'user':
+      return `${CHAT_USER}\n${c}\n`;
+    case 'assistant':
+      return `${CHAT_ASSISTANT}\n${c}${eos}\n`;
+    default:
+      throw new Error(`chat template: invalid role ${JSON.stringify((m as Message).role)}`);
   }
 }
 
@@ -105,7 +112,13 @@ export function encodeChat(messages: readonly Message[], tok: Tokenizer, opts: C
   return { ids: enc.ids.slice(0, maxLen), labels: enc.labels.slice(0, maxLen), truncated };
 }
 
-function encodeOnce(messages: readonly Message[], tok: Tokenizer, eos: string, bos: boolean, maxLen: number): { ids: number[]; labels: number[] } {
+function encodeOnce(
+  messages: readonly Message[],
+  tok: Tokenizer,
+  eos: string,
+  bos: boolean,
+  maxLen: number,
+): { ids: number[]; labels: number[] } {
   const ids = tok.encode(renderChat(messages, eos), { bos });
   const labels = [...ids];
   const len = (text: string) => Math.min(maxLen, tok.encode(text, { bos }).length);

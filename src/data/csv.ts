@@ -31,7 +31,8 @@ export function parseCsv(text: string, source = '<csv>'): string[][] {
         break;
       }
       field = parts.join('');
-      if (i < n && text[i] !== ',' && text[i] !== '\n' && text[i] !== '\r') throw new Error(`${source}: line ${lineAt(i)}: text after a closing quote`);
+      if (i < n && text[i] !== ',' && text[i] !== '\n' && text[i] !== '\r')
+        throw new Error(`${source}: line ${lineAt(i)}: text after a closing quote`);
     } else {
       let j = i;
       while (j < n && text[j] !== ',' && text[j] !== '\n' && text[j] !== '\r') j++;

@@ -44,8 +44,18 @@ export function skip(s: Skipped, where: string, reason: string): void {
 /** Calls `each` with every non-blank line of a JSONL text, parsed, and where it is (`file:line`);
  *  a line that is not JSON is skipped and counted, or with 'refuse' throws `file:line: invalid
  *  JSON`. `each` returns false to stop early. */
-export function eachJsonLine(text: string, source: string, skipped: Skipped | 'refuse', each: (row: unknown, where: string) => boolean | void): void {
-  const bad: BadLine = skipped === 'refuse' ? (where) => { throw new Error(`${where}: invalid JSON`); } : (where) => skip(skipped, where, 'invalid JSON');
+export function eachJsonLine(
+  text: string,
+  source: string,
+  skipped: Skipped | 'refuse',
+  each: (row: unknown, where: string) => boolean | void,
+): void {
+  const bad: BadLine =
+    skipped === 'refuse'
+      ? (where) => {
+          throw new Error(`${where}: invalid JSON`);
+        }
+      : (where) => skip(skipped, where, 'invalid JSON');
   eachLine(text, basename(source), each, bad);
 }
 
@@ -58,12 +68,17 @@ export function requireRows(d: Dataset, expected: string): Dataset {
   if (d.rows.length > 0) return d;
   if (d.skipped.count === 0) throw new Error(`${d.source}: holds no rows (the file is empty; expected ${expected})`);
   const reasons = [...d.skipped.reasons].map(([r, n]) => `${r} ×${n}`).join('; ');
-  throw new Error(`${d.source}: none of its ${d.skipped.count} rows is usable (${reasons}; e.g. ${d.skipped.examples[0]}); expected ${expected}`);
+  throw new Error(
+    `${d.source}: none of its ${d.skipped.count} rows is usable (${reasons}; e.g. ${d.skipped.examples[0]}); expected ${expected}`,
+  );
 }
 
 /** One line for logs: `1030 rows from X (skipped 2: no answer ×2)`. */
 export function describeDataset(d: Dataset): string {
-  const sk = d.skipped.count === 0 ? 'none skipped' : `skipped ${d.skipped.count}: ${[...d.skipped.reasons].map(([r, n]) => `${r} ×${n}`).join('; ')}`;
+  const sk =
+    d.skipped.count === 0
+      ? 'none skipped'
+      : `skipped ${d.skipped.count}: ${[...d.skipped.reasons].map(([r, n]) => `${r} ×${n}`).join('; ')}`;
   return `${d.rows.length} rows from ${d.source} (${sk})`;
 }
 
@@ -71,7 +86,10 @@ export function describeDataset(d: Dataset): string {
 export function emptyUserTurns(d: Dataset): Dataset {
   return {
     source: `${d.source} with user turns emptied`,
-    rows: d.rows.map((r) => ({ id: r.id, messages: r.messages.map((m) => (m.role === 'user' ? { role: 'user', content: '' } : { ...m })) })),
+    rows: d.rows.map((r) => ({
+      id: r.id,
+      messages: r.messages.map((m) => (m.role === 'user' ? { role: 'user', content: '' } : { ...m })),
+    })),
     skipped: d.skipped,
   };
 }

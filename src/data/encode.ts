@@ -19,7 +19,11 @@ export interface EncodedDataset {
 
 /** `maxLen`: tokens of a row in all (inputs and the last target), unlike packDocuments' context;
  *  `template` (default tulu, i.e. encodeChat) picks the chat template (templates.ts). */
-export function encodeDataset(d: Dataset, tok: Tokenizer, opts: { maxLen: number; perTurn?: boolean; template?: ChatTemplate }): EncodedDataset {
+export function encodeDataset(
+  d: Dataset,
+  tok: Tokenizer,
+  opts: { maxLen: number; perTurn?: boolean; template?: ChatTemplate },
+): EncodedDataset {
   const examples: Example[] = [];
   const cut: boolean[] = [];
   let truncated = 0;

@@ -162,7 +162,10 @@ function lex(src: string, where: string): Tok[] {
 class ExprParser {
   private i = 0;
   private depth = 0;
-  constructor(private toks: Tok[], private where: string) {}
+  constructor(
+    private toks: Tok[],
+    private where: string,
+  ) {}
   /** Runs a recursive production one level deeper, refusing nesting beyond JINJA_LIMITS.depth. */
   private nest<T>(construct: string, f: () => T): T {
     if (++this.depth > JINJA_LIMITS.depth) throw new JinjaError(`${this.where}: ${construct} nested more than ${JINJA_LIMITS.depth} deep`);
@@ -256,7 +259,8 @@ class ExprParser {
   private args(): Expr[] {
     const args: Expr[] = [];
     while (!this.eat(')')) {
-      if (this.peek().t === 'name' && this.peek(1).v === '=' && this.peek(1).t === 'op') throw new JinjaError(`${this.where}: keyword arguments are not supported`);
+      if (this.peek().t === 'name' && this.peek(1).v === '=' && this.peek(1).t === 'op')
+        throw new JinjaError(`${this.where}: keyword arguments are not supported`);
       args.push(this.expr());
       if (!this.is(')')) this.expect(',');
     }
@@ -329,8 +333,25 @@ function exprDepth(root: Expr): number {
     const [e, d] = stack.pop()!;
     if (d > max) max = d;
     const kids: (Expr | null)[] =
-      e.k === 'list' ? e.items : e.k === 'attr' || e.k === 'test' ? [e.o] : e.k === 'index' ? [e.o, e.i] : e.k === 'slice' ? [e.o, e.a, e.b]
-        : e.k === 'call' ? [e.f, ...e.args] : e.k === 'filter' ? [e.o, ...e.args] : e.k === 'un' ? [e.a] : e.k === 'bin' ? [e.a, e.b] : e.k === 'cond' ? [e.c, e.a, e.b] : [];
+      e.k === 'list'
+        ? e.items
+        : e.k === 'attr' || e.k === 'test'
+          ? [e.o]
+          : e.k === 'index'
+            ? [e.o, e.i]
+            : e.k === 'slice'
+              ? [e.o, e.a, e.b]
+              : e.k === 'call'
+                ? [e.f, ...e.args]
+                : e.k === 'filter'
+                  ? [e.o, ...e.args]
+                  : e.k === 'un'
+                    ? [e.a]
+                    : e.k === 'bin'
+                      ? [e.a, e.b]
+                      : e.k === 'cond'
+                        ? [e.c, e.a, e.b]
+                        : [];
     for (const k of kids) if (k) stack.push([k, d + 1]);
   }
   return max;
@@ -340,13 +361,32 @@ function parseExpr(src: string, where: string): Expr {
   const p = new ExprParser(lex(src, where), where);
   const e = p.expr();
   p.done();
-  if (exprDepth(e) > JINJA_LIMITS.depth) throw new JinjaError(`${where}: the expression nests operators more than ${JINJA_LIMITS.depth} deep`);
+  if (exprDepth(e) > JINJA_LIMITS.depth)
+    throw new JinjaError(`${where}: the expression nests operators more than ${JINJA_LIMITS.depth} deep`);
   return e;
 }
 
 // ---- statements → tree ----------------------------------------------------------------------
 
-const UNSUPPORTED = new Set(['macro', 'call', 'filter', 'block', 'extends', 'include', 'import', 'from', 'with', 'raw', 'break', 'continue', 'do', 'autoescape', 'endmacro', 'generation', 'endgeneration']);
+const UNSUPPORTED = new Set([
+  'macro',
+  'call',
+  'filter',
+  'block',
+  'extends',
+  'include',
+  'import',
+  'from',
+  'with',
+  'raw',
+  'break',
+  'continue',
+  'do',
+  'autoescape',
+  'endmacro',
+  'generation',
+  'endgeneration',
+]);
 
 /** A construct's source, shortened for a message. */
 function clip(src: string): string {
@@ -424,7 +464,8 @@ class Budget {
   chars = 0;
   at = '';
   tick(): void {
-    if (++this.steps > JINJA_LIMITS.steps) throw new JinjaError(`${this.at}: rendering takes more than ${JINJA_LIMITS.steps} steps (loops nested too deep or too long?)`);
+    if (++this.steps > JINJA_LIMITS.steps)
+      throw new JinjaError(`${this.at}: rendering takes more than ${JINJA_LIMITS.steps} steps (loops nested too deep or too long?)`);
   }
   /** A string or list of `n` characters/items is about to be made. */
   size(n: number, what: 'a string' | 'a list' | 'the output'): void {
@@ -452,7 +493,8 @@ class Scope {
   }
 }
 
-const truthy = (v: Value): boolean => (Array.isArray(v) ? v.length > 0 : v && typeof v === 'object' ? Object.keys(v).length > 0 : Boolean(v));
+const truthy = (v: Value): boolean =>
+  Array.isArray(v) ? v.length > 0 : v && typeof v === 'object' ? Object.keys(v).length > 0 : Boolean(v);
 
 function str(v: Value): string {
   if (v === undefined) return '';
@@ -474,7 +516,7 @@ function member(o: Value, key: Value): Value {
     const i = key < 0 ? o.length + key : key;
     return i >= 0 && i < o.length ? o[i] : undefined;
   }
-  if (o && typeof o === 'object' && typeof key === 'string' && Object.prototype.hasOwnProperty.call(o, key)) return o[key];
+  if (o && typeof o === 'object' && typeof key === 'string' && Object.hasOwn(o, key)) return o[key];
   return undefined;
 }
 
@@ -532,36 +574,49 @@ function arith(op: string, a: Value, b: Value, budget: Budget): Value {
   }
   if (typeof a !== 'number' || typeof b !== 'number') throw new JinjaError(`cannot apply "${op}" to ${kind(a)} and ${kind(b)}`);
   switch (op) {
-    case '+': return a + b;
-    case '-': return a - b;
-    case '*': return a * b;
-    case '/': return a / b;
-    case '//': return Math.floor(a / b);
-    default: return ((a % b) + b) % b; // Python's modulo
+    case '+':
+      return a + b;
+    case '-':
+      return a - b;
+    case '*':
+      return a * b;
+    case '/':
+      return a / b;
+    case '//':
+      return Math.floor(a / b);
+    default:
+      return ((a % b) + b) % b; // Python's modulo
   }
 }
 
 function compare(op: string, a: Value, b: Value): boolean {
   if (op === '==') return a === b || (a == null && b == null && a === b);
   if (op === '!=') return a !== b;
-  if (!((typeof a === 'number' && typeof b === 'number') || (typeof a === 'string' && typeof b === 'string'))) throw new JinjaError(`cannot compare ${kind(a)} and ${kind(b)} with "${op}"`);
+  if (!((typeof a === 'number' && typeof b === 'number') || (typeof a === 'string' && typeof b === 'string')))
+    throw new JinjaError(`cannot compare ${kind(a)} and ${kind(b)} with "${op}"`);
   return op === '<' ? a < b : op === '>' ? a > b : op === '<=' ? a <= b : a >= b;
 }
 
 function evalExpr(e: Expr, s: Scope): Value {
   s.budget.tick();
   switch (e.k) {
-    case 'lit': return e.v;
-    case 'name': return s.get(e.n);
-    case 'list': return e.items.map((x) => evalExpr(x, s));
-    case 'attr': return member(evalExpr(e.o, s), e.n);
-    case 'index': return member(evalExpr(e.o, s), evalExpr(e.i, s));
+    case 'lit':
+      return e.v;
+    case 'name':
+      return s.get(e.n);
+    case 'list':
+      return e.items.map((x) => evalExpr(x, s));
+    case 'attr':
+      return member(evalExpr(e.o, s), e.n);
+    case 'index':
+      return member(evalExpr(e.o, s), evalExpr(e.i, s));
     case 'slice': {
       const o = evalExpr(e.o, s);
       if (!Array.isArray(o) && typeof o !== 'string') throw new JinjaError(`cannot slice ${kind(o)}`);
       const a = e.a ? evalExpr(e.a, s) : undefined;
       const b = e.b ? evalExpr(e.b, s) : undefined;
-      if ((a !== undefined && typeof a !== 'number') || (b !== undefined && typeof b !== 'number')) throw new JinjaError('slice bounds must be numbers');
+      if ((a !== undefined && typeof a !== 'number') || (b !== undefined && typeof b !== 'number'))
+        throw new JinjaError('slice bounds must be numbers');
       return o.slice(a ?? 0, b ?? o.length);
     }
     case 'call': {
@@ -591,7 +646,8 @@ function evalExpr(e: Expr, s: Scope): Value {
       if (typeof a !== 'number') throw new JinjaError(`cannot negate ${kind(a)}`);
       return -a;
     }
-    case 'cond': return truthy(evalExpr(e.c, s)) ? evalExpr(e.a, s) : e.b ? evalExpr(e.b, s) : undefined;
+    case 'cond':
+      return truthy(evalExpr(e.c, s)) ? evalExpr(e.a, s) : e.b ? evalExpr(e.b, s) : undefined;
     case 'bin': {
       if (e.op === 'and') {
         const a = evalExpr(e.a, s);
@@ -612,7 +668,7 @@ function evalExpr(e: Expr, s: Scope): Value {
       if (e.op === 'in') {
         if (typeof b === 'string') return typeof a === 'string' && b.includes(a);
         if (Array.isArray(b)) return b.some((x) => x === a);
-        if (b && typeof b === 'object') return typeof a === 'string' && Object.prototype.hasOwnProperty.call(b, a);
+        if (b && typeof b === 'object') return typeof a === 'string' && Object.hasOwn(b, a);
         throw new JinjaError(`"in" on ${kind(b)}`);
       }
       if (['==', '!=', '<', '>', '<=', '>='].includes(e.op)) return compare(e.op, a, b);
@@ -642,15 +698,30 @@ function run(nodes: Node[], s: Scope, out: string[]): void {
     } else {
       const it = evalExpr(n.it, s);
       if (typeof it === 'string') budget.size(it.length, 'a list'); // looping over a string makes a list of its characters
-      const items: Value[] = Array.isArray(it) ? it : typeof it === 'string' ? [...it] : it && typeof it === 'object' ? Object.keys(it) : [];
-      if (it !== undefined && !Array.isArray(it) && typeof it !== 'string' && !(it && typeof it === 'object')) throw new JinjaError(`cannot loop over ${kind(it)}`);
+      const items: Value[] = Array.isArray(it)
+        ? it
+        : typeof it === 'string'
+          ? [...it]
+          : it && typeof it === 'object'
+            ? Object.keys(it)
+            : [];
+      if (it !== undefined && !Array.isArray(it) && typeof it !== 'string' && !(it && typeof it === 'object'))
+        throw new JinjaError(`cannot loop over ${kind(it)}`);
       if (items.length === 0) run(n.orelse, new Scope(s), out);
       items.forEach((x, i) => {
         budget.at = n.at;
         budget.tick();
         const inner = new Scope(s);
         inner.set(n.v, x);
-        inner.set('loop', { index: i + 1, index0: i, first: i === 0, last: i === items.length - 1, length: items.length, revindex: items.length - i, revindex0: items.length - i - 1 });
+        inner.set('loop', {
+          index: i + 1,
+          index0: i,
+          first: i === 0,
+          last: i === items.length - 1,
+          length: items.length,
+          revindex: items.length - i,
+          revindex0: items.length - i - 1,
+        });
         run(n.body, inner, out);
       });
     }

@@ -41,5 +41,8 @@ export function parseMessagesJsonl(text: string, source: string): Dataset {
 }
 
 export function readMessagesJsonl(path: string): Dataset {
-  return requireRows(parseMessagesJsonl(readInputText(path, 'data file'), path), 'a messages JSONL file: lines of {"messages": [{"role", "content"}, ...]}');
+  return requireRows(
+    parseMessagesJsonl(readInputText(path, 'data file'), path),
+    'a messages JSONL file: lines of {"messages": [{"role", "content"}, ...]}',
+  );
 }

@@ -50,7 +50,9 @@ export function readCorpus(paths: readonly string[], opts: { maxDocs?: number } 
     });
     if (docs.length === before && docs.length < max) {
       const n = skipped.count - skippedBefore;
-      throw new Error(`${path}: holds no documents${n ? ` (none of its ${n} lines has a non-empty "text" field; e.g. ${skipped.examples.at(-1)})` : ' (the file is empty)'}; expected JSON lines {"text": ...}`);
+      throw new Error(
+        `${path}: holds no documents${n ? ` (none of its ${n} lines has a non-empty "text" field; e.g. ${skipped.examples.at(-1)})` : ' (the file is empty)'}; expected JSON lines {"text": ...}`,
+      );
     }
   }
   return { source: paths.join(', '), docs, skipped };
@@ -67,7 +69,12 @@ export interface Packed {
  *  of: each example holds context + 1 tokens, the last one only a target (a chat row's length, by
  *  contrast, counts all its tokens: see src/train/examples.ts). `onProgress(docsDone, charsDone,
  *  charsTotal)` is called after each document (tokenizing a large corpus takes minutes). */
-export function packDocuments(docs: readonly string[], tok: Tokenizer, context: number, onProgress?: (docs: number, chars: number, totalChars: number) => void): Packed {
+export function packDocuments(
+  docs: readonly string[],
+  tok: Tokenizer,
+  context: number,
+  onProgress?: (docs: number, chars: number, totalChars: number) => void,
+): Packed {
   const seqLen = context;
   if (!Number.isInteger(seqLen) || seqLen < 1) throw new Error(`packDocuments: context must be a positive integer, got ${seqLen}`);
   const stream: number[] = [];

@@ -22,11 +22,14 @@ export function parseSeedTasks(text: string, source: string): SeedTask[] {
   const out: SeedTask[] = [];
   eachJsonLine(text, source, 'refuse', (r, where) => {
     const o = r as { id?: unknown; instruction?: unknown; instances?: unknown };
-    if (!o || typeof o !== 'object' || typeof o.instruction !== 'string' || o.instruction.trim() === '') throw new Error(`${where}: a seed task needs an "instruction" string`);
-    if (!Array.isArray(o.instances) || o.instances.length === 0) throw new Error(`${where}: a seed task needs a non-empty "instances" array`);
+    if (!o || typeof o !== 'object' || typeof o.instruction !== 'string' || o.instruction.trim() === '')
+      throw new Error(`${where}: a seed task needs an "instruction" string`);
+    if (!Array.isArray(o.instances) || o.instances.length === 0)
+      throw new Error(`${where}: a seed task needs a non-empty "instances" array`);
     const instances = o.instances.map((x: unknown, j) => {
       const inst = x as { input?: unknown; output?: unknown };
-      if (!inst || typeof inst.input !== 'string' || typeof inst.output !== 'string') throw new Error(`${where}: instance ${j} needs string "input" and "output"`);
+      if (!inst || typeof inst.input !== 'string' || typeof inst.output !== 'string')
+        throw new Error(`${where}: instance ${j} needs string "input" and "output"`);
       return { input: inst.input, output: inst.output };
     });
     out.push({ id: typeof o.id === 'string' ? o.id : where, instruction: o.instruction.trim(), instances });
@@ -48,12 +51,15 @@ export function instructionPrompt(tasks: readonly string[]): string {
   return `${INSTRUCTION_HEADER}${tasks.map((t, i) => `Task ${i + 1}: ${t}\n`).join('')}Task ${tasks.length + 1}:`;
 }
 
-export const INSTANCE_HEADER = "Come up with examples for the following tasks. If the task doesn't require additional input, write <noinput> as the input.\n\n";
+export const INSTANCE_HEADER =
+  "Come up with examples for the following tasks. If the task doesn't require additional input, write <noinput> as the input.\n\n";
 
 /** The instance-generation prompt: demonstrations, then the new task up to "Input:" (the input is
  *  asked first, then the output after it: two short completions parse more reliably than one). */
 export function instancePrompt(instruction: string, demos: readonly { instruction: string; input: string; output: string }[]): string {
-  const demo = demos.map((d) => `Task: ${d.instruction}\nInput: ${d.input.trim() === '' ? '<noinput>' : d.input}\nOutput: ${d.output}\n\n`).join('');
+  const demo = demos
+    .map((d) => `Task: ${d.instruction}\nInput: ${d.input.trim() === '' ? '<noinput>' : d.input}\nOutput: ${d.output}\n\n`)
+    .join('');
   return `${INSTANCE_HEADER}${demo}Task: ${instruction}\nInput:`;
 }
 
@@ -69,7 +75,10 @@ const EVOL_HOW: Record<EvolOperation, string> = {
 
 /** Evol-Instruct's rewrite prompt (in-depth: add constraints, deepen, concretize; in-breadth: broaden). */
 export function evolPrompt(instruction: string, op: EvolOperation): string {
-  const goal = op === 'broaden' ? 'Your objective is to draw inspiration from the given prompt to create a brand new prompt.' : 'Your objective is to rewrite the given prompt into a more complex version that people can still understand and answer.';
+  const goal =
+    op === 'broaden'
+      ? 'Your objective is to draw inspiration from the given prompt to create a brand new prompt.'
+      : 'Your objective is to rewrite the given prompt into a more complex version that people can still understand and answer.';
   return `I want you to act as a Prompt ${op === 'broaden' ? 'Creator' : 'Rewriter'}.\n${goal}\n${EVOL_HOW[op]}\nThe new prompt must be reasonable and must not exceed 20 more words than the given prompt.\n\n#Given Prompt#:\n${instruction}\n\n#${op === 'broaden' ? 'Created' : 'Rewritten'} Prompt#:\n`;
 }
 
@@ -129,7 +138,26 @@ export function parseEvolved(completion: string, finishReason?: string): string 
 
 // ---- filters --------------------------------------------------------------------------------
 
-export const BLOCKED_WORDS = ['image', 'images', 'graph', 'graphs', 'picture', 'pictures', 'file', 'files', 'map', 'maps', 'draw', 'plot', 'go to', 'video', 'audio', 'music', 'flowchart', 'diagram'];
+export const BLOCKED_WORDS = [
+  'image',
+  'images',
+  'graph',
+  'graphs',
+  'picture',
+  'pictures',
+  'file',
+  'files',
+  'map',
+  'maps',
+  'draw',
+  'plot',
+  'go to',
+  'video',
+  'audio',
+  'music',
+  'flowchart',
+  'diagram',
+];
 
 /** Why an instruction fails the length/keyword/shape rules, or null. */
 export function ruleRejection(instruction: string): string | null {

@@ -11,8 +11,20 @@ import { outputFile } from '../io/open.ts';
 import { type Schema, checkShape } from '../io/schema.ts';
 import { Rng } from '../core/random.ts';
 import {
-  EVOL_OPERATIONS, type EvolOperation, InstructionPool, type SeedTask, evolPrompt, instancePrompt, instructionPrompt, normalize, parseEvolved,
-  outputPrompt, parseInput, parseInstructions, parseOutput, ruleRejection,
+  EVOL_OPERATIONS,
+  type EvolOperation,
+  InstructionPool,
+  type SeedTask,
+  evolPrompt,
+  instancePrompt,
+  instructionPrompt,
+  normalize,
+  parseEvolved,
+  outputPrompt,
+  parseInput,
+  parseInstructions,
+  parseOutput,
+  ruleRejection,
 } from './selfInstruct.ts';
 
 export const GENERATE_MODES = ['self-instruct', 'evol'] as const;
@@ -140,8 +152,17 @@ export async function generateInstructions(o: GenerateOptions): Promise<Generate
       const output = parseOutput(co.text);
       if (typeof output !== 'string') return reject(output.reason);
       const row: GeneratedRow = {
-        instruction, input, output,
-        provenance: { ...o.provenance, mode: o.mode, request: requests, ...prov, most_similar: nearest, ...(co.finishReason ? { output_finish_reason: co.finishReason } : {}) },
+        instruction,
+        input,
+        output,
+        provenance: {
+          ...o.provenance,
+          mode: o.mode,
+          request: requests,
+          ...prov,
+          most_similar: nearest,
+          ...(co.finishReason ? { output_finish_reason: co.finishReason } : {}),
+        },
       };
       writeSync(fd, `${JSON.stringify(row)}\n`);
       fsyncSync(fd);
@@ -173,7 +194,11 @@ export async function generateInstructions(o: GenerateOptions): Promise<Generate
             continue;
           }
           if (requests >= maxRequests) break; // no request left for its input/output
-          await finish(cand, { seed_tasks: human.map((s) => s.id), generated_shown: machine.length }, { instruction: sim.nearest, rouge: sim.score });
+          await finish(
+            cand,
+            { seed_tasks: human.map((s) => s.id), generated_shown: machine.length },
+            { instruction: sim.nearest, rouge: sim.score },
+          );
         }
       } else {
         const parent = parents[rng.int(parents.length)]!;

@@ -36,7 +36,10 @@ export function gsmAnswerOnly(answer: string): string {
   return m[1]!;
 }
 
-const pair = (user: string, assistant: string): Message[] => [{ role: 'user', content: user }, { role: 'assistant', content: assistant }];
+const pair = (user: string, assistant: string): Message[] => [
+  { role: 'user', content: user },
+  { role: 'assistant', content: assistant },
+];
 
 function jsonl(path: string, skipped: Skipped, each: (row: Record<string, unknown>, where: string) => void): void {
   eachJsonLine(readInputText(path, 'task data file'), path, skipped, (row, where) => {
@@ -86,7 +89,8 @@ export function poetryTask(opts: TaskOptions = {}): Dataset {
     const where = `${basename(path)} record ${i + 1}`;
     if (!nonEmpty(r.poem_title)) return skip(skipped, where, 'no poem_title');
     if (!nonEmpty(r.poem_text)) return skip(skipped, where, 'no poem_text');
-    if (opts.maxChars !== undefined && r.poem_text.length > opts.maxChars) return skip(skipped, where, `poem longer than ${opts.maxChars} characters`);
+    if (opts.maxChars !== undefined && r.poem_text.length > opts.maxChars)
+      return skip(skipped, where, `poem longer than ${opts.maxChars} characters`);
     rows.push({ id: where, messages: pair(`Write a poem called ${r.poem_title}`, r.poem_text) });
   });
   return { source: path, rows: rows.slice(0, opts.limit ?? rows.length), skipped };
@@ -113,7 +117,11 @@ export function recipesTask(opts: TaskOptions = {}): Dataset {
     rows.push({ id: `recipes/${index}`, index, messages: pair(`Recipe for ${r.Title}`, recipeText(ings, r.Instructions)) });
   });
   rows.sort((a, b) => a.index - b.index);
-  return { source: `${path} (first ${limit} by original index)`, rows: rows.slice(0, limit).map(({ id, messages }) => ({ id, messages })), skipped };
+  return {
+    source: `${path} (first ${limit} by original index)`,
+    rows: rows.slice(0, limit).map(({ id, messages }) => ({ id, messages })),
+    skipped,
+  };
 }
 
 /** Games of a PGN text: tag lines, a blank line, movetext. */
@@ -123,7 +131,7 @@ export function parsePgn(text: string): { tags: Map<string, string>; tagLines: M
   text.split(/\r?\n/).forEach((l, i) => {
     const tag = /^\[(\w+) "(.*)"\]\s*$/.exec(l);
     if (tag) {
-      if (!cur || cur.moves !== '') {
+      if (cur?.moves !== '') {
         cur = { tags: new Map(), tagLines: new Map(), moves: '', line: i + 1 };
         games.push(cur);
       }
@@ -137,7 +145,9 @@ export function parsePgn(text: string): { tags: Map<string, string>; tagLines: M
 export function chessTask(opts: TaskOptions = {}): Dataset {
   const dir = dataPath('chess-pgn-lichess');
   const limit = opts.limit ?? 1000;
-  const files = readdirSync(dir).filter((f) => f.endsWith('.pgn')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.pgn'))
+    .sort();
   const rows: Conversation[] = [];
   const skipped = newSkipped();
   for (const f of files) {
@@ -156,11 +166,17 @@ export function chessTask(opts: TaskOptions = {}): Dataset {
 
 export function singleTask(task: Task, opts: TaskOptions = {}): Dataset {
   switch (task) {
-    case 'gsm': return gsmTask(opts);
-    case 'mbpp': return mbppTask(opts);
-    case 'poetry': return poetryTask(opts);
-    case 'recipes': return recipesTask(opts);
-    case 'chess': return chessTask(opts);
-    default: throw new Error(`unknown task ${JSON.stringify(task)} (choose ${TASKS.join(', ')})`);
+    case 'gsm':
+      return gsmTask(opts);
+    case 'mbpp':
+      return mbppTask(opts);
+    case 'poetry':
+      return poetryTask(opts);
+    case 'recipes':
+      return recipesTask(opts);
+    case 'chess':
+      return chessTask(opts);
+    default:
+      throw new Error(`unknown task ${JSON.stringify(task)} (choose ${TASKS.join(', ')})`);
   }
 }

@@ -48,8 +48,10 @@ export interface ChatTemplate {
   encode?(row: TemplateRow, tok: Tokenizer, opts: ChatEncodeOptions): EncodedChat;
 }
 
-export const ALPACA_PREAMBLE = 'Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n';
-export const ALPACA_PREAMBLE_INPUT = 'Below is an instruction that describes a task, paired with an input that provides further context. Write a response that appropriately completes the request.\n\n';
+export const ALPACA_PREAMBLE =
+  'Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n';
+export const ALPACA_PREAMBLE_INPUT =
+  'Below is an instruction that describes a task, paired with an input that provides further context. Write a response that appropriately completes the request.\n\n';
 
 /** The row's instruction/input parts if they still describe its first user turn. */
 function partsOf(row: TemplateRow): { instruction: string; input: string } | undefined {
@@ -69,7 +71,11 @@ const alpaca: ChatTemplate = {
       const sep = i > 0 && row.messages[i - 1]!.role === 'assistant' ? '\n\n' : '';
       if (m.role === 'system') text += `${sep}${m.content}\n\n`;
       else if (m.role === 'user') {
-        text += sep + (firstUser && parts ? `### Instruction:\n${parts.instruction}\n\n### Input:\n${parts.input}\n\n` : `### Instruction:\n${m.content}\n\n`);
+        text +=
+          sep +
+          (firstUser && parts
+            ? `### Instruction:\n${parts.instruction}\n\n### Input:\n${parts.input}\n\n`
+            : `### Instruction:\n${m.content}\n\n`);
         firstUser = false;
       } else text += `${sep}### Response:\n${m.content}${eos}`;
     });
@@ -139,7 +145,10 @@ export function jinjaFromTokenizerConfig(cfg: Record<string, unknown>, source: s
   let tpl = cfg.chat_template;
   if (Array.isArray(tpl)) {
     const def = tpl.find((t) => t && typeof t === 'object' && (t as { name?: unknown }).name === 'default');
-    if (!def) throw new Error(`${source}: chat_template is a list without a "default" entry (names: ${tpl.map((t) => JSON.stringify((t as { name?: unknown }).name)).join(', ')})`);
+    if (!def)
+      throw new Error(
+        `${source}: chat_template is a list without a "default" entry (names: ${tpl.map((t) => JSON.stringify((t as { name?: unknown }).name)).join(', ')})`,
+      );
     tpl = (def as { template?: unknown }).template;
   }
   if (typeof tpl !== 'string' || tpl === '') throw new Error(`${source}: chat_template is not a non-empty string`);
@@ -154,7 +163,9 @@ export function specialText(tok: Tokenizer): SpecialText {
 
 /** The generation prompt for one instruction (tulu: exactly chatText, the evaluator's default). */
 export function templatePrompt(t: ChatTemplate, instruction: string, special: SpecialText): string {
-  return t.generationPrompt ? t.generationPrompt(instruction) : t.render({ messages: [{ role: 'user', content: instruction }] }, true, special);
+  return t.generationPrompt
+    ? t.generationPrompt(instruction)
+    : t.render({ messages: [{ role: 'user', content: instruction }] }, true, special);
 }
 
 /** The prompt ids of one instruction under a template: its generation prompt after BOS (a
@@ -176,7 +187,13 @@ const PROBE_ANSWER = 'Heed probe answer: teal.';
  * (or the probe cannot be rendered; encoding the real rows reports that).
  */
 export function templateContentWarning(t: ChatTemplate, special: SpecialText = { bos: '<s>', eos: '</s>' }): string | undefined {
-  const row: TemplateRow = { messages: [{ role: 'user', content: PROBE_USER }, { role: 'assistant', content: PROBE_ANSWER }], dataset: 'probe' };
+  const row: TemplateRow = {
+    messages: [
+      { role: 'user', content: PROBE_USER },
+      { role: 'assistant', content: PROBE_ANSWER },
+    ],
+    dataset: 'probe',
+  };
   let before: string;
   let through: string;
   try {
@@ -219,7 +236,9 @@ export function encodeWithTemplate(row: TemplateRow, tok: Tokenizer, t: ChatTemp
     const before = t.render(sub(i), true, special);
     const through = t.render(sub(i + 1), false, special);
     if (!through.startsWith(before) || !full.startsWith(through)) {
-      throw new Error(`template ${t.name}: the rendering up to message ${i} is not a prefix of the whole conversation, so its labels cannot be masked by prefix length`);
+      throw new Error(
+        `template ${t.name}: the rendering up to message ${i} is not a prefix of the whole conversation, so its labels cannot be masked by prefix length`,
+      );
     }
     const end = Math.min(len(through), ids.length);
     for (let k = len(before); k < end; k++) labels[k] = ids[k]!;

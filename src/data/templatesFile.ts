@@ -22,7 +22,8 @@ function fill(tpl: string, vals: Record<string, string | undefined>, where: stri
 function check(tpl: unknown, key: string, source: string, needsContent: boolean): string {
   if (typeof tpl !== 'string') throw new Error(`${source}: "${key}" must be a string`);
   const holes = [...tpl.replace(/\{\{|\}\}/g, '').matchAll(/\{(\w*)\}/g)].map((m) => m[1]!);
-  for (const h of holes) if (!HOLES.has(h)) throw new Error(`${source}: "${key}" has {${h}}; a template may use only {${[...HOLES].join('}, {')}}`);
+  for (const h of holes)
+    if (!HOLES.has(h)) throw new Error(`${source}: "${key}" has {${h}}; a template may use only {${[...HOLES].join('}, {')}}`);
   const n = holes.filter((h) => h === 'content').length;
   if (needsContent && n !== 1) throw new Error(`${source}: "${key}" must hold {content} exactly once (it holds it ${n} times)`);
   if (!needsContent && n !== 0) throw new Error(`${source}: "${key}" cannot hold {content}`);
@@ -30,7 +31,8 @@ function check(tpl: unknown, key: string, source: string, needsContent: boolean)
 }
 
 export function userTemplate(json: Record<string, unknown>, source: string): ChatTemplate {
-  for (const k of Object.keys(json)) if (!KEYS.has(k)) throw new Error(`${source}: unknown key "${k}" (a template file has ${[...KEYS].join(', ')})`);
+  for (const k of Object.keys(json))
+    if (!KEYS.has(k)) throw new Error(`${source}: unknown key "${k}" (a template file has ${[...KEYS].join(', ')})`);
   if (json.user === undefined || json.assistant === undefined) throw new Error(`${source}: a template file needs "user" and "assistant"`);
   const user = check(json.user, 'user', source, true);
   const assistant = check(json.assistant, 'assistant', source, true);
@@ -47,9 +49,12 @@ export function userTemplate(json: Record<string, unknown>, source: string): Cha
       row.messages.forEach((m, i) => {
         const tpl = m.role === 'user' ? user : m.role === 'assistant' ? assistant : system;
         if (tpl === undefined) throw new Error(`${source}: the row has a system message but the template has no "system"`);
-        text += (i > 0 ? fill(separator, vals, `${source} separator`) : '') + fill(tpl, { ...vals, content: m.content }, `${source} ${m.role}`);
+        text +=
+          (i > 0 ? fill(separator, vals, `${source} separator`) : '') + fill(tpl, { ...vals, content: m.content }, `${source} ${m.role}`);
       });
-      if (gen) text += (row.messages.length > 0 ? fill(separator, vals, `${source} separator`) : '') + fill(genPrompt, vals, `${source} assistant`);
+      if (gen)
+        text +=
+          (row.messages.length > 0 ? fill(separator, vals, `${source} separator`) : '') + fill(genPrompt, vals, `${source} assistant`);
       return text;
     },
   };

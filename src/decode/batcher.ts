@@ -71,7 +71,8 @@ export class ContinuousBatcher {
     opts: BatcherOptions = {},
   ) {
     this.maxBatch = opts.maxBatch ?? 64;
-    if (!(Number.isInteger(this.maxBatch) && this.maxBatch >= 1)) throw new Error(`batcher: maxBatch must be an integer >= 1, got ${opts.maxBatch}`);
+    if (!(Number.isInteger(this.maxBatch) && this.maxBatch >= 1))
+      throw new Error(`batcher: maxBatch must be an integer >= 1, got ${opts.maxBatch}`);
   }
 
   private get live(): Row[] {
@@ -173,7 +174,13 @@ export class ContinuousBatcher {
     const { model, cache, keyMask } = this;
     const input = Int32Array.from(this.slots, (r) => (r ? r.seq.lastToken() : 0));
     const logits = await scopeAsync(async () =>
-      noGrad(() => model.forward(fromArray(input, [B, 1], { dtype: 'i32', backend: model.backend }), { cache: cache!, lastOnly: true, keyMask: keyMask! })).data(),
+      noGrad(() =>
+        model.forward(fromArray(input, [B, 1], { dtype: 'i32', backend: model.backend }), {
+          cache: cache!,
+          lastOnly: true,
+          keyMask: keyMask!,
+        }),
+      ).data(),
     );
     this.slots.forEach((r, b) => r?.seq.step(logits, b * V, V));
     this.stats.steps++;
@@ -205,16 +212,25 @@ export class ContinuousBatcher {
       const side = new KVCache(model.config, joiners.length, model.backend, P, model.dtype);
       try {
         side.length = P - longest;
-        await this.prefill(side, joiners, joiners.map((r) => r.seq.prompt.slice(0, -1)), longest);
+        await this.prefill(
+          side,
+          joiners,
+          joiners.map((r) => r.seq.prompt.slice(0, -1)),
+          longest,
+        );
         // only the written range [P - longest, P) of each side row moves into its target row:
         // gather that range of the whole batch, overwrite the targets' rows, write it back
         noGrad(() =>
           scope(() => {
             for (let l = 0; l < model.config.nLayers; l++) {
-              for (const [dst, src] of [[this.cache!.k[l]!, side.k[l]!], [this.cache!.v[l]!, side.v[l]!]] as const) {
+              for (const [dst, src] of [
+                [this.cache!.k[l]!, side.k[l]!],
+                [this.cache!.v[l]!, side.v[l]!],
+              ] as const) {
                 const band = slice(dst, 1, P - longest, P);
                 const written = slice(src, 1, P - longest, P);
-                for (const [from, to, n] of runs(targets.map((t, j) => [j, t] as const))) writeSlice(band, n === joiners.length ? written : slice(written, 0, from, from + n), 0, to);
+                for (const [from, to, n] of runs(targets.map((t, j) => [j, t] as const)))
+                  writeSlice(band, n === joiners.length ? written : slice(written, 0, from, from + n), 0, to);
                 writeSlice(dst, band, 1, P - longest);
               }
             }
@@ -278,7 +294,13 @@ export class ContinuousBatcher {
     const mask = this.maskFor(rows, cache.capacity);
     try {
       await scopeAsync(async () =>
-        noGrad(() => model.forward(fromArray(Int32Array.from(ids), [rows.length, width], { dtype: 'i32', backend: model.backend }), { cache, lastOnly: true, keyMask: mask })).data(),
+        noGrad(() =>
+          model.forward(fromArray(Int32Array.from(ids), [rows.length, width], { dtype: 'i32', backend: model.backend }), {
+            cache,
+            lastOnly: true,
+            keyMask: mask,
+          }),
+        ).data(),
       );
     } finally {
       mask.dispose();

@@ -13,8 +13,12 @@ export interface GenerateOptions extends SequenceOptions {
 }
 
 export function checkPrompts(prompts: readonly (readonly number[])[], vocabSize: number, maxSeqLen: number, where = 'generate'): void {
-  if (prompts.length === 0 || prompts.some((p) => p.length === 0)) throw new Error(`${where}: every prompt needs at least one token (e.g. BOS)`);
-  for (const p of prompts) for (const id of p) if (!(Number.isInteger(id) && id >= 0 && id < vocabSize)) throw new Error(`${where}: token id ${id} is outside the vocabulary (size ${vocabSize})`);
+  if (prompts.length === 0 || prompts.some((p) => p.length === 0))
+    throw new Error(`${where}: every prompt needs at least one token (e.g. BOS)`);
+  for (const p of prompts)
+    for (const id of p)
+      if (!(Number.isInteger(id) && id >= 0 && id < vocabSize))
+        throw new Error(`${where}: token id ${id} is outside the vocabulary (size ${vocabSize})`);
   const T = Math.max(...prompts.map((p) => p.length));
   if (T >= maxSeqLen) throw new Error(`${where}: a prompt of ${T} tokens leaves no room in maxSeqLen ${maxSeqLen}`);
 }
@@ -35,7 +39,11 @@ export async function generateBatchResults(model: Llama, prompts: number[][], op
   const cache = new KVCache(model.config, B, model.backend, capacity, model.dtype);
   // [B, capacity]: 0 on each row's left padding; later positions are excluded by causality.
   const keyMask = pads.some((n) => n > 0)
-    ? fromArray(Int32Array.from({ length: B * capacity }, (_, i) => (i % capacity < pads[Math.floor(i / capacity)]! ? 0 : 1)), [B, capacity], { dtype: 'i32', backend: model.backend }).keep()
+    ? fromArray(
+        Int32Array.from({ length: B * capacity }, (_, i) => (i % capacity < pads[Math.floor(i / capacity)]! ? 0 : 1)),
+        [B, capacity],
+        { dtype: 'i32', backend: model.backend },
+      ).keep()
     : undefined;
   let input = prompts.flatMap((p, b) => [...new Array<number>(pads[b]!).fill(0), ...p]);
   let len = T;
@@ -47,7 +55,11 @@ export async function generateBatchResults(model: Llama, prompts: number[][], op
       }
       const logits = await scopeAsync(async () =>
         noGrad(() =>
-          model.forward(fromArray(Int32Array.from(input), [B, len], { dtype: 'i32', backend: model.backend }), { cache, lastOnly: true, ...(keyMask ? { keyMask } : {}) }),
+          model.forward(fromArray(Int32Array.from(input), [B, len], { dtype: 'i32', backend: model.backend }), {
+            cache,
+            lastOnly: true,
+            ...(keyMask ? { keyMask } : {}),
+          }),
         ).data(),
       );
       for (let b = 0; b < B; b++) seqs[b]!.step(logits, b * V, V);

@@ -26,7 +26,13 @@ export function logSoftmax(logits: ArrayLike<number>, start = 0, V = logits.leng
 }
 
 /** log_softmax(base) + Σ processors, for one row of logits. */
-export function processLogits(logits: ArrayLike<number>, start: number, V: number, processors: readonly LogitProcessor[], ctx: DecodeContext): Float64Array {
+export function processLogits(
+  logits: ArrayLike<number>,
+  start: number,
+  V: number,
+  processors: readonly LogitProcessor[],
+  ctx: DecodeContext,
+): Float64Array {
   const scores = logSoftmax(logits, start, V);
   for (const p of processors) p.apply(scores, ctx);
   return scores;

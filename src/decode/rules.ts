@@ -32,8 +32,21 @@ export function paperRuleWeights(): RuleWeights {
     eos: { scale: 5, multiplier: 3, start: 0, end: 250, keepRamping: false },
     diversity: { penalty: 1.5 },
     uniform: {
-      '<': -4, ' <': -4, '|': -4, ' I': -5, I: -5, ' We': -3, What: -5, ' should': -6,
-      ' *': 1, ' -': 1, '   ': 1, ' #': 1, ' ##': 1, '\n': 1, '!': 1,
+      '<': -4,
+      ' <': -4,
+      '|': -4,
+      ' I': -5,
+      I: -5,
+      ' We': -3,
+      What: -5,
+      ' should': -6,
+      ' *': 1,
+      ' -': 1,
+      '   ': 1,
+      ' #': 1,
+      ' ##': 1,
+      '\n': 1,
+      '!': 1,
     },
   };
 }
@@ -44,8 +57,12 @@ export function parseRules(spec: string): Set<RuleName> {
   for (const raw of spec.split(',')) {
     const name = raw.trim();
     if (name === '') continue;
-    if (name === 'start') throw new Error('rules: "start" (the paper code\'s first-token rule) is off in the paper\'s reported runs and not implemented; choose from eos, uniform, diversity');
-    if (!(RULE_NAMES as readonly string[]).includes(name)) throw new Error(`rules: unknown rule "${name}" (choose from ${RULE_NAMES.join(', ')})`);
+    if (name === 'start')
+      throw new Error(
+        'rules: "start" (the paper code\'s first-token rule) is off in the paper\'s reported runs and not implemented; choose from eos, uniform, diversity',
+      );
+    if (!(RULE_NAMES as readonly string[]).includes(name))
+      throw new Error(`rules: unknown rule "${name}" (choose from ${RULE_NAMES.join(', ')})`);
     if (out.has(name as RuleName)) throw new Error(`rules: "${name}" is given twice`);
     out.add(name as RuleName);
   }
@@ -60,7 +77,8 @@ export function ruleWeights(overrides: unknown = {}, where = 'rule weights'): Ru
     return v as Record<string, unknown>;
   };
   const num = (v: unknown, path: string): number => {
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${where}: ${path} must be a finite number, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw new Error(`${where}: ${path} must be a finite number, got ${JSON.stringify(v)}`);
     return v;
   };
   const top = obj(overrides, 'the top level');
@@ -83,7 +101,12 @@ export function ruleWeights(overrides: unknown = {}, where = 'rule weights'): Ru
       for (const [text, x] of Object.entries(obj(v, 'uniform'))) {
         if (text === '') throw new Error(`${where}: uniform has an empty token text`);
         // defined, not assigned: a token text such as "__proto__" is a key like any other
-        Object.defineProperty(w.uniform, text, { value: num(x, `uniform[${JSON.stringify(text)}]`), enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(w.uniform, text, {
+          value: num(x, `uniform[${JSON.stringify(text)}]`),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       }
     } else throw new Error(`${where}: unknown field "${k}" (eos, diversity, uniform)`);
   }
@@ -213,9 +236,15 @@ export interface RulesAdapterOptions {
 }
 
 /** The enabled rules as processors, in the paper's order (uniform, diversity, eos). */
-export function rulesAdapter(tok: Tokenizer, rules: RuleSet, weights: RuleWeights = paperRuleWeights(), opts: RulesAdapterOptions = {}): RulesAdapter {
+export function rulesAdapter(
+  tok: Tokenizer,
+  rules: RuleSet,
+  weights: RuleWeights = paperRuleWeights(),
+  opts: RulesAdapterOptions = {},
+): RulesAdapter {
   const eosId = opts.eosId ?? tok.eos;
-  if (!(Number.isInteger(eosId) && eosId >= 0 && eosId < tok.vocabSize)) throw new Error(`rules: eos id ${eosId} is outside the vocabulary (size ${tok.vocabSize})`);
+  if (!(Number.isInteger(eosId) && eosId >= 0 && eosId < tok.vocabSize))
+    throw new Error(`rules: eos id ${eosId} is outside the vocabulary (size ${tok.vocabSize})`);
   const processors: LogitProcessor[] = [];
   let missing: string[] = [];
   if (rules.has('uniform')) {

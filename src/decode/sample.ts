@@ -46,7 +46,8 @@ export interface SamplingOptions {
 /** Throws naming the field when a sampling option is out of range. */
 export function checkSampling(o: SamplingOptions, where = 'sampling'): void {
   const bad = (field: string, v: unknown, want: string) => new Error(`${where}: ${field} must be ${want}, got ${String(v)}`);
-  if (o.temperature !== undefined && !(Number.isFinite(o.temperature) && o.temperature >= 0)) throw bad('temperature', o.temperature, 'a finite number >= 0');
+  if (o.temperature !== undefined && !(Number.isFinite(o.temperature) && o.temperature >= 0))
+    throw bad('temperature', o.temperature, 'a finite number >= 0');
   if (o.topK !== undefined && !(Number.isInteger(o.topK) && o.topK >= 0)) throw bad('topK', o.topK, 'an integer >= 0');
   if (o.topP !== undefined && !(Number.isFinite(o.topP) && o.topP > 0 && o.topP <= 1)) throw bad('topP', o.topP, 'in (0, 1]');
   if (o.minP !== undefined && !(Number.isFinite(o.minP) && o.minP >= 0 && o.minP <= 1)) throw bad('minP', o.minP, 'in [0, 1]');

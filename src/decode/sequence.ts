@@ -40,11 +40,15 @@ export interface GenerationResult {
 }
 
 export function checkSequenceOptions(o: SequenceOptions, vocabSize: number, where = 'generate'): void {
-  if (!(Number.isInteger(o.maxTokens) && o.maxTokens >= 0)) throw new Error(`${where}: maxTokens must be an integer >= 0, got ${o.maxTokens}`);
+  if (!(Number.isInteger(o.maxTokens) && o.maxTokens >= 0))
+    throw new Error(`${where}: maxTokens must be an integer >= 0, got ${o.maxTokens}`);
   checkSampling(o, where);
   if (o.seed !== undefined && !Number.isSafeInteger(o.seed)) throw new Error(`${where}: seed must be an integer, got ${o.seed}`);
-  if (o.logprobs !== undefined && !(Number.isInteger(o.logprobs) && o.logprobs >= 0 && o.logprobs <= 20)) throw new Error(`${where}: logprobs must be an integer in [0, 20], got ${o.logprobs}`);
-  for (const id of o.stopIds ?? []) if (!(Number.isInteger(id) && id >= 0 && id < vocabSize)) throw new Error(`${where}: stop id ${id} is outside the vocabulary (size ${vocabSize})`);
+  if (o.logprobs !== undefined && !(Number.isInteger(o.logprobs) && o.logprobs >= 0 && o.logprobs <= 20))
+    throw new Error(`${where}: logprobs must be an integer in [0, 20], got ${o.logprobs}`);
+  for (const id of o.stopIds ?? [])
+    if (!(Number.isInteger(id) && id >= 0 && id < vocabSize))
+      throw new Error(`${where}: stop id ${id} is outside the vocabulary (size ${vocabSize})`);
   if ((o.stopStrings?.length || o.onText) && !o.tokenizer) throw new Error(`${where}: stopStrings and onText need a tokenizer`);
 }
 
@@ -91,7 +95,9 @@ export class Sequence {
   step(logits: ArrayLike<number>, start: number, V: number): void {
     if (this.done) return;
     const procs = this.opts.processors ?? [];
-    const scores = procs.length ? processLogits(logits, start, V, procs, { promptIds: this.prompt, generatedIds: this.generated }) : logSoftmax(logits, start, V);
+    const scores = procs.length
+      ? processLogits(logits, start, V, procs, { promptIds: this.prompt, generatedIds: this.generated })
+      : logSoftmax(logits, start, V);
     const id = sampleScores(scores, this.opts, this.rng);
     if (this.stopIds.has(id)) return this.finish('stop');
     this.generated.push(id);
@@ -118,7 +124,12 @@ export class Sequence {
   }
 
   result(): GenerationResult {
-    return { ids: [...this.generated], text: this.text, finishReason: this.finishReason ?? 'length', ...(this.opts.logprobs !== undefined ? { logprobs: this.logprobs } : {}) };
+    return {
+      ids: [...this.generated],
+      text: this.text,
+      finishReason: this.finishReason ?? 'length',
+      ...(this.opts.logprobs !== undefined ? { logprobs: this.logprobs } : {}),
+    };
   }
 
   private emit(text: string): void {

@@ -40,7 +40,8 @@ export interface CompareSummary extends Leaderboard {
   n_consistency_pairs: number;
 }
 
-export const LC_VARIANT = 'minimal: tanh(Δlen/std(Δlen)) + model term, no instruction-difficulty term, no regularisation to gamed baselines; L1 logistic regression, C = 100, no CV';
+export const LC_VARIANT =
+  'minimal: tanh(Δlen/std(Δlen)) + model term, no instruction-difficulty term, no regularisation to gamed baselines; L1 logistic regression, C = 100, no CV';
 
 export interface CompareOptions {
   model: readonly ModelOutput[];
@@ -53,12 +54,16 @@ export interface CompareOptions {
 /** The one generator name of a set of outputs; refuses mixed files. */
 export function generatorOf(rows: readonly ModelOutput[], what: string): string {
   const names = new Set(rows.map((r) => r.generator));
-  if (names.size !== 1) throw new Error(`${what}: expected outputs of one generator, found ${names.size} (${[...names].slice(0, 3).join(', ')})`);
+  if (names.size !== 1)
+    throw new Error(`${what}: expected outputs of one generator, found ${names.size} (${[...names].slice(0, 3).join(', ')})`);
   return [...names][0]!;
 }
 
 /** Reference rows by instruction; every model instruction must be answered exactly once by the reference. */
-export function pairByInstruction(model: readonly ModelOutput[], reference: readonly ModelOutput[]): { model: ModelOutput; reference: ModelOutput }[] {
+export function pairByInstruction(
+  model: readonly ModelOutput[],
+  reference: readonly ModelOutput[],
+): { model: ModelOutput; reference: ModelOutput }[] {
   const ref = new Map<string, ModelOutput>();
   for (const r of reference) {
     if (ref.has(r.instruction)) throw new Error(`reference outputs: the instruction "${snippet(r.instruction)}" appears twice`);
@@ -81,7 +86,11 @@ export async function compare(opts: CompareOptions): Promise<{ annotations: Anno
   const modelName = generatorOf(opts.model, 'model outputs');
   const refName = generatorOf(opts.reference, 'reference outputs');
   const paired = pairByInstruction(opts.model, opts.reference);
-  const pairs: Pair[] = paired.map(({ model, reference }) => ({ instruction: model.instruction, output_1: reference.output, output_2: model.output }));
+  const pairs: Pair[] = paired.map(({ model, reference }) => ({
+    instruction: model.instruction,
+    output_1: reference.output,
+    output_2: model.output,
+  }));
   // Identical outputs are a draw without asking the judge (AlpacaEval's rule).
   const toJudge = pairs.map((p, i) => (p.output_1 === p.output_2 ? -1 : i)).filter((i) => i >= 0);
   const total = toJudge.length * (opts.bothOrders ? 2 : 1);
@@ -95,7 +104,7 @@ export async function compare(opts: CompareOptions): Promise<{ annotations: Anno
     : undefined;
 
   const prefs = pairs.map(() => 1.5);
-  const annotations: Annotation[] = paired.map(({ model, reference }, i) => ({
+  const annotations: Annotation[] = paired.map(({ model, reference }, _i) => ({
     dataset: model.dataset || reference.dataset,
     instruction: model.instruction,
     output_1: reference.output,
@@ -144,7 +153,19 @@ export async function compare(opts: CompareOptions): Promise<{ annotations: Anno
   return { annotations, summary };
 }
 
-const LEADERBOARD_COLUMNS = ['win_rate', 'standard_error', 'n_wins', 'n_wins_base', 'n_draws', 'n_total', 'discrete_win_rate', 'mode', 'avg_length', 'length_controlled_winrate', 'annotator'] as const;
+const LEADERBOARD_COLUMNS = [
+  'win_rate',
+  'standard_error',
+  'n_wins',
+  'n_wins_base',
+  'n_draws',
+  'n_total',
+  'discrete_win_rate',
+  'mode',
+  'avg_length',
+  'length_controlled_winrate',
+  'annotator',
+] as const;
 
 function csvCell(v: unknown): string {
   if (typeof v === 'number') return Number.isNaN(v) ? '' : String(v);
@@ -176,5 +197,8 @@ export function writeCompare(dir: string, annotations: readonly Annotation[], su
   outputDir(dir, 'output directory');
   writeJsonAtomic(join(dir, 'annotations.json'), annotations);
   writeTextFileAtomic(join(dir, 'leaderboard.csv'), leaderboardCsv(summary));
-  writeJsonAtomic(join(dir, 'summary.json'), { ...summary, position_consistency: summary.position_consistency === null ? null : nanToNull(summary.position_consistency) });
+  writeJsonAtomic(join(dir, 'summary.json'), {
+    ...summary,
+    position_consistency: summary.position_consistency === null ? null : nanToNull(summary.position_consistency),
+  });
 }

@@ -59,10 +59,13 @@ export function promptIds(tok: Tokenizer, instruction: string, template: ChatTem
 export function resumeRows(out: string, instructions: readonly Instruction[], generator: string): ModelOutput[] {
   if (!existsSync(out)) return [];
   const done = readOutputs(out);
-  if (done.length > instructions.length) throw new Error(`${out}: holds ${done.length} rows but the instruction set has ${instructions.length}; choose another --out`);
+  if (done.length > instructions.length)
+    throw new Error(`${out}: holds ${done.length} rows but the instruction set has ${instructions.length}; choose another --out`);
   done.forEach((r, i) => {
-    if (r.instruction !== instructions[i]!.instruction) throw new Error(`${out}: row ${i} answers a different instruction than the instruction set's row ${i}; choose another --out`);
-    if (r.generator !== generator) throw new Error(`${out}: row ${i} was written by generator "${r.generator}", not "${generator}"; choose another --out or --name`);
+    if (r.instruction !== instructions[i]!.instruction)
+      throw new Error(`${out}: row ${i} answers a different instruction than the instruction set's row ${i}; choose another --out`);
+    if (r.generator !== generator)
+      throw new Error(`${out}: row ${i} was written by generator "${r.generator}", not "${generator}"; choose another --out or --name`);
   });
   return done;
 }
@@ -88,7 +91,10 @@ export async function generateAnswers(opts: GenerateAnswersOptions): Promise<Ans
   // Validate every prompt before generating anything.
   const prompts = instructions.map((r, i) => {
     const ids = promptIds(tok, r.instruction, opts.template);
-    if (ids.length >= model.config.maxSeqLen) throw new Error(`instruction ${i} ("${snippet(r.instruction)}") is ${ids.length} tokens; the model's context is ${model.config.maxSeqLen}`);
+    if (ids.length >= model.config.maxSeqLen)
+      throw new Error(
+        `instruction ${i} ("${snippet(r.instruction)}") is ${ids.length} tokens; the model's context is ${model.config.maxSeqLen}`,
+      );
     return ids;
   });
   const rows = resumeRows(opts.out, instructions, opts.generator);
@@ -99,14 +105,21 @@ export async function generateAnswers(opts: GenerateAnswersOptions): Promise<Ans
   for (let s = rows.length; s < instructions.length; s += batchSize) {
     const end = Math.min(s + batchSize, instructions.length);
     const res = await generateBatchResults(model, prompts.slice(s, end), {
-      maxTokens: maxNewTokens, stopIds: [tok.eos], ...(processors.length ? { processors } : {}),
+      maxTokens: maxNewTokens,
+      stopIds: [tok.eos],
+      ...(processors.length ? { processors } : {}),
       ...(opts.sampling ? { temperature: opts.sampling.temperature, seed: opts.sampling.seed * 1_000_003 + s } : { temperature: 0 }),
     });
     res.forEach((r, b) => {
       const ins = instructions[s + b]!;
       const eos = r.finishReason === 'stop';
       const ids = eos && r.ids.at(-1) === tok.eos ? r.ids.slice(0, -1) : r.ids;
-      rows.push({ instruction: ins.instruction, output: tok.decode(ids, { skipSpecial: true }).trim(), generator: opts.generator, dataset: ins.dataset });
+      rows.push({
+        instruction: ins.instruction,
+        output: tok.decode(ids, { skipSpecial: true }).trim(),
+        generator: opts.generator,
+        dataset: ins.dataset,
+      });
       meta.push({ eos, tokens: ids.length });
     });
     if (opts.metaPath) writeJsonAtomic(opts.metaPath, meta);

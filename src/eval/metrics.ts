@@ -24,7 +24,6 @@ function checkPreference(p: number, i: number): void {
   throw new Error(`preference ${i} is ${p}: preferences must lie in [1, 2] (or be 0 / NaN)`);
 }
 
-
 /**
  * AlpacaEval's head-to-head description with the absolute scoring rule (win_rate, its standard
  * error, counts) plus the zero-one rule's win rate (each preference rounded to 1, 1.5 or 2).
@@ -103,7 +102,8 @@ export function fitL1Logistic(X: readonly (readonly number[])[], y: readonly num
     for (let j = 0; j < d; j++) {
       const g0 = grad(j, 0);
       let t: number;
-      if (Math.abs(g0) <= 1) t = 0; // 0 is in the subdifferential
+      if (Math.abs(g0) <= 1)
+        t = 0; // 0 is in the subdifferential
       else {
         // The root of grad(t) + sign(t) lies on the side opposite to g0's sign.
         const s = g0 > 1 ? -1 : 1;
@@ -151,7 +151,10 @@ export function avgLength(outputs: readonly string[]): number {
 }
 
 /** Everything a leaderboard.csv row holds. Identical model and reference names give 50 (AlpacaEval's rule). */
-export function leaderboardRow(rows: readonly { output_1: string; output_2: string; preference: number }[], sameGenerator = false): Leaderboard {
+export function leaderboardRow(
+  rows: readonly { output_1: string; output_2: string; preference: number }[],
+  sameGenerator = false,
+): Leaderboard {
   return {
     ...headToHead(rows.map((r) => r.preference)),
     avg_length: avgLength(rows.map((r) => r.output_2)),

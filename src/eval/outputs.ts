@@ -22,16 +22,19 @@ function field(path: string, row: unknown, i: number, name: string, optional = f
   if (typeof row !== 'object' || row === null || Array.isArray(row)) throw new Error(`${path}: row ${i} is not an object`);
   const v = (row as Record<string, unknown>)[name];
   if (v === undefined && optional) return undefined;
-  if (typeof v !== 'string') throw new Error(`${path}: row ${i} field "${name}" must be a string, got ${v === undefined ? 'nothing' : typeof v}`);
+  if (typeof v !== 'string')
+    throw new Error(`${path}: row ${i} field "${name}" must be a string, got ${v === undefined ? 'nothing' : typeof v}`);
   return v;
 }
 
 /** A single-turn `{messages: [user, assistant]}` row (LIMA's reference answers) as (instruction, output). */
 function messagesRow(path: string, row: unknown, i: number): { instruction: string; output: string } {
   const msgs = (row as { messages?: unknown }).messages;
-  if (!Array.isArray(msgs) || msgs.length !== 2) throw new Error(`${path}: row ${i} "messages" must hold exactly a user and an assistant turn`);
+  if (!Array.isArray(msgs) || msgs.length !== 2)
+    throw new Error(`${path}: row ${i} "messages" must hold exactly a user and an assistant turn`);
   const [u, a] = msgs as unknown[];
-  if (field(path, u, i, 'role') !== 'user' || field(path, a, i, 'role') !== 'assistant') throw new Error(`${path}: row ${i} "messages" must be [user, assistant]`);
+  if (field(path, u, i, 'role') !== 'user' || field(path, a, i, 'role') !== 'assistant')
+    throw new Error(`${path}: row ${i} "messages" must be [user, assistant]`);
   return { instruction: field(path, u, i, 'content')!, output: field(path, a, i, 'content')! };
 }
 
@@ -46,7 +49,8 @@ export function readOutputs(path: string, opts: { generator?: string; dataset?: 
   if (data.length === 0) throw new Error(`${path}: holds no outputs`);
   return data.map((row, i) => {
     if (typeof row === 'object' && row !== null && 'messages' in row) {
-      if (!opts.generator) throw new Error(`${path}: rows in {messages} form do not name their generator; pass one (e.g. --reference-name)`);
+      if (!opts.generator)
+        throw new Error(`${path}: rows in {messages} form do not name their generator; pass one (e.g. --reference-name)`);
       return { ...messagesRow(path, row, i), generator: opts.generator, dataset: opts.dataset ?? '' };
     }
     const generator = field(path, row, i, 'generator', opts.generator !== undefined) ?? opts.generator!;
@@ -70,14 +74,23 @@ export type InstructionSetName = keyof typeof INSTRUCTION_SETS;
 export const REFERENCE_OUTPUTS = {
   'alpaca-eval:gpt4_1106_preview': { file: ['alpaca-eval', 'gpt4_1106_preview_outputs.json'], generator: undefined, dataset: undefined },
   'alpaca-eval:text_davinci_003': { file: ['alpaca-eval', 'text_davinci_003_outputs.json'], generator: undefined, dataset: undefined },
-  'lima-dev:gpt-3.5-turbo': { file: ['lima-implicit-ins', 'val_eval', 'val-gpt-3.5-turbo-ref.json'], generator: 'gpt-3.5-turbo', dataset: 'lima-dev' },
+  'lima-dev:gpt-3.5-turbo': {
+    file: ['lima-implicit-ins', 'val_eval', 'val-gpt-3.5-turbo-ref.json'],
+    generator: 'gpt-3.5-turbo',
+    dataset: 'lima-dev',
+  },
 } as const;
 
 /** A built-in reference name or a path to model outputs. */
 export function readReferenceOutputs(spec: string): ModelOutput[] {
-  const builtin = hasOwnKey(REFERENCE_OUTPUTS, spec) ? (REFERENCE_OUTPUTS[spec] as { file: readonly string[]; generator: string | undefined; dataset: string | undefined }) : undefined;
+  const builtin = hasOwnKey(REFERENCE_OUTPUTS, spec)
+    ? (REFERENCE_OUTPUTS[spec] as { file: readonly string[]; generator: string | undefined; dataset: string | undefined })
+    : undefined;
   if (!builtin) return readOutputs(spec);
-  return readOutputs(dataPath(...builtin.file), { ...(builtin.generator ? { generator: builtin.generator } : {}), ...(builtin.dataset ? { dataset: builtin.dataset } : {}) });
+  return readOutputs(dataPath(...builtin.file), {
+    ...(builtin.generator ? { generator: builtin.generator } : {}),
+    ...(builtin.dataset ? { dataset: builtin.dataset } : {}),
+  });
 }
 
 /**
@@ -91,8 +104,12 @@ export function readInstructions(spec: string): Instruction[] {
   const rows = path.endsWith('.jsonl') ? readJsonl(path, 'instructions') : readJsonFile(path, 'instructions');
   if (!Array.isArray(rows)) throw new Error(`${path}: expected a JSON list (or JSONL) of instructions`);
   if (rows.length === 0) throw new Error(`${path}: holds no instructions`);
-  if (builtin && rows.length !== builtin.rows) throw new Error(`${path}: the built-in set "${spec}" should have ${builtin.rows} rows, found ${rows.length}`);
-  return rows.map((row, i) => ({ instruction: field(path, row, i, 'instruction')!, dataset: field(path, row, i, 'dataset', true) ?? defaultDataset }));
+  if (builtin && rows.length !== builtin.rows)
+    throw new Error(`${path}: the built-in set "${spec}" should have ${builtin.rows} rows, found ${rows.length}`);
+  return rows.map((row, i) => ({
+    instruction: field(path, row, i, 'instruction')!,
+    dataset: field(path, row, i, 'dataset', true) ?? defaultDataset,
+  }));
 }
 
 /** Python's len(): code points, not UTF-16 units (AlpacaEval measures lengths with it). */

@@ -29,7 +29,10 @@ export function readAlpaca(path: string): RankExample[] {
   const rows = readJsonFile(path, 'Alpaca JSON file');
   if (!Array.isArray(rows)) throw new Error(`${path}: expected a JSON list of {instruction, input, output}`);
   return rows.map((row, i) => {
-    if (typeof row !== 'object' || row === null || Array.isArray(row)) throw new Error(`${path}: row ${i} must be an object {instruction, input, output}, got ${row === null ? 'null' : Array.isArray(row) ? 'a list' : typeof row}`);
+    if (typeof row !== 'object' || row === null || Array.isArray(row))
+      throw new Error(
+        `${path}: row ${i} must be an object {instruction, input, output}, got ${row === null ? 'null' : Array.isArray(row) ? 'a list' : typeof row}`,
+      );
     const r = row as { instruction?: unknown; input?: unknown; output?: unknown };
     if (typeof r.instruction !== 'string' || typeof r.output !== 'string' || (r.input !== undefined && typeof r.input !== 'string')) {
       throw new Error(`${path}: row ${i} needs string "instruction" and "output" (and "input", if present)`);
@@ -68,7 +71,9 @@ export interface ScoredSequence {
 export function encodePair(tok: Tokenizer, instruction: string, response: string): ScoredSequence {
   const start = tok.encode(chatText(instruction), { bos: true }).length;
   const eosIsSpecial = tok.specialTokens().get(CHAT_EOS) === tok.eos;
-  const ids = eosIsSpecial ? tok.encode(chatText(instruction, response), { bos: true }) : [...tok.encode(chatText(instruction) + response, { bos: true }), tok.eos];
+  const ids = eosIsSpecial
+    ? tok.encode(chatText(instruction, response), { bos: true })
+    : [...tok.encode(chatText(instruction) + response, { bos: true }), tok.eos];
   return { ids, start };
 }
 
@@ -84,12 +89,15 @@ export interface NllOptions {
  * with causal attention a real position never sees the padding after it, so no mask is needed.
  */
 export async function meanNll(model: Llama, seqs: ScoredSequence[], opts: NllOptions): Promise<number[]> {
-  if (!(Number.isInteger(opts.batchSize) && opts.batchSize >= 1)) throw new Error(`batch size must be a positive integer, got ${opts.batchSize}`);
+  if (!(Number.isInteger(opts.batchSize) && opts.batchSize >= 1))
+    throw new Error(`batch size must be a positive integer, got ${opts.batchSize}`);
   const V = model.config.vocabSize;
   for (const s of seqs) {
-    if (s.ids.length > model.config.maxSeqLen) throw new Error(`a sequence of ${s.ids.length} tokens exceeds the model's maxSeqLen ${model.config.maxSeqLen}`);
+    if (s.ids.length > model.config.maxSeqLen)
+      throw new Error(`a sequence of ${s.ids.length} tokens exceeds the model's maxSeqLen ${model.config.maxSeqLen}`);
     if (!(Number.isInteger(s.start) && s.start >= 1)) throw new Error(`scored span must start after the first token, got ${s.start}`);
-    for (const id of s.ids) if (!(Number.isInteger(id) && id >= 0 && id < V)) throw new Error(`token id ${id} is outside the vocabulary (size ${V})`);
+    for (const id of s.ids)
+      if (!(Number.isInteger(id) && id >= 0 && id < V)) throw new Error(`token id ${id} is outside the vocabulary (size ${V})`);
   }
   const order = seqs.map((_, i) => i).sort((a, b) => seqs[a]!.ids.length - seqs[b]!.ids.length);
   const out = new Array<number>(seqs.length).fill(NaN);
@@ -208,9 +216,26 @@ export async function rankProbe(model: Llama, tok: Tokenizer, data: RankExample[
     }
     const credit = rankCredit(s[0]!, s.slice(1));
     if (credit > 0 && credit < 1) ties++;
-    perExample.push({ index: i, others: others[i]!, trueScore: Math.exp(-s[0]!), otherScores: s.slice(1).map((x) => Math.exp(-x)), credit });
+    perExample.push({
+      index: i,
+      others: others[i]!,
+      trueScore: Math.exp(-s[0]!),
+      otherScores: s.slice(1).map((x) => Math.exp(-x)),
+      credit,
+    });
   });
   if (perExample.length === 0) throw new Error('no example could be scored (every one lost its response to truncation)');
   const { mean, se } = meanAndStandardError(perExample.map((e) => e.credit));
-  return { accuracy: mean, se, n: perExample.length, others: opts.others, seed: opts.seed, ties, truncated, excluded, chance: 1 / (opts.others + 1), perExample };
+  return {
+    accuracy: mean,
+    se,
+    n: perExample.length,
+    others: opts.others,
+    seed: opts.seed,
+    ties,
+    truncated,
+    excluded,
+    chance: 1 / (opts.others + 1),
+    perExample,
+  };
 }

@@ -9,7 +9,11 @@ export interface RougeScore {
 
 /** rouge_score's default tokenizer: lower-case, non-alphanumerics (ASCII) split, empties dropped. */
 export function rougeTokens(text: string): string[] {
-  return text.toLowerCase().replace(/[^a-z0-9]+/g, ' ').split(' ').filter((t) => t.length > 0);
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, ' ')
+    .split(' ')
+    .filter((t) => t.length > 0);
 }
 
 /** Length of the longest common subsequence, O(|a|·|b|) time, O(|b|) memory. */

@@ -39,9 +39,11 @@ export function readAppendLog(path: string, what: string, opts: { repair?: boole
     bytes = bytes.subarray(0, end);
   }
   const records: AppendLog['records'] = [];
-  decodeText(bytes, path).split('\n').forEach((text, i) => {
-    if (text.trim() === '') return;
-    records.push({ value: parseJson(text, `${path}:${i + 1}`, `${what} line`), line: i + 1 });
-  });
+  decodeText(bytes, path)
+    .split('\n')
+    .forEach((text, i) => {
+      if (text.trim() === '') return;
+      records.push({ value: parseJson(text, `${path}:${i + 1}`, `${what} line`), line: i + 1 });
+    });
   return repaired === undefined ? { records } : { records, repaired };
 }

@@ -36,7 +36,9 @@ export class ByteReader {
   /** Reserves n bytes for `what` and returns where they start. */
   take(n: number, what: string): number {
     if (!Number.isSafeInteger(n) || n < 0 || n > this.remaining)
-      this.fail(`truncated: ${what} needs ${n} bytes at offset ${this.pos}, only ${this.remaining} left (file is ${this.bytes.length} bytes)`);
+      this.fail(
+        `truncated: ${what} needs ${n} bytes at offset ${this.pos}, only ${this.remaining} left (file is ${this.bytes.length} bytes)`,
+      );
     const p = this.pos;
     this.pos += n;
     return p;

@@ -77,7 +77,10 @@ export function readFileBytes(path: string, what = 'file'): Uint8Array {
   const st = statOrFail(path, what);
   if (st.isDirectory()) throw new Error(`${path}: is a directory, expected the ${what} (a file)`);
   // a FIFO or device is refused, never read: reading a pipe with no writer blocks forever
-  if (!st.isFile()) throw new Error(`${path}: is a ${st.isFIFO() ? 'FIFO (named pipe)' : st.isSocket() ? 'socket' : 'device or other special file'}, expected the ${what} (a regular file)`);
+  if (!st.isFile())
+    throw new Error(
+      `${path}: is a ${st.isFIFO() ? 'FIFO (named pipe)' : st.isSocket() ? 'socket' : 'device or other special file'}, expected the ${what} (a regular file)`,
+    );
   try {
     return readFileSync(path);
   } catch (e) {

@@ -109,10 +109,14 @@ function checkVocab(config: LlamaConfig, v: GGUFVocab): void {
   if (v.tokens.length !== config.vocabSize) errs.push(`${v.tokens.length} tokens but vocabSize is ${config.vocabSize}`);
   if (v.scores.length !== v.tokens.length) errs.push(`${v.scores.length} scores for ${v.tokens.length} tokens`);
   if (v.types.length !== v.tokens.length) errs.push(`${v.types.length} token types for ${v.tokens.length} tokens`);
-  for (const [k, id] of [['bos', v.bos], ['eos', v.eos]] as const) {
+  for (const [k, id] of [
+    ['bos', v.bos],
+    ['eos', v.eos],
+  ] as const) {
     if (!Number.isInteger(id) || id < 0 || id >= v.tokens.length) errs.push(`${k} id ${id} is not a token id`);
     // the reader refuses BOS/EOS ids that name anything but a control token; never write such a file
-    else if (v.types[id] !== 3 && v.types[id] !== 4) errs.push(`${k} id ${id} (${JSON.stringify(v.tokens[id])}) has token type ${v.types[id]}, not control (3) or user-defined (4)`);
+    else if (v.types[id] !== 3 && v.types[id] !== 4)
+      errs.push(`${k} id ${id} (${JSON.stringify(v.tokens[id])}) has token type ${v.types[id]}, not control (3) or user-defined (4)`);
   }
   if (errs.length) throw new Error(`GGUF writer: vocabulary does not fit the model: ${errs.join('; ')}`);
 }
@@ -122,7 +126,9 @@ export function encodeLlamaGGUF(config: LlamaConfig, weights: NamedTensors, voca
   // llama.cpp carries llama3 scaling as a rope_freqs tensor of per-frequency divisors, not as its
   // parameters; heed writes neither that nor linear scaling keys, so a scaled model is refused.
   if (config.ropeScaling)
-    throw new Error(`GGUF writer: RoPE scaling (${config.ropeScaling.type}) cannot be written to GGUF by heed; keep this model as an HF directory`);
+    throw new Error(
+      `GGUF writer: RoPE scaling (${config.ropeScaling.type}) cannot be written to GGUF by heed; keep this model as an HF directory`,
+    );
   const meta = toLayout(weights, config, 'interleaved');
   validateWeights(meta.weights, meta.config, 'GGUF writer');
   checkVocab(meta.config, vocab);
@@ -138,7 +144,10 @@ export function encodeLlamaGGUF(config: LlamaConfig, weights: NamedTensors, voca
 
 /** Writes atomically (path.tmp, then rename). */
 export function writeGGUF(path: string, config: LlamaConfig, weights: NamedTensors, vocab: GGUFVocab, opts: WriteGGUFOptions = {}): void {
-  writeFileAtomic(path, namingErrors(path, () => encodeLlamaGGUF(config, weights, vocab, opts)));
+  writeFileAtomic(
+    path,
+    namingErrors(path, () => encodeLlamaGGUF(config, weights, vocab, opts)),
+  );
 }
 
 /** The shortest decimal with the same float32 value: float32 keys (eps 1e-5) come back as written. */
@@ -158,17 +167,25 @@ export function parseLlamaGGUF(bytes: Uint8Array, file = '<buffer>'): GGUFModel 
   const md = g.metadata;
   const arch = md.get('general.architecture');
   if (arch?.type !== 'string' || arch.value !== 'llama')
-    fail(`general.architecture is ${arch ? (arch.type === 'string' ? JSON.stringify(arch.value) : `a ${arch.type}`) : 'missing'}, expected "llama"`);
+    fail(
+      `general.architecture is ${arch ? (arch.type === 'string' ? JSON.stringify(arch.value) : `a ${arch.type}`) : 'missing'}, expected "llama"`,
+    );
   /** An integer key that sizes the model: any integer type, within int32 (what llama.cpp reads). */
   const int = (key: string, dflt?: number): number => {
     const v = md.get(key);
     if (!v) return dflt ?? fail(`missing metadata ${key}`);
     let n: number;
     switch (v.type) {
-      case 'uint8': case 'int8': case 'uint16': case 'int16': case 'uint32': case 'int32':
+      case 'uint8':
+      case 'int8':
+      case 'uint16':
+      case 'int16':
+      case 'uint32':
+      case 'int32':
         n = v.value;
         break;
-      case 'uint64': case 'int64':
+      case 'uint64':
+      case 'int64':
         n = v.value > 2n ** 31n || v.value < -(2n ** 31n) ? Infinity : Number(v.value);
         break;
       default:
@@ -187,16 +204,23 @@ export function parseLlamaGGUF(bytes: Uint8Array, file = '<buffer>'): GGUFModel 
   const arr = (key: string, itemType: 'string' | 'float32' | 'int32'): unknown[] | undefined => {
     const v = md.get(key);
     if (!v) return undefined;
-    if (v.type !== 'array' || v.itemType !== itemType) return fail(`metadata ${key} is ${v.type === 'array' ? `an array of ${v.itemType}` : `a ${v.type}`}, expected an array of ${itemType}`);
+    if (v.type !== 'array' || v.itemType !== itemType)
+      return fail(
+        `metadata ${key} is ${v.type === 'array' ? `an array of ${v.itemType}` : `a ${v.type}`}, expected an array of ${itemType}`,
+      );
     return v.value;
   };
 
   // RoPE scaling in llama.cpp's keys (linear / yarn) or as a rope_freqs tensor (llama3): heed reads none of them
   const scalingType = md.get('llama.rope.scaling.type');
   if (scalingType && !(scalingType.type === 'string' && scalingType.value === 'none'))
-    fail(`llama.rope.scaling.type ${scalingType.type === 'string' ? JSON.stringify(scalingType.value) : `(a ${scalingType.type})`} is not supported (heed reads unscaled RoPE from GGUF)`);
-  if (md.has('llama.rope.scale_linear') && float('llama.rope.scale_linear') !== 1) fail(`llama.rope.scale_linear ${float('llama.rope.scale_linear')} is not supported (heed reads unscaled RoPE from GGUF)`);
-  if (g.tensors.some((t) => t.name === 'rope_freqs.weight')) fail('tensor rope_freqs.weight (per-frequency RoPE factors, Llama 3.1 scaling) is not supported');
+    fail(
+      `llama.rope.scaling.type ${scalingType.type === 'string' ? JSON.stringify(scalingType.value) : `(a ${scalingType.type})`} is not supported (heed reads unscaled RoPE from GGUF)`,
+    );
+  if (md.has('llama.rope.scale_linear') && float('llama.rope.scale_linear') !== 1)
+    fail(`llama.rope.scale_linear ${float('llama.rope.scale_linear')} is not supported (heed reads unscaled RoPE from GGUF)`);
+  if (g.tensors.some((t) => t.name === 'rope_freqs.weight'))
+    fail('tensor rope_freqs.weight (per-frequency RoPE factors, Llama 3.1 scaling) is not supported');
   const weights: NamedTensors = new Map();
   for (const t of g.tensors) {
     const name = canonicalName(t.name);
@@ -205,7 +229,9 @@ export function parseLlamaGGUF(bytes: Uint8Array, file = '<buffer>'): GGUFModel 
   }
   const tokModel = md.get('tokenizer.ggml.model');
   if (tokModel?.type !== 'string' || tokModel.value !== 'llama')
-    fail(`tokenizer.ggml.model is ${tokModel ? (tokModel.type === 'string' ? JSON.stringify(tokModel.value) : `a ${tokModel.type}`) : 'missing'}; heed reads only "llama" (SentencePiece) vocabularies from GGUF`);
+    fail(
+      `tokenizer.ggml.model is ${tokModel ? (tokModel.type === 'string' ? JSON.stringify(tokModel.value) : `a ${tokModel.type}`) : 'missing'}; heed reads only "llama" (SentencePiece) vocabularies from GGUF`,
+    );
   const tokens = (arr('tokenizer.ggml.tokens', 'string') ?? fail('missing metadata tokenizer.ggml.tokens (the vocabulary)')) as string[];
   const nHeads = int('llama.attention.head_count');
   const config: LlamaConfig = {
@@ -230,7 +256,8 @@ export function parseLlamaGGUF(bytes: Uint8Array, file = '<buffer>'): GGUFModel 
     fail((e as Error).message);
   }
   const rotDim = int('llama.rope.dimension_count', headDim(config));
-  if (rotDim !== headDim(config)) fail(`llama.rope.dimension_count ${rotDim} differs from the head dim ${headDim(config)} (partial RoPE is not supported)`);
+  if (rotDim !== headDim(config))
+    fail(`llama.rope.dimension_count ${rotDim} differs from the head dim ${headDim(config)} (partial RoPE is not supported)`);
   validateWeights(weights, config, file);
   // Some vocabularies carry no scores or types; llama.cpp then assumes 0 and "normal".
   const scores = (arr('tokenizer.ggml.scores', 'float32') ?? tokens.map(() => 0)) as number[];
@@ -250,7 +277,13 @@ export function parseLlamaGGUF(bytes: Uint8Array, file = '<buffer>'): GGUFModel 
       fail(`metadata ${key} = ${id} names ${JSON.stringify(tokens[id])} of token type ${types[id]}, not a control token (type 3 or 4)`);
     return id;
   };
-  const vocab: GGUFVocab = { tokens, scores, types, bos: tokenId('tokenizer.ggml.bos_token_id'), eos: tokenId('tokenizer.ggml.eos_token_id') };
+  const vocab: GGUFVocab = {
+    tokens,
+    scores,
+    types,
+    bos: tokenId('tokenizer.ggml.bos_token_id'),
+    eos: tokenId('tokenizer.ggml.eos_token_id'),
+  };
   return { config, weights, vocab, metadata: md };
 }
 

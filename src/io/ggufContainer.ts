@@ -44,8 +44,19 @@ const TYPE_CODES: Record<GGUFValueType, number> = {
 const TYPE_NAMES = Object.fromEntries(Object.entries(TYPE_CODES).map(([k, v]) => [v, k])) as Record<number, GGUFValueType>;
 /** Smallest encoding of one value of each type, to reject impossible counts before allocating. */
 const MIN_BYTES: Record<GGUFValueType, number> = {
-  uint8: 1, int8: 1, bool: 1, uint16: 2, int16: 2, uint32: 4, int32: 4, float32: 4,
-  uint64: 8, int64: 8, float64: 8, string: 8, array: 12,
+  uint8: 1,
+  int8: 1,
+  bool: 1,
+  uint16: 2,
+  int16: 2,
+  uint32: 4,
+  int32: 4,
+  float32: 4,
+  uint64: 8,
+  int64: 8,
+  float64: 8,
+  string: 8,
+  array: 12,
 };
 
 export type GGMLTensorType = 'F32' | 'F16' | 'BF16';
@@ -83,22 +94,33 @@ function alignmentOf(metadata: GGUFMetadata, fail: (m: string) => never): number
 
 function readScalar(r: ByteReader, type: Exclude<GGUFValueType, 'array'>, what: string): GGUFValue {
   switch (type) {
-    case 'uint8': return { type, value: r.u8(what) };
-    case 'int8': return { type, value: r.i8(what) };
-    case 'uint16': return { type, value: r.u16(what) };
-    case 'int16': return { type, value: r.i16(what) };
-    case 'uint32': return { type, value: r.u32(what) };
-    case 'int32': return { type, value: r.i32(what) };
-    case 'float32': return { type, value: r.f32(what) };
-    case 'float64': return { type, value: r.f64(what) };
-    case 'uint64': return { type, value: r.u64(what) };
-    case 'int64': return { type, value: r.i64(what) };
+    case 'uint8':
+      return { type, value: r.u8(what) };
+    case 'int8':
+      return { type, value: r.i8(what) };
+    case 'uint16':
+      return { type, value: r.u16(what) };
+    case 'int16':
+      return { type, value: r.i16(what) };
+    case 'uint32':
+      return { type, value: r.u32(what) };
+    case 'int32':
+      return { type, value: r.i32(what) };
+    case 'float32':
+      return { type, value: r.f32(what) };
+    case 'float64':
+      return { type, value: r.f64(what) };
+    case 'uint64':
+      return { type, value: r.u64(what) };
+    case 'int64':
+      return { type, value: r.i64(what) };
     case 'bool': {
       const b = r.u8(what);
       if (b > 1) r.fail(`${what}: bool byte is ${b}, not 0 or 1`);
       return { type, value: b === 1 };
     }
-    case 'string': return { type, value: readString(r, what) };
+    case 'string':
+      return { type, value: readString(r, what) };
   }
 }
 
@@ -228,33 +250,51 @@ function writeString(w: ByteWriter, s: string): void {
 
 function writeScalar(w: ByteWriter, v: Exclude<GGUFValue, GGUFArray>): void {
   switch (v.type) {
-    case 'uint8': return w.u8(v.value);
-    case 'int8': return w.i8(v.value);
-    case 'uint16': return w.u16(v.value);
-    case 'int16': return w.i16(v.value);
-    case 'uint32': return w.u32(v.value);
-    case 'int32': return w.i32(v.value);
-    case 'float32': return w.f32(v.value);
-    case 'float64': return w.f64(v.value);
-    case 'uint64': return w.u64(v.value);
-    case 'int64': return w.i64(v.value);
-    case 'bool': return w.u8(v.value ? 1 : 0);
-    case 'string': return writeString(w, v.value);
+    case 'uint8':
+      return w.u8(v.value);
+    case 'int8':
+      return w.i8(v.value);
+    case 'uint16':
+      return w.u16(v.value);
+    case 'int16':
+      return w.i16(v.value);
+    case 'uint32':
+      return w.u32(v.value);
+    case 'int32':
+      return w.i32(v.value);
+    case 'float32':
+      return w.f32(v.value);
+    case 'float64':
+      return w.f64(v.value);
+    case 'uint64':
+      return w.u64(v.value);
+    case 'int64':
+      return w.i64(v.value);
+    case 'bool':
+      return w.u8(v.value ? 1 : 0);
+    case 'string':
+      return writeString(w, v.value);
   }
 }
 
 /** Integer types must hold their value exactly; DataView would silently wrap out-of-range numbers. */
 const INT_RANGES: Partial<Record<GGUFValueType, [bigint, bigint]>> = {
-  uint8: [0n, 255n], int8: [-128n, 127n], uint16: [0n, 65535n], int16: [-32768n, 32767n],
-  uint32: [0n, 4294967295n], int32: [-2147483648n, 2147483647n],
-  uint64: [0n, 2n ** 64n - 1n], int64: [-(2n ** 63n), 2n ** 63n - 1n],
+  uint8: [0n, 255n],
+  int8: [-128n, 127n],
+  uint16: [0n, 65535n],
+  int16: [-32768n, 32767n],
+  uint32: [0n, 4294967295n],
+  int32: [-2147483648n, 2147483647n],
+  uint64: [0n, 2n ** 64n - 1n],
+  int64: [-(2n ** 63n), 2n ** 63n - 1n],
 };
 
 function checkValue(type: GGUFValueType, value: unknown, what: string): void {
   const range = INT_RANGES[type];
   if (range) {
     const big = typeof value === 'bigint' ? value : typeof value === 'number' && Number.isInteger(value) ? BigInt(value) : undefined;
-    if (big === undefined || big < range[0] || big > range[1]) throw new Error(`GGUF writer: ${what} = ${String(value)} does not fit ${type}`);
+    if (big === undefined || big < range[0] || big > range[1])
+      throw new Error(`GGUF writer: ${what} = ${String(value)} does not fit ${type}`);
   }
 }
 

@@ -71,7 +71,8 @@ export function encodeBF16(src: Float32Array): Uint16Array {
   const out = new Uint16Array(src.length);
   for (let i = 0; i < src.length; i++) {
     const u = bits[i]!;
-    if ((u & 0x7f800000) === 0x7f800000 && u & 0x7fffff) out[i] = (u >>> 16) | 0x40; // NaN stays a (quiet) NaN
+    if ((u & 0x7f800000) === 0x7f800000 && u & 0x7fffff)
+      out[i] = (u >>> 16) | 0x40; // NaN stays a (quiet) NaN
     else out[i] = (u + 0x7fff + ((u >>> 16) & 1)) >>> 16;
   }
   return out;

@@ -94,7 +94,16 @@ export function configToHF(c: LlamaConfig, dtype: SafetensorsWriteDtype = 'F32')
 const ROPE_KEYS: Record<string, readonly string[]> = {
   default: ['rope_type', 'type', 'rope_theta', 'partial_rotary_factor'],
   linear: ['rope_type', 'type', 'rope_theta', 'partial_rotary_factor', 'factor'],
-  llama3: ['rope_type', 'type', 'rope_theta', 'partial_rotary_factor', 'factor', 'low_freq_factor', 'high_freq_factor', 'original_max_position_embeddings'],
+  llama3: [
+    'rope_type',
+    'type',
+    'rope_theta',
+    'partial_rotary_factor',
+    'factor',
+    'low_freq_factor',
+    'high_freq_factor',
+    'original_max_position_embeddings',
+  ],
 };
 
 /**
@@ -256,7 +265,7 @@ export function saveHF(dir: string, config: LlamaConfig, weights: NamedTensors, 
     metadata: { format: 'pt' },
     ...(opts.maxShardBytes !== undefined ? { maxShardBytes: opts.maxShardBytes } : {}),
   });
-  const json = JSON.stringify(configToHF(hf.config, opts.dtype), null, 2) + '\n';
+  const json = `${JSON.stringify(configToHF(hf.config, opts.dtype), null, 2)}\n`;
   writeFileAtomic(join(dir, 'config.json'), [new TextEncoder().encode(json)]);
   return ['config.json', ...files];
 }

@@ -42,7 +42,12 @@ export type BadLine = 'refuse' | ((where: string, line: string, lineIndex: numbe
  * A line that is not JSON throws `name:line: invalid JSON (…)` or goes
  * to `bad`. `each` returns false to stop early.
  */
-export function eachJsonLine(text: string, source: string, each: (row: unknown, where: string, lineIndex: number) => boolean | void, bad: BadLine = 'refuse'): void {
+export function eachJsonLine(
+  text: string,
+  source: string,
+  each: (row: unknown, where: string, lineIndex: number) => boolean | void,
+  bad: BadLine = 'refuse',
+): void {
   const lines = text.split('\n');
   const last = lines.findLastIndex((l) => l.trim() !== '');
   for (let i = 0; i < lines.length; i++) {

@@ -77,11 +77,19 @@ function checkFreqCis(stored: Float32Array, c: LlamaConfig, header: string, fail
 export function parseLlama2c(bytes: Uint8Array, file = '<buffer>'): Llama2cCheckpoint {
   const r = new ByteReader(bytes, file);
   if (bytes.length < HEADER_BYTES) r.fail(`not a llama2.c checkpoint: ${bytes.length} bytes is shorter than the 28-byte header`);
-  const [dim, hiddenDim, nLayers, nHeads, nKvHeads, rawVocab, seqLen] = Array.from({ length: 7 }, (_, k) =>
-    r.i32(`header field ${k}`),
-  ) as [number, number, number, number, number, number, number];
+  const [dim, hiddenDim, nLayers, nHeads, nKvHeads, rawVocab, seqLen] = Array.from({ length: 7 }, (_, k) => r.i32(`header field ${k}`)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const header = { dim, hidden_dim: hiddenDim, n_layers: nLayers, n_heads: nHeads, n_kv_heads: nKvHeads, seq_len: seqLen };
-  const headerText = `${Object.entries(header).map(([k, v]) => `${k}=${v}`).join(', ')}, vocab_size=${rawVocab}`;
+  const headerText = `${Object.entries(header)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ')}, vocab_size=${rawVocab}`;
   const bad = Object.entries(header).filter(([, v]) => v <= 0);
   if (bad.length || rawVocab === 0 || rawVocab === -(2 ** 31))
     r.fail(
@@ -184,5 +192,8 @@ export function encodeLlama2c(ckpt: Llama2cCheckpoint): Uint8Array[] {
 
 /** Writes atomically; q/k are converted to the interleaved layout if the config says 'half'. */
 export function writeLlama2c(path: string, ckpt: Llama2cCheckpoint): void {
-  writeFileAtomic(path, namingErrors(path, () => encodeLlama2c(ckpt)));
+  writeFileAtomic(
+    path,
+    namingErrors(path, () => encodeLlama2c(ckpt)),
+  );
 }

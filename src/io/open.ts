@@ -69,7 +69,9 @@ function statArg(path: string, arg: string): Stats {
 
 function refuseKind(path: string, arg: string, kind: PathKind, want: 'a file' | 'a directory'): never {
   const special = kind !== 'file' && kind !== 'directory';
-  throw new Error(`${named(path, arg)}: is a ${kind}, not ${want}${special ? ' (refused without reading it: it could block forever or never end)' : ''}`);
+  throw new Error(
+    `${named(path, arg)}: is a ${kind}, not ${want}${special ? ' (refused without reading it: it could block forever or never end)' : ''}`,
+  );
 }
 
 /** An existing regular file (symlinks followed), else a refusal naming `arg` and the path. */
@@ -169,7 +171,8 @@ export function outputDir(path: string, arg: string, opts: { create?: boolean } 
   if (path === '') throw new Error(`${arg}: the path is empty`);
   const kind = existing(path, arg);
   if (kind === 'directory') return path;
-  if (kind !== 'missing') throw new Error(`${named(path, arg)}: exists and is a ${kind}, not a directory; choose another ${arg.startsWith('-') ? arg : 'path'}`);
+  if (kind !== 'missing')
+    throw new Error(`${named(path, arg)}: exists and is a ${kind}, not a directory; choose another ${arg.startsWith('-') ? arg : 'path'}`);
   const blocker = fileAncestor(path);
   if (blocker) throw new Error(`${named(path, arg)}: cannot be created: ${blocker} is a file, not a directory`);
   if (opts.create === false) return path;

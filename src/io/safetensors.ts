@@ -54,8 +54,7 @@ export function parseSafetensors(input: Uint8Array, file = '<buffer>'): Safetens
   if (bytes.length < 8) fail(`not a safetensors file: ${bytes.length} bytes is shorter than the 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLen = view.getBigUint64(0, true);
-  if (headerLen > BigInt(bytes.length - 8))
-    fail(`header length ${headerLen} runs past the end of the file (${bytes.length} bytes)`);
+  if (headerLen > BigInt(bytes.length - 8)) fail(`header length ${headerLen} runs past the end of the file (${bytes.length} bytes)`);
   if (headerLen > BigInt(MAX_HEADER_BYTES)) fail(`header length ${headerLen} exceeds the format's limit of ${MAX_HEADER_BYTES} bytes`);
   const hlen = Number(headerLen);
   let text: string;
@@ -86,8 +85,7 @@ export function parseSafetensors(input: Uint8Array, file = '<buffer>'): Safetens
     if (offs.length !== 2) fail(`${where}: data_offsets ${show(offs)} is not [begin, end]`);
     const begin = j.int(offs[0], `${where}: data_offsets[0]`);
     const end = j.int(offs[1], `${where}: data_offsets[1]`);
-    if (begin > end || end > dataLen)
-      fail(`${where}: data_offsets [${begin}, ${end}] out of range of the ${dataLen}-byte data buffer`);
+    if (begin > end || end > dataLen) fail(`${where}: data_offsets [${begin}, ${end}] out of range of the ${dataLen}-byte data buffer`);
     const want = numel(shape) * DTYPE_BYTES[dt];
     if (!Number.isSafeInteger(want)) fail(`${where}: shape [${shape}] is impossibly large`);
     if (end - begin !== want) fail(`${where}: ${end - begin} bytes but ${dt}[${shape}] needs ${want}`);
@@ -129,7 +127,8 @@ export function encodeSafetensors(tensors: NamedTensors, opts: SafetensorsWriteO
   let off = 0;
   for (const [name, t] of tensors) {
     if (name === '__metadata__') throw new Error('safetensors writer: "__metadata__" is reserved, not a tensor name');
-    if (t.data.length !== numel(t.shape)) throw new Error(`safetensors writer: tensor ${name} has ${t.data.length} values for shape [${t.shape}]`);
+    if (t.data.length !== numel(t.shape))
+      throw new Error(`safetensors writer: tensor ${name} has ${t.data.length} values for shape [${t.shape}]`);
     const bytes =
       dtype === 'F32' ? new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) : new Uint8Array(encodeBF16(t.data).buffer);
     header[name] = { dtype, shape: t.shape, data_offsets: [off, off + bytes.length] };
@@ -148,7 +147,10 @@ export function encodeSafetensors(tensors: NamedTensors, opts: SafetensorsWriteO
 
 /** Writes atomically (path.tmp, then rename). */
 export function writeSafetensors(path: string, tensors: NamedTensors, opts: SafetensorsWriteOptions = {}): void {
-  writeFileAtomic(path, namingErrors(path, () => encodeSafetensors(tensors, opts)));
+  writeFileAtomic(
+    path,
+    namingErrors(path, () => encodeSafetensors(tensors, opts)),
+  );
 }
 
 export interface ShardIndex {
@@ -232,7 +234,7 @@ export function writeSafetensorsDir(dir: string, tensors: NamedTensors, opts: Di
     for (const name of s.keys()) index.weight_map[name] = file;
     files.push(file);
   });
-  writeFileAtomic(join(dir, INDEX_FILE), [new TextEncoder().encode(JSON.stringify(index, null, 2) + '\n')]);
+  writeFileAtomic(join(dir, INDEX_FILE), [new TextEncoder().encode(`${JSON.stringify(index, null, 2)}\n`)]);
   rmSync(join(dir, SINGLE_FILE), { force: true });
   return [...files, INDEX_FILE];
 }
@@ -251,6 +253,7 @@ export function readSafetensorsDir(dir: string): SafetensorsContents {
   if (!hasSingle && !hasIndex) throw new Error(`${dir}: no ${SINGLE_FILE} or ${INDEX_FILE}`);
   const out = hasSingle ? readSafetensors(single) : readShardedSafetensors(index, dir);
   for (const [name, dtype] of out.dtypes)
-    if (dtype === 'I32') throw new Error(`${hasSingle ? single : index}: tensor ${name} is ${dtype}; checkpoint weights must be F32, F16 or BF16`);
+    if (dtype === 'I32')
+      throw new Error(`${hasSingle ? single : index}: tensor ${name} is ${dtype}; checkpoint weights must be F32, F16 or BF16`);
   return out;
 }

@@ -25,7 +25,14 @@ export type Schema =
 
 function describe(s: Schema): string {
   if (typeof s === 'string') {
-    return { string: 'a string', boolean: 'true or false', number: 'a finite number', 'number?': 'a number or null', count: 'a whole number >= 0', any: 'anything' }[s];
+    return {
+      string: 'a string',
+      boolean: 'true or false',
+      number: 'a finite number',
+      'number?': 'a number or null',
+      count: 'a whole number >= 0',
+      any: 'anything',
+    }[s];
   }
   if ('literal' in s) return `one of ${s.literal.map((v) => JSON.stringify(v)).join(', ')}`;
   if ('array' in s) return 'a list';
@@ -48,12 +55,23 @@ function check(v: unknown, s: Schema, source: string, at: string): void {
   };
   if (typeof s === 'string') {
     switch (s) {
-      case 'any': return;
-      case 'string': if (typeof v !== 'string') fail(); return;
-      case 'boolean': if (typeof v !== 'boolean') fail(); return;
-      case 'number': if (typeof v !== 'number' || !Number.isFinite(v)) fail(); return;
-      case 'number?': if (v !== null && (typeof v !== 'number' || !Number.isFinite(v))) fail(); return;
-      case 'count': if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) fail(); return;
+      case 'any':
+        return;
+      case 'string':
+        if (typeof v !== 'string') fail();
+        return;
+      case 'boolean':
+        if (typeof v !== 'boolean') fail();
+        return;
+      case 'number':
+        if (typeof v !== 'number' || !Number.isFinite(v)) fail();
+        return;
+      case 'number?':
+        if (v !== null && (typeof v !== 'number' || !Number.isFinite(v))) fail();
+        return;
+      case 'count':
+        if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) fail();
+        return;
     }
   }
   if ('literal' in s) {
@@ -67,7 +85,8 @@ function check(v: unknown, s: Schema, source: string, at: string): void {
   if ('array' in s) {
     if (!Array.isArray(v)) fail();
     const a = v as unknown[];
-    if (s.minLength !== undefined && a.length < s.minLength) fail(`must hold at least ${s.minLength} item${s.minLength === 1 ? '' : 's'}, got ${a.length}`);
+    if (s.minLength !== undefined && a.length < s.minLength)
+      fail(`must hold at least ${s.minLength} item${s.minLength === 1 ? '' : 's'}, got ${a.length}`);
     a.forEach((x, i) => check(x, s.array, source, `${at}[${i}]`));
     return;
   }
@@ -88,7 +107,9 @@ function check(v: unknown, s: Schema, source: string, at: string): void {
     if (x === null && optional.has(k)) continue;
     check(x, fs, source, `${at}.${k}`.replace(/^\./, ''));
   }
-  if (s.closed) for (const k of Object.keys(o)) if (!Object.hasOwn(s.object, k)) fail(`has an unknown field ${JSON.stringify(k)} (known: ${Object.keys(s.object).join(', ')})`);
+  if (s.closed)
+    for (const k of Object.keys(o))
+      if (!Object.hasOwn(s.object, k)) fail(`has an unknown field ${JSON.stringify(k)} (known: ${Object.keys(s.object).join(', ')})`);
 }
 
 /**

@@ -52,4 +52,3 @@ export function decodeText(bytes: Uint8Array, source: string): string {
     throw new Error(`${where}: not valid UTF-8 text${what}; save the file as UTF-8`);
   }
 }
-

@@ -121,7 +121,8 @@ export function validateWeights(weights: NamedTensors, c: LlamaConfig, source: s
   }
   for (const name of weights.keys()) if (!want.has(name)) errs.push(`unexpected tensor ${name}`);
   if (errs.length) {
-    const listed = errs.length > MAX_LISTED_MISSING ? [...errs.slice(0, MAX_LISTED_MISSING), `and ${errs.length - MAX_LISTED_MISSING} more`] : errs;
+    const listed =
+      errs.length > MAX_LISTED_MISSING ? [...errs.slice(0, MAX_LISTED_MISSING), `and ${errs.length - MAX_LISTED_MISSING} more`] : errs;
     throw new Error(`${source}: weights do not match the config: ${listed.join('; ')}`);
   }
   checkFinite(weights, source);
@@ -173,11 +174,7 @@ export function permuteQK(t: HostTensor, nHeads: number, from: RopeLayout, to: R
  * The same model with q/k projections reordered for `target`'s RoPE layout (q per nHeads, k per
  * nKvHeads). Returns a new map; tensors other than q/k are shared with the input, not copied.
  */
-export function toLayout(
-  weights: NamedTensors,
-  config: LlamaConfig,
-  target: RopeLayout,
-): { config: LlamaConfig; weights: NamedTensors } {
+export function toLayout(weights: NamedTensors, config: LlamaConfig, target: RopeLayout): { config: LlamaConfig; weights: NamedTensors } {
   validateConfig(config);
   const out: NamedTensors = new Map(weights);
   if (config.ropeLayout !== target) {

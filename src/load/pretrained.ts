@@ -56,7 +56,8 @@ export function readCheckpoint(path: string): Checkpoint {
 
 /** tokenizer.bin (llama2.c) or tokenizer.json (HF), chosen by the file's name. */
 export function readTokenizer(path: string): Tokenizer {
-  if (isDirectory(path, 'tokenizer')) throw new Error(`${path}: is a directory, expected a tokenizer file (tokenizer.bin or tokenizer.json)`);
+  if (isDirectory(path, 'tokenizer'))
+    throw new Error(`${path}: is a directory, expected a tokenizer file (tokenizer.bin or tokenizer.json)`);
   return namingErrors(path, () => (path.endsWith('.json') ? readHFTokenizer(path) : loadLlama2cTokenizer(path)));
 }
 
@@ -66,7 +67,10 @@ export function checkTokenizerFits(tok: Tokenizer, tokSource: string, config: Ll
     throw new Error(
       `${tokSource}: the tokenizer has ${tok.vocabSize} tokens but the model ${modelSource} has a vocabulary of ${config.vocabSize}`,
     );
-  for (const [name, id] of [['BOS', tok.bos], ['EOS', tok.eos]] as const)
+  for (const [name, id] of [
+    ['BOS', tok.bos],
+    ['EOS', tok.eos],
+  ] as const)
     if (id >= config.vocabSize) throw new Error(`${tokSource}: ${name} id ${id} is outside the model's vocabulary of ${config.vocabSize}`);
 }
 
@@ -89,9 +93,14 @@ export function loadPretrained(modelPath: string, tokenizerPath?: string): Pretr
 
 /** A checkpoint built on `backend` with its tokenizer (the one beside or inside it, or
  *  `tokenizerPath`), checked to fit; refuses a checkpoint that carries none when none is given. */
-export function openPretrained(modelPath: string, tokenizerPath: string | undefined, backend: Backend): { model: Llama; tokenizer: Tokenizer; tokenizerSource: string; ckpt: Checkpoint } {
+export function openPretrained(
+  modelPath: string,
+  tokenizerPath: string | undefined,
+  backend: Backend,
+): { model: Llama; tokenizer: Tokenizer; tokenizerSource: string; ckpt: Checkpoint } {
   const { ckpt, tokenizer, tokenizerSource } = loadPretrained(modelPath, tokenizerPath);
-  if (!tokenizer || tokenizerSource === undefined) throw new Error(`${modelPath}: a ${ckpt.format} checkpoint carries no tokenizer; give one (--tokenizer PATH)`);
+  if (!tokenizer || tokenizerSource === undefined)
+    throw new Error(`${modelPath}: a ${ckpt.format} checkpoint carries no tokenizer; give one (--tokenizer PATH)`);
   return { model: buildModel(ckpt, backend), tokenizer, tokenizerSource, ckpt };
 }
 

@@ -38,9 +38,11 @@ export function validateConfig(c: LlamaConfig): void {
   if (!(c.ropeTheta > 0)) errs.push(`ropeTheta=${c.ropeTheta} must be > 0`);
   if (!(c.normEps > 0)) errs.push(`normEps=${c.normEps} must be > 0`);
   if (c.ropeScaling !== undefined) {
-    if (typeof c.ropeScaling !== 'object' || c.ropeScaling === null) errs.push(`ropeScaling=${JSON.stringify(c.ropeScaling)} must be an object`);
+    if (typeof c.ropeScaling !== 'object' || c.ropeScaling === null)
+      errs.push(`ropeScaling=${JSON.stringify(c.ropeScaling)} must be an object`);
     else errs.push(...ropeScalingErrors(c.ropeScaling).map((e) => `ropeScaling.${e}`));
   }
-  if (c.ropeLayout !== 'interleaved' && c.ropeLayout !== 'half') errs.push(`ropeLayout=${String(c.ropeLayout)} must be 'interleaved' or 'half'`);
+  if (c.ropeLayout !== 'interleaved' && c.ropeLayout !== 'half')
+    errs.push(`ropeLayout=${String(c.ropeLayout)} must be 'interleaved' or 'half'`);
   if (errs.length) throw new Error(`invalid Llama config: ${errs.join('; ')}`);
 }

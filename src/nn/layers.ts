@@ -23,9 +23,17 @@ export interface Init {
 /** y = x Wᵀ with W stored [out, in] as in PyTorch / HF / llama2.c. No bias (Llama has none). */
 export class Linear extends Module {
   readonly weight: Tensor;
-  constructor(readonly inFeatures: number, readonly outFeatures: number, init: Init, std = 0.02) {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    init: Init,
+    std = 0.02,
+  ) {
     super();
-    this.weight = this.param('weight', parameter(normal(inFeatures * outFeatures, std, init.rng), [outFeatures, inFeatures], init.backend, init.dtype));
+    this.weight = this.param(
+      'weight',
+      parameter(normal(inFeatures * outFeatures, std, init.rng), [outFeatures, inFeatures], init.backend, init.dtype),
+    );
   }
   forward(x: Tensor): Tensor {
     return matmul(x, this.weight, { transB: true });
@@ -34,7 +42,12 @@ export class Linear extends Module {
 
 export class Embedding extends Module {
   readonly weight: Tensor;
-  constructor(readonly vocab: number, readonly dim: number, init: Init, std = 0.02) {
+  constructor(
+    readonly vocab: number,
+    readonly dim: number,
+    init: Init,
+    std = 0.02,
+  ) {
     super();
     this.weight = this.param('weight', parameter(normal(vocab * dim, std, init.rng), [vocab, dim], init.backend, init.dtype));
   }
@@ -45,7 +58,11 @@ export class Embedding extends Module {
 
 export class RMSNorm extends Module {
   readonly weight: Tensor;
-  constructor(readonly dim: number, readonly eps: number, init: Init) {
+  constructor(
+    readonly dim: number,
+    readonly eps: number,
+    init: Init,
+  ) {
     super();
     this.weight = this.param('weight', parameter(new Float32Array(dim).fill(1), [dim], init.backend, init.dtype));
   }

@@ -24,7 +24,13 @@ export class KVCache {
   readonly k: Tensor[] = [];
   readonly v: Tensor[] = [];
   length = 0;
-  constructor(readonly config: LlamaConfig, readonly batch: number, backend: Backend, readonly capacity = config.maxSeqLen, dtype: DType = 'f32') {
+  constructor(
+    readonly config: LlamaConfig,
+    readonly batch: number,
+    backend: Backend,
+    readonly capacity = config.maxSeqLen,
+    dtype: DType = 'f32',
+  ) {
     const shape = [batch, capacity, config.nKvHeads, headDim(config)];
     for (let l = 0; l < config.nLayers; l++) {
       this.k.push(empty(shape, dtype, backend).keep());
@@ -41,7 +47,10 @@ class Attention extends Module {
   readonly k_proj: Linear;
   readonly v_proj: Linear;
   readonly o_proj: Linear;
-  constructor(private readonly c: LlamaConfig, init: Init) {
+  constructor(
+    private readonly c: LlamaConfig,
+    init: Init,
+  ) {
     super();
     const hd = headDim(c);
     this.q_proj = this.child('q_proj', new Linear(c.dim, c.nHeads * hd, init));
@@ -63,7 +72,8 @@ class Attention extends Module {
     let v = heads(this.v_proj.forward(x), c.nKvHeads);
     let causalOffset = 0;
     if (cache) {
-      if (pos + T > cache.capacity) throw new Error(`KV cache overflow: positions ${pos}..${pos + T} exceed its capacity ${cache.capacity}`);
+      if (pos + T > cache.capacity)
+        throw new Error(`KV cache overflow: positions ${pos}..${pos + T} exceed its capacity ${cache.capacity}`);
       writeSlice(cache.k[layer]!, k, 1, pos);
       writeSlice(cache.v[layer]!, v, 1, pos);
       // keys beyond pos + T hold stale data; causality (j <= pos + i) never reads them
@@ -133,7 +143,11 @@ export class Llama extends Module {
 
   readonly dtype: DType;
 
-  constructor(readonly config: LlamaConfig, readonly backend: Backend, opts: { seed?: number; dtype?: DType } = {}) {
+  constructor(
+    readonly config: LlamaConfig,
+    readonly backend: Backend,
+    opts: { seed?: number; dtype?: DType } = {},
+  ) {
     super();
     validateConfig(config);
     this.dtype = opts.dtype ?? 'f32';
@@ -148,11 +162,13 @@ export class Llama extends Module {
 
   /** ids: i32 [B, T] → logits [B, T, V] (or [B, 1, V] with lastOnly). */
   forward(ids: Tensor, opts: ForwardOptions = {}): Tensor {
-    if (ids.dtype !== 'i32' || ids.rank !== 2) throw new Error(`Llama.forward: ids must be i32 [B, T], got ${ids.dtype} [${ids.shape.join(', ')}]`);
+    if (ids.dtype !== 'i32' || ids.rank !== 2)
+      throw new Error(`Llama.forward: ids must be i32 [B, T], got ${ids.dtype} [${ids.shape.join(', ')}]`);
     const [B, T] = ids.shape as [number, number];
     const pos = opts.cache?.length ?? 0;
     if (opts.cache && opts.cache.batch !== B) throw new Error(`Llama.forward: cache batch ${opts.cache.batch} != ids batch ${B}`);
-    if (pos + T > this.config.maxSeqLen) throw new Error(`Llama.forward: positions up to ${pos + T} exceed maxSeqLen ${this.config.maxSeqLen}`);
+    if (pos + T > this.config.maxSeqLen)
+      throw new Error(`Llama.forward: positions up to ${pos + T} exceed maxSeqLen ${this.config.maxSeqLen}`);
     let x = this.embed.forward(ids);
     this.blocks.forEach((b, l) => {
       x = b.forward(x, pos, l, opts.cache, opts.keyMask);

@@ -40,12 +40,16 @@ export class LoraAdapters {
   readonly scale: number;
   readonly targets: readonly LoraTarget[];
 
-  constructor(readonly model: Llama, readonly opts: LoraOptions) {
+  constructor(
+    readonly model: Llama,
+    readonly opts: LoraOptions,
+  ) {
     const { rank, alpha } = opts;
     if (!Number.isInteger(rank) || rank < 1) throw new Error(`LoRA rank must be a positive integer, got ${rank}`);
     if (!(alpha > 0) || !Number.isFinite(alpha)) throw new Error(`LoRA alpha must be a positive number, got ${alpha}`);
     this.targets = opts.targets ?? LORA_TARGETS;
-    for (const t of this.targets) if (!LORA_TARGETS.includes(t)) throw new Error(`LoRA target ${JSON.stringify(t)} is not one of ${LORA_TARGETS.join(', ')}`);
+    for (const t of this.targets)
+      if (!LORA_TARGETS.includes(t)) throw new Error(`LoRA target ${JSON.stringify(t)} is not one of ${LORA_TARGETS.join(', ')}`);
     this.scale = alpha / rank;
     for (const p of model.parameters()) {
       p.requiresGrad = false; // the base is frozen
@@ -56,19 +60,30 @@ export class LoraAdapters {
     const { backend, dtype } = model;
     model.blocks.forEach((blk, i) => {
       const mods: Record<LoraTarget, Linear> = {
-        q_proj: blk.self_attn.q_proj, k_proj: blk.self_attn.k_proj, v_proj: blk.self_attn.v_proj, o_proj: blk.self_attn.o_proj,
-        gate_proj: blk.mlp.gate_proj, up_proj: blk.mlp.up_proj, down_proj: blk.mlp.down_proj,
+        q_proj: blk.self_attn.q_proj,
+        k_proj: blk.self_attn.k_proj,
+        v_proj: blk.self_attn.v_proj,
+        o_proj: blk.self_attn.o_proj,
+        gate_proj: blk.mlp.gate_proj,
+        up_proj: blk.mlp.up_proj,
+        down_proj: blk.mlp.down_proj,
       };
       for (const t of this.targets) {
         const base = mods[t];
         const bound = 1 / Math.sqrt(base.inFeatures);
-        const A = parameter(Float64Array.from({ length: rank * base.inFeatures }, () => (2 * rng.next() - 1) * bound), [rank, base.inFeatures], backend, dtype);
+        const A = parameter(
+          Float64Array.from({ length: rank * base.inFeatures }, () => (2 * rng.next() - 1) * bound),
+          [rank, base.inFeatures],
+          backend,
+          dtype,
+        );
         const B = parameter(new Float64Array(base.outFeatures * rank), [base.outFeatures, rank], backend, dtype);
         const path = `model.layers.${i}.${t === 'q_proj' || t === 'k_proj' || t === 'v_proj' || t === 'o_proj' ? 'self_attn' : 'mlp'}.${t}`;
         const forward = base.forward;
         const scale = this.scale;
         // the adapter wraps this instance's forward; dispose() puts the original back
-        base.forward = (x: Tensor) => add(forward.call(base, x), mulScalar(matmul(matmul(x, A, { transB: true }), B, { transB: true }), scale));
+        base.forward = (x: Tensor) =>
+          add(forward.call(base, x), mulScalar(matmul(matmul(x, A, { transB: true }), B, { transB: true }), scale));
         this.adapters.push({ path, base, A, B, forward });
       }
     });
@@ -98,14 +113,22 @@ export class LoraAdapters {
       if (h.shape.join() !== t.shape.join()) throw new Error(`${source}: ${n} has shape [${h.shape}], expected [${t.shape}]`);
       t.write(t.dtype === 'f32' ? h.data : Float64Array.from(h.data));
     }
-    if (state.size !== named.size) throw new Error(`${source}: ${state.size} adapter tensors, expected ${named.size} (rank or targets differ?)`);
+    if (state.size !== named.size)
+      throw new Error(`${source}: ${state.size} adapter tensors, expected ${named.size} (rank or targets differ?)`);
   }
 
   /** PEFT's adapter_config.json. */
   peftConfig(baseModel = ''): Record<string, unknown> {
     return {
-      peft_type: 'LORA', task_type: 'CAUSAL_LM', r: this.opts.rank, lora_alpha: this.opts.alpha, lora_dropout: 0,
-      target_modules: [...this.targets], bias: 'none', fan_in_fan_out: false, base_model_name_or_path: baseModel,
+      peft_type: 'LORA',
+      task_type: 'CAUSAL_LM',
+      r: this.opts.rank,
+      lora_alpha: this.opts.alpha,
+      lora_dropout: 0,
+      target_modules: [...this.targets],
+      bias: 'none',
+      fan_in_fan_out: false,
+      base_model_name_or_path: baseModel,
     };
   }
 

@@ -48,7 +48,8 @@ export abstract class Module {
         if (strict) throw new Error(`loadState: missing parameter ${name} ${fmt(p.shape)}`);
         continue;
       }
-      if (!sameShape(src.shape, p.shape)) throw new Error(`loadState: ${name} has shape ${fmt(src.shape)}, the model expects ${fmt(p.shape)}`);
+      if (!sameShape(src.shape, p.shape))
+        throw new Error(`loadState: ${name} has shape ${fmt(src.shape)}, the model expects ${fmt(p.shape)}`);
       p.write(p.dtype === 'f32' ? src.data : Float64Array.from(src.data));
     }
     if (strict) for (const k of state.keys()) if (!named.has(k)) throw new Error(`loadState: unexpected tensor ${k}`);

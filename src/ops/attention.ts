@@ -64,8 +64,18 @@ function stridesFor(layout: AttentionLayout, H: number, T: number, D: number): S
 }
 
 const uniforms = (p: AttnP): Uniform[] => [
-  p.B, p.Hq, p.Hkv, p.Tq, p.Tk, p.D, { f32: p.scale }, { i32: p.off }, p.hasMask ? 1 : 0, p.maskFloat ? 1 : 0,
-  ...p.qs, ...p.ks,
+  p.B,
+  p.Hq,
+  p.Hkv,
+  p.Tq,
+  p.Tk,
+  p.D,
+  { f32: p.scale },
+  { i32: p.off },
+  p.hasMask ? 1 : 0,
+  p.maskFloat ? 1 : 0,
+  ...p.qs,
+  ...p.ks,
 ];
 
 /** Head dims up to this use the one-thread-per-row forward kernel. */
@@ -174,8 +184,22 @@ const fwdK: Kernel<AttnP> = {
     const rows = p.B * p.Hq * p.Tq;
     // Small heads: no barriers (the fast path on lavapipe; see the shader).
     const kind = rowKind(p, p.Tq, caps);
-    if (kind === 'blk') return { shader: 'attention_sg', entry: 'attn_fwd_sg', constants: { ROW_D: p.D }, uniforms: uniforms(p), workgroups: linearGrid(p.B * p.Hq * Math.ceil(p.Tq / BLK), 1) };
-    if (kind === 'row') return { shader: 'attention', entry: 'attn_fwd_row', constants: { ROW_D: p.D }, uniforms: uniforms(p), workgroups: linearGrid(rows, WG) };
+    if (kind === 'blk')
+      return {
+        shader: 'attention_sg',
+        entry: 'attn_fwd_sg',
+        constants: { ROW_D: p.D },
+        uniforms: uniforms(p),
+        workgroups: linearGrid(p.B * p.Hq * Math.ceil(p.Tq / BLK), 1),
+      };
+    if (kind === 'row')
+      return {
+        shader: 'attention',
+        entry: 'attn_fwd_row',
+        constants: { ROW_D: p.D },
+        uniforms: uniforms(p),
+        workgroups: linearGrid(rows, WG),
+      };
     return { shader: 'attention', entry: 'attn_fwd', constants: gpuConsts(p), uniforms: uniforms(p), workgroups: linearGrid(rows, 1) };
   },
 };
@@ -200,7 +224,17 @@ const prepK: Kernel<AttnP> = {
 };
 
 /** dS_ij for a visible (i, j) pair, from the saved stats. */
-function dScore(p: AttnP, q: TypedArray, k: TypedArray, v: TypedArray, dO: TypedArray, stats: TypedArray, row: number, qo: number, ko: number): [number, number] {
+function dScore(
+  p: AttnP,
+  q: TypedArray,
+  k: TypedArray,
+  v: TypedArray,
+  dO: TypedArray,
+  stats: TypedArray,
+  row: number,
+  qo: number,
+  ko: number,
+): [number, number] {
   const prob = Math.exp(p.scale * dot(q, qo, k, ko, p.D) - stats[2 * row]!);
   return [prob, prob * (dot(dO, qo, v, ko, p.D) - stats[2 * row + 1]!)];
 }
@@ -228,9 +262,29 @@ const dqK: Kernel<AttnP> = {
   simd: (p) => attnSimd('attn_dq', p, p.B * p.Hq * p.Tq),
   gpu: (p, caps) => {
     const kind = rowKind(p, p.Tq, caps);
-    if (kind === 'blk') return { shader: 'attention_sg', entry: 'attn_dq_sg', constants: { ROW_D: p.D }, uniforms: uniforms(p), workgroups: linearGrid(p.B * p.Hq * Math.ceil(p.Tq / BLK), 1) };
-    if (kind === 'row') return { shader: 'attention', entry: 'attn_dq_row', constants: { ROW_D: p.D }, uniforms: uniforms(p), workgroups: linearGrid(p.B * p.Hq * p.Tq, WG) };
-    return { shader: 'attention', entry: 'attn_dq', constants: gpuConsts(p), uniforms: uniforms(p), workgroups: linearGrid(p.B * p.Hq * p.Tq, 1) };
+    if (kind === 'blk')
+      return {
+        shader: 'attention_sg',
+        entry: 'attn_dq_sg',
+        constants: { ROW_D: p.D },
+        uniforms: uniforms(p),
+        workgroups: linearGrid(p.B * p.Hq * Math.ceil(p.Tq / BLK), 1),
+      };
+    if (kind === 'row')
+      return {
+        shader: 'attention',
+        entry: 'attn_dq_row',
+        constants: { ROW_D: p.D },
+        uniforms: uniforms(p),
+        workgroups: linearGrid(p.B * p.Hq * p.Tq, WG),
+      };
+    return {
+      shader: 'attention',
+      entry: 'attn_dq',
+      constants: gpuConsts(p),
+      uniforms: uniforms(p),
+      workgroups: linearGrid(p.B * p.Hq * p.Tq, 1),
+    };
   },
 };
 
@@ -262,9 +316,29 @@ const dkdvK: Kernel<AttnP> = {
   simd: (p) => attnSimd('attn_dkdv', p, p.B * p.Hq * p.Tq),
   gpu: (p, caps) => {
     const kind = rowKind(p, p.Tk, caps);
-    if (kind === 'blk') return { shader: 'attention_sg', entry: 'attn_dkdv_sg', constants: { ROW_D: p.D }, uniforms: uniforms(p), workgroups: linearGrid(p.B * p.Hkv * Math.ceil(p.Tk / BLK), 1) };
-    if (kind === 'row') return { shader: 'attention', entry: 'attn_dkdv_row', constants: { ROW_D: p.D }, uniforms: uniforms(p), workgroups: linearGrid(p.B * p.Hkv * p.Tk, WG) };
-    return { shader: 'attention', entry: 'attn_dkdv', constants: gpuConsts(p), uniforms: uniforms(p), workgroups: linearGrid(p.B * p.Hkv * p.Tk, 1) };
+    if (kind === 'blk')
+      return {
+        shader: 'attention_sg',
+        entry: 'attn_dkdv_sg',
+        constants: { ROW_D: p.D },
+        uniforms: uniforms(p),
+        workgroups: linearGrid(p.B * p.Hkv * Math.ceil(p.Tk / BLK), 1),
+      };
+    if (kind === 'row')
+      return {
+        shader: 'attention',
+        entry: 'attn_dkdv_row',
+        constants: { ROW_D: p.D },
+        uniforms: uniforms(p),
+        workgroups: linearGrid(p.B * p.Hkv * p.Tk, WG),
+      };
+    return {
+      shader: 'attention',
+      entry: 'attn_dkdv',
+      constants: gpuConsts(p),
+      uniforms: uniforms(p),
+      workgroups: linearGrid(p.B * p.Hkv * p.Tk, 1),
+    };
   },
 };
 
@@ -302,13 +376,31 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
     }
   }
   const p: AttnP = {
-    B, Hq, Hkv, Tq, Tk, D, scale, off, hasMask: !!mask, maskFloat: !!mask && mask.dtype !== 'i32',
-    qs: stridesFor(layout, Hq, Tq, D), ks: stridesFor(layout, Hkv, Tk, D),
+    B,
+    Hq,
+    Hkv,
+    Tq,
+    Tk,
+    D,
+    scale,
+    off,
+    hasMask: !!mask,
+    maskFloat: !!mask && mask.dtype !== 'i32',
+    qs: stridesFor(layout, Hq, Tq, D),
+    ks: stridesFor(layout, Hkv, Tk, D),
   };
   // Without a mask q fills the mask binding (read-only aliasing is legal, and has_mask = 0
   // keeps it unread): no extra buffer or upload per call.
   const maskT = mask ?? q;
-  const [o, lse] = launch(fwdK, [q, k, v, maskT], [{ shape: q.shape, dtype }, { shape: [B, Hq, Tq], dtype }], p);
+  const [o, lse] = launch(
+    fwdK,
+    [q, k, v, maskT],
+    [
+      { shape: q.shape, dtype },
+      { shape: [B, Hq, Tq], dtype },
+    ],
+    p,
+  );
   record(o!, [q, k, v], 'attention', (g) => {
     const [stats] = launch(prepK, [o!, g, lse!], [{ shape: [B, Hq, Tq, 2], dtype }], p);
     const ins = [q, k, v, maskT, g, stats!];
@@ -316,7 +408,15 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
     let dk: Tensor | null = null;
     let dv: Tensor | null = null;
     if (k.requiresGrad || v.requiresGrad) {
-      [dk, dv] = launch(dkdvK, ins, [{ shape: k.shape, dtype }, { shape: v.shape, dtype }], p) as [Tensor, Tensor];
+      [dk, dv] = launch(
+        dkdvK,
+        ins,
+        [
+          { shape: k.shape, dtype },
+          { shape: v.shape, dtype },
+        ],
+        p,
+      ) as [Tensor, Tensor];
       // One kernel makes both; drop the one nobody asked for (runBackward would not free it).
       if (!k.requiresGrad) {
         dk.dispose();

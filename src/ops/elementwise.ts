@@ -13,7 +13,20 @@ export const MAX_RANK = 8;
 
 // ---------------------------------------------------------------------------------------------
 // Unary: y = f(x; alpha) and dx = g · f'(x; alpha). Codes are shared with shaders/elementwise.wgsl.
-export const UNARY = { neg: 0, exp: 1, log: 2, sqrt: 3, rsqrt: 4, silu: 5, sigmoid: 6, pow: 7, scale: 8, addScalar: 9, relu: 10, tanh: 11 } as const;
+export const UNARY = {
+  neg: 0,
+  exp: 1,
+  log: 2,
+  sqrt: 3,
+  rsqrt: 4,
+  silu: 5,
+  sigmoid: 6,
+  pow: 7,
+  scale: 8,
+  addScalar: 9,
+  relu: 10,
+  tanh: 11,
+} as const;
 export type UnaryOp = keyof typeof UNARY;
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
@@ -28,6 +41,7 @@ const fwd: Record<UnaryOp, (x: number, a: number) => number> = {
   pow: (x, a) => Math.pow(x, a),
   scale: (x, a) => x * a,
   addScalar: (x, a) => x + a,
+  // biome-ignore lint/complexity/useMathMinMax: the WGSL kernel's select: NaN and -0 map to 0, as Math.max would not
   relu: (x) => (x > 0 ? x : 0),
   tanh: (x) => Math.tanh(x),
 };
@@ -38,8 +52,14 @@ const deriv: Record<UnaryOp, (x: number, a: number) => number> = {
   log: (x) => 1 / x,
   sqrt: (x) => 0.5 / Math.sqrt(x),
   rsqrt: (x) => -0.5 * Math.pow(x, -1.5),
-  silu: (x) => { const s = sigmoid(x); return s * (1 + x * (1 - s)); },
-  sigmoid: (x) => { const s = sigmoid(x); return s * (1 - s); },
+  silu: (x) => {
+    const s = sigmoid(x);
+    return s * (1 + x * (1 - s));
+  },
+  sigmoid: (x) => {
+    const s = sigmoid(x);
+    return s * (1 - s);
+  },
   pow: (x, a) => a * Math.pow(x, a - 1),
   scale: (_x, a) => a,
   addScalar: () => 1,
@@ -47,7 +67,11 @@ const deriv: Record<UnaryOp, (x: number, a: number) => number> = {
   tanh: (x) => 1 - Math.tanh(x) ** 2,
 };
 
-interface UnaryP { op: UnaryOp; n: number; alpha: number }
+interface UnaryP {
+  op: UnaryOp;
+  n: number;
+  alpha: number;
+}
 const unaryUniforms = (p: UnaryP): Uniform[] => [p.n, UNARY[p.op], { f32: p.alpha }];
 
 const unaryFwdK: Kernel<UnaryP> = {
@@ -102,7 +126,13 @@ const bin: Record<BinaryOp, (a: number, b: number) => number> = {
   div: (a, b) => a / b,
 };
 
-interface BinaryP { op: BinaryOp; n: number; shape: number[]; sa: number[]; sb: number[] }
+interface BinaryP {
+  op: BinaryOp;
+  n: number;
+  shape: number[];
+  sa: number[];
+  sb: number[];
+}
 
 function padTo<T>(xs: T[], n: number, fill: T): T[] {
   return [...new Array<T>(n - xs.length).fill(fill), ...xs];
@@ -131,7 +161,15 @@ const binaryK: Kernel<BinaryP> = {
     return {
       shader: 'elementwise',
       entry: 'binary',
-      uniforms: [p.n, BINARY[p.op], p.shape.length, 0, ...padTo(p.shape, MAX_RANK, 1), ...padTo(p.sa, MAX_RANK, 0), ...padTo(p.sb, MAX_RANK, 0)],
+      uniforms: [
+        p.n,
+        BINARY[p.op],
+        p.shape.length,
+        0,
+        ...padTo(p.shape, MAX_RANK, 1),
+        ...padTo(p.sa, MAX_RANK, 0),
+        ...padTo(p.sb, MAX_RANK, 0),
+      ],
       workgroups: linearGrid(p.n, WG),
     };
   },
@@ -151,13 +189,14 @@ function binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   const [y] = launch(binaryK, [a, b], [{ shape, dtype }], p);
   record(y!, [a, b], op, (g) => {
     switch (op) {
-      case 'add': return [sumTo(g, a.shape), sumTo(g, b.shape)];
-      case 'sub': return [sumTo(g, a.shape), b.requiresGrad ? sumTo(neg(g), b.shape) : null];
-      case 'mul': return [a.requiresGrad ? sumTo(mul(g, b), a.shape) : null, b.requiresGrad ? sumTo(mul(g, a), b.shape) : null];
-      case 'div': return [
-        a.requiresGrad ? sumTo(div(g, b), a.shape) : null,
-        b.requiresGrad ? sumTo(neg(div(mul(g, y!), b)), b.shape) : null,
-      ];
+      case 'add':
+        return [sumTo(g, a.shape), sumTo(g, b.shape)];
+      case 'sub':
+        return [sumTo(g, a.shape), b.requiresGrad ? sumTo(neg(g), b.shape) : null];
+      case 'mul':
+        return [a.requiresGrad ? sumTo(mul(g, b), a.shape) : null, b.requiresGrad ? sumTo(mul(g, a), b.shape) : null];
+      case 'div':
+        return [a.requiresGrad ? sumTo(div(g, b), a.shape) : null, b.requiresGrad ? sumTo(neg(div(mul(g, y!), b)), b.shape) : null];
     }
   });
   return y!;
@@ -172,7 +211,13 @@ setGradAccumulator(add);
 
 // ---------------------------------------------------------------------------------------------
 // sumTo: sum `x` down to a shape it was broadcast from (dims of size 1, or missing on the left).
-interface SumToP { nOut: number; count: number; kshape: number[]; rshape: number[]; strides: number[] }
+interface SumToP {
+  nOut: number;
+  count: number;
+  kshape: number[];
+  rshape: number[];
+  strides: number[];
+}
 
 const sumToK: Kernel<SumToP> = {
   name: 'sum_to',
@@ -214,7 +259,13 @@ export function broadcastTo(x: Tensor, shape: Shape): Tensor {
   const dtype = floatDType('broadcastTo', x);
   const s = broadcastShapes(x.shape, shape, 'broadcastTo');
   if (!sameShape(s, shape)) throw new Error(`broadcastTo: ${fmt(x.shape)} cannot be broadcast to ${fmt(shape)}`);
-  const p: BinaryP = { op: 'add', n: numel(shape), shape: [...shape], sa: broadcastStrides(x.shape, shape), sb: new Array<number>(shape.length).fill(0) };
+  const p: BinaryP = {
+    op: 'add',
+    n: numel(shape),
+    shape: [...shape],
+    sa: broadcastStrides(x.shape, shape),
+    sb: new Array<number>(shape.length).fill(0),
+  };
   // x + 0 through the broadcasting kernel: one launch, no extra kernel to maintain.
   const zero = zerosScalar(x);
   const [y] = launch(binaryK, [x, zero], [{ shape, dtype }], p);
@@ -230,7 +281,11 @@ function zerosScalar(like: Tensor): Tensor {
 // ---------------------------------------------------------------------------------------------
 // fill: constant tensors created on the device (no upload).
 /** `int` selects the i32 entry: the GPU buffer holds raw bits, so an i32 fill must write ints. */
-interface FillP { n: number; value: number; int?: boolean }
+interface FillP {
+  n: number;
+  value: number;
+  int?: boolean;
+}
 export const fillK: Kernel<FillP> = {
   name: 'fill',
   cpu(_in, [y], { n, value }) {

@@ -23,7 +23,11 @@ export function checkIds(op: string, ids: ArrayLike<number>, vocab: number): voi
   }
 }
 
-interface FwdP { n: number; d: number; v: number }
+interface FwdP {
+  n: number;
+  d: number;
+  v: number;
+}
 
 const embFwdK: Kernel<FwdP> = {
   name: 'embedding_fwd',
@@ -36,7 +40,12 @@ const embFwdK: Kernel<FwdP> = {
   gpu: (p) => ({ shader: 'embedding', entry: 'embedding_fwd', uniforms: [p.n, p.d, p.v], workgroups: linearGrid(p.n, WG) }),
 };
 
-interface BwdP { npos: number; d: number; v: number; nb: number }
+interface BwdP {
+  npos: number;
+  d: number;
+  v: number;
+  nb: number;
+}
 
 /** Accumulates into a zeroed dtable (launchInPlace). */
 const embBwdK: Kernel<BwdP> = {

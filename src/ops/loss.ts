@@ -22,7 +22,11 @@ export interface CrossEntropyOptions {
   ignoreIndex?: number;
 }
 
-interface RowsP { rows: number; v: number; ignore: number }
+interface RowsP {
+  rows: number;
+  v: number;
+  ignore: number;
+}
 
 const ceRowsFwdK: Kernel<RowsP> = {
   name: 'ce_rows_fwd',
@@ -42,12 +46,18 @@ const ceRowsFwdK: Kernel<RowsP> = {
   // fast CPU: src/backend/fast/rows.ts (row max by vectors, exp/log from Math in f64)
   simd: (p) => ({ fn: 'ce_rows_fwd', args: [p.rows, p.v, { i32: p.ignore }], work: p.rows * p.v * 8 }),
   gpu: (p) => ({
-    shader: 'loss', entry: 'ce_rows_fwd', constants: { WG: rowThreads(p.v) },
-    uniforms: [p.rows, p.v, { i32: p.ignore }], workgroups: linearGrid(p.rows, 1),
+    shader: 'loss',
+    entry: 'ce_rows_fwd',
+    constants: { WG: rowThreads(p.v) },
+    uniforms: [p.rows, p.v, { i32: p.ignore }],
+    workgroups: linearGrid(p.rows, 1),
   }),
 };
 
-interface MeanP { rows: number; ignore: number }
+interface MeanP {
+  rows: number;
+  ignore: number;
+}
 
 const ceMeanK: Kernel<MeanP> = {
   name: 'ce_mean',
@@ -88,8 +98,10 @@ const ceRowsBwdK: Kernel<RowsP> = {
   },
   simd: (p) => ({ fn: 'ce_rows_bwd', args: [p.rows, p.v, { i32: p.ignore }], work: p.rows * p.v * 8 }),
   gpu: (p) => ({
-    shader: 'loss', entry: 'ce_rows_bwd',
-    uniforms: [p.rows * p.v, p.v, { i32: p.ignore }], workgroups: linearGrid(p.rows * p.v, LWG),
+    shader: 'loss',
+    entry: 'ce_rows_bwd',
+    uniforms: [p.rows * p.v, p.v, { i32: p.ignore }],
+    workgroups: linearGrid(p.rows * p.v, LWG),
   }),
 };
 
@@ -102,8 +114,10 @@ function check(op: string, logits: Tensor, targets: Tensor, ignore: number): Row
   if (!sameShape(targets.shape, logits.shape.slice(0, -1))) {
     throw new Error(`${op}: targets ${fmt(targets.shape)} must have the shape of logits ${fmt(logits.shape)} without the last dim`);
   }
-  if (!Number.isInteger(ignore) || ignore < -(2 ** 31) || ignore >= 2 ** 31) throw new Error(`${op}: ignoreIndex must be an i32, got ${ignore}`);
-  if (targets.backend !== logits.backend) throw new Error(`${op}: targets live on ${targets.backend.name} but logits on ${logits.backend.name}`);
+  if (!Number.isInteger(ignore) || ignore < -(2 ** 31) || ignore >= 2 ** 31)
+    throw new Error(`${op}: ignoreIndex must be an i32, got ${ignore}`);
+  if (targets.backend !== logits.backend)
+    throw new Error(`${op}: targets live on ${targets.backend.name} but logits on ${logits.backend.name}`);
   if (targets.backend.readSync) {
     const t = targets.backend.readSync(targets.storage);
     for (let i = 0; i < t.length; i++) {
@@ -118,7 +132,15 @@ function check(op: string, logits: Tensor, targets: Tensor, ignore: number): Row
 /** Per-row losses and log-sum-exps. */
 function rowsForward(logits: Tensor, targets: Tensor, p: RowsP): [Tensor, Tensor] {
   const dtype = logits.dtype;
-  const [loss, lse] = launch(ceRowsFwdK, [logits, targets], [{ shape: targets.shape, dtype }, { shape: [p.rows], dtype }], p);
+  const [loss, lse] = launch(
+    ceRowsFwdK,
+    [logits, targets],
+    [
+      { shape: targets.shape, dtype },
+      { shape: [p.rows], dtype },
+    ],
+    p,
+  );
   return [loss!, lse!];
 }
 
@@ -148,7 +170,15 @@ export function crossEntropy(logits: Tensor, targets: Tensor, opts: CrossEntropy
   const dtype = logits.dtype;
   const [rowLoss, lse] = rowsForward(logits, targets, p);
   const mp: MeanP = { rows: p.rows, ignore: p.ignore };
-  const [loss, count] = launch(ceMeanK, [rowLoss, targets], [{ shape: [], dtype }, { shape: [1], dtype }], mp);
+  const [loss, count] = launch(
+    ceMeanK,
+    [rowLoss, targets],
+    [
+      { shape: [], dtype },
+      { shape: [1], dtype },
+    ],
+    mp,
+  );
   rowLoss.dispose();
   record(loss!, [logits, targets], 'crossEntropy', (g) => {
     const [gRows] = launch(ceMeanBwdK, [g, count!, targets], [{ shape: targets.shape, dtype }], mp);

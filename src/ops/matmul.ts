@@ -91,14 +91,20 @@ export const matmulK: Kernel<MatmulP> = {
     if (p.K === 0) return null; // an empty sum: the reference writes the zeros
     const [sam, sak] = p.transA ? [1, p.M] : [p.K, 1];
     const [sbk, sbn] = p.transB ? [1, p.K] : [p.N, 1];
-    return { fn: 'gemm', args: [p.M, p.N, p.K, sam, sak, sbk, sbn, p.nred, p.aR, p.bR, p.batch, p.aZ, p.bZ], work: p.batch * p.M * p.N * p.K * p.nred };
+    return {
+      fn: 'gemm',
+      args: [p.M, p.N, p.K, sam, sak, sbk, sbn, p.nred, p.aR, p.bR, p.batch, p.aZ, p.bZ],
+      work: p.batch * p.M * p.N * p.K * p.nred,
+    };
   },
   gpu(p: MatmulP, caps: GpuCaps): GpuLaunch {
     const entry = matmulEntry(p, caps);
     const [tx, ty] = TILE[entry];
     const workgroups = [Math.ceil(p.N / tx), Math.ceil(p.M / ty), p.batch] as const;
     if (workgroups.some((w) => w > 65535)) {
-      throw new Error(`matmul: ${p.batch}×[${p.M}, ${p.K}]·[${p.K}, ${p.N}] needs a grid of ${workgroups.join('×')} workgroups, over the 65535 limit`);
+      throw new Error(
+        `matmul: ${p.batch}×[${p.M}, ${p.K}]·[${p.K}, ${p.N}] needs a grid of ${workgroups.join('×')} workgroups, over the 65535 limit`,
+      );
     }
     const constants: Record<string, number> = {};
     if (entry === 'tile_v4' || entry === 'tile_v4_sg' || entry === 'tile_s') constants.TRANS_A = p.transA ? 1 : 0;
@@ -122,7 +128,16 @@ export const PRETRANSPOSE_MIN_ROWS = 128;
 export const matmulTuning = { keptMinRows: 16 };
 
 function preTranspose(a: Tensor, b: Tensor, p: MatmulP): boolean {
-  if (a.backend.name !== 'webgpu' || (p.kernel !== 'auto' && p.kernel !== 'plain') || !p.transB || p.transA || p.N % 4 !== 0 || p.batch !== 1 || b.rank !== 2) return false;
+  if (
+    a.backend.name !== 'webgpu' ||
+    (p.kernel !== 'auto' && p.kernel !== 'plain') ||
+    !p.transB ||
+    p.transA ||
+    p.N % 4 !== 0 ||
+    p.batch !== 1 ||
+    b.rank !== 2
+  )
+    return false;
   return p.M >= PRETRANSPOSE_MIN_ROWS || (b.kept && p.M >= matmulTuning.keptMinRows);
 }
 
@@ -158,11 +173,26 @@ function plan(a: Tensor, b: Tensor, opts: MatmulOptions): Plan {
   const aBatch = a.shape.slice(0, -2);
   const bBatch = b.shape.slice(0, -2);
   if (aBatch.length && bBatch.length && !sameShape(aBatch, bBatch)) {
-    throw new Error(`matmul: batch dimensions ${fmt(aBatch)} and ${fmt(bBatch)} differ in ${describe(a, b, opts)} (only a 2-D operand broadcasts)`);
+    throw new Error(
+      `matmul: batch dimensions ${fmt(aBatch)} and ${fmt(bBatch)} differ in ${describe(a, b, opts)} (only a 2-D operand broadcasts)`,
+    );
   }
   const batchShape = aBatch.length ? aBatch : bBatch;
   const batch = numel(batchShape);
-  const p: MatmulP = { batch, M, N, K, nred: 1, transA, transB, aZ: aBatch.length ? M * K : 0, bZ: bBatch.length ? K * N : 0, aR: 0, bR: 0, kernel };
+  const p: MatmulP = {
+    batch,
+    M,
+    N,
+    K,
+    nred: 1,
+    transA,
+    transB,
+    aZ: aBatch.length ? M * K : 0,
+    bZ: bBatch.length ? K * N : 0,
+    aR: 0,
+    bR: 0,
+    kernel,
+  };
   if (batch > 1 && !bBatch.length && !transA) {
     // a's batch is just more rows of one big product: fewer, fuller tiles
     p.M = batch * M;

@@ -17,7 +17,11 @@ const rowThreads = (d: number) => (d >= 1024 ? 256 : 64);
 /** One workgroup per row; past 65535 rows the grid folds into y. */
 const rowGrid = (rows: number) => linearGrid(rows, 1);
 
-interface RowP { rows: number; d: number; eps: number }
+interface RowP {
+  rows: number;
+  d: number;
+  eps: number;
+}
 
 const rmsFwdK: Kernel<RowP> = {
   name: 'rmsnorm_fwd',
@@ -59,7 +63,12 @@ const rmsBwdDxK: Kernel<RowP> = {
   gpu: (p) => rowLaunch(p, 'rmsnorm_bwd_dx'),
 };
 
-interface PartP { rows: number; d: number; chunk: number; nparts: number }
+interface PartP {
+  rows: number;
+  d: number;
+  chunk: number;
+  nparts: number;
+}
 
 const rmsDwPartK: Kernel<PartP> = {
   name: 'rmsnorm_dw_part',
@@ -74,8 +83,10 @@ const rmsDwPartK: Kernel<PartP> = {
     }
   },
   gpu: (p) => ({
-    shader: 'norm', entry: 'rmsnorm_dw_part',
-    uniforms: [p.rows, p.d, p.chunk, p.nparts], workgroups: linearGrid(p.nparts * p.d, LWG),
+    shader: 'norm',
+    entry: 'rmsnorm_dw_part',
+    uniforms: [p.rows, p.d, p.chunk, p.nparts],
+    workgroups: linearGrid(p.nparts * p.d, LWG),
   }),
 };
 
@@ -91,7 +102,15 @@ export function rmsnorm(x: Tensor, weight: Tensor, eps = 1e-5): Tensor {
   if (!(eps >= 0) || !Number.isFinite(eps)) throw new Error(`rmsnorm: eps must be a finite number ≥ 0, got ${eps}`);
   const rows = d === 0 ? 0 : x.size / d;
   const p: RowP = { rows, d, eps };
-  const [y, rstd] = launch(rmsFwdK, [x, weight], [{ shape: x.shape, dtype }, { shape: [rows], dtype }], p);
+  const [y, rstd] = launch(
+    rmsFwdK,
+    [x, weight],
+    [
+      { shape: x.shape, dtype },
+      { shape: [rows], dtype },
+    ],
+    p,
+  );
   record(y!, [x, weight], 'rmsnorm', (g) => {
     const dx = x.requiresGrad ? launch(rmsBwdDxK, [x, weight, rstd!, g], [{ shape: x.shape, dtype }], p)[0]! : null;
     let dw: Tensor | null = null;

@@ -79,10 +79,17 @@ export function adamw(params: Many<Tensor>, grads: Many<Tensor | null>, m: Many<
   }
   const { lr, step, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0.01 } = opts;
   if (!Number.isInteger(step) || step < 1) throw new Error(`adamw: step must be an integer >= 1, got ${step}`);
-  for (const [name, x] of [['lr', lr], ['eps', eps], ['weightDecay', weightDecay]] as const) {
+  for (const [name, x] of [
+    ['lr', lr],
+    ['eps', eps],
+    ['weightDecay', weightDecay],
+  ] as const) {
     if (!Number.isFinite(x) || x < 0) throw new Error(`adamw: ${name} must be a finite number >= 0, got ${x}`);
   }
-  for (const [name, x] of [['beta1', beta1], ['beta2', beta2]] as const) {
+  for (const [name, x] of [
+    ['beta1', beta1],
+    ['beta2', beta2],
+  ] as const) {
     if (!(x >= 0 && x < 1)) throw new Error(`adamw: ${name} must be in [0, 1), got ${x}`);
   }
   // Host-side scalars in f64, so the f32 kernel only sees well-conditioned factors.
@@ -100,8 +107,13 @@ export function adamw(params: Many<Tensor>, grads: Many<Tensor | null>, m: Many<
     const mi = ms[i]!;
     const vi = vs[i]!;
     floatDType('adamw', p, g, mi, vi);
-    for (const [name, t] of [['grad', g], ['m', mi], ['v', vi]] as const) {
-      if (!sameShape(t.shape, p.shape)) throw new Error(`adamw: param #${i} has shape ${fmt(p.shape)} but its ${name} has shape ${fmt(t.shape)}`);
+    for (const [name, t] of [
+      ['grad', g],
+      ['m', mi],
+      ['v', vi],
+    ] as const) {
+      if (!sameShape(t.shape, p.shape))
+        throw new Error(`adamw: param #${i} has shape ${fmt(p.shape)} but its ${name} has shape ${fmt(t.shape)}`);
     }
     launchInPlace(adamwK, [g], [p, mi, vi], { ...base, n: p.size });
   });
@@ -109,7 +121,11 @@ export function adamw(params: Many<Tensor>, grads: Many<Tensor | null>, m: Many<
 
 // ---- global gradient norm ------------------------------------------------------------------------
 
-interface SumSqP { n: number; groups: number; offset: number }
+interface SumSqP {
+  n: number;
+  groups: number;
+  offset: number;
+}
 const sumsqK: Kernel<SumSqP> = {
   name: 'sumsq',
   cpu([x], [parts], p) {
@@ -125,7 +141,9 @@ const sumsqK: Kernel<SumSqP> = {
   gpu: (p) => ({ shader: 'optim', entry: 'sumsq', uniforms: [p.n, p.groups, p.offset], workgroups: [p.groups] }),
 };
 
-interface NormP { count: number }
+interface NormP {
+  count: number;
+}
 const normK: Kernel<NormP> = {
   name: 'norm_finish',
   cpu([parts], [out], p) {
@@ -136,7 +154,10 @@ const normK: Kernel<NormP> = {
   gpu: (p) => ({ shader: 'optim', entry: 'norm_finish', uniforms: [p.count], workgroups: [1] }),
 };
 
-interface ClipP { n: number; maxNorm: number }
+interface ClipP {
+  n: number;
+  maxNorm: number;
+}
 const clipK: Kernel<ClipP> = {
   name: 'clip_scale',
   cpu([norm], [g], p) {

@@ -17,12 +17,23 @@ export function threadsPerRow(n: number): number {
   return n <= 64 ? 1 : n <= 2048 ? 32 : 256;
 }
 
-interface RowsP { outer: number; n: number; inner: number; code: number }
+interface RowsP {
+  outer: number;
+  n: number;
+  inner: number;
+  code: number;
+}
 
 function rowsLaunch(entry: string, p: RowsP): GpuLaunch {
   const rows = p.outer * p.inner;
   const tpr = threadsPerRow(p.n);
-  return { shader: 'reduce', entry, constants: { TPR: tpr }, uniforms: [rows, p.n, p.inner, p.code], workgroups: linearGrid(rows * tpr, WG) };
+  return {
+    shader: 'reduce',
+    entry,
+    constants: { TPR: tpr },
+    uniforms: [rows, p.n, p.inner, p.code],
+    workgroups: linearGrid(rows * tpr, WG),
+  };
 }
 
 /** Calls f(base, out) for every row: element j of the row is at base + j * inner. */
@@ -43,7 +54,9 @@ const shift = (m: number) => (Number.isFinite(m) ? m : 0);
 // ---------------------------------------------------------------------------------------------
 // Forward kernels
 
-const SUM = 0, MEAN = 1, LSE = 2;
+const SUM = 0,
+  MEAN = 1,
+  LSE = 2;
 
 const reduceK: Kernel<RowsP> = {
   name: 'reduce_rows',
@@ -84,7 +97,8 @@ const maxK: Kernel<RowsP> = {
   gpu: (p) => rowsLaunch('max_rows', p),
 };
 
-const SOFTMAX = 0, LOG_SOFTMAX = 1;
+const SOFTMAX = 0,
+  LOG_SOFTMAX = 1;
 
 const softmaxK: Kernel<RowsP> = {
   name: 'softmax_rows',
@@ -128,7 +142,12 @@ const softmaxBwdK: Kernel<RowsP> = {
   gpu: (p) => rowsLaunch('softmax_bwd_rows', p),
 };
 
-interface ElemP { total: number; n: number; inner: number; scale: number }
+interface ElemP {
+  total: number;
+  n: number;
+  inner: number;
+  scale: number;
+}
 
 const elemLaunch = (entry: string, p: ElemP): GpuLaunch => ({
   shader: 'reduce',
@@ -186,7 +205,13 @@ export interface ReduceOptions {
   keepDims?: boolean;
 }
 
-interface Plan { ax: number; outer: number; n: number; inner: number; outShape: number[] }
+interface Plan {
+  ax: number;
+  outer: number;
+  n: number;
+  inner: number;
+  outShape: number[];
+}
 
 function plan(op: string, x: Tensor, axis: number, keepDims: boolean, nonEmpty: boolean): Plan {
   floatDType(op, x);
@@ -218,14 +243,24 @@ export function mean(x: Tensor, axis: number, opts: ReduceOptions = {}): Tensor 
 
 function maxWithIndex(op: string, x: Tensor, axis: number, opts: ReduceOptions): [Tensor, Tensor, Plan] {
   const pl = plan(op, x, axis, opts.keepDims ?? false, true);
-  const [y, idx] = launch(maxK, [x], [{ shape: pl.outShape, dtype: x.dtype }, { shape: pl.outShape, dtype: 'i32' }], { outer: pl.outer, n: pl.n, inner: pl.inner, code: 0 });
+  const [y, idx] = launch(
+    maxK,
+    [x],
+    [
+      { shape: pl.outShape, dtype: x.dtype },
+      { shape: pl.outShape, dtype: 'i32' },
+    ],
+    { outer: pl.outer, n: pl.n, inner: pl.inner, code: 0 },
+  );
   return [y!, idx!, pl];
 }
 
 /** Max over `axis`. The gradient flows to the first position holding the max. */
 export function max(x: Tensor, axis: number, opts: ReduceOptions = {}): Tensor {
   const [y, idx, { n, inner }] = maxWithIndex('max', x, axis, opts);
-  record(y, [x], 'max', (g) => [launch(maxBwdK, [idx, g], [{ shape: x.shape, dtype: x.dtype }], { total: x.size, n, inner, scale: 1 })[0]!]);
+  record(y, [x], 'max', (g) => [
+    launch(maxBwdK, [idx, g], [{ shape: x.shape, dtype: x.dtype }], { total: x.size, n, inner, scale: 1 })[0]!,
+  ]);
   // Without a graph node nothing holds the indices; with one, the enclosing scope frees them.
   if (!y.node) idx.dispose();
   return y;

@@ -34,7 +34,8 @@ export function ropeScalingErrors(s: RopeScaling): string[] {
     pos('factor', s.factor);
     pos('lowFreqFactor', s.lowFreqFactor);
     pos('highFreqFactor', s.highFreqFactor);
-    if (!Number.isInteger(s.originalMaxPositions) || s.originalMaxPositions <= 0) errs.push(`originalMaxPositions=${s.originalMaxPositions} must be a positive integer`);
+    if (!Number.isInteger(s.originalMaxPositions) || s.originalMaxPositions <= 0)
+      errs.push(`originalMaxPositions=${s.originalMaxPositions} must be a positive integer`);
     // the blend divides by (high − low), and wavelengths split into bands only when low < high
     if (!(s.lowFreqFactor < s.highFreqFactor)) errs.push(`lowFreqFactor=${s.lowFreqFactor} must be < highFreqFactor=${s.highFreqFactor}`);
   } else errs.push(`type=${JSON.stringify((s as { type: unknown }).type)} must be 'linear' or 'llama3'`);
@@ -105,7 +106,8 @@ function applyScaling(f: Float32Array, s: RopeScaling): void {
   for (let i = 0; i < f.length; i++) {
     const inv = f[i]!;
     const wavelen = r(r(1 / inv) * twoPi);
-    if (wavelen > lowWavelen) f[i] = r(inv / factor); // long wavelengths: interpolate fully
+    if (wavelen > lowWavelen)
+      f[i] = r(inv / factor); // long wavelengths: interpolate fully
     else if (wavelen >= highWavelen) {
       // between the bands: blend (1 − s)·inv/factor + s·inv, s = (old/wavelen − low) / (high − low)
       const smooth = r(r(r(r(1 / wavelen) * r(old)) - low) / span);
@@ -152,7 +154,8 @@ const ropeK: Kernel<RopeP> = {
 export function rope(x: Tensor, opts: RopeOptions): Tensor {
   const dtype = floatDType('rope', x);
   const { layout, theta = 10000, offset = 0, seqAxis = 2, scaling } = opts;
-  if (seqAxis !== 1 && seqAxis !== 2) throw new Error(`rope: seqAxis must be 1 ([B, T, H, hd]) or 2 ([B, H, T, hd]), got ${String(seqAxis)}`);
+  if (seqAxis !== 1 && seqAxis !== 2)
+    throw new Error(`rope: seqAxis must be 1 ([B, T, H, hd]) or 2 ([B, H, T, hd]), got ${String(seqAxis)}`);
   expectRank('rope', x, 4, seqAxis === 2 ? 'x ([batch, heads, time, headDim])' : 'x ([batch, time, heads, headDim])');
   const [, d1, d2, hd] = x.shape as [number, number, number, number];
   const [t, inner] = seqAxis === 2 ? [d2, 1] : [d1, d2];
@@ -163,7 +166,8 @@ export function rope(x: Tensor, opts: RopeOptions): Tensor {
     const errs = ropeScalingErrors(scaling);
     if (errs.length) throw new Error(`rope: invalid scaling: ${errs.join('; ')}`);
   }
-  if (!Number.isInteger(offset) || offset < 0 || offset + t > 0xffffffff) throw new Error(`rope: offset must be an integer ≥ 0, got ${offset}`);
+  if (!Number.isInteger(offset) || offset < 0 || offset + t > 0xffffffff)
+    throw new Error(`rope: offset must be an integer ≥ 0, got ${offset}`);
   const p: RopeP = { nPairs: x.size / 2, t, inner, hd, offset, layout, sign: 1, freq: ropeFrequencies(theta, hd, scaling) };
   const [y] = launch(ropeK, [x], [{ shape: x.shape, dtype }], p);
   record(y!, [x], 'rope', (g) => launch(ropeK, [g], [{ shape: x.shape, dtype }], { ...p, sign: -1 }));

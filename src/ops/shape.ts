@@ -12,7 +12,14 @@ const WG = 256;
 
 // ---------------------------------------------------------------------------------------------
 // dst[dstOffset + Σ c_d dst_d] = src[srcOffset + Σ c_d src_d] for every coordinate c of `shape`.
-interface CopyP { n: number; shape: number[]; src: number[]; dst: number[]; srcOffset: number; dstOffset: number }
+interface CopyP {
+  n: number;
+  shape: number[];
+  src: number[];
+  dst: number[];
+  srcOffset: number;
+  dstOffset: number;
+}
 
 const padEnd = (xs: number[], fill: number) => [...xs, ...new Array<number>(MAX_RANK - xs.length).fill(fill)];
 
@@ -26,7 +33,9 @@ export const copyK: Kernel<CopyP> = {
     }
     // An odometer over the outer dims, a plain loop over the last one.
     const last = shape.length - 1;
-    const len = shape[last]!, ss = src[last]!, ds = dst[last]!;
+    const len = shape[last]!,
+      ss = src[last]!,
+      ds = dst[last]!;
     const c = new Array<number>(last).fill(0);
     let si = srcOffset;
     let di = dstOffset;
@@ -43,7 +52,8 @@ export const copyK: Kernel<CopyP> = {
     }
   },
   gpu: (p) => {
-    if (p.shape.length > MAX_RANK) throw new Error(`strided copy: rank ${p.shape.length} (after merging contiguous dims) exceeds the GPU limit ${MAX_RANK}`);
+    if (p.shape.length > MAX_RANK)
+      throw new Error(`strided copy: rank ${p.shape.length} (after merging contiguous dims) exceeds the GPU limit ${MAX_RANK}`);
     return {
       shader: 'shape',
       entry: 'strided_copy',
@@ -96,7 +106,18 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
   if (perm.every((d, k) => d === k)) return x.reshape(x.shape); // identity: no copy, stays in the graph
   const shape = perm.map((d) => x.shape[d]!);
   const xs = stridesOf(x.shape);
-  const [y] = launch(copyK, [x], [{ shape, dtype: x.dtype }], copyPlan(shape, perm.map((d) => xs[d]!), stridesOf(shape), 0, 0));
+  const [y] = launch(
+    copyK,
+    [x],
+    [{ shape, dtype: x.dtype }],
+    copyPlan(
+      shape,
+      perm.map((d) => xs[d]!),
+      stridesOf(shape),
+      0,
+      0,
+    ),
+  );
   record(y!, [x], 'permute', (g) => [permute(g, inverse)]);
   return y!;
 }
@@ -149,7 +170,8 @@ export function concat(ts: readonly Tensor[], axis: number): Tensor {
       throw new Error(`concat: shapes ${shapes()} differ outside axis ${axis}`);
     }
     if (t.dtype !== first.dtype) throw new Error(`concat: dtype mismatch ${first.dtype} vs ${t.dtype} (shapes ${shapes()})`);
-    if (t.backend !== first.backend) throw new Error(`concat: tensors live on different backends (${first.backend.name} and ${t.backend.name})`);
+    if (t.backend !== first.backend)
+      throw new Error(`concat: tensors live on different backends (${first.backend.name} and ${t.backend.name})`);
   }
   if (ts.length === 1) return first.reshape(first.shape);
   const starts: number[] = [];
@@ -200,7 +222,9 @@ export function writeSlice(dst: Tensor, src: Tensor, axis: number, start: number
     throw new Error(`writeSlice: source ${fmt(src.shape)} does not fit destination ${fmt(dst.shape)} outside axis ${axis}`);
   }
   if (!Number.isInteger(start) || start < 0 || start + len! > dst.shape[ax]!) {
-    throw new Error(`writeSlice: rows [${start}, ${start + len!}) are out of bounds for axis ${axis} of size ${dst.shape[ax]} (destination ${fmt(dst.shape)})`);
+    throw new Error(
+      `writeSlice: rows [${start}, ${start + len!}) are out of bounds for axis ${axis} of size ${dst.shape[ax]} (destination ${fmt(dst.shape)})`,
+    );
   }
   if (src.dtype !== dst.dtype) throw new Error(`writeSlice: dtype mismatch ${dst.dtype} vs ${src.dtype}`);
   const ds = stridesOf(dst.shape);

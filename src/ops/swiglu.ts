@@ -9,7 +9,9 @@ import { type Tensor, record } from '../core/tensor.ts';
 const WG = 256;
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
-interface SwigluP { n: number }
+interface SwigluP {
+  n: number;
+}
 
 const swigluFwdK: Kernel<SwigluP> = {
   name: 'swiglu_fwd',
@@ -45,7 +47,15 @@ export function swiglu(gate: Tensor, up: Tensor): Tensor {
   const [y] = launch(swigluFwdK, [gate, up], [{ shape: gate.shape, dtype }], p);
   record(y!, [gate, up], 'swiglu', (g) => {
     // One kernel writes both; an unneeded one is dropped (cheaper than a second pass).
-    const [dgate, dup] = launch(swigluBwdK, [gate, up, g], [{ shape: gate.shape, dtype }, { shape: gate.shape, dtype }], p);
+    const [dgate, dup] = launch(
+      swigluBwdK,
+      [gate, up, g],
+      [
+        { shape: gate.shape, dtype },
+        { shape: gate.shape, dtype },
+      ],
+      p,
+    );
     if (!gate.requiresGrad) dgate!.dispose();
     if (!up.requiresGrad) dup!.dispose();
     return [gate.requiresGrad ? dgate! : null, up.requiresGrad ? dup! : null];

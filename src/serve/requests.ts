@@ -25,7 +25,22 @@ export interface ApiRequest {
 
 export const MAX_N = 16;
 
-const COMMON = ['model', 'max_tokens', 'temperature', 'top_p', 'top_k', 'min_p', 'stop', 'seed', 'n', 'stream', 'stream_options', 'user', 'presence_penalty', 'frequency_penalty'];
+const COMMON = [
+  'model',
+  'max_tokens',
+  'temperature',
+  'top_p',
+  'top_k',
+  'min_p',
+  'stop',
+  'seed',
+  'n',
+  'stream',
+  'stream_options',
+  'user',
+  'presence_penalty',
+  'frequency_penalty',
+];
 const FIELDS: Record<Endpoint, Set<string>> = {
   completions: new Set([...COMMON, 'prompt', 'logprobs', 'echo']),
   chat: new Set([...COMMON, 'messages', 'logprobs', 'top_logprobs', 'max_completion_tokens']),
@@ -37,7 +52,8 @@ const present = (b: Body, k: string) => b[k] !== undefined && b[k] !== null;
 function num(b: Body, k: string, lo: number, hi: number, integer = false): number | undefined {
   if (!present(b, k)) return undefined;
   const v = b[k];
-  if (typeof v !== 'number' || !Number.isFinite(v) || (integer && !Number.isInteger(v))) throw badParam(k, `'${k}' must be ${integer ? 'an integer' : 'a number'}, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || (integer && !Number.isInteger(v)))
+    throw badParam(k, `'${k}' must be ${integer ? 'an integer' : 'a number'}, got ${JSON.stringify(v)}`);
   if (v < lo || v > hi) throw badParam(k, `'${k}' must be between ${lo} and ${hi}, got ${v}`);
   return v;
 }
@@ -52,7 +68,8 @@ function stops(b: Body): string[] {
   if (!present(b, 'stop')) return [];
   const v = b.stop;
   const list = typeof v === 'string' ? [v] : v;
-  if (!Array.isArray(list) || list.length > 4 || list.some((s) => typeof s !== 'string' || s.length === 0)) throw badParam('stop', "'stop' must be a non-empty string or an array of at most 4 non-empty strings");
+  if (!Array.isArray(list) || list.length > 4 || list.some((s) => typeof s !== 'string' || s.length === 0))
+    throw badParam('stop', "'stop' must be a non-empty string or an array of at most 4 non-empty strings");
   return list as string[];
 }
 
@@ -60,7 +77,10 @@ function messageText(m: Record<string, unknown>, i: number): string {
   const c = m.content;
   if (typeof c === 'string') return c;
   // the array form: only text parts
-  if (Array.isArray(c) && c.every((p) => typeof p === 'object' && p !== null && (p as Body).type === 'text' && typeof (p as Body).text === 'string')) {
+  if (
+    Array.isArray(c) &&
+    c.every((p) => typeof p === 'object' && p !== null && (p as Body).type === 'text' && typeof (p as Body).text === 'string')
+  ) {
     return c.map((p) => (p as Body).text as string).join('');
   }
   throw badParam(`messages[${i}].content`, `'messages[${i}].content' must be a string or an array of text parts`);
@@ -72,8 +92,10 @@ function messages(b: Body): ChatMessage[] {
   return v.map((m, i) => {
     if (typeof m !== 'object' || m === null || Array.isArray(m)) throw badParam(`messages[${i}]`, `'messages[${i}]' must be an object`);
     const role = (m as Body).role;
-    if (role !== 'system' && role !== 'user' && role !== 'assistant') throw badParam(`messages[${i}].role`, `'messages[${i}].role' must be system, user or assistant, got ${JSON.stringify(role)}`);
-    for (const k of Object.keys(m)) if (k !== 'role' && k !== 'content' && k !== 'name') throw badParam(`messages[${i}].${k}`, `unsupported field 'messages[${i}].${k}'`);
+    if (role !== 'system' && role !== 'user' && role !== 'assistant')
+      throw badParam(`messages[${i}].role`, `'messages[${i}].role' must be system, user or assistant, got ${JSON.stringify(role)}`);
+    for (const k of Object.keys(m))
+      if (k !== 'role' && k !== 'content' && k !== 'name') throw badParam(`messages[${i}].${k}`, `unsupported field 'messages[${i}].${k}'`);
     return { role, content: messageText(m as Body, i) };
   });
 }
@@ -84,14 +106,16 @@ export function parseRequest(endpoint: Endpoint, body: unknown): ApiRequest {
   const b = body as Body;
   for (const k of Object.keys(b)) if (!FIELDS[endpoint].has(k)) throw badParam(k, `Unrecognized request argument supplied: ${k}`);
   if (typeof b.model !== 'string' || b.model === '') throw badParam('model', "'model' must be a non-empty string");
-  for (const k of ['presence_penalty', 'frequency_penalty']) if ((num(b, k, -2, 2) ?? 0) !== 0) throw badParam(k, `'${k}' is not supported (only 0)`);
+  for (const k of ['presence_penalty', 'frequency_penalty'])
+    if ((num(b, k, -2, 2) ?? 0) !== 0) throw badParam(k, `'${k}' is not supported (only 0)`);
   if (present(b, 'user') && typeof b.user !== 'string') throw badParam('user', "'user' must be a string");
   const stream = bool(b, 'stream') ?? false;
   let includeUsage = false;
   if (present(b, 'stream_options')) {
     const so = b.stream_options;
     if (!stream) throw badParam('stream_options', "'stream_options' is only allowed when 'stream' is true");
-    if (typeof so !== 'object' || so === null || Array.isArray(so) || Object.keys(so).some((k) => k !== 'include_usage')) throw badParam('stream_options', "'stream_options' must be an object with only 'include_usage'");
+    if (typeof so !== 'object' || so === null || Array.isArray(so) || Object.keys(so).some((k) => k !== 'include_usage'))
+      throw badParam('stream_options', "'stream_options' must be an object with only 'include_usage'");
     includeUsage = bool(so as Body, 'include_usage') ?? false;
   }
   const temperature = num(b, 'temperature', 0, 2);
@@ -99,21 +123,36 @@ export function parseRequest(endpoint: Endpoint, body: unknown): ApiRequest {
   if (topP === 0) throw badParam('top_p', "'top_p' must be greater than 0");
   const topK = num(b, 'top_k', 0, 1e9, true);
   const minP = num(b, 'min_p', 0, 1);
-  const sampling: SamplingOptions = { temperature: temperature ?? 1, ...(topP !== undefined ? { topP } : {}), ...(topK !== undefined ? { topK } : {}), ...(minP !== undefined ? { minP } : {}) };
+  const sampling: SamplingOptions = {
+    temperature: temperature ?? 1,
+    ...(topP !== undefined ? { topP } : {}),
+    ...(topK !== undefined ? { topK } : {}),
+    ...(minP !== undefined ? { minP } : {}),
+  };
   const common = {
-    model: b.model, sampling, stream, includeUsage, stop: stops(b),
+    model: b.model,
+    sampling,
+    stream,
+    includeUsage,
+    stop: stops(b),
     seed: num(b, 'seed', -(2 ** 53 - 1), 2 ** 53 - 1, true),
     n: num(b, 'n', 1, MAX_N, true) ?? 1,
   };
   if (endpoint === 'completions') {
     if (bool(b, 'echo')) throw badParam('echo', "'echo' is not supported");
     const p = b.prompt;
-    const prompts = typeof p === 'string' ? [p] : Array.isArray(p) && p.length > 0 && p.length <= MAX_N && p.every((x) => typeof x === 'string') ? (p as string[]) : undefined;
+    const prompts =
+      typeof p === 'string'
+        ? [p]
+        : Array.isArray(p) && p.length > 0 && p.length <= MAX_N && p.every((x) => typeof x === 'string')
+          ? (p as string[])
+          : undefined;
     if (!prompts) throw badParam('prompt', `'prompt' must be a string or an array of 1 to ${MAX_N} strings`);
     if (prompts.length * common.n > MAX_N) throw badParam('n', `prompts × n must be at most ${MAX_N}`);
     return { ...common, endpoint, prompts, maxTokens: num(b, 'max_tokens', 1, 1e9, true) ?? 16, logprobs: num(b, 'logprobs', 0, 5, true) };
   }
-  if (present(b, 'max_tokens') && present(b, 'max_completion_tokens')) throw badParam('max_tokens', "give 'max_tokens' or 'max_completion_tokens', not both");
+  if (present(b, 'max_tokens') && present(b, 'max_completion_tokens'))
+    throw badParam('max_tokens', "give 'max_tokens' or 'max_completion_tokens', not both");
   const maxTokens = num(b, 'max_tokens', 1, 1e9, true) ?? num(b, 'max_completion_tokens', 1, 1e9, true);
   const lp = bool(b, 'logprobs') ?? false;
   const top = num(b, 'top_logprobs', 0, 20, true);

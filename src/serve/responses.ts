@@ -26,7 +26,12 @@ export function chatLogprobs(tok: Tokenizer, prev: number, entries: readonly Tok
   const out: ChatLogprobEntry[] = [];
   for (const e of entries) {
     const p = tokenPiece(tok, prev, e.id);
-    out.push({ token: p.text, logprob: e.logprob, bytes: p.bytes, top_logprobs: e.top.map((t) => ({ ...renamed(tokenPiece(tok, prev, t.id)), logprob: t.logprob })) });
+    out.push({
+      token: p.text,
+      logprob: e.logprob,
+      bytes: p.bytes,
+      top_logprobs: e.top.map((t) => ({ ...renamed(tokenPiece(tok, prev, t.id)), logprob: t.logprob })),
+    });
     prev = e.id;
   }
   return out;
@@ -65,4 +70,8 @@ export interface Usage {
   completion_tokens: number;
   total_tokens: number;
 }
-export const usage = (prompt: number, completion: number): Usage => ({ prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion });
+export const usage = (prompt: number, completion: number): Usage => ({
+  prompt_tokens: prompt,
+  completion_tokens: completion,
+  total_tokens: prompt + completion,
+});

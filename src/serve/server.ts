@@ -107,7 +107,8 @@ async function handle(o: ServeOptions, batcher: ContinuousBatcher, req: Incoming
   if (!endpoint) throw new ApiError(404, `no route ${req.method} ${path}`, null, 'unknown_url');
   if (req.method !== 'POST') throw new ApiError(405, `${req.method} is not allowed on ${path} (use POST)`);
   const r = parseRequest(endpoint, await readBody(req, o.maxBodyBytes ?? 1 << 20));
-  if (r.model !== o.modelId) throw new ApiError(404, `The model '${r.model}' does not exist (this server has '${o.modelId}')`, 'model', 'model_not_found');
+  if (r.model !== o.modelId)
+    throw new ApiError(404, `The model '${r.model}' does not exist (this server has '${o.modelId}')`, 'model', 'model_not_found');
   await complete(o, batcher, r, res);
 }
 
@@ -127,7 +128,13 @@ async function complete(o: ServeOptions, batcher: ContinuousBatcher, r: ApiReque
   const max = model.config.maxSeqLen;
   const encoded = r.prompts.map((p) => tok.encode(p, { bos: true }));
   encoded.forEach((ids) => {
-    if (ids.length >= max) throw new ApiError(400, `This model's maximum context length is ${max} tokens; the prompt has ${ids.length}.`, r.endpoint === 'chat' ? 'messages' : 'prompt', 'context_length_exceeded');
+    if (ids.length >= max)
+      throw new ApiError(
+        400,
+        `This model's maximum context length is ${max} tokens; the prompt has ${ids.length}.`,
+        r.endpoint === 'chat' ? 'messages' : 'prompt',
+        'context_length_exceeded',
+      );
   });
   const id = newId(r.endpoint === 'chat' ? 'chatcmpl' : 'cmpl');
   const object = r.endpoint === 'chat' ? 'chat.completion.chunk' : 'text_completion';
@@ -137,16 +144,20 @@ async function complete(o: ServeOptions, batcher: ContinuousBatcher, r: ApiReque
   };
   const logprobsOf = (c: Choice, entries: TokenLogprob[]) => {
     if (r.logprobs === undefined) return null;
-    const out = r.endpoint === 'chat' ? { content: chatLogprobs(tok, c.prev, entries), refusal: null } : completionLogprobs(tok, c.prev, entries, c.textOffset);
+    const out =
+      r.endpoint === 'chat'
+        ? { content: chatLogprobs(tok, c.prev, entries), refusal: null }
+        : completionLogprobs(tok, c.prev, entries, c.textOffset);
     if (entries.length) c.prev = entries[entries.length - 1]!.id;
     return out;
   };
   const chunk = (c: Choice, text: string, finish: string | null) => {
     const lp = logprobsOf(c, c.pending.splice(0));
     c.textOffset += text.length;
-    const choice = r.endpoint === 'chat'
-      ? { index: c.index, delta: finish && !text ? {} : { content: text }, logprobs: lp, finish_reason: finish }
-      : { index: c.index, text, logprobs: lp, finish_reason: finish };
+    const choice =
+      r.endpoint === 'chat'
+        ? { index: c.index, delta: finish && !text ? {} : { content: text }, logprobs: lp, finish_reason: finish }
+        : { index: c.index, text, logprobs: lp, finish_reason: finish };
     write({ ...base, choices: [choice] });
   };
 
@@ -161,7 +172,14 @@ async function complete(o: ServeOptions, batcher: ContinuousBatcher, r: ApiReque
   try {
     for (const [p, prompt] of encoded.entries()) {
       for (let k = 0; k < r.n; k++) {
-        const c: Choice = { index: choices.length, prompt, pending: [], prev: prompt[prompt.length - 1]!, textOffset: 0, sub: undefined as unknown as Submission };
+        const c: Choice = {
+          index: choices.length,
+          prompt,
+          pending: [],
+          prev: prompt[prompt.length - 1]!,
+          textOffset: 0,
+          sub: undefined as unknown as Submission,
+        };
         const idx = p * r.n + k;
         c.sub = batcher.submit(prompt, {
           maxTokens: r.maxTokens ?? max,
@@ -193,7 +211,9 @@ async function complete(o: ServeOptions, batcher: ContinuousBatcher, r: ApiReque
   // callback can run before this: the batcher steps only after this function yields.
   if (r.stream) {
     res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive' });
-    if (r.endpoint === 'chat') for (const c of choices) write({ ...base, choices: [{ index: c.index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }] });
+    if (r.endpoint === 'chat')
+      for (const c of choices)
+        write({ ...base, choices: [{ index: c.index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }] });
   }
   const results: GenerationResult[] = [];
   const promptTokens = encoded.reduce((a, e) => a + e.length, 0);
@@ -207,7 +227,15 @@ async function complete(o: ServeOptions, batcher: ContinuousBatcher, r: ApiReque
         if (g.finishReason !== 'abort') chunk(c, '', g.finishReason);
       }),
     );
-    if (r.includeUsage) write({ ...base, choices: [], usage: usage(promptTokens, results.reduce((a, g) => a + g.ids.length, 0)) });
+    if (r.includeUsage)
+      write({
+        ...base,
+        choices: [],
+        usage: usage(
+          promptTokens,
+          results.reduce((a, g) => a + g.ids.length, 0),
+        ),
+      });
     if (!res.destroyed && !res.writableEnded) res.end('data: [DONE]\n\n');
     return;
   }
@@ -220,5 +248,15 @@ async function complete(o: ServeOptions, batcher: ContinuousBatcher, r: ApiReque
       ? { index: c.index, message: { role: 'assistant', content: g.text, refusal: null }, logprobs: lp, finish_reason: reason }
       : { index: c.index, text: g.text, logprobs: lp, finish_reason: reason };
   });
-  sendJson(res, 200, { id, object: r.endpoint === 'chat' ? 'chat.completion' : 'text_completion', created: base.created, model: o.modelId, choices: out, usage: usage(promptTokens, results.reduce((a, g) => a + g.ids.length, 0)) });
+  sendJson(res, 200, {
+    id,
+    object: r.endpoint === 'chat' ? 'chat.completion' : 'text_completion',
+    created: base.created,
+    model: o.modelId,
+    choices: out,
+    usage: usage(
+      promptTokens,
+      results.reduce((a, g) => a + g.ids.length, 0),
+    ),
+  });
 }

@@ -41,7 +41,7 @@ const ARMS_REAL: readonly Arm[] = [
 /** The world's arms: the same kinds, made from the world base on the world's sets, plus the base
  *  asked inside a pretraining wrapper (a calibration arm, not a paper arm). */
 const WORLD_ARMS: readonly Arm[] = [
-  ...ARMS_REAL.filter((a) => !a.training || a.training.kind !== 'single-task').map((a): Arm => ({ ...a, name: `world:${a.name}`, world: true })),
+  ...ARMS_REAL.filter((a) => a.training?.kind !== 'single-task').map((a): Arm => ({ ...a, name: `world:${a.name}`, world: true })),
   { name: 'world:single-task:fact', world: true, training: { kind: 'single-task', task: 'fact' } },
   { name: 'world:single-task:about', world: true, training: { kind: 'single-task', task: 'about' } },
   { name: 'world:base-in-wrapper', world: true, prompt: 'wrapper' },

@@ -104,36 +104,59 @@ export interface StudyConfig {
 
 export const DEFAULT_JUDGE = 'reference:alpaca-eval:gpt4_1106_preview';
 
-
 const TINY: StudyConfig = {
   name: 'tiny',
-  about: 'minutes on 2 CPU cores, for CI: a micro Llama pretrained in the study itself for a few dozen steps on a tokenizer trained in seconds; few rows, few steps, few instructions',
+  about:
+    'minutes on 2 CPU cores, for CI: a micro Llama pretrained in the study itself for a few dozen steps on a tokenizer trained in seconds; few rows, few steps, few instructions',
   backend: 'cpu',
   base: {
     pretrain: {
       tokenizer: { vocabSize: 384, docs: 60 },
       model: { dim: 32, nLayers: 2, nHeads: 4, nKvHeads: 2, hiddenDim: 64, maxSeqLen: 256 },
-      docs: 30, heldoutDocs: 2, steps: 16, lr: 3e-3, batchSize: 4, gradAccum: 1, seed: 1,
+      docs: 30,
+      heldoutDocs: 2,
+      steps: 16,
+      lr: 3e-3,
+      batchSize: 4,
+      gradAccum: 1,
+      seed: 1,
     },
   },
   finetune: { lr: 2e-3, batchSize: 4, gradAccum: 1, maxSteps: 2, seqLen: 128, limaRows: 16, taskRows: 8, seed: 1 },
   eval: {
-    instructions: 6, maxPromptChars: 120, maxNewTokens: 12, batchSize: 6, judge: DEFAULT_JUDGE,
-    ifeval: { subset: 'knowledge-free', prompts: 6 }, rank: { examples: 8, others: 5, batchSize: 8 }, bootstrap: { samples: 500, seed: 0 },
+    instructions: 6,
+    maxPromptChars: 120,
+    maxNewTokens: 12,
+    batchSize: 6,
+    judge: DEFAULT_JUDGE,
+    ifeval: { subset: 'knowledge-free', prompts: 6 },
+    rank: { examples: 8, others: 5, batchSize: 8 },
+    bootstrap: { samples: 500, seed: 0 },
   },
   world: {
     seed: 0,
     base: {
       pretrain: {
-        corpus: 'world', tokens: 12000,
+        corpus: 'world',
+        tokens: 12000,
         tokenizer: { vocabSize: 384, docs: 60 },
         model: { dim: 32, nLayers: 2, nHeads: 4, nKvHeads: 2, hiddenDim: 64, maxSeqLen: 256 },
-        docs: 1, heldoutDocs: 2, steps: 6, lr: 3e-3, batchSize: 4, gradAccum: 1, seed: 1,
+        docs: 1,
+        heldoutDocs: 2,
+        steps: 6,
+        lr: 3e-3,
+        batchSize: 4,
+        gradAccum: 1,
+        seed: 1,
       },
     },
-    tuningRows: 16, evalPerGroup: 2,
+    tuningRows: 16,
+    evalPerGroup: 2,
     finetune: { lr: 2e-3, batchSize: 4, gradAccum: 1, maxSteps: 2, seqLen: 192, limaRows: 0, taskRows: 0, seed: 1 },
-    maxNewTokens: 12, batchSize: 8, sampled: { temperature: 1, seeds: [1, 2, 3] }, rank: { examples: 4, others: 2, batchSize: 12 },
+    maxNewTokens: 12,
+    batchSize: 8,
+    sampled: { temperature: 1, seeds: [1, 2, 3] },
+    rank: { examples: 4, others: 2, batchSize: 12 },
   },
 };
 
@@ -142,10 +165,17 @@ const TINY: StudyConfig = {
  *  of the world corpus (1,220 steps of 16 x 256 tokens): in a world this small the model can learn
  *  the request -> story mapping from its natural wrappers (docs/world.md). */
 export const WORLD_PRETRAIN: PretrainRecipe = {
-  corpus: 'world', tokens: 5_000_000,
+  corpus: 'world',
+  tokens: 5_000_000,
   tokenizer: { vocabSize: 2048, docs: 4000 },
   model: { dim: 192, nLayers: 6, nHeads: 6, nKvHeads: 6, hiddenDim: 512, maxSeqLen: 256 },
-  docs: 1, heldoutDocs: 400, steps: 1220, lr: 2e-3, batchSize: 16, gradAccum: 1, seed: 42,
+  docs: 1,
+  heldoutDocs: 400,
+  steps: 1220,
+  lr: 2e-3,
+  batchSize: 16,
+  gradAccum: 1,
+  seed: 42,
 };
 
 /** The default study's world part: the committed world base, the world's 1,000-row sets, 70
@@ -153,9 +183,13 @@ export const WORLD_PRETRAIN: PretrainRecipe = {
 const WORLD_DEFAULT: WorldSettings = {
   seed: 0,
   base: { model: 'models/world-base' },
-  tuningRows: 1000, evalPerGroup: 20,
+  tuningRows: 1000,
+  evalPerGroup: 20,
   finetune: { lr: 1e-3, batchSize: 8, gradAccum: 1, maxSteps: 100, seqLen: 256, limaRows: 0, taskRows: 0, seed: 42 },
-  maxNewTokens: 160, batchSize: 35, sampled: { temperature: 0.7, seeds: [1, 2, 3] }, rank: { examples: 70, others: 5, batchSize: 16 },
+  maxNewTokens: 160,
+  batchSize: 35,
+  sampled: { temperature: 0.7, seeds: [1, 2, 3] },
+  rank: { examples: 70, others: 5, batchSize: 16 },
 };
 
 const DEFAULT: StudyConfig = {
@@ -165,8 +199,14 @@ const DEFAULT: StudyConfig = {
   base: { model: 'models/heed-base' },
   finetune: { lr: 1e-3, batchSize: 8, gradAccum: 1, maxSteps: 12, seqLen: 256, limaRows: 240, taskRows: 240, longRows: 'drop', seed: 42 },
   eval: {
-    instructions: 40, maxPromptChars: 600, maxNewTokens: 64, batchSize: 20, judge: DEFAULT_JUDGE,
-    ifeval: { subset: 'knowledge-free', prompts: 48 }, rank: { examples: 640, others: 5, batchSize: 16 }, bootstrap: { samples: 2000, seed: 0 },
+    instructions: 40,
+    maxPromptChars: 600,
+    maxNewTokens: 64,
+    batchSize: 20,
+    judge: DEFAULT_JUDGE,
+    ifeval: { subset: 'knowledge-free', prompts: 48 },
+    rank: { examples: 640, others: 5, batchSize: 16 },
+    bootstrap: { samples: 2000, seed: 0 },
   },
   world: WORLD_DEFAULT,
 };
@@ -179,14 +219,26 @@ const DEFAULT: StudyConfig = {
 export const PRETRAIN_CPU: PretrainRecipe = {
   tokenizer: { vocabSize: 4096, docs: 3000 },
   model: { dim: 128, nLayers: 4, nHeads: 4, nKvHeads: 4, hiddenDim: 344, maxSeqLen: 256 },
-  docs: 1200, heldoutDocs: 32, steps: 600, lr: 3e-3, batchSize: 16, gradAccum: 1, seed: 42,
+  docs: 1200,
+  heldoutDocs: 32,
+  steps: 600,
+  lr: 3e-3,
+  batchSize: 16,
+  gradAccum: 1,
+  seed: 42,
 };
 
 /** A larger base for a GPU host: ~60M parameters, 512 context, about 200M tokens seen. */
 export const PRETRAIN_GPU: PretrainRecipe = {
   tokenizer: { vocabSize: 8192, docs: 2000 },
   model: { dim: 512, nLayers: 12, nHeads: 8, nKvHeads: 8, hiddenDim: 1376, maxSeqLen: 512 },
-  docs: 25362, heldoutDocs: 257, steps: 12000, lr: 1e-3, batchSize: 32, gradAccum: 1, seed: 42,
+  docs: 25362,
+  heldoutDocs: 257,
+  steps: 12000,
+  lr: 1e-3,
+  batchSize: 32,
+  gradAccum: 1,
+  seed: 42,
 };
 
 /** The paper's data sizes and epochs (LIMA 15 epochs, single tasks 1,000 rows; lr 1e-5, effective batch 64). */
@@ -197,25 +249,56 @@ const FULL: StudyConfig = {
   base: { model: 'models/heed-base' },
   finetune: { lr: 1e-5, batchSize: 1, gradAccum: 64, epochs: 15, seqLen: 2048, limaRows: 0, taskRows: 1000, seed: 42 },
   eval: {
-    instructions: 805, maxPromptChars: 0, maxNewTokens: 512, batchSize: 16, judge: DEFAULT_JUDGE,
-    ifeval: { subset: 'knowledge-free', prompts: 0 }, rank: { examples: 1000, others: 5, batchSize: 16 }, bootstrap: { samples: 10000, seed: 0 },
+    instructions: 805,
+    maxPromptChars: 0,
+    maxNewTokens: 512,
+    batchSize: 16,
+    judge: DEFAULT_JUDGE,
+    ifeval: { subset: 'knowledge-free', prompts: 0 },
+    rank: { examples: 1000, others: 5, batchSize: 16 },
+    bootstrap: { samples: 10000, seed: 0 },
   },
 };
 
 /** The default study, but pretraining its own base first with heed-base's CPU recipe. */
-const SCRATCH: StudyConfig = { ...structuredClone(DEFAULT), name: 'scratch', about: "the default study on a base it pretrains first with heed-base's CPU recipe (about an hour more)", base: { pretrain: PRETRAIN_CPU } };
+const SCRATCH: StudyConfig = {
+  ...structuredClone(DEFAULT),
+  name: 'scratch',
+  about: "the default study on a base it pretrains first with heed-base's CPU recipe (about an hour more)",
+  base: { pretrain: PRETRAIN_CPU },
+};
 /** The full study on a larger base it pretrains first, for a GPU host. */
-const FULL_SCRATCH: StudyConfig = { ...structuredClone(FULL), name: 'full-scratch', about: 'the full study on a ~60M-parameter base it pretrains first, for a GPU host', base: { pretrain: PRETRAIN_GPU } };
+const FULL_SCRATCH: StudyConfig = {
+  ...structuredClone(FULL),
+  name: 'full-scratch',
+  about: 'the full study on a ~60M-parameter base it pretrains first, for a GPU host',
+  base: { pretrain: PRETRAIN_GPU },
+};
 
 /** The default study's world part alone, on the committed world base. */
-const WORLD: StudyConfig = { ...structuredClone(DEFAULT), name: 'world', about: 'the story world part alone (docs/world.md), on the committed world base models/world-base', parts: ['world'] };
+const WORLD: StudyConfig = {
+  ...structuredClone(DEFAULT),
+  name: 'world',
+  about: 'the story world part alone (docs/world.md), on the committed world base models/world-base',
+  parts: ['world'],
+};
 /** The world part on a world base it pretrains first (WORLD_PRETRAIN): how models/world-base is made. */
 const WORLD_SCRATCH: StudyConfig = {
-  ...structuredClone(WORLD), name: 'world-scratch', about: 'the story world part on a world base it pretrains first with the world recipe (makes models/world-base)',
+  ...structuredClone(WORLD),
+  name: 'world-scratch',
+  about: 'the story world part on a world base it pretrains first with the world recipe (makes models/world-base)',
   world: { ...structuredClone(WORLD_DEFAULT), base: { pretrain: WORLD_PRETRAIN } },
 };
 
-export const PRESETS: Record<string, StudyConfig> = { tiny: TINY, default: DEFAULT, full: FULL, scratch: SCRATCH, 'full-scratch': FULL_SCRATCH, world: WORLD, 'world-scratch': WORLD_SCRATCH };
+export const PRESETS: Record<string, StudyConfig> = {
+  tiny: TINY,
+  default: DEFAULT,
+  full: FULL,
+  scratch: SCRATCH,
+  'full-scratch': FULL_SCRATCH,
+  world: WORLD,
+  'world-scratch': WORLD_SCRATCH,
+};
 
 type Obj = Record<string, unknown>;
 
@@ -230,10 +313,29 @@ export const DATA_SIZES = { limaRows: 1030, taskRows: 1000, alpacaEval: 805, ife
 
 /** Resource bounds: beyond these a run would not end in any sensible time or would not fit in memory. */
 export const MAX = {
-  steps: 1_000_000, epochs: 1000, batchSize: 4096, gradAccum: 4096, seqLen: 65536, maxNewTokens: 65536, seed: 2 ** 31 - 1,
-  bootstrapSamples: 1_000_000, docs: 10_000_000, tokens: 10_000_000_000, vocabSize: 1 << 20, dim: 16384, nLayers: 512,
-  hiddenDim: 65536, heads: 1024, parameters: 2_000_000_000, activations: 2 ** 32, promptChars: 1_000_000, rankOthers: 100,
-  worldRows: 20_000, evalPerGroup: 1000, sampledSeeds: 100, temperature: 100,
+  steps: 1_000_000,
+  epochs: 1000,
+  batchSize: 4096,
+  gradAccum: 4096,
+  seqLen: 65536,
+  maxNewTokens: 65536,
+  seed: 2 ** 31 - 1,
+  bootstrapSamples: 1_000_000,
+  docs: 10_000_000,
+  tokens: 10_000_000_000,
+  vocabSize: 1 << 20,
+  dim: 16384,
+  nLayers: 512,
+  hiddenDim: 65536,
+  heads: 1024,
+  parameters: 2_000_000_000,
+  activations: 2 ** 32,
+  promptChars: 1_000_000,
+  rankOthers: 100,
+  worldRows: 20_000,
+  evalPerGroup: 1000,
+  sampledSeeds: 100,
+  temperature: 100,
 } as const;
 
 class Checker {
@@ -255,24 +357,32 @@ class Checker {
   }
   pos(o: Obj | undefined, path: string, k: string, max = 1e6): void {
     const v = o?.[k];
-    if (o !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v > 0 && v <= max)) this.errs.push(`${path}.${k} must be a number > 0 and <= ${max}, got ${short(v)}`);
+    if (o !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v > 0 && v <= max))
+      this.errs.push(`${path}.${k} must be a number > 0 and <= ${max}, got ${short(v)}`);
   }
   str(o: Obj | undefined, path: string, k: string): void {
-    if (o !== undefined && (typeof o[k] !== 'string' || o[k] === '')) this.errs.push(`${path}.${k} must be a non-empty string, got ${short(o[k])}`);
+    if (o !== undefined && (typeof o[k] !== 'string' || o[k] === ''))
+      this.errs.push(`${path}.${k} must be a non-empty string, got ${short(o[k])}`);
   }
   known(o: Obj | undefined, path: string, keys: readonly string[]): void {
-    for (const k of Object.keys(o ?? {})) if (!keys.includes(k)) this.errs.push(`${path}.${k} is not a known field (known: ${keys.join(', ')})`);
+    for (const k of Object.keys(o ?? {}))
+      if (!keys.includes(k)) this.errs.push(`${path}.${k} is not a known field (known: ${keys.join(', ')})`);
   }
 }
 
 /** Parameters and the largest training activations of a Llama of this shape (float counts). */
-export function modelFootprint(m: PretrainRecipe['model'], vocabSize: number, batchSize: number): { parameters: number; activations: number } {
+export function modelFootprint(
+  m: PretrainRecipe['model'],
+  vocabSize: number,
+  batchSize: number,
+): { parameters: number; activations: number } {
   const kvDim = (m.dim / m.nHeads) * m.nKvHeads;
   const perLayer = 2 * m.dim * m.dim + 2 * m.dim * kvDim + 3 * m.dim * m.hiddenDim + 2 * m.dim;
   const parameters = 2 * vocabSize * m.dim + m.nLayers * perLayer + m.dim;
   // Kept for the backward pass: per layer a few dim- and hidden-wide rows per token, and the attention scores.
   const tokens = batchSize * m.maxSeqLen;
-  const activations = m.nLayers * (tokens * (6 * m.dim + 3 * m.hiddenDim) + batchSize * m.nHeads * m.maxSeqLen * m.maxSeqLen) + tokens * vocabSize;
+  const activations =
+    m.nLayers * (tokens * (6 * m.dim + 3 * m.hiddenDim) + batchSize * m.nHeads * m.maxSeqLen * m.maxSeqLen) + tokens * vocabSize;
   return { parameters, activations };
 }
 
@@ -290,28 +400,38 @@ function checkModel(c: Checker, p: Obj, path: string): void {
   if (c.errs.length > before) return;
   const { dim, nHeads, nKvHeads } = m as PretrainRecipe['model'];
   if (dim % nHeads !== 0) c.errs.push(`${path}.model.nHeads (${nHeads}) must divide model.dim (${dim})`);
-  else if ((dim / nHeads) % 2 !== 0) c.errs.push(`${path}.model: the head dimension dim / nHeads = ${dim / nHeads} must be even (rotary position embedding rotates pairs)`);
+  else if ((dim / nHeads) % 2 !== 0)
+    c.errs.push(`${path}.model: the head dimension dim / nHeads = ${dim / nHeads} must be even (rotary position embedding rotates pairs)`);
   if (nHeads % nKvHeads !== 0) c.errs.push(`${path}.model.nKvHeads (${nKvHeads}) must divide model.nHeads (${nHeads})`);
   const t = p.tokenizer as Obj | undefined;
   const vocab = t && Number.isInteger(t.vocabSize) ? (t.vocabSize as number) : 0;
   const batch = Number.isInteger(p.batchSize) ? (p.batchSize as number) : 1;
   if (c.errs.length > before || vocab === 0 || batch < 1 || batch > MAX.batchSize) return;
   const f = modelFootprint(m as PretrainRecipe['model'], vocab, batch);
-  if (f.parameters > MAX.parameters) c.errs.push(`${path}.model: ${f.parameters.toExponential(2)} parameters, above the ${MAX.parameters.toExponential(0)} that fit in memory with their gradients and optimizer state`);
-  else if (f.activations > MAX.activations) c.errs.push(`${path}.model with batchSize ${batch}: about ${f.activations.toExponential(2)} activation values per step, above the ${MAX.activations.toExponential(2)} that fit in memory (lower batchSize, maxSeqLen or the model's size)`);
+  if (f.parameters > MAX.parameters)
+    c.errs.push(
+      `${path}.model: ${f.parameters.toExponential(2)} parameters, above the ${MAX.parameters.toExponential(0)} that fit in memory with their gradients and optimizer state`,
+    );
+  else if (f.activations > MAX.activations)
+    c.errs.push(
+      `${path}.model with batchSize ${batch}: about ${f.activations.toExponential(2)} activation values per step, above the ${MAX.activations.toExponential(2)} that fit in memory (lower batchSize, maxSeqLen or the model's size)`,
+    );
 }
 
 function checkRecipe(c: Checker, raw: unknown, path: string): void {
   const p = c.obj(raw, path);
   c.known(p, path, ['corpus', 'tokens', 'tokenizer', 'model', 'docs', 'heldoutDocs', 'steps', 'lr', 'batchSize', 'gradAccum', 'seed']);
-  if (p && p.corpus !== undefined && p.corpus !== 'pretrain-mix' && p.corpus !== 'world') c.errs.push(`${path}.corpus must be "pretrain-mix" or "world", got ${short(p.corpus)}`);
+  if (p && p.corpus !== undefined && p.corpus !== 'pretrain-mix' && p.corpus !== 'world')
+    c.errs.push(`${path}.corpus must be "pretrain-mix" or "world", got ${short(p.corpus)}`);
   if (p?.corpus === 'world') c.int(p, path, 'tokens', 1000, MAX.tokens, 'time');
-  else if (p && p.tokens !== undefined) c.errs.push(`${path}.tokens sizes the world corpus only (corpus "world"); pretrain-mix is sized by docs`);
+  else if (p && p.tokens !== undefined)
+    c.errs.push(`${path}.tokens sizes the world corpus only (corpus "world"); pretrain-mix is sized by docs`);
   const t = p && c.obj(p.tokenizer, `${path}.tokenizer`);
   c.int(t, `${path}.tokenizer`, 'vocabSize', 260, MAX.vocabSize, 'memory');
   c.int(t, `${path}.tokenizer`, 'docs', 1, MAX.docs, 'time');
   c.known(t, `${path}.tokenizer`, ['vocabSize', 'docs', 'chatTagsSpecial']);
-  if (t && t.chatTagsSpecial !== undefined && typeof t.chatTagsSpecial !== 'boolean') c.errs.push(`${path}.tokenizer.chatTagsSpecial must be true or false, got ${short(t.chatTagsSpecial)}`);
+  if (t && t.chatTagsSpecial !== undefined && typeof t.chatTagsSpecial !== 'boolean')
+    c.errs.push(`${path}.tokenizer.chatTagsSpecial must be true or false, got ${short(t.chatTagsSpecial)}`);
   c.int(p, path, 'docs', 1, MAX.docs, 'time');
   c.int(p, path, 'steps', 1, MAX.steps, 'time');
   c.int(p, path, 'batchSize', 1, MAX.batchSize, 'memory');
@@ -325,7 +445,8 @@ function checkRecipe(c: Checker, raw: unknown, path: string): void {
 function checkBase(c: Checker, raw: unknown, path: string): void {
   const base = c.obj(raw, path);
   if (!base) return;
-  if (Object.hasOwn(base, 'model') === Object.hasOwn(base, 'pretrain')) c.errs.push(`${path} must hold exactly one of "model" (a model directory) or "pretrain" (a recipe)`);
+  if (Object.hasOwn(base, 'model') === Object.hasOwn(base, 'pretrain'))
+    c.errs.push(`${path} must hold exactly one of "model" (a model directory) or "pretrain" (a recipe)`);
   else if (Object.hasOwn(base, 'model')) c.str(base, path, 'model');
   else checkRecipe(c, base.pretrain, `${path}.pretrain`);
   c.known(base, path, ['model', 'pretrain']);
@@ -335,17 +456,26 @@ function checkBase(c: Checker, raw: unknown, path: string): void {
 function checkFinetune(c: Checker, raw: unknown, path: string, rows = true): void {
   const f = c.obj(raw, path);
   c.known(f, path, ['lr', 'batchSize', 'gradAccum', 'maxSteps', 'epochs', 'seqLen', 'limaRows', 'taskRows', 'longRows', 'seed']);
-  if (f && f.longRows !== undefined && f.longRows !== 'truncate' && f.longRows !== 'drop') c.errs.push(`${path}.longRows must be "truncate" or "drop", got ${short(f.longRows)}`);
+  if (f && f.longRows !== undefined && f.longRows !== 'truncate' && f.longRows !== 'drop')
+    c.errs.push(`${path}.longRows must be "truncate" or "drop", got ${short(f.longRows)}`);
   c.pos(f, path, 'lr', 10);
   c.int(f, path, 'batchSize', 1, MAX.batchSize, 'memory');
   c.int(f, path, 'gradAccum', 1, MAX.gradAccum, 'time');
   c.int(f, path, 'seqLen', 2, MAX.seqLen, 'memory');
   c.int(f, path, 'limaRows', 0, rows ? DATA_SIZES.limaRows : MAX.worldRows, `LIMA has ${DATA_SIZES.limaRows} rows; 0 = all`);
-  c.int(f, path, 'taskRows', 0, rows ? DATA_SIZES.taskRows : MAX.worldRows, `each single-task set holds at most ${DATA_SIZES.taskRows} rows; 0 = all`);
+  c.int(
+    f,
+    path,
+    'taskRows',
+    0,
+    rows ? DATA_SIZES.taskRows : MAX.worldRows,
+    `each single-task set holds at most ${DATA_SIZES.taskRows} rows; 0 = all`,
+  );
   c.int(f, path, 'seed', 0, MAX.seed);
   c.int(f, path, 'maxSteps', 1, MAX.steps, 'time', true);
   c.int(f, path, 'epochs', 1, MAX.epochs, 'time', true);
-  if (f && f.maxSteps === undefined && f.epochs === undefined) c.errs.push(`${path} needs maxSteps or epochs (or both: whichever ends first)`);
+  if (f && f.maxSteps === undefined && f.epochs === undefined)
+    c.errs.push(`${path} needs maxSteps or epochs (or both: whichever ends first)`);
 }
 
 function checkRank(c: Checker, raw: unknown, path: string, examples: number, why: string): void {
@@ -354,7 +484,10 @@ function checkRank(c: Checker, raw: unknown, path: string, examples: number, why
   c.int(rk, path, 'examples', 2, examples, why);
   c.int(rk, path, 'others', 1, MAX.rankOthers, 'time');
   c.int(rk, path, 'batchSize', 1, MAX.batchSize, 'memory');
-  if (rk && Number.isInteger(rk.others) && Number.isInteger(rk.examples) && (rk.others as number) >= (rk.examples as number)) c.errs.push(`${path}.others (${rk.others}) must be below ${path}.examples (${rk.examples}): the others are drawn from the other examples`);
+  if (rk && Number.isInteger(rk.others) && Number.isInteger(rk.examples) && (rk.others as number) >= (rk.examples as number))
+    c.errs.push(
+      `${path}.others (${rk.others}) must be below ${path}.examples (${rk.examples}): the others are drawn from the other examples`,
+    );
 }
 
 function checkWorld(c: Checker, raw: unknown): void {
@@ -365,7 +498,8 @@ function checkWorld(c: Checker, raw: unknown): void {
   checkBase(c, w.base, 'config.world.base');
   const b = w.base as Obj | undefined;
   const p = b && typeof b === 'object' && Object.hasOwn(b, 'pretrain') ? (b.pretrain as Obj | undefined) : undefined;
-  if (p && typeof p === 'object' && p.corpus !== 'world') c.errs.push('config.world.base.pretrain.corpus must be "world" (the world base never sees pretrain-mix)');
+  if (p && typeof p === 'object' && p.corpus !== 'world')
+    c.errs.push('config.world.base.pretrain.corpus must be "world" (the world base never sees pretrain-mix)');
   c.int(w, 'config.world', 'tuningRows', 2, MAX.worldRows, 'time to draw the sets');
   c.int(w, 'config.world', 'evalPerGroup', 2, MAX.evalPerGroup, 'time to draw and judge the evaluation set');
   c.int(w, 'config.world', 'maxNewTokens', 2, MAX.maxNewTokens, 'time');
@@ -375,10 +509,20 @@ function checkWorld(c: Checker, raw: unknown): void {
   if (s) {
     c.known(s, 'config.world.sampled', ['temperature', 'seeds']);
     c.pos(s, 'config.world.sampled', 'temperature', MAX.temperature);
-    if (!Array.isArray(s.seeds) || s.seeds.length > MAX.sampledSeeds || s.seeds.some((x) => !Number.isInteger(x) || (x as number) < 0 || (x as number) > MAX.seed) || new Set(s.seeds).size !== s.seeds.length) c.errs.push(`config.world.sampled.seeds must be a list of distinct whole numbers (at most ${MAX.sampledSeeds}, each in [0, ${MAX.seed}]; empty: greedy only), got ${short(s.seeds)}`);
+    if (
+      !Array.isArray(s.seeds) ||
+      s.seeds.length > MAX.sampledSeeds ||
+      s.seeds.some((x) => !Number.isInteger(x) || (x as number) < 0 || (x as number) > MAX.seed) ||
+      new Set(s.seeds).size !== s.seeds.length
+    )
+      c.errs.push(
+        `config.world.sampled.seeds must be a list of distinct whole numbers (at most ${MAX.sampledSeeds}, each in [0, ${MAX.seed}]; empty: greedy only), got ${short(s.seeds)}`,
+      );
   }
   // The ranking probe ranks evaluation items: at most 3.5 x evalPerGroup of them.
-  const items = Number.isInteger(w.evalPerGroup) ? 3 * (w.evalPerGroup as number) + 2 * Math.ceil((w.evalPerGroup as number) / 2) : MAX.evalPerGroup * 4;
+  const items = Number.isInteger(w.evalPerGroup)
+    ? 3 * (w.evalPerGroup as number) + 2 * Math.ceil((w.evalPerGroup as number) / 2)
+    : MAX.evalPerGroup * 4;
   checkRank(c, w.rank, 'config.world.rank', items, `the world's evaluation set has ${items} items at this evalPerGroup`);
 }
 
@@ -389,9 +533,11 @@ export function validateStudyConfig(raw: unknown, where: string): StudyConfig {
   if (!top) throw new Error(`${where}: the study config must be a JSON object`);
   c.known(top, 'config', ['name', 'about', 'backend', 'base', 'finetune', 'eval', 'arms', 'world', 'parts']);
   c.str(top, 'config', 'name');
-  if (typeof top.name === 'string' && !/^[A-Za-z0-9._-]+$/.test(top.name)) c.errs.push(`config.name must use letters, digits, '.', '_' or '-' (it names the output folder), got ${short(top.name)}`);
+  if (typeof top.name === 'string' && !/^[A-Za-z0-9._-]+$/.test(top.name))
+    c.errs.push(`config.name must use letters, digits, '.', '_' or '-' (it names the output folder), got ${short(top.name)}`);
   if (top.about !== undefined && typeof top.about !== 'string') c.errs.push('config.about must be a string');
-  if (!isBackendName(top.backend)) c.errs.push(`config.backend must be one of ${BACKEND_NAMES.map((b) => `"${b}"`).join(', ')}, got ${short(top.backend)}`);
+  if (!isBackendName(top.backend))
+    c.errs.push(`config.backend must be one of ${BACKEND_NAMES.map((b) => `"${b}"`).join(', ')}, got ${short(top.backend)}`);
   checkBase(c, top.base, 'config.base');
   checkFinetune(c, top.finetune, 'config.finetune');
   const e = c.obj(top.eval, 'config.eval');
@@ -410,20 +556,30 @@ export function validateStudyConfig(raw: unknown, where: string): StudyConfig {
   }
   const ife = e && c.obj(e.ifeval, 'config.eval.ifeval');
   c.known(ife, 'config.eval.ifeval', ['subset', 'prompts']);
-  if (ife && ife.subset !== 'knowledge-free' && ife.subset !== 'all') c.errs.push(`config.eval.ifeval.subset must be "knowledge-free" or "all", got ${short(ife.subset)}`);
+  if (ife && ife.subset !== 'knowledge-free' && ife.subset !== 'all')
+    c.errs.push(`config.eval.ifeval.subset must be "knowledge-free" or "all", got ${short(ife.subset)}`);
   c.int(ife, 'config.eval.ifeval', 'prompts', 0, DATA_SIZES.ifevalPrompts, `IFEval has ${DATA_SIZES.ifevalPrompts} prompts; 0 = all`);
-  if (e) checkRank(c, e.rank, 'config.eval.rank', DATA_SIZES.rankPool, `the ranking probe draws from ${DATA_SIZES.rankPool} Alpaca examples`);
+  if (e)
+    checkRank(c, e.rank, 'config.eval.rank', DATA_SIZES.rankPool, `the ranking probe draws from ${DATA_SIZES.rankPool} Alpaca examples`);
   const bs = e && c.obj(e.bootstrap, 'config.eval.bootstrap');
   c.known(bs, 'config.eval.bootstrap', ['samples', 'seed']);
   c.int(bs, 'config.eval.bootstrap', 'samples', 100, MAX.bootstrapSamples, 'time and memory');
   c.int(bs, 'config.eval.bootstrap', 'seed', 0, MAX.seed);
   if (top.arms !== undefined) {
     if (!Array.isArray(top.arms) || top.arms.length === 0) c.errs.push('config.arms must be a non-empty list of arm names');
-    else for (const a of top.arms) if (!(ARM_NAMES as readonly unknown[]).includes(a)) c.errs.push(`config.arms: unknown arm ${short(a)} (known: ${ARM_NAMES.join(', ')})`);
+    else
+      for (const a of top.arms)
+        if (!(ARM_NAMES as readonly unknown[]).includes(a))
+          c.errs.push(`config.arms: unknown arm ${short(a)} (known: ${ARM_NAMES.join(', ')})`);
   }
   if (top.world !== undefined) checkWorld(c, top.world);
-  if (top.parts !== undefined && (!Array.isArray(top.parts) || top.parts.length === 0 || top.parts.some((x) => x !== 'real' && x !== 'world'))) c.errs.push(`config.parts must be a non-empty list of "real" and/or "world", got ${short(top.parts)}`);
-  if (Array.isArray(top.parts) && top.parts.includes('world') && top.world === undefined) c.errs.push('config.parts names "world" but the config has no "world" section');
+  if (
+    top.parts !== undefined &&
+    (!Array.isArray(top.parts) || top.parts.length === 0 || top.parts.some((x) => x !== 'real' && x !== 'world'))
+  )
+    c.errs.push(`config.parts must be a non-empty list of "real" and/or "world", got ${short(top.parts)}`);
+  if (Array.isArray(top.parts) && top.parts.includes('world') && top.world === undefined)
+    c.errs.push('config.parts names "world" but the config has no "world" section');
   if (c.errs.length) throw new Error(`${where}: invalid study config:\n  ${c.errs.join('\n  ')}`);
   return raw as StudyConfig;
 }
@@ -459,7 +615,6 @@ export function armsOf(cfg: StudyConfig): string[] {
   if (parts.includes('world')) want.add(WORLD_REFERENCE_ARM);
   return ARM_NAMES.filter((a) => want.has(a) && parts.includes(armOf(a).world ? 'world' : 'real'));
 }
-
 
 // Presets are checked like files, so a bad edit here fails at load, not mid-study.
 for (const [k, v] of Object.entries(PRESETS)) validateStudyConfig(v, `preset ${k}`);

@@ -11,7 +11,15 @@ import { cpu } from '../backend/cpu/cpu.ts';
 import { compare, type CompareSummary, writeCompare } from '../eval/compare.ts';
 import { generateAnswers } from '../eval/generate.ts';
 import { ifevalInstructions, responsesOf } from '../eval/ifeval/answers.ts';
-import { INSTRUCTION_IDS, type IfevalInput, type IfevalSummary, KNOWLEDGE_FREE_IDS, readInputs, restrictTo, runIfeval } from '../eval/ifeval/index.ts';
+import {
+  INSTRUCTION_IDS,
+  type IfevalInput,
+  type IfevalSummary,
+  KNOWLEDGE_FREE_IDS,
+  readInputs,
+  restrictTo,
+  runIfeval,
+} from '../eval/ifeval/index.ts';
 import { checkJudgeSpec, judgeFromSpec } from '../eval/judges/spec.ts';
 import { lengthControlledWinRate } from '../eval/metrics.ts';
 import { charLength, type Instruction, readInstructions, readOutputs, readReferenceOutputs } from '../eval/outputs.ts';
@@ -122,10 +130,12 @@ const BASE_FILES = ['config.json', 'model.safetensors', 'tokenizer.json'];
 
 /** A model directory's problem in words (not a directory, a file missing), or undefined when it has BASE_FILES. */
 function modelDirProblem(dir: string): string | undefined {
-  if (!statSync(dir).isDirectory()) return 'is a file, not a model directory (an HF directory with config.json, model.safetensors and tokenizer.json is needed)';
+  if (!statSync(dir).isDirectory())
+    return 'is a file, not a model directory (an HF directory with config.json, model.safetensors and tokenizer.json is needed)';
   for (const f of BASE_FILES) {
     const st = existsSync(join(dir, f)) ? statSync(join(dir, f)) : undefined;
-    if (!st?.isFile()) return `${f} is ${st ? 'not a regular file' : 'missing'} (an HF directory with config.json, model.safetensors and tokenizer.json is needed)`;
+    if (!st?.isFile())
+      return `${f} is ${st ? 'not a regular file' : 'missing'} (an HF directory with config.json, model.safetensors and tokenizer.json is needed)`;
   }
   return undefined;
 }
@@ -149,8 +159,12 @@ export function checkStudyFiles(cfg: StudyConfig): void {
     if (statSync(path).isDirectory()) {
       const missing = ['config.json'].filter((f) => !existsSync(join(path, f)));
       if (!existsSync(join(path, 'tokenizer.json')) && !existsSync(join(path, 'tokenizer.model'))) missing.push('tokenizer.json');
-      if (missing.length) throw new Error(`config.eval.judge "${j}": the local judge model ${path} has no ${missing.join(' and ')} (a model directory is needed)`);
-    } else if (!statSync(path).isFile()) throw new Error(`config.eval.judge "${j}": ${path} is neither a model directory nor a checkpoint file`);
+      if (missing.length)
+        throw new Error(
+          `config.eval.judge "${j}": the local judge model ${path} has no ${missing.join(' and ')} (a model directory is needed)`,
+        );
+    } else if (!statSync(path).isFile())
+      throw new Error(`config.eval.judge "${j}": ${path} is neither a model directory nor a checkpoint file`);
   }
   if ('model' in cfg.base) {
     const dir = resolveBase(cfg.base.model);
@@ -188,11 +202,19 @@ function readStudyInputs(cfg: StudyConfig): StudyInputs {
   if (!parts.includes('real')) return { instructions: [], ifevalInputs: [], ...(world ? { world } : {}) };
   const e = cfg.eval;
   const fits = (text: string) => e.maxPromptChars === 0 || charLength(text) <= e.maxPromptChars;
-  const instructions = readInstructions('alpaca-eval').filter((r) => fits(r.instruction)).slice(0, e.instructions);
-  if (instructions.length < e.instructions) throw new Error(`config.eval.instructions: only ${instructions.length} AlpacaEval instructions have at most ${e.maxPromptChars} characters; ${e.instructions} asked for`);
+  const instructions = readInstructions('alpaca-eval')
+    .filter((r) => fits(r.instruction))
+    .slice(0, e.instructions);
+  if (instructions.length < e.instructions)
+    throw new Error(
+      `config.eval.instructions: only ${instructions.length} AlpacaEval instructions have at most ${e.maxPromptChars} characters; ${e.instructions} asked for`,
+    );
   const subsetIds = e.ifeval.subset === 'knowledge-free' ? KNOWLEDGE_FREE_IDS : INSTRUCTION_IDS;
   let ifevalInputs = restrictTo(readInputs(dataPath('ifeval', 'input_data.jsonl')), subsetIds).filter((i) => fits(i.prompt));
-  if (e.ifeval.prompts > ifevalInputs.length) throw new Error(`config.eval.ifeval.prompts: only ${ifevalInputs.length} IFEval prompts of the ${e.ifeval.subset} subset${e.maxPromptChars ? ` have at most ${e.maxPromptChars} characters` : ' exist'}; ${e.ifeval.prompts} asked for`);
+  if (e.ifeval.prompts > ifevalInputs.length)
+    throw new Error(
+      `config.eval.ifeval.prompts: only ${ifevalInputs.length} IFEval prompts of the ${e.ifeval.subset} subset${e.maxPromptChars ? ` have at most ${e.maxPromptChars} characters` : ' exist'}; ${e.ifeval.prompts} asked for`,
+    );
   if (e.ifeval.prompts > 0) ifevalInputs = ifevalInputs.slice(0, e.ifeval.prompts);
   return { instructions, ifevalInputs, ...(world ? { world } : {}) };
 }
@@ -229,7 +251,13 @@ export function planStudy(cfg: StudyConfig, out: string, inputs: StudyInputs): S
   const all = armsOf(cfg).map(armOf);
   const arms = all.filter((a) => !a.world);
   const stages: PlanStage[] = [];
-  const world = planWorld(cfg, out, inputs, all.filter((a) => a.world), stages);
+  const world = planWorld(
+    cfg,
+    out,
+    inputs,
+    all.filter((a) => a.world),
+    stages,
+  );
   if (!partsOf(cfg).includes('real')) {
     const byName = new Map(stages.map((s) => [s.name, s]));
     return { arms: [], base: { key: '' }, ...world, stages, stage: (id) => byName.get(stageName(id))! };
@@ -256,16 +284,33 @@ export function planStudy(cfg: StudyConfig, out: string, inputs: StudyInputs): S
   const answers = inputs.instructions.length + inputs.ifevalInputs.length;
   for (const arm of arms) {
     const inputsKey = {
-      arm: arm.name, rules: arm.rules?.join(',') ?? null, instructions: e.instructions, maxPromptChars: e.maxPromptChars,
-      maxNewTokens: e.maxNewTokens, batchSize: e.batchSize, ifeval: e.ifeval, backend: cfg.backend,
+      arm: arm.name,
+      rules: arm.rules?.join(',') ?? null,
+      instructions: e.instructions,
+      maxPromptChars: e.maxPromptChars,
+      maxNewTokens: e.maxNewTokens,
+      batchSize: e.batchSize,
+      ifeval: e.ifeval,
+      backend: cfg.backend,
     };
-    genKey.set(arm.name, add({ kind: 'generate', arm: arm.name }, stageKey('generate', inputsKey, [modelKey.get(arm.name)!]), answers * e.maxNewTokens * COST.answerToken));
+    genKey.set(
+      arm.name,
+      add(
+        { kind: 'generate', arm: arm.name },
+        stageKey('generate', inputsKey, [modelKey.get(arm.name)!]),
+        answers * e.maxNewTokens * COST.answerToken,
+      ),
+    );
   }
   for (const arm of arms) {
     const key = stageKey('judge', { judge: e.judge, bootstrap: e.bootstrap }, [genKey.get(arm.name)!, genKey.get(REFERENCE_ARM)!]);
     add({ kind: 'judge', arm: arm.name }, key, inputs.instructions.length * COST.judgedInstruction);
   }
-  add({ kind: 'rank' }, stageKey('rank', { rank: e.rank, backend: cfg.backend }, [base.key]), e.rank.examples * (e.rank.others + 1) * COST.rankedSequence);
+  add(
+    { kind: 'rank' },
+    stageKey('rank', { rank: e.rank, backend: cfg.backend }, [base.key]),
+    e.rank.examples * (e.rank.others + 1) * COST.rankedSequence,
+  );
   stages.unshift(...realStages);
   const byName = new Map(stages.map((s) => [s.name, s]));
   return { arms, base, ...world, stages, stage: (id) => byName.get(stageName(id))! };
@@ -276,7 +321,13 @@ export function missingWorldBaseMessage(dir: string): string {
 }
 
 /** The world part's stages (appended to `stages`): its base, its tuned arms, every arm's answers, the ranking probe. */
-function planWorld(cfg: StudyConfig, out: string, inputs: StudyInputs, arms: Arm[], stages: PlanStage[]): Pick<StudyPlan, 'worldArms' | 'worldBase' | 'worldSkipped'> {
+function planWorld(
+  cfg: StudyConfig,
+  out: string,
+  inputs: StudyInputs,
+  arms: Arm[],
+  stages: PlanStage[],
+): Pick<StudyPlan, 'worldArms' | 'worldBase' | 'worldSkipped'> {
   const w = cfg.world;
   if (!w || !inputs.world || arms.length === 0) return { worldArms: [] };
   let base: { key: string; dir?: string };
@@ -303,14 +354,40 @@ function planWorld(cfg: StudyConfig, out: string, inputs: StudyInputs, arms: Arm
   const modelKey = new Map<string, string>();
   for (const arm of arms) {
     const units = (ft.maxSteps ?? 100) * ft.batchSize * ft.gradAccum * ft.seqLen * COST.trainToken;
-    modelKey.set(arm.name, arm.training ? add({ kind: 'train', arm: arm.name }, stageKey('train', { arm: arm.name, finetune: ft, sets, backend: cfg.backend }, [base.key]), units) : base.key);
+    modelKey.set(
+      arm.name,
+      arm.training
+        ? add(
+            { kind: 'train', arm: arm.name },
+            stageKey('train', { arm: arm.name, finetune: ft, sets, backend: cfg.backend }, [base.key]),
+            units,
+          )
+        : base.key,
+    );
   }
   const items = inputs.world.sets.eval.length;
   for (const arm of arms) {
-    const k = { arm: arm.name, rules: arm.rules?.join(',') ?? null, prompt: arm.prompt ?? 'chat', sets, maxNewTokens: w.maxNewTokens, batchSize: w.batchSize, sampled: w.sampled, backend: cfg.backend };
-    add({ kind: 'generate', arm: arm.name }, stageKey('generate', k, [modelKey.get(arm.name)!]), items * (1 + w.sampled.seeds.length) * w.maxNewTokens * COST.answerToken);
+    const k = {
+      arm: arm.name,
+      rules: arm.rules?.join(',') ?? null,
+      prompt: arm.prompt ?? 'chat',
+      sets,
+      maxNewTokens: w.maxNewTokens,
+      batchSize: w.batchSize,
+      sampled: w.sampled,
+      backend: cfg.backend,
+    };
+    add(
+      { kind: 'generate', arm: arm.name },
+      stageKey('generate', k, [modelKey.get(arm.name)!]),
+      items * (1 + w.sampled.seeds.length) * w.maxNewTokens * COST.answerToken,
+    );
   }
-  add({ kind: 'world-rank' }, stageKey('world-rank', { rank: w.rank, sets, backend: cfg.backend }, [base.key]), Math.min(w.rank.examples, items) * (w.rank.others + 1) * 2 * COST.rankedSequence);
+  add(
+    { kind: 'world-rank' },
+    stageKey('world-rank', { rank: w.rank, sets, backend: cfg.backend }, [base.key]),
+    Math.min(w.rank.examples, items) * (w.rank.others + 1) * 2 * COST.rankedSequence,
+  );
   return { worldArms: arms, worldBase: base };
 }
 
@@ -332,28 +409,59 @@ async function baseStage(ctx: StudyContext, plan: StudyPlan, dir: string): Promi
   const { ckpt } = loadPretrained(trained.modelDir);
   const params = buildModel(ckpt, cpu).numParameters();
   writeModelCard(trained.modelDir, {
-    name: `heed study base (${cfg.name})`, config: ckpt.config, parameters: params, recipe, steps: trained.steps, tokensSeen: trained.tokensSeen,
-    trainSequences: trained.trainRows, heldoutSequences: trained.heldoutRows, ...(trained.firstHeldout !== undefined ? { firstHeldout: trained.firstHeldout } : {}),
-    ...(trained.lastHeldout !== undefined ? { lastHeldout: trained.lastHeldout } : {}), sourceMd: dataPath('pretrain-mix', 'SOURCE.md'),
+    name: `heed study base (${cfg.name})`,
+    config: ckpt.config,
+    parameters: params,
+    recipe,
+    steps: trained.steps,
+    tokensSeen: trained.tokensSeen,
+    trainSequences: trained.trainRows,
+    heldoutSequences: trained.heldoutRows,
+    ...(trained.firstHeldout !== undefined ? { firstHeldout: trained.firstHeldout } : {}),
+    ...(trained.lastHeldout !== undefined ? { lastHeldout: trained.lastHeldout } : {}),
+    sourceMd: dataPath('pretrain-mix', 'SOURCE.md'),
     reproduce: `npx heed study --config ${cfg.name}   # the base stage pretrains this model (runs/study-${cfg.name}/base/model)\nbash scripts/publish-base.sh runs/study-${cfg.name}/base models/heed-base   # the committed copy: bf16, card, log, curve`,
   });
-  return { modelDir: trained.modelDir, label: `heed micro base pretrained in this study (${params} parameters, ${trained.steps} steps, ${trained.tokensSeen} tokens)`, trained };
+  return {
+    modelDir: trained.modelDir,
+    label: `heed micro base pretrained in this study (${params} parameters, ${trained.steps} steps, ${trained.tokensSeen} tokens)`,
+    trained,
+  };
 }
 
 async function worldBaseStage(ctx: StudyContext, plan: StudyPlan, w: WorldSettings, data: WorldData, dir: string): Promise<BaseResult> {
   if (plan.worldBase?.dir) return { modelDir: plan.worldBase.dir, label: `${plan.worldBase.dir} (given)` };
   if (!('pretrain' in w.base)) throw new Error('unreachable: a world base without a directory has a recipe');
   const recipe = w.base.pretrain;
-  const trained = await pretrainBase(dir, recipe, await ctx.backend(), ctx.steps('world pretrain'), (what) => ctx.prog.update(what, 0, true), { data, seed: w.seed });
+  const trained = await pretrainBase(
+    dir,
+    recipe,
+    await ctx.backend(),
+    ctx.steps('world pretrain'),
+    (what) => ctx.prog.update(what, 0, true),
+    { data, seed: w.seed },
+  );
   const { ckpt } = loadPretrained(trained.modelDir);
   const params = buildModel(ckpt, cpu).numParameters();
   writeModelCard(trained.modelDir, {
-    name: `heed world base (${ctx.cfg.name}, world seed ${w.seed})`, config: ckpt.config, parameters: params, recipe, steps: trained.steps, tokensSeen: trained.tokensSeen,
-    trainSequences: trained.trainRows, heldoutSequences: trained.heldoutRows, ...(trained.firstHeldout !== undefined ? { firstHeldout: trained.firstHeldout } : {}),
-    ...(trained.lastHeldout !== undefined ? { lastHeldout: trained.lastHeldout } : {}), sourceMd: join(projectRoot, 'docs', 'world.md'),
+    name: `heed world base (${ctx.cfg.name}, world seed ${w.seed})`,
+    config: ckpt.config,
+    parameters: params,
+    recipe,
+    steps: trained.steps,
+    tokensSeen: trained.tokensSeen,
+    trainSequences: trained.trainRows,
+    heldoutSequences: trained.heldoutRows,
+    ...(trained.firstHeldout !== undefined ? { firstHeldout: trained.firstHeldout } : {}),
+    ...(trained.lastHeldout !== undefined ? { lastHeldout: trained.lastHeldout } : {}),
+    sourceMd: join(projectRoot, 'docs', 'world.md'),
     reproduce: `npx heed study --config ${ctx.cfg.name}   # the world-base stage pretrains this model (runs/study-${ctx.cfg.name}/world-base/model)\nbash scripts/publish-base.sh runs/study-${ctx.cfg.name}/world-base models/world-base`,
   });
-  return { modelDir: trained.modelDir, label: `heed world base pretrained in this study (${params} parameters, ${trained.steps} steps, ${trained.tokensSeen} tokens)`, trained };
+  return {
+    modelDir: trained.modelDir,
+    label: `heed world base pretrained in this study (${params} parameters, ${trained.steps} steps, ${trained.tokensSeen} tokens)`,
+    trained,
+  };
 }
 
 async function trainStage(ctx: StudyContext, arm: Arm, baseDir: string, dir: string): Promise<TrainedModel> {
@@ -369,16 +477,26 @@ async function generateStage(ctx: StudyContext, arm: Arm, modelDir: string, dir:
   const ifevalInstr = ifevalInstructions(ifevalInputs);
   const total = instructions.length + ifevalInstr.length;
   const common = {
-    model, tokenizer, generator: `${cfg.name}/${arm.name}`, batchSize: e.batchSize, maxNewTokens: e.maxNewTokens,
+    model,
+    tokenizer,
+    generator: `${cfg.name}/${arm.name}`,
+    batchSize: e.batchSize,
+    maxNewTokens: e.maxNewTokens,
     ...(arm.rules ? { rules: new Set(arm.rules) } : {}),
   };
   const outputs = join(dir, 'model_outputs.json');
   const alp = await generateAnswers({
-    ...common, instructions, out: outputs, metaPath: join(dir, 'generation_meta.json'),
+    ...common,
+    instructions,
+    out: outputs,
+    metaPath: join(dir, 'generation_meta.json'),
     onProgress: (d) => prog.update(`alpaca-eval ${d}/${instructions.length} rows`, d / total),
   });
   const ife = await generateAnswers({
-    ...common, instructions: ifevalInstr, out: join(dir, 'ifeval_outputs.json'), metaPath: join(dir, 'ifeval_meta.json'),
+    ...common,
+    instructions: ifevalInstr,
+    out: join(dir, 'ifeval_outputs.json'),
+    metaPath: join(dir, 'ifeval_meta.json'),
     onProgress: (d) => prog.update(`ifeval ${d}/${ifevalInstr.length} prompts`, (instructions.length + d) / total),
   });
   const run = runIfeval(ifevalInputs, responsesOf(ife.rows), { subset: e.ifeval.subset });
@@ -399,12 +517,17 @@ async function judgeStage(ctx: StudyContext, arm: Arm, outputs: string, referenc
   const judge = await judgeFromSpec(e.judge, { cachePath: join(dir, 'judge_cache.jsonl'), backend: ctx.backend });
   try {
     const { annotations, summary } = await compare({
-      model: readOutputs(outputs), reference: readOutputs(reference), judge,
+      model: readOutputs(outputs),
+      reference: readOutputs(reference),
+      judge,
       onProgress: (d, t) => ctx.prog.update(`${d}/${t} judgements`, d / Math.max(t, 1)),
     });
     writeCompare(dir, annotations, summary);
     const rows = annotations.map((a) => ({ output_1: a.output_1, output_2: a.output_2, preference: a.preference ?? NaN }));
-    const lcSe = arm.name === REFERENCE_ARM ? 0 : bootstrapSe(rows, lengthControlledWinRate, { samples: Math.min(e.bootstrap.samples, 300), seed: e.bootstrap.seed });
+    const lcSe =
+      arm.name === REFERENCE_ARM
+        ? 0
+        : bootstrapSe(rows, lengthControlledWinRate, { samples: Math.min(e.bootstrap.samples, 300), seed: e.bootstrap.seed });
     return { summary, prefs: annotations.map((a) => a.preference), lcSe };
   } finally {
     await judge.close?.();
@@ -416,7 +539,11 @@ async function rankStage(ctx: StudyContext, baseDir: string): Promise<RankSummar
   const r = ctx.cfg.eval.rank;
   const { model, tokenizer } = openPretrained(baseDir, undefined, await ctx.backend());
   const res = await rankProbe(model, tokenizer, readAlpaca(dataPath('alpaca', 'alpaca_sample2000.json')), {
-    n: r.examples, others: r.others, seed: 0, batchSize: r.batchSize, onProgress: (d, t) => ctx.prog.update(`${d}/${t} sequences scored`, d / Math.max(t, 1)),
+    n: r.examples,
+    others: r.others,
+    seed: 0,
+    batchSize: r.batchSize,
+    onProgress: (d, t) => ctx.prog.update(`${d}/${t} sequences scored`, d / Math.max(t, 1)),
   });
   return { accuracy: res.accuracy, se: res.se, n: res.n, others: res.others, chance: res.chance };
 }
@@ -445,7 +572,9 @@ export async function runStudy(cfg: StudyConfig, opts: StudyOptions): Promise<St
   const prog = new StudyProgress(todo, opts.log === undefined ? process.stderr : opts.log);
   let backendP: Promise<Backend> | undefined;
   const ctx: StudyContext = {
-    cfg, inputs, prog,
+    cfg,
+    inputs,
+    prog,
     backend: () => (backendP ??= backendOf(chosen.name)),
     steps: (what) => (step, total) => prog.update(`${what} step ${step}/${total}`, step / Math.max(total, 1)),
   };
@@ -467,13 +596,26 @@ export async function runStudy(cfg: StudyConfig, opts: StudyOptions): Promise<St
     const wbase = await stage({ kind: 'world-base' }, (dir) => worldBaseStage(ctx, plan, w, data, dir));
     const wtrained: Record<string, TrainedModel> = {};
     for (const arm of plan.worldArms.filter((a) => a.training)) {
-      wtrained[arm.name] = await stage({ kind: 'train', arm: arm.name }, async (dir) => finetuneArm(dir, arm, wbase.modelDir, w.finetune, await ctx.backend(), ctx.steps(arm.name), worldArmDataset(arm, data)));
+      wtrained[arm.name] = await stage({ kind: 'train', arm: arm.name }, async (dir) =>
+        finetuneArm(dir, arm, wbase.modelDir, w.finetune, await ctx.backend(), ctx.steps(arm.name), worldArmDataset(arm, data)),
+      );
     }
     const gens: Record<string, WorldGenResult> = {};
     for (const arm of plan.worldArms) {
       gens[arm.name] = await stage({ kind: 'generate', arm: arm.name }, async (dir) => {
         const { model, tokenizer } = openPretrained(wtrained[arm.name]?.modelDir ?? wbase.modelDir, undefined, await ctx.backend());
-        return worldGenerate({ model, tokenizer, items: data.sets.eval, w, generator: `${cfg.name}/${arm.name}`, onProgress: (what, frac) => prog.update(what, frac) }, arm, dir);
+        return worldGenerate(
+          {
+            model,
+            tokenizer,
+            items: data.sets.eval,
+            w,
+            generator: `${cfg.name}/${arm.name}`,
+            onProgress: (what, frac) => prog.update(what, frac),
+          },
+          arm,
+          dir,
+        );
       });
     }
     const rank = await stage({ kind: 'world-rank' }, async () => {
@@ -489,12 +631,23 @@ export async function runStudy(cfg: StudyConfig, opts: StudyOptions): Promise<St
   if (!partsOf(cfg).includes('real')) {
     const world = plan.worldArms.length > 0 ? await runWorld() : undefined;
     const none = { accuracy: NaN, se: NaN, n: 0, others: 0, chance: NaN };
-    return { config: cfg, base: { modelDir: '', label: 'not run (world part only)' }, rank: none, statuses, instructions: 0, ifevalPrompts: 0, arms: [], ...(world ? { world } : {}), ...skipped };
+    return {
+      config: cfg,
+      base: { modelDir: '', label: 'not run (world part only)' },
+      rank: none,
+      statuses,
+      instructions: 0,
+      ifevalPrompts: 0,
+      arms: [],
+      ...(world ? { world } : {}),
+      ...skipped,
+    };
   }
 
   const base = await stage({ kind: 'base' }, (dir) => baseStage(ctx, plan, dir));
   const trained = new Map<string, TrainedModel>();
-  for (const arm of plan.arms.filter((a) => a.training)) trained.set(arm.name, await stage({ kind: 'train', arm: arm.name }, (dir) => trainStage(ctx, arm, base.modelDir, dir)));
+  for (const arm of plan.arms.filter((a) => a.training))
+    trained.set(arm.name, await stage({ kind: 'train', arm: arm.name }, (dir) => trainStage(ctx, arm, base.modelDir, dir)));
   const gens = new Map<string, GenResult>();
   for (const arm of plan.arms) {
     const modelDir = trained.get(arm.name)?.modelDir ?? base.modelDir;
@@ -502,14 +655,28 @@ export async function runStudy(cfg: StudyConfig, opts: StudyOptions): Promise<St
   }
   const judged = new Map<string, JudgeResult>();
   const reference = gens.get(REFERENCE_ARM)!.outputs;
-  for (const arm of plan.arms) judged.set(arm.name, await stage({ kind: 'judge', arm: arm.name }, (dir) => judgeStage(ctx, arm, gens.get(arm.name)!.outputs, reference, dir)));
+  for (const arm of plan.arms)
+    judged.set(
+      arm.name,
+      await stage({ kind: 'judge', arm: arm.name }, (dir) => judgeStage(ctx, arm, gens.get(arm.name)!.outputs, reference, dir)),
+    );
   const rank = await stage({ kind: 'rank' }, () => rankStage(ctx, base.modelDir));
   const world = plan.worldArms.length > 0 ? await runWorld() : undefined;
 
   return {
-    config: cfg, base, rank, statuses, instructions: inputs.instructions.length, ifevalPrompts: inputs.ifevalInputs.length, ...(world ? { world } : {}), ...skipped,
+    config: cfg,
+    base,
+    rank,
+    statuses,
+    instructions: inputs.instructions.length,
+    ifevalPrompts: inputs.ifevalInputs.length,
+    ...(world ? { world } : {}),
+    ...skipped,
     arms: plan.arms.map((arm) => ({
-      arm: arm.name, ...(trained.has(arm.name) ? { trained: trained.get(arm.name)! } : {}), gen: gens.get(arm.name)!, judge: judged.get(arm.name)!,
+      arm: arm.name,
+      ...(trained.has(arm.name) ? { trained: trained.get(arm.name)! } : {}),
+      gen: gens.get(arm.name)!,
+      judge: judged.get(arm.name)!,
     })),
   };
 }

@@ -43,7 +43,10 @@ export class StudyProgress {
 
   private readonly status: StatusLine;
 
-  constructor(private readonly stages: PlannedStage[], private readonly out: NodeJS.WriteStream | null = process.stderr) {
+  constructor(
+    private readonly stages: PlannedStage[],
+    private readonly out: NodeJS.WriteStream | null = process.stderr,
+  ) {
     this.total = stages.reduce((s, x) => s + x.units, 0);
     this.status = new StatusLine(out, { ttyMs: 250, plainMs: 5000 });
   }

@@ -19,9 +19,10 @@ import { mean, sampleStd as std } from '../util/stats.ts';
 import { type Interval, pairedBootstrap, signTest } from './stats.ts';
 
 /** Hewitt et al. 2024, Llama-2-7B: LC win rate (%) against the instruction-tuned model (from ARMS); ranking probe 80.4 %. */
-export const PAPER_LC: Record<string, number> = Object.fromEntries(ARMS.flatMap((a) => (a.paperLc !== undefined ? [[a.name, a.paperLc]] : [])));
+export const PAPER_LC: Record<string, number> = Object.fromEntries(
+  ARMS.flatMap((a) => (a.paperLc !== undefined ? [[a.name, a.paperLc]] : [])),
+);
 export const PAPER_RANK = 80.4;
-
 
 const f = (v: number | null | undefined, d = 1): string => (v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(d));
 const pm = (v: number, se: number, d = 1): string => `${f(v, d)} ± ${f(se, d)}`;
@@ -45,7 +46,11 @@ export function provenance(r: StudyResults): string[] {
 function rowsTrained(r: StudyResults): string {
   const f = r.config.finetune;
   const counts = (task: boolean): string => {
-    const n = [...new Set(r.arms.filter((a) => a.trained && (armOf(a.arm).training?.kind === 'single-task') === task).map((a) => a.trained!.trainRows))].sort((a, b) => a - b);
+    const n = [
+      ...new Set(
+        r.arms.filter((a) => a.trained && (armOf(a.arm).training?.kind === 'single-task') === task).map((a) => a.trained!.trainRows),
+      ),
+    ].sort((a, b) => a - b);
     return n.length === 0 ? 'none trained' : n.length === 1 ? `${n[0]}` : `${n[0]}-${n[n.length - 1]} by arm`;
   };
   return `LIMA rows trained ${counts(false)} (asked ${f.limaRows || 'all'}), task rows trained ${counts(true)} (asked ${f.taskRows || 'all'})`;
@@ -56,7 +61,17 @@ const winValues = (a: ArmResults): (number | null)[] => a.judge.prefs.map((p) =>
 export function mainTable(r: StudyResults): Table {
   const judgeTag = r.arms[0]?.judge.summary.proxy ? ' [proxy judge]' : '';
   return {
-    headers: ['arm', `win rate vs instruction ±SE${judgeTag}`, `LC win rate ±SE${judgeTag}`, 'IFEval prompt strict %', 'IFEval instr. strict %', 'avg length (chars) ±sd', 'EOS %', 'distinct-2', 'paper LC (Llama-2-7B)'],
+    headers: [
+      'arm',
+      `win rate vs instruction ±SE${judgeTag}`,
+      `LC win rate ±SE${judgeTag}`,
+      'IFEval prompt strict %',
+      'IFEval instr. strict %',
+      'avg length (chars) ±sd',
+      'EOS %',
+      'distinct-2',
+      'paper LC (Llama-2-7B)',
+    ],
     rows: r.arms.map((a) => {
       const s = a.judge.summary;
       const d2 = a.gen.distinct2.filter((x): x is number => x !== null);
@@ -125,13 +140,22 @@ export function differences(r: StudyResults): Difference[] {
 export function differenceTable(d: readonly Difference[]): Table {
   return {
     headers: ['arm A', 'arm B', 'metric', 'A − B', '95% CI (paired bootstrap)', 'sign test p', 'verdict'],
-    rows: d.map((x) => [x.a, x.b, x.metric, f(x.interval.diff), `[${f(x.interval.lo)}, ${f(x.interval.hi)}]`, x.signP === undefined ? '' : x.signP.toFixed(3), x.interval.noise ? 'noise' : 'distinguishable']),
+    rows: d.map((x) => [
+      x.a,
+      x.b,
+      x.metric,
+      f(x.interval.diff),
+      `[${f(x.interval.lo)}, ${f(x.interval.hi)}]`,
+      x.signP === undefined ? '' : x.signP.toFixed(3),
+      x.interval.noise ? 'noise' : 'distinguishable',
+    ]),
   };
 }
 
 /** The paper's effects, checked here: is each difference outside the noise, and in the paper's direction? */
 export function paperEffects(r: StudyResults, diffs: readonly Difference[]): string[] {
-  const find = (a: string, b: string, metric: string) => diffs.find((d) => d.metric === metric && ((d.a === a && d.b === b) || (d.a === b && d.b === a)));
+  const find = (a: string, b: string, metric: string) =>
+    diffs.find((d) => d.metric === metric && ((d.a === a && d.b === b) || (d.a === b && d.b === a)));
   const claims: [string, string, string, string][] = [
     ['response', 'base', 'win rate (pts)', 'response tuning beats the plain base model (paper: 43.3 vs 2.4 LC)'],
     ['base+rules', 'base', 'win rate (pts)', 'the rules adapter beats the plain base model (paper: 24.4 vs 2.4 LC)'],
@@ -154,15 +178,25 @@ export function paperEffects(r: StudyResults, diffs: readonly Difference[]): str
     const [lo, hi] = sign === 1 ? [d.interval.lo, d.interval.hi] : [-d.interval.hi, -d.interval.lo];
     if (metric === 'win rate (pts)' && r.arms[0]?.judge.summary.proxy) {
       // An offline proxy (e.g. ROUGE-L against a reference) measures no preference: a loop can win it.
-      lines.push(`${what}: ${a} − ${b} = ${f(diff)} points [${f(lo)}, ${f(hi)}] by the offline proxy judge: a proxy figure that measures no preference, so no verdict (verdicts come from exact measures — EOS, distinct-2, IFEval, the world judge — or a real judge, --judge openai:).`);
+      lines.push(
+        `${what}: ${a} − ${b} = ${f(diff)} points [${f(lo)}, ${f(hi)}] by the offline proxy judge: a proxy figure that measures no preference, so no verdict (verdicts come from exact measures — EOS, distinct-2, IFEval, the world judge — or a real judge, --judge openai:).`,
+      );
       continue;
     }
-    const verdict = d.interval.noise ? 'not visible at this scale (the 95% interval holds 0)' : diff > 0 ? 'visible, in the paper\'s direction' : 'visible, AGAINST the paper\'s direction';
-    lines.push(`${what}: ${a} − ${b} = ${f(diff)} ${metric.replace(' (pts)', ' points').replace(' (chars)', ' characters')} [${f(lo)}, ${f(hi)}]: ${verdict}.`);
+    const verdict = d.interval.noise
+      ? 'not visible at this scale (the 95% interval holds 0)'
+      : diff > 0
+        ? "visible, in the paper's direction"
+        : "visible, AGAINST the paper's direction";
+    lines.push(
+      `${what}: ${a} − ${b} = ${f(diff)} ${metric.replace(' (pts)', ' points').replace(' (chars)', ' characters')} [${f(lo)}, ${f(hi)}]: ${verdict}.`,
+    );
   }
   const rk = r.rank;
   const z = (rk.accuracy - rk.chance) / rk.se;
-  lines.push(`ranking probe (base model ranks the true Alpaca response first among ${rk.others + 1}): ${f(rk.accuracy * 100)}% ± ${f(rk.se * 100)} over ${rk.n} examples, chance ${f(rk.chance * 100)}% (paper, Llama-2-7B: ${PAPER_RANK}%): ${Math.abs(z) < 1.96 || !Number.isFinite(z) ? 'indistinguishable from chance' : rk.accuracy > rk.chance ? 'above chance' : 'below chance'}.`);
+  lines.push(
+    `ranking probe (base model ranks the true Alpaca response first among ${rk.others + 1}): ${f(rk.accuracy * 100)}% ± ${f(rk.se * 100)} over ${rk.n} examples, chance ${f(rk.chance * 100)}% (paper, Llama-2-7B: ${PAPER_RANK}%): ${Math.abs(z) < 1.96 || !Number.isFinite(z) ? 'indistinguishable from chance' : rk.accuracy > rk.chance ? 'above chance' : 'below chance'}.`,
+  );
   return lines;
 }
 
@@ -186,7 +220,8 @@ ${w.claims.map((c) => `- ${c}`).join('\n')}
 `;
 }
 
-const CAVEAT = 'The paper\'s numbers are Llama-2-7B\'s with GPT-4 judging all 805 AlpacaEval instructions; they stand beside heed\'s for orientation and are never part of heed\'s numbers.';
+const CAVEAT =
+  "The paper's numbers are Llama-2-7B's with GPT-4 judging all 805 AlpacaEval instructions; they stand beside heed's for orientation and are never part of heed's numbers.";
 
 export interface StudyReportPaths {
   markdown: string;
@@ -231,7 +266,11 @@ ${noisy} of ${diffs.length} differences are indistinguishable from noise (their 
 ${markdownTable(dt)}
 ${world ? worldMarkdown(world) : ''}`;
   const paths: StudyReportPaths = {
-    markdown: join(dir, 'results.md'), csv: join(dir, 'results.csv'), differencesCsv: join(dir, 'differences.csv'), html: join(dir, 'report.html'), json: join(dir, 'study.json'),
+    markdown: join(dir, 'results.md'),
+    csv: join(dir, 'results.csv'),
+    differencesCsv: join(dir, 'differences.csv'),
+    html: join(dir, 'report.html'),
+    json: join(dir, 'study.json'),
   };
   if (r.arms.length === 0) return writeWorldOnly(r, paths, world);
   const html = studyHtml(r, dir, { main, dt, diffs, effects, prov, noisy, ...(world ? { world } : {}) });
@@ -239,7 +278,19 @@ ${world ? worldMarkdown(world) : ''}`;
   writeFileAtomic(paths.csv, `# ${prov.join(' | ')}\n${csvTable(main)}`);
   writeFileAtomic(paths.differencesCsv, csvTable(dt));
   writeFileAtomic(paths.html, html);
-  writeJsonAtomic(paths.json, { provenance: prov, rank: r.rank, arms: r.arms.map((a) => ({ arm: a.arm, summary: a.judge.summary, lcSe: a.judge.lcSe, ifeval: a.gen.ifeval, trained: a.trained ?? null })), effects, ...(world ? { world } : {}) });
+  writeJsonAtomic(paths.json, {
+    provenance: prov,
+    rank: r.rank,
+    arms: r.arms.map((a) => ({
+      arm: a.arm,
+      summary: a.judge.summary,
+      lcSe: a.judge.lcSe,
+      ifeval: a.gen.ifeval,
+      trained: a.trained ?? null,
+    })),
+    effects,
+    ...(world ? { world } : {}),
+  });
   return paths;
 }
 
@@ -251,14 +302,25 @@ function writeWorldOnly(r: StudyResults, paths: StudyReportPaths, world: WorldRe
   writeFileAtomic(paths.csv, world ? csvTable(world.table) : '');
   writeFileAtomic(paths.differencesCsv, '');
   const sections: Section[] = world ? [worldSection(world)] : [];
-  writeFileAtomic(paths.html, reportHtml([], { title: `heed study: ${r.config.name}`, intro: `<ul class="note"><li>${esc(`config: ${r.config.name} (${r.config.about})`)}</li></ul>`, before: sections, after: [], omit: ['results', 'winrates'] }));
+  writeFileAtomic(
+    paths.html,
+    reportHtml([], {
+      title: `heed study: ${r.config.name}`,
+      intro: `<ul class="note"><li>${esc(`config: ${r.config.name} (${r.config.about})`)}</li></ul>`,
+      before: sections,
+      after: [],
+      omit: ['results', 'winrates'],
+    }),
+  );
   writeJsonAtomic(paths.json, { world: world ?? null });
   return paths;
 }
 
 function worldSection(w: WorldReport): Section {
   return {
-    id: 'world', title: 'Story world: calibration, arms and the paper\'s claims (exact judge)', note: w.notes.map(esc).join(' · '),
+    id: 'world',
+    title: "Story world: calibration, arms and the paper's claims (exact judge)",
+    note: w.notes.map(esc).join(' · '),
     body: `<h3>Calibration</h3><ul class="claims">${w.calibration.map((c) => `<li>${esc(c)}</li>`).join('')}</ul><h3>Results per arm</h3>${htmlTable(w.table, 'world-results')}<h3>The paper's claims</h3><ul class="claims">${w.claims.map((c) => `<li>${esc(c)}</li>`).join('')}</ul>`,
   };
 }
@@ -269,9 +331,12 @@ function armRuns(r: StudyResults, dir: string): RunResults[] {
   return r.arms.map((a) => {
     const log = trainLogOf(dir, a.arm);
     return {
-      name: a.arm, dir: armStageDir(dir, a.arm, 'judge'), winRate: winRateOf(a.judge.summary),
+      name: a.arm,
+      dir: armStageDir(dir, a.arm, 'judge'),
+      winRate: winRateOf(a.judge.summary),
       lengths: { model: a.gen.lengths, ...(reference ? { reference } : {}) },
-      ...(a.gen.ifeval ? { ifeval: a.gen.ifeval } : {}), ...(log ? { log: readLog(log) } : {}),
+      ...(a.gen.ifeval ? { ifeval: a.gen.ifeval } : {}),
+      ...(log ? { log: readLog(log) } : {}),
     };
   });
 }
@@ -297,25 +362,41 @@ function explorerData(r: StudyResults): ExplorerData {
   const items: ExplorerItem[] = [];
   arms[0]?.alpaca.forEach((row, i) => {
     items.push({
-      set: 'AlpacaEval', prompt: row.instruction,
+      set: 'AlpacaEval',
+      prompt: row.instruction,
       answers: r.arms.map((a, k) => {
         const out = arms[k]!.alpaca[i]?.output ?? '';
         const pref = a.judge.prefs[i];
-        const verdict = a.arm === REFERENCE_ARM ? { text: 'the reference', tone: 'draw' as const } : pref === null || pref === undefined ? { text: 'no verdict', tone: 'draw' as const } : (VERDICT[String(pref)] ?? { text: `preference ${pref}`, tone: pref > 1.5 ? ('win' as const) : ('loss' as const) });
+        const verdict =
+          a.arm === REFERENCE_ARM
+            ? { text: 'the reference', tone: 'draw' as const }
+            : pref === null || pref === undefined
+              ? { text: 'no verdict', tone: 'draw' as const }
+              : (VERDICT[String(pref)] ?? { text: `preference ${pref}`, tone: pref > 1.5 ? ('win' as const) : ('loss' as const) });
         return { output: out, chars: charLength(out), tokens: a.gen.tokens[i]!, eos: a.gen.eos[i] === 1, verdict };
       }),
     });
   });
   arms[0]?.ifeval.forEach((row, i) => {
     items.push({
-      set: 'IFEval', prompt: row.instruction,
+      set: 'IFEval',
+      prompt: row.instruction,
       answers: r.arms.map((a, k) => {
         const out = arms[k]!.ifeval[i]?.output ?? '';
         const meta = arms[k]!.ifevalMeta[i];
         const ok = a.gen.ifevalPrompt[i];
         return {
-          output: out, chars: charLength(out), ...(meta ? { tokens: meta.tokens, eos: meta.eos } : {}),
-          ...(ok === undefined ? {} : { verdict: ok === 1 ? { text: 'follows every instruction (strict)', tone: 'win' as const } : { text: 'misses an instruction (strict)', tone: 'loss' as const } }),
+          output: out,
+          chars: charLength(out),
+          ...(meta ? { tokens: meta.tokens, eos: meta.eos } : {}),
+          ...(ok === undefined
+            ? {}
+            : {
+                verdict:
+                  ok === 1
+                    ? { text: 'follows every instruction (strict)', tone: 'win' as const }
+                    : { text: 'misses an instruction (strict)', tone: 'loss' as const },
+              }),
         };
       }),
     });
@@ -363,34 +444,60 @@ function studyHtml(r: StudyResults, dir: string, t: StudyTables): string {
   const bars = r.arms.map((a) => {
     const s = winRateOf(a.judge.summary);
     const se = a.arm === REFERENCE_ARM ? 0 : s.standard_error;
-    return { label: a.arm, value: s.win_rate, lo: Math.max(0, s.win_rate - 1.96 * se), hi: Math.min(100, s.win_rate + 1.96 * se), ...(PAPER_LC[a.arm] !== undefined ? { note: `· paper LC ${PAPER_LC[a.arm]!.toFixed(1)}` } : {}) };
+    return {
+      label: a.arm,
+      value: s.win_rate,
+      lo: Math.max(0, s.win_rate - 1.96 * se),
+      hi: Math.min(100, s.win_rate + 1.96 * se),
+      ...(PAPER_LC[a.arm] !== undefined ? { note: `· paper LC ${PAPER_LC[a.arm]!.toFixed(1)}` } : {}),
+    };
   });
   const before: Section[] = [
-    { id: 'claims', title: 'What this model shows (measured, not assumed)', body: `<ul class="claims">${t.effects.map((e) => `<li>${esc(e)}</li>`).join('')}</ul>` },
     {
-      id: 'arms-chart', title: 'Win rate of each arm against the instruction-tuned arm',
+      id: 'claims',
+      title: 'What this model shows (measured, not assumed)',
+      body: `<ul class="claims">${t.effects.map((e) => `<li>${esc(e)}</li>`).join('')}</ul>`,
+    },
+    {
+      id: 'arms-chart',
+      title: 'Win rate of each arm against the instruction-tuned arm',
       note: `AlpacaEval win rate with its 95% interval (± 1.96 standard errors) on ${r.instructions} instructions; the dashed line is 50 % (as good as the instruction-tuned arm, the reference). "paper LC" is Llama-2-7B's length-controlled win rate in Hewitt et al. 2024, for orientation only.`,
       body: hBarChart('arms', bars, { xLabel: `win rate vs instruction (%)${proxy}`, xMax: 100, refLine: 50 }),
     },
     { id: 'study', title: 'Results per arm', note: esc(CAVEAT), body: htmlTable(t.main, 'study-results') },
-    { id: 'explorer', title: 'Outputs explorer', note: 'Pick an instruction to read every arm\'s answer side by side, with its verdict (the judge\'s against the instruction-tuned arm for AlpacaEval, strict IFEval for IFEval prompts) and its length.', body: explorerHtml(explorerData(r)) },
+    {
+      id: 'explorer',
+      title: 'Outputs explorer',
+      note: "Pick an instruction to read every arm's answer side by side, with its verdict (the judge's against the instruction-tuned arm for AlpacaEval, strict IFEval for IFEval prompts) and its length.",
+      body: explorerHtml(explorerData(r)),
+    },
   ];
   const w = t.world;
   const worldSections: Section[] = w ? [worldSection(w)] : [];
   const after: Section[] = [
     ...worldSections,
     {
-      id: 'differences-section', title: 'Every arm-vs-arm difference',
+      id: 'differences-section',
+      title: 'Every arm-vs-arm difference',
       note: `${t.noisy} of ${t.diffs.length} differences are indistinguishable from noise (paired bootstrap 95% interval holds 0), shown greyed and marked "noise". The full list is also in differences.csv.`,
       body: `<details id="differences-details"><summary>Show the ${t.diffs.length} differences</summary><div class="filters"><input type="search" id="diff-filter" placeholder="filter: arm, metric, verdict" aria-label="filter the differences"><label><input type="checkbox" id="diff-hide-noise"> hide noise</label><span id="diff-count" class="note"></span></div>${htmlTable(t.dt, 'differences', (row) => (row.includes('noise') ? 'noise' : undefined))}</details>${DIFF_FILTER}`,
     },
   ];
-  const intro = `<ul class="note">${t.prov.filter((p) => !p.startsWith('judge:') || !proxy).map((p) => `<li>${esc(p)}</li>`).join('')}${proxy ? `<li>judge: ${esc(r.config.eval.judge)}</li>` : ''}</ul>`;
+  const intro = `<ul class="note">${t.prov
+    .filter((p) => !p.startsWith('judge:') || !proxy)
+    .map((p) => `<li>${esc(p)}</li>`)
+    .join('')}${proxy ? `<li>judge: ${esc(r.config.eval.judge)}</li>` : ''}</ul>`;
   return reportHtml(armRuns(r, dir), { title: `heed study: ${r.config.name}`, intro, before, after, omit: ['results', 'winrates'] });
 }
 
 /** The compact terminal table: arm, win rate ±SE, IFEval prompt strict, avg length, EOS % (columns of mainTable). */
-const COMPACT: [number, string][] = [[0, 'arm'], [1, 'win rate ±SE'], [3, 'IFEval %'], [5, 'length ±sd'], [6, 'EOS %']];
+const COMPACT: [number, string][] = [
+  [0, 'arm'],
+  [1, 'win rate ±SE'],
+  [3, 'IFEval %'],
+  [5, 'length ±sd'],
+  [6, 'EOS %'],
+];
 
 /** The results table for a terminal `width` columns wide: the full table if it fits, else the
  *  compact one with a line saying where the full table is. */
@@ -406,8 +513,14 @@ export function terminalTable(r: StudyResults, width: number, fullTable = 'resul
 /** The terminal summary: provenance, the table (fitted to `width`), the paper effects. */
 export function terminalReport(r: StudyResults, opts: { width?: number; fullTable?: string } = {}): string {
   const w = r.world && r.config.world ? worldReport(r.world, r.config.world, r.config.eval.bootstrap) : undefined;
-  const world = w ? `\nstory world, calibration (before any result):\n${w.calibration.map((l) => `- ${l}`).join('\n')}\n\n${textTable(w.table)}\n\n${w.claims.map((l) => `- ${l}`).join('\n')}\n` : r.worldSkipped ? `\nstory world: skipped (${r.worldSkipped})\n` : '';
+  const world = w
+    ? `\nstory world, calibration (before any result):\n${w.calibration.map((l) => `- ${l}`).join('\n')}\n\n${textTable(w.table)}\n\n${w.claims.map((l) => `- ${l}`).join('\n')}\n`
+    : r.worldSkipped
+      ? `\nstory world: skipped (${r.worldSkipped})\n`
+      : '';
   if (r.arms.length === 0) return world;
   const diffs = differences(r);
-  return `${provenance(r).join('\n')}\n\n${terminalTable(r, opts.width ?? 100, opts.fullTable)}\n\n${paperEffects(r, diffs).map((l) => `- ${l}`).join('\n')}\n${world}`;
+  return `${provenance(r).join('\n')}\n\n${terminalTable(r, opts.width ?? 100, opts.fullTable)}\n\n${paperEffects(r, diffs)
+    .map((l) => `- ${l}`)
+    .join('\n')}\n${world}`;
 }

@@ -24,7 +24,11 @@ export function stableJson(v: unknown): string {
   }
   if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
   const o = v as Record<string, unknown>;
-  return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${stableJson(o[k])}`).join(',')}}`;
+  return `{${Object.keys(o)
+    .filter((k) => o[k] !== undefined)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${stableJson(o[k])}`)
+    .join(',')}}`;
 }
 
 /** Bump when a change to heed alters what a stage makes from the same inputs, so caches written
@@ -33,7 +37,10 @@ export const STAGE_CODE_VERSION = 2;
 
 /** The key of a stage: sha256 of its name, its own inputs, its upstream stages' keys and the code version. */
 export function stageKey(name: string, inputs: unknown, upstream: readonly string[] = []): string {
-  return createHash('sha256').update(stableJson({ name, inputs, upstream, code: STAGE_CODE_VERSION })).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(stableJson({ name, inputs, upstream, code: STAGE_CODE_VERSION }))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 /** sha256 of a file's bytes (a base model given as a directory is keyed by its contents). */

@@ -3,7 +3,6 @@
 import { Rng } from '../core/random.ts';
 import { mean, quantile, sampleStd } from '../util/stats.ts';
 
-
 export interface Interval {
   /** mean(a) − mean(b) on the paired rows. */
   diff: number;
@@ -14,12 +13,15 @@ export interface Interval {
   noise: boolean;
 }
 
-
 /**
  * Paired bootstrap 95% percentile interval of mean(a − b): rows (instructions) are resampled
  * with replacement, the same rows for both arms. Seeded, so a rerun gives the same interval.
  */
-export function pairedBootstrap(a: readonly number[], b: readonly number[], opts: { samples: number; seed: number; level?: number }): Interval {
+export function pairedBootstrap(
+  a: readonly number[],
+  b: readonly number[],
+  opts: { samples: number; seed: number; level?: number },
+): Interval {
   if (a.length !== b.length) throw new Error(`pairedBootstrap: ${a.length} values against ${b.length}; the rows must be paired`);
   const d = a.map((x, i) => x - b[i]!);
   const n = d.length;

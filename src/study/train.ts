@@ -41,16 +41,39 @@ export interface TrainedModel {
 /** Held-out loss of a pretraining run: at most this many packed sequences. */
 export const MAX_HELDOUT_SEQUENCES = 64;
 
-async function runTraining(dir: string, model: Llama, tok: Tokenizer, tokSource: string, trainEx: Example[], heldEx: Example[], cfg: TrainConfig, title: string, onStep: (step: number, total: number) => void): Promise<TrainResult> {
+async function runTraining(
+  dir: string,
+  model: Llama,
+  tok: Tokenizer,
+  tokSource: string,
+  trainEx: Example[],
+  heldEx: Example[],
+  cfg: TrainConfig,
+  title: string,
+  onStep: (step: number, total: number) => void,
+): Promise<TrainResult> {
   const ckptDir = join(dir, 'checkpoint');
   const resume = existsSync(join(ckptDir, 'trainer_state.json')) ? readCheckpointDir(ckptDir) : undefined;
   if (resume?.weights) model.loadState(resume.weights);
   const total = totalStepsFor(cfg, Math.ceil(trainEx.length / cfg.batchSize));
-  return train({
-    model, ...fullModelParts(model), train: trainEx, heldout: heldEx, outDir: dir, padId: tok.eos, bosId: tok.bos, eosId: tok.eos,
-    tokenizer: tokenizerFiles(tok, tokSource)!, out: null, title, ...(resume ? { resume } : {}),
-    onStep: (step) => onStep(step, total),
-  }, cfg);
+  return train(
+    {
+      model,
+      ...fullModelParts(model),
+      train: trainEx,
+      heldout: heldEx,
+      outDir: dir,
+      padId: tok.eos,
+      bosId: tok.bos,
+      eosId: tok.eos,
+      tokenizer: tokenizerFiles(tok, tokSource)!,
+      out: null,
+      title,
+      ...(resume ? { resume } : {}),
+      onStep: (step) => onStep(step, total),
+    },
+    cfg,
+  );
 }
 
 function summarise(r: TrainResult, tokensPerStep: number, trainRows: number, heldoutRows: number): TrainedModel {
@@ -58,8 +81,14 @@ function summarise(r: TrainResult, tokensPerStep: number, trainRows: number, hel
   const first = r.evalLosses[0]?.loss;
   const last = r.evalLosses.at(-1)?.loss;
   return {
-    modelDir: r.modelDir, steps: r.steps, tokensSeen: tokensPerStep * r.steps, trainRows, heldoutRows, lastLoss: r.losses.at(-1) ?? NaN,
-    ...(first !== undefined ? { firstHeldout: first } : {}), ...(last !== undefined ? { lastHeldout: last } : {}),
+    modelDir: r.modelDir,
+    steps: r.steps,
+    tokensSeen: tokensPerStep * r.steps,
+    trainRows,
+    heldoutRows,
+    lastLoss: r.losses.at(-1) ?? NaN,
+    ...(first !== undefined ? { firstHeldout: first } : {}),
+    ...(last !== undefined ? { lastHeldout: last } : {}),
   };
 }
 
@@ -77,7 +106,8 @@ function recipeCorpus(recipe: PretrainRecipe, world: { data: WorldData; seed: nu
     const count = (tok: Tokenizer) => (t: string) => tok.encode(t).length;
     return {
       // The BPE's documents: the corpus's first documents, drawn at a word budget (no tokenizer yet).
-      tokenizerDocs: () => worldCorpusTexts(world.data, world.seed, recipe.tokenizer.docs * 200, countWords).slice(0, recipe.tokenizer.docs),
+      tokenizerDocs: () =>
+        worldCorpusTexts(world.data, world.seed, recipe.tokenizer.docs * 200, countWords).slice(0, recipe.tokenizer.docs),
       trainDocs: (tok) => worldCorpusTexts(world.data, world.seed, tokens, count(tok)),
       heldoutDocs: (tok) => worldCorpusTexts(world.data, world.seed, tokens, count(tok), true).slice(0, recipe.heldoutDocs),
     };
@@ -86,37 +116,73 @@ function recipeCorpus(recipe: PretrainRecipe, world: { data: WorldData; seed: nu
   return {
     tokenizerDocs: () => readCorpus(shards, { maxDocs: recipe.tokenizer.docs }).docs,
     trainDocs: () => readCorpus(shards, { maxDocs: recipe.docs }).docs,
-    heldoutDocs: () => (recipe.heldoutDocs > 0 ? readCorpus([dataPath('pretrain-mix', 'heldout.jsonl.gz')], { maxDocs: recipe.heldoutDocs }).docs : []),
+    heldoutDocs: () =>
+      recipe.heldoutDocs > 0 ? readCorpus([dataPath('pretrain-mix', 'heldout.jsonl.gz')], { maxDocs: recipe.heldoutDocs }).docs : [],
   };
 }
 
 /** Pretrains a base model from the recipe: tokenizer (kept in dir/tokenizer.json), then the model.
  *  A world recipe needs `world` (the study's world data and seed). */
-export async function pretrainBase(dir: string, recipe: PretrainRecipe, backend: Backend, onStep: (step: number, total: number) => void, onPhase: (what: string) => void = () => {}, world?: { data: WorldData; seed: number }): Promise<TrainedModel> {
+export async function pretrainBase(
+  dir: string,
+  recipe: PretrainRecipe,
+  backend: Backend,
+  onStep: (step: number, total: number) => void,
+  onPhase: (what: string) => void = () => {},
+  world?: { data: WorldData; seed: number },
+): Promise<TrainedModel> {
   const tokPath = join(dir, 'tokenizer.json');
   const corpus = recipeCorpus(recipe, world);
   const what = recipe.corpus === 'world' ? `world ${world?.seed}` : 'pretrain-mix';
   if (!existsSync(tokPath)) {
     onPhase(`training a ${recipe.tokenizer.vocabSize}-token BPE on ${recipe.tokenizer.docs} documents of ${what}`);
-    const tok = trainBPE(corpus.tokenizerDocs(), { vocabSize: recipe.tokenizer.vocabSize, specialTokens: recipe.tokenizer.chatTagsSpecial ? ['<|user|>', '<|assistant|>'] : [] });
+    const tok = trainBPE(corpus.tokenizerDocs(), {
+      vocabSize: recipe.tokenizer.vocabSize,
+      specialTokens: recipe.tokenizer.chatTagsSpecial ? ['<|user|>', '<|assistant|>'] : [],
+    });
     writeTextAtomic(tokPath, JSON.stringify(toHFTokenizerJSON(tok))); // a kill mid-write must not leave a torn file a rerun trusts
   }
   const tok = readHFTokenizer(tokPath);
   const m = recipe.model;
   const config: LlamaConfig = {
-    dim: m.dim, nLayers: m.nLayers, nHeads: m.nHeads, nKvHeads: m.nKvHeads, hiddenDim: m.hiddenDim, vocabSize: tok.vocabSize,
-    maxSeqLen: m.maxSeqLen, ropeTheta: 10000, ropeLayout: 'half', normEps: 1e-5, tiedEmbeddings: false,
+    dim: m.dim,
+    nLayers: m.nLayers,
+    nHeads: m.nHeads,
+    nKvHeads: m.nKvHeads,
+    hiddenDim: m.hiddenDim,
+    vocabSize: tok.vocabSize,
+    maxSeqLen: m.maxSeqLen,
+    ropeTheta: 10000,
+    ropeLayout: 'half',
+    normEps: 1e-5,
+    tiedEmbeddings: false,
   };
   const model = new Llama(config, backend, { seed: recipe.seed });
-  onPhase(recipe.corpus === 'world' ? `generating and tokenizing ${recipe.tokens} tokens of ${what}` : `tokenizing ${recipe.docs} training documents`);
+  onPhase(
+    recipe.corpus === 'world'
+      ? `generating and tokenizing ${recipe.tokens} tokens of ${what}`
+      : `tokenizing ${recipe.docs} training documents`,
+  );
   const train_ = pretrainExamples(corpus.trainDocs(tok), tok, m.maxSeqLen);
   // Held-out documents include whole books: the held-out loss is taken on their first sequences only.
   const heldDocs = recipe.heldoutDocs > 0 ? corpus.heldoutDocs(tok) : [];
   const held = heldDocs.length > 0 ? pretrainExamples(heldDocs, tok, m.maxSeqLen).examples.slice(0, MAX_HELDOUT_SEQUENCES) : [];
-  if (train_.examples.length === 0) throw new Error(`pretrain recipe: ${recipe.corpus === 'world' ? `${recipe.tokens} tokens` : `${recipe.docs} documents`} make no full sequence of ${m.maxSeqLen} tokens; raise ${recipe.corpus === 'world' ? 'tokens' : 'docs'}`);
+  if (train_.examples.length === 0)
+    throw new Error(
+      `pretrain recipe: ${recipe.corpus === 'world' ? `${recipe.tokens} tokens` : `${recipe.docs} documents`} make no full sequence of ${m.maxSeqLen} tokens; raise ${recipe.corpus === 'world' ? 'tokens' : 'docs'}`,
+    );
   const cfg: TrainConfig = {
-    ...DEFAULT_TRAIN, lr: recipe.lr, batchSize: recipe.batchSize, gradAccum: recipe.gradAccum, maxSteps: recipe.steps, warmup: 0.1,
-    schedule: 'cosine', clip: 1, seed: recipe.seed, evalEvery: Math.max(1, Math.round(recipe.steps / 8)), saveEvery: Math.max(1, Math.round(recipe.steps / 4)),
+    ...DEFAULT_TRAIN,
+    lr: recipe.lr,
+    batchSize: recipe.batchSize,
+    gradAccum: recipe.gradAccum,
+    maxSteps: recipe.steps,
+    warmup: 0.1,
+    schedule: 'cosine',
+    clip: 1,
+    seed: recipe.seed,
+    evalEvery: Math.max(1, Math.round(recipe.steps / 8)),
+    saveEvery: Math.max(1, Math.round(recipe.steps / 4)),
   };
   const r = await runTraining(dir, model, tok, tokPath, train_.examples, held, cfg, 'study pretrain', onStep);
   return summarise(r, recipe.batchSize * recipe.gradAccum * m.maxSeqLen, train_.examples.length, held.length);
@@ -145,14 +211,33 @@ export function armExamples(arm: Arm, ft: FinetuneSettings, tok: Tokenizer, rowT
 }
 
 /** Finetunes every weight of the base on the arm's data (`data` given: those rows, as the world's arms). */
-export async function finetuneArm(dir: string, arm: Arm, baseDir: string, ft: FinetuneSettings, backend: Backend, onStep: (step: number, total: number) => void, data?: Dataset): Promise<TrainedModel> {
+export async function finetuneArm(
+  dir: string,
+  arm: Arm,
+  baseDir: string,
+  ft: FinetuneSettings,
+  backend: Backend,
+  onStep: (step: number, total: number) => void,
+  data?: Dataset,
+): Promise<TrainedModel> {
   const { model, tokenizer: tok, tokenizerSource } = openPretrained(baseDir, undefined, backend);
   const rowTokens = rowTokensFor(ft.seqLen, model.config.maxSeqLen);
   const enc = armExamples(arm, ft, tok, rowTokens, data);
-  if (enc.examples.length === 0) throw new Error(`arm ${arm.name}: no training row ${ft.longRows === 'drop' ? 'fits whole in' : 'kept a response token within'} ${rowTokens} tokens`);
+  if (enc.examples.length === 0)
+    throw new Error(
+      `arm ${arm.name}: no training row ${ft.longRows === 'drop' ? 'fits whole in' : 'kept a response token within'} ${rowTokens} tokens`,
+    );
   const cfg: TrainConfig = {
-    ...DEFAULT_TRAIN, lr: ft.lr, batchSize: ft.batchSize, gradAccum: ft.gradAccum, seed: ft.seed, clip: 1, evalEvery: 0, saveEvery: 0,
-    ...(ft.maxSteps !== undefined ? { maxSteps: ft.maxSteps } : {}), ...(ft.epochs !== undefined ? { epochs: ft.epochs } : {}),
+    ...DEFAULT_TRAIN,
+    lr: ft.lr,
+    batchSize: ft.batchSize,
+    gradAccum: ft.gradAccum,
+    seed: ft.seed,
+    clip: 1,
+    evalEvery: 0,
+    saveEvery: 0,
+    ...(ft.maxSteps !== undefined ? { maxSteps: ft.maxSteps } : {}),
+    ...(ft.epochs !== undefined ? { epochs: ft.epochs } : {}),
   };
   // A checkpoint every quarter of the run, so an interrupted study loses at most a quarter of an arm.
   cfg.saveEvery = Math.max(1, Math.ceil(totalStepsFor(cfg, Math.ceil(enc.examples.length / cfg.batchSize)) / 4));

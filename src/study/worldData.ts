@@ -16,7 +16,12 @@ export interface WorldData {
 /** The world of the config's seed and its sets at the config's sizes (deterministic). */
 export function worldData(w: Pick<WorldSettings, 'seed' | 'tuningRows' | 'evalPerGroup'>): WorldData {
   const world = buildWorld(w.seed);
-  const sets = buildSets(world, w.seed, { instruction: w.tuningRows, singleFact: w.tuningRows, singleStory: w.tuningRows, evalPerGroup: w.evalPerGroup });
+  const sets = buildSets(world, w.seed, {
+    instruction: w.tuningRows,
+    singleFact: w.tuningRows,
+    singleStory: w.tuningRows,
+    evalPerGroup: w.evalPerGroup,
+  });
   return { world, sets };
 }
 
@@ -28,11 +33,21 @@ const HELDOUT_SEED = 0x40000000;
  * `data`'s sets and asking Q:/A: only about quiz characters. `heldout`: the 1%-size slice drawn
  * apart, for the held-out loss.
  */
-export function worldCorpusTexts(data: WorldData, seed: number, tokens: number, countTokens: (text: string) => number, heldout = false): string[] {
+export function worldCorpusTexts(
+  data: WorldData,
+  seed: number,
+  tokens: number,
+  countTokens: (text: string) => number,
+  heldout = false,
+): string[] {
   const { sets } = data;
   const corpus = buildCorpus(data.world, {
-    tokens: heldout ? Math.max(1000, Math.round(tokens / 100)) : tokens, seed: heldout ? seed + HELDOUT_SEED : seed, countTokens,
-    excludeSpecs: sets.evalSpecs, excludeRequests: sets.evalRequests, quizNames: quizNames(sets.heldOut),
+    tokens: heldout ? Math.max(1000, Math.round(tokens / 100)) : tokens,
+    seed: heldout ? seed + HELDOUT_SEED : seed,
+    countTokens,
+    excludeSpecs: sets.evalSpecs,
+    excludeRequests: sets.evalRequests,
+    quizNames: quizNames(sets.heldOut),
   });
   return corpus.docs.map((d) => d.text);
 }
@@ -40,14 +55,21 @@ export function worldCorpusTexts(data: WorldData, seed: number, tokens: number, 
 /** Whitespace words: the token count for drawing the tokenizer's training documents (before a tokenizer exists). */
 export const countWords = (text: string): number => text.split(/\s+/).filter((w) => w !== '').length;
 
-const asDataset = (source: string, rows: readonly TuningRow[]): Dataset => ({ source, rows: rows.map((r) => ({ id: r.id, messages: r.messages })), skipped: newSkipped() });
+const asDataset = (source: string, rows: readonly TuningRow[]): Dataset => ({
+  source,
+  rows: rows.map((r) => ({ id: r.id, messages: r.messages })),
+  skipped: newSkipped(),
+});
 
 /** A world arm's training data: the instruction set, the same stories with empty user turns, or a single-task set. */
 export function worldArmDataset(arm: Arm, data: WorldData): Dataset {
   const t = arm.training;
   if (!t || !arm.world) throw new Error(`arm "${arm.name}" is not a trained world arm`);
   const s = data.sets;
-  if (t.kind !== 'single-task') return t.kind === 'instruction' ? asDataset('world instruction set', s.instruction) : asDataset('world response set (empty user turns)', s.response);
+  if (t.kind !== 'single-task')
+    return t.kind === 'instruction'
+      ? asDataset('world instruction set', s.instruction)
+      : asDataset('world response set (empty user turns)', s.response);
   if (t.task === 'fact') return asDataset('world single-task set: fact answers', s.singleFact);
   if (t.task === 'about') return asDataset(`world single-task set: ${s.singleStoryType} requests`, s.singleStory);
   throw new Error(`arm "${arm.name}": the world has no single-task set "${t.task}"`);

@@ -52,7 +52,13 @@ export interface WorldBootstrap {
 }
 
 /** Every measure of one run of answers against the reference arm's answers of the same run. */
-export function runMeasures(requests: readonly WorldRequest[], answers: readonly string[], eos: readonly number[], reference: readonly string[], setting: string): WorldRunMeasures {
+export function runMeasures(
+  requests: readonly WorldRequest[],
+  answers: readonly string[],
+  eos: readonly number[],
+  reference: readonly string[],
+  setting: string,
+): WorldRunMeasures {
   const verdicts = answers.map((a, i) => judge(requests[i]!, a));
   const sem = semanticScore(requests, answers, { level: 'instruction', seed: 0 });
   const semP = semanticScore(requests, answers, { level: 'prompt', seed: 0 });
@@ -72,7 +78,13 @@ export function runMeasures(requests: readonly WorldRequest[], answers: readonly
     winSe: h.standard_error,
     eos: mean(eos) * 100,
     distinct2: mean(d2.filter((x): x is number => x !== null)),
-    items: { prompt: verdicts.map((v) => (v.all ? 100 : 0)), semantic: sem.diffs.map((x) => x * 100), eos: eos.map((x) => x * 100), distinct2: d2, prefs },
+    items: {
+      prompt: verdicts.map((v) => (v.all ? 100 : 0)),
+      semantic: sem.diffs.map((x) => x * 100),
+      eos: eos.map((x) => x * 100),
+      distinct2: d2,
+      prefs,
+    },
   };
 }
 
@@ -94,7 +106,11 @@ export const sampledMean = (a: WorldArmMeasures, get: (r: WorldRunMeasures) => n
 
 /** Interval of one arm's per-item values against zero (e.g. is the semantic score above 0?). */
 export function againstZero(xs: readonly number[], bs: WorldBootstrap): Interval {
-  return pairedBootstrap(xs, xs.map(() => 0), bs);
+  return pairedBootstrap(
+    xs,
+    xs.map(() => 0),
+    bs,
+  );
 }
 
 /** Paired values of two arms, rows where both have one. */
@@ -112,7 +128,12 @@ function paired(x: readonly (number | null)[], y: readonly (number | null)[]): [
 }
 
 export type WorldMetric = 'semantic' | 'prompt' | 'eos' | 'distinct2';
-const METRIC_WORDS: Record<WorldMetric, string> = { semantic: 'semantic score points', prompt: 'prompt-level points', eos: 'EOS-rate points', distinct2: 'distinct-2 (x100)' };
+const METRIC_WORDS: Record<WorldMetric, string> = {
+  semantic: 'semantic score points',
+  prompt: 'prompt-level points',
+  eos: 'EOS-rate points',
+  distinct2: 'distinct-2 (x100)',
+};
 
 /** Paired interval of A − B on a per-item metric of the greedy runs. */
 export function armDifference(a: WorldArmMeasures, b: WorldArmMeasures, metric: WorldMetric, bs: WorldBootstrap): Interval {
@@ -141,40 +162,82 @@ export function calibration(arms: readonly WorldArmMeasures[], bs: WorldBootstra
   if (ins) {
     const s = againstZero(ins.greedy.items.semantic, bs);
     lines.push({
-      name: 'a', what: 'the instruction-tuned arm follows well (prompt level >= 50%, semantic >= 30 points, its CI excluding 0)',
+      name: 'a',
+      what: 'the instruction-tuned arm follows well (prompt level >= 50%, semantic >= 30 points, its CI excluding 0)',
       met: ins.greedy.promptLevel >= 50 && s.diff >= 30 && s.lo > 0,
       figures: `prompt level ${f(ins.greedy.promptLevel)}%, semantic ${f(s.diff)} ${ci(s)}`,
     });
   } else lines.push({ name: 'a', what: 'the instruction-tuned arm follows well', met: null, figures: `${WORLD_REFERENCE_ARM} not run` });
   if (wrap) {
     const s = againstZero(wrap.greedy.items.semantic, bs);
-    lines.push({ name: 'b', what: 'the base inside a natural pretraining wrapper follows (semantic CI excluding 0)', met: s.lo > 0, figures: `semantic ${f(s.diff)} ${ci(s)}, prompt level ${f(wrap.greedy.promptLevel)}%` });
+    lines.push({
+      name: 'b',
+      what: 'the base inside a natural pretraining wrapper follows (semantic CI excluding 0)',
+      met: s.lo > 0,
+      figures: `semantic ${f(s.diff)} ${ci(s)}, prompt level ${f(wrap.greedy.promptLevel)}%`,
+    });
   } else lines.push({ name: 'b', what: 'the base inside a wrapper follows', met: null, figures: 'world:base-in-wrapper not run' });
   if (wrap && base) {
     const d = armDifference(wrap, base, 'semantic', bs);
-    lines.push({ name: 'c', what: 'the base in the chat template follows clearly worse than in the wrapper (wrapper − chat semantic, CI above 0)', met: d.lo > 0, figures: `wrapper − chat = ${f(d.diff)} ${ci(d)} (chat ${f(base.greedy.semantic)}, wrapper ${f(wrap.greedy.semantic)})` });
-  } else lines.push({ name: 'c', what: 'the base in the chat template follows worse than in the wrapper', met: null, figures: 'world:base or world:base-in-wrapper not run' });
+    lines.push({
+      name: 'c',
+      what: 'the base in the chat template follows clearly worse than in the wrapper (wrapper − chat semantic, CI above 0)',
+      met: d.lo > 0,
+      figures: `wrapper − chat = ${f(d.diff)} ${ci(d)} (chat ${f(base.greedy.semantic)}, wrapper ${f(wrap.greedy.semantic)})`,
+    });
+  } else
+    lines.push({
+      name: 'c',
+      what: 'the base in the chat template follows worse than in the wrapper',
+      met: null,
+      figures: 'world:base or world:base-in-wrapper not run',
+    });
   return lines;
 }
 
-export const calibrationText = (l: CalibrationLine): string => `(${l.name}) ${l.what}: ${l.met === null ? 'not measured' : l.met ? 'MET' : 'NOT MET'} — ${l.figures}`;
+export const calibrationText = (l: CalibrationLine): string =>
+  `(${l.name}) ${l.what}: ${l.met === null ? 'not measured' : l.met ? 'MET' : 'NOT MET'} — ${l.figures}`;
 
 /** A verdict from an interval of (paper's direction) A − B. */
 export function verdictOf(i: Pick<Interval, 'diff' | 'noise'>): string {
-  return i.noise ? 'not visible at this scale (the 95% interval holds 0)' : i.diff > 0 ? "visible, in the paper's direction" : "visible, AGAINST the paper's direction";
+  return i.noise
+    ? 'not visible at this scale (the 95% interval holds 0)'
+    : i.diff > 0
+      ? "visible, in the paper's direction"
+      : "visible, AGAINST the paper's direction";
 }
 
 /** The paper's claims as world comparisons: A should exceed B on the metric. */
 export const WORLD_CLAIMS: readonly [string, string, WorldMetric, string][] = [
-  ['world:response', 'world:base', 'semantic', 'response tuning (stories only, empty requests) follows requests better than the base in the chat template (paper: 43.3 vs 2.4 LC)'],
-  ['world:single-task:fact', 'world:base', 'semantic', 'single-task tuning on fact answers follows story requests better than the base (paper: single tasks 2.1–23.7 vs 2.4 LC)'],
-  ['world:single-task:about', 'world:base', 'semantic', "single-task tuning on one request type ('about') follows the other types better than the base"],
+  [
+    'world:response',
+    'world:base',
+    'semantic',
+    'response tuning (stories only, empty requests) follows requests better than the base in the chat template (paper: 43.3 vs 2.4 LC)',
+  ],
+  [
+    'world:single-task:fact',
+    'world:base',
+    'semantic',
+    'single-task tuning on fact answers follows story requests better than the base (paper: single tasks 2.1–23.7 vs 2.4 LC)',
+  ],
+  [
+    'world:single-task:about',
+    'world:base',
+    'semantic',
+    "single-task tuning on one request type ('about') follows the other types better than the base",
+  ],
   ['world:base+rules', 'world:base', 'semantic', 'the rules adapter makes the base follow requests better (paper: 24.4 vs 2.4 LC)'],
   ['world:base+rules', 'world:base+rules-no-eos', 'semantic', 'dropping the EOS rule hurts (paper: 24.4 -> 10.4 LC)'],
   ['world:base+rules', 'world:base+rules-no-diversity', 'semantic', 'dropping the diversity rule hurts (paper: 24.4 -> 14.3 LC)'],
   ['world:base+rules', 'world:base+rules-no-uniform', 'semantic', 'dropping the uniform-token rule hurts (paper: 24.4 -> 16.3 LC)'],
   ['world:response', 'world:base', 'eos', 'response tuning teaches the model to end its answers'],
-  ['world:instruction', 'world:response', 'semantic', 'instruction tuning still follows better than response tuning (paper: response 43.3% win rate against it)'],
+  [
+    'world:instruction',
+    'world:response',
+    'semantic',
+    'instruction tuning still follows better than response tuning (paper: response 43.3% win rate against it)',
+  ],
 ];
 
 /** Each claim whose arms were run: the measured difference, its interval and the verdict. */
@@ -189,11 +252,19 @@ export function worldClaims(arms: readonly WorldArmMeasures[], rank: WorldRankSu
     lines.push(`${what}: ${a} − ${b} = ${f(d.diff)} ${METRIC_WORDS[metric]} ${ci(d)}: ${verdictOf(d)}.`);
   }
   const resp = get('world:response');
-  if (resp) lines.push(`response tuning against instruction tuning, exact win rate (more checks met wins, ties half): ${f(resp.greedy.winRate)}% ± ${f(resp.greedy.winSe)} (paper: 43.3% LC; 50% = as good).`);
+  if (resp)
+    lines.push(
+      `response tuning against instruction tuning, exact win rate (more checks met wins, ties half): ${f(resp.greedy.winRate)}% ± ${f(resp.greedy.winSe)} (paper: 43.3% LC; 50% = as good).`,
+    );
   if (rank) {
-    for (const [where, r] of [['chat template', rank.chat], ['pretraining wrapper', rank.wrapper]] as const) {
+    for (const [where, r] of [
+      ['chat template', rank.chat],
+      ['pretraining wrapper', rank.wrapper],
+    ] as const) {
       const z = (r.accuracy - rank.chance) / r.se;
-      lines.push(`ranking probe in the ${where} (the world base ranks a request's own story first among ${rank.others + 1}): ${f(r.accuracy * 100)}% ± ${f(r.se * 100)} over ${rank.n} requests, chance ${f(rank.chance * 100)}% (paper, Llama-2-7B: 80.4%): ${!Number.isFinite(z) || Math.abs(z) < 1.96 ? 'indistinguishable from chance' : r.accuracy > rank.chance ? 'above chance' : 'below chance'}.`);
+      lines.push(
+        `ranking probe in the ${where} (the world base ranks a request's own story first among ${rank.others + 1}): ${f(r.accuracy * 100)}% ± ${f(r.se * 100)} over ${rank.n} requests, chance ${f(rank.chance * 100)}% (paper, Llama-2-7B: 80.4%): ${!Number.isFinite(z) || Math.abs(z) < 1.96 ? 'indistinguishable from chance' : r.accuracy > rank.chance ? 'above chance' : 'below chance'}.`,
+      );
     }
   }
   return lines;

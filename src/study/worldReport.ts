@@ -18,13 +18,31 @@ const f = (v: number, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : 'n/a');
 
 export function worldTable(arms: readonly WorldArmMeasures[], sampledLabel: string): Table {
   return {
-    headers: ['arm', 'prompt level %', 'instr. level %', 'semantic (instr.)', 'semantic (prompt)', 'exact win rate vs instruction ±SE', 'EOS %', 'distinct-2', `prompt level % ${sampledLabel}`, `semantic ${sampledLabel}`],
+    headers: [
+      'arm',
+      'prompt level %',
+      'instr. level %',
+      'semantic (instr.)',
+      'semantic (prompt)',
+      'exact win rate vs instruction ±SE',
+      'EOS %',
+      'distinct-2',
+      `prompt level % ${sampledLabel}`,
+      `semantic ${sampledLabel}`,
+    ],
     rows: arms.map((a) => {
       const g = a.greedy;
       return [
-        a.arm, f(g.promptLevel), f(g.instructionLevel), f(g.semantic), f(g.semanticPrompt),
+        a.arm,
+        f(g.promptLevel),
+        f(g.instructionLevel),
+        f(g.semantic),
+        f(g.semanticPrompt),
         a.arm === 'world:instruction' ? 'reference (50)' : `${f(g.winRate)} ± ${f(g.winSe)}`,
-        f(g.eos), f(g.distinct2 / 100, 3), f(sampledMean(a, (r) => r.promptLevel)), f(sampledMean(a, (r) => r.semantic)),
+        f(g.eos),
+        f(g.distinct2 / 100, 3),
+        f(sampledMean(a, (r) => r.promptLevel)),
+        f(sampledMean(a, (r) => r.semantic)),
       ];
     }),
   };
@@ -44,8 +62,8 @@ export function worldReport(w: WorldResults, settings: WorldSettings, bs: { samp
     notes: [
       `world seed ${settings.seed}; base: ${w.base.label}; ${requests.length} held-out evaluation items (groups: new-combination, held-out-value, held-out-type, fact-held-out, fact-seen; docs/world.md), judged exactly by the world judge`,
       `answers: greedy and ${s.seeds.length} sampled runs ${label}, at most ${settings.maxNewTokens} new tokens; the judged text is each answer's first line (stories and answers are one line); world:base-in-wrapper asks the base inside a natural pretraining wrapper instead of the chat template`,
-      'semantic: the score on the answer\'s own request minus the same answer\'s score on a random other request of the same kind (x100; a generic story scores about 0); instr./prompt: at instruction or prompt level',
-      'exact win rate: the answer meeting more of the request\'s checks wins, ties count half (AlpacaEval\'s coding and standard error), against world:instruction\'s answer',
+      "semantic: the score on the answer's own request minus the same answer's score on a random other request of the same kind (x100; a generic story scores about 0); instr./prompt: at instruction or prompt level",
+      "exact win rate: the answer meeting more of the request's checks wins, ties count half (AlpacaEval's coding and standard error), against world:instruction's answer",
       `tuning: ${settings.tuningRows} rows per set, ${settings.finetune.maxSteps ?? `${settings.finetune.epochs} epochs`} steps of batch ${settings.finetune.batchSize}, lr ${settings.finetune.lr}`,
     ],
   };

@@ -68,20 +68,36 @@ export async function worldGenerate(ctx: WorldGenContext, arm: Arm, dir: string)
   const instructions = items.map((it) => ({ instruction: it.request.text, dataset: `world:${it.group}` }));
   const settings: { setting: string; file: string; sampling?: { temperature: number; seed: number } }[] = [
     { setting: 'greedy', file: 'model_outputs.json' },
-    ...w.sampled.seeds.map((seed) => ({ setting: `T=${w.sampled.temperature} seed ${seed}`, file: `model_outputs.seed-${seed}.json`, sampling: { temperature: w.sampled.temperature, seed } })),
+    ...w.sampled.seeds.map((seed) => ({
+      setting: `T=${w.sampled.temperature} seed ${seed}`,
+      file: `model_outputs.seed-${seed}.json`,
+      sampling: { temperature: w.sampled.temperature, seed },
+    })),
   ];
   const runs: WorldRun[] = [];
   for (const [k, s] of settings.entries()) {
     const outputs = join(dir, s.file);
     const res = await generateAnswers({
-      model: ctx.model, tokenizer: ctx.tokenizer, instructions, generator: ctx.generator, out: outputs, metaPath: outputs.replace(/\.json$/, '.meta.json'),
-      batchSize: w.batchSize, maxNewTokens: w.maxNewTokens,
+      model: ctx.model,
+      tokenizer: ctx.tokenizer,
+      instructions,
+      generator: ctx.generator,
+      out: outputs,
+      metaPath: outputs.replace(/\.json$/, '.meta.json'),
+      batchSize: w.batchSize,
+      maxNewTokens: w.maxNewTokens,
       ...(arm.rules ? { rules: new Set(arm.rules) } : {}),
       ...(arm.prompt === 'wrapper' ? { template: wrapperTemplate(items) } : {}),
       ...(s.sampling ? { sampling: s.sampling } : {}),
       onProgress: (d) => ctx.onProgress(`${s.setting} ${d}/${items.length}`, (k + d / items.length) / settings.length),
     });
-    runs.push({ setting: s.setting, outputs, answers: res.rows.map((r) => firstLine(r.output)), eos: res.meta.map((m) => (m.eos ? 1 : 0)), tokens: res.meta.map((m) => m.tokens) });
+    runs.push({
+      setting: s.setting,
+      outputs,
+      answers: res.rows.map((r) => firstLine(r.output)),
+      eos: res.meta.map((m) => (m.eos ? 1 : 0)),
+      tokens: res.meta.map((m) => m.tokens),
+    });
   }
   return { runs };
 }
@@ -96,7 +112,7 @@ export interface WorldRankSummary {
 
 /** A story scored after the request inside its wrapper: the response tokens after the wrapper's prompt. */
 function wrapperPair(tok: Tokenizer, items: readonly EvalItem[]) {
-  return (_t: Tokenizer, instruction: string, response: string, index: number): ScoredSequence => {
+  return (_t: Tokenizer, _instruction: string, response: string, index: number): ScoredSequence => {
     const prompt = itemWrapperPrompt({ request: items[index]!.request }, index);
     const sep = /\s$/.test(prompt) ? '' : ' ';
     const start = tok.encode(prompt, { bos: true }).length;
@@ -105,12 +121,31 @@ function wrapperPair(tok: Tokenizer, items: readonly EvalItem[]) {
 }
 
 /** The ranking probe on the world base: each story item's reference story against others', after its request. */
-export async function worldRank(model: Llama, tok: Tokenizer, items: readonly EvalItem[], w: WorldSettings, onProgress: (what: string, frac: number) => void): Promise<WorldRankSummary> {
+export async function worldRank(
+  model: Llama,
+  tok: Tokenizer,
+  items: readonly EvalItem[],
+  w: WorldSettings,
+  onProgress: (what: string, frac: number) => void,
+): Promise<WorldRankSummary> {
   const stories = items.filter((it) => it.request.kind === 'story');
   const n = Math.min(w.rank.examples, stories.length);
   const data = stories.map((it) => ({ instruction: it.request.text, response: it.reference }));
   const common = { n, others: w.rank.others, seed: 0, batchSize: w.rank.batchSize };
-  const chat = await rankProbe(model, tok, data, { ...common, onProgress: (d, t) => onProgress(`chat template ${d}/${t} sequences`, d / Math.max(t, 1) / 2) });
-  const wrapped = await rankProbe(model, tok, data, { ...common, encode: wrapperPair(tok, stories), onProgress: (d, t) => onProgress(`wrapper ${d}/${t} sequences`, 0.5 + d / Math.max(t, 1) / 2) });
-  return { chat: { accuracy: chat.accuracy, se: chat.se }, wrapper: { accuracy: wrapped.accuracy, se: wrapped.se }, n: chat.n, others: chat.others, chance: chat.chance };
+  const chat = await rankProbe(model, tok, data, {
+    ...common,
+    onProgress: (d, t) => onProgress(`chat template ${d}/${t} sequences`, d / Math.max(t, 1) / 2),
+  });
+  const wrapped = await rankProbe(model, tok, data, {
+    ...common,
+    encode: wrapperPair(tok, stories),
+    onProgress: (d, t) => onProgress(`wrapper ${d}/${t} sequences`, 0.5 + d / Math.max(t, 1) / 2),
+  });
+  return {
+    chat: { accuracy: chat.accuracy, se: chat.se },
+    wrapper: { accuracy: wrapped.accuracy, se: wrapped.se },
+    n: chat.n,
+    others: chat.others,
+    chance: chat.chance,
+  };
 }

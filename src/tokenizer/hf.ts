@@ -180,7 +180,8 @@ function buildSentencePiece(j: CheckedTokenizerJSON, opts: HFLoadOptions): Sente
 
   const norms = flattenNormalizers(j.normalizer);
   for (const s of norms) {
-    const ok = (s.type === 'Prepend' && s.prepend === METASPACE) || (s.type === 'Replace' && s.pattern?.String === ' ' && s.content === METASPACE);
+    const ok =
+      (s.type === 'Prepend' && s.prepend === METASPACE) || (s.type === 'Replace' && s.pattern?.String === ' ' && s.content === METASPACE);
     if (!ok) throw new Error(`unsupported normalizer for SentencePiece BPE: ${JSON.stringify(s)}`);
   }
   let dummyPrefix: DummyPrefix = norms.some((s) => s.type === 'Prepend') ? 'every' : 'none';
@@ -333,7 +334,7 @@ function buildPreTokenizer(p: HFPreTokenizer | null | undefined): PreTokenizer {
       // the byte -> character spelling itself is done by ByteLevelBPE
       const split = (p.use_regex ?? true) ? regexPreTokenizer(GPT2_PATTERN) : (t: string) => [t];
       const prefix = p.add_prefix_space ?? false;
-      return (text) => split(prefix && !text.startsWith(' ') ? ' ' + text : text);
+      return (text) => split(prefix && !text.startsWith(' ') ? ` ${text}` : text);
     }
     case 'Digits':
       return digitsPreTokenizer(p.individual_digits ?? false);
@@ -360,7 +361,9 @@ function buildByteLevel(j: CheckedTokenizerJSON, opts: HFLoadOptions): ByteLevel
   const byteChars = [...bytesToUnicode()];
   const missing = byteChars.findIndex((ch) => !Object.hasOwn(j.model.vocab, ch));
   if (missing >= 0)
-    throw new Error(`the components say byte-level BPE, but model.vocab lacks ${JSON.stringify(byteChars[missing])}, the character for byte 0x${missing.toString(16).padStart(2, '0')}`);
+    throw new Error(
+      `the components say byte-level BPE, but model.vocab lacks ${JSON.stringify(byteChars[missing])}, the character for byte 0x${missing.toString(16).padStart(2, '0')}`,
+    );
   const normalize = buildNormalizer(j.normalizer);
   return new ByteLevelBPE({
     vocab: new Map(Object.entries(j.model.vocab)),

@@ -132,7 +132,8 @@ export function checkTokenizerJSON(raw: unknown, source: string): CheckedTokeniz
     const inVocab = own(vocabObj, t.content);
     if (inVocab !== undefined && inVocab !== t.id) j.fail(`${where}: model.vocab gives ${show(t.content)} id ${show(inVocab)}`);
     const vocabPiece = pieceById.get(t.id);
-    if (vocabPiece !== undefined && vocabPiece !== t.content) j.fail(`${where}: model.vocab already gives id ${t.id} to ${show(vocabPiece)}`);
+    if (vocabPiece !== undefined && vocabPiece !== t.content)
+      j.fail(`${where}: model.vocab already gives id ${t.id} to ${show(vocabPiece)}`);
     addedById.set(t.id, t.content);
     addedByContent.set(t.content, t.id);
   }
@@ -154,7 +155,10 @@ export function checkTokenizerJSON(raw: unknown, source: string): CheckedTokeniz
   if (merges.length === 0 && own(m, 'ignore_merges') !== true) {
     const BYTE_PIECE = /^<0x[0-9A-Fa-f]{2}>$/;
     const unreachable = Object.keys(vocab).filter((p) => [...p].length > 1 && !addedByContent.has(p) && !BYTE_PIECE.test(p));
-    if (unreachable.length) j.fail(`model.merges is empty, yet model.vocab has ${unreachable.length} multi-character pieces (e.g. ${show(unreachable[0])}) that only merges can produce`);
+    if (unreachable.length)
+      j.fail(
+        `model.merges is empty, yet model.vocab has ${unreachable.length} multi-character pieces (e.g. ${show(unreachable[0])}) that only merges can produce`,
+      );
   }
 
   const unk = j.optString(m, 'unk_token', 'model');

@@ -43,7 +43,9 @@ export function parseLlama2cTokenizer(data: Uint8Array, opts: Llama2cLoadOptions
     const len = view.getInt32(o + 4, true);
     o += 8;
     if (len < 0 || o + len > data.length)
-      fail(`token ${id}: piece length ${len} at byte ${o - 4} ${len < 0 ? 'is negative' : `runs past the end of the file (${data.length} bytes)`}`);
+      fail(
+        `token ${id}: piece length ${len} at byte ${o - 4} ${len < 0 ? 'is negative' : `runs past the end of the file (${data.length} bytes)`}`,
+      );
     if (!Number.isFinite(score)) fail(`token ${id}: score is ${score}`);
     longest = Math.max(longest, len);
     const raw = data.subarray(o, o + len);

@@ -161,9 +161,7 @@ export class SentencePieceBPE implements Tokenizer {
   }
 
   private rebuildBytes(): void {
-    this.tokenBytes = this.pieces.map((p, id) =>
-      this.types[id] === TokenType.byte ? Uint8Array.of(parseBytePiece(p)) : utf8(p),
-    );
+    this.tokenBytes = this.pieces.map((p, id) => (this.types[id] === TokenType.byte ? Uint8Array.of(parseBytePiece(p)) : utf8(p)));
   }
 
   /** Make `content` encode as one id: an existing piece is marked special, otherwise a control token is appended. */
@@ -207,7 +205,7 @@ export class SentencePieceBPE implements Tokenizer {
 
   private encodeText(text: string, prefix: boolean, out: number[]): void {
     let s = this.metaspaceInput ? text.replaceAll(METASPACE, ' ') : text;
-    if (prefix) s = ' ' + s;
+    if (prefix) s = ` ${s}`;
     if (!this.splitWords) {
       for (const id of this.encodeWord(s)) out.push(id);
       return;

@@ -85,7 +85,7 @@ function countWords(corpus: string | Iterable<string>, specials: SpecialSplitter
     // special tokens only separate runs of text, so every run starts with the dummy prefix
     for (const s of specials.split(doc)) {
       if ('token' in s) continue;
-      const text = ' ' + s.text;
+      const text = ` ${s.text}`;
       for (const m of text.matchAll(WORD)) words.set(m[0], (words.get(m[0]) ?? 0) + 1);
     }
   }
@@ -203,11 +203,7 @@ export function trainBPE(corpus: string | Iterable<string>, opts: TrainOptions):
   }
 
   const pieces = [...fixed, ...merged.map((s) => symStr[s]!), ...chars];
-  const scores = [
-    ...fixed.map(() => 0),
-    ...merged.map((_, rank) => -rank),
-    ...chars.map((_, i) => -(merged.length + i)),
-  ];
+  const scores = [...fixed.map(() => 0), ...merged.map((_, rank) => -rank), ...chars.map((_, i) => -(merged.length + i))];
   const types = [
     TokenType.unknown,
     TokenType.control,

@@ -54,10 +54,16 @@ export interface CheckpointContents {
   eosId: number;
 }
 
-const json = (v: unknown) => new TextEncoder().encode(JSON.stringify(v, null, 2) + '\n');
+const json = (v: unknown) => new TextEncoder().encode(`${JSON.stringify(v, null, 2)}\n`);
 
 /** Writes the HF model files (weights in any layout; stored in HF's) and tokenizer/generation config. */
-export function writeModelDir(dir: string, config: LlamaConfig, weights: NamedTensors, ids: { bos: number; eos: number }, tokenizer?: TokenizerFiles): void {
+export function writeModelDir(
+  dir: string,
+  config: LlamaConfig,
+  weights: NamedTensors,
+  ids: { bos: number; eos: number },
+  tokenizer?: TokenizerFiles,
+): void {
   saveHF(dir, config, weights);
   writeTokenizerFiles(dir, ids, tokenizer);
 }
@@ -68,9 +74,15 @@ export function writeTokenizerFiles(dir: string, ids: { bos: number; eos: number
   writeFileAtomic(join(dir, 'generation_config.json'), [json({ bos_token_id: ids.bos, eos_token_id: ids.eos })]);
   if (tokenizer) {
     writeFileAtomic(join(dir, 'tokenizer.json'), [new TextEncoder().encode(tokenizer['tokenizer.json'])]);
-    writeFileAtomic(join(dir, 'tokenizer_config.json'), [json({
-      tokenizer_class: 'PreTrainedTokenizerFast', bos_token: tokenizer.bos, eos_token: tokenizer.eos, model_max_length: 1e30, clean_up_tokenization_spaces: false,
-    })]);
+    writeFileAtomic(join(dir, 'tokenizer_config.json'), [
+      json({
+        tokenizer_class: 'PreTrainedTokenizerFast',
+        bos_token: tokenizer.bos,
+        eos_token: tokenizer.eos,
+        model_max_length: 1e30,
+        clean_up_tokenization_spaces: false,
+      }),
+    ]);
   }
 }
 
@@ -104,8 +116,10 @@ export function readCheckpointDir(dir: string): LoadedCheckpoint {
   const state = readJsonFile(statePath, 'trainer state') as TrainerState;
   if (!state || typeof state !== 'object' || Array.isArray(state)) throw new Error(`${statePath}: must be a JSON object`);
   if (state.format !== 'heed-trainer-1') throw new Error(`${statePath}: unknown format ${JSON.stringify(state.format)}`);
-  for (const k of ['step', 'totalSteps'] as const) if (!Number.isInteger(state[k]) || state[k] < 0) throw new Error(`${statePath}: ${k} must be a whole number`);
-  if (!state.position || !Number.isInteger(state.position.epoch) || !Number.isInteger(state.position.batch)) throw new Error(`${statePath}: bad position`);
+  for (const k of ['step', 'totalSteps'] as const)
+    if (!Number.isInteger(state[k]) || state[k] < 0) throw new Error(`${statePath}: ${k} must be a whole number`);
+  if (!state.position || !Number.isInteger(state.position.epoch) || !Number.isInteger(state.position.batch))
+    throw new Error(`${statePath}: bad position`);
   const optimizer = readSafetensors(join(dir, OPTIMIZER_FILE)).tensors;
   const out: LoadedCheckpoint = { state, optimizer };
   if (existsSync(join(dir, 'config.json'))) {
@@ -120,5 +134,5 @@ export function readCheckpointDir(dir: string): LoadedCheckpoint {
 
 /** A small JSON helper for the run's files. */
 export function writeJson(path: string, v: unknown): void {
-  writeFileSync(path, JSON.stringify(v, null, 2) + '\n');
+  writeFileSync(path, `${JSON.stringify(v, null, 2)}\n`);
 }

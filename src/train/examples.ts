@@ -26,17 +26,33 @@ export const rowTokensFor = (requested: number, modelContext: number): number =>
 /** pretrain-mix's training shards, in order. */
 export function pretrainShards(): string[] {
   const dir = dataPath('pretrain-mix');
-  return readdirSync(dir).filter((f) => /^pretrain-mix-\d+\.jsonl\.gz$/.test(f)).sort().map((f) => join(dir, f));
+  return readdirSync(dir)
+    .filter((f) => /^pretrain-mix-\d+\.jsonl\.gz$/.test(f))
+    .sort()
+    .map((f) => join(dir, f));
 }
 
 /** Packed pretraining sequences of `context` input tokens (+1 target) each. */
-export function pretrainExamples(docs: readonly string[], tok: Tokenizer, context: number, onProgress?: (docs: number, chars: number, totalChars: number) => void): Packed {
+export function pretrainExamples(
+  docs: readonly string[],
+  tok: Tokenizer,
+  context: number,
+  onProgress?: (docs: number, chars: number, totalChars: number) => void,
+): Packed {
   return packDocuments(docs, tok, context, onProgress);
 }
 
 /** Chat rows encoded under a template (default tulu), each cut at `rowTokens` tokens. */
-export function chatExamples(d: Dataset, tok: Tokenizer, opts: { rowTokens: number; perTurn?: boolean; template?: ChatTemplate }): EncodedDataset {
-  return encodeDataset(d, tok, { maxLen: opts.rowTokens, ...(opts.perTurn ? { perTurn: true } : {}), ...(opts.template ? { template: opts.template } : {}) });
+export function chatExamples(
+  d: Dataset,
+  tok: Tokenizer,
+  opts: { rowTokens: number; perTurn?: boolean; template?: ChatTemplate },
+): EncodedDataset {
+  return encodeDataset(d, tok, {
+    maxLen: opts.rowTokens,
+    ...(opts.perTurn ? { perTurn: true } : {}),
+    ...(opts.template ? { template: opts.template } : {}),
+  });
 }
 
 /** Takes `n` rows out (seeded) for the held-out loss. */

@@ -14,20 +14,33 @@ export interface AdamWHyper {
 export class AdamWState {
   readonly m: Tensor[];
   readonly v: Tensor[];
-  constructor(readonly names: readonly string[], readonly params: readonly Tensor[], readonly hyper: AdamWHyper) {
+  constructor(
+    readonly names: readonly string[],
+    readonly params: readonly Tensor[],
+    readonly hyper: AdamWHyper,
+  ) {
     this.m = params.map((p) => zeros(p.shape, { backend: p.backend, dtype: p.dtype }).keep());
     this.v = params.map((p) => zeros(p.shape, { backend: p.backend, dtype: p.dtype }).keep());
   }
 
   /** One update from the parameters' .grad (1-based step for the bias corrections). */
   update(lr: number, step: number): void {
-    adamw(this.params, this.params.map((p) => p.grad), this.m, this.v, { lr, step, ...this.hyper });
+    adamw(
+      this.params,
+      this.params.map((p) => p.grad),
+      this.m,
+      this.v,
+      { lr, step, ...this.hyper },
+    );
   }
 
   async export(): Promise<NamedTensors> {
     const out: NamedTensors = new Map();
     for (let i = 0; i < this.names.length; i++) {
-      for (const [k, t] of [['m', this.m[i]!], ['v', this.v[i]!]] as const) {
+      for (const [k, t] of [
+        ['m', this.m[i]!],
+        ['v', this.v[i]!],
+      ] as const) {
         out.set(`${k}.${this.names[i]}`, { shape: [...t.shape], data: Float32Array.from(await t.data()) });
       }
     }
@@ -37,10 +50,14 @@ export class AdamWState {
   /** Restores moments written by export(); every entry must be present with its shape. */
   load(state: NamedTensors, source: string): void {
     this.names.forEach((name, i) => {
-      for (const [k, t] of [['m', this.m[i]!], ['v', this.v[i]!]] as const) {
+      for (const [k, t] of [
+        ['m', this.m[i]!],
+        ['v', this.v[i]!],
+      ] as const) {
         const h: HostTensor | undefined = state.get(`${k}.${name}`);
         if (!h) throw new Error(`${source}: optimizer state has no ${k}.${name}`);
-        if (h.shape.join() !== t.shape.join()) throw new Error(`${source}: ${k}.${name} has shape [${h.shape}], the parameter has [${t.shape}]`);
+        if (h.shape.join() !== t.shape.join())
+          throw new Error(`${source}: ${k}.${name} has shape [${h.shape}], the parameter has [${t.shape}]`);
         t.write(t.dtype === 'f32' ? h.data : Float64Array.from(h.data));
       }
     });

@@ -28,7 +28,6 @@ export interface EvalRecord {
 }
 export type LogRecord = ({ kind: 'step' } & StepRecord) | ({ kind: 'eval' } & EvalRecord);
 
-
 export function formatStep(r: StepRecord): string {
   const w = String(r.totalSteps).length;
   return `step ${String(r.step).padStart(w)}/${r.totalSteps}  loss ${r.loss.toFixed(4)}  lr ${r.lr.toExponential(2)}  |g| ${r.gradNorm.toFixed(3)}  ${r.tokPerSec.toFixed(0)} tok/s  ETA ${formatDuration(r.etaSec)}`;
@@ -38,8 +37,16 @@ const KIND: Schema = { object: { kind: { literal: ['step', 'eval'] } } };
 const RECORD: Record<LogRecord['kind'], Schema> = {
   step: {
     object: {
-      step: 'count', totalSteps: 'count', epoch: 'count', loss: 'number', lr: 'number', gradNorm: 'number', tokens: 'count',
-      tokPerSec: 'number?', elapsedSec: 'number?', etaSec: 'number?',
+      step: 'count',
+      totalSteps: 'count',
+      epoch: 'count',
+      loss: 'number',
+      lr: 'number',
+      gradNorm: 'number',
+      tokens: 'count',
+      tokPerSec: 'number?',
+      elapsedSec: 'number?',
+      etaSec: 'number?',
     },
   },
   eval: { object: { step: 'count', evalLoss: 'number', evalTokens: 'count' } },
@@ -64,20 +71,24 @@ export function readLog(path: string, maxStep = Infinity, note?: (msg: string) =
 
 export class Progress {
   private readonly status: StatusLine;
-  constructor(private readonly logPath: string, out: NodeJS.WriteStream | null = process.stderr, resumeStep = 0) {
+  constructor(
+    private readonly logPath: string,
+    out: NodeJS.WriteStream | null = process.stderr,
+    resumeStep = 0,
+  ) {
     this.status = new StatusLine(out, { ttyMs: 0, plainMs: 0 });
     // rewrite the log so it holds exactly the history up to the step the run starts from
     const kept = readLog(logPath, resumeStep, (msg) => this.message(`warning: ${msg}`));
-    writeTextAtomic(logPath, kept.map((r) => JSON.stringify(r) + '\n').join(''));
+    writeTextAtomic(logPath, kept.map((r) => `${JSON.stringify(r)}\n`).join(''));
   }
 
   step(r: StepRecord): void {
-    appendFileSync(this.logPath, JSON.stringify({ kind: 'step', ...r }) + '\n');
+    appendFileSync(this.logPath, `${JSON.stringify({ kind: 'step', ...r })}\n`);
     this.print(formatStep(r), r.step === r.totalSteps);
   }
 
   eval(r: EvalRecord): void {
-    appendFileSync(this.logPath, JSON.stringify({ kind: 'eval', ...r }) + '\n');
+    appendFileSync(this.logPath, `${JSON.stringify({ kind: 'eval', ...r })}\n`);
     this.message(`step ${r.step}: held-out loss ${r.evalLoss.toFixed(4)} over ${r.evalTokens} tokens`);
   }
 

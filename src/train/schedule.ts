@@ -13,7 +13,8 @@ export interface Schedule {
 
 /** Warmup given as a ratio of the total (0 ≤ w < 1, open-instruct's int(total · ratio)) or as steps (an integer ≥ 1). */
 export function warmupSteps(warmup: number, totalSteps: number): number {
-  if (!(warmup >= 0) || !Number.isFinite(warmup)) throw new Error(`warmup must be a ratio in [0, 1) or a whole number of steps, got ${warmup}`);
+  if (!(warmup >= 0) || !Number.isFinite(warmup))
+    throw new Error(`warmup must be a ratio in [0, 1) or a whole number of steps, got ${warmup}`);
   if (warmup < 1) return Math.floor(totalSteps * warmup);
   if (!Number.isInteger(warmup)) throw new Error(`warmup ${warmup} is neither a ratio below 1 nor a whole number of steps`);
   return warmup;
@@ -24,9 +25,13 @@ export function lrAt(step: number, s: Schedule): number {
   if (t < s.warmupSteps) return (s.lr * t) / Math.max(1, s.warmupSteps);
   const rest = Math.max(1, s.totalSteps - s.warmupSteps);
   switch (s.kind) {
-    case 'constant': return s.lr;
-    case 'linear': return s.lr * Math.max(0, (s.totalSteps - t) / rest);
-    case 'cosine': return s.lr * Math.max(0, 0.5 * (1 + Math.cos((Math.PI * (t - s.warmupSteps)) / rest)));
-    default: throw new Error(`unknown schedule ${JSON.stringify(s.kind)} (choose ${SCHEDULES.join(', ')})`);
+    case 'constant':
+      return s.lr;
+    case 'linear':
+      return s.lr * Math.max(0, (s.totalSteps - t) / rest);
+    case 'cosine':
+      return s.lr * Math.max(0, 0.5 * (1 + Math.cos((Math.PI * (t - s.warmupSteps)) / rest)));
+    default:
+      throw new Error(`unknown schedule ${JSON.stringify(s.kind)} (choose ${SCHEDULES.join(', ')})`);
   }
 }

@@ -11,7 +11,14 @@ import { BatchStream, type Example, type HostBatch, collate, planEpoch } from '.
 import type { NamedTensors } from '../io/weights.ts';
 import type { Llama } from '../nn/llama.ts';
 import { clipGradNorm, gradNorm } from '../ops/optim.ts';
-import { type CheckpointContents, type LoadedCheckpoint, type TokenizerFiles, type TrainerState, writeCheckpoint, writeModelDir } from './checkpoint.ts';
+import {
+  type CheckpointContents,
+  type LoadedCheckpoint,
+  type TokenizerFiles,
+  type TrainerState,
+  writeCheckpoint,
+  writeModelDir,
+} from './checkpoint.ts';
 import { AdamWState } from './optimizer.ts';
 import { Progress, readLog } from './progress.ts';
 import { type Schedule, type ScheduleKind, lrAt, warmupSteps } from './schedule.ts';
@@ -44,8 +51,20 @@ export interface TrainConfig {
 }
 
 export const DEFAULT_TRAIN: Omit<TrainConfig, 'epochs' | 'maxSteps'> = {
-  lr: 1e-5, schedule: 'linear', warmup: 0.03, weightDecay: 0, clip: 0, batchSize: 1, gradAccum: 64,
-  evalEvery: 0, saveEvery: 0, seed: 42, bucketBatches: 50, beta1: 0.9, beta2: 0.999, eps: 1e-8,
+  lr: 1e-5,
+  schedule: 'linear',
+  warmup: 0.03,
+  weightDecay: 0,
+  clip: 0,
+  batchSize: 1,
+  gradAccum: 64,
+  evalEvery: 0,
+  saveEvery: 0,
+  seed: 42,
+  bucketBatches: 50,
+  beta1: 0.9,
+  beta2: 0.999,
+  eps: 1e-8,
 };
 
 /** What the model contributes to a checkpoint (full weights, or adapters over a frozen base). */
@@ -144,10 +163,20 @@ export async function train(setup: TrainSetup, cfg: TrainConfig): Promise<TrainR
   const ident = identity(cfg, totalSteps);
   if (resume) {
     const want = JSON.stringify(resume.state.options);
-    if (want !== JSON.stringify(ident)) throw new Error(`--resume: the checkpoint was trained with ${want}; this run asks for ${JSON.stringify(ident)}`);
+    if (want !== JSON.stringify(ident))
+      throw new Error(`--resume: the checkpoint was trained with ${want}; this run asks for ${JSON.stringify(ident)}`);
   }
   const heldout: HostBatch[] = setup.heldout?.length
-    ? planEpoch(setup.heldout.map((e) => e.ids.length), 0, { ...planOpts, shuffle: false }).map((idx) => collate(idx.map((i) => setup.heldout![i]!), setup.padId))
+    ? planEpoch(
+        setup.heldout.map((e) => e.ids.length),
+        0,
+        { ...planOpts, shuffle: false },
+      ).map((idx) =>
+        collate(
+          idx.map((i) => setup.heldout![i]!),
+          setup.padId,
+        ),
+      )
     : [];
 
   const opt = new AdamWState(names, params, { beta1: cfg.beta1, beta2: cfg.beta2, eps: cfg.eps, weightDecay: cfg.weightDecay });
@@ -165,12 +194,24 @@ export async function train(setup: TrainSetup, cfg: TrainConfig): Promise<TrainR
   const save = async (step: number) => {
     const parts = await setup.snapshot();
     const state: TrainerState = {
-      format: 'heed-trainer-1', step, totalSteps, position: stream.position(), ropeLayout: model.config.ropeLayout,
-      options: ident, lastLoss, ...(lastEval !== undefined ? { lastEvalLoss: lastEval } : {}),
+      format: 'heed-trainer-1',
+      step,
+      totalSteps,
+      position: stream.position(),
+      ropeLayout: model.config.ropeLayout,
+      options: ident,
+      lastLoss,
+      ...(lastEval !== undefined ? { lastEvalLoss: lastEval } : {}),
     };
     const contents: CheckpointContents = {
-      config: model.config, weights: parts.weights, optimizer: await opt.export(), state, bosId: setup.bosId, eosId: setup.eosId,
-      ...(parts.adapters ? { adapters: parts.adapters } : {}), ...(setup.tokenizer ? { tokenizer: setup.tokenizer } : {}),
+      config: model.config,
+      weights: parts.weights,
+      optimizer: await opt.export(),
+      state,
+      bosId: setup.bosId,
+      eosId: setup.eosId,
+      ...(parts.adapters ? { adapters: parts.adapters } : {}),
+      ...(setup.tokenizer ? { tokenizer: setup.tokenizer } : {}),
     };
     writeCheckpoint(checkpointDir, contents);
     lastSaved = step;
@@ -208,7 +249,10 @@ export async function train(setup: TrainSetup, cfg: TrainConfig): Promise<TrainR
       }
       if (!Number.isFinite(loss) || !Number.isFinite(norm)) {
         const what = !Number.isFinite(loss) ? `the loss is ${loss}` : `the gradient norm is ${norm}`;
-        const where = lastSaved >= 0 ? `the last good checkpoint (step ${lastSaved}) is intact in ${checkpointDir}` : 'no checkpoint had been written yet';
+        const where =
+          lastSaved >= 0
+            ? `the last good checkpoint (step ${lastSaved}) is intact in ${checkpointDir}`
+            : 'no checkpoint had been written yet';
         throw new TrainingStopped(`training stopped at step ${step}: ${what} (${acc.tokens} labelled tokens); ${where}`);
       }
       const lr = lrAt(step, schedule);
@@ -221,8 +265,16 @@ export async function train(setup: TrainSetup, cfg: TrainConfig): Promise<TrainR
       const elapsed = (now - t0) / 1000;
       const done = step - startStep;
       progress.step({
-        step, totalSteps, epoch: stream.position().epoch, loss, lr, gradNorm: norm, tokens: acc.tokens,
-        tokPerSec: acc.inputTokens / ((now - ts) / 1000), elapsedSec: elapsed, etaSec: (elapsed / done) * (totalSteps - step),
+        step,
+        totalSteps,
+        epoch: stream.position().epoch,
+        loss,
+        lr,
+        gradNorm: norm,
+        tokens: acc.tokens,
+        tokPerSec: acc.inputTokens / ((now - ts) / 1000),
+        elapsedSec: elapsed,
+        etaSec: (elapsed / done) * (totalSteps - step),
       });
       await setup.onStep?.(step);
       const last = step === totalSteps || step === setup.stopAfter;
@@ -238,7 +290,9 @@ export async function train(setup: TrainSetup, cfg: TrainConfig): Promise<TrainR
   if (step === totalSteps) {
     modelDir = join(outDir, 'model');
     writeModelDir(modelDir, model.config, await setup.exportWeights(), { bos: setup.bosId, eos: setup.eosId }, setup.tokenizer);
-    progress.message(`wrote ${modelDir} (HF layout) and ${checkpointDir} (resumable); ${tokensSeen} input tokens in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    progress.message(
+      `wrote ${modelDir} (HF layout) and ${checkpointDir} (resumable); ${tokensSeen} input tokens in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
   }
   writeCurve(outDir, setup.title);
   return { steps: step, totalSteps, losses, evalLosses, checkpointDir, modelDir };
@@ -254,4 +308,3 @@ export function writeCurve(outDir: string, title?: string): string | null {
   writeFileSync(path, lossCurveSvg({ train: trainPts, heldout: heldPts, ...(title ? { title } : {}) }));
   return path;
 }
-

@@ -73,7 +73,12 @@ export function progress(label: string, total: number, unit: string, start = 0, 
 
 /** Runs `fn` with an `onProgress(done, total)` that draws a progress line, opened at the first
  *  report (its `done` counts as resumed work, not this run's rate) and closed when `fn` ends. */
-export async function withBar<T>(label: string, unit: string, fn: (onProgress: (done: number, total: number) => void) => Promise<T>, out: NodeJS.WriteStream = process.stderr): Promise<T> {
+export async function withBar<T>(
+  label: string,
+  unit: string,
+  fn: (onProgress: (done: number, total: number) => void) => Promise<T>,
+  out: NodeJS.WriteStream = process.stderr,
+): Promise<T> {
   let bar: Progress | undefined;
   try {
     return await fn((done, total) => {

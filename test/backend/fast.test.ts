@@ -32,8 +32,18 @@ function params(c: Case): MatmulP {
   const slabB = c.K * c.N;
   // slices r of one batch are adjacent; batches follow (or repeat, when shared)
   return {
-    batch: c.batch, M: c.M, N: c.N, K: c.K, nred: c.nred, transA: c.transA, transB: c.transB,
-    aR: slabA, bR: slabB, aZ: c.share === 'a' ? 0 : slabA * c.nred, bZ: c.share === 'b' ? 0 : slabB * c.nred, kernel: 'auto',
+    batch: c.batch,
+    M: c.M,
+    N: c.N,
+    K: c.K,
+    nred: c.nred,
+    transA: c.transA,
+    transB: c.transB,
+    aR: slabA,
+    bR: slabB,
+    aZ: c.share === 'a' ? 0 : slabA * c.nred,
+    bZ: c.share === 'b' ? 0 : slabB * c.nred,
+    kernel: 'auto',
   };
 }
 
@@ -84,10 +94,16 @@ describe('fast backend gemm against the reference loop', () => {
     await threaded.close();
   });
   it('every layout, one thread', () => {
-    fc.assert(fc.property(arbP, (c) => errorRatio(single, c) <= 1), { numRuns: 60 });
+    fc.assert(
+      fc.property(arbP, (c) => errorRatio(single, c) <= 1),
+      { numRuns: 60 },
+    );
   });
   it('every layout, three threads splitting the output blocks', () => {
-    fc.assert(fc.property(arbP, (c) => errorRatio(threaded, c) <= 1), { numRuns: 60 });
+    fc.assert(
+      fc.property(arbP, (c) => errorRatio(threaded, c) <= 1),
+      { numRuns: 60 },
+    );
   });
   it('the model shapes: x·Wᵀ, its gradients and a 2-D weight gradient summed over the batch', () => {
     const cases: Case[] = [
@@ -105,7 +121,10 @@ describe('a broken gemm fails the property', () => {
     it(mutant, async () => {
       const b = new FastBackend({ threads: 2, parallelMinWork: 0, mutant });
       try {
-        const r = fc.check(fc.property(arbP, (c) => errorRatio(b, c) <= 1), { numRuns: 60 });
+        const r = fc.check(
+          fc.property(arbP, (c) => errorRatio(b, c) <= 1),
+          { numRuns: 60 },
+        );
         expect(r.failed, `mutant ${mutant} survived`).toBe(true);
       } finally {
         await b.close();
@@ -118,7 +137,10 @@ describe('fast backend storage and threads', () => {
   it('reuses freed blocks by size class and keeps contents across memory growth', async () => {
     const b = new FastBackend({ threads: 1 });
     const x = b.alloc('f32', 1000);
-    b.upload(x, Float32Array.from({ length: 1000 }, (_, i) => i));
+    b.upload(
+      x,
+      Float32Array.from({ length: 1000 }, (_, i) => i),
+    );
     const y = b.alloc('i32', 10);
     b.free(y);
     const z = b.alloc('i32', 12); // same 64-byte class
@@ -137,7 +159,11 @@ describe('fast backend storage and threads', () => {
     const b = new FastBackend({ threads: 2, parallelMinWork: 0 });
     await b.close();
     const s = b.alloc('f32', 4);
-    expect(() => b.run(matmulK, [s, s], [s], { ...params({ batch: 1, M: 2, N: 2, K: 1, nred: 1, transA: false, transB: false, share: 'none', seed: 1 }) })).toThrow('thread pool was closed');
+    expect(() =>
+      b.run(matmulK, [s, s], [s], {
+        ...params({ batch: 1, M: 2, N: 2, K: 1, nred: 1, transA: false, transB: false, share: 'none', seed: 1 }),
+      }),
+    ).toThrow('thread pool was closed');
   });
   it('HEED_THREADS is checked', () => {
     const old = process.env.HEED_THREADS;
@@ -158,7 +184,11 @@ const b = new FastBackend({ threads: 2, parallelMinWork: 0 });
 const s = b.alloc('f32', 64 * 64);
 b.run(matmulK, [s, s], [s], { batch: 1, M: 64, N: 64, K: 64, nred: 1, transA: false, transB: false, aZ: 0, bZ: 0, aR: 0, bR: 0, kernel: 'auto' });
 console.log('done');`;
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: process.cwd(), timeout: 30_000, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+      cwd: process.cwd(),
+      timeout: 30_000,
+      encoding: 'utf8',
+    });
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe('done');
     expect(r.status).toBe(0);
@@ -168,7 +198,11 @@ console.log('done');`;
 const b = new FastBackend({ threads: 3 });
 await b.close();
 console.log('closed');`;
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: process.cwd(), timeout: 30_000, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+      cwd: process.cwd(),
+      timeout: 30_000,
+      encoding: 'utf8',
+    });
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe('closed');
     expect(r.status).toBe(0);
@@ -186,10 +220,13 @@ describe('the f32x4 exp the softmax kernels use', () => {
     const inst = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes([f], 1, 1)), { env: { memory } });
     const run = inst.exports.exp4 as (src: number, dst: number) => void;
     const mem = new Float32Array(memory.buffer);
-    fc.assert(fc.property(fc.array(fc.float({ min: -80, max: 80, noNaN: true }), { minLength: 4, maxLength: 4 }), (xs) => {
-      mem.set(xs, 0);
-      run(0, 16);
-      return xs.every((x, i) => Math.abs(mem[4 + i]! - Math.exp(Math.fround(x))) <= 2.5e-7 * Math.exp(Math.fround(x)));
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.array(fc.float({ min: -80, max: 80, noNaN: true }), { minLength: 4, maxLength: 4 }), (xs) => {
+        mem.set(xs, 0);
+        run(0, 16);
+        return xs.every((x, i) => Math.abs(mem[4 + i]! - Math.exp(Math.fround(x))) <= 2.5e-7 * Math.exp(Math.fround(x)));
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -12,8 +12,17 @@ import { clipGradNorm } from '../../src/ops/optim.ts';
 import { AdamWState } from '../../src/train/optimizer.ts';
 
 const CONFIG: LlamaConfig = {
-  dim: 48, nLayers: 2, nHeads: 4, nKvHeads: 2, hiddenDim: 96, vocabSize: 97, maxSeqLen: 64,
-  ropeTheta: 10000, ropeLayout: 'half', normEps: 1e-5, tiedEmbeddings: false,
+  dim: 48,
+  nLayers: 2,
+  nHeads: 4,
+  nKvHeads: 2,
+  hiddenDim: 96,
+  vocabSize: 97,
+  maxSeqLen: 64,
+  ropeTheta: 10000,
+  ropeLayout: 'half',
+  normEps: 1e-5,
+  tiedEmbeddings: false,
 };
 
 /** Losses, then every parameter's bytes, after two training steps (clip 1, AdamW) and a
@@ -22,7 +31,12 @@ async function run(b: Backend): Promise<{ losses: number[]; params: Uint8Array[]
   const model = new Llama(CONFIG, b, { seed: 3 });
   const B = 3;
   const T = 40;
-  const ids = (off: number) => fromArray(Int32Array.from({ length: B * T }, (_, i) => (i * 31 + off) % CONFIG.vocabSize), [B, T], { dtype: 'i32', backend: b }).keep();
+  const ids = (off: number) =>
+    fromArray(
+      Int32Array.from({ length: B * T }, (_, i) => (i * 31 + off) % CONFIG.vocabSize),
+      [B, T],
+      { dtype: 'i32', backend: b },
+    ).keep();
   const x = ids(5);
   const y = ids(6);
   const params = model.parameters();
@@ -33,7 +47,10 @@ async function run(b: Backend): Promise<{ losses: number[]; params: Uint8Array[]
       const loss = model.loss(x, y);
       losses.push((await loss.data())[0]!);
       loss.backward();
-      clipGradNorm(params.map((p) => p.grad), 1).dispose();
+      clipGradNorm(
+        params.map((p) => p.grad),
+        1,
+      ).dispose();
       opt.update(1e-2, step);
     });
     zeroGrad(params);

@@ -65,7 +65,12 @@ describe('webgpu backend', () => {
     expect(sg).toContain('struct AttnP');
     expect(sg).toContain('fn attn_fwd_sg');
     expect(sg).not.toMatch(/^\/\/ #include/m);
-    expect(sg.trimStart().split('\n').find((l) => !l.startsWith('//'))).toBe('enable subgroups;');
+    expect(
+      sg
+        .trimStart()
+        .split('\n')
+        .find((l) => !l.startsWith('//')),
+    ).toBe('enable subgroups;');
     // the base module must compile on adapters without subgroups
     expect(shaderSource('attention')).not.toContain('enable subgroups');
     expect(() => shaderSource('no_such_shader')).toThrow(/shader file not found: .*no_such_shader\.wgsl/);
@@ -84,7 +89,9 @@ describe('webgpu backend', () => {
 
   it('every shader in shaders/ compiles on the adapter with its includes (common.wgsl once)', async () => {
     const b = (await gpu()) as WebGPUBackend;
-    const names = readdirSync(join(projectRoot, 'shaders')).filter((f) => f.endsWith('.wgsl')).map((f) => f.slice(0, -5));
+    const names = readdirSync(join(projectRoot, 'shaders'))
+      .filter((f) => f.endsWith('.wgsl'))
+      .map((f) => f.slice(0, -5));
     expect(names).toContain('common');
     for (const name of names) {
       if (name === 'attention_sg' && !b.caps.subgroups) continue;

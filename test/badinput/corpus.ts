@@ -157,7 +157,13 @@ function leftovers(out: string): string[] {
  * `heed convert` on the same input: it succeeds exactly when the load did, and a failed convert
  * leaves nothing at (or beside) its output path.
  */
-export async function judgeConvert(model: string, tokenizer: string | undefined, to: 'hf' | 'gguf' | 'llama2c', outcome: Outcome, names: readonly string[]): Promise<void> {
+export async function judgeConvert(
+  model: string,
+  tokenizer: string | undefined,
+  to: 'hf' | 'gguf' | 'llama2c',
+  outcome: Outcome,
+  names: readonly string[],
+): Promise<void> {
   const out = `${model.replace(/\/$/, '')}.converted-${to}`;
   const log = vi.spyOn(console, 'log').mockImplementation(() => {});
   const warn = vi.spyOn(console, 'error').mockImplementation(() => {});

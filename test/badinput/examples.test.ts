@@ -27,7 +27,7 @@ const tokJson = JSON.parse(readFileSync(join(c.hfDir, 'tokenizer.json'), 'utf8')
 /** Runs `heed ...args` in-process; returns the exit code and what it printed to stderr. */
 async function heed(...args: string[]): Promise<{ code: number; err: string }> {
   let err = '';
-  const e = vi.spyOn(console, 'error').mockImplementation((...xs: unknown[]) => void (err += xs.join(' ') + '\n'));
+  const e = vi.spyOn(console, 'error').mockImplementation((...xs: unknown[]) => void (err += `${xs.join(' ')}\n`));
   const l = vi.spyOn(console, 'log').mockImplementation(() => {});
   try {
     const code = await main(args);
@@ -96,14 +96,17 @@ describe('1. wrong data is refused, not loaded', () => {
     );
   });
 
-  it.each(['hf', 'gguf', 'llama2c'])('convert --to %s with a tokenizer smaller than the vocabulary: refused, nothing written', async (to) => {
-    const tok = smallTokenizer(500);
-    const out = freshPath(c, `small-${to}`);
-    const r = await heed('convert', '--model', c.bin, '--tokenizer', tok, '--to', to, '--out', out);
-    expect(r.code).toBe(1);
-    expect(r.err).toContain(`${tok}: the tokenizer has 500 tokens but the model ${c.bin} has a vocabulary of 512`);
-    expect(leftovers(out)).toEqual([]);
-  });
+  it.each(['hf', 'gguf', 'llama2c'])(
+    'convert --to %s with a tokenizer smaller than the vocabulary: refused, nothing written',
+    async (to) => {
+      const tok = smallTokenizer(500);
+      const out = freshPath(c, `small-${to}`);
+      const r = await heed('convert', '--model', c.bin, '--tokenizer', tok, '--to', to, '--out', out);
+      expect(r.code).toBe(1);
+      expect(r.err).toContain(`${tok}: the tokenizer has 500 tokens but the model ${c.bin} has a vocabulary of 512`);
+      expect(leftovers(out)).toEqual([]);
+    },
+  );
 
   it('generate with that tokenizer names both files', async () => {
     const tok = smallTokenizer(500);
@@ -132,14 +135,18 @@ describe('1. wrong data is refused, not loaded', () => {
     expect(() => readTokenizer(p2)).toThrow(`${p2}: model.merges[3] (["▁zzq","x"]) names "▁zzq", which is not in model.vocab`);
     // merges emptied: the multi-character pieces could never be produced (found by the hfdir property)
     const p3 = write('nomerges.json', JSON.stringify({ ...tokJson, model: { ...tokJson.model, merges: [] } }));
-    expect(() => readTokenizer(p3)).toThrow(new RegExp(`^${p3}: model\\.merges is empty, yet model\\.vocab has \\d+ multi-character pieces`));
+    expect(() => readTokenizer(p3)).toThrow(
+      new RegExp(`^${p3}: model\\.merges is empty, yet model\\.vocab has \\d+ multi-character pieces`),
+    );
   });
 
   it('an HF directory whose tokenizer.json has one token more than the model', () => {
     const extra = structuredClone(tokJson);
     extra.model.vocab['\u2581zzqx'] = 512;
     const dir = hfVariant({ 'tokenizer.json': JSON.stringify(extra) });
-    expect(() => loadPretrained(dir)).toThrow(`${join(dir, 'tokenizer.json')}: the tokenizer has 513 tokens but the model ${dir} has a vocabulary of 512`);
+    expect(() => loadPretrained(dir)).toThrow(
+      `${join(dir, 'tokenizer.json')}: the tokenizer has 513 tokens but the model ${dir} has a vocabulary of 512`,
+    );
   });
 
   it('NaN or infinite weights, in every format, naming the tensor', () => {
@@ -165,7 +172,9 @@ describe('1. wrong data is refused, not loaded', () => {
     const at = text.indexOf('"dtype":"F32"');
     st.set(new TextEncoder().encode('"dtype":"I32"'), at);
     const dir = hfVariant({ 'model.safetensors': st });
-    expect(() => readCheckpoint(dir)).toThrow(`${join(dir, 'model.safetensors')}: tensor model.embed_tokens.weight is I32; checkpoint weights must be F32, F16 or BF16`);
+    expect(() => readCheckpoint(dir)).toThrow(
+      `${join(dir, 'model.safetensors')}: tensor model.embed_tokens.weight is I32; checkpoint weights must be F32, F16 or BF16`,
+    );
   });
 
   it('writers refuse NaN weights too', () => {
@@ -196,7 +205,10 @@ describe('2. absurd sizes are refused before anything is allocated', () => {
     const md = llamaMetadata(ck.config, loadLlama2cTokenizer(c.tokBin).vocabulary());
     md.set('llama.block_count', { type: 'uint32', value: layers });
     const p2 = write('layers.gguf', concatChunks(encodeGGUF(md, g.tensors)));
-    fast(() => readCheckpoint(p2), `${p2}: weights do not match the config: it implies ${9 * layers + 2} tensors (${layers} layers), the checkpoint holds 47`);
+    fast(
+      () => readCheckpoint(p2),
+      `${p2}: weights do not match the config: it implies ${9 * layers + 2} tensors (${layers} layers), the checkpoint holds 47`,
+    );
 
     const cfg = JSON.parse(readFileSync(join(c.hfDir, 'config.json'), 'utf8')) as Record<string, unknown>;
     cfg.num_hidden_layers = layers;
@@ -222,9 +234,17 @@ describe('2. absurd sizes are refused before anything is allocated', () => {
 
 describe('3. malformed input gets a message, never raw JS error text', () => {
   it.each([
-    ['not JSON', '{"model": {"type": "BPE", "vocab": {"a": 0', 'the tokenizer.json is not valid JSON: the text ends before the JSON value is complete'],
+    [
+      'not JSON',
+      '{"model": {"type": "BPE", "vocab": {"a": 0',
+      'the tokenizer.json is not valid JSON: the text ends before the JSON value is complete',
+    ],
     ['no model', '{"added_tokens": []}', 'the top level.model is missing'],
-    ['numeric merges', JSON.stringify({ ...tokJson, model: { ...tokJson.model, merges: [1, 2] } }), 'model.merges[0] is 1, neither "left right" nor ["left", "right"]'],
+    [
+      'numeric merges',
+      JSON.stringify({ ...tokJson, model: { ...tokJson.model, merges: [1, 2] } }),
+      'model.merges[0] is 1, neither "left right" nor ["left", "right"]',
+    ],
     ['model not an object', JSON.stringify({ model: 5 }), 'model must be an object, got 5'],
   ])('tokenizer.json: %s', async (_name, text, message) => {
     const p = write('tokenizer.json', text);
@@ -282,11 +302,15 @@ describe('3. malformed input gets a message, never raw JS error text', () => {
       return join(dir, 'model.safetensors.index.json');
     };
     const p1 = index('{"weight_map": {');
-    expect(() => readCheckpoint(join(p1, '..'))).toThrow(`${p1}: the shard index is not valid JSON: the text ends before the JSON value is complete`);
+    expect(() => readCheckpoint(join(p1, '..'))).toThrow(
+      `${p1}: the shard index is not valid JSON: the text ends before the JSON value is complete`,
+    );
     const p2 = index('{"metadata": {}}');
     expect(() => readCheckpoint(join(p2, '..'))).toThrow(`${p2}: the shard index.weight_map is missing`);
     const p3 = index('{"weight_map": {"model.norm.weight": "../model.safetensors"}}');
-    expect(() => readCheckpoint(join(p3, '..'))).toThrow(`${p3}: tensor model.norm.weight maps to invalid shard "../model.safetensors" (must be a file name in the same directory)`);
+    expect(() => readCheckpoint(join(p3, '..'))).toThrow(
+      `${p3}: tensor model.norm.weight maps to invalid shard "../model.safetensors" (must be a file name in the same directory)`,
+    );
     const p4 = index('{"weight_map": {"toString": 5}}');
     expect(() => readCheckpoint(join(p4, '..'))).toThrow(`${p4}: weight_map.toString must be a string, got 5`);
   });
@@ -313,10 +337,14 @@ describe('4. every message names its file', () => {
   it('the GGUF writer names the output it refused to write', () => {
     const small = loadLlama2cTokenizer(smallTokenizer(500)).vocabulary();
     const out = freshPath(c, 'small.gguf');
-    expect(() => writeGGUF(out, ck.config, ck.weights, small)).toThrow(`${out}: GGUF writer: vocabulary does not fit the model: 500 tokens but vocabSize is 512`);
+    expect(() => writeGGUF(out, ck.config, ck.weights, small)).toThrow(
+      `${out}: GGUF writer: vocabulary does not fit the model: 500 tokens but vocabSize is 512`,
+    );
     expect(existsSync(out)).toBe(false);
     const v = loadLlama2cTokenizer(c.tokBin).vocabulary();
-    expect(() => writeGGUF(out, ck.config, ck.weights, { ...v, bos: 300 })).toThrow(`${out}: GGUF writer: vocabulary does not fit the model: bos id 300 (${JSON.stringify(v.tokens[300])}) has token type 1, not control (3) or user-defined (4)`);
+    expect(() => writeGGUF(out, ck.config, ck.weights, { ...v, bos: 300 })).toThrow(
+      `${out}: GGUF writer: vocabulary does not fit the model: bos id 300 (${JSON.stringify(v.tokens[300])}) has token type 1, not control (3) or user-defined (4)`,
+    );
     expect(existsSync(out)).toBe(false);
   });
 
@@ -325,7 +353,9 @@ describe('4. every message names its file', () => {
     const md = llamaMetadata(ck.config, loadLlama2cTokenizer(c.tokBin).vocabulary());
     md.set('tokenizer.ggml.bos_token_id', { type: 'uint32', value: 300 });
     const p = write('bos.gguf', concatChunks(encodeGGUF(md, g.tensors)));
-    expect(() => readCheckpoint(p)).toThrow(new RegExp(`^${p}: metadata tokenizer\\.ggml\\.bos_token_id = 300 names ".*" of token type 1, not a control token`));
+    expect(() => readCheckpoint(p)).toThrow(
+      new RegExp(`^${p}: metadata tokenizer\\.ggml\\.bos_token_id = 300 names ".*" of token type 1, not a control token`),
+    );
   });
 
   it('tokenizer.bin errors name the file', () => {
@@ -352,7 +382,8 @@ describe('5. a failed convert leaves nothing at its output path', () => {
     let written = 0;
     vi.spyOn(fs, 'writeSync').mockImplementation(((fd: number, buf: Uint8Array, off?: number, len?: number) => {
       const n = len ?? buf.length;
-      if (written + n > budget) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+      if (written + n > budget)
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
       written += n;
       return (real as (fd: number, b: Uint8Array, o?: number, l?: number) => number)(fd, buf, off, len);
     }) as typeof fs.writeSync);
@@ -389,7 +420,13 @@ describe('5. a failed convert leaves nothing at its output path', () => {
     vi.restoreAllMocks();
     syncBuiltinESMExports();
     expect((await heed('convert', '--model', c.bin, '--tokenizer', c.tokBin, '--to', 'hf', '--out', out, '--force')).code).toBe(0);
-    expect(readdirSync(out).sort()).toEqual(['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']);
+    expect(readdirSync(out).sort()).toEqual([
+      'config.json',
+      'generation_config.json',
+      'model.safetensors',
+      'tokenizer.json',
+      'tokenizer_config.json',
+    ]);
     expect(loadPretrained(out).tokenizer?.vocabSize).toBe(512);
   });
 

@@ -26,27 +26,52 @@ const fresh = (name: string): string => {
   return d;
 };
 
-const stepRec = (step: number): LogRecord => ({ kind: 'step', step, totalSteps: 99, epoch: 0, loss: 2.5 - step / 100, lr: 1e-3, gradNorm: 0.5, tokens: 40, tokPerSec: 1000, elapsedSec: step, etaSec: 99 - step });
+const stepRec = (step: number): LogRecord => ({
+  kind: 'step',
+  step,
+  totalSteps: 99,
+  epoch: 0,
+  loss: 2.5 - step / 100,
+  lr: 1e-3,
+  gradNorm: 0.5,
+  tokens: 40,
+  tokPerSec: 1000,
+  elapsedSec: step,
+  etaSec: 99 - step,
+});
 const evalRec = (step: number): LogRecord => ({ kind: 'eval', step, evalLoss: 2.25, evalTokens: 80 });
 
 describe('torn last line of an append-only JSONL log', () => {
   it('property: any complete records + any torn tail: the records are read, the tail cut off and reported', () => {
     const torn = fc.oneof(
-      fc.uint8Array({ minLength: 1, maxLength: 60 }).map((b) => b.filter((x) => x !== 0x0a)).filter((b) => b.length > 0),
-      fc.constantFrom('{"kind":"step","st', '{"kind":"eval","step":3,"evalLoss":2.2,"evalTokens":80}', '\0\0\0\0', '{', '\u00e9').map((s) => new TextEncoder().encode(s)),
+      fc
+        .uint8Array({ minLength: 1, maxLength: 60 })
+        .map((b) => b.filter((x) => x !== 0x0a))
+        .filter((b) => b.length > 0),
+      fc
+        .constantFrom('{"kind":"step","st', '{"kind":"eval","step":3,"evalLoss":2.2,"evalTokens":80}', '\0\0\0\0', '{', '\u00e9')
+        .map((s) => new TextEncoder().encode(s)),
     );
-    fc.assert(fc.property(fc.array(fc.boolean(), { maxLength: 12 }), fc.option(torn, { nil: undefined }), (kinds, tail) => {
-      const recs = kinds.map((isStep, i) => (isStep ? stepRec(i + 1) : evalRec(i + 1)));
-      const path = join(fresh('log'), 'log.jsonl');
-      const good = recs.map((r) => `${JSON.stringify(r)}\n`).join('');
-      writeFileSync(path, good);
-      if (tail) appendFileSync(path, tail);
-      const notes: string[] = [];
-      expect(readLog(path, Infinity, (m) => notes.push(m))).toEqual(recs);
-      expect(readFileSync(path, 'utf8')).toBe(good);
-      if (tail) expect(notes).toEqual([expect.stringMatching(new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: removed a torn last line \\(${tail.length} bytes`))]);
-      else expect(notes).toEqual([]);
-    }), { numRuns: 60 });
+    fc.assert(
+      fc.property(fc.array(fc.boolean(), { maxLength: 12 }), fc.option(torn, { nil: undefined }), (kinds, tail) => {
+        const recs = kinds.map((isStep, i) => (isStep ? stepRec(i + 1) : evalRec(i + 1)));
+        const path = join(fresh('log'), 'log.jsonl');
+        const good = recs.map((r) => `${JSON.stringify(r)}\n`).join('');
+        writeFileSync(path, good);
+        if (tail) appendFileSync(path, tail);
+        const notes: string[] = [];
+        expect(readLog(path, Infinity, (m) => notes.push(m))).toEqual(recs);
+        expect(readFileSync(path, 'utf8')).toBe(good);
+        if (tail)
+          expect(notes).toEqual([
+            expect.stringMatching(
+              new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: removed a torn last line \\(${tail.length} bytes`),
+            ),
+          ]);
+        else expect(notes).toEqual([]);
+      }),
+      { numRuns: 60 },
+    );
   });
 
   it('a bad line before the last, or a record of the wrong shape, is refused naming file:line and field', () => {
@@ -55,7 +80,10 @@ describe('torn last line of an append-only JSONL log', () => {
     const cases: [string, RegExp][] = [
       [`${lines[0]}\n{"kind":"st\n${lines[1]}\n`, /log\.jsonl:2: the training log line is not valid JSON/],
       [`${lines[0]}\nnull\n`, /log\.jsonl:2: the value must be an object, got null/],
-      [`${lines[0]}\n{"kind":"eval","step":2,"evalLoss":null,"evalTokens":3}\n`, /log\.jsonl:2: evalLoss must be a finite number, got null/],
+      [
+        `${lines[0]}\n{"kind":"eval","step":2,"evalLoss":null,"evalTokens":3}\n`,
+        /log\.jsonl:2: evalLoss must be a finite number, got null/,
+      ],
       [`${lines[0]}\n{"kind":"toString","step":2}\n`, /log\.jsonl:2: kind must be one of "step", "eval", got "toString"/],
       [`{"kind":"step"}\n`, /log\.jsonl:1: step is missing/],
       [`${lines[0]}\n\u00ff\n`, /log\.jsonl:2:1: not valid UTF-8 text \(byte 0xff\)/],
@@ -82,10 +110,58 @@ describe('torn last line of an append-only JSONL log', () => {
   it('heed train --resume after power loss tore the log: repaired, said so, and the run goes on', async () => {
     const d = fresh('train');
     const configPath = join(d, 'config.json');
-    writeFileSync(configPath, JSON.stringify(configToHF({ dim: 16, nLayers: 1, nHeads: 2, nKvHeads: 2, hiddenDim: 32, vocabSize: 512, maxSeqLen: 64, ropeTheta: 10000, ropeLayout: 'half', normEps: 1e-5, tiedEmbeddings: true })));
+    writeFileSync(
+      configPath,
+      JSON.stringify(
+        configToHF({
+          dim: 16,
+          nLayers: 1,
+          nHeads: 2,
+          nKvHeads: 2,
+          hiddenDim: 32,
+          vocabSize: 512,
+          maxSeqLen: 64,
+          ropeTheta: 10000,
+          ropeLayout: 'half',
+          normEps: 1e-5,
+          tiedEmbeddings: true,
+        }),
+      ),
+    );
     const chat = join(d, 'chat.jsonl');
-    writeFileSync(chat, Array.from({ length: 8 }, (_, i) => JSON.stringify({ messages: [{ role: 'user', content: `Count to ${i}` }, { role: 'assistant', content: `One two ${i}` }] })).join('\n'));
-    const args = ['--mode', 'response', '--data', chat, '--out', join(d, 'out'), '--max-steps', '2', '--heldout', '2', '--config', configPath, '--tokenizer', dataPath('llama2c-stories260K', 'tok512.bin'), '--backend', 'cpu', '--seq-len', '32', '--batch-size', '2'];
+    writeFileSync(
+      chat,
+      Array.from({ length: 8 }, (_, i) =>
+        JSON.stringify({
+          messages: [
+            { role: 'user', content: `Count to ${i}` },
+            { role: 'assistant', content: `One two ${i}` },
+          ],
+        }),
+      ).join('\n'),
+    );
+    const args = [
+      '--mode',
+      'response',
+      '--data',
+      chat,
+      '--out',
+      join(d, 'out'),
+      '--max-steps',
+      '2',
+      '--heldout',
+      '2',
+      '--config',
+      configPath,
+      '--tokenizer',
+      dataPath('llama2c-stories260K', 'tok512.bin'),
+      '--backend',
+      'cpu',
+      '--seq-len',
+      '32',
+      '--batch-size',
+      '2',
+    ];
     const err: string[] = [];
     const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
     try {
@@ -109,31 +185,50 @@ describe('temporaries of interrupted atomic writes', () => {
     const deadPid = 2 ** 22 + 17; // above Linux's pid_max default, so never a live process
     const livePid = process.ppid;
     const name = fc.oneof(
-      fc.constantFrom(`.checkpoint.tmp-${deadPid}-abc-0`, `.checkpoint.tmp-${process.pid}-k2-5`, `.checkpoint.old-${deadPid}-abc-1`).map((n) => ({ n, settled: true })),
-      fc.constantFrom(
-        `.checkpoint.tmp-${livePid}-abc-0`, '.checkpoint.tmp-x', 'checkpoint.tmp-1-a-0', '.checkpointx.tmp-1-a-0', '.other.tmp-1-a-0',
-        `.checkpoint.tmp-${deadPid}-ABC-0`, `.checkpoint.tmp-${deadPid}-abc-0.keep`, '.checkpoint.junk-1-a-0', 'notes.txt',
-      ).map((n) => ({ n, settled: false })),
+      fc
+        .constantFrom(`.checkpoint.tmp-${deadPid}-abc-0`, `.checkpoint.tmp-${process.pid}-k2-5`, `.checkpoint.old-${deadPid}-abc-1`)
+        .map((n) => ({ n, settled: true })),
+      fc
+        .constantFrom(
+          `.checkpoint.tmp-${livePid}-abc-0`,
+          '.checkpoint.tmp-x',
+          'checkpoint.tmp-1-a-0',
+          '.checkpointx.tmp-1-a-0',
+          '.other.tmp-1-a-0',
+          `.checkpoint.tmp-${deadPid}-ABC-0`,
+          `.checkpoint.tmp-${deadPid}-abc-0.keep`,
+          '.checkpoint.junk-1-a-0',
+          'notes.txt',
+        )
+        .map((n) => ({ n, settled: false })),
     );
-    fc.assert(fc.property(fc.uniqueArray(name, { selector: (x) => x.n, maxLength: 6 }), fc.boolean(), fc.boolean(), (entries, asDirs, hadCheckpoint) => {
-      const d = fresh('settle');
-      const ck = join(d, 'checkpoint');
-      if (hadCheckpoint) {
-        mkdirSync(ck);
-        writeFileSync(join(ck, 'v'), 'current');
-      }
-      for (const { n } of entries) {
-        if (asDirs) {
-          mkdirSync(join(d, n));
-          writeFileSync(join(d, n, 'v'), n);
-        } else writeFileSync(join(d, n), n);
-      }
-      writeDirAtomic(ck, (tmp) => writeFileSync(join(tmp, 'v'), 'new'));
-      const left = readdirSync(d).sort();
-      const want = ['checkpoint', ...entries.filter((e) => !e.settled).map((e) => e.n)].sort();
-      expect(left).toEqual(want);
-      expect(readFileSync(join(ck, 'v'), 'utf8')).toBe('new');
-    }), { numRuns: 60 });
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(name, { selector: (x) => x.n, maxLength: 6 }),
+        fc.boolean(),
+        fc.boolean(),
+        (entries, asDirs, hadCheckpoint) => {
+          const d = fresh('settle');
+          const ck = join(d, 'checkpoint');
+          if (hadCheckpoint) {
+            mkdirSync(ck);
+            writeFileSync(join(ck, 'v'), 'current');
+          }
+          for (const { n } of entries) {
+            if (asDirs) {
+              mkdirSync(join(d, n));
+              writeFileSync(join(d, n, 'v'), n);
+            } else writeFileSync(join(d, n), n);
+          }
+          writeDirAtomic(ck, (tmp) => writeFileSync(join(tmp, 'v'), 'new'));
+          const left = readdirSync(d).sort();
+          const want = ['checkpoint', ...entries.filter((e) => !e.settled).map((e) => e.n)].sort();
+          expect(left).toEqual(want);
+          expect(readFileSync(join(ck, 'v'), 'utf8')).toBe('new');
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 
   it('a write killed between its two renames: the previous version is put back before anything reads it', () => {
@@ -142,7 +237,10 @@ describe('temporaries of interrupted atomic writes', () => {
     mkdirSync(join(d, '.checkpoint.old-4194321-a-0'));
     writeFileSync(join(d, '.checkpoint.old-4194321-a-0', 'v'), 'previous');
     mkdirSync(join(d, '.checkpoint.tmp-4194321-a-1'));
-    expect(settleAtomicLeftovers(ck)).toEqual([expect.stringContaining('restored the previous version'), expect.stringContaining('removed .checkpoint.tmp-4194321-a-1')]);
+    expect(settleAtomicLeftovers(ck)).toEqual([
+      expect.stringContaining('restored the previous version'),
+      expect.stringContaining('removed .checkpoint.tmp-4194321-a-1'),
+    ]);
     expect(readFileSync(join(ck, 'v'), 'utf8')).toBe('previous');
     expect(readdirSync(d)).toEqual(['checkpoint']);
   });
@@ -153,20 +251,25 @@ describe('temporaries of interrupted atomic writes', () => {
     const script = join(d, 'writer.ts');
     // writes a 4-file directory atomically, over and over, until killed; with "hang", the second
     // write stops inside its temporary directory (so the kill surely lands mid-write)
-    writeFileSync(script, [
-      "import { writeFileSync } from 'node:fs';",
-      "import { join } from 'node:path';",
-      `import { writeDirAtomic } from ${JSON.stringify(resolve('src/io/files.ts'))};`,
-      "const big = 'x'.repeat(1 << 20);",
-      'const hang = process.argv[2] === "hang";',
-      `for (let i = 0; ; i++) writeDirAtomic(${JSON.stringify(ck)}, (t) => {`,
-      "  for (const f of ['a', 'b', 'c', 'd']) writeFileSync(join(t, f), String(i) + big);",
-      "  if (i === (hang ? 1 : 0)) process.stdout.write('go\\n');",
-      '  if (hang && i === 1) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);',
-      '});',
-    ].join('\n'));
+    writeFileSync(
+      script,
+      [
+        "import { writeFileSync } from 'node:fs';",
+        "import { join } from 'node:path';",
+        `import { writeDirAtomic } from ${JSON.stringify(resolve('src/io/files.ts'))};`,
+        "const big = 'x'.repeat(1 << 20);",
+        'const hang = process.argv[2] === "hang";',
+        `for (let i = 0; ; i++) writeDirAtomic(${JSON.stringify(ck)}, (t) => {`,
+        "  for (const f of ['a', 'b', 'c', 'd']) writeFileSync(join(t, f), String(i) + big);",
+        "  if (i === (hang ? 1 : 0)) process.stdout.write('go\\n');",
+        '  if (hang && i === 1) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);',
+        '});',
+      ].join('\n'),
+    );
     for (let k = 0; k < 3; k++) {
-      const child = spawn(process.execPath, ['--import', 'tsx', script, k === 2 ? 'hang' : 'run'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', script, k === 2 ? 'hang' : 'run'], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       await new Promise<void>((res) => child.stdout.once('data', () => res()));
       if (k < 2) await new Promise((r) => setTimeout(r, 20 + 37 * k));
       const exited = new Promise((r) => child.once('exit', r));
@@ -187,7 +290,14 @@ describe('a study directory moved elsewhere resumes from its stage records', () 
     const a = join(fresh('study'), 'study');
     const key = stageKey('base', { n: 1 });
     const stageDir = join(a, 'base');
-    const result = { modelDir: join(stageDir, 'model'), nested: [{ p: join(stageDir, 'x', 'y.json') }], self: stageDir, given: '/elsewhere/model', label: 'a/b (given)', n: 3 };
+    const result = {
+      modelDir: join(stageDir, 'model'),
+      nested: [{ p: join(stageDir, 'x', 'y.json') }],
+      self: stageDir,
+      given: '/elsewhere/model',
+      label: 'a/b (given)',
+      n: 3,
+    };
     expect((await runStage(stageDir, key, async () => result)).status).toBe('ran');
     expect(readFileSync(join(stageDir, 'stage.json'), 'utf8')).not.toContain(root);
     const b = join(fresh('moved'), 'copy');
@@ -198,13 +308,22 @@ describe('a study directory moved elsewhere resumes from its stage records', () 
       throw new Error('must not rerun');
     });
     expect(r.status).toBe('cached');
-    expect(r.result).toEqual({ modelDir: join(moved, 'model'), nested: [{ p: join(moved, 'x', 'y.json') }], self: join(moved, '.'), given: '/elsewhere/model', label: 'a/b (given)', n: 3 });
+    expect(r.result).toEqual({
+      modelDir: join(moved, 'model'),
+      nested: [{ p: join(moved, 'x', 'y.json') }],
+      self: join(moved, '.'),
+      given: '/elsewhere/model',
+      label: 'a/b (given)',
+      n: 3,
+    });
     expect(existsSync(join(a))).toBe(false);
   });
 
   it('a study --out that is a file is refused in words before a stage runs', async () => {
     const f = join(fresh('file'), 'study');
     writeFileSync(f, 'not a directory');
-    await expect(runStage(join(f, 'base'), stageKey('base', {}), async () => 'ran')).rejects.toThrow(`study stage directory ${join(f, 'base')}: cannot be created: ${f} is a file, not a directory`);
+    await expect(runStage(join(f, 'base'), stageKey('base', {}), async () => 'ran')).rejects.toThrow(
+      `study stage directory ${join(f, 'base')}: cannot be created: ${f} is a file, not a directory`,
+    );
   });
 });

@@ -89,13 +89,27 @@ const { kvs, tensors } = walk(gguf);
 // theta, norm eps) are not fuzzed: no format stores them twice, so another valid value is a
 // different model that nothing in the file contradicts.
 const STRUCTURAL = [
-  'llama.vocab_size', 'llama.embedding_length', 'llama.block_count', 'llama.feed_forward_length',
-  'llama.attention.head_count', 'llama.attention.head_count_kv', 'llama.rope.dimension_count',
-  'tokenizer.ggml.bos_token_id', 'tokenizer.ggml.eos_token_id', 'general.alignment', 'general.architecture', 'tokenizer.ggml.model',
+  'llama.vocab_size',
+  'llama.embedding_length',
+  'llama.block_count',
+  'llama.feed_forward_length',
+  'llama.attention.head_count',
+  'llama.attention.head_count_kv',
+  'llama.rope.dimension_count',
+  'tokenizer.ggml.bos_token_id',
+  'tokenizer.ggml.eos_token_id',
+  'general.alignment',
+  'general.architecture',
+  'tokenizer.ggml.model',
 ];
 const kvIdx = fc.integer({ min: 0, max: kvs.length - 1 });
-const structuralKv = fc.constantFrom(...kvs.map((k, i) => (STRUCTURAL.includes(k.key) || k.key.startsWith('tokenizer.ggml.') ? i : -1)).filter((i) => i >= 0));
-const u32Value = fc.oneof(fc.constantFrom(0, 1, 2, 3, 4, 5, 7, 8, 9, 16, 31, 33, 64, 100, 511, 512, 513, 10 ** 6, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1), fc.nat());
+const structuralKv = fc.constantFrom(
+  ...kvs.map((k, i) => (STRUCTURAL.includes(k.key) || k.key.startsWith('tokenizer.ggml.') ? i : -1)).filter((i) => i >= 0),
+);
+const u32Value = fc.oneof(
+  fc.constantFrom(0, 1, 2, 3, 4, 5, 7, 8, 9, 16, 31, 33, 64, 100, 511, 512, 513, 10 ** 6, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1),
+  fc.nat(),
+);
 const u64Value = fc.oneof(
   fc.constantFrom(0n, 1n, 2n, 3n, 8n, 512n, 10n ** 6n, 2n ** 31n - 1n, 2n ** 32n, 2n ** 53n, 2n ** 63n, 2n ** 64n - 1n),
   fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
@@ -121,7 +135,11 @@ export const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('duplicate key' as const), kv: kvIdx }),
   fc.record({ kind: fc.constant('n_dims' as const), at: fc.constantFrom(...tensors.map((t) => t.nDimsAt)), v: u32Value }),
   fc.record({ kind: fc.constant('ne' as const), at: fc.constantFrom(...tensors.flatMap((t) => t.neAt)), v: u64Value }),
-  fc.record({ kind: fc.constant('tensor type' as const), at: fc.constantFrom(...tensors.map((t) => t.typeAt)), v: fc.oneof(fc.constantFrom(0, 1, 2, 8, 30, 99), fc.nat()) }),
+  fc.record({
+    kind: fc.constant('tensor type' as const),
+    at: fc.constantFrom(...tensors.map((t) => t.typeAt)),
+    v: fc.oneof(fc.constantFrom(0, 1, 2, 8, 30, 99), fc.nat()),
+  }),
   fc.record({ kind: fc.constant('tensor offset' as const), at: fc.constantFrom(...tensors.map((t) => t.offsetAt)), v: u64Value }),
   fc.record({ kind: fc.constant('nested array' as const), depth: fc.constantFrom(2, 9, 100, 100_000) }),
   ...kvs.flatMap((k) =>
@@ -181,7 +199,8 @@ export function apply(m: Mutation): Uint8Array {
       const size = SCALAR_BYTES[k.type];
       if (size === 4) setU32(b, k.valueAt, m.v);
       else if (size === 8) setU64(b, k.valueAt, BigInt(m.v));
-      else if (k.type === 8) setU64(b, k.valueAt, BigInt(m.v)); // a string's length
+      else if (k.type === 8)
+        setU64(b, k.valueAt, BigInt(m.v)); // a string's length
       else if (k.countAt !== undefined) setU64(b, k.countAt, BigInt(m.v));
       else b[k.valueAt] = m.v & 0xff;
       return b;

@@ -24,7 +24,31 @@ const pieces = Object.keys(tokJson.model.vocab);
 
 /** JSON values of every kind, biased to the ones that break readers: wrong types, huge, negative, prototype keys. */
 const weirdValue: fc.Arbitrary<unknown> = fc.oneof(
-  fc.constantFrom(0, -1, 1, 2, 1.5, 2 ** 31 - 1, 2 ** 31, 2 ** 53, 1e300, -1e300, 10 ** 6, 'x', '64', 'toString', '__proto__', '', null, true, false, [], {}, [1, 2], { type: 5 }),
+  fc.constantFrom(
+    0,
+    -1,
+    1,
+    2,
+    1.5,
+    2 ** 31 - 1,
+    2 ** 31,
+    2 ** 53,
+    1e300,
+    -1e300,
+    10 ** 6,
+    'x',
+    '64',
+    'toString',
+    '__proto__',
+    '',
+    null,
+    true,
+    false,
+    [],
+    {},
+    [1, 2],
+    { type: 5 },
+  ),
   fc.integer({ min: -1000, max: 100_000 }),
 );
 const dtypeValue = fc.oneof(
@@ -56,19 +80,34 @@ type StMutation =
 const tIdx = fc.integer({ min: 0, max: tensorNames.length - 1 });
 const stMutation: fc.Arbitrary<StMutation> = fc.oneof(
   fc.record({ kind: fc.constant('dtype' as const), t: tIdx, v: dtypeValue }),
-  fc.record({ kind: fc.constant('shape' as const), t: tIdx, v: fc.oneof(weirdValue, fc.array(fc.oneof(weirdValue, fc.nat(600)), { maxLength: 3 })) }),
+  fc.record({
+    kind: fc.constant('shape' as const),
+    t: tIdx,
+    v: fc.oneof(weirdValue, fc.array(fc.oneof(weirdValue, fc.nat(600)), { maxLength: 3 })),
+  }),
   fc.record({ kind: fc.constant('shape dim' as const), t: tIdx, k: fc.integer({ min: 0, max: 1 }), v: weirdValue }),
-  fc.record({ kind: fc.constant('offsets' as const), t: tIdx, v: fc.oneof(weirdValue, fc.tuple(fc.nat(stData.length + 10), fc.nat(stData.length + 10))) }),
+  fc.record({
+    kind: fc.constant('offsets' as const),
+    t: tIdx,
+    v: fc.oneof(weirdValue, fc.tuple(fc.nat(stData.length + 10), fc.nat(stData.length + 10))),
+  }),
   fc.record({ kind: fc.constant('offset' as const), t: tIdx, k: fc.integer({ min: 0, max: 1 }), v: weirdValue }),
   fc.record({ kind: fc.constant('drop' as const), t: tIdx }),
   fc.record({ kind: fc.constant('duplicate' as const), t: tIdx, from: tIdx, last: fc.boolean() }),
   fc.record({ kind: fc.constant('entry' as const), t: tIdx, v: weirdValue }),
   fc.record({ kind: fc.constant('metadata' as const), v: fc.oneof(weirdValue, fc.record({ format: weirdValue })) }),
-  fc.record({ kind: fc.constant('prototype key' as const), key: fc.constantFrom('toString', '__proto__', 'constructor', 'hasOwnProperty'), from: tIdx }),
+  fc.record({
+    kind: fc.constant('prototype key' as const),
+    key: fc.constantFrom('toString', '__proto__', 'constructor', 'hasOwnProperty'),
+    from: tIdx,
+  }),
   fc.record({ kind: fc.constant('truncate' as const), at: fc.integer({ min: 0, max: st.length - 1 }) }),
   fc.record({
     kind: fc.constant('header length' as const),
-    v: fc.oneof(fc.constantFrom(0n, 1n, 2n ** 63n, 2n ** 64n - 1n, BigInt(stHeaderLen - 1), BigInt(stHeaderLen + 8), BigInt(st.length)), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n })),
+    v: fc.oneof(
+      fc.constantFrom(0n, 1n, 2n ** 63n, 2n ** 64n - 1n, BigInt(stHeaderLen - 1), BigInt(stHeaderLen + 8), BigInt(st.length)),
+      fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+    ),
   }),
 );
 
@@ -137,10 +176,21 @@ function applySt(m: StMutation): Uint8Array {
 // Keys the weights constrain. Free hyperparameters (max_position_embeddings, rope_theta,
 // rms_norm_eps) are not fuzzed: another valid value is a different model nothing contradicts.
 const CONFIG_KEYS = [
-  'hidden_size', 'intermediate_size', 'num_hidden_layers', 'num_attention_heads', 'num_key_value_heads', 'vocab_size',
-  'tie_word_embeddings', 'head_dim', 'model_type',
+  'hidden_size',
+  'intermediate_size',
+  'num_hidden_layers',
+  'num_attention_heads',
+  'num_key_value_heads',
+  'vocab_size',
+  'tie_word_embeddings',
+  'head_dim',
+  'model_type',
 ];
-type ConfigMutation = { kind: 'field'; key: string; v: unknown } | { kind: 'drop'; key: string } | { kind: 'text'; at: number } | { kind: 'whole'; v: unknown };
+type ConfigMutation =
+  | { kind: 'field'; key: string; v: unknown }
+  | { kind: 'drop'; key: string }
+  | { kind: 'text'; at: number }
+  | { kind: 'whole'; v: unknown };
 const cfgText = JSON.stringify(config, null, 2);
 const configMutation: fc.Arbitrary<ConfigMutation> = fc.oneof(
   fc.record({ kind: fc.constant('field' as const), key: fc.constantFrom(...CONFIG_KEYS), v: weirdValue }),
@@ -176,7 +226,10 @@ type TokMutation =
 const pIdx = fc.integer({ min: 0, max: pieces.length - 1 });
 const tokMutation: fc.Arbitrary<TokMutation> = fc.oneof(
   fc.record({ kind: fc.constant('model' as const), v: weirdValue }),
-  fc.record({ kind: fc.constant('model.type' as const), v: fc.oneof(fc.constantFrom('Unigram', 'WordPiece', 'WordLevel', 'bpe'), weirdValue) }),
+  fc.record({
+    kind: fc.constant('model.type' as const),
+    v: fc.oneof(fc.constantFrom('Unigram', 'WordPiece', 'WordLevel', 'bpe'), weirdValue),
+  }),
   fc.record({ kind: fc.constant('vocab id' as const), p: pIdx, v: weirdValue }),
   fc.record({ kind: fc.constant('vocab id of another' as const), p: pIdx, q: pIdx }),
   fc.record({ kind: fc.constant('drop piece' as const), p: pIdx }),
@@ -187,13 +240,21 @@ const tokMutation: fc.Arbitrary<TokMutation> = fc.oneof(
     v: fc.oneof(weirdValue, fc.constantFrom('ab', 'zzq x', ' a', 'a ', ['a'], ['a', 'b', 'c'], [1, 2], ['zzq', 'x'])),
   }),
   fc.record({ kind: fc.constant('merges' as const), v: weirdValue }),
-  fc.record({ kind: fc.constant('added token' as const), i: fc.nat(Math.max(0, tokJson.added_tokens.length - 1)), field: fc.constantFrom('id' as const, 'content' as const), v: weirdValue }),
+  fc.record({
+    kind: fc.constant('added token' as const),
+    i: fc.nat(Math.max(0, tokJson.added_tokens.length - 1)),
+    field: fc.constantFrom('id' as const, 'content' as const),
+    v: weirdValue,
+  }),
   fc.record({ kind: fc.constant('added_tokens' as const), v: weirdValue }),
   fc.record({
     kind: fc.constant('component' as const),
     key: fc.constantFrom('normalizer' as const, 'pre_tokenizer' as const, 'decoder' as const),
     // null is HF's "no such component": a valid, different tokenizer, not a corrupt one
-    v: fc.oneof(weirdValue.filter((v) => v !== null), fc.constantFrom({ type: 'ByteLevel' }, { type: 'Unigram' }, DEEP('normalizers'), DEEP('pretokenizers'), DEEP('decoders'))),
+    v: fc.oneof(
+      weirdValue.filter((v) => v !== null),
+      fc.constantFrom({ type: 'ByteLevel' }, { type: 'Unigram' }, DEEP('normalizers'), DEEP('pretokenizers'), DEEP('decoders')),
+    ),
   }),
   fc.record({ kind: fc.constant('text' as const), at: fc.integer({ min: 0, max: tokText.length - 1 }) }),
 );
@@ -238,7 +299,8 @@ function applyTok(m: TokMutation): string {
       break;
   }
   const text = JSON.stringify(j);
-  if (m.kind === 'component' && typeof m.v === 'string' && m.v.startsWith('@deep:')) return text.replace(JSON.stringify(m.v), deepText(m.v.slice(6)));
+  if (m.kind === 'component' && typeof m.v === 'string' && m.v.startsWith('@deep:'))
+    return text.replace(JSON.stringify(m.v), deepText(m.v.slice(6)));
   return text;
 }
 
@@ -268,17 +330,26 @@ async function judge(file: HFFile, bytes: Uint8Array | string, to: 'hf' | 'gguf'
 
 describe('corrupted HF directories: load as the original or refused, naming the file', () => {
   it('model.safetensors: dtypes (prototype keys too), shapes, offsets, dropped/duplicated keys, header length, truncation', async () => {
-    await fc.assert(fc.asyncProperty(stMutation, convertTo, async (m, to) => judge('model.safetensors', applySt(m), to)), { numRuns: 60 });
+    await fc.assert(
+      fc.asyncProperty(stMutation, convertTo, async (m, to) => judge('model.safetensors', applySt(m), to)),
+      { numRuns: 60 },
+    );
     expect(refusals.get('model.safetensors')).toBeGreaterThan(30);
   });
 
   it('config.json: structural fields changed, dropped or of the wrong type; not JSON', async () => {
-    await fc.assert(fc.asyncProperty(configMutation, convertTo, async (m, to) => judge('config.json', applyConfig(m), to)), { numRuns: 40 });
+    await fc.assert(
+      fc.asyncProperty(configMutation, convertTo, async (m, to) => judge('config.json', applyConfig(m), to)),
+      { numRuns: 40 },
+    );
     expect(refusals.get('config.json')).toBeGreaterThan(20);
   });
 
   it('tokenizer.json: no model, wrong types, shared/missing/extra ids, bad merges, deep nesting, truncation', async () => {
-    await fc.assert(fc.asyncProperty(tokMutation, convertTo, async (m, to) => judge('tokenizer.json', applyTok(m), to)), { numRuns: 60 });
+    await fc.assert(
+      fc.asyncProperty(tokMutation, convertTo, async (m, to) => judge('tokenizer.json', applyTok(m), to)),
+      { numRuns: 60 },
+    );
     expect(refusals.get('tokenizer.json')).toBeGreaterThan(30);
   });
 });

@@ -44,7 +44,13 @@ type BinMutation =
 const binMutation: fc.Arbitrary<BinMutation> = fc.oneof(
   fc.record({ kind: fc.constant('truncate' as const), at: fc.integer({ min: 0, max: bin.length - 1 }) }),
   fc.record({ kind: fc.constant('header' as const), field: fc.integer({ min: 0, max: 6 }), value: i32Value }),
-  fc.record({ kind: fc.constant('two-fields' as const), a: fc.integer({ min: 0, max: 6 }), av: i32Value, b: fc.integer({ min: 0, max: 6 }), bv: i32Value }),
+  fc.record({
+    kind: fc.constant('two-fields' as const),
+    a: fc.integer({ min: 0, max: 6 }),
+    av: i32Value,
+    b: fc.integer({ min: 0, max: 6 }),
+    bv: i32Value,
+  }),
   fc.record({ kind: fc.constant('non-finite weight' as const), index: fc.integer({ min: 0, max: N_WEIGHTS - 1 }), value: badFloat }),
   fc.record({ kind: fc.constant('append' as const), extra: fc.integer({ min: 1, max: 64 }) }),
 );

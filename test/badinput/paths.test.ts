@@ -43,14 +43,26 @@ let n = 0;
 function make(kind: Kind, ext: string): string {
   const p = join(root, `k${n++}${ext}`);
   switch (kind) {
-    case 'missing': return p;
-    case 'directory': mkdirSync(p); return p;
-    case 'fifo': execFileSync('mkfifo', [p]); return p;
-    case 'under a file': return join(aFile, `x${ext}`);
-    case 'empty file': writeFileSync(p, ''); return p;
-    case 'dangling symlink': symlinkSync(join(root, 'nowhere'), p); return p;
-    case 'character device': return '/dev/null';
-    case 'empty': return '';
+    case 'missing':
+      return p;
+    case 'directory':
+      mkdirSync(p);
+      return p;
+    case 'fifo':
+      execFileSync('mkfifo', [p]);
+      return p;
+    case 'under a file':
+      return join(aFile, `x${ext}`);
+    case 'empty file':
+      writeFileSync(p, '');
+      return p;
+    case 'dangling symlink':
+      symlinkSync(join(root, 'nowhere'), p);
+      return p;
+    case 'character device':
+      return '/dev/null';
+    case 'empty':
+      return '';
   }
 }
 
@@ -100,20 +112,23 @@ function judgeRefusal(fn: () => unknown, kind: Kind, path: string): void {
 
 describe('every input reader x every kind of bad path', () => {
   it('property: refused in words naming the path, fast (a FIFO is never opened)', () => {
-    fc.assert(fc.property(fc.constantFrom(...Object.keys(READERS)), fc.constantFrom(...KINDS), (name, kind) => {
-      const r = READERS[name]!;
-      const path = make(kind, r.ext);
-      // a missing training log is an empty history (a fresh run), not an error
-      if (name === 'training log' && (kind === 'missing' || kind === 'empty file')) {
-        expect(readLog(path)).toEqual([]);
-        return;
-      }
-      if (name === 'text input' && kind === 'empty file') {
-        expect(readInputText(path, '--in')).toBe('');
-        return;
-      }
-      judgeRefusal(() => r.read(path), kind, path);
-    }), { numRuns: 150 });
+    fc.assert(
+      fc.property(fc.constantFrom(...Object.keys(READERS)), fc.constantFrom(...KINDS), (name, kind) => {
+        const r = READERS[name]!;
+        const path = make(kind, r.ext);
+        // a missing training log is an empty history (a fresh run), not an error
+        if (name === 'training log' && (kind === 'missing' || kind === 'empty file')) {
+          expect(readLog(path)).toEqual([]);
+          return;
+        }
+        if (name === 'text input' && kind === 'empty file') {
+          expect(readInputText(path, '--in')).toBe('');
+          return;
+        }
+        judgeRefusal(() => r.read(path), kind, path);
+      }),
+      { numRuns: 150 },
+    );
   });
 
   it('directory arguments: a file, a FIFO, a missing path or one under a file is refused', () => {
@@ -137,7 +152,11 @@ describe('every input reader x every kind of bad path', () => {
 
 describe('the real CLI given a FIFO with no writer exits with a message instead of hanging', () => {
   it('heed data inspect FIFO, heed data convert --in FIFO, heed data convert --out existing dir', () => {
-    const heed = (...args: string[]) => spawnSync(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'heed.js'), ...args], { encoding: 'utf8', timeout: 30_000 });
+    const heed = (...args: string[]) =>
+      spawnSync(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'heed.js'), ...args], {
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
     const fifo = make('fifo', '.jsonl');
     const inspect = heed('data', 'inspect', fifo);
     expect(inspect.signal).toBeNull(); // not killed by the timeout
@@ -157,7 +176,12 @@ describe('the real CLI given a FIFO with no writer exits with a message instead 
 describe('checkpoint and tokenizer files (the lower readers share the rule)', () => {
   it('a FIFO, a device or a directory given as a model or tokenizer is refused without being read', () => {
     for (const kind of ['fifo', 'character device', 'directory'] as const) {
-      for (const [ext, read] of [['.bin', readLlama2c], ['.gguf', readGGUF], ['.safetensors', readSafetensors], ['.json', readHFTokenizer]] as const) {
+      for (const [ext, read] of [
+        ['.bin', readLlama2c],
+        ['.gguf', readGGUF],
+        ['.safetensors', readSafetensors],
+        ['.json', readHFTokenizer],
+      ] as const) {
         const p = make(kind, ext);
         let err: unknown;
         try {
@@ -174,8 +198,22 @@ describe('checkpoint and tokenizer files (the lower readers share the rule)', ()
 describe('output arguments', () => {
   it('an output directory that exists as a file, or lies under a file, is refused; nothing is written', () => {
     const ann = [{ dataset: 'd', instruction: 'i', output_1: 'a', output_2: 'b', generator_1: 'r', generator_2: 'm', preference: 2 }];
-    const summary = { model: 'm', reference: 'r', judge: 'longest', win_rate: 50, standard_error: 1, length_controlled_winrate: 50, discrete_win_rate: 50, n_total: 1, avg_length: 1, position_consistency: null };
-    for (const [target, want] of [[aFile, /exists and is a file, not a directory/], [join(aFile, 'sub'), /plain\.txt is a file, not a directory/]] as const) {
+    const summary = {
+      model: 'm',
+      reference: 'r',
+      judge: 'longest',
+      win_rate: 50,
+      standard_error: 1,
+      length_controlled_winrate: 50,
+      discrete_win_rate: 50,
+      n_total: 1,
+      avg_length: 1,
+      position_consistency: null,
+    };
+    for (const [target, want] of [
+      [aFile, /exists and is a file, not a directory/],
+      [join(aFile, 'sub'), /plain\.txt is a file, not a directory/],
+    ] as const) {
       const before = readdirSync(root).sort();
       expect(() => writeCompare(target, ann as never, summary as never)).toThrow(want);
       expect(() => writeReport([], target)).toThrow(want);

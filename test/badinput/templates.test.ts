@@ -17,7 +17,15 @@ import { expectGoodMessage, maxRssMB } from './corpus.ts';
 const FILE = 'evil.jinja';
 const MAX_MS = 5000;
 const MAX_CASE_MB = 150;
-const vars = { messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'yo' }], add_generation_prompt: false, bos_token: '<s>', eos_token: '</s>' };
+const vars = {
+  messages: [
+    { role: 'user', content: 'hi' },
+    { role: 'assistant', content: 'yo' },
+  ],
+  add_generation_prompt: false,
+  bos_token: '<s>',
+  eos_token: '</s>',
+};
 
 /** Renders `src`; returns the text, or the refusal after checking it is a JinjaError naming FILE. */
 function judge(src: string): { text: string } | { refused: string } {
@@ -43,10 +51,14 @@ const refusal = (src: string): string => {
 
 describe('resource bounds name the file and the construct', () => {
   it('5,000 nested parentheses', () => {
-    expect(refusal(`{{ ${'('.repeat(5000)}1${')'.repeat(5000)} }}`)).toMatch(/evil\.jinja \(offset 0\): parentheses nested more than \d+ deep/);
+    expect(refusal(`{{ ${'('.repeat(5000)}1${')'.repeat(5000)} }}`)).toMatch(
+      /evil\.jinja \(offset 0\): parentheses nested more than \d+ deep/,
+    );
   });
   it('20,000 nested ifs', () => {
-    expect(refusal(`${'{% if true %}'.repeat(20_000)}x${'{% endif %}'.repeat(20_000)}`)).toMatch(/evil\.jinja \(offset \d+\): "for"\/"if" blocks nested more than/);
+    expect(refusal(`${'{% if true %}'.repeat(20_000)}x${'{% endif %}'.repeat(20_000)}`)).toMatch(
+      /evil\.jinja \(offset \d+\): "for"\/"if" blocks nested more than/,
+    );
   });
   it('a 100,000-term operator chain, "not" x 50,000, list literals 10,000 deep', () => {
     expect(refusal(`{{ ${Array(100_000).fill('1').join(' + ')} }}`)).toContain('nests operators more than');
@@ -55,7 +67,7 @@ describe('resource bounds name the file and the construct', () => {
   });
   it('9 nested loops of 10 (10^9 iterations) stop at the step limit, naming the loop', () => {
     const ten = '[0,1,2,3,4,5,6,7,8,9]';
-    const src = Array.from({ length: 9 }, (_, i) => `{% for i${i} in ${ten} %}`).join('') + 'x' + '{% endfor %}'.repeat(9);
+    const src = `${Array.from({ length: 9 }, (_, i) => `{% for i${i} in ${ten} %}`).join('')}x${'{% endfor %}'.repeat(9)}`;
     expect(refusal(src)).toMatch(/evil\.jinja \(offset \d+\): \{% for i\d in \[0,1,2.*%\}: rendering takes more than 2000000 steps/);
   });
   it('a string doubled 40 times stops at the size limit', () => {
@@ -73,20 +85,30 @@ describe('resource bounds name the file and the construct', () => {
 
 describe('properties: generated templates render exactly or are refused in words', () => {
   it('nested loops print product-of-counts copies of the body, or stop at the step limit', () => {
-    fc.assert(fc.property(fc.array(fc.integer({ min: 0, max: 60 }), { minLength: 1, maxLength: 6 }), fc.string({ maxLength: 5 }).filter((b) => !/[{}%#]/.test(b)), (counts, body) => {
-      const src = counts.map((n, i) => `{% for v${i} in [${Array(n).fill(0).join(',')}] %}`).join('') + `{{ '${body.replace(/['\\]/g, '')}' }}` + '{% endfor %}'.repeat(counts.length);
-      const safeBody = body.replace(/['\\]/g, '');
-      const iterations = counts.reduce((p, n) => p * n, 1);
-      const r = judge(src);
-      if ('text' in r) expect(r.text).toBe(safeBody.repeat(iterations));
-      else {
-        // every level's iterations count (an empty inner list still costs its outer loops)
-        let prefix = 1;
-        const visited = counts.reduce((sum, n) => sum + (prefix *= n), 0);
-        expect(visited).toBeGreaterThan(JINJA_LIMITS.steps / 10);
-        expect(r.refused).toContain('rendering takes more than');
-      }
-    }), { numRuns: 40 });
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 60 }), { minLength: 1, maxLength: 6 }),
+        fc.string({ maxLength: 5 }).filter((b) => !/[{}%#]/.test(b)),
+        (counts, body) => {
+          const src =
+            counts.map((n, i) => `{% for v${i} in [${Array(n).fill(0).join(',')}] %}`).join('') +
+            `{{ '${body.replace(/['\\]/g, '')}' }}` +
+            '{% endfor %}'.repeat(counts.length);
+          const safeBody = body.replace(/['\\]/g, '');
+          const iterations = counts.reduce((p, n) => p * n, 1);
+          const r = judge(src);
+          if ('text' in r) expect(r.text).toBe(safeBody.repeat(iterations));
+          else {
+            // every level's iterations count (an empty inner list still costs its outer loops)
+            let prefix = 1;
+            const visited = counts.reduce((sum, n) => sum + (prefix *= n), 0);
+            expect(visited).toBeGreaterThan(JINJA_LIMITS.steps / 10);
+            expect(r.refused).toContain('rendering takes more than');
+          }
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 
   it('nesting of every kind renders at a modest depth and is refused past the limit', () => {
@@ -96,25 +118,70 @@ describe('properties: generated templates render exactly or are refused in words
       minus: (d) => [`{{ ${'-'.repeat(d)}7 }}`, d % 2 ? '-7' : '7'],
       ifs: (d) => [`${'{% if true %}'.repeat(d)}7${'{% endif %}'.repeat(d)}`, '7'],
       loops: (d) => [`${'{% for x in [1] %}'.repeat(d)}7${'{% endfor %}'.repeat(d)}`, '7'],
-      chain: (d) => [`{{ ${Array(d + 1).fill('1').join(' + ')} }}`, String(d + 1)],
+      chain: (d) => [
+        `{{ ${Array(d + 1)
+          .fill('1')
+          .join(' + ')} }}`,
+        String(d + 1),
+      ],
       index: (d) => [`{{ ${'['.repeat(d)}7${']'.repeat(d)}${'[0]'.repeat(d)} }}`, '7'],
     };
-    fc.assert(fc.property(fc.constantFrom(...Object.keys(kinds)), fc.oneof(fc.integer({ min: 1, max: 50 }), fc.integer({ min: 300, max: 30_000 })), (kind, d) => {
-      const [src, want] = kinds[kind]!(d);
-      const r = judge(src);
-      if (d <= 50) expect(r).toEqual({ text: want });
-      else expect('refused' in r && /nested more than|nests operators more than/.test(r.refused)).toBe(true);
-    }), { numRuns: 60 });
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...Object.keys(kinds)),
+        fc.oneof(fc.integer({ min: 1, max: 50 }), fc.integer({ min: 300, max: 30_000 })),
+        (kind, d) => {
+          const [src, want] = kinds[kind]!(d);
+          const r = judge(src);
+          if (d <= 50) expect(r).toEqual({ text: want });
+          else expect('refused' in r && /nested more than|nests operators more than/.test(r.refused)).toBe(true);
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 
   it('any text as a template: renders or is refused with a JinjaError naming the file', () => {
     const piece = fc.oneof(
       fc.string({ maxLength: 6 }),
-      fc.constantFrom('{{', '}}', '{%', '%}', '{#', '#}', ' for x in messages ', ' endfor ', ' if ', ' endif ', ' set a = ', 'messages', 'loop.index', '(', ')', '[', ']', '~', '+', '*', '|length', 'not ', "'", '"', 'constructor', '__proto__', '.toString', '-', '\n'),
+      fc.constantFrom(
+        '{{',
+        '}}',
+        '{%',
+        '%}',
+        '{#',
+        '#}',
+        ' for x in messages ',
+        ' endfor ',
+        ' if ',
+        ' endif ',
+        ' set a = ',
+        'messages',
+        'loop.index',
+        '(',
+        ')',
+        '[',
+        ']',
+        '~',
+        '+',
+        '*',
+        '|length',
+        'not ',
+        "'",
+        '"',
+        'constructor',
+        '__proto__',
+        '.toString',
+        '-',
+        '\n',
+      ),
     );
-    fc.assert(fc.property(fc.array(piece, { maxLength: 30 }), (parts) => {
-      judge(parts.join(''));
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 30 }), (parts) => {
+        judge(parts.join(''));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 
@@ -127,26 +194,87 @@ describe('templates whose assistant turns carry no content are reported', () => 
     return p;
   };
   it('tag + EOS only: warned, naming the file; the built-ins and a content template are not', () => {
-    const bad = write('eos-only.jinja', "{% for m in messages %}{% if m.role == 'user' %}<u>{{ m.content }}{% else %}<a>{{ eos_token }}{% endif %}{% endfor %}{% if add_generation_prompt %}<a>{% endif %}");
+    const bad = write(
+      'eos-only.jinja',
+      "{% for m in messages %}{% if m.role == 'user' %}<u>{{ m.content }}{% else %}<a>{{ eos_token }}{% endif %}{% endfor %}{% if add_generation_prompt %}<a>{% endif %}",
+    );
     const w = templateContentWarning(resolveTemplate(bad));
     expect(w).toContain('eos-only.jinja');
     expect(w).toContain('without its content');
-    const good = write('good.jinja', "{% for m in messages %}{% if m.role == 'user' %}<u>{{ m.content }}{% else %}<a>{{ m.content }}{{ eos_token }}{% endif %}{% endfor %}{% if add_generation_prompt %}<a>{% endif %}");
+    const good = write(
+      'good.jinja',
+      "{% for m in messages %}{% if m.role == 'user' %}<u>{{ m.content }}{% else %}<a>{{ m.content }}{{ eos_token }}{% endif %}{% endfor %}{% if add_generation_prompt %}<a>{% endif %}",
+    );
     expect(templateContentWarning(resolveTemplate(good))).toBeUndefined();
     for (const name of ['tulu', 'alpaca', 'none', 'dataset-name']) expect(templateContentWarning(resolveTemplate(name))).toBeUndefined();
   });
   it('heed train with such a template says so on stderr before training', async () => {
-    const tpl = write('tag-eos.jinja', "{% for m in messages %}{% if m.role == 'user' %}<u>{{ m.content }}\n{% else %}<a>{{ eos_token }}{% endif %}{% endfor %}{% if add_generation_prompt %}<a>{% endif %}");
-    const cfg = write('config.json', JSON.stringify(configToHF({ dim: 16, nLayers: 1, nHeads: 2, nKvHeads: 2, hiddenDim: 32, vocabSize: 512, maxSeqLen: 64, ropeTheta: 10000, ropeLayout: 'half', normEps: 1e-5, tiedEmbeddings: true })));
-    const data = write('chat.jsonl', Array.from({ length: 6 }, (_, i) => JSON.stringify({ messages: [{ role: 'user', content: `Count to ${i}` }, { role: 'assistant', content: `One two ${i}` }] })).join('\n'));
+    const tpl = write(
+      'tag-eos.jinja',
+      "{% for m in messages %}{% if m.role == 'user' %}<u>{{ m.content }}\n{% else %}<a>{{ eos_token }}{% endif %}{% endfor %}{% if add_generation_prompt %}<a>{% endif %}",
+    );
+    const cfg = write(
+      'config.json',
+      JSON.stringify(
+        configToHF({
+          dim: 16,
+          nLayers: 1,
+          nHeads: 2,
+          nKvHeads: 2,
+          hiddenDim: 32,
+          vocabSize: 512,
+          maxSeqLen: 64,
+          ropeTheta: 10000,
+          ropeLayout: 'half',
+          normEps: 1e-5,
+          tiedEmbeddings: true,
+        }),
+      ),
+    );
+    const data = write(
+      'chat.jsonl',
+      Array.from({ length: 6 }, (_, i) =>
+        JSON.stringify({
+          messages: [
+            { role: 'user', content: `Count to ${i}` },
+            { role: 'assistant', content: `One two ${i}` },
+          ],
+        }),
+      ).join('\n'),
+    );
     const err: string[] = [];
     const spy = vi.spyOn(process.stderr, 'write').mockImplementation((x) => (err.push(String(x)), true));
     try {
-      expect(await trainCli(['--mode', 'instruction', '--data', data, '--template', tpl, '--out', join(dir, 'run'), '--max-steps', '1', '--heldout', '0', '--config', cfg, '--tokenizer', dataPath('llama2c-stories260K', 'tok512.bin'), '--backend', 'cpu', '--seq-len', '32'])).toBe(0);
+      expect(
+        await trainCli([
+          '--mode',
+          'instruction',
+          '--data',
+          data,
+          '--template',
+          tpl,
+          '--out',
+          join(dir, 'run'),
+          '--max-steps',
+          '1',
+          '--heldout',
+          '0',
+          '--config',
+          cfg,
+          '--tokenizer',
+          dataPath('llama2c-stories260K', 'tok512.bin'),
+          '--backend',
+          'cpu',
+          '--seq-len',
+          '32',
+        ]),
+      ).toBe(0);
     } finally {
       spy.mockRestore();
     }
-    expect(err.join('')).toMatch(/WARNING: template tag-eos\.jinja renders an assistant turn without its content .* training with it learns nothing of the responses/);
+    expect(err.join('')).toMatch(
+      /WARNING: template tag-eos\.jinja renders an assistant turn without its content .* training with it learns nothing of the responses/,
+    );
   });
   it('a user template JSON whose assistant text drops nothing but whose user text is all that is learned', () => {
     // "{content}" must appear in "assistant" for a user template, so only Jinja can drop it.

@@ -6,9 +6,11 @@ import { run as rankCli } from '../../src/cli/eval-rank.ts';
 
 describe('numberFlag', () => {
   it('takes what Number takes for finite numbers and gives the default when absent', () => {
-    fc.assert(fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (x) => {
-      expect(numberFlag(String(x), 'x')).toBe(Number(String(x)));
-    }));
+    fc.assert(
+      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (x) => {
+        expect(numberFlag(String(x), 'x')).toBe(Number(String(x)));
+      }),
+    );
     expect(numberFlag(undefined, 'x', { def: 7 })).toBe(7);
     expect(numberFlag(undefined, 'x')).toBeUndefined();
   });
@@ -26,7 +28,7 @@ describe('numberFlag', () => {
   it('heed eval rank no longer takes an empty --seed (it read "" as seed 0 before)', async () => {
     await expect(rankCli(['--model', 'x', '--seed', ''])).rejects.toThrow('--seed must be a whole number >= 0, got ""');
   });
-  it('--backend is checked against the backends\' one list', () => {
+  it("--backend is checked against the backends' one list", () => {
     expect(backendName(undefined)).toBe('auto');
     expect(backendName('cpu')).toBe('cpu');
     expect(backendName('fast')).toBe('fast');

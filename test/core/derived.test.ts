@@ -25,7 +25,13 @@ describe('derived values', () => {
     writeSlice(t, fromArray([7], [1], { backend: cpu }), 0, 1); // launchInPlace
     expect([...twice().dataSync()]).toEqual([10, 14, 10]);
     const p = t;
-    adamw(p, fromArray([1, 1, 1], [3], { backend: cpu }), fromArray([0, 0, 0], [3], { backend: cpu }), fromArray([0, 0, 0], [3], { backend: cpu }), { lr: 0.5, step: 1, weightDecay: 0 });
+    adamw(
+      p,
+      fromArray([1, 1, 1], [3], { backend: cpu }),
+      fromArray([0, 0, 0], [3], { backend: cpu }),
+      fromArray([0, 0, 0], [3], { backend: cpu }),
+      { lr: 0.5, step: 1, weightDecay: 0 },
+    );
     expect([...twice().dataSync()].map((x) => Math.round(x))).toEqual([9, 13, 9]);
     expect(made).toBe(4);
     const before = cpu.memory().buffers;

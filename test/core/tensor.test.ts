@@ -137,7 +137,12 @@ describe('launch', () => {
   it('frees the outputs of a kernel that refuses to launch', async () => {
     const { launch } = await import('../../src/core/launch.ts');
     const before = cpu.memory().buffers;
-    const bad = { name: 'bad', cpu: () => { throw new Error('bad kernel: refused'); } };
+    const bad = {
+      name: 'bad',
+      cpu: () => {
+        throw new Error('bad kernel: refused');
+      },
+    };
     const x = zeros([3], opts);
     expect(() => launch(bad, [x], [{ shape: [3], dtype: 'f32' }], {})).toThrow(/refused/);
     x.dispose();

@@ -12,10 +12,13 @@ const I = IGNORE;
 
 describe('collate', () => {
   it('shifts, pads right and masks (hand-computed)', () => {
-    const b = collate([
-      { ids: [1, 5, 6, 7], labels: [I, I, 6, 7] },
-      { ids: [1, 9], labels: [I, 9] },
-    ], 0);
+    const b = collate(
+      [
+        { ids: [1, 5, 6, 7], labels: [I, I, 6, 7] },
+        { ids: [1, 9], labels: [I, 9] },
+      ],
+      0,
+    );
     expect([b.B, b.T, b.tokens]).toEqual([2, 3, 3]);
     expect([...b.x]).toEqual([1, 5, 6, 1, 0, 0]);
     expect([...b.y]).toEqual([I, 6, 7, 9, I, I]);
@@ -31,14 +34,22 @@ describe('collate', () => {
 
 describe('planEpoch', () => {
   it('visits every example exactly once per epoch, deterministically per (seed, epoch)', () => {
-    fc.assert(fc.property(fc.array(fc.integer({ min: 2, max: 50 }), { minLength: 1, maxLength: 200 }), fc.integer({ min: 1, max: 9 }), fc.nat(), fc.integer({ min: 0, max: 4 }), (lengths, bs, seed, bucket) => {
-      const opts = { batchSize: bs, seed, bucketBatches: bucket };
-      const p = planEpoch(lengths, 0, opts);
-      expect(p.flat().sort((a, b) => a - b)).toEqual(lengths.map((_, i) => i));
-      expect(p.every((b, i) => b.length === bs || i === p.length - 1 || bucket > 1)).toBe(true);
-      expect(p.filter((b) => b.length < bs).length).toBeLessThanOrEqual(1);
-      expect(planEpoch(lengths, 0, opts)).toEqual(p);
-    }));
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 2, max: 50 }), { minLength: 1, maxLength: 200 }),
+        fc.integer({ min: 1, max: 9 }),
+        fc.nat(),
+        fc.integer({ min: 0, max: 4 }),
+        (lengths, bs, seed, bucket) => {
+          const opts = { batchSize: bs, seed, bucketBatches: bucket };
+          const p = planEpoch(lengths, 0, opts);
+          expect(p.flat().sort((a, b) => a - b)).toEqual(lengths.map((_, i) => i));
+          expect(p.every((b, i) => b.length === bs || i === p.length - 1 || bucket > 1)).toBe(true);
+          expect(p.filter((b) => b.length < bs).length).toBeLessThanOrEqual(1);
+          expect(planEpoch(lengths, 0, opts)).toEqual(p);
+        },
+      ),
+    );
   });
   it('reshuffles across epochs and seeds; keeps file order without shuffling', () => {
     const lengths = Array.from({ length: 64 }, (_, i) => 2 + (i % 7));
@@ -49,8 +60,11 @@ describe('planEpoch', () => {
   });
   it('bucketing cuts padding', () => {
     const lengths = Array.from({ length: 400 }, (_, i) => 2 + ((i * 37) % 200));
-    const pad = (p: number[][]) => p.reduce((s, b) => s + b.length * Math.max(...b.map((i) => lengths[i]!)) - b.reduce((t, i) => t + lengths[i]!, 0), 0);
-    expect(pad(planEpoch(lengths, 0, { batchSize: 8, seed: 1, bucketBatches: 50 }))).toBeLessThan(pad(planEpoch(lengths, 0, { batchSize: 8, seed: 1, bucketBatches: 0 })) / 10);
+    const pad = (p: number[][]) =>
+      p.reduce((s, b) => s + b.length * Math.max(...b.map((i) => lengths[i]!)) - b.reduce((t, i) => t + lengths[i]!, 0), 0);
+    expect(pad(planEpoch(lengths, 0, { batchSize: 8, seed: 1, bucketBatches: 50 }))).toBeLessThan(
+      pad(planEpoch(lengths, 0, { batchSize: 8, seed: 1, bucketBatches: 0 })) / 10,
+    );
   });
 });
 
@@ -84,10 +98,23 @@ describe('packing and encoding', () => {
   });
   it('encodes a dataset, counting truncation and rows left without labels', () => {
     const d = {
-      source: 't', skipped: { count: 0, reasons: new Map(), examples: [] },
+      source: 't',
+      skipped: { count: 0, reasons: new Map(), examples: [] },
       rows: [
-        { id: 'a', messages: [{ role: 'user' as const, content: 'Hi' }, { role: 'assistant' as const, content: 'Hello there my friend' }] },
-        { id: 'b', messages: [{ role: 'user' as const, content: 'A very long question indeed, longer than the limit' }, { role: 'assistant' as const, content: 'x' }] },
+        {
+          id: 'a',
+          messages: [
+            { role: 'user' as const, content: 'Hi' },
+            { role: 'assistant' as const, content: 'Hello there my friend' },
+          ],
+        },
+        {
+          id: 'b',
+          messages: [
+            { role: 'user' as const, content: 'A very long question indeed, longer than the limit' },
+            { role: 'assistant' as const, content: 'x' },
+          ],
+        },
       ],
     };
     const full = encodeDataset(d, tok, { maxLen: 1000 });

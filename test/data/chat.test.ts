@@ -11,8 +11,18 @@ import { loadLlama2cTokenizer } from '../../src/tokenizer/llama2c.ts';
 import { chatText } from '../../src/tokenizer/tokenizer.ts';
 import { dataPath } from '../../src/util/dataRoot.ts';
 
-interface Row { name: string; max_len?: number; messages: Message[]; text: string; ids: number[]; labels: number[] }
-const fixture = JSON.parse(readFileSync(new URL('../fixtures/chat-openinstruct.json', import.meta.url), 'utf8')) as Record<string, { adds_bos: boolean; rows: Row[] }>;
+interface Row {
+  name: string;
+  max_len?: number;
+  messages: Message[];
+  text: string;
+  ids: number[];
+  labels: number[];
+}
+const fixture = JSON.parse(readFileSync(new URL('../fixtures/chat-openinstruct.json', import.meta.url), 'utf8')) as Record<
+  string,
+  { adds_bos: boolean; rows: Row[] }
+>;
 const req = createRequire(import.meta.url);
 
 describe.each([
@@ -30,13 +40,17 @@ describe.each([
   });
 });
 
-const spTokenizers = () => [
-  ['tok512', loadLlama2cTokenizer(dataPath('llama2c-stories260K', 'tok512.bin'))],
-  ['llama2-32k', loadLlama2cTokenizer(dataPath('llama2c-tokenizer-32k', 'tokenizer.bin'))],
-] as const;
+const spTokenizers = () =>
+  [
+    ['tok512', loadLlama2cTokenizer(dataPath('llama2c-stories260K', 'tok512.bin'))],
+    ['llama2-32k', loadLlama2cTokenizer(dataPath('llama2c-tokenizer-32k', 'tokenizer.bin'))],
+  ] as const;
 
 describe('llama2.c tokenizers (SentencePiece-style, tags as plain text)', () => {
-  const single: Message[] = [{ role: 'user', content: ' Hi there\n' }, { role: 'assistant', content: 'Hello!' }];
+  const single: Message[] = [
+    { role: 'user', content: ' Hi there\n' },
+    { role: 'assistant', content: 'Hello!' },
+  ];
   it('Llama-2 32k: hand-checked ids and labels of a single-turn row', () => {
     const tok = loadLlama2cTokenizer(dataPath('llama2c-tokenizer-32k', 'tokenizer.bin'));
     const enc = encodeChat(single, tok);
@@ -54,7 +68,13 @@ describe('llama2.c tokenizers (SentencePiece-style, tags as plain text)', () => 
     expect(enc.labels.slice(e, e + 4)).toEqual([2, 29871, 13, IGNORE]);
   });
   it.each(spTokenizers())('%s: labels are exactly the response and EOS; the prompt equals the generation prompt', (_, tok) => {
-    for (const msgs of [single, [{ role: 'user', content: '' }, { role: 'assistant', content: 'Once upon a time' }]] as Message[][]) {
+    for (const msgs of [
+      single,
+      [
+        { role: 'user', content: '' },
+        { role: 'assistant', content: 'Once upon a time' },
+      ],
+    ] as Message[][]) {
       const enc = encodeChat(msgs, tok);
       const first = enc.labels.findIndex((l) => l !== IGNORE);
       expect(enc.ids.slice(0, first)).toEqual(tok.encode(chatText(pyStrip(msgs[0]!.content)), { bos: true }));
@@ -77,9 +97,17 @@ describe('llama2.c tokenizers (SentencePiece-style, tags as plain text)', () => 
 
 describe('template pieces', () => {
   it('renders the response-tuning row of NOTES-paper.md', () => {
-    expect(renderChat([{ role: 'user', content: '' }, { role: 'assistant', content: ' R ' }], '</s>')).toBe('<|user|>\n\n<|assistant|>\nR</s>');
+    expect(
+      renderChat(
+        [
+          { role: 'user', content: '' },
+          { role: 'assistant', content: ' R ' },
+        ],
+        '</s>',
+      ),
+    ).toBe('<|user|>\n\n<|assistant|>\nR</s>');
   });
-  it('the tulu template\'s generation prompt is chatText', () => {
+  it("the tulu template's generation prompt is chatText", () => {
     expect(templatePrompt(TULU, 'Say hi', { bos: '', eos: '' })).toBe('<|user|>\nSay hi\n<|assistant|>\n');
     expect(TULU.generationPrompt!('x')).toBe(chatText('x'));
   });

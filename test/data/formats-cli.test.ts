@@ -12,7 +12,8 @@ import { loadLlama2cTokenizer } from '../../src/tokenizer/llama2c.ts';
 import { dataPath, projectRoot } from '../../src/util/dataRoot.ts';
 
 const fixture = (f: string) => new URL(`../fixtures/data/${f}`, import.meta.url).pathname;
-const heed = (...args: string[]) => spawnSync(process.execPath, [join(projectRoot, 'bin', 'heed.js'), ...args], { cwd: projectRoot, encoding: 'utf8' });
+const heed = (...args: string[]) =>
+  spawnSync(process.execPath, [join(projectRoot, 'bin', 'heed.js'), ...args], { cwd: projectRoot, encoding: 'utf8' });
 
 describe('heed data convert', () => {
   it('writes {"id","messages"} JSONL and counts skips on stderr', () => {
@@ -23,9 +24,15 @@ describe('heed data convert', () => {
     expect(r.stderr).toContain('2 rows from');
     expect(r.stderr).toContain('skipped 4: the prompt has no (undeleted) assistant reply ×2;');
     expect(r.stderr).toContain('skipped oasst.jsonl:2: the prompt has no (undeleted) assistant reply');
-    const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.id)).toEqual(['t1', 't6']);
-    expect(lines[1].messages).toEqual([{ role: 'user', content: 'Q' }, { role: 'assistant', content: 'A' }]);
+    expect(lines[1].messages).toEqual([
+      { role: 'user', content: 'Q' },
+      { role: 'assistant', content: 'A' },
+    ]);
     expect(readdirSync(dir)).toEqual(['oasst.jsonl']); // no temp file left
   });
   it('refuses a bad --from and writes nothing when no row is usable', () => {
@@ -35,7 +42,9 @@ describe('heed data convert', () => {
     expect(bad.stderr).toContain('--from must be one of alpaca, dolly, sharegpt, oasst, prompt-completion, got "csv"');
     const none = heed('data', 'convert', '--from', 'alpaca', '--in', fixture('oasst.jsonl'), '--out', join(dir, 'y.jsonl'));
     expect(none.status).toBe(1);
-    expect(none.stderr).toContain('oasst.jsonl: none of its 6 rows is usable (no "instruction" text ×6; e.g. oasst.jsonl:1: no "instruction" text); expected rows in the alpaca format');
+    expect(none.stderr).toContain(
+      'oasst.jsonl: none of its 6 rows is usable (no "instruction" text ×6; e.g. oasst.jsonl:1: no "instruction" text); expected rows in the alpaca format',
+    );
     expect(existsSync(join(dir, 'y.jsonl'))).toBe(false);
   });
 });
@@ -54,11 +63,24 @@ describe('heed data inspect', () => {
     expect(r.tokens!.lengths.max).toBe(Math.max(...lens));
     expect(r.tokens!.truncated).toBe(lens.filter((n) => n > Math.min(...lens)).length);
     expect(r.tokens!.tokensCut).toBe(lens.reduce((s, n) => s + Math.max(0, n - Math.min(...lens)), 0));
-    expect([...r.assistantTurns]).toEqual([[1, 1], [2, 1]]);
+    expect([...r.assistantTurns]).toEqual([
+      [1, 1],
+      [2, 1],
+    ]);
     expect(r.withSystem).toBe(1);
   });
   it('the CLI prints counts, percentiles and truncation', () => {
-    const r = heed('data', 'inspect', fixture('sharegpt.jsonl'), '--from', 'sharegpt', '--tokenizer', dataPath('llama2c-stories260K', 'tok512.bin'), '--seq-len', '8');
+    const r = heed(
+      'data',
+      'inspect',
+      fixture('sharegpt.jsonl'),
+      '--from',
+      'sharegpt',
+      '--tokenizer',
+      dataPath('llama2c-stories260K', 'tok512.bin'),
+      '--seq-len',
+      '8',
+    );
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('sharegpt.jsonl: 2 rows (7 skipped)');
     expect(r.stdout).toContain('assistant turns per row: 1: 1, 2: 1; rows with a system message: 1');

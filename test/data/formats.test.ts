@@ -19,7 +19,10 @@ describe('alpaca (real rows)', () => {
   it('appends the input after a blank line; keeps the parts and the dataset name', () => {
     expect(d.rows[0]).toEqual({
       id: 'alpaca_sample2000.json[0]',
-      messages: [{ role: 'user', content: 'Check if the following Facebook post is appropriate\n\nI think my boss is the meanest person ever.' }, { role: 'assistant', content: 'no' }],
+      messages: [
+        { role: 'user', content: 'Check if the following Facebook post is appropriate\n\nI think my boss is the meanest person ever.' },
+        { role: 'assistant', content: 'no' },
+      ],
       fields: { instruction: 'Check if the following Facebook post is appropriate', input: 'I think my boss is the meanest person ever.' },
       dataset: 'alpaca',
     });
@@ -40,7 +43,9 @@ describe('alpaca (real rows)', () => {
     expect(a.skipped.examples[0]).toBe('a.jsonl:2: no "output" text');
   });
   it('a broken JSON array is refused as a whole, naming the file', () => {
-    expect(() => parseFormat('alpaca', '[{"instruction": 1},', 'x.json')).toThrow(/x\.json: starts with "\[" but is not a valid JSON array/);
+    expect(() => parseFormat('alpaca', '[{"instruction": 1},', 'x.json')).toThrow(
+      /x\.json: starts with "\[" but is not a valid JSON array/,
+    );
   });
 });
 
@@ -49,14 +54,24 @@ describe('dolly', () => {
   it('maps instruction + context; the category is the dataset name', () => {
     expect(d.rows).toHaveLength(2);
     expect(d.rows[0]!.messages).toEqual([
-      { role: 'user', content: 'When did Virgin Australia start operating?\n\nVirgin Australia commenced services on 31 August 2000 as Virgin Blue.' },
+      {
+        role: 'user',
+        content: 'When did Virgin Australia start operating?\n\nVirgin Australia commenced services on 31 August 2000 as Virgin Blue.',
+      },
       { role: 'assistant', content: 'Virgin Australia commenced services on 31 August 2000.' },
     ]);
     expect(d.rows[0]!.dataset).toBe('closed_qa');
     expect(d.rows[1]!.messages[0]!.content).toBe('Which is a species of fish? Tope or Rope');
   });
   it('counts each malformed row', () => {
-    expect(reasons(d)).toEqual({ 'no "instruction" text': 1, '"context" is not a string': 1, 'no "response" text': 1, 'no "category"': 1, 'invalid JSON': 1, 'not a JSON object': 1 });
+    expect(reasons(d)).toEqual({
+      'no "instruction" text': 1,
+      '"context" is not a string': 1,
+      'no "response" text': 1,
+      'no "category"': 1,
+      'invalid JSON': 1,
+      'not a JSON object': 1,
+    });
   });
 });
 
@@ -67,7 +82,10 @@ describe('sharegpt / openai messages', () => {
     expect(d.rows[0]!.id).toBe('sg-1');
     expect(d.rows[0]!.messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user', 'assistant']);
     expect(d.rows[0]!.messages[4]).toEqual({ role: 'assistant', content: 'Goodbye.' });
-    expect(d.rows[1]!.messages).toEqual([{ role: 'user', content: '2+2?' }, { role: 'assistant', content: '4' }]);
+    expect(d.rows[1]!.messages).toEqual([
+      { role: 'user', content: '2+2?' },
+      { role: 'assistant', content: '4' },
+    ]);
   });
   it('counts each malformed row', () => {
     expect(reasons(d)).toEqual({
@@ -98,7 +116,10 @@ describe('oasst trees', () => {
   });
   it('a path ending on a prompter drops that turn', () => {
     expect(d.rows[1]!.id).toBe('t6');
-    expect(d.rows[1]!.messages).toEqual([{ role: 'user', content: 'Q' }, { role: 'assistant', content: 'A' }]);
+    expect(d.rows[1]!.messages).toEqual([
+      { role: 'user', content: 'Q' },
+      { role: 'assistant', content: 'A' },
+    ]);
   });
   it('counts unanswered, non-alternating, deleted-only and prompt-less trees', () => {
     expect(d.rows).toHaveLength(2);
@@ -119,8 +140,14 @@ describe('prompt-completion', () => {
   const d = readFormat('prompt-completion', fixture('prompt-completion.jsonl'));
   it('maps pairs; an empty prompt is kept (response tuning)', () => {
     expect(d.rows.map((r) => r.messages)).toEqual([
-      [{ role: 'user', content: 'Translate to French: cat' }, { role: 'assistant', content: 'chat' }],
-      [{ role: 'user', content: '' }, { role: 'assistant', content: 'A response with no instruction.' }],
+      [
+        { role: 'user', content: 'Translate to French: cat' },
+        { role: 'assistant', content: 'chat' },
+      ],
+      [
+        { role: 'user', content: '' },
+        { role: 'assistant', content: 'A response with no instruction.' },
+      ],
     ]);
     expect(reasons(d)).toEqual({ 'no "completion" text': 2, 'no string "prompt"': 1 });
   });
@@ -130,7 +157,9 @@ describe('the JSONL heed writes', () => {
   it('is {"id", "messages"} with role/content only, and reads back through the messages reader', () => {
     const d = readFormat('alpaca', dataPath('alpaca', 'alpaca_sample2000.json'));
     const line = messagesLine(d.rows[0]!);
-    expect(line).toBe('{"id":"alpaca_sample2000.json[0]","messages":[{"role":"user","content":"Check if the following Facebook post is appropriate\\n\\nI think my boss is the meanest person ever."},{"role":"assistant","content":"no"}]}');
+    expect(line).toBe(
+      '{"id":"alpaca_sample2000.json[0]","messages":[{"role":"user","content":"Check if the following Facebook post is appropriate\\n\\nI think my boss is the meanest person ever."},{"role":"assistant","content":"no"}]}',
+    );
     const back = parseMessagesJsonl(d.rows.slice(0, 50).map(messagesLine).join('\n'), 'back.jsonl');
     expect(back.skipped.count).toBe(0);
     expect(back.rows.map((r) => [r.id, r.messages])).toEqual(d.rows.slice(0, 50).map((r) => [r.id, r.messages]));

@@ -5,8 +5,18 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { compileJinja } from '../../src/data/jinja.ts';
 
-interface Case { template: string; conversation: string; messages: { role: string; content: string }[]; add_generation_prompt: boolean; text?: string; error?: string }
-const fx = JSON.parse(readFileSync(new URL('../fixtures/data/jinja-chat-templates.json', import.meta.url), 'utf8')) as { templates: Record<string, string>; cases: Case[] };
+interface Case {
+  template: string;
+  conversation: string;
+  messages: { role: string; content: string }[];
+  add_generation_prompt: boolean;
+  text?: string;
+  error?: string;
+}
+const fx = JSON.parse(readFileSync(new URL('../fixtures/data/jinja-chat-templates.json', import.meta.url), 'utf8')) as {
+  templates: Record<string, string>;
+  cases: Case[];
+};
 
 describe('chat templates render exactly as Jinja2 renders them', () => {
   it.each(fx.cases.map((c) => [`${c.template} / ${c.conversation} / gen=${c.add_generation_prompt}`, c] as const))('%s', (_, c) => {
@@ -23,23 +33,38 @@ describe('expressions (hand-computed)', () => {
     expect(r('{{ 1 + 2 * 3 }}|{{ (1 + 2) * 3 }}|{{ -7 % 3 }}|{{ 7 // 2 }}|{{ 10 - 4 - 3 }}')).toBe('7|9|2|3|3');
   });
   it('strings: concatenation, ~, methods, filters, adjacent literals', () => {
-    expect(r(`{{ 'a' + "b" }}{{ 1 ~ 'x' }}{{ '  y '.strip() }}{{ 'xxhixx'.strip('x') }}{{ ' z' | trim }}{{ 'ab' | upper }}{{ 'ab' | length }}{{ 'p' 'q' }}`)).toBe('ab1xyhizAB2pq');
+    expect(
+      r(
+        `{{ 'a' + "b" }}{{ 1 ~ 'x' }}{{ '  y '.strip() }}{{ 'xxhixx'.strip('x') }}{{ ' z' | trim }}{{ 'ab' | upper }}{{ 'ab' | length }}{{ 'p' 'q' }}`,
+      ),
+    ).toBe('ab1xyhizAB2pq');
   });
   it('booleans and none print as Python does; undefined prints empty', () => {
     expect(r('{{ true }} {{ false }} {{ none }} [{{ nothing }}] {{ 1 == 1 }}')).toBe('True False None [] True');
   });
   it('and/or return operands; not; in / not in; is tests', () => {
-    expect(r("{{ '' or 'd' }}{{ 'a' and 'b' }}{{ not [] }}{{ 'b' in 'abc' }}{{ 3 not in [1, 2] }}{{ x is defined }}{{ x is not defined }}{{ none is none }}", {})).toBe('dbTrueTrueTrueFalseTrueTrue');
+    expect(
+      r(
+        "{{ '' or 'd' }}{{ 'a' and 'b' }}{{ not [] }}{{ 'b' in 'abc' }}{{ 3 not in [1, 2] }}{{ x is defined }}{{ x is not defined }}{{ none is none }}",
+        {},
+      ),
+    ).toBe('dbTrueTrueTrueFalseTrueTrue');
   });
   it('indexing, negative indexes, slices, attribute = key', () => {
     const vars = { m: [{ role: 'a' }, { role: 'b' }, { role: 'c' }] };
-    expect(r("{{ m[-1].role }}{{ m[0]['role'] }}{% for x in m[1:] %}{{ x.role }}{% endfor %}{{ m[:1] | length }}{{ 'hello'[1:3] }}", vars)).toBe('cabc1el');
+    expect(
+      r("{{ m[-1].role }}{{ m[0]['role'] }}{% for x in m[1:] %}{{ x.role }}{% endfor %}{{ m[:1] | length }}{{ 'hello'[1:3] }}", vars),
+    ).toBe('cabc1el');
   });
   it('set inside a for loop does not leak out (Jinja scoping); loop.else on an empty list', () => {
-    expect(r('{% set x = 1 %}{% for i in [1, 2] %}{% set x = i %}{{ x }}{% endfor %}{{ x }}{% for i in [] %}no{% else %}empty{% endfor %}')).toBe('121empty');
+    expect(
+      r('{% set x = 1 %}{% for i in [1, 2] %}{% set x = i %}{{ x }}{% endfor %}{{ x }}{% for i in [] %}no{% else %}empty{% endfor %}'),
+    ).toBe('121empty');
   });
   it('elif chains and inline if without else', () => {
-    const t = compileJinja("{% for v in xs %}{% if v == 1 %}one{% elif v == 2 %}two{% else %}many{% endif %}{{ '!' if v == 3 }},{% endfor %}");
+    const t = compileJinja(
+      "{% for v in xs %}{% if v == 1 %}one{% elif v == 2 %}two{% else %}many{% endif %}{{ '!' if v == 3 }},{% endfor %}",
+    );
     expect(t({ xs: [1, 2, 3] })).toBe('one,two,many!,');
   });
   it('whitespace control: "-" trims newlines and spaces, "+" keeps lstrip_blocks off', () => {
@@ -51,9 +76,11 @@ describe('expressions (hand-computed)', () => {
 
 describe('sandbox: only the plain data given is reachable', () => {
   it('prototype and constructor lookups are undefined, not JavaScript objects', () => {
-    const t = compileJinja("[{{ messages.constructor }}][{{ 'x'.constructor }}][{{ messages['__proto__'] }}][{{ m.toString }}][{{ messages.length }}]");
+    const t = compileJinja(
+      "[{{ messages.constructor }}][{{ 'x'.constructor }}][{{ messages['__proto__'] }}][{{ m.toString }}][{{ messages.length }}]",
+    );
     expect(t({ messages: [], m: { a: 1 } } as never)).toBe('[][][][][]');
-    expect(() => compileJinja("{{ m.toString() }}")({ m: {} } as never)).toThrow('the method "toString" on mapping is not supported');
+    expect(() => compileJinja('{{ m.toString() }}')({ m: {} } as never)).toThrow('the method "toString" on mapping is not supported');
   });
 });
 
@@ -61,7 +88,7 @@ describe('refusals name what is not supported', () => {
   it.each([
     ['{% macro f() %}x{% endmacro %}', 'the Jinja statement "macro" is not supported'],
     ['{% include "x" %}', 'the Jinja statement "include" is not supported'],
-    ["{{ messages | tojson }}", 'the filter "tojson" is not supported'],
+    ['{{ messages | tojson }}', 'the filter "tojson" is not supported'],
     ['{{ range(3) }}', 'the function "range" is not supported'],
     ["{{ 'a'.replace('a', 'b') }}", 'the method "replace" on string is not supported'],
     ['{{ x is odd }}', 'the test "is odd" is not supported'],

@@ -40,8 +40,11 @@ describe('LIMA', () => {
     expect(d.rows[0]!.id).toBe('x.jsonl:1');
     expect(d.skipped.count).toBe(5);
     expect(d.skipped.examples).toEqual([
-      'x.jsonl:2: invalid JSON', 'x.jsonl:3: empty "messages"', 'x.jsonl:4: no assistant turn',
-      'x.jsonl:5: message 0 has role "robot"', 'x.jsonl:6: message 0 has no string "content"',
+      'x.jsonl:2: invalid JSON',
+      'x.jsonl:3: empty "messages"',
+      'x.jsonl:4: no assistant turn',
+      'x.jsonl:5: message 0 has role "robot"',
+      'x.jsonl:6: message 0 has no string "content"',
     ]);
     expect(describeDataset(d)).toMatch(/^1 rows from x.jsonl \(skipped 5: invalid JSON ×1;/);
   });
@@ -51,8 +54,14 @@ describe('single-task builders on the real files', () => {
   it('gsm: the first 1,000 train rows, answers ending in #### N', () => {
     const d = gsmTask();
     expect(d.rows).toHaveLength(1000);
-    const first = JSON.parse(readFileSync(dataPath('gsm8k', 'train.jsonl'), 'utf8').split('\n')[0]!) as { question: string; answer: string };
-    expect(d.rows[0]!.messages).toEqual([{ role: 'user', content: first.question }, { role: 'assistant', content: first.answer }]);
+    const first = JSON.parse(readFileSync(dataPath('gsm8k', 'train.jsonl'), 'utf8').split('\n')[0]!) as {
+      question: string;
+      answer: string;
+    };
+    expect(d.rows[0]!.messages).toEqual([
+      { role: 'user', content: first.question },
+      { role: 'assistant', content: first.answer },
+    ]);
     expect(d.rows[0]!.messages[1]!.content.endsWith('#### 72')).toBe(true);
     expect(d.rows.every((r) => /#### \S+$/.test(r.messages[1]!.content))).toBe(true);
   });
@@ -61,7 +70,9 @@ describe('single-task builders on the real files', () => {
     expect(d.rows).toHaveLength(374);
     expect(d.rows[0]!.id).toBe('mbpp/601');
     expect(d.rows.at(-1)!.id).toBe('mbpp/974');
-    expect(d.rows[0]!.messages[0]!.content).toBe('Write a function to find the longest chain which can be formed from the given set of pairs.');
+    expect(d.rows[0]!.messages[0]!.content).toBe(
+      'Write a function to find the longest chain which can be formed from the given set of pairs.',
+    );
     expect(d.rows[0]!.messages[1]!.content).toMatch(/^class Pair\(object\): \r\n/);
   });
   it('poetry: every poem as "Write a poem called {title}", with an optional length cap', () => {
@@ -79,7 +90,9 @@ describe('single-task builders on the real files', () => {
     expect(d.skipped.count).toBe(2);
     expect(d.rows[0]!.id).toBe('recipes/8');
     expect(d.rows[0]!.messages[0]!.content).toBe('Recipe for Instant Pot Lamb Haleem');
-    expect(d.rows[0]!.messages[1]!.content).toMatch(/^ - ¾ cup assorted dals \(such as chana dal, moong dal, masoor dal, and\/or urad dal\)\n - ¼ cup white jasmine rice/);
+    expect(d.rows[0]!.messages[1]!.content).toMatch(
+      /^ - ¾ cup assorted dals \(such as chana dal, moong dal, masoor dal, and\/or urad dal\)\n - ¼ cup white jasmine rice/,
+    );
     expect(recipeText(['a', 'b'], 'Mix.')).toBe(' - a\n - b\n\n\nMix.');
   });
   it('chess: Elo tag lines → movetext; games without moves skipped and counted', () => {
@@ -89,7 +102,10 @@ describe('single-task builders on the real files', () => {
     expect(d.rows[0]!.messages[0]!.content).toBe('[WhiteElo "2898"]\n[BlackElo "2778"]\n');
     expect(d.rows[0]!.messages[1]!.content).toMatch(/^1\. d4 Nf6 2\. c4 e6 .* 45\. Kh3 1-0$/);
     const games = parsePgn('[White "a"]\n[WhiteElo "1"]\n\n1. e4 1-0\n\n[White "b"]\n\n0-1\n');
-    expect(games.map((g) => [g.tags.get('White'), g.moves])).toEqual([['a', '1. e4 1-0'], ['b', '0-1']]);
+    expect(games.map((g) => [g.tags.get('White'), g.moves])).toEqual([
+      ['a', '1. e4 1-0'],
+      ['b', '0-1'],
+    ]);
   });
   it('refuses an unknown task', () => {
     expect(() => singleTask('knitting' as 'gsm')).toThrow(/unknown task "knitting"/);
@@ -107,7 +123,11 @@ describe('pretraining corpus', () => {
 
 describe('CSV and Python list literals', () => {
   it('parses quotes, escaped quotes, embedded newlines and CRLF', () => {
-    expect(parseCsv('a,b\r\n"x, ""y""","1\n2"\r\n,\n')).toEqual([['a', 'b'], ['x, "y"', '1\n2'], ['', '']]);
+    expect(parseCsv('a,b\r\n"x, ""y""","1\n2"\r\n,\n')).toEqual([
+      ['a', 'b'],
+      ['x, "y"', '1\n2'],
+      ['', ''],
+    ]);
     expect(csvRecords('h1,h2\nA,B')).toEqual([{ h1: 'A', h2: 'B' }]);
     expect(() => csvRecords('h1,h2\nA', 'f.csv')).toThrow(/f.csv: record 1 has 1 fields, the header has 2/);
     expect(() => parseCsv('a,"open\n', 'f.csv')).toThrow(/f.csv: quoted field opened on line 1 never closes/);

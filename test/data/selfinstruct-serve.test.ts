@@ -23,8 +23,31 @@ afterAll(async () => {
 });
 
 function generate(out: string, n: number): { status: number | null; stderr: string } {
-  const args = ['data', 'generate', '--endpoint', `${server.url}/v1`, '--out', out, '--n', String(n), '--prompt-tasks', '2', '--demos', '0', '--max-tokens', '32', '--max-requests', '40', '--temperature', '0'];
-  const r = spawnSync(process.execPath, [join(projectRoot, 'bin', 'heed.js'), ...args], { cwd: projectRoot, encoding: 'utf8', timeout: 240_000 });
+  const args = [
+    'data',
+    'generate',
+    '--endpoint',
+    `${server.url}/v1`,
+    '--out',
+    out,
+    '--n',
+    String(n),
+    '--prompt-tasks',
+    '2',
+    '--demos',
+    '0',
+    '--max-tokens',
+    '32',
+    '--max-requests',
+    '40',
+    '--temperature',
+    '0',
+  ];
+  const r = spawnSync(process.execPath, [join(projectRoot, 'bin', 'heed.js'), ...args], {
+    cwd: projectRoot,
+    encoding: 'utf8',
+    timeout: 240_000,
+  });
   return { status: r.status, stderr: r.stderr };
 }
 
@@ -34,7 +57,10 @@ describe('heed data generate against heed serve', () => {
     const first = generate(out, 1);
     expect(first.stderr).toMatch(/kept 1 new rows \(0 resumed, 1\/1 in /);
     expect(first.status).toBe(0);
-    const rows1 = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const rows1 = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(rows1).toHaveLength(1);
 
     const second = generate(out, 2);

@@ -6,7 +6,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  InstructionPool, evolPrompt, instancePrompt, instructionPrompt, outputPrompt, parseEvolved, parseInput, parseInstructions, parseOutput, parseSeedTasks, readSeedTasks, ruleRejection,
+  InstructionPool,
+  evolPrompt,
+  instancePrompt,
+  instructionPrompt,
+  outputPrompt,
+  parseEvolved,
+  parseInput,
+  parseInstructions,
+  parseOutput,
+  parseSeedTasks,
+  readSeedTasks,
+  ruleRejection,
 } from '../../src/data/selfInstruct.ts';
 import { type Complete, generateInstructions, readGenerated } from '../../src/data/selfInstructRun.ts';
 import { rougeL } from '../../src/eval/rouge.ts';
@@ -24,17 +35,26 @@ describe('seed tasks', () => {
     expect(s.every((t) => t.instances.length > 0)).toBe(true);
   });
   it('refuses a malformed seed file, naming the line', () => {
-    expect(() => parseSeedTasks('{"instruction": "x", "instances": []}', 's.jsonl')).toThrow('s.jsonl:1: a seed task needs a non-empty "instances" array');
+    expect(() => parseSeedTasks('{"instruction": "x", "instances": []}', 's.jsonl')).toThrow(
+      's.jsonl:1: a seed task needs a non-empty "instances" array',
+    );
     expect(() => parseSeedTasks('\n{bad', 's.jsonl')).toThrow('s.jsonl:2: invalid JSON');
   });
 });
 
 describe('prompts (exact text)', () => {
   it('instruction prompt', () => {
-    expect(instructionPrompt(['Add two numbers.', 'Name a colour.'])).toBe('Come up with a series of tasks:\nTask 1: Add two numbers.\nTask 2: Name a colour.\nTask 3:');
+    expect(instructionPrompt(['Add two numbers.', 'Name a colour.'])).toBe(
+      'Come up with a series of tasks:\nTask 1: Add two numbers.\nTask 2: Name a colour.\nTask 3:',
+    );
   });
   it('instance prompt, <noinput> for an empty input', () => {
-    expect(instancePrompt('Say hi.', [{ instruction: 'Add.', input: '2, 3', output: '5' }, { instruction: 'Joke.', input: '', output: 'Ha.' }])).toBe(
+    expect(
+      instancePrompt('Say hi.', [
+        { instruction: 'Add.', input: '2, 3', output: '5' },
+        { instruction: 'Joke.', input: '', output: 'Ha.' },
+      ]),
+    ).toBe(
       "Come up with examples for the following tasks. If the task doesn't require additional input, write <noinput> as the input.\n\nTask: Add.\nInput: 2, 3\nOutput: 5\n\nTask: Joke.\nInput: <noinput>\nOutput: Ha.\n\nTask: Say hi.\nInput:",
     );
   });
@@ -47,7 +67,10 @@ describe('prompts (exact text)', () => {
 
 describe('parsing', () => {
   it('instructions: one per "Task N:" line, whitespace tidied, a length-cut last line dropped', () => {
-    expect(parseInstructions(' List three fruits.\nTask 10: Explain  gravity to a child.\nTask 11: Half a sen', 'length')).toEqual(['List three fruits.', 'Explain gravity to a child.']);
+    expect(parseInstructions(' List three fruits.\nTask 10: Explain  gravity to a child.\nTask 11: Half a sen', 'length')).toEqual([
+      'List three fruits.',
+      'Explain gravity to a child.',
+    ]);
     expect(parseInstructions(' List three fruits.\nTask 10: Explain gravity.', 'stop')).toEqual(['List three fruits.', 'Explain gravity.']);
     expect(parseInstructions(' List three fruits.\nOnce upon a time\nTask 3: not reached', 'stop')).toEqual(['List three fruits.']);
     expect(parseInstructions(' A sentence cut by the limi', 'length')).toEqual([]);
@@ -100,7 +123,11 @@ describe('filters', () => {
     const pool = new InstructionPool(f1);
     pool.add('Give three tips for staying healthy.');
     pool.add('Write a poem about the sea');
-    expect(pool.check('Give three tips for staying happy.')).toEqual({ reason: 'ROUGE-L >= 0.7', nearest: 'Give three tips for staying healthy.', score: 5 / 6 });
+    expect(pool.check('Give three tips for staying happy.')).toEqual({
+      reason: 'ROUGE-L >= 0.7',
+      nearest: 'Give three tips for staying healthy.',
+      score: 5 / 6,
+    });
     expect(pool.check('Write a story about the sea at night').reason).toBe('ROUGE-L >= 0.7');
     expect(pool.check('  write a POEM about the sea ').reason).toBe('duplicate');
     // write about the sea: 4 of 4 and 6 → F1 = 2·1·(4/6)/(1 + 4/6) = 0.8; "Describe the sea at dawn" → 2 of 5/6
@@ -119,7 +146,10 @@ function scripted(batches: string[]): { complete: Complete; prompts: string[] } 
     if (prompt.startsWith('Come up with a series of tasks')) return { text: batches[b++ % batches.length]!, finishReason: 'stop' };
     if (prompt.startsWith('I want you to act')) return { text: ` ${batches[b++ % batches.length]!}`, finishReason: 'stop' };
     const input = /Task: ([^\n]*)\nInput:$/.exec(prompt);
-    if (input) return input[1]!.startsWith('Broken') ? { text: ' an input cut by the token lim', finishReason: 'length' } : { text: ' <noinput>', finishReason: 'stop' };
+    if (input)
+      return input[1]!.startsWith('Broken')
+        ? { text: ' an input cut by the token lim', finishReason: 'length' }
+        : { text: ' <noinput>', finishReason: 'stop' };
     const task = /Task: ([^\n]*)\nInput: <noinput>\nOutput:$/.exec(prompt)![1]!;
     return { text: ` Answer to ${task}\n\nTask: x`, finishReason: 'stop' };
   };
@@ -135,13 +165,40 @@ describe('the loop (scripted endpoint)', () => {
       ' Name three famous painters from Spain.\nTask 4: Describe the image above.\nTask 5: Name three famous painters from Italy.\nTask 6: Hi\nTask 7: Broken instance please now\nTask 8: Explain why the sky looks blue at noon.',
       ' Explain why the sky looks blue at noon.\nTask 4: Suggest a name for a pet turtle.',
     ]);
-    const r = await generateInstructions({ mode: 'self-instruct', n: 3, seeds, out, complete, similarity: f1, provenance: { model: 'fake' }, promptTasks: 3, demos: 1 });
-    const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(rows.map((x) => x.instruction)).toEqual(['Name three famous painters from Spain.', 'Explain why the sky looks blue at noon.', 'Suggest a name for a pet turtle.']);
-    expect(rows[0]).toMatchObject({ input: '', output: 'Answer to Name three famous painters from Spain.', provenance: { model: 'fake', mode: 'self-instruct', generated_shown: 0 } });
+    const r = await generateInstructions({
+      mode: 'self-instruct',
+      n: 3,
+      seeds,
+      out,
+      complete,
+      similarity: f1,
+      provenance: { model: 'fake' },
+      promptTasks: 3,
+      demos: 1,
+    });
+    const rows = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(rows.map((x) => x.instruction)).toEqual([
+      'Name three famous painters from Spain.',
+      'Explain why the sky looks blue at noon.',
+      'Suggest a name for a pet turtle.',
+    ]);
+    expect(rows[0]).toMatchObject({
+      input: '',
+      output: 'Answer to Name three famous painters from Spain.',
+      provenance: { model: 'fake', mode: 'self-instruct', generated_shown: 0 },
+    });
     expect(rows[0].provenance.seed_tasks).toHaveLength(3);
     expect(rows[2].provenance.generated_shown).toBe(0); // floor(3/4) = 0 generated tasks shown
-    expect(Object.fromEntries(r.rejected)).toEqual({ 'mentions "image"': 1, 'ROUGE-L >= 0.7': 1, 'fewer than 3 words': 1, 'input cut at the token limit': 1, duplicate: 1 });
+    expect(Object.fromEntries(r.rejected)).toEqual({
+      'mentions "image"': 1,
+      'ROUGE-L >= 0.7': 1,
+      'fewer than 3 words': 1,
+      'input cut at the token limit': 1,
+      duplicate: 1,
+    });
     expect(r).toMatchObject({ kept: 3, resumed: 0, repaired: false });
     // 2 instruction prompts + 3 kept x (input + output) + 1 broken input
     expect(r.requests).toBe(9);
@@ -154,7 +211,16 @@ describe('the loop (scripted endpoint)', () => {
     const row = { instruction: 'Suggest a name for a pet turtle.', input: '', output: 'Shelly', provenance: {} };
     writeFileSync(out, `${JSON.stringify(row)}\n{"instruction": "torn`);
     const { complete } = scripted([' Suggest a name for a pet turtle.\nTask 4: List four rivers in Africa.']);
-    const r = await generateInstructions({ mode: 'self-instruct', n: 2, seeds, out, complete, similarity: f1, provenance: {}, promptTasks: 4 });
+    const r = await generateInstructions({
+      mode: 'self-instruct',
+      n: 2,
+      seeds,
+      out,
+      complete,
+      similarity: f1,
+      provenance: {},
+      promptTasks: 4,
+    });
     expect(r).toMatchObject({ kept: 1, resumed: 1, repaired: true });
     expect(Object.fromEntries(r.rejected)).toEqual({ duplicate: 1 });
     expect(readGenerated(out).rows.map((x) => x.instruction)).toEqual(['Suggest a name for a pet turtle.', 'List four rivers in Africa.']);
@@ -169,7 +235,16 @@ describe('the loop (scripted endpoint)', () => {
   it('stops at maxRequests when the model gives nothing usable', async () => {
     const out = join(tmp(), 'gen.jsonl');
     const { complete } = scripted([' Hi']);
-    const r = await generateInstructions({ mode: 'self-instruct', n: 5, seeds, out, complete, similarity: f1, provenance: {}, maxRequests: 4 });
+    const r = await generateInstructions({
+      mode: 'self-instruct',
+      n: 5,
+      seeds,
+      out,
+      complete,
+      similarity: f1,
+      provenance: {},
+      maxRequests: 4,
+    });
     expect(r).toMatchObject({ kept: 0, requests: 4 });
     expect(Object.fromEntries(r.rejected)).toEqual({ 'fewer than 3 words': 4 });
   });
@@ -177,7 +252,11 @@ describe('the loop (scripted endpoint)', () => {
   it('evol: rewrites parents with a named operation; a rewrite equal to its parent is refused', async () => {
     const out = join(tmp(), 'evol.jsonl');
     const one = [{ id: 's0', instruction: 'Sort a list of numbers.', instances: [{ input: '', output: '1 2 3' }] }];
-    const { complete, prompts } = scripted(['Sort a list of numbers.', 'Sort a list of numbers in descending order without using built-in sort.', 'Sort a list of numbers in descending order without using built-in sort functions.']);
+    const { complete, prompts } = scripted([
+      'Sort a list of numbers.',
+      'Sort a list of numbers in descending order without using built-in sort.',
+      'Sort a list of numbers in descending order without using built-in sort functions.',
+    ]);
     const r = await generateInstructions({ mode: 'evol', n: 1, seeds: one, out, complete, similarity: f1, provenance: {}, demos: 1 });
     expect(Object.fromEntries(r.rejected)).toEqual({ 'same as its parent': 1 });
     const rows = readGenerated(out).rows;

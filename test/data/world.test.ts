@@ -43,7 +43,9 @@ describe('world lexicon and facts', () => {
   });
 
   it('checkConstraints refuses values outside the lexicon, naming each', () => {
-    expect(() => checkConstraints({ hero: 'Zed', place: 'moon', firstWord: 'Once' }, 'eval.jsonl:3')).toThrow(/eval\.jsonl:3: hero "Zed".*place "moon"/);
+    expect(() => checkConstraints({ hero: 'Zed', place: 'moon', firstWord: 'Once' }, 'eval.jsonl:3')).toThrow(
+      /eval\.jsonl:3: hero "Zed".*place "moon"/,
+    );
     expect(() => checkConstraints({ closing: CLOSINGS.happy[0], words: ['lamp'] })).not.toThrow();
   });
 });
@@ -70,7 +72,13 @@ describe('stories and requests', () => {
       if (c.hero) expect(r.text).toContain(c.hero);
       if (c.companion) expect(r.text).toContain(c.companion);
       if (c.species) expect(mentions(r.text, SPECIES)).toEqual([c.species]);
-      if (c.place) expect(mentions(r.text, PLACES.map((p) => p.noun))).toEqual([c.place]);
+      if (c.place)
+        expect(
+          mentions(
+            r.text,
+            PLACES.map((p) => p.noun),
+          ),
+        ).toEqual([c.place]);
       for (const w of c.words ?? []) expect(r.text).toContain(w);
       if (c.firstWord) expect(r.text).toContain(c.firstWord);
       if (c.sentences) expect(r.text.includes(String(c.sentences)) || r.text.includes(numbers[c.sentences]!)).toBe(true);
@@ -84,7 +92,14 @@ describe('stories and requests', () => {
 
 describe('corpus', () => {
   const sets = buildSets(world, 0, SIZES);
-  const opts = { tokens: 60_000, seed: 0, countTokens, excludeSpecs: sets.evalSpecs, excludeRequests: sets.evalRequests, quizNames: quizNames(sets.heldOut) };
+  const opts = {
+    tokens: 60_000,
+    seed: 0,
+    countTokens,
+    excludeSpecs: sets.evalSpecs,
+    excludeRequests: sets.evalRequests,
+    quizNames: quizNames(sets.heldOut),
+  };
   const corpus = buildCorpus(world, opts);
   const text = corpus.docs.map((d) => d.text).join('\n');
 
@@ -104,7 +119,11 @@ describe('corpus', () => {
   });
 
   it('a tunable mix: shares follow it; bad mixes are refused', () => {
-    const c = buildCorpus(world, { ...opts, tokens: 20_000, mix: { story: 0.5, pair: 0.5, title: 0, summary: 0, worksheet: 0, facts: 0, qa: 0 } });
+    const c = buildCorpus(world, {
+      ...opts,
+      tokens: 20_000,
+      mix: { story: 0.5, pair: 0.5, title: 0, summary: 0, worksheet: 0, facts: 0, qa: 0 },
+    });
     expect(c.docsByKind.facts).toBe(0);
     expect(Math.abs(c.tokens.story / (c.tokens.story + c.tokens.pair) - 0.5)).toBeLessThan(0.02);
     expect(() => resolveMix({ story: 0.9 })).toThrow(/sum to 1/);
@@ -129,7 +148,10 @@ describe('corpus', () => {
     expect(questions.length).toBeGreaterThan(50);
     for (const q of questions) for (const n of sets.heldOut.factNames) expect(mentions(q, [n], true)).toEqual([]);
     // held-out characters' facts are stated (the knowledge is there to extract)
-    const stated = corpus.docs.filter((d) => d.kind === 'facts').map((d) => d.text).join(' ');
+    const stated = corpus.docs
+      .filter((d) => d.kind === 'facts')
+      .map((d) => d.text)
+      .join(' ');
     expect([...sets.heldOut.factNames].filter((n) => stated.includes(n)).length).toBeGreaterThan(5);
   });
 });
@@ -154,15 +176,22 @@ describe('sets for the arms', () => {
     const places = PLACES.map((p) => p.noun);
     for (const r of tuning) {
       const all = r.messages.map((m) => m.content).join('\n');
-      expect(mentions(all, NAMES, true).filter((n) => h.names.has(n)), r.id).toEqual([]);
-      expect(mentions(all, places).filter((p) => h.places.has(p)), r.id).toEqual([]);
+      expect(
+        mentions(all, NAMES, true).filter((n) => h.names.has(n)),
+        r.id,
+      ).toEqual([]);
+      expect(
+        mentions(all, places).filter((p) => h.places.has(p)),
+        r.id,
+      ).toEqual([]);
       expect(mentions(all, [...h.words]), r.id).toEqual([]);
     }
   });
 
   it('instruction tuning leaves out the held-out request types; no eval spec or request is in any tuning set', () => {
     expect(sets.instruction.some((r) => r.request.kind === 'story' && HELD_OUT_TYPES.includes(r.request.type))).toBe(false);
-    for (const r of tuning) if (r.request.kind === 'story') expect(sets.evalRequests.has(constraintsKey(r.request.constraints))).toBe(false);
+    for (const r of tuning)
+      if (r.request.kind === 'story') expect(sets.evalRequests.has(constraintsKey(r.request.constraints))).toBe(false);
     const evalTexts = new Set(sets.eval.filter((e) => e.request.kind === 'story').map((e) => e.request.text));
     for (const r of tuning) expect(evalTexts.has(r.messages[0]!.content)).toBe(false);
     // eval stories (the references) are never a tuning story
@@ -175,7 +204,10 @@ describe('sets for the arms', () => {
       const r = e.request;
       if (e.group === 'held-out-value' && r.kind === 'story') {
         const c = r.constraints;
-        const uses = [c.hero, c.companion].some((n) => n && h.names.has(n)) || (c.place && h.places.has(c.place)) || (c.words ?? []).some((w) => h.words.has(w));
+        const uses =
+          [c.hero, c.companion].some((n) => n && h.names.has(n)) ||
+          (c.place && h.places.has(c.place)) ||
+          (c.words ?? []).some((w) => h.words.has(w));
         expect(uses).toBe(true);
       }
       if (e.group === 'held-out-type') expect(r.kind === 'story' && HELD_OUT_TYPES.includes(r.type)).toBe(true);
@@ -183,7 +215,11 @@ describe('sets for the arms', () => {
       if (e.group === 'fact-seen') expect(r.kind === 'fact' && !h.factNames.has(r.name)).toBe(true);
     }
     expect(new Set(sets.eval.map((e) => e.id)).size).toBe(sets.eval.length);
-    expect(new Set(sets.eval.filter((e) => e.request.kind === 'story').map((e) => constraintsKey((e.request as { constraints: object }).constraints))).size).toBe(120);
+    expect(
+      new Set(
+        sets.eval.filter((e) => e.request.kind === 'story').map((e) => constraintsKey((e.request as { constraints: object }).constraints)),
+      ).size,
+    ).toBe(120);
   });
 
   it('is deterministic by seed', () => {

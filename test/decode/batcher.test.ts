@@ -126,6 +126,18 @@ forBackends('continuous batching', (getB, kind) => {
 });
 
 it('row moves merge into runs of consecutive rows', () => {
-  expect(runs([[0, 3], [1, 4], [3, 5], [4, 6], [6, 0]])).toEqual([[0, 3, 2], [3, 5, 2], [6, 0, 1]]);
+  expect(
+    runs([
+      [0, 3],
+      [1, 4],
+      [3, 5],
+      [4, 6],
+      [6, 0],
+    ]),
+  ).toEqual([
+    [0, 3, 2],
+    [3, 5, 2],
+    [6, 0, 1],
+  ]);
   expect(runs([])).toEqual([]);
 });

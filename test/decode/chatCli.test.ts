@@ -6,7 +6,22 @@ import { dataPath, projectRoot } from '../../src/util/dataRoot.ts';
 
 it('heed chat: Ctrl-C stops the current answer and the conversation goes on; /exit quits', async () => {
   const dir = 'llama2c-stories260K';
-  const proc = spawn(process.execPath, [join(projectRoot, 'bin', 'heed.js'), 'chat', '--model', dataPath(dir, 'stories260K.bin'), '--tokenizer', dataPath(dir, 'tok512.bin'), '--backend', 'cpu', '--max-tokens', '400'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const proc = spawn(
+    process.execPath,
+    [
+      join(projectRoot, 'bin', 'heed.js'),
+      'chat',
+      '--model',
+      dataPath(dir, 'stories260K.bin'),
+      '--tokenizer',
+      dataPath(dir, 'tok512.bin'),
+      '--backend',
+      'cpu',
+      '--max-tokens',
+      '400',
+    ],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  );
   let out = '';
   proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
   const until = async (pred: () => boolean) => {

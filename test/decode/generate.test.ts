@@ -10,7 +10,9 @@ import { forBackends, gpu } from '../helpers/backends.ts';
 
 const dir = 'llama2c-stories260K';
 const tok = loadLlama2cTokenizer(dataPath(dir, 'tok512.bin'));
-const prompts = ['Once upon a time', 'The cat', 'Lily and Ben went to the big park to play with a ball'].map((p) => tok.encode(p, { bos: true }));
+const prompts = ['Once upon a time', 'The cat', 'Lily and Ben went to the big park to play with a ball'].map((p) =>
+  tok.encode(p, { bos: true }),
+);
 
 forBackends('generation', (getB, kind) => {
   let model: Llama;

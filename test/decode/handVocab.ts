@@ -3,14 +3,41 @@
 import { NO_PREV, type Tokenizer } from '../../src/tokenizer/tokenizer.ts';
 
 export const HAND_PIECES = [
-  '<unk>', '<s>', '</s>', '\n', '<', '|', 'user', 'assistant', '>', ' I', // 0-9
-  'I', ' We', 'What', ' should', ' *', ' -', '   ', ' #', ' ##', '!', // 10-19
-  ' <', ' hello', ' world', ' a', ' b', 'hello', ' ', // 20-26
+  '<unk>',
+  '<s>',
+  '</s>',
+  '\n',
+  '<',
+  '|',
+  'user',
+  'assistant',
+  '>',
+  ' I', // 0-9
+  'I',
+  ' We',
+  'What',
+  ' should',
+  ' *',
+  ' -',
+  '   ',
+  ' #',
+  ' ##',
+  '!', // 10-19
+  ' <',
+  ' hello',
+  ' world',
+  ' a',
+  ' b',
+  'hello',
+  ' ', // 20-26
 ] as const;
 
 export function handTokenizer(pieces: readonly string[] = HAND_PIECES): Tokenizer {
   const ids = new Map(pieces.map((p, i) => [p, i] as const));
-  const specials = new Map([['<s>', 1], ['</s>', 2]] as const);
+  const specials = new Map([
+    ['<s>', 1],
+    ['</s>', 2],
+  ] as const);
   return {
     vocabSize: pieces.length,
     bos: 1,

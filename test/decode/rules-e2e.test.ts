@@ -10,11 +10,13 @@ import { loadLlama2cTokenizer } from '../../src/tokenizer/llama2c.ts';
 import { chatText } from '../../src/tokenizer/tokenizer.ts';
 import { dataPath } from '../../src/util/dataRoot.ts';
 
-it('the rules adapter shortens a base model\'s answers and changes their first tokens', async () => {
+it("the rules adapter shortens a base model's answers and changes their first tokens", async () => {
   const dir = 'llama2c-stories260K';
   const tok = loadLlama2cTokenizer(dataPath(dir, 'tok512.bin'));
   const model = buildModel(readCheckpoint(dataPath(dir, 'stories260K.bin')), cpu);
-  const prompts = ['Tell me a story about a cat.', 'What is the color of the sky?', 'Write a poem about the sea.', 'Why do dogs bark?'].map((i) => tok.encode(chatText(i), { bos: true }));
+  const prompts = ['Tell me a story about a cat.', 'What is the color of the sky?', 'Write a poem about the sea.', 'Why do dogs bark?'].map(
+    (i) => tok.encode(chatText(i), { bos: true }),
+  );
   const opts = { maxTokens: 200, stopIds: [tok.eos, tok.bos] };
   const base = await generateBatchResults(model, prompts, opts);
   const rules = rulesAdapter(tok, parseRules('eos,uniform,diversity'), undefined, { eosId: tok.bos });

@@ -3,7 +3,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { processLogits } from '../../src/decode/processors.ts';
-import { DiversityRule, EosRule, UniformRule, afterLastMatch, paperRuleWeights, parseRules, readRuleWeights, ruleWeights, rulesAdapter, tagIds, tokenIdForText } from '../../src/decode/rules.ts';
+import {
+  DiversityRule,
+  EosRule,
+  UniformRule,
+  afterLastMatch,
+  paperRuleWeights,
+  parseRules,
+  readRuleWeights,
+  ruleWeights,
+  rulesAdapter,
+  tagIds,
+  tokenIdForText,
+} from '../../src/decode/rules.ts';
 import { loadLlama2cTokenizer } from '../../src/tokenizer/llama2c.ts';
 import { chatText } from '../../src/tokenizer/tokenizer.ts';
 import { dataPath } from '../../src/util/dataRoot.ts';
@@ -31,7 +43,23 @@ describe('rules adapter on a hand-made vocabulary', () => {
     const s = zeros();
     u.apply(s);
     const want = zeros();
-    const set: [number, number][] = [[4, -4], [20, -4], [5, -4], [9, -5], [10, -5], [11, -3], [12, -5], [13, -6], [14, 1], [15, 1], [16, 1], [17, 1], [18, 1], [3, 1], [19, 1]];
+    const set: [number, number][] = [
+      [4, -4],
+      [20, -4],
+      [5, -4],
+      [9, -5],
+      [10, -5],
+      [11, -3],
+      [12, -5],
+      [13, -6],
+      [14, 1],
+      [15, 1],
+      [16, 1],
+      [17, 1],
+      [18, 1],
+      [3, 1],
+      [19, 1],
+    ];
     for (const [id, v] of set) want[id] = v;
     expect(Array.from(s)).toEqual(Array.from(want));
     // a vocabulary without " should" and "!" reports them and leaves the rest
@@ -123,9 +151,11 @@ describe('rules adapter on a hand-made vocabulary', () => {
 
 describe('rules adapter on the Llama-2 32k vocabulary', () => {
   const llama = loadLlama2cTokenizer(dataPath('llama2c-tokenizer-32k', 'tokenizer.bin'));
-  it('maps the 15 uniform texts to exactly the paper code\'s ids', () => {
+  it("maps the 15 uniform texts to exactly the paper code's ids", () => {
     const texts = Object.keys(paperRuleWeights().uniform);
-    expect(texts.map((t) => tokenIdForText(llama, t))).toEqual([29966, 529, 29989, 306, 29902, 1334, 5618, 881, 334, 448, 1678, 396, 444, 13, 29991]);
+    expect(texts.map((t) => tokenIdForText(llama, t))).toEqual([
+      29966, 529, 29989, 306, 29902, 1334, 5618, 881, 334, 448, 1678, 396, 444, 13, 29991,
+    ]);
     expect(new UniformRule(llama, paperRuleWeights().uniform).missing).toEqual([]);
   });
   it('finds the tags the way the paper does (last 5 ids) inside a rendered chat prompt', () => {

@@ -50,12 +50,21 @@ describe('samplers', () => {
 
   it('property: a sample always lies in the top-k set, and a seed reproduces it', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: -40, max: 40 }).map((v) => v / 4), { minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 5 }), fc.integer(), fc.double({ min: 0.1, max: 3, noNaN: true }), (s, k, seed, T) => {
-        const id = sampleScores(s, { temperature: T, topK: k }, new Rng(seed));
-        const rank = s.filter((v, i) => v > s[id]! || (v === s[id]! && i < id)).length;
-        expect(rank).toBeLessThan(k);
-        expect(sampleScores(s, { temperature: T, topK: k }, new Rng(seed))).toBe(id);
-      }),
+      fc.property(
+        fc.array(
+          fc.integer({ min: -40, max: 40 }).map((v) => v / 4),
+          { minLength: 1, maxLength: 40 },
+        ),
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer(),
+        fc.double({ min: 0.1, max: 3, noNaN: true }),
+        (s, k, seed, T) => {
+          const id = sampleScores(s, { temperature: T, topK: k }, new Rng(seed));
+          const rank = s.filter((v, i) => v > s[id]! || (v === s[id]! && i < id)).length;
+          expect(rank).toBeLessThan(k);
+          expect(sampleScores(s, { temperature: T, topK: k }, new Rng(seed))).toBe(id);
+        },
+      ),
       { numRuns: 200 },
     );
   });

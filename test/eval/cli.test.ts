@@ -12,8 +12,34 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 it('every eval subcommand documents every flag it parses', async () => {
   const flags: Record<string, string[]> = {
-    generate: ['--model', '--tokenizer', '--instructions', '--out', '--name', '--limit', '--max-new-tokens', '--batch-size', '--rules', '--backend'],
-    compare: ['--model-outputs', '--reference-outputs', '--reference-name', '--judge', '--both-orders', '--out', '--seed', '--concurrency', '--attempts', '--cache', '--judge-tokenizer', '--judge-batch-size', '--backend', '--limit'],
+    generate: [
+      '--model',
+      '--tokenizer',
+      '--instructions',
+      '--out',
+      '--name',
+      '--limit',
+      '--max-new-tokens',
+      '--batch-size',
+      '--rules',
+      '--backend',
+    ],
+    compare: [
+      '--model-outputs',
+      '--reference-outputs',
+      '--reference-name',
+      '--judge',
+      '--both-orders',
+      '--out',
+      '--seed',
+      '--concurrency',
+      '--attempts',
+      '--cache',
+      '--judge-tokenizer',
+      '--judge-batch-size',
+      '--backend',
+      '--limit',
+    ],
     report: ['--out'],
   };
   for (const [sub, fs] of Object.entries(flags)) {
@@ -23,7 +49,7 @@ it('every eval subcommand documents every flag it parses', async () => {
   expect(await helpFor([])).toMatch(/generate[\s\S]*compare[\s\S]*report[\s\S]*ifeval[\s\S]*rank/);
 });
 
-it('--rules is validated: a comma-separated subset of the adapter\'s rules', () => {
+it("--rules is validated: a comma-separated subset of the adapter's rules", () => {
   // One parser (src/decode/rules.ts) for every --rules flag: typed, unknown and repeated names refused.
   expect([...parseRules('eos,uniform')]).toEqual(['eos', 'uniform']);
   expect([...parseRules(' diversity , eos')]).toEqual(['diversity', 'eos']);
@@ -37,14 +63,39 @@ it('heed eval compare --judge longest writes the three files; errors name the pr
   const err = vi.spyOn(console, 'error').mockImplementation(() => {});
   try {
     const out = join(tmp, 'cmp');
-    const code = await main(['eval', 'compare', '--model-outputs', dataPath('alpaca-eval', 'text_davinci_003_outputs.json'), '--judge', 'longest', '--limit', '50', '--out', out]);
+    const code = await main([
+      'eval',
+      'compare',
+      '--model-outputs',
+      dataPath('alpaca-eval', 'text_davinci_003_outputs.json'),
+      '--judge',
+      'longest',
+      '--limit',
+      '50',
+      '--out',
+      out,
+    ]);
     expect(code).toBe(0);
     const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     expect(s).toMatchObject({ n_pairs: 50, judge: 'longest', reference: 'gpt4_1106_preview' });
     expect(readFileSync(join(out, 'leaderboard.csv'), 'utf8')).toMatch(/^,win_rate,/);
     expect(await main(['eval', 'compare', '--model-outputs', 'x.json', '--judge', 'bogus', '--out', out])).toBe(1);
-    expect(await main(['eval', 'compare', '--model-outputs', dataPath('alpaca-eval', 'text_davinci_003_outputs.json'), '--judge', 'bogus', '--out', out])).toBe(1);
-    expect(err.mock.calls.map((c) => String(c[0]))).toEqual([expect.stringMatching(/model outputs x.json: does not exist/), expect.stringMatching(/judge "bogus": expected one of reference:REF/)]);
+    expect(
+      await main([
+        'eval',
+        'compare',
+        '--model-outputs',
+        dataPath('alpaca-eval', 'text_davinci_003_outputs.json'),
+        '--judge',
+        'bogus',
+        '--out',
+        out,
+      ]),
+    ).toBe(1);
+    expect(err.mock.calls.map((c) => String(c[0]))).toEqual([
+      expect.stringMatching(/model outputs x.json: does not exist/),
+      expect.stringMatching(/judge "bogus": expected one of reference:REF/),
+    ]);
     expect(await main(['eval', 'nope'])).toBe(1);
   } finally {
     log.mockRestore();

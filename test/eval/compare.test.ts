@@ -33,11 +33,22 @@ it('done-when: text_davinci_003 vs gpt4_1106_preview with the longest judge is t
   // The same numbers from an independent Python computation over the two files.
   expect(summary.win_rate).toBeCloseTo(1.8633540372670807, 10);
   expect(summary.standard_error).toBeCloseTo(0.460425062114849, 10);
-  expect(summary).toMatchObject({ n_wins: 13, n_wins_base: 788, n_draws: 4, n_total: 805, n_identical: 4, avg_length: 307, model: 'text_davinci_003', reference: 'gpt4_1106_preview' });
+  expect(summary).toMatchObject({
+    n_wins: 13,
+    n_wins_base: 788,
+    n_draws: 4,
+    n_total: 805,
+    n_identical: 4,
+    avg_length: 307,
+    model: 'text_davinci_003',
+    reference: 'gpt4_1106_preview',
+  });
   expect(annotations[0]).toMatchObject({ generator_1: 'gpt4_1106_preview', generator_2: 'text_davinci_003', annotator: 'longest' });
   writeCompare(join(tmp, 'longest'), annotations, summary);
   const csv = readFileSync(join(tmp, 'longest', 'leaderboard.csv'), 'utf8').split('\n');
-  expect(csv[0]).toBe(',win_rate,standard_error,n_wins,n_wins_base,n_draws,n_total,discrete_win_rate,mode,avg_length,length_controlled_winrate,annotator');
+  expect(csv[0]).toBe(
+    ',win_rate,standard_error,n_wins,n_wins_base,n_draws,n_total,discrete_win_rate,mode,avg_length,length_controlled_winrate,annotator',
+  );
   expect(csv[1]!.startsWith(`text_davinci_003,${summary.win_rate},${summary.standard_error},13,788,4,805,`)).toBe(true);
   // The length-controlled fit is optimal: the L1 problem's optimality (KKT) conditions hold at the
   // weights found, C·∂L/∂w_j + sign(w_j) = 0 for w_j ≠ 0 and |C·∂L/∂w_j| ≤ 1 for w_j = 0.
@@ -60,14 +71,20 @@ it('done-when: text_davinci_003 vs gpt4_1106_preview with the longest judge is t
 });
 
 it('the reference proxy: closer to the strong answer by ROUGE-L F1 wins, equal is a draw, and it is labelled a proxy', async () => {
-  const strong = [row('q1', 'the sky is blue today', 'strong'), row('q2', 'paris is the capital', 'strong'), row('q3', 'one two', 'strong')];
+  const strong = [
+    row('q1', 'the sky is blue today', 'strong'),
+    row('q2', 'paris is the capital', 'strong'),
+    row('q3', 'one two', 'strong'),
+  ];
   const reference = [row('q1', 'grass is green', 'ref'), row('q2', 'paris is the capital', 'ref'), row('q3', 'three', 'ref')];
   const model = [row('q1', 'the sky is blue', 'mod'), row('q2', 'london', 'mod'), row('q3', 'four', 'mod')];
   const { summary, annotations } = await compare({ model, reference, judge: referenceJudge(strong, 'fixture') });
   expect(annotations.map((a) => a.preference)).toEqual([2, 1, 1.5]);
   expect(summary.proxy).toMatch(/^PROXY: ROUGE-L F1/);
   expect(leaderboardCsv(summary)).toMatch(/reference:strong \(PROXY: ROUGE-L F1/);
-  await expect(compare({ model: [row('q9', 'x', 'mod')], reference: [row('q9', 'y', 'ref')], judge: referenceJudge(strong, 'fixture') })).rejects.toThrow(/no answer for the instruction "q9"/);
+  await expect(
+    compare({ model: [row('q9', 'x', 'mod')], reference: [row('q9', 'y', 'ref')], judge: referenceJudge(strong, 'fixture') }),
+  ).rejects.toThrow(/no answer for the instruction "q9"/);
 });
 
 it('--both-orders averages the two verdicts and reports position consistency; identical outputs never reach the judge', async () => {
@@ -84,7 +101,11 @@ it('--both-orders averages the two verdicts and reports position consistency; id
   const model = [row('a', 'm1', 'mod'), row('b', 'same', 'mod'), row('c', 'm3', 'mod')];
   const { summary, annotations } = await compare({ model, reference, judge: firstWins, bothOrders: true });
   expect(seen).toEqual(['a', 'c', 'a', 'c']);
-  expect(annotations.map((a) => [a.preference, a.preference_reversed ?? null])).toEqual([[1.5, 2], [1.5, null], [1.5, 2]]);
+  expect(annotations.map((a) => [a.preference, a.preference_reversed ?? null])).toEqual([
+    [1.5, 2],
+    [1.5, null],
+    [1.5, 2],
+  ]);
   expect(summary.position_consistency).toBe(0);
   expect(summary.n_consistency_pairs).toBe(2);
   expect(summary.win_rate).toBe(50);
@@ -96,17 +117,27 @@ it('--both-orders averages the two verdicts and reports position consistency; id
 });
 
 it('NaN verdicts are dropped from the metrics and counted', async () => {
-  const unsure: Judge = { name: 'unsure', judge: async (pairs) => pairs.map((p, i) => ({ preference: i === 0 ? NaN : 2 })) };
-  const { summary, annotations } = await compare({ model: [row('a', 'x', 'm'), row('b', 'y', 'm')], reference: [row('a', 'p', 'r'), row('b', 'q', 'r')], judge: unsure });
+  const unsure: Judge = { name: 'unsure', judge: async (pairs) => pairs.map((_p, i) => ({ preference: i === 0 ? NaN : 2 })) };
+  const { summary, annotations } = await compare({
+    model: [row('a', 'x', 'm'), row('b', 'y', 'm')],
+    reference: [row('a', 'p', 'r'), row('b', 'q', 'r')],
+    judge: unsure,
+  });
   expect(annotations[0]!.preference).toBeNull();
   expect(summary).toMatchObject({ n_no_verdict: 1, n_total: 1, win_rate: 100 });
 });
 
 it('refuses unpaired, duplicated or mixed-generator outputs, naming the row', async () => {
   const ref = [row('a', 'p', 'r')];
-  await expect(compare({ model: [row('zz', 'x', 'm')], reference: ref, judge: longestJudge })).rejects.toThrow(/row 0's instruction "zz" has no reference output/);
-  await expect(compare({ model: [row('a', 'x', 'm'), row('a', 'y', 'm')], reference: ref, judge: longestJudge })).rejects.toThrow(/row 1's instruction "a" appears twice/);
-  await expect(compare({ model: [row('a', 'x', 'm'), row('b', 'y', 'n')], reference: ref, judge: longestJudge })).rejects.toThrow(/one generator, found 2/);
+  await expect(compare({ model: [row('zz', 'x', 'm')], reference: ref, judge: longestJudge })).rejects.toThrow(
+    /row 0's instruction "zz" has no reference output/,
+  );
+  await expect(compare({ model: [row('a', 'x', 'm'), row('a', 'y', 'm')], reference: ref, judge: longestJudge })).rejects.toThrow(
+    /row 1's instruction "a" appears twice/,
+  );
+  await expect(compare({ model: [row('a', 'x', 'm'), row('b', 'y', 'n')], reference: ref, judge: longestJudge })).rejects.toThrow(
+    /one generator, found 2/,
+  );
 });
 
 it('reads LIMA dev references in {messages} form under a given generator name', () => {

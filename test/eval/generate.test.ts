@@ -17,7 +17,13 @@ const model = buildModel(readCheckpoint(dataPath(dir, 'stories260K.bin')), cpu);
 const tmp = mkdtempSync(join(tmpdir(), 'heed-evalgen-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const instructions = ['Tell me a story about a cat.', '  Who is Lily?  ', 'Write about the park.', 'What did Ben find?', 'Sing a song.'].map((instruction, i) => ({ instruction, dataset: i % 2 ? 'odd' : 'even' }));
+const instructions = [
+  'Tell me a story about a cat.',
+  '  Who is Lily?  ',
+  'Write about the park.',
+  'What did Ben find?',
+  'Sing a song.',
+].map((instruction, i) => ({ instruction, dataset: i % 2 ? 'odd' : 'even' }));
 const opts = { model, tokenizer: tok, instructions, generator: 'stories260K', batchSize: 2, maxNewTokens: 12 };
 
 it('writes AlpacaEval rows whose outputs are the greedy continuations of chatText(instruction.trim()), one prompt at a time', async () => {
@@ -35,7 +41,7 @@ it('writes AlpacaEval rows whose outputs are the greedy continuations of chatTex
   expect(rows.some((r) => r.output.length > 0)).toBe(true);
 });
 
-it('--rules decodes through the rules adapter: each output is the greedy continuation with the paper\'s processors, and differs from plain decoding', async () => {
+it("--rules decodes through the rules adapter: each output is the greedy continuation with the paper's processors, and differs from plain decoding", async () => {
   const out = join(tmp, 'rules.json');
   const rows = (await generateAnswers({ ...opts, out, rules: parseRules('eos,uniform,diversity') })).rows;
   const plain = JSON.parse(readFileSync(join(tmp, 'all.json'), 'utf8')) as { output: string }[];
@@ -72,17 +78,24 @@ it('refuses to resume a file of other instructions or another generator, unknown
   const other = join(tmp, 'other.json');
   writeFileSync(other, JSON.stringify([{ instruction: 'something else', output: 'x', generator: 'stories260K', dataset: '' }]));
   await expect(generateAnswers({ ...opts, out: other })).rejects.toThrow(/row 0 answers a different instruction/);
-  await expect(generateAnswers({ ...opts, out: join(tmp, 'all.json'), generator: 'other' })).rejects.toThrow(/written by generator "stories260K", not "other"/);
+  await expect(generateAnswers({ ...opts, out: join(tmp, 'all.json'), generator: 'other' })).rejects.toThrow(
+    /written by generator "stories260K", not "other"/,
+  );
   expect(() => parseRules('eos,length')).toThrow(/unknown rule "length"/);
   expect(existsSync(join(tmp, 'r.json'))).toBe(false);
-  await expect(generateAnswers({ ...opts, out: join(tmp, 'long.json'), instructions: [{ instruction: 'word '.repeat(600), dataset: '' }] })).rejects.toThrow(/instruction 0 .* tokens; the model's context is 512/);
+  await expect(
+    generateAnswers({ ...opts, out: join(tmp, 'long.json'), instructions: [{ instruction: 'word '.repeat(600), dataset: '' }] }),
+  ).rejects.toThrow(/instruction 0 .* tokens; the model's context is 512/);
   expect(existsSync(join(tmp, 'long.json'))).toBe(false);
 });
 
 it('reads the built-in instruction sets', () => {
   const alpaca = readInstructions('alpaca-eval');
   expect(alpaca).toHaveLength(805);
-  expect(alpaca[0]).toEqual({ instruction: 'What are the names of some famous actors that started their careers on Broadway?', dataset: 'helpful_base' });
+  expect(alpaca[0]).toEqual({
+    instruction: 'What are the names of some famous actors that started their careers on Broadway?',
+    dataset: 'helpful_base',
+  });
   const lima = readInstructions('lima-dev');
   expect(lima).toHaveLength(56);
   expect(lima[0]).toEqual({ instruction: 'What is Samyang Buldak ramen?', dataset: 'lima-dev' });
@@ -95,10 +108,17 @@ it('sampling: row i draws with seed·1,000,003 + i, so its answer depends on nei
   const b = (await generateAnswers({ ...opts, batchSize: 5, out: join(tmp, 's-b5.json'), sampling })).rows.map((r) => r.output);
   expect(b).toEqual(a);
   for (const i of [0, 3]) {
-    const ids = await generate(model, promptIds(tok, instructions[i]!.instruction), { maxTokens: 12, stopIds: [tok.eos], temperature: 1, seed: 7 * 1_000_003 + i });
+    const ids = await generate(model, promptIds(tok, instructions[i]!.instruction), {
+      maxTokens: 12,
+      stopIds: [tok.eos],
+      temperature: 1,
+      seed: 7 * 1_000_003 + i,
+    });
     expect(a[i]).toBe(tok.decode(ids, { skipSpecial: true }).trim());
   }
-  const other = (await generateAnswers({ ...opts, out: join(tmp, 's-seed8.json'), sampling: { temperature: 1, seed: 8 } })).rows.map((r) => r.output);
+  const other = (await generateAnswers({ ...opts, out: join(tmp, 's-seed8.json'), sampling: { temperature: 1, seed: 8 } })).rows.map(
+    (r) => r.output,
+  );
   expect(other).not.toEqual(a);
   const greedy = JSON.parse(readFileSync(join(tmp, 'all.json'), 'utf8')) as { output: string }[];
   expect(a).not.toEqual(greedy.map((r) => r.output));

@@ -1,6 +1,14 @@
 // Each IFEval instruction on hand-made responses whose verdict follows from the official rules.
 import { describe, expect, it } from 'vitest';
-import { buildCheck, evaluateOne, INSTRUCTION_IDS, KNOWLEDGE_FREE_IDS, looseVariants, restrictTo, type IfevalInput } from '../../src/eval/ifeval/index.ts';
+import {
+  buildCheck,
+  evaluateOne,
+  INSTRUCTION_IDS,
+  KNOWLEDGE_FREE_IDS,
+  looseVariants,
+  restrictTo,
+  type IfevalInput,
+} from '../../src/eval/ifeval/index.ts';
 
 const check = (id: string, kwargs: Record<string, unknown> = {}) => buildCheck(id, kwargs, 'test');
 
@@ -27,7 +35,8 @@ describe('IFEval instruction checks', () => {
   });
 
   it('letter frequency counts the lowercased character', () => {
-    const c = (let_relation: string, let_frequency: number) => check('keywords:letter_frequency', { letter: 'a', let_frequency, let_relation });
+    const c = (let_relation: string, let_frequency: number) =>
+      check('keywords:letter_frequency', { letter: 'a', let_frequency, let_relation });
     expect(c('at least', 3)('A banana')).toBe(true); // A, a, a, a -> 4
     expect(c('less than', 4)('A banana')).toBe(false);
     expect(c('less than', 5)('A banana')).toBe(true);
@@ -115,7 +124,8 @@ describe('IFEval instruction checks', () => {
     expect(check('change_case:english_lowercase')('this is Not all lowercase')).toBe(false);
     expect(check('change_case:english_capital')('THIS IS THE WAY IT WORKS, FOR ALL OF US')).toBe(true);
     expect(check('change_case:english_capital')('C’EST LA VIE ET LE MONDE EST À NOUS, POUR LES AMIS')).toBe(false); // upper, but French
-    const caps = (capital_relation: string, capital_frequency: number) => check('change_case:capital_word_frequency', { capital_frequency, capital_relation });
+    const caps = (capital_relation: string, capital_frequency: number) =>
+      check('change_case:capital_word_frequency', { capital_frequency, capital_relation });
     expect(caps('at least', 4)("I DON'T like NASA's plan")).toBe(true); // I, DO, N'T, NASA
     expect(caps('less than', 4)("I DON'T like NASA's plan")).toBe(false);
     expect(caps('less than', 2)('STATE-OF-THE-ART tech')).toBe(true);
@@ -139,9 +149,13 @@ describe('IFEval instruction checks', () => {
     expect(() => check('keywords:nonsense')).toThrow(/test: unknown instruction id "keywords:nonsense"/);
     expect(() => check('punctuation:no_comma', { foo: 1 })).toThrow(/takes no argument "foo"/);
     expect(() => check('length_constraints:number_words', { num_words: 10 })).toThrow(/"relation" must be "less than" or "at least"/);
-    expect(() => check('length_constraints:number_words', { num_words: -1, relation: 'at least' })).toThrow(/"num_words" must be an integer ≥ 0/);
+    expect(() => check('length_constraints:number_words', { num_words: -1, relation: 'at least' })).toThrow(
+      /"num_words" must be an integer ≥ 0/,
+    );
     expect(() => check('keywords:letter_frequency', { letter: 'ab', let_frequency: 1, let_relation: 'at least' })).toThrow(/one character/);
-    expect(() => check('length_constraints:nth_paragraph_first_word', { num_paragraphs: 2, nth_paragraph: 3, first_word: 'a' })).toThrow(/beyond num_paragraphs/);
+    expect(() => check('length_constraints:nth_paragraph_first_word', { num_paragraphs: 2, nth_paragraph: 3, first_word: 'a' })).toThrow(
+      /beyond num_paragraphs/,
+    );
     expect(() => check('language:response_language', { language: 'xx' })).toThrow(/not one IFEval knows/);
     expect(() => check('keywords:existence', { keywords: ['('] })).toThrow(/not a usable regular expression/);
     // Hugging Face's copy writes every kwarg with nulls: those count as absent.
@@ -159,7 +173,14 @@ describe('IFEval strict and loose', () => {
 
   it('lists the 8 loose variants in the official order', () => {
     expect(looseVariants('Sure!\n*"a*b"*\nBye')).toEqual([
-      'Sure!\n*"a*b"*\nBye', 'Sure!\n"ab"\nBye', '*"a*b"*\nBye', 'Sure!\n*"a*b"*', '*"a*b"*', '"ab"\nBye', 'Sure!\n"ab"', '"ab"',
+      'Sure!\n*"a*b"*\nBye',
+      'Sure!\n"ab"\nBye',
+      '*"a*b"*\nBye',
+      'Sure!\n*"a*b"*',
+      '*"a*b"*',
+      '"ab"\nBye',
+      'Sure!\n"ab"',
+      '"ab"',
     ]);
   });
 
@@ -171,7 +192,9 @@ describe('IFEval strict and loose', () => {
     const loose = evaluateOne(inp, r, 'loose');
     expect(loose.follow_instruction_list).toEqual([true, true, true]);
     expect(loose.follow_all_instructions).toBe(true);
-    expect(evaluateOne({ ...inp, instruction_id_list: ['punctuation:no_comma'], kwargs: [{}] }, '  \n', 'loose').follow_instruction_list).toEqual([false]);
+    expect(
+      evaluateOne({ ...inp, instruction_id_list: ['punctuation:no_comma'], kwargs: [{}] }, '  \n', 'loose').follow_instruction_list,
+    ).toEqual([false]);
   });
 
   it('restrictTo keeps only the subset ids and drops prompts left empty', () => {

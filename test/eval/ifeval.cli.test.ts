@@ -17,17 +17,32 @@ import { dataPath } from '../../src/util/dataRoot.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'heed-ifeval-'));
 const input = join(dir, 'input.jsonl');
-writeFileSync(input, [
-  { key: 1, prompt: 'Say hi without commas.', instruction_id_list: ['punctuation:no_comma', 'detectable_format:title'], kwargs: [{}, {}] },
-  { key: 2, prompt: 'Shout.', instruction_id_list: ['change_case:english_capital'], kwargs: [{}] },
-  { key: 3, prompt: 'Give a title.', instruction_id_list: ['detectable_format:title'], kwargs: [{}] },
-].map((r) => JSON.stringify(r)).join('\n'));
+writeFileSync(
+  input,
+  [
+    {
+      key: 1,
+      prompt: 'Say hi without commas.',
+      instruction_id_list: ['punctuation:no_comma', 'detectable_format:title'],
+      kwargs: [{}, {}],
+    },
+    { key: 2, prompt: 'Shout.', instruction_id_list: ['change_case:english_capital'], kwargs: [{}] },
+    { key: 3, prompt: 'Give a title.', instruction_id_list: ['detectable_format:title'], kwargs: [{}] },
+  ]
+    .map((r) => JSON.stringify(r))
+    .join('\n'),
+);
 const responses = join(dir, 'responses.jsonl');
-writeFileSync(responses, [
-  { prompt: 'Say hi without commas.', response: 'hi there friend' },
-  { prompt: 'Shout.', response: 'THIS IS THE LOUDEST OF ALL THE THINGS THAT WE HAVE SAID TO YOU' },
-  { prompt: 'Give a title.', response: '<<A Title>>\nbody' },
-].map((r) => JSON.stringify(r)).join('\n'));
+writeFileSync(
+  responses,
+  [
+    { prompt: 'Say hi without commas.', response: 'hi there friend' },
+    { prompt: 'Shout.', response: 'THIS IS THE LOUDEST OF ALL THE THINGS THAT WE HAVE SAID TO YOU' },
+    { prompt: 'Give a title.', response: '<<A Title>>\nbody' },
+  ]
+    .map((r) => JSON.stringify(r))
+    .join('\n'),
+);
 const quiet = async (argv: string[]) => {
   const log = console.log;
   console.log = () => {};
@@ -42,10 +57,22 @@ describe('heed eval ifeval', () => {
   it('scores a responses file and writes the official rows and the summary', async () => {
     const out = join(dir, 'out');
     expect(await quiet(['--responses', responses, '--input', input, '--out', out])).toBe(0);
-    const strict = readFileSync(join(out, 'eval_results_strict.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const strict = readFileSync(join(out, 'eval_results_strict.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(strict.map((r) => r.follow_instruction_list)).toEqual([[true, false], [true], [true]]);
     const s = JSON.parse(readFileSync(join(out, 'ifeval_summary.json'), 'utf8'));
-    expect(s).toMatchObject({ prompt_strict: 2 / 3, prompt_loose: 2 / 3, inst_strict: 3 / 4, inst_loose: 3 / 4, n: 3, n_instructions: 4, subset: 'all', missing: 0 });
+    expect(s).toMatchObject({
+      prompt_strict: 2 / 3,
+      prompt_loose: 2 / 3,
+      inst_strict: 3 / 4,
+      inst_loose: 3 / 4,
+      n: 3,
+      n_instructions: 4,
+      subset: 'all',
+      missing: 0,
+    });
     expect(s.per_family).toEqual({ change_case: 1, detectable_format: 0.5, punctuation: 1 });
   });
 
@@ -59,32 +86,58 @@ describe('heed eval ifeval', () => {
   it('refuses unknown instruction ids, unknown subsets and missing responses, naming them', async () => {
     const bad = join(dir, 'bad.jsonl');
     writeFileSync(bad, JSON.stringify({ key: 9, prompt: 'x', instruction_id_list: ['keywords:made_up'], kwargs: [{}] }));
-    await expect(run(['--responses', responses, '--input', bad])).rejects.toThrow(/bad\.jsonl:1 \(key 9\): unknown instruction id "keywords:made_up"/);
-    await expect(run(['--responses', responses, '--input', input, '--subset', 'easy'])).rejects.toThrow(/--subset must be one of all, knowledge-free/);
+    await expect(run(['--responses', responses, '--input', bad])).rejects.toThrow(
+      /bad\.jsonl:1 \(key 9\): unknown instruction id "keywords:made_up"/,
+    );
+    await expect(run(['--responses', responses, '--input', input, '--subset', 'easy'])).rejects.toThrow(
+      /--subset must be one of all, knowledge-free/,
+    );
     const partial = join(dir, 'partial.jsonl');
     writeFileSync(partial, JSON.stringify({ prompt: 'Shout.', response: 'NO' }));
-    await expect(run(['--responses', partial, '--input', input, '--out', join(dir, 'p')])).rejects.toThrow(/no response for 2 prompt\(s\), keys 1, 3/);
+    await expect(run(['--responses', partial, '--input', input, '--out', join(dir, 'p')])).rejects.toThrow(
+      /no response for 2 prompt\(s\), keys 1, 3/,
+    );
     expect(await quiet(['--responses', partial, '--input', input, '--out', join(dir, 'p'), '--allow-missing'])).toBe(0);
     expect(JSON.parse(readFileSync(join(dir, 'p', 'ifeval_summary.json'), 'utf8'))).toMatchObject({ n: 1, missing: 2 });
     await expect(run(['--input', input])).rejects.toThrow(/--responses or --model is required/);
     expect(help).toMatch(/--subset NAME/);
   });
 
-  it('--model generates greedy responses with the evaluator\'s one generator (prompt and answer trimmed), resumably', async () => {
+  it("--model generates greedy responses with the evaluator's one generator (prompt and answer trimmed), resumably", async () => {
     const model = join(dir, 'gen');
     const tokPath = dataPath('llama2c-stories260K', 'tok512.bin');
     const ckptPath = dataPath('llama2c-stories260K', 'stories260K.bin');
-    const argv = ['--model', ckptPath, '--tokenizer', tokPath, '--input', input, '--out', model, '--max-new-tokens', '12', '--batch-size', '2', '--backend', 'cpu'];
+    const argv = [
+      '--model',
+      ckptPath,
+      '--tokenizer',
+      tokPath,
+      '--input',
+      input,
+      '--out',
+      model,
+      '--max-new-tokens',
+      '12',
+      '--batch-size',
+      '2',
+      '--backend',
+      'cpu',
+    ];
     const err = process.stderr.write;
     process.stderr.write = () => true;
     try {
       expect(await quiet(argv)).toBe(0);
-      const made = readFileSync(join(model, 'responses.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { prompt: string; response: string });
+      const made = readFileSync(join(model, 'responses.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { prompt: string; response: string });
       expect(made.length).toBe(3);
       const tok = loadLlama2cTokenizer(tokPath);
       const m = buildModel(readCheckpoint(ckptPath), cpu);
       for (const r of made) {
-        const ids = (await generateBatch(m, [tok.encode(chatText(r.prompt.trim()), { bos: true })], { maxTokens: 12, stopIds: [tok.eos] }))[0]!;
+        const ids = (
+          await generateBatch(m, [tok.encode(chatText(r.prompt.trim()), { bos: true })], { maxTokens: 12, stopIds: [tok.eos] })
+        )[0]!;
         expect(r.response).toBe(tok.decode(ids.at(-1) === tok.eos ? ids.slice(0, -1) : ids, { skipSpecial: true }).trim());
       }
       // Resume: a rerun finds every answer in ifeval_outputs.json and generates none.
@@ -96,22 +149,44 @@ describe('heed eval ifeval', () => {
     }
   });
 
-  it('gives the same IFEval score as the study\'s generate stage for the same model (untrimmed prompts too)', async () => {
+  it("gives the same IFEval score as the study's generate stage for the same model (untrimmed prompts too)", async () => {
     // The study trimmed prompts and answers and `heed eval ifeval` did not, so one model got two
     // scores; both now go through generateAnswers + responsesOf.
     const spaced = join(dir, 'spaced.jsonl');
-    writeFileSync(spaced, [
-      { key: 1, prompt: '  Tell me a story without commas.  ', instruction_id_list: ['punctuation:no_comma'], kwargs: [{}] },
-      { key: 2, prompt: 'Write in lowercase only.\n', instruction_id_list: ['change_case:english_lowercase'], kwargs: [{}] },
-      { key: 3, prompt: 'Say "Lily" ', instruction_id_list: ['startend:quotation'], kwargs: [{}] },
-    ].map((r) => JSON.stringify(r)).join('\n'));
+    writeFileSync(
+      spaced,
+      [
+        { key: 1, prompt: '  Tell me a story without commas.  ', instruction_id_list: ['punctuation:no_comma'], kwargs: [{}] },
+        { key: 2, prompt: 'Write in lowercase only.\n', instruction_id_list: ['change_case:english_lowercase'], kwargs: [{}] },
+        { key: 3, prompt: 'Say "Lily" ', instruction_id_list: ['startend:quotation'], kwargs: [{}] },
+      ]
+        .map((r) => JSON.stringify(r))
+        .join('\n'),
+    );
     const tokPath = dataPath('llama2c-stories260K', 'tok512.bin');
     const ckptPath = dataPath('llama2c-stories260K', 'stories260K.bin');
     const out = join(dir, 'same');
     const err = process.stderr.write;
     process.stderr.write = () => true;
     try {
-      expect(await quiet(['--model', ckptPath, '--tokenizer', tokPath, '--input', spaced, '--out', out, '--max-new-tokens', '16', '--batch-size', '2', '--backend', 'cpu'])).toBe(0);
+      expect(
+        await quiet([
+          '--model',
+          ckptPath,
+          '--tokenizer',
+          tokPath,
+          '--input',
+          spaced,
+          '--out',
+          out,
+          '--max-new-tokens',
+          '16',
+          '--batch-size',
+          '2',
+          '--backend',
+          'cpu',
+        ]),
+      ).toBe(0);
     } finally {
       process.stderr.write = err;
     }
@@ -119,10 +194,26 @@ describe('heed eval ifeval', () => {
     // The study's generate stage: generateAnswers over ifevalInstructions, scored through responsesOf.
     const inputs = readInputs(spaced);
     const m = buildModel(readCheckpoint(ckptPath), cpu);
-    const { rows } = await generateAnswers({ model: m, tokenizer: loadLlama2cTokenizer(tokPath), instructions: ifevalInstructions(inputs), generator: 'study', out: join(dir, 'study-ifeval.json'), maxNewTokens: 16, batchSize: 2 });
+    const { rows } = await generateAnswers({
+      model: m,
+      tokenizer: loadLlama2cTokenizer(tokPath),
+      instructions: ifevalInstructions(inputs),
+      generator: 'study',
+      out: join(dir, 'study-ifeval.json'),
+      maxNewTokens: 16,
+      batchSize: 2,
+    });
     const study = runIfeval(inputs, responsesOf(rows), { subset: 'all' }).summary;
-    expect(cli).toMatchObject({ prompt_strict: study.prompt_strict, inst_strict: study.inst_strict, prompt_loose: study.prompt_loose, inst_loose: study.inst_loose });
-    const made = readFileSync(join(out, 'responses.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { response: string });
+    expect(cli).toMatchObject({
+      prompt_strict: study.prompt_strict,
+      inst_strict: study.inst_strict,
+      prompt_loose: study.prompt_loose,
+      inst_loose: study.inst_loose,
+    });
+    const made = readFileSync(join(out, 'responses.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { response: string });
     expect(made.map((r) => r.response)).toEqual(rows.map((r) => r.output));
   });
 });

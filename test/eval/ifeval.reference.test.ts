@@ -8,7 +8,9 @@ import { dataPath } from '../../src/util/dataRoot.ts';
 const inputs = readInputs(dataPath('ifeval', 'input_data.jsonl'));
 const responses = readResponses(dataPath('ifeval', 'input_response_data_gpt4_20231107_145030.jsonl'));
 const reference = (mode: string) =>
-  readFileSync(dataPath('ifeval', 'reference_eval_gpt4', `eval_results_${mode}.jsonl`), 'utf8').split('\n').filter(Boolean);
+  readFileSync(dataPath('ifeval', 'reference_eval_gpt4', `eval_results_${mode}.jsonl`), 'utf8')
+    .split('\n')
+    .filter(Boolean);
 
 // The prompts where heed and the reference disagree, each explained:
 // - 1122, 1129 (keywords:letter_frequency, strict): the letter is '#' / '!'. The checker version
@@ -78,7 +80,17 @@ describe('IFEval against the official checker on GPT-4 responses', () => {
     expect(s.n_instructions).toBe(run.strict.reduce((n, o) => n + o.instruction_id_list.length, 0));
     expect(s.prompt_strict).toBeCloseTo(accuracy(run.strict).prompt, 12);
     expect(s.inst_loose).toBeCloseTo(accuracy(run.loose).instruction, 12);
-    expect(Object.keys(s.per_family).sort()).toEqual(['change_case', 'combination', 'detectable_content', 'detectable_format', 'keywords', 'language', 'length_constraints', 'punctuation', 'startend']);
+    expect(Object.keys(s.per_family).sort()).toEqual([
+      'change_case',
+      'combination',
+      'detectable_content',
+      'detectable_format',
+      'keywords',
+      'language',
+      'length_constraints',
+      'punctuation',
+      'startend',
+    ]);
     expect(s.prompt_loose).toBeGreaterThanOrEqual(s.prompt_strict);
   });
 });

@@ -31,14 +31,21 @@ describe('Python string semantics', () => {
   });
 
   it('json.dumps: Python separators and ensure_ascii escapes, and it reads back', () => {
-    expect(pyJsonDumps({ a: [true, false], b: 'é"\n\u0001😀', c: 3 })).toBe('{"a": [true, false], "b": "\\u00e9\\"\\n\\u0001\\ud83d\\ude00", "c": 3}');
+    expect(pyJsonDumps({ a: [true, false], b: 'é"\n\u0001😀', c: 3 })).toBe(
+      '{"a": [true, false], "b": "\\u00e9\\"\\n\\u0001\\ud83d\\ude00", "c": 3}',
+    );
     // UTF-16 units at random: controls, non-ASCII, astral pairs and lone surrogates.
-    const units = fc.array(fc.oneof(fc.integer({ min: 0, max: 0x7f }), fc.integer({ min: 0, max: 0xffff })), { maxLength: 40 }).map((a) => String.fromCharCode(...a));
-    fc.assert(fc.property(units, (s) => {
-      const out = pyJsonDumps(s);
-      expect(/^[\x20-\x7e]*$/.test(out)).toBe(true);
-      expect(JSON.parse(out)).toBe(s);
-    }), { numRuns: 300 });
+    const units = fc
+      .array(fc.oneof(fc.integer({ min: 0, max: 0x7f }), fc.integer({ min: 0, max: 0xffff })), { maxLength: 40 })
+      .map((a) => String.fromCharCode(...a));
+    fc.assert(
+      fc.property(units, (s) => {
+        const out = pyJsonDumps(s);
+        expect(/^[\x20-\x7e]*$/.test(out)).toBe(true);
+        expect(JSON.parse(out)).toBe(s);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 

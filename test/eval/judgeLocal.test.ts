@@ -21,7 +21,12 @@ it('the labels have two spellings each in tok512', () => {
 });
 
 it('the judge prompt is the Tulu chat format; a lone user turn is chatText', () => {
-  expect(localJudgePrompt([{ role: 'system', content: 'S' }, { role: 'user', content: 'U' }])).toBe('<|system|>\nS\n<|user|>\nU\n<|assistant|>\n');
+  expect(
+    localJudgePrompt([
+      { role: 'system', content: 'S' },
+      { role: 'user', content: 'U' },
+    ]),
+  ).toBe('<|system|>\nS\n<|user|>\nU\n<|assistant|>\n');
   expect(localJudgePrompt([{ role: 'user', content: ' x ' }])).toBe(chatText(' x '));
 });
 
@@ -47,7 +52,23 @@ forBackends('local judge', (getB, kind) => {
   beforeAll(async () => {
     if (kind === 'webgpu') await gpu();
     // A random small Llama over tok512 with room for the judge prompt (~870 tokens with tok512).
-    model = new Llama({ dim: 32, nLayers: 2, nHeads: 4, nKvHeads: 2, hiddenDim: 64, vocabSize: 512, maxSeqLen: 1400, ropeTheta: 10000, ropeLayout: 'interleaved', normEps: 1e-5, tiedEmbeddings: false }, getB(), { seed: 7 });
+    model = new Llama(
+      {
+        dim: 32,
+        nLayers: 2,
+        nHeads: 4,
+        nKvHeads: 2,
+        hiddenDim: 64,
+        vocabSize: 512,
+        maxSeqLen: 1400,
+        ropeTheta: 10000,
+        ropeLayout: 'interleaved',
+        normEps: 1e-5,
+        tiedEmbeddings: false,
+      },
+      getB(),
+      { seed: 7 },
+    );
   });
 
   it('preference = 2 − P(m)/(P(m)+P(M)) of the next token, mapped back through the swap; batched = one by one', async () => {
@@ -59,7 +80,9 @@ forBackends('local judge', (getB, kind) => {
     for (const [i, p] of pairs.entries()) {
       const { messages, swapped } = presentPair(p, 0);
       const ids = tok.encode(localJudgePrompt(messages), { bos: true });
-      const logits = await noGrad(() => model.forward(fromArray(Int32Array.from(ids), [1, ids.length], { dtype: 'i32', backend: model.backend }), { lastOnly: true })).data();
+      const logits = await noGrad(() =>
+        model.forward(fromArray(Int32Array.from(ids), [1, ids.length], { dtype: 'i32', backend: model.backend }), { lastOnly: true }),
+      ).data();
       const pm = mIds.reduce((a, id) => a + Math.exp(logits[id]!), 0);
       const pM = MIds.reduce((a, id) => a + Math.exp(logits[id]!), 0);
       const shown = 2 - pm / (pm + pM);

@@ -13,11 +13,30 @@ import type { ModelOutput } from '../../src/eval/outputs.ts';
 
 it('preference = 2 − P(m)/(P(m)+P(M)), every spelling of m and M counts, NaN when neither appears', () => {
   // P(m) = 0.6, P(M) = 0.2 → 2 − 0.75 = 1.25
-  expect(preferenceFromLogprobs([{ token: 'm', logprob: Math.log(0.6) }, { token: 'M', logprob: Math.log(0.2) }, { token: 'x', logprob: Math.log(0.1) }])).toBeCloseTo(1.25, 12);
+  expect(
+    preferenceFromLogprobs([
+      { token: 'm', logprob: Math.log(0.6) },
+      { token: 'M', logprob: Math.log(0.2) },
+      { token: 'x', logprob: Math.log(0.1) },
+    ]),
+  ).toBeCloseTo(1.25, 12);
   // ▁m 0.3 + " m" 0.1 = 0.4 for m; ĠM 0.4 for M → 2 − 0.5 = 1.5
-  expect(preferenceFromLogprobs([{ token: '\u2581m', logprob: Math.log(0.3) }, { token: ' m', logprob: Math.log(0.1) }, { token: '\u0120M', logprob: Math.log(0.4) }])).toBeCloseTo(1.5, 12);
+  expect(
+    preferenceFromLogprobs([
+      { token: '\u2581m', logprob: Math.log(0.3) },
+      { token: ' m', logprob: Math.log(0.1) },
+      { token: '\u0120M', logprob: Math.log(0.4) },
+    ]),
+  ).toBeCloseTo(1.5, 12);
   expect(preferenceFromLogprobs([{ token: 'M', logprob: 0 }])).toBe(2);
-  expect(Number.isNaN(preferenceFromLogprobs([{ token: 'mm', logprob: -0.1 }, { token: 'A', logprob: -3 }]))).toBe(true);
+  expect(
+    Number.isNaN(
+      preferenceFromLogprobs([
+        { token: 'mm', logprob: -0.1 },
+        { token: 'A', logprob: -3 },
+      ]),
+    ),
+  ).toBe(true);
   expect(bareToken('\u2581M')).toBe('M');
   expect(unswap(1.25, true)).toBe(1.75);
   expect(unswap(1.25, false)).toBe(1.25);
@@ -73,7 +92,13 @@ beforeAll(async () => {
           res.writeHead(503).end('busy');
           return;
         }
-        const j = JSON.parse(body) as { model: string; max_tokens: number; logprobs: boolean; top_logprobs: number; messages: { content: string }[] };
+        const j = JSON.parse(body) as {
+          model: string;
+          max_tokens: number;
+          logprobs: boolean;
+          top_logprobs: number;
+          messages: { content: string }[];
+        };
         bodies.push(j);
         const user = j.messages[1]!.content;
         const mAt = user.indexOf('"model_identifier": "m"');
@@ -82,9 +107,24 @@ beforeAll(async () => {
         const top = user.includes('UNSURE')
           ? [{ token: 'x', logprob: -0.1 }]
           : good > mAt && good < MAt
-            ? [{ token: '▁m', logprob: Math.log(0.9) }, { token: 'M', logprob: Math.log(0.1) }]
-            : [{ token: 'M', logprob: Math.log(0.9) }, { token: ' m', logprob: Math.log(0.1) }];
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ choices: [{ message: { role: 'assistant', content: top[0]!.token }, logprobs: { content: [{ token: top[0]!.token, logprob: top[0]!.logprob, top_logprobs: top }] } }] }));
+            ? [
+                { token: '▁m', logprob: Math.log(0.9) },
+                { token: 'M', logprob: Math.log(0.1) },
+              ]
+            : [
+                { token: 'M', logprob: Math.log(0.9) },
+                { token: ' m', logprob: Math.log(0.1) },
+              ];
+        res.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            choices: [
+              {
+                message: { role: 'assistant', content: top[0]!.token },
+                logprobs: { content: [{ token: top[0]!.token, logprob: top[0]!.logprob, top_logprobs: top }] },
+              },
+            ],
+          }),
+        );
       }, 5);
     });
   });

@@ -24,7 +24,19 @@ import { type RunningServer, startServer } from '../serve/serverProcess.ts';
 
 const tokPath = dataPath('llama2c-stories260K', 'tok512.bin');
 const tok = loadLlama2cTokenizer(tokPath);
-const config: LlamaConfig = { dim: 16, nLayers: 1, nHeads: 2, nKvHeads: 2, hiddenDim: 32, vocabSize: 512, maxSeqLen: 2048, ropeTheta: 10000, ropeLayout: 'half', normEps: 1e-5, tiedEmbeddings: false };
+const config: LlamaConfig = {
+  dim: 16,
+  nLayers: 1,
+  nHeads: 2,
+  nKvHeads: 2,
+  hiddenDim: 32,
+  vocabSize: 512,
+  maxSeqLen: 2048,
+  ropeTheta: 10000,
+  ropeLayout: 'half',
+  normEps: 1e-5,
+  tiedEmbeddings: false,
+};
 const tmp = mkdtempSync(join(tmpdir(), 'heed-judge-serve-'));
 const dir = join(tmp, 'judge');
 let server: RunningServer;
@@ -58,12 +70,30 @@ afterAll(async () => {
 });
 
 const instructions = ['Pick one.', 'Which is better?', 'Name an animal.', 'Say something kind.', 'Count to three.', 'Describe the sky.'];
-const model: ModelOutput[] = instructions.map((instruction, i) => ({ instruction, output: `answer ${i} from the model`, generator: 'model', dataset: 'd' }));
-const reference: ModelOutput[] = instructions.map((instruction, i) => ({ instruction, output: `reference answer ${i}`, generator: 'ref', dataset: 'd' }));
+const model: ModelOutput[] = instructions.map((instruction, i) => ({
+  instruction,
+  output: `answer ${i} from the model`,
+  generator: 'model',
+  dataset: 'd',
+}));
+const reference: ModelOutput[] = instructions.map((instruction, i) => ({
+  instruction,
+  output: `reference answer ${i}`,
+  generator: 'ref',
+  dataset: 'd',
+}));
 
-it('heed serve as an openai: judge gives the local judge\'s verdicts on the same checkpoint, with the order swap undone', async () => {
-  const remote = await compare({ model, reference, judge: openaiJudge({ url: `${server.url}/v1`, model: 'judge', topLogprobs: 10, concurrency: 4 }) });
-  const local = await compare({ model, reference, judge: localJudge(buildModel(readCheckpoint(dir), cpu), tok, { name: 'judge', topLogprobs: 10 }) });
+it("heed serve as an openai: judge gives the local judge's verdicts on the same checkpoint, with the order swap undone", async () => {
+  const remote = await compare({
+    model,
+    reference,
+    judge: openaiJudge({ url: `${server.url}/v1`, model: 'judge', topLogprobs: 10, concurrency: 4 }),
+  });
+  const local = await compare({
+    model,
+    reference,
+    judge: localJudge(buildModel(readCheckpoint(dir), cpu), tok, { name: 'judge', topLogprobs: 10 }),
+  });
   const rp = remote.annotations.map((a) => a.preference);
   const lp = local.annotations.map((a) => a.preference);
   expect(rp.every((p) => typeof p === 'number' && p >= 1 && p <= 2)).toBe(true);

@@ -59,5 +59,12 @@ it('length-controlled win rate by hand: symmetric lengths leave only the model t
   expect(raw).toBe(25);
   expect(lengthControlledWinRate(biased)).toBeGreaterThan(raw + 10);
   // No spread in Δlen: the feature is undefined.
-  expect(Number.isNaN(lengthControlledWinRate([{ output_1: 'a', output_2: 'b', preference: 2 }, { output_1: 'c', output_2: 'd', preference: 1 }]))).toBe(true);
+  expect(
+    Number.isNaN(
+      lengthControlledWinRate([
+        { output_1: 'a', output_2: 'b', preference: 2 },
+        { output_1: 'c', output_2: 'd', preference: 1 },
+      ]),
+    ),
+  ).toBe(true);
 });

@@ -9,13 +9,23 @@ import { dataPath } from '../../src/util/dataRoot.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'heed-rank-'));
 const data = join(dir, 'alpaca.json');
-writeFileSync(data, JSON.stringify([
-  { instruction: 'Name a pet.', input: '', output: 'A cat.' },
-  { instruction: 'Say hi to', input: 'Tom', output: 'Hi Tom!' },
-  { instruction: 'Count to three.', input: '', output: 'One, two, three.' },
-  { instruction: 'Name a color.', input: '', output: 'Red.' },
-]));
-const model = ['--model', dataPath('llama2c-stories260K', 'stories260K.bin'), '--tokenizer', dataPath('llama2c-stories260K', 'tok512.bin'), '--backend', 'cpu'];
+writeFileSync(
+  data,
+  JSON.stringify([
+    { instruction: 'Name a pet.', input: '', output: 'A cat.' },
+    { instruction: 'Say hi to', input: 'Tom', output: 'Hi Tom!' },
+    { instruction: 'Count to three.', input: '', output: 'One, two, three.' },
+    { instruction: 'Name a color.', input: '', output: 'Red.' },
+  ]),
+);
+const model = [
+  '--model',
+  dataPath('llama2c-stories260K', 'stories260K.bin'),
+  '--tokenizer',
+  dataPath('llama2c-stories260K', 'tok512.bin'),
+  '--backend',
+  'cpu',
+];
 
 describe('heed eval rank', () => {
   it('reads Alpaca rows, joining a non-empty input after a blank line', () => {
@@ -48,7 +58,9 @@ describe('heed eval rank', () => {
 
   it('refuses bad arguments with a clear message', async () => {
     await expect(run(['--data', data])).rejects.toThrow(/--model is required/);
-    await expect(run([...model, '--data', data, '--n', '4', '--others', '4'])).rejects.toThrow(/4 other responses per example need at least 5 examples, got 4/);
+    await expect(run([...model, '--data', data, '--n', '4', '--others', '4'])).rejects.toThrow(
+      /4 other responses per example need at least 5 examples, got 4/,
+    );
     await expect(run([...model, '--data', data, '--n', '1'])).rejects.toThrow(/--n must be a whole number >= 2/);
     expect(help).toMatch(/--others K/);
   });

@@ -8,7 +8,16 @@ import { fromArray, noGrad, scopeAsync, zeroGrad, zeros } from '../../src/core/t
 import type { LlamaConfig } from '../../src/nn/config.ts';
 import { Llama } from '../../src/nn/llama.ts';
 import { adamw, clipGradNorm } from '../../src/ops/optim.ts';
-import { drawOthers, encodePair, meanAndStandardError, meanNll, rankCredit, rankProbe, type RankExample, type ScoredSequence } from '../../src/eval/rank.ts';
+import {
+  drawOthers,
+  encodePair,
+  meanAndStandardError,
+  meanNll,
+  rankCredit,
+  rankProbe,
+  type RankExample,
+  type ScoredSequence,
+} from '../../src/eval/rank.ts';
 import { chatText, type Tokenizer } from '../../src/tokenizer/tokenizer.ts';
 import { forBackends, gpu } from '../helpers/backends.ts';
 
@@ -21,7 +30,7 @@ class CharTokenizer implements Tokenizer {
   readonly eos = 1;
   encode(text: string, opts: { bos?: boolean; eos?: boolean } = {}): number[] {
     const ids = opts.bos ? [this.bos] : [];
-    for (let i = 0; i < text.length;) {
+    for (let i = 0; i < text.length; ) {
       const s = this.specials.findIndex((sp) => text.startsWith(sp, i));
       if (s >= 0) {
         ids.push(s);
@@ -58,8 +67,17 @@ class CharTokenizer implements Tokenizer {
 
 const tok = new CharTokenizer();
 const config: LlamaConfig = {
-  dim: 32, nLayers: 2, nHeads: 4, nKvHeads: 2, hiddenDim: 64, vocabSize: tok.vocabSize, maxSeqLen: 40,
-  ropeTheta: 10000, ropeLayout: 'interleaved', normEps: 1e-5, tiedEmbeddings: true,
+  dim: 32,
+  nLayers: 2,
+  nHeads: 4,
+  nKvHeads: 2,
+  hiddenDim: 64,
+  vocabSize: tok.vocabSize,
+  maxSeqLen: 40,
+  ropeTheta: 10000,
+  ropeLayout: 'interleaved',
+  normEps: 1e-5,
+  tiedEmbeddings: true,
 };
 const DATA: RankExample[] = [
   { instruction: 'a', response: 'pqr' },
@@ -74,7 +92,9 @@ const DATA: RankExample[] = [
 async function hostMeanNll(model: Llama, s: ScoredSequence): Promise<number> {
   const T = s.ids.length;
   const V = config.vocabSize;
-  const logits = await scopeAsync(async () => noGrad(() => model.forward(fromArray(Int32Array.from(s.ids), [1, T], { dtype: 'i32', backend: model.backend }))).data());
+  const logits = await scopeAsync(async () =>
+    noGrad(() => model.forward(fromArray(Int32Array.from(s.ids), [1, T], { dtype: 'i32', backend: model.backend }))).data(),
+  );
   let sum = 0;
   for (let t = s.start - 1; t + 1 < T; t++) {
     let m = -Infinity;
@@ -106,15 +126,18 @@ describe('ranking probe: counting', () => {
   });
 
   it('draws k distinct others per example, never the example itself, reproducibly and fairly', () => {
-    fc.assert(fc.property(fc.integer({ min: 2, max: 40 }), fc.integer({ min: 1, max: 39 }), fc.integer({ min: 0, max: 1e6 }), (n, kk, seed) => {
-      const k = Math.min(kk, n - 1);
-      const d = drawOthers(n, k, seed);
-      expect(d).toEqual(drawOthers(n, k, seed));
-      d.forEach((o, i) => {
-        expect(new Set(o).size).toBe(k);
-        for (const j of o) expect(j !== i && j >= 0 && j < n && Number.isInteger(j)).toBe(true);
-      });
-    }), { numRuns: 50 });
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 40 }), fc.integer({ min: 1, max: 39 }), fc.integer({ min: 0, max: 1e6 }), (n, kk, seed) => {
+        const k = Math.min(kk, n - 1);
+        const d = drawOthers(n, k, seed);
+        expect(d).toEqual(drawOthers(n, k, seed));
+        d.forEach((o, i) => {
+          expect(new Set(o).size).toBe(k);
+          for (const j of o) expect(j !== i && j >= 0 && j < n && Number.isInteger(j)).toBe(true);
+        });
+      }),
+      { numRuns: 50 },
+    );
     expect(drawOthers(50, 5, 1)).not.toEqual(drawOthers(50, 5, 2));
     // Each other index is equally likely: 4000 draws of 1 of 4 others, expected 1000 each.
     const counts = [0, 0, 0, 0, 0];
@@ -176,8 +199,17 @@ describe('ranking probe: a model trained on the true pairs', () => {
       await scopeAsync(async () => {
         const l = model.loss(x, y);
         l.backward();
-        clipGradNorm(params.map((p) => p.grad), 1.0);
-        adamw(params, params.map((p) => p.grad), m, v, { lr: 3e-2, step: i, weightDecay: 0 });
+        clipGradNorm(
+          params.map((p) => p.grad),
+          1.0,
+        );
+        adamw(
+          params,
+          params.map((p) => p.grad),
+          m,
+          v,
+          { lr: 3e-2, step: i, weightDecay: 0 },
+        );
       });
       zeroGrad(params);
     }

@@ -12,7 +12,14 @@ import { SLOTS, constraintsOf, randomSpec, type StorySpec } from '../../src/data
 import { buildWorld, character } from '../../src/data/world/world.ts';
 import { chanceTable, designChance, measureChance } from '../../src/eval/world/chance.ts';
 import { judge, judgeFact, judgeStory } from '../../src/eval/world/judge.ts';
-import { exactPreferences, instructionLevel, otherIndices, promptLevel, semanticScore, worldScores } from '../../src/eval/world/measures.ts';
+import {
+  exactPreferences,
+  instructionLevel,
+  otherIndices,
+  promptLevel,
+  semanticScore,
+  worldScores,
+} from '../../src/eval/world/measures.ts';
 import { firstLine, firstWord, hasQuotedUtterance, lastSentence, mentions, sentences } from '../../src/eval/world/text.ts';
 import { PAIR_WRAPPERS, factPrompt, wrapPair, wrapperPrompt } from '../../src/data/world/wrappers.ts';
 import { CHAT_TAGS } from '../../src/data/world/corpus.ts';
@@ -22,7 +29,11 @@ const world = buildWorld(0);
 
 describe('world text rules', () => {
   it('splits sentences at . ! ? before whitespace or the end, quotes kept with their sentence', () => {
-    expect(sentences('One day, Pip ran. Tom said, "Look at that!" They   went home.')).toEqual(['One day, Pip ran.', 'Tom said, "Look at that!"', 'They went home.']);
+    expect(sentences('One day, Pip ran. Tom said, "Look at that!" They   went home.')).toEqual([
+      'One day, Pip ran.',
+      'Tom said, "Look at that!"',
+      'They went home.',
+    ]);
     expect(sentences('"Let\'s go," said Pip. Is it 3.5 km? Yes')).toEqual(['"Let\'s go," said Pip.', 'Is it 3.5 km?', 'Yes']);
     expect(sentences('')).toEqual([]);
     expect(sentences(' ... ')).toEqual([]);
@@ -50,40 +61,58 @@ const specArb = fc.integer({ min: 0, max: 2 ** 31 - 1 }).map((seed) => {
 
 describe('judge ∘ render', () => {
   it('every rendered story meets every constraint of its spec, and of every request made from it', () => {
-    fc.assert(fc.property(specArb, ({ spec, story, rng }) => {
-      const v = judgeStory(constraintsOf(world, spec, SLOTS), story);
-      expect(v.checks.filter((c) => !c.ok)).toEqual([]);
-      for (const type of REQUEST_TYPE_NAMES) expect(judge(storyRequest(world, spec, type, rng), story).all).toBe(true);
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(specArb, ({ spec, story, rng }) => {
+        const v = judgeStory(constraintsOf(world, spec, SLOTS), story);
+        expect(v.checks.filter((c) => !c.ok)).toEqual([]);
+        for (const type of REQUEST_TYPE_NAMES) expect(judge(storyRequest(world, spec, type, rng), story).all).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('a story names exactly its two characters, its place and its words; the hero and its species first', () => {
-    fc.assert(fc.property(specArb, ({ spec, story }) => {
-      expect(mentions(story, NAMES, true)).toEqual([spec.hero, spec.companion]);
-      expect(mentions(story, PLACES.map((p) => p.noun))).toEqual([spec.place]);
-      expect(new Set(mentions(story, POOL))).toEqual(new Set(spec.words));
-      const species = mentions(story, SPECIES);
-      expect(species[0]).toBe(character(world, spec.hero).species);
-      expect(new Set(species)).toEqual(new Set([character(world, spec.hero).species, character(world, spec.companion).species]));
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(specArb, ({ spec, story }) => {
+        expect(mentions(story, NAMES, true)).toEqual([spec.hero, spec.companion]);
+        expect(
+          mentions(
+            story,
+            PLACES.map((p) => p.noun),
+          ),
+        ).toEqual([spec.place]);
+        expect(new Set(mentions(story, POOL))).toEqual(new Set(spec.words));
+        const species = mentions(story, SPECIES);
+        expect(species[0]).toBe(character(world, spec.hero).species);
+        expect(new Set(species)).toEqual(new Set([character(world, spec.hero).species, character(world, spec.companion).species]));
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('catches violations: wrong ending, missing word, extra sentence, quotes removed or added, other first word', () => {
-    fc.assert(fc.property(specArb, ({ spec, story }) => {
-      const c = constraintsOf(world, spec, SLOTS);
-      const failing = (text: string) => judgeStory(c, text).checks.filter((k) => !k.ok).map((k) => k.name).sort();
-      const other = (spec.ending === 'happy' ? SAD_CLOSINGS : HAPPY_CLOSINGS)[0];
-      expect(failing(story.replace(spec.closing, other))).toEqual(['closing', 'ending']);
-      const w = spec.words[0]!;
-      expect(failing(story.replace(new RegExp(`\\b${w}\\b`, 'g'), 'thing'))).toEqual(['words']);
-      expect(failing(story.replace(spec.closing, `The end came. ${spec.closing}`))).toEqual(['sentences']);
-      const flipped = spec.dialogue ? story.replaceAll('"', '') : story.replace(spec.hero, `"${spec.hero}"`);
-      expect(failing(flipped)).toEqual(['dialogue']);
-      expect(failing(`Then ${story.charAt(0).toLowerCase()}${story.slice(1)}`)).toEqual(['firstWord']);
-    }), { numRuns: 100 });
+    fc.assert(
+      fc.property(specArb, ({ spec, story }) => {
+        const c = constraintsOf(world, spec, SLOTS);
+        const failing = (text: string) =>
+          judgeStory(c, text)
+            .checks.filter((k) => !k.ok)
+            .map((k) => k.name)
+            .sort();
+        const other = (spec.ending === 'happy' ? SAD_CLOSINGS : HAPPY_CLOSINGS)[0];
+        expect(failing(story.replace(spec.closing, other))).toEqual(['closing', 'ending']);
+        const w = spec.words[0]!;
+        expect(failing(story.replace(new RegExp(`\\b${w}\\b`, 'g'), 'thing'))).toEqual(['words']);
+        expect(failing(story.replace(spec.closing, `The end came. ${spec.closing}`))).toEqual(['sentences']);
+        const flipped = spec.dialogue ? story.replaceAll('"', '') : story.replace(spec.hero, `"${spec.hero}"`);
+        expect(failing(flipped)).toEqual(['dialogue']);
+        expect(failing(`Then ${story.charAt(0).toLowerCase()}${story.slice(1)}`)).toEqual(['firstWord']);
+      }),
+      { numRuns: 100 },
+    );
   });
 
-  it('fact answers: the grammar\'s statements are right, another value is wrong', () => {
+  it("fact answers: the grammar's statements are right, another value is wrong", () => {
     const rng = new Rng(3);
     for (let i = 0; i < 300; i++) {
       const c = world.characters[i % world.characters.length]!;
@@ -117,7 +146,11 @@ describe('measures', () => {
   const items: { request: WorldRequest; spec: StorySpec; story: string }[] = [];
   for (let i = 0; i < 200; i++) {
     const spec = randomSpec(world, rng);
-    items.push({ spec, request: storyRequest(world, spec, REQUEST_TYPE_NAMES[i % REQUEST_TYPE_NAMES.length]!, rng), story: renderStory(world, spec, rng) });
+    items.push({
+      spec,
+      request: storyRequest(world, spec, REQUEST_TYPE_NAMES[i % REQUEST_TYPE_NAMES.length]!, rng),
+      story: renderStory(world, spec, rng),
+    });
   }
   const requests = items.map((x) => x.request);
 
@@ -129,7 +162,11 @@ describe('measures', () => {
   });
 
   it('otherIndices: never the item itself, always the same kind, uniform-ish', () => {
-    const mixed: WorldRequest[] = [...requests.slice(0, 20), factRequest(world, 'Pip', 'home', rng), factRequest(world, 'Tom', 'food', rng)];
+    const mixed: WorldRequest[] = [
+      ...requests.slice(0, 20),
+      factRequest(world, 'Pip', 'home', rng),
+      factRequest(world, 'Tom', 'food', rng),
+    ];
     const o = otherIndices(mixed, 1);
     o.forEach((j, i) => {
       expect(j).not.toBe(i);
@@ -138,12 +175,20 @@ describe('measures', () => {
     expect(otherIndices([factRequest(world, 'Pip', 'home', rng)], 0)).toEqual([-1]);
   });
 
-  it('semantic score: the grammar\'s own stories score high; one generic story scores about 0', () => {
-    const good = semanticScore(requests, items.map((x) => x.story), { seed: 2 });
+  it("semantic score: the grammar's own stories score high; one generic story scores about 0", () => {
+    const good = semanticScore(
+      requests,
+      items.map((x) => x.story),
+      { seed: 2 },
+    );
     expect(good.own).toBe(1);
     expect(good.score).toBeGreaterThan(0.85);
     expect(good.diffs).toHaveLength(200);
-    const generic = semanticScore(requests, items.map(() => items[0]!.story), { seed: 2, level: 'instruction' });
+    const generic = semanticScore(
+      requests,
+      items.map(() => items[0]!.story),
+      { seed: 2, level: 'instruction' },
+    );
     expect(Math.abs(generic.score)).toBeLessThan(0.08);
   });
 
@@ -173,16 +218,19 @@ describe('measures', () => {
 });
 
 describe('prompts inside the pretraining wrappers (calibration b)', () => {
-  it('each wrapper prompt is the start of its wrapped pair; the story is the continuation\'s first line and passes', () => {
-    fc.assert(fc.property(specArb, fc.constantFrom(...PAIR_WRAPPERS), ({ seed, spec, story, rng }, wrapper) => {
-      const request = storyRequest(world, spec, 'full', rng);
-      const prompt = wrapperPrompt(wrapper, request.text, new Rng(seed));
-      const full = wrapPair(wrapper, request.text, story, new Rng(seed));
-      expect(full.startsWith(prompt)).toBe(true);
-      expect(prompt).toContain(request.text.slice(1));
-      for (const tag of CHAT_TAGS) expect(prompt.includes(tag)).toBe(false);
-      expect(judge(request, firstLine(full.slice(prompt.length))).all).toBe(true);
-    }), { numRuns: 60 });
+  it("each wrapper prompt is the start of its wrapped pair; the story is the continuation's first line and passes", () => {
+    fc.assert(
+      fc.property(specArb, fc.constantFrom(...PAIR_WRAPPERS), ({ seed, spec, story, rng }, wrapper) => {
+        const request = storyRequest(world, spec, 'full', rng);
+        const prompt = wrapperPrompt(wrapper, request.text, new Rng(seed));
+        const full = wrapPair(wrapper, request.text, story, new Rng(seed));
+        expect(full.startsWith(prompt)).toBe(true);
+        expect(prompt).toContain(request.text.slice(1));
+        for (const tag of CHAT_TAGS) expect(prompt.includes(tag)).toBe(false);
+        expect(judge(request, firstLine(full.slice(prompt.length))).all).toBe(true);
+      }),
+      { numRuns: 60 },
+    );
     const q = factRequest(world, 'Pip', 'home', new Rng(1));
     const answer = factStatement(character(world, 'Pip'), 'home', new Rng(1));
     expect(judge(q, firstLine(`${factPrompt(q.text)} ${answer}\nQ: Where does Tom live?`.slice(factPrompt(q.text).length))).all).toBe(true);

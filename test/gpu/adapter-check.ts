@@ -21,9 +21,11 @@ function plain(o: object): Record<string, unknown> {
 
 const { values } = parseArgs({ options: { out: { type: 'string' }, help: { type: 'boolean' } } });
 if (values.help) {
-  console.log('usage: tsx test/gpu/adapter-check.ts [--out FILE]\n' +
-    '  --out FILE  also write the adapter report as JSON to FILE (atomically)\n' +
-    '  HEED_ALLOW_CPU_ADAPTER=1  accept lavapipe/llvmpipe/SwiftShader (refused otherwise, exit 3)');
+  console.log(
+    'usage: tsx test/gpu/adapter-check.ts [--out FILE]\n' +
+      '  --out FILE  also write the adapter report as JSON to FILE (atomically)\n' +
+      '  HEED_ALLOW_CPU_ADAPTER=1  accept lavapipe/llvmpipe/SwiftShader (refused otherwise, exit 3)',
+  );
   process.exit(0);
 }
 
@@ -69,8 +71,12 @@ if (values.out) {
 const i = acq.adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number; subgroupMatrixConfigs?: unknown[] };
 console.log(`adapter: ${acq.description}`);
 console.log(`  vendor ${i.vendor} · architecture ${i.architecture} · device ${i.device} · fallback ${i.isFallbackAdapter}`);
-console.log(`  subgroups ${i.subgroupMinSize ?? '?'}–${i.subgroupMaxSize ?? '?'} · subgroup-matrix configs ${i.subgroupMatrixConfigs?.length ?? 0} · f16 ${acq.features.has('shader-f16')} · timestamps ${acq.features.has('timestamp-query')}`);
-console.log(`  maxBufferSize ${acq.adapter.limits.maxBufferSize} · maxStorageBufferBindingSize ${acq.adapter.limits.maxStorageBufferBindingSize} · workgroup storage ${acq.adapter.limits.maxComputeWorkgroupStorageSize} · invocations ${acq.adapter.limits.maxComputeInvocationsPerWorkgroup}`);
+console.log(
+  `  subgroups ${i.subgroupMinSize ?? '?'}–${i.subgroupMaxSize ?? '?'} · subgroup-matrix configs ${i.subgroupMatrixConfigs?.length ?? 0} · f16 ${acq.features.has('shader-f16')} · timestamps ${acq.features.has('timestamp-query')}`,
+);
+console.log(
+  `  maxBufferSize ${acq.adapter.limits.maxBufferSize} · maxStorageBufferBindingSize ${acq.adapter.limits.maxStorageBufferBindingSize} · workgroup storage ${acq.adapter.limits.maxComputeWorkgroupStorageSize} · invocations ${acq.adapter.limits.maxComputeInvocationsPerWorkgroup}`,
+);
 acq.device.destroy();
 if (refusal) {
   console.error(refusal);

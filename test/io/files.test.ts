@@ -23,7 +23,9 @@ describe('reading', () => {
     expect(() => readTextFile(bad, 'config')).toThrow(`${bad}:1:2: not valid UTF-8 text (byte 0xff)`);
     const trunc = join(dir, 'trunc.json');
     writeFileSync(trunc, '{"a": [1, 2');
-    expect(() => readJsonFile(trunc, 'config')).toThrow(`${trunc}: the config is not valid JSON: the text ends before the JSON value is complete (truncated?)`);
+    expect(() => readJsonFile(trunc, 'config')).toThrow(
+      `${trunc}: the config is not valid JSON: the text ends before the JSON value is complete (truncated?)`,
+    );
     expect(() => parseJson('{"a" 1}', 'x.json')).toThrow(/^x\.json: the file is not valid JSON: .*position 5/);
     expect(() => parseJson('', 'e.json')).toThrow('e.json: the file is not valid JSON: the text ends before the JSON value is complete');
   });
@@ -76,7 +78,9 @@ describe('atomic writes', () => {
   it('refuses to replace a directory with a file, and names a missing parent', () => {
     const d = join(dir, 'g');
     mkdirSync(join(d, 'x.gguf'), { recursive: true });
-    expect(() => writeFileAtomic(join(d, 'x.gguf'), [enc('x')])).toThrow(`${join(d, 'x.gguf')}: is a directory; refusing to replace it with a file`);
+    expect(() => writeFileAtomic(join(d, 'x.gguf'), [enc('x')])).toThrow(
+      `${join(d, 'x.gguf')}: is a directory; refusing to replace it with a file`,
+    );
     expect(entries(d)).toEqual(['x.gguf']);
     const orphan = join(d, 'missing', 'y.bin');
     expect(() => writeFileAtomic(orphan, [enc('x')])).toThrow(`${orphan}: cannot write: does not exist`);

@@ -74,7 +74,12 @@ export function expectSameWeights(a: NamedTensors, b: NamedTensors): void {
   for (const [name, t] of a) {
     const u = b.get(name)!;
     if (t.shape.join() !== u.shape.join()) throw new Error(`${name}: shape [${t.shape}] vs [${u.shape}]`);
-    if (Buffer.compare(Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength), Buffer.from(u.data.buffer, u.data.byteOffset, u.data.byteLength)))
+    if (
+      Buffer.compare(
+        Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength),
+        Buffer.from(u.data.buffer, u.data.byteOffset, u.data.byteLength),
+      )
+    )
       throw new Error(`${name}: data differs`);
   }
 }

@@ -4,7 +4,17 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { concatChunks } from '../../src/io/binary.ts';
 import type { GGUFArray, GGUFMetadata, GGUFValue, GGUFVocab } from '../../src/io/gguf.ts';
-import { canonicalName, encodeGGUF, encodeLlamaGGUF, ggufName, llamaMetadata, parseGGUF, parseLlamaGGUF, readGGUF, writeGGUF } from '../../src/io/gguf.ts';
+import {
+  canonicalName,
+  encodeGGUF,
+  encodeLlamaGGUF,
+  ggufName,
+  llamaMetadata,
+  parseGGUF,
+  parseLlamaGGUF,
+  readGGUF,
+  writeGGUF,
+} from '../../src/io/gguf.ts';
 import { f16ToF32, f32ToF16 } from '../../src/io/halfFloat.ts';
 import { readLlama2c } from '../../src/io/llama2c.ts';
 import { expectedShapes, layerName, toLayout } from '../../src/io/weights.ts';
@@ -61,10 +71,14 @@ const scalarArbs: Record<Scalar['type'], fc.Arbitrary<Scalar>> = {
 const scalarTypes = Object.keys(scalarArbs) as Scalar['type'][];
 
 function arrayOf(itemType: Scalar['type']): fc.Arbitrary<GGUFArray> {
-  return fc.array(scalarArbs[itemType], { maxLength: 5 }).map((items) => ({ type: 'array', itemType, value: items.map((s) => s.value) }) as GGUFArray);
+  return fc
+    .array(scalarArbs[itemType], { maxLength: 5 })
+    .map((items) => ({ type: 'array', itemType, value: items.map((s) => s.value) }) as GGUFArray);
 }
 const arbArray: fc.Arbitrary<GGUFArray> = fc.constantFrom(...scalarTypes).chain(arrayOf);
-const arbNested: fc.Arbitrary<GGUFArray> = fc.array(arbArray, { maxLength: 3 }).map((value) => ({ type: 'array', itemType: 'array', value }));
+const arbNested: fc.Arbitrary<GGUFArray> = fc
+  .array(arbArray, { maxLength: 3 })
+  .map((value) => ({ type: 'array', itemType: 'array', value }));
 const arbValue: fc.Arbitrary<GGUFValue> = fc.oneof(...Object.values(scalarArbs), arbArray, arbNested);
 const arbExtra: fc.Arbitrary<GGUFMetadata> = fc
   .uniqueArray(fc.tuple(fc.stringMatching(/^test\.[a-z_]{1,8}$/), arbValue), { selector: ([k]) => k, maxLength: 8 })
@@ -72,7 +86,17 @@ const arbExtra: fc.Arbitrary<GGUFMetadata> = fc
 const everyType: GGUFMetadata = new Map([
   ...scalarTypes.map((t): [string, GGUFValue] => [`all.${t}`, fc.sample(scalarArbs[t], { numRuns: 1, seed: 3 })[0]!]),
   ...scalarTypes.map((t): [string, GGUFValue] => [`all.array.${t}`, fc.sample(arrayOf(t), { numRuns: 1, seed: 4 })[0]!]),
-  ['all.nested', { type: 'array', itemType: 'array', value: [{ type: 'array', itemType: 'string', value: ['a', 'b'] }, { type: 'array', itemType: 'uint64', value: [2n ** 64n - 1n] }] }],
+  [
+    'all.nested',
+    {
+      type: 'array',
+      itemType: 'array',
+      value: [
+        { type: 'array', itemType: 'string', value: ['a', 'b'] },
+        { type: 'array', itemType: 'uint64', value: [2n ** 64n - 1n] },
+      ],
+    },
+  ],
   ['all.empty', { type: 'array', itemType: 'float64', value: [] }],
 ]);
 
@@ -92,18 +116,24 @@ function asFloat32(md: GGUFMetadata): GGUFMetadata {
 describe('GGUF round trips', () => {
   it('write → read is lossless: config, weights, vocab and metadata of every type (property)', () => {
     fc.assert(
-      fc.property(arbConfig, fc.integer({ min: 1, max: 50 }), arbExtra, fc.option(fc.constantFrom(8, 32, 64)), (config, seed, extra, alignment) => {
-        const weights = randomWeights(config, seed);
-        const vocab = vocabFor(config.vocabSize);
-        const opts = { extraMetadata: new Map([...everyType, ...extra]), name: 'tiny', ...(alignment ? { alignment } : {}) };
-        const bytes = concatChunks(encodeLlamaGGUF(config, weights, vocab, opts));
-        const back = parseLlamaGGUF(bytes, 'mem.gguf');
-        expect(back.config).toEqual({ ...config, ropeLayout: 'interleaved' });
-        expectSameWeights(back.weights, toLayout(weights, config, 'interleaved').weights);
-        expect(back.vocab).toEqual(vocab);
-        expect(back.metadata).toEqual(asFloat32(llamaMetadata({ ...config, ropeLayout: 'interleaved' }, vocab, opts)));
-        expect(parseGGUF(bytes, 'mem.gguf').alignment).toBe(alignment ?? 32);
-      }),
+      fc.property(
+        arbConfig,
+        fc.integer({ min: 1, max: 50 }),
+        arbExtra,
+        fc.option(fc.constantFrom(8, 32, 64)),
+        (config, seed, extra, alignment) => {
+          const weights = randomWeights(config, seed);
+          const vocab = vocabFor(config.vocabSize);
+          const opts = { extraMetadata: new Map([...everyType, ...extra]), name: 'tiny', ...(alignment ? { alignment } : {}) };
+          const bytes = concatChunks(encodeLlamaGGUF(config, weights, vocab, opts));
+          const back = parseLlamaGGUF(bytes, 'mem.gguf');
+          expect(back.config).toEqual({ ...config, ropeLayout: 'interleaved' });
+          expectSameWeights(back.weights, toLayout(weights, config, 'interleaved').weights);
+          expect(back.vocab).toEqual(vocab);
+          expect(back.metadata).toEqual(asFloat32(llamaMetadata({ ...config, ropeLayout: 'interleaved' }, vocab, opts)));
+          expect(parseGGUF(bytes, 'mem.gguf').alignment).toBe(alignment ?? 32);
+        },
+      ),
       { numRuns: 60 },
     );
   });
@@ -121,7 +151,12 @@ describe('GGUF round trips', () => {
     expect(back.vocab.tokens.slice(0, 4)).toEqual(['<unk>', '\n<s>\n', '\n</s>\n', '<0x00>']);
     expect(back.vocab).toEqual({ ...vocab, scores: vocab.scores.map(Math.fround) });
     const g = parseGGUF(readFileSync(p), p);
-    expect(g.tensors.map((t) => t.name).slice(0, 4)).toEqual(['token_embd.weight', 'blk.0.attn_norm.weight', 'blk.0.attn_q.weight', 'blk.0.attn_k.weight']);
+    expect(g.tensors.map((t) => t.name).slice(0, 4)).toEqual([
+      'token_embd.weight',
+      'blk.0.attn_norm.weight',
+      'blk.0.attn_q.weight',
+      'blk.0.attn_k.weight',
+    ]);
     expect(g.tensors.find((t) => t.name === 'blk.0.ffn_down.weight')!.shape).toEqual([64, 172]);
   });
 
@@ -210,7 +245,10 @@ describe('GGUF errors name the file and the problem', () => {
       [12, /truncated: tensor count needs 8 bytes at offset 8, only 4 left \(file is 12 bytes\)/],
       [60, /truncated or corrupt: metadata count \d+ cannot fit|truncated: metadata/],
       [400, /truncated: metadata key #\d+ needs \d+ bytes at offset \d+, only \d+ left \(file is 400 bytes\)/],
-      [good.indexOf('tokenizer.ggml.tokens') + 21 + 4 + 4 + 8 + 5, /truncated: metadata tokenizer\.ggml\.tokens claims 10 string items, only 5 bytes left/],
+      [
+        good.indexOf('tokenizer.ggml.tokens') + 21 + 4 + 4 + 8 + 5,
+        /truncated: metadata tokenizer\.ggml\.tokens claims 10 string items, only 5 bytes left/,
+      ],
       [good.length - 700, /truncated: tensor [\w.]+ needs data bytes/],
       [good.length - 1, /truncated: tensor output_norm\.weight needs data bytes \[\d+, \d+\) but the data section has \d+ bytes/],
     ];
@@ -222,11 +260,14 @@ describe('GGUF errors name the file and the problem', () => {
 
   it('corrupt lengths, quantized types, misaligned offsets, foreign architectures', () => {
     const md: GGUFMetadata = new Map([['general.architecture', { type: 'string', value: 'llama' }]]);
-    const one = (type: 'F32' | 'F16'): Buffer => Buffer.from(concatChunks(encodeGGUF(md, [{ name: 'w', shape: [2], type, data: new Float32Array(2) }])));
+    const one = (type: 'F32' | 'F16'): Buffer =>
+      Buffer.from(concatChunks(encodeGGUF(md, [{ name: 'w', shape: [2], type, data: new Float32Array(2) }])));
     const q = one('F32');
     const infoType = q.indexOf(Buffer.from('w'), 24) + 1 + 4 + 8;
     q.writeUInt32LE(2, infoType); // GGML_TYPE_Q4_0
-    expect(() => parseGGUF(q, 'q.gguf')).toThrow('q.gguf: tensor w: ggml type 2 is not supported (only F32, F16, BF16; quantized types are not)');
+    expect(() => parseGGUF(q, 'q.gguf')).toThrow(
+      'q.gguf: tensor w: ggml type 2 is not supported (only F32, F16, BF16; quantized types are not)',
+    );
     const mis = one('F32');
     mis.writeBigUInt64LE(4n, infoType + 4);
     expect(() => parseGGUF(mis, 'o.gguf')).toThrow('o.gguf: tensor w: offset 4 is not a multiple of the alignment 32');
@@ -238,16 +279,24 @@ describe('GGUF errors name the file and the problem', () => {
     const noEps = new Map(parseGGUF(good, 'g').metadata);
     noEps.delete('llama.attention.layer_norm_rms_epsilon');
     const g = parseGGUF(good, 'g');
-    expect(() => parseLlamaGGUF(concatChunks(encodeGGUF(noEps, g.tensors)), 'e.gguf')).toThrow('e.gguf: missing metadata llama.attention.layer_norm_rms_epsilon');
+    expect(() => parseLlamaGGUF(concatChunks(encodeGGUF(noEps, g.tensors)), 'e.gguf')).toThrow(
+      'e.gguf: missing metadata llama.attention.layer_norm_rms_epsilon',
+    );
   });
 
   it('writer rejects a vocabulary or metadata that does not fit', () => {
     const w = randomWeights(c);
-    expect(() => encodeLlamaGGUF(c, w, vocabFor(c.vocabSize + 1))).toThrow('GGUF writer: vocabulary does not fit the model: 11 tokens but vocabSize is 10');
+    expect(() => encodeLlamaGGUF(c, w, vocabFor(c.vocabSize + 1))).toThrow(
+      'GGUF writer: vocabulary does not fit the model: 11 tokens but vocabSize is 10',
+    );
     expect(() => encodeLlamaGGUF(c, w, { ...vocabFor(c.vocabSize), eos: 99 })).toThrow('eos id 99 is not a token id');
     const extra: GGUFMetadata = new Map([['x', { type: 'uint8', value: 256 }]]);
-    expect(() => encodeLlamaGGUF(c, w, vocabFor(c.vocabSize), { extraMetadata: extra })).toThrow('GGUF writer: metadata x = 256 does not fit uint8');
+    expect(() => encodeLlamaGGUF(c, w, vocabFor(c.vocabSize), { extraMetadata: extra })).toThrow(
+      'GGUF writer: metadata x = 256 does not fit uint8',
+    );
     const dup: GGUFMetadata = new Map([['llama.block_count', { type: 'uint32', value: 1 }]]);
-    expect(() => encodeLlamaGGUF(c, w, vocabFor(c.vocabSize), { extraMetadata: dup })).toThrow('extra metadata key llama.block_count is one heed writes itself');
+    expect(() => encodeLlamaGGUF(c, w, vocabFor(c.vocabSize), { extraMetadata: dup })).toThrow(
+      'extra metadata key llama.block_count is one heed writes itself',
+    );
   });
 });

@@ -29,7 +29,8 @@ describe('f16', () => {
         const h = f32ToF16(y);
         for (const nb of [h - 1, h + 1]) {
           const z = f16ToF32(nb & 0xffff);
-          if (Number.isFinite(z) && (Math.sign(z) === Math.sign(y) || y === 0)) expect(Math.abs(z - x)).toBeGreaterThanOrEqual(Math.abs(y - x));
+          if (Number.isFinite(z) && (Math.sign(z) === Math.sign(y) || y === 0))
+            expect(Math.abs(z - x)).toBeGreaterThanOrEqual(Math.abs(y - x));
         }
       }),
     );

@@ -37,7 +37,9 @@ describe('RoPE scaling and the other checkpoint formats', () => {
 
   it('the GGUF writer refuses a scaled model', () => {
     const c = tinyConfig({ ropeScaling: llama3 });
-    expect(() => encodeLlamaGGUF(c, randomWeights(c), vocab(c.vocabSize))).toThrow('GGUF writer: RoPE scaling (llama3) cannot be written to GGUF by heed');
+    expect(() => encodeLlamaGGUF(c, randomWeights(c), vocab(c.vocabSize))).toThrow(
+      'GGUF writer: RoPE scaling (llama3) cannot be written to GGUF by heed',
+    );
   });
 
   it('the llama2.c writer refuses a scaled model', () => {
@@ -53,13 +55,20 @@ describe('RoPE scaling and the other checkpoint formats', () => {
     expect(() => parseLlamaGGUF(withMeta('llama.rope.scaling.type', { type: 'string', value: 'linear' }), 'm.gguf')).toThrow(
       'm.gguf: llama.rope.scaling.type "linear" is not supported (heed reads unscaled RoPE from GGUF)',
     );
-    expect(() => parseLlamaGGUF(withMeta('llama.rope.scale_linear', { type: 'float32', value: 0.25 }), 'm.gguf')).toThrow('m.gguf: llama.rope.scale_linear 0.25 is not supported');
+    expect(() => parseLlamaGGUF(withMeta('llama.rope.scale_linear', { type: 'float32', value: 0.25 }), 'm.gguf')).toThrow(
+      'm.gguf: llama.rope.scale_linear 0.25 is not supported',
+    );
     // the harmless values still load
     expect(parseLlamaGGUF(withMeta('llama.rope.scaling.type', { type: 'string', value: 'none' })).config.ropeScaling).toBeUndefined();
     expect(parseLlamaGGUF(withMeta('llama.rope.scale_linear', { type: 'float32', value: 1 })).config.ropeTheta).toBe(10000);
 
     const il = toLayout(w, c, 'interleaved').weights;
-    const tensors = [...expectedShapes(c)].map(([name, shape]) => ({ name: ggufName(name), shape, type: 'F32' as const, data: il.get(name)!.data }));
+    const tensors = [...expectedShapes(c)].map(([name, shape]) => ({
+      name: ggufName(name),
+      shape,
+      type: 'F32' as const,
+      data: il.get(name)!.data,
+    }));
     tensors.push({ name: 'rope_freqs.weight', shape: [2], type: 'F32', data: new Float32Array([1, 8]) });
     expect(() => parseLlamaGGUF(concatChunks(encodeGGUF(llamaMetadata(c, vocab(c.vocabSize)), tensors)), 'm.gguf')).toThrow(
       'm.gguf: tensor rope_freqs.weight (per-frequency RoPE factors, Llama 3.1 scaling) is not supported',

@@ -23,14 +23,29 @@ const EXPECTED: Record<string, Partial<LlamaConfig>> = {
   'v5-gqa-theta5e5': { nHeads: 4, nKvHeads: 2, ropeTheta: 500000, normEps: 1e-5, tiedEmbeddings: false, maxSeqLen: 64 },
   'v4-mqa-tied': { nHeads: 4, nKvHeads: 1, ropeTheta: 25000, normEps: 1e-6, tiedEmbeddings: true, maxSeqLen: 64 },
   'v5-llama3': {
-    nHeads: 2, nKvHeads: 1, ropeTheta: 500000, tiedEmbeddings: false, maxSeqLen: 1024,
+    nHeads: 2,
+    nKvHeads: 1,
+    ropeTheta: 500000,
+    tiedEmbeddings: false,
+    maxSeqLen: 1024,
     ropeScaling: { type: 'llama3', factor: 4, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 256 },
   },
   'v4-llama3-tied': {
-    nHeads: 2, nKvHeads: 2, ropeTheta: 500000, tiedEmbeddings: true, maxSeqLen: 512,
+    nHeads: 2,
+    nKvHeads: 2,
+    ropeTheta: 500000,
+    tiedEmbeddings: true,
+    maxSeqLen: 512,
     ropeScaling: { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 2, originalMaxPositions: 128 },
   },
-  'v5-linear': { nHeads: 4, nKvHeads: 2, ropeTheta: 20000, tiedEmbeddings: false, maxSeqLen: 128, ropeScaling: { type: 'linear', factor: 2.5 } },
+  'v5-linear': {
+    nHeads: 4,
+    nKvHeads: 2,
+    ropeTheta: 20000,
+    tiedEmbeddings: false,
+    maxSeqLen: 128,
+    ropeScaling: { type: 'linear', factor: 2.5 },
+  },
 };
 
 interface RefTensor {
@@ -42,9 +57,19 @@ interface RefTensor {
 function readReference(path: string): Map<string, RefTensor> {
   const buf = readFileSync(path);
   const n = Number(buf.readBigUInt64LE(0));
-  const header = JSON.parse(buf.subarray(8, 8 + n).toString('utf8')) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  const header = JSON.parse(buf.subarray(8, 8 + n).toString('utf8')) as Record<
+    string,
+    { dtype: string; shape: number[]; data_offsets: [number, number] }
+  >;
   const out = new Map<string, RefTensor>();
-  for (const [name, { dtype, shape, data_offsets: [a, b] }] of Object.entries(header)) {
+  for (const [
+    name,
+    {
+      dtype,
+      shape,
+      data_offsets: [a, b],
+    },
+  ] of Object.entries(header)) {
     if (name === '__metadata__') continue;
     const bytes = Uint8Array.prototype.slice.call(buf, 8 + n + a, 8 + n + b).buffer;
     const Ctor = { F64: Float64Array, F32: Float32Array, I32: Int32Array }[dtype];
@@ -117,13 +142,22 @@ describe('HF checkpoints saved by transformers (test/fixtures/hf)', () => {
 
   it("real Llama 3.x RoPE settings: heed's frequencies are transformers' inv_freq, bit for bit (freqs.json)", () => {
     const table = JSON.parse(readFileSync(join(FIXTURES, 'freqs.json'), 'utf8')) as Record<string, unknown>;
-    const cases = Object.entries(table).filter(([k]) => !k.startsWith('_')) as [string, { head_dim: number; rope_parameters: Record<string, number | string>; inv_freq: number[] }][];
+    const cases = Object.entries(table).filter(([k]) => !k.startsWith('_')) as [
+      string,
+      { head_dim: number; rope_parameters: Record<string, number | string>; inv_freq: number[] },
+    ][];
     expect(cases.map(([k]) => k)).toContain('llama-3.1-8b');
     for (const [name, c] of cases) {
       const p = c.rope_parameters;
       const scaling =
         p.rope_type === 'llama3'
-          ? { type: 'llama3' as const, factor: p.factor as number, lowFreqFactor: p.low_freq_factor as number, highFreqFactor: p.high_freq_factor as number, originalMaxPositions: p.original_max_position_embeddings as number }
+          ? {
+              type: 'llama3' as const,
+              factor: p.factor as number,
+              lowFreqFactor: p.low_freq_factor as number,
+              highFreqFactor: p.high_freq_factor as number,
+              originalMaxPositions: p.original_max_position_embeddings as number,
+            }
           : p.rope_type === 'linear'
             ? { type: 'linear' as const, factor: p.factor as number }
             : undefined;
@@ -139,7 +173,12 @@ describe('heed reproduces transformers (f64, cpu backend)', () => {
     const got = await run(f, cpu, 'f64');
     expect(maxErr(got.logits, get(f, 'logits').data)).toBeLessThan(1e-12);
     expect(Math.abs(got.loss - get(f, 'loss').data[0]!)).toBeLessThan(1e-12);
-    expect([...got.grads.keys()].sort()).toEqual([...f.ref.keys()].filter((k) => k.startsWith('grad.')).map((k) => k.slice(5)).sort());
+    expect([...got.grads.keys()].sort()).toEqual(
+      [...f.ref.keys()]
+        .filter((k) => k.startsWith('grad.'))
+        .map((k) => k.slice(5))
+        .sort(),
+    );
     for (const [n, g] of got.grads) expect(maxErr(g, get(f, `grad.${n}`).data), n).toBeLessThan(1e-12);
   });
 

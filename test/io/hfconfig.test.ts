@@ -27,7 +27,15 @@ const arbScaling: fc.Arbitrary<RopeScaling | undefined> = fc.oneof(
 const arbScaledConfig = fc.tuple(arbConfig, arbScaling).map(([c, s]): LlamaConfig => (s ? { ...c, ropeScaling: s } : c));
 
 /** A config.json in each of HF's layouts, the fields heed needs and nothing else. */
-const BASE = { hidden_size: 8, intermediate_size: 12, num_hidden_layers: 2, num_attention_heads: 2, num_key_value_heads: 1, vocab_size: 10, max_position_embeddings: 16 };
+const BASE = {
+  hidden_size: 8,
+  intermediate_size: 12,
+  num_hidden_layers: 2,
+  num_attention_heads: 2,
+  num_key_value_heads: 1,
+  vocab_size: 10,
+  max_position_embeddings: 16,
+};
 const LLAMA3 = { factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 };
 const V5 = { ...BASE, rope_parameters: { rope_type: 'llama3', rope_theta: 500000, ...LLAMA3 } };
 const V4 = { ...BASE, rope_theta: 500000, rope_scaling: { rope_type: 'llama3', ...LLAMA3 } };
@@ -114,18 +122,31 @@ describe('HF config.json', () => {
     expect(fromHF({ ...BASE, rope_parameters: { rope_type: 'default', rope_theta: 500000 } }).ropeScaling).toBeUndefined();
     // both layouts at once (what heed writes), agreeing; legacy "type" for "rope_type"; null scaling
     expect(fromHF({ ...V4, rope_parameters: V5.rope_parameters })).toMatchObject(LLAMA3_CONFIG);
-    expect(fromHF({ ...BASE, rope_theta: 20000, rope_scaling: { type: 'linear', factor: 2 } })).toMatchObject({ ropeTheta: 20000, ropeScaling: { type: 'linear', factor: 2 } });
-    expect(fromHF({ ...BASE, rope_theta: 20000, rope_scaling: null, rope_parameters: { rope_type: 'default', rope_theta: 20000 } })).toMatchObject({ ropeTheta: 20000 });
+    expect(fromHF({ ...BASE, rope_theta: 20000, rope_scaling: { type: 'linear', factor: 2 } })).toMatchObject({
+      ropeTheta: 20000,
+      ropeScaling: { type: 'linear', factor: 2 },
+    });
+    expect(
+      fromHF({ ...BASE, rope_theta: 20000, rope_scaling: null, rope_parameters: { rope_type: 'default', rope_theta: 20000 } }),
+    ).toMatchObject({ ropeTheta: 20000 });
     // a top-level original_max_position_embeddings (as HF also reads it) may stand in for the dict's
     const { original_max_position_embeddings: _, ...noOrig } = LLAMA3;
-    expect(fromHF({ ...BASE, original_max_position_embeddings: 8192, rope_parameters: { rope_type: 'llama3', rope_theta: 500000, ...noOrig } })).toMatchObject(LLAMA3_CONFIG);
+    expect(
+      fromHF({ ...BASE, original_max_position_embeddings: 8192, rope_parameters: { rope_type: 'llama3', rope_theta: 500000, ...noOrig } }),
+    ).toMatchObject(LLAMA3_CONFIG);
   });
 
   it('a value given in two places must agree: the error names both places and values', () => {
     expect(() => fromHF({ ...V5, rope_theta: 10000 })).toThrow('c.json: rope_theta 10000 disagrees with rope_parameters.rope_theta 500000');
-    expect(() => fromHF({ ...V5, rope_scaling: { rope_type: 'linear', factor: 8 } })).toThrow('c.json: rope_parameters.rope_type "llama3" disagrees with rope_scaling.rope_type "linear"');
-    expect(() => fromHF({ ...V5, rope_scaling: { ...V4.rope_scaling, factor: 16 } })).toThrow('c.json: rope_parameters.factor 8 disagrees with rope_scaling.factor 16');
-    expect(() => fromHF({ ...BASE, rope_scaling: { rope_type: 'linear', type: 'llama3', factor: 2 } })).toThrow('c.json: rope_scaling.rope_type "linear" disagrees with rope_scaling.type "llama3"');
+    expect(() => fromHF({ ...V5, rope_scaling: { rope_type: 'linear', factor: 8 } })).toThrow(
+      'c.json: rope_parameters.rope_type "llama3" disagrees with rope_scaling.rope_type "linear"',
+    );
+    expect(() => fromHF({ ...V5, rope_scaling: { ...V4.rope_scaling, factor: 16 } })).toThrow(
+      'c.json: rope_parameters.factor 8 disagrees with rope_scaling.factor 16',
+    );
+    expect(() => fromHF({ ...BASE, rope_scaling: { rope_type: 'linear', type: 'llama3', factor: 2 } })).toThrow(
+      'c.json: rope_scaling.rope_type "linear" disagrees with rope_scaling.type "llama3"',
+    );
     expect(() => fromHF({ ...V5, original_max_position_embeddings: 4096 })).toThrow(
       'c.json: rope_parameters.original_max_position_embeddings 8192 disagrees with original_max_position_embeddings 4096',
     );
@@ -133,25 +154,52 @@ describe('HF config.json', () => {
 
   it('refuses what heed does not implement, naming the file and the key', () => {
     const cases: [Record<string, unknown>, string][] = [
-      [{ ...BASE, rope_parameters: { rope_type: 'yarn', rope_theta: 10000, factor: 4 } }, 'rope_parameters.rope_type "yarn" is not supported (heed implements "default", "linear" and "llama3")'],
+      [
+        { ...BASE, rope_parameters: { rope_type: 'yarn', rope_theta: 10000, factor: 4 } },
+        'rope_parameters.rope_type "yarn" is not supported (heed implements "default", "linear" and "llama3")',
+      ],
       [{ ...BASE, rope_scaling: { type: 'dynamic', factor: 2 } }, 'rope_scaling.type "dynamic" is not supported'],
-      [{ ...BASE, rope_parameters: { rope_type: 'linear', rope_theta: 10000, factor: 2, attention_factor: 0.5 } }, 'rope_parameters.attention_factor is not supported with rope_type "linear"'],
-      [{ ...BASE, rope_parameters: { rope_type: 'llama3', rope_theta: 10000, factor: 8, high_freq_factor: 4, original_max_position_embeddings: 64 } }, 'rope_parameters.low_freq_factor is missing (rope_type "llama3" needs it)'],
+      [
+        { ...BASE, rope_parameters: { rope_type: 'linear', rope_theta: 10000, factor: 2, attention_factor: 0.5 } },
+        'rope_parameters.attention_factor is not supported with rope_type "linear"',
+      ],
+      [
+        {
+          ...BASE,
+          rope_parameters: { rope_type: 'llama3', rope_theta: 10000, factor: 8, high_freq_factor: 4, original_max_position_embeddings: 64 },
+        },
+        'rope_parameters.low_freq_factor is missing (rope_type "llama3" needs it)',
+      ],
       [{ ...BASE, rope_scaling: { rope_type: 'linear' } }, 'rope_scaling.factor is missing (rope_type "linear" needs it)'],
-      [{ ...V5, rope_parameters: { ...V5.rope_parameters, low_freq_factor: 4 } }, 'invalid Llama config: ropeScaling.lowFreqFactor=4 must be < highFreqFactor=4'],
-      [{ ...BASE, rope_parameters: { rope_type: 'linear', rope_theta: 10000, factor: 0 } }, 'invalid Llama config: ropeScaling.factor=0 must be a finite number > 0'],
-      [{ ...BASE, rope_parameters: { full_attention: { rope_type: 'default', rope_theta: 10000 } } }, 'rope_parameters {"full_attention":{"rope_type":"default","rope_theta":10000}} holds per-layer-type RoPE parameters'],
+      [
+        { ...V5, rope_parameters: { ...V5.rope_parameters, low_freq_factor: 4 } },
+        'invalid Llama config: ropeScaling.lowFreqFactor=4 must be < highFreqFactor=4',
+      ],
+      [
+        { ...BASE, rope_parameters: { rope_type: 'linear', rope_theta: 10000, factor: 0 } },
+        'invalid Llama config: ropeScaling.factor=0 must be a finite number > 0',
+      ],
+      [
+        { ...BASE, rope_parameters: { full_attention: { rope_type: 'default', rope_theta: 10000 } } },
+        'rope_parameters {"full_attention":{"rope_type":"default","rope_theta":10000}} holds per-layer-type RoPE parameters',
+      ],
       [{ ...BASE, rope_scaling: 'linear' }, 'rope_scaling "linear" is not an object'],
       [{ ...BASE, rope_theta: '10000' }, 'rope_theta is "10000", not a number'],
       [{ ...BASE, partial_rotary_factor: 0.5 }, 'partial_rotary_factor 0.5 is not supported (heed rotates the whole head)'],
-      [{ ...BASE, rope_parameters: { rope_type: 'default', rope_theta: 10000, partial_rotary_factor: 0.25 } }, 'rope_parameters.partial_rotary_factor 0.25 is not supported'],
+      [
+        { ...BASE, rope_parameters: { rope_type: 'default', rope_theta: 10000, partial_rotary_factor: 0.25 } },
+        'rope_parameters.partial_rotary_factor 0.25 is not supported',
+      ],
       [{ ...BASE, attention_bias: true }, 'attention_bias true is not supported'],
       [{ ...BASE, mlp_bias: true }, 'mlp_bias true is not supported'],
       [{ ...BASE, mlp_bias: 'no' }, 'mlp_bias "no" is not a boolean'],
       [{ ...BASE, attention_dropout: 0.1 }, 'attention_dropout 0.1 is not supported (heed has no dropout)'],
       [{ ...BASE, sliding_window: 4096 }, 'sliding_window 4096 is not supported'],
       [{ ...BASE, use_sliding_window: true }, 'use_sliding_window true is not supported'],
-      [{ ...BASE, layer_types: ['full_attention', 'sliding_attention'] }, 'layer_types ["full_attention","sliding_attention"] is not supported'],
+      [
+        { ...BASE, layer_types: ['full_attention', 'sliding_attention'] },
+        'layer_types ["full_attention","sliding_attention"] is not supported',
+      ],
       [{ ...BASE, quantization_config: { quant_method: 'bitsandbytes' } }, 'quantization_config is not supported'],
       [{ ...BASE, hidden_act: 'gelu' }, 'hidden_act "gelu" is not supported (only "silu")'],
       [{ ...BASE, architectures: ['MistralForCausalLM'] }, 'architectures ["MistralForCausalLM"] does not name LlamaForCausalLM'],
@@ -163,10 +211,22 @@ describe('HF config.json', () => {
       [{ ...BASE, head_dim: 8 }, 'head_dim 8 differs from hidden_size / num_attention_heads = 4'],
     ];
     for (const [json, msg] of cases) expect(() => fromHF(json), msg).toThrow(`c.json: ${msg}`);
-    expect(() => fromHF({ ...BASE, num_key_value_heads: 3 })).toThrow(/^c\.json: invalid Llama config: nHeads=2 is not a multiple of nKvHeads=3/);
+    expect(() => fromHF({ ...BASE, num_key_value_heads: 3 })).toThrow(
+      /^c\.json: invalid Llama config: nHeads=2 is not a multiple of nKvHeads=3/,
+    );
     expect(() => configFromHF([], 'c.json')).toThrow('c.json: not a JSON object');
     // and it accepts their harmless values
-    expect(fromHF({ ...BASE, attention_bias: false, mlp_bias: false, attention_dropout: 0, partial_rotary_factor: 1, layer_types: ['full_attention', 'full_attention'], hidden_act: 'silu' })).toMatchObject({ dim: 8 });
+    expect(
+      fromHF({
+        ...BASE,
+        attention_bias: false,
+        mlp_bias: false,
+        attention_dropout: 0,
+        partial_rotary_factor: 1,
+        layer_types: ['full_attention', 'full_attention'],
+        hidden_act: 'silu',
+      }),
+    ).toMatchObject({ dim: 8 });
   });
 });
 
@@ -226,7 +286,9 @@ describe('saveHF / loadHF', () => {
     saveHF(d, c, randomWeights(c));
     const cfg = JSON.parse(readFileSync(join(d, 'config.json'), 'utf8'));
     writeFileSync(join(d, 'config.json'), JSON.stringify({ ...cfg, intermediate_size: 13 }));
-    expect(() => loadHF(d)).toThrow(`${d}: weights do not match the config: model.layers.0.mlp.gate_proj.weight has shape [12,8], expected [13,8]`);
+    expect(() => loadHF(d)).toThrow(
+      `${d}: weights do not match the config: model.layers.0.mlp.gate_proj.weight has shape [12,8], expected [13,8]`,
+    );
     expect(() => loadHF(join(dir, 'nowhere'))).toThrow(`${join(dir, 'nowhere', 'config.json')}: cannot read the config: does not exist`);
     expect(existsSync(join(dir, 'nowhere'))).toBe(false);
   });
@@ -239,6 +301,10 @@ describe('loadHF on a broken config.json', () => {
     const cfg = join(d, 'config.json');
     const text = readFileSync(cfg, 'utf8');
     writeFileSync(cfg, text.slice(0, text.length >> 1));
-    expect(() => loadHF(d)).toThrow(new RegExp(`${cfg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: the config is not valid JSON: the text ends before the JSON value is complete`));
+    expect(() => loadHF(d)).toThrow(
+      new RegExp(
+        `${cfg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: the config is not valid JSON: the text ends before the JSON value is complete`,
+      ),
+    );
   });
 });

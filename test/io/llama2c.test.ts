@@ -85,7 +85,9 @@ describe('llama2.c round trips on synthetic models', () => {
 
   it('refuses a theta or eps the format cannot store', () => {
     const c = tinyConfig({ normEps: 1e-6 });
-    expect(() => encodeLlama2c({ config: c, weights: randomWeights(c) })).toThrow(/fixes rope theta 10000 and norm eps 0\.00001; this model has 10000 and 0\.000001$/);
+    expect(() => encodeLlama2c({ config: c, weights: randomWeights(c) })).toThrow(
+      /fixes rope theta 10000 and norm eps 0\.00001; this model has 10000 and 0\.000001$/,
+    );
   });
 });
 
@@ -96,14 +98,18 @@ describe('llama2.c reader errors', () => {
     for (const cut of [28, 1000, 500_000, good.length - 4, good.length - 1]) {
       const p = join(dir, `cut${cut}.bin`);
       writeFileSync(p, good.subarray(0, cut));
-      expect(() => readLlama2c(p)).toThrow(`${p}: size mismatch: header (dim=64, hidden_dim=172, n_layers=5, n_heads=8, n_kv_heads=4, seq_len=512, vocab_size=512) implies 1056540 bytes, file has ${cut}`);
+      expect(() => readLlama2c(p)).toThrow(
+        `${p}: size mismatch: header (dim=64, hidden_dim=172, n_layers=5, n_heads=8, n_kv_heads=4, seq_len=512, vocab_size=512) implies 1056540 bytes, file has ${cut}`,
+      );
     }
     const longer = Buffer.concat([good, Buffer.alloc(4)]);
     expect(() => parseLlama2c(longer, 'long.bin')).toThrow(/^long\.bin: size mismatch: .* implies 1056540 bytes, file has 1056544$/);
   });
 
   it('rejects a file shorter than the header', () => {
-    expect(() => parseLlama2c(good.subarray(0, 10), 'tiny.bin')).toThrow('tiny.bin: not a llama2.c checkpoint: 10 bytes is shorter than the 28-byte header');
+    expect(() => parseLlama2c(good.subarray(0, 10), 'tiny.bin')).toThrow(
+      'tiny.bin: not a llama2.c checkpoint: 10 bytes is shorter than the 28-byte header',
+    );
   });
 
   it('rejects non-positive and inconsistent header values', () => {
@@ -113,6 +119,8 @@ describe('llama2.c reader errors', () => {
     expect(() => parseLlama2c(h, 'bad.bin')).toThrow('bad.bin: invalid llama2.c header: n_layers=0, n_kv_heads=-3 must be positive');
     const g = Buffer.from(good.subarray(0, 28));
     g.writeInt32LE(3, 16); // 8 heads not a multiple of 3 kv heads
-    expect(() => parseLlama2c(g, 'gqa.bin')).toThrow(/^gqa\.bin: header \(.*n_kv_heads=3.*\): invalid Llama config: nHeads=8 is not a multiple of nKvHeads=3/);
+    expect(() => parseLlama2c(g, 'gqa.bin')).toThrow(
+      /^gqa\.bin: header \(.*n_kv_heads=3.*\): invalid Llama config: nHeads=8 is not a multiple of nKvHeads=3/,
+    );
   });
 });

@@ -55,18 +55,21 @@ describe('safetensors round trips', () => {
         fc.record({ shape: fc.constant(shape), values: fc.array(fc.float(), { minLength: numel(shape), maxLength: numel(shape) }) }),
       );
     fc.assert(
-      fc.property(fc.uniqueArray(fc.tuple(fc.stringMatching(/^[a-z][a-z0-9._]{0,12}$/), arbTensor), { selector: ([n]) => n, maxLength: 5 }), (entries) => {
-        const tensors: NamedTensors = new Map(entries.map(([n, t]) => [n, { shape: t.shape, data: Float32Array.from(t.values) }]));
-        const bytes = concatChunks(encodeSafetensors(tensors, { dtype: 'BF16' }));
-        const back = parseSafetensors(bytes, 'mem.safetensors');
-        expect([...back.tensors.keys()]).toEqual([...tensors.keys()]);
-        for (const [n, t] of tensors) {
-          const u = back.tensors.get(n)!;
-          expect(u.shape).toEqual(t.shape);
-          expect(back.dtypes.get(n)).toBe('BF16');
-          expect([...u.data]).toEqual([...t.data].map(roundBF16));
-        }
-      }),
+      fc.property(
+        fc.uniqueArray(fc.tuple(fc.stringMatching(/^[a-z][a-z0-9._]{0,12}$/), arbTensor), { selector: ([n]) => n, maxLength: 5 }),
+        (entries) => {
+          const tensors: NamedTensors = new Map(entries.map(([n, t]) => [n, { shape: t.shape, data: Float32Array.from(t.values) }]));
+          const bytes = concatChunks(encodeSafetensors(tensors, { dtype: 'BF16' }));
+          const back = parseSafetensors(bytes, 'mem.safetensors');
+          expect([...back.tensors.keys()]).toEqual([...tensors.keys()]);
+          for (const [n, t] of tensors) {
+            const u = back.tensors.get(n)!;
+            expect(u.shape).toEqual(t.shape);
+            expect(back.dtypes.get(n)).toBe('BF16');
+            expect([...u.data]).toEqual([...t.data].map(roundBF16));
+          }
+        },
+      ),
       { numRuns: 100 },
     );
   });
@@ -88,7 +91,9 @@ describe('safetensors round trips', () => {
     expect(bytes.readFloatLE(8 + hlen + 8)).toBe(3.5);
     expect(bytes.readFloatLE(8 + hlen + 40)).toBe(42);
     // bf16 stores the top half of each float32.
-    const bf = Buffer.from(concatChunks(encodeSafetensors(new Map([['x', { shape: [1], data: Float32Array.from([1.5]) }]]), { dtype: 'BF16' })));
+    const bf = Buffer.from(
+      concatChunks(encodeSafetensors(new Map([['x', { shape: [1], data: Float32Array.from([1.5]) }]]), { dtype: 'BF16' })),
+    );
     const bl = Number(bf.readBigUInt64LE(0));
     expect(JSON.parse(bf.subarray(8, 8 + bl).toString())).toEqual({ x: { dtype: 'BF16', shape: [1], data_offsets: [0, 2] } });
     expect(bf.readUInt16LE(8 + bl)).toBe(0x3fc0);
@@ -177,7 +182,9 @@ describe('safetensors reader errors name the file and the problem', () => {
   it('header length beyond the file, and a header that is not JSON', () => {
     const huge = Buffer.from(good);
     huge.writeBigUInt64LE(2n ** 40n, 0);
-    expect(() => parseSafetensors(huge, 'huge.st')).toThrow(`huge.st: header length ${2 ** 40} runs past the end of the file (${good.length} bytes)`);
+    expect(() => parseSafetensors(huge, 'huge.st')).toThrow(
+      `huge.st: header length ${2 ** 40} runs past the end of the file (${good.length} bytes)`,
+    );
     const notJson = Buffer.concat([Buffer.from([4, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('{{{{')]);
     expect(() => parseSafetensors(notJson, 'nj.st')).toThrow(/^nj\.st: the JSON header is not valid JSON/);
     const arr = Buffer.concat([Buffer.from([2, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('[]')]);
@@ -187,18 +194,26 @@ describe('safetensors reader errors name the file and the problem', () => {
   it('bad entries: dtype, shape/size mismatch, overlap, gap, unowned trailing bytes', () => {
     const d = Buffer.alloc(16);
     const t = (dtype: string, shape: number[], offs: number[]): Record<string, unknown> => ({ dtype, shape, data_offsets: offs });
-    expect(() => parseSafetensors(build({ x: t('Q4', [4], [0, 16]) }, d), 'f')).toThrow('f: tensor x: unsupported dtype "Q4" (supported: F32, F16, BF16, I32)');
+    expect(() => parseSafetensors(build({ x: t('Q4', [4], [0, 16]) }, d), 'f')).toThrow(
+      'f: tensor x: unsupported dtype "Q4" (supported: F32, F16, BF16, I32)',
+    );
     expect(() => parseSafetensors(build({ x: t('F32', [3], [0, 16]) }, d), 'f')).toThrow('f: tensor x: 16 bytes but F32[3] needs 12');
-    expect(() => parseSafetensors(build({ x: t('F32', [-1], [0, 16]) }, d), 'f')).toThrow('f: tensor x: shape[0] must be an integer in [0, 9007199254740991], got -1');
+    expect(() => parseSafetensors(build({ x: t('F32', [-1], [0, 16]) }, d), 'f')).toThrow(
+      'f: tensor x: shape[0] must be an integer in [0, 9007199254740991], got -1',
+    );
     expect(() => parseSafetensors(build({ x: t('F32', [2], [0, 8]), y: t('F32', [2], [4, 12]) }, d.subarray(0, 12)), 'f')).toThrow(
       'f: tensor y: data_offsets [4, 12] overlap tensor x (ends at 8)',
     );
     expect(() => parseSafetensors(build({ x: t('F32', [2], [0, 8]), y: t('F32', [1], [12, 16]) }, d), 'f')).toThrow(
       'f: tensor y: gap of 4 bytes before it, after tensor x',
     );
-    expect(() => parseSafetensors(build({ x: t('F32', [2], [0, 8]) }, d), 'f')).toThrow('f: 8 bytes of data after tensor x belong to no tensor');
+    expect(() => parseSafetensors(build({ x: t('F32', [2], [0, 8]) }, d), 'f')).toThrow(
+      'f: 8 bytes of data after tensor x belong to no tensor',
+    );
     expect(() => parseSafetensors(build({ x: t('F32', [2], [8, 0]) }, d), 'f')).toThrow('f: tensor x: data_offsets [8, 0] out of range');
-    expect(() => parseSafetensors(build({ __metadata__: { a: 1 } }, Buffer.alloc(0)), 'f')).toThrow('f: __metadata__.a must be a string, got 1');
+    expect(() => parseSafetensors(build({ __metadata__: { a: 1 } }, Buffer.alloc(0)), 'f')).toThrow(
+      'f: __metadata__.a must be a string, got 1',
+    );
   });
 
   it('names the path when reading from disk', () => {

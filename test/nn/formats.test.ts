@@ -17,10 +17,14 @@ const tmp = mkdtempSync(join(tmpdir(), 'heed-formats-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const expected = readFileSync(dataPath(dir, 'expected_greedy_t0_n200.txt'), 'utf8');
 const run = (model: string) =>
-  execFileSync(process.execPath, ['bin/heed.js', 'generate', '--model', model, '--temperature', '0', '--max-tokens', '200', '--backend', 'cpu'], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  execFileSync(
+    process.execPath,
+    ['bin/heed.js', 'generate', '--model', model, '--temperature', '0', '--max-tokens', '200', '--backend', 'cpu'],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
 
 describe('heed generate from every format', () => {
   const ck = readLlama2c(dataPath(dir, 'stories260K.bin'));
@@ -41,7 +45,8 @@ describe('heed generate from every format', () => {
 });
 
 describe('heed convert', () => {
-  const cli = (...args: string[]) => execFileSync(process.execPath, ['bin/heed.js', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const cli = (...args: string[]) =>
+    execFileSync(process.execPath, ['bin/heed.js', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   it('llama2c -> gguf -> hf -> llama2c keeps every weight byte and the golden text', () => {
     const src = dataPath(dir, 'stories260K.bin');
     const gguf = join(tmp, 'cv.gguf');
@@ -63,4 +68,3 @@ describe('heed convert', () => {
     expect(() => cli('convert', '--model', hf, '--to', 'gguf', '--out', gguf)).toThrow(/exists; pass --force/);
   });
 });
-

@@ -15,8 +15,17 @@ import { gpu } from '../helpers/backends.ts';
 import { relMax } from '../helpers/gradcheck.ts';
 
 const tiny: LlamaConfig = {
-  dim: 8, nLayers: 2, nHeads: 4, nKvHeads: 2, hiddenDim: 12, vocabSize: 11, maxSeqLen: 16,
-  ropeTheta: 10000, ropeLayout: 'interleaved', normEps: 1e-5, tiedEmbeddings: false,
+  dim: 8,
+  nLayers: 2,
+  nHeads: 4,
+  nKvHeads: 2,
+  hiddenDim: 12,
+  vocabSize: 11,
+  maxSeqLen: 16,
+  ropeTheta: 10000,
+  ropeLayout: 'interleaved',
+  normEps: 1e-5,
+  tiedEmbeddings: false,
 };
 
 const ids = (b: Backend, data: number[], shape: number[]) => fromArray(Int32Array.from(data), shape, { dtype: 'i32', backend: b });

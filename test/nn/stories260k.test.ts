@@ -32,11 +32,23 @@ forBackends('stories260K', (getB, kind) => {
     model.dispose();
   });
 
-  it('`heed generate` prints llama2.c\'s greedy text exactly (200 tokens)', () => {
+  it("`heed generate` prints llama2.c's greedy text exactly (200 tokens)", () => {
     const out = execFileSync(
       process.execPath,
-      ['bin/heed.js', 'generate', '--model', dataPath(dir, 'stories260K.bin'), '--tokenizer', dataPath(dir, 'tok512.bin'),
-        '--temperature', '0', '--max-tokens', '200', '--backend', kind],
+      [
+        'bin/heed.js',
+        'generate',
+        '--model',
+        dataPath(dir, 'stories260K.bin'),
+        '--tokenizer',
+        dataPath(dir, 'tok512.bin'),
+        '--temperature',
+        '0',
+        '--max-tokens',
+        '200',
+        '--backend',
+        kind,
+      ],
       { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
     );
     expect(out).toBe(readFileSync(dataPath(dir, 'expected_greedy_t0_n200.txt'), 'utf8'));

@@ -10,8 +10,17 @@ import { clipGradNorm, adamw } from '../../src/ops/optim.ts';
 import { forBackends, gpu } from '../helpers/backends.ts';
 
 const config: LlamaConfig = {
-  dim: 32, nLayers: 2, nHeads: 4, nKvHeads: 2, hiddenDim: 64, vocabSize: 13, maxSeqLen: 32,
-  ropeTheta: 10000, ropeLayout: 'interleaved', normEps: 1e-5, tiedEmbeddings: true,
+  dim: 32,
+  nLayers: 2,
+  nHeads: 4,
+  nKvHeads: 2,
+  hiddenDim: 64,
+  vocabSize: 13,
+  maxSeqLen: 32,
+  ropeTheta: 10000,
+  ropeLayout: 'interleaved',
+  normEps: 1e-5,
+  tiedEmbeddings: true,
 };
 
 /** Sequences of the pattern 0..6 repeated, from different phases: fully predictable after one period. */
@@ -20,10 +29,11 @@ function batch(b: Backend): { x: Tensor; y: Tensor } {
   const T = 16;
   const xs: number[] = [];
   const ys: number[] = [];
-  for (let r = 0; r < B; r++) for (let t = 0; t < T; t++) {
-    xs.push((r + t) % 7);
-    ys.push(t < 2 ? -100 : (r + t + 1) % 7); // the first targets are unpredictable: ignored
-  }
+  for (let r = 0; r < B; r++)
+    for (let t = 0; t < T; t++) {
+      xs.push((r + t) % 7);
+      ys.push(t < 2 ? -100 : (r + t + 1) % 7); // the first targets are unpredictable: ignored
+    }
   return {
     x: fromArray(Int32Array.from(xs), [B, T], { dtype: 'i32', backend: b }).keep(),
     y: fromArray(Int32Array.from(ys), [B, T], { dtype: 'i32', backend: b }).keep(),
@@ -41,8 +51,17 @@ async function train(b: Backend, steps: number, onStep?: (i: number) => void): P
     const loss = await scopeAsync(async () => {
       const l = model.loss(x, y);
       l.backward();
-      clipGradNorm(params.map((p) => p.grad), 1.0);
-      adamw(params, params.map((p) => p.grad), m, v, { lr: 1e-2, step: i, weightDecay: 0 });
+      clipGradNorm(
+        params.map((p) => p.grad),
+        1.0,
+      );
+      adamw(
+        params,
+        params.map((p) => p.grad),
+        m,
+        v,
+        { lr: 1e-2, step: i, weightDecay: 0 },
+      );
       return l.item();
     });
     zeroGrad(params);

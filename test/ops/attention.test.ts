@@ -96,8 +96,7 @@ function outAndGrads(f: (xs: Tensor[]) => Tensor, ins: Input[]): number[][] {
 }
 
 /** A mask with 0s on the right (right padding), the left (left padding) or at random. */
-const arbMask = (B: number, Tk: number) =>
-  fc.array(fc.integer({ min: 0, max: 1 }), { minLength: B * Tk, maxLength: B * Tk });
+const arbMask = (B: number, Tk: number) => fc.array(fc.integer({ min: 0, max: 1 }), { minLength: B * Tk, maxLength: B * Tk });
 
 /** Random GQA cases: batch and kv heads 1..2, group 1..3, the given row/dim ranges, default,
  *  explicit or decode offsets, with or without a key mask. */
@@ -144,12 +143,15 @@ describe('attention forward values', () => {
   });
 
   it('matches the naive composition (explicit scores, mask, softmax, weighted sum)', () => {
-    fc.assert(fc.property(arbCase, fc.integer({ min: 1, max: 1000 }), (c, seed) => {
-      const ins = inputsOf(c, seed, 2);
-      const xs = ins.map((i) => fromArray(i.data, i.shape, { dtype: i.int ? 'i32' : 'f64', backend: cpu }));
-      const got = attention(xs[0]!, xs[1]!, xs[2]!, opts(c, xs)).dataSync();
-      expect(relMax(naive(c, ins[0]!.data, ins[1]!.data, ins[2]!.data), got)).toBeLessThan(1e-12);
-    }), { numRuns: 60 });
+    fc.assert(
+      fc.property(arbCase, fc.integer({ min: 1, max: 1000 }), (c, seed) => {
+        const ins = inputsOf(c, seed, 2);
+        const xs = ins.map((i) => fromArray(i.data, i.shape, { dtype: i.int ? 'i32' : 'f64', backend: cpu }));
+        const got = attention(xs[0]!, xs[1]!, xs[2]!, opts(c, xs)).dataSync();
+        expect(relMax(naive(c, ins[0]!.data, ins[1]!.data, ins[2]!.data), got)).toBeLessThan(1e-12);
+      }),
+      { numRuns: 60 },
+    );
   });
 
   it('fully padded or negative-position rows output 0; f32 and i32 masks agree', () => {
@@ -168,10 +170,13 @@ describe('attention forward values', () => {
 
 describe('attention gradients (f64 finite differences)', () => {
   it('dq, dk, dv over random GQA shapes, offsets and masks', () => {
-    fc.assert(fc.property(arbCase, fc.integer({ min: 1, max: 1000 }), (c, seed) => {
-      const err = gradError((xs) => attention(xs[0]!, xs[1]!, xs[2]!, opts(c, xs)), inputsOf(c, seed, 1.5));
-      expect(err).toBeLessThan(1e-6);
-    }), { numRuns: 80 });
+    fc.assert(
+      fc.property(arbCase, fc.integer({ min: 1, max: 1000 }), (c, seed) => {
+        const err = gradError((xs) => attention(xs[0]!, xs[1]!, xs[2]!, opts(c, xs)), inputsOf(c, seed, 1.5));
+        expect(err).toBeLessThan(1e-6);
+      }),
+      { numRuns: 80 },
+    );
   });
 
   it('a custom scale, and only some inputs requiring grad', () => {
@@ -204,7 +209,9 @@ describe('attention gradients (f64 finite differences)', () => {
     const c: Case = { B: 1, Hq: 2, Hkv: 1, Tq: 2, Tk: 3, D: 2, off: -1, mask: [1, 0, 1] };
     const [q, k, v] = inputsOf(c, 11).map((i) => fromArray(i.data, i.shape, { dtype: 'f64', backend: cpu, requiresGrad: true }));
     const mask = fromArray(c.mask!, [1, 3], { dtype: 'i32', backend: cpu });
-    attention(q!, k!, v!, { causalOffset: -1, keyMask: mask }).backward(fromArray(noise(8, 4), [1, 2, 2, 2], { dtype: 'f64', backend: cpu }));
+    attention(q!, k!, v!, { causalOffset: -1, keyMask: mask }).backward(
+      fromArray(noise(8, 4), [1, 2, 2, 2], { dtype: 'f64', backend: cpu }),
+    );
     const dk = k!.grad!.dataSync();
     const dv = v!.grad!.dataSync();
     expect([dk[2], dk[3], dv[2], dv[3]]).toEqual([0, 0, 0, 0]);
@@ -215,19 +222,25 @@ describe('attention gradients (f64 finite differences)', () => {
 
 describe("attention layout 'bthd' ([B, T, H, D])", () => {
   it('equals permuting to [B, H, T, D], the default, and permuting back: forward and gradients', () => {
-    fc.assert(fc.property(arbCase, fc.integer({ min: 1, max: 1000 }), (c, seed) => {
-      const ins = inputsOf(c, seed, 2, 'bthd');
-      const want = outAndGrads((xs) => viaBhtd(c, xs), ins);
-      const got = outAndGrads((xs) => bthd(c, xs), ins);
-      // the same arithmetic in the same order, only the addressing differs
-      got.forEach((g, i) => expect(relMax(want[i]!, g), `output ${i}`).toBe(0));
-    }), { numRuns: 60 });
+    fc.assert(
+      fc.property(arbCase, fc.integer({ min: 1, max: 1000 }), (c, seed) => {
+        const ins = inputsOf(c, seed, 2, 'bthd');
+        const want = outAndGrads((xs) => viaBhtd(c, xs), ins);
+        const got = outAndGrads((xs) => bthd(c, xs), ins);
+        // the same arithmetic in the same order, only the addressing differs
+        got.forEach((g, i) => expect(relMax(want[i]!, g), `output ${i}`).toBe(0));
+      }),
+      { numRuns: 60 },
+    );
   });
 
   it('dq, dk, dv by f64 finite differences', () => {
-    fc.assert(fc.property(arbCase, fc.integer({ min: 1, max: 1000 }), (c, seed) => {
-      expect(gradError((xs) => bthd(c, xs), inputsOf(c, seed, 1.5, 'bthd'))).toBeLessThan(1e-6);
-    }), { numRuns: 60 });
+    fc.assert(
+      fc.property(arbCase, fc.integer({ min: 1, max: 1000 }), (c, seed) => {
+        expect(gradError((xs) => bthd(c, xs), inputsOf(c, seed, 1.5, 'bthd'))).toBeLessThan(1e-6);
+      }),
+      { numRuns: 60 },
+    );
   });
 
   it('returns [B, Tq, Hq, D]; decode against a bigger cache ignores keys past the offset', () => {
@@ -237,7 +250,12 @@ describe("attention layout 'bthd' ([B, T, H, D])", () => {
     const o = attention(q!, k!, v!, { causalOffset: 2, layout: 'bthd' });
     expect(o.shape).toEqual([2, 1, 4, 3]);
     // the cache cut to its first 3 positions (time is axis 1) gives the same output
-    const cut = (x: Tensor) => fromArray([0, 1].flatMap((b) => [...x.dataSync()].slice(b * 36, b * 36 + 18)), [2, 3, 2, 3], { dtype: 'f64', backend: cpu });
+    const cut = (x: Tensor) =>
+      fromArray(
+        [0, 1].flatMap((b) => [...x.dataSync()].slice(b * 36, b * 36 + 18)),
+        [2, 3, 2, 3],
+        { dtype: 'f64', backend: cpu },
+      );
     expect([...attention(q!, cut(k!), cut(v!), { layout: 'bthd' }).dataSync()]).toEqual([...o.dataSync()]);
   });
 });
@@ -258,7 +276,13 @@ async function decodeConsistency(b: Backend, c: Case, seed: number): Promise<num
     const qt = fromArray(row(ins[0]!.data, Hq, t, t + 1), [B, Hq, 1, D], { backend: b });
     const kt = fromArray(row(ins[1]!.data, Hkv, 0, t + 1), [B, Hkv, t + 1, D], { backend: b });
     const vt = fromArray(row(ins[2]!.data, Hkv, 0, t + 1), [B, Hkv, t + 1, D], { backend: b });
-    const mt = c.mask ? fromArray(c.mask.filter((_, i) => i % T <= t), [B, t + 1], { dtype: 'i32', backend: b }) : undefined;
+    const mt = c.mask
+      ? fromArray(
+          c.mask.filter((_, i) => i % T <= t),
+          [B, t + 1],
+          { dtype: 'i32', backend: b },
+        )
+      : undefined;
     // keys 0..t with the default offset, and the whole cache with causalOffset = t
     const step = await attention(qt, kt, vt, { keyMask: mt }).data();
     const cached = await attention(qt, k!, v!, { causalOffset: t, keyMask: mask }).data();
@@ -271,14 +295,20 @@ async function decodeConsistency(b: Backend, c: Case, seed: number): Promise<num
 }
 
 forBackends('attention agrees with the cpu reference', (getB, kind) => {
-  beforeAll(async () => { if (kind === 'webgpu') await gpu(); });
+  beforeAll(async () => {
+    if (kind === 'webgpu') await gpu();
+  });
   // f32 on both sides; the GPU sums in a different order (tiles of 64 keys, online rescaling).
   const FWD = 1e-5;
   const BWD = 2e-5;
 
   it('decode: full-sequence row t equals Tq = 1 at causalOffset t', async () => {
     const w1 = await decodeConsistency(getB(), { B: 2, Hq: 4, Hkv: 2, Tq: 9, Tk: 9, D: 5 }, 21);
-    const w2 = await decodeConsistency(getB(), { B: 2, Hq: 3, Hkv: 1, Tq: 7, Tk: 7, D: 4, mask: [0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0] }, 22);
+    const w2 = await decodeConsistency(
+      getB(),
+      { B: 2, Hq: 3, Hkv: 1, Tq: 7, Tk: 7, D: 4, mask: [0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0] },
+      22,
+    );
     expect(Math.max(w1, w2)).toBeLessThan(FWD);
   });
 
@@ -304,11 +334,14 @@ forBackends('attention agrees with the cpu reference', (getB, kind) => {
   for (const [mode, t] of modes) {
     it(`small random cases fwd/bwd (${mode})`, async () => {
       await withTuning(t, async () => {
-        await fc.assert(fc.asyncProperty(arbCase, fc.integer({ min: 1, max: 1000 }), async (c, seed) => {
-          const r = await compareBackends((xs) => attention(xs[0]!, xs[1]!, xs[2]!, opts(c, xs)), inputsOf(c, seed, 2), getB());
-          expect(r.fwd).toBeLessThan(FWD);
-          for (const g of r.grads) expect(g).toBeLessThan(BWD);
-        }), { numRuns: 20 });
+        await fc.assert(
+          fc.asyncProperty(arbCase, fc.integer({ min: 1, max: 1000 }), async (c, seed) => {
+            const r = await compareBackends((xs) => attention(xs[0]!, xs[1]!, xs[2]!, opts(c, xs)), inputsOf(c, seed, 2), getB());
+            expect(r.fwd).toBeLessThan(FWD);
+            for (const g of r.grads) expect(g).toBeLessThan(BWD);
+          }),
+          { numRuns: 20 },
+        );
       });
     });
   }
@@ -326,18 +359,30 @@ forBackends('attention agrees with the cpu reference', (getB, kind) => {
   for (const layout of ['bhtd', 'bthd'] as const) {
     it(`block-sized random cases fwd/bwd, subgroup block kernels forced (${layout})`, async () => {
       await withTuning({ rowMaxD: 64, blockMinT: 1 }, async () => {
-        await fc.assert(fc.asyncProperty(arbBlockCase, fc.integer({ min: 1, max: 1000 }), async (c, seed) => {
-          const f = layout === 'bthd' ? (xs: Tensor[]) => bthd(c, xs) : (xs: Tensor[]) => attention(xs[0]!, xs[1]!, xs[2]!, opts(c, xs));
-          const r = await compareBackends(f, inputsOf(c, seed, 2, layout), getB());
-          expect(r.fwd).toBeLessThan(FWD);
-          for (const g of r.grads) expect(g).toBeLessThan(BWD);
-        }), { numRuns: 25 });
+        await fc.assert(
+          fc.asyncProperty(arbBlockCase, fc.integer({ min: 1, max: 1000 }), async (c, seed) => {
+            const f = layout === 'bthd' ? (xs: Tensor[]) => bthd(c, xs) : (xs: Tensor[]) => attention(xs[0]!, xs[1]!, xs[2]!, opts(c, xs));
+            const r = await compareBackends(f, inputsOf(c, seed, 2, layout), getB());
+            expect(r.fwd).toBeLessThan(FWD);
+            for (const g of r.grads) expect(g).toBeLessThan(BWD);
+          }),
+          { numRuns: 25 },
+        );
       });
     });
   }
 
   it('decode Tq = 1 at an offset into a bigger cache, block kernels forced, D = 48', async () => {
-    const c: Case = { B: 3, Hq: 6, Hkv: 2, Tq: 1, Tk: 45, D: 48, off: 30, mask: Array.from({ length: 135 }, (_, i) => (i % 45 >= 2 * Math.floor(i / 45) ? 1 : 0)) };
+    const c: Case = {
+      B: 3,
+      Hq: 6,
+      Hkv: 2,
+      Tq: 1,
+      Tk: 45,
+      D: 48,
+      off: 30,
+      mask: Array.from({ length: 135 }, (_, i) => (i % 45 >= 2 * Math.floor(i / 45) ? 1 : 0)),
+    };
     await withTuning({ blockMinT: 1 }, async () => {
       const r = await compareBackends((xs) => bthd(c, xs), inputsOf(c, 12, 1, 'bthd'), getB());
       expect(r.fwd).toBeLessThan(FWD);
@@ -348,17 +393,44 @@ forBackends('attention agrees with the cpu reference', (getB, kind) => {
   const big: [string, Case][] = [
     ['B=2 Hq=8 Hkv=4 T=129 D=8', { B: 2, Hq: 8, Hkv: 4, Tq: 129, Tk: 129, D: 8 }],
     ['B=2 Hq=8 Hkv=4 T=129 D=64', { B: 2, Hq: 8, Hkv: 4, Tq: 129, Tk: 129, D: 64 }],
-    ['decode B=5 Hq=6 Hkv=2 Tq=1 Tk=150 D=16, left padding', {
-      B: 5, Hq: 6, Hkv: 2, Tq: 1, Tk: 150, D: 16, mask: Array.from({ length: 750 }, (_, i) => (i % 150 >= 3 * Math.floor(i / 150) ? 1 : 0)),
-    }],
-    ['chunked prefill Tq=70 Tk=133 D=130 with right padding', {
-      B: 1, Hq: 2, Hkv: 1, Tq: 70, Tk: 133, D: 130, mask: Array.from({ length: 133 }, (_, i) => (i < 120 ? 1 : 0)),
-    }],
+    [
+      'decode B=5 Hq=6 Hkv=2 Tq=1 Tk=150 D=16, left padding',
+      {
+        B: 5,
+        Hq: 6,
+        Hkv: 2,
+        Tq: 1,
+        Tk: 150,
+        D: 16,
+        mask: Array.from({ length: 750 }, (_, i) => (i % 150 >= 3 * Math.floor(i / 150) ? 1 : 0)),
+      },
+    ],
+    [
+      'chunked prefill Tq=70 Tk=133 D=130 with right padding',
+      {
+        B: 1,
+        Hq: 2,
+        Hkv: 1,
+        Tq: 70,
+        Tk: 133,
+        D: 130,
+        mask: Array.from({ length: 133 }, (_, i) => (i < 120 ? 1 : 0)),
+      },
+    ],
     ['size 1 everywhere', { B: 1, Hq: 1, Hkv: 1, Tq: 1, Tk: 1, D: 1 }],
     ['training-shaped B=2 Hq=6 Hkv=6 T=77 D=48 (block kernels, rows not a multiple of 8)', { B: 2, Hq: 6, Hkv: 6, Tq: 77, Tk: 77, D: 48 }],
-    ['chunked prefill Tq=21 Tk=60 D=36 with left padding (block kernels)', {
-      B: 2, Hq: 4, Hkv: 2, Tq: 21, Tk: 60, D: 36, mask: Array.from({ length: 120 }, (_, i) => (i % 60 >= 5 * Math.floor(i / 60) ? 1 : 0)),
-    }],
+    [
+      'chunked prefill Tq=21 Tk=60 D=36 with left padding (block kernels)',
+      {
+        B: 2,
+        Hq: 4,
+        Hkv: 2,
+        Tq: 21,
+        Tk: 60,
+        D: 36,
+        mask: Array.from({ length: 120 }, (_, i) => (i % 60 >= 5 * Math.floor(i / 60) ? 1 : 0)),
+      },
+    ],
     ['odd head dim B=2 Hq=4 Hkv=2 T=33 D=6 (row kernels: D % 4 != 0)', { B: 2, Hq: 4, Hkv: 2, Tq: 33, Tk: 33, D: 6 }],
   ];
   for (const [name, c] of big) {
@@ -371,22 +443,45 @@ forBackends('attention agrees with the cpu reference', (getB, kind) => {
 
   describe("layout 'bthd'", () => {
     it('small random cases fwd/bwd', async () => {
-      await fc.assert(fc.asyncProperty(arbCase, fc.integer({ min: 1, max: 1000 }), async (c, seed) => {
-        const r = await compareBackends((xs) => bthd(c, xs), inputsOf(c, seed, 2, 'bthd'), getB());
-        expect(r.fwd).toBeLessThan(FWD);
-        for (const g of r.grads) expect(g).toBeLessThan(BWD);
-      }), { numRuns: 20 });
+      await fc.assert(
+        fc.asyncProperty(arbCase, fc.integer({ min: 1, max: 1000 }), async (c, seed) => {
+          const r = await compareBackends((xs) => bthd(c, xs), inputsOf(c, seed, 2, 'bthd'), getB());
+          expect(r.fwd).toBeLessThan(FWD);
+          for (const g of r.grads) expect(g).toBeLessThan(BWD);
+        }),
+        { numRuns: 20 },
+      );
     });
 
     const bigBthd: [string, Case][] = [
       ['prefill B=2 Hq=8 Hkv=4 T=129 D=8', { B: 2, Hq: 8, Hkv: 4, Tq: 129, Tk: 129, D: 8 }],
-      ['decode B=5 Hq=6 Hkv=2 Tq=1 at offset 97 of a 150-key cache, D=16, left padding', {
-        B: 5, Hq: 6, Hkv: 2, Tq: 1, Tk: 150, D: 16, off: 97, mask: Array.from({ length: 750 }, (_, i) => (i % 150 >= 3 * Math.floor(i / 150) ? 1 : 0)),
-      }],
+      [
+        'decode B=5 Hq=6 Hkv=2 Tq=1 at offset 97 of a 150-key cache, D=16, left padding',
+        {
+          B: 5,
+          Hq: 6,
+          Hkv: 2,
+          Tq: 1,
+          Tk: 150,
+          D: 16,
+          off: 97,
+          mask: Array.from({ length: 750 }, (_, i) => (i % 150 >= 3 * Math.floor(i / 150) ? 1 : 0)),
+        },
+      ],
       ['decode Tq=1 D=96 (tiled kernel) at offset 40 of a 77-key cache', { B: 3, Hq: 4, Hkv: 1, Tq: 1, Tk: 77, D: 96, off: 40 }],
-      ['chunked prefill Tq=70 Tk=133 D=130 offset 50, right padding', {
-        B: 1, Hq: 2, Hkv: 1, Tq: 70, Tk: 133, D: 130, off: 50, mask: Array.from({ length: 133 }, (_, i) => (i < 110 ? 1 : 0)),
-      }],
+      [
+        'chunked prefill Tq=70 Tk=133 D=130 offset 50, right padding',
+        {
+          B: 1,
+          Hq: 2,
+          Hkv: 1,
+          Tq: 70,
+          Tk: 133,
+          D: 130,
+          off: 50,
+          mask: Array.from({ length: 133 }, (_, i) => (i < 110 ? 1 : 0)),
+        },
+      ],
       ['odd sizes B=3 Hq=3 Hkv=3 Tq=5 Tk=7 D=65 default offset', { B: 3, Hq: 3, Hkv: 3, Tq: 5, Tk: 7, D: 65 }],
       ['size 1 everywhere', { B: 1, Hq: 1, Hkv: 1, Tq: 1, Tk: 1, D: 1 }],
     ];
@@ -419,23 +514,34 @@ forBackends('attention agrees with the cpu reference', (getB, kind) => {
 });
 
 describe('attention errors', () => {
-  const t = (shape: number[], dtype: 'f32' | 'i32' = 'f32') => fromArray(new Array<number>(shape.reduce((a, b) => a * b, 1)).fill(0), shape, { dtype, backend: cpu });
+  const t = (shape: number[], dtype: 'f32' | 'i32' = 'f32') =>
+    fromArray(new Array<number>(shape.reduce((a, b) => a * b, 1)).fill(0), shape, { dtype, backend: cpu });
   it('names the op and the shapes', () => {
     expect(() => attention(t([1, 3, 2, 4]), t([1, 2, 2, 4]), t([1, 2, 2, 4]))).toThrow(
       'attention: Hq=3 query heads must be a multiple of Hkv=2 kv heads (q [1, 3, 2, 4], k [1, 2, 2, 4], v [1, 2, 2, 4])',
     );
     expect(() => attention(t([1, 2, 2, 4]), t([1, 2, 2, 3]), t([1, 2, 2, 3]))).toThrow(/head dim mismatch, q has D=4 but k has D=3/);
     expect(() => attention(t([2, 2, 2, 4]), t([1, 2, 2, 4]), t([1, 2, 2, 4]))).toThrow(/batch mismatch, q has B=2 but k has B=1/);
-    expect(() => attention(t([2, 2, 4]), t([1, 2, 2, 4]), t([1, 2, 2, 4]))).toThrow('attention: q [B, Hq, Tq, D] must have rank 4, got shape [2, 2, 4]');
+    expect(() => attention(t([2, 2, 4]), t([1, 2, 2, 4]), t([1, 2, 2, 4]))).toThrow(
+      'attention: q [B, Hq, Tq, D] must have rank 4, got shape [2, 2, 4]',
+    );
     expect(() => attention(t([1, 2, 2, 4]), t([1, 2, 2, 4]), t([1, 2, 3, 4]))).toThrow(/k and v must have the same shape/);
-    expect(() => attention(t([1, 2, 2, 4]), t([1, 2, 2, 4]), t([1, 2, 2, 4], 'i32'))).toThrow(/attention: expected a float tensor, got i32/);
+    expect(() => attention(t([1, 2, 2, 4]), t([1, 2, 2, 4]), t([1, 2, 2, 4], 'i32'))).toThrow(
+      /attention: expected a float tensor, got i32/,
+    );
     expect(() => attention(t([1, 2, 2, 4]), t([1, 2, 2, 4]), t([1, 2, 2, 4]), { keyMask: t([1, 3]) })).toThrow(
       'attention: keyMask must have shape [B, Tk] = [1, 2], got [1, 3]',
     );
-    expect(() => attention(t([1, 2, 2, 4]), t([1, 2, 2, 4]), t([1, 2, 2, 4]), { causalOffset: 0.5 })).toThrow(/causalOffset must be an integer/);
-    expect(() => attention(t([1, 2, 4]), t([1, 2, 2, 4]), t([1, 2, 2, 4]), { layout: 'bthd' })).toThrow('attention: q [B, Tq, Hq, D] must have rank 4, got shape [1, 2, 4]');
+    expect(() => attention(t([1, 2, 2, 4]), t([1, 2, 2, 4]), t([1, 2, 2, 4]), { causalOffset: 0.5 })).toThrow(
+      /causalOffset must be an integer/,
+    );
+    expect(() => attention(t([1, 2, 4]), t([1, 2, 2, 4]), t([1, 2, 2, 4]), { layout: 'bthd' })).toThrow(
+      'attention: q [B, Tq, Hq, D] must have rank 4, got shape [1, 2, 4]',
+    );
     // time-major: k [B, Tk, Hkv, D] = [1, 2, 3, 4] has 3 kv heads, which 2 query heads cannot share
-    expect(() => attention(t([1, 5, 2, 4]), t([1, 2, 3, 4]), t([1, 2, 3, 4]), { layout: 'bthd' })).toThrow(/Hq=2 query heads must be a multiple of Hkv=3 kv heads/);
+    expect(() => attention(t([1, 5, 2, 4]), t([1, 2, 3, 4]), t([1, 2, 3, 4]), { layout: 'bthd' })).toThrow(
+      /Hq=2 query heads must be a multiple of Hkv=3 kv heads/,
+    );
     expect(() => attention(t([1, 5, 2, 4]), t([1, 3, 2, 4]), t([1, 3, 2, 4]), { layout: 'bthd', keyMask: t([1, 2]) })).toThrow(
       'attention: keyMask must have shape [B, Tk] = [1, 3], got [1, 2]',
     );
@@ -446,7 +552,9 @@ describe('attention errors', () => {
 });
 
 describe('attention on webgpu', () => {
-  beforeAll(async () => { await gpu(); });
+  beforeAll(async () => {
+    await gpu();
+  });
   it('rejects D > 256', async () => {
     const b = await gpu();
     const x = fromArray(new Float32Array(257), [1, 1, 1, 257], { backend: b });

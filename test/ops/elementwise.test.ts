@@ -9,17 +9,29 @@ import { type Input, arbInput, arbShape, compareBackends, gradError } from '../h
 
 // Domains keep each function smooth away from its kinks (relu at 0, pow/log/sqrt at 0).
 const domains: Record<UnaryOp, [number, number, number]> = {
-  neg: [-3, 3, 0], exp: [-3, 3, 0], log: [0.2, 4, 0], sqrt: [0.2, 4, 0], rsqrt: [0.2, 4, 0], silu: [-4, 4, 0],
-  sigmoid: [-4, 4, 0], pow: [0.3, 3, 2.5], scale: [-3, 3, -1.5], addScalar: [-3, 3, 0.75], relu: [0.1, 3, 0], tanh: [-3, 3, 0],
+  neg: [-3, 3, 0],
+  exp: [-3, 3, 0],
+  log: [0.2, 4, 0],
+  sqrt: [0.2, 4, 0],
+  rsqrt: [0.2, 4, 0],
+  silu: [-4, 4, 0],
+  sigmoid: [-4, 4, 0],
+  pow: [0.3, 3, 2.5],
+  scale: [-3, 3, -1.5],
+  addScalar: [-3, 3, 0.75],
+  relu: [0.1, 3, 0],
+  tanh: [-3, 3, 0],
 };
 const unaryOps = Object.keys(domains) as UnaryOp[];
 
 /** Two shapes that broadcast: drop and squash dims of one at random. */
 const arbBroadcastPair = arbShape(0, 4, 4).chain((s) =>
-  fc.tuple(fc.constant(s), fc.array(fc.boolean(), { minLength: s.length, maxLength: s.length }), fc.integer({ min: 0, max: s.length })).map(([a, ones, drop]) => {
-    const b = s.map((d, i) => (ones[i] ? 1 : d)).slice(drop);
-    return [a, b] as [number[], number[]];
-  }),
+  fc
+    .tuple(fc.constant(s), fc.array(fc.boolean(), { minLength: s.length, maxLength: s.length }), fc.integer({ min: 0, max: s.length }))
+    .map(([a, ones, drop]) => {
+      const b = s.map((d, i) => (ones[i] ? 1 : d)).slice(drop);
+      return [a, b] as [number[], number[]];
+    }),
 );
 
 describe('elementwise forward values', () => {
@@ -51,46 +63,83 @@ describe('elementwise gradients (f64 finite differences)', () => {
   for (const op of unaryOps) {
     it(`${op}`, () => {
       const [lo, hi, alpha] = domains[op];
-      fc.assert(fc.property(arbShape(0, 3).chain((s) => arbInput(s, lo, hi)), (x) => {
-        expect(gradError(([t]) => unary(op, t!, alpha), [x])).toBeLessThan(1e-6);
-      }), { numRuns: 20 });
+      fc.assert(
+        fc.property(
+          arbShape(0, 3).chain((s) => arbInput(s, lo, hi)),
+          (x) => {
+            expect(gradError(([t]) => unary(op, t!, alpha), [x])).toBeLessThan(1e-6);
+          },
+        ),
+        { numRuns: 20 },
+      );
     });
   }
-  for (const [name, f] of [['add', add], ['sub', sub], ['mul', mul], ['div', div]] as const) {
+  for (const [name, f] of [
+    ['add', add],
+    ['sub', sub],
+    ['mul', mul],
+    ['div', div],
+  ] as const) {
     it(`${name} with broadcasting`, () => {
-      fc.assert(fc.property(arbBroadcastPair.chain(([sa, sb]) => fc.tuple(arbInput(sa, 0.5, 2), arbInput(sb, 0.5, 2))), ([a, b]) => {
-        expect(gradError(([x, y]) => f(x!, y!), [a, b])).toBeLessThan(1e-6);
-      }), { numRuns: 25 });
+      fc.assert(
+        fc.property(
+          arbBroadcastPair.chain(([sa, sb]) => fc.tuple(arbInput(sa, 0.5, 2), arbInput(sb, 0.5, 2))),
+          ([a, b]) => {
+            expect(gradError(([x, y]) => f(x!, y!), [a, b])).toBeLessThan(1e-6);
+          },
+        ),
+        { numRuns: 25 },
+      );
     });
   }
   it('sumTo and broadcastTo', () => {
-    fc.assert(fc.property(arbBroadcastPair.chain(([sa, sb]) => fc.tuple(arbInput(sa), arbInput(sb))), ([a, b]) => {
-      const full = broadcastShapes(a.shape, b.shape);
-      expect(gradError(([x]) => sumTo(broadcastTo(x!, full), b.shape), [b])).toBeLessThan(1e-6);
-    }), { numRuns: 25 });
+    fc.assert(
+      fc.property(
+        arbBroadcastPair.chain(([sa, sb]) => fc.tuple(arbInput(sa), arbInput(sb))),
+        ([a, b]) => {
+          const full = broadcastShapes(a.shape, b.shape);
+          expect(gradError(([x]) => sumTo(broadcastTo(x!, full), b.shape), [b])).toBeLessThan(1e-6);
+        },
+      ),
+      { numRuns: 25 },
+    );
   });
 });
 
 forBackends('elementwise agrees with the cpu reference', (getB, kind) => {
-  beforeAll(async () => { if (kind === 'webgpu') await gpu(); });
+  beforeAll(async () => {
+    if (kind === 'webgpu') await gpu();
+  });
   for (const op of unaryOps) {
     it(`${op} fwd/bwd`, async () => {
       const [lo, hi, alpha] = domains[op];
-      await fc.assert(fc.asyncProperty(arbShape(0, 3, 7).chain((s) => arbInput(s, lo, hi)), async (x) => {
-        const r = await compareBackends(([t]) => unary(op, t!, alpha), [x], getB());
-        expect(r.fwd).toBeLessThan(1e-5);
-        expect(r.grads[0]).toBeLessThan(1e-5);
-      }), { numRuns: 8 });
+      await fc.assert(
+        fc.asyncProperty(
+          arbShape(0, 3, 7).chain((s) => arbInput(s, lo, hi)),
+          async (x) => {
+            const r = await compareBackends(([t]) => unary(op, t!, alpha), [x], getB());
+            expect(r.fwd).toBeLessThan(1e-5);
+            expect(r.grads[0]).toBeLessThan(1e-5);
+          },
+        ),
+        { numRuns: 8 },
+      );
     });
   }
   it('binary ops with broadcasting fwd/bwd', async () => {
-    await fc.assert(fc.asyncProperty(arbBroadcastPair.chain(([sa, sb]) => fc.tuple(arbInput(sa, 0.5, 2), arbInput(sb, 0.5, 2))), async ([a, b]) => {
-      for (const f of [add, sub, mul, div]) {
-        const r = await compareBackends(([x, y]) => f(x!, y!), [a, b] as Input[], getB());
-        expect(r.fwd).toBeLessThan(1e-5);
-        for (const g of r.grads) expect(g).toBeLessThan(1e-5);
-      }
-    }), { numRuns: 10 });
+    await fc.assert(
+      fc.asyncProperty(
+        arbBroadcastPair.chain(([sa, sb]) => fc.tuple(arbInput(sa, 0.5, 2), arbInput(sb, 0.5, 2))),
+        async ([a, b]) => {
+          for (const f of [add, sub, mul, div]) {
+            const r = await compareBackends(([x, y]) => f(x!, y!), [a, b] as Input[], getB());
+            expect(r.fwd).toBeLessThan(1e-5);
+            for (const g of r.grads) expect(g).toBeLessThan(1e-5);
+          }
+        },
+      ),
+      { numRuns: 10 },
+    );
   });
   it('large tensors fold the grid into y', async () => {
     const n = 256 * 65535 + 1000;
@@ -102,7 +151,9 @@ forBackends('elementwise agrees with the cpu reference', (getB, kind) => {
 });
 
 forBackends('fill on the device', (getB, kind) => {
-  beforeAll(async () => { if (kind === 'webgpu') await gpu(); });
+  beforeAll(async () => {
+    if (kind === 'webgpu') await gpu();
+  });
   it('writes f32 and i32 values (raw bits differ: i32 needs its own entry)', async () => {
     expect([...(await fillOn(getB(), [3], -2.5).data())]).toEqual([-2.5, -2.5, -2.5]);
     const ints = await fillOn(getB(), [2, 2], -7, 'i32').data();

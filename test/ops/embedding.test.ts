@@ -10,17 +10,21 @@ const wave = (n: number, a = 1.3, b = 0.2) => Array.from({ length: n }, (_, i) =
 const ids32 = (data: number[], shape = [data.length]) => fromArray(data, shape, { dtype: 'i32', backend: cpu });
 
 /** ids (shape rank 0–2, repeats likely) and a [V, D] table. */
-const arbCase = fc.record({
-  v: fc.integer({ min: 1, max: 5 }),
-  d: fc.integer({ min: 1, max: 4 }),
-  idShape: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 0, maxLength: 2 }),
-}).chain(({ v, d, idShape }) => {
-  const n = idShape.reduce((a, b) => a * b, 1);
-  return fc.tuple(fc.array(fc.integer({ min: 0, max: v - 1 }), { minLength: n, maxLength: n }), arbData(v * d)).map(([ids, table]): [Input, Input] => [
-    { shape: idShape, data: ids, int: true },
-    { shape: [v, d], data: table },
-  ]);
-});
+const arbCase = fc
+  .record({
+    v: fc.integer({ min: 1, max: 5 }),
+    d: fc.integer({ min: 1, max: 4 }),
+    idShape: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 0, maxLength: 2 }),
+  })
+  .chain(({ v, d, idShape }) => {
+    const n = idShape.reduce((a, b) => a * b, 1);
+    return fc
+      .tuple(fc.array(fc.integer({ min: 0, max: v - 1 }), { minLength: n, maxLength: n }), arbData(v * d))
+      .map(([ids, table]): [Input, Input] => [
+        { shape: idShape, data: ids, int: true },
+        { shape: [v, d], data: table },
+      ]);
+  });
 
 describe('embedding forward values', () => {
   it('gathers table rows, keeping the ids shape', () => {
@@ -44,23 +48,42 @@ describe('embedding forward values', () => {
 
 describe('embedding gradients (f64 finite differences)', () => {
   it('w.r.t. the table, with repeated ids', () => {
-    fc.assert(fc.property(arbCase, ([ids, table]) => {
-      expect(gradError(([i, t]) => embedding(i!, t!), [ids, table])).toBeLessThan(1e-6);
-    }), { numRuns: 40 });
+    fc.assert(
+      fc.property(arbCase, ([ids, table]) => {
+        expect(gradError(([i, t]) => embedding(i!, t!), [ids, table])).toBeLessThan(1e-6);
+      }),
+      { numRuns: 40 },
+    );
   });
 });
 
 // Bound: 0. The forward is a copy; the backward adds each (id, column) in position order on
 // both sides, so the f32 results are bitwise equal.
 forBackends('embedding agrees with the cpu reference', (getB, kind) => {
-  beforeAll(async () => { if (kind === 'webgpu') await gpu(); });
-  const cases: [number, number, number[]][] = [[1, 1, [1]], [5, 3, [7]], [7, 1, [3, 5]], [13, 9, [2, 37]], [32000, 5, [300]], [300, 288, [64]]];
+  beforeAll(async () => {
+    if (kind === 'webgpu') await gpu();
+  });
+  const cases: [number, number, number[]][] = [
+    [1, 1, [1]],
+    [5, 3, [7]],
+    [7, 1, [3, 5]],
+    [13, 9, [2, 37]],
+    [32000, 5, [300]],
+    [300, 288, [64]],
+  ];
   for (const [v, d, shape] of cases) {
     it(`V=${v} D=${d} ids [${shape}]`, async () => {
       const n = shape.reduce((a, b) => a * b, 1);
       // repeats guaranteed when n > v; spread over the vocabulary otherwise
       const ids = Array.from({ length: n }, (_, i) => (i * 7919 + (i % 3)) % v);
-      const r = await compareBackends(([i, t]) => embedding(i!, t!), [{ shape, data: ids, int: true }, { shape: [v, d], data: wave(v * d) }], getB());
+      const r = await compareBackends(
+        ([i, t]) => embedding(i!, t!),
+        [
+          { shape, data: ids, int: true },
+          { shape: [v, d], data: wave(v * d) },
+        ],
+        getB(),
+      );
       expect(r.fwd).toBe(0);
       expect(r.grads[1]).toBe(0);
     });
@@ -87,7 +110,9 @@ describe('embedding errors', () => {
   const table = fromArray([1, 2, 3, 4, 5, 6], [3, 2], { backend: cpu });
   it('names the dtype of ids and the rank of the table', () => {
     expect(() => embedding(fromArray([0, 1], [2], { backend: cpu }), table)).toThrow('embedding: ids must be i32, got f32 [2]');
-    expect(() => embedding(ids32([0]), fromArray([1, 2], [2], { backend: cpu }))).toThrow('embedding: table ([vocab, dim]) must have rank 2, got shape [2]');
+    expect(() => embedding(ids32([0]), fromArray([1, 2], [2], { backend: cpu }))).toThrow(
+      'embedding: table ([vocab, dim]) must have rank 2, got shape [2]',
+    );
     expect(() => embedding(ids32([0]), ids32([1, 2], [1, 2]))).toThrow(/embedding: expected a float tensor, got i32/);
   });
   it('out-of-range ids throw on the cpu', () => {

@@ -8,7 +8,12 @@ import { type MatmulKernel, type MatmulP, matmul, matmulEntry, matmulPath } from
 import { forBackends, gpu } from '../helpers/backends.ts';
 import { type Input, arbInput, compareBackends, gradError, numelOf } from '../helpers/gradcheck.ts';
 
-const TRANS = [[false, false], [true, false], [false, true], [true, true]] as const;
+const TRANS = [
+  [false, false],
+  [true, false],
+  [false, true],
+  [true, true],
+] as const;
 /** Which operands carry a batch: both, only a (b broadcasts), only b, neither. */
 type BatchMode = 'both' | 'a' | 'b' | 'none';
 
@@ -80,25 +85,39 @@ describe('matmul gradients (f64 finite differences)', () => {
   for (const [tA, tB] of TRANS) {
     for (const mode of ['none', 'both', 'a', 'b'] as const) {
       it(`transA=${tA} transB=${tB} batch=${mode}`, () => {
-        const arb = fc.tuple(dim, dim, dim, fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 1, maxLength: 2 })).chain(([M, K, N, batch]) => {
-          const [sa, sb] = shapes(M, K, N, tA, tB, batch, mode);
-          return fc.tuple(arbInput(sa), arbInput(sb));
-        });
-        fc.assert(fc.property(arb, ([a, b]) => {
-          expect(gradError(([x, y]) => matmul(x!, y!, { transA: tA, transB: tB }), [a, b])).toBeLessThan(1e-6);
-        }), { numRuns: 6 });
+        const arb = fc
+          .tuple(dim, dim, dim, fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 1, maxLength: 2 }))
+          .chain(([M, K, N, batch]) => {
+            const [sa, sb] = shapes(M, K, N, tA, tB, batch, mode);
+            return fc.tuple(arbInput(sa), arbInput(sb));
+          });
+        fc.assert(
+          fc.property(arb, ([a, b]) => {
+            expect(gradError(([x, y]) => matmul(x!, y!, { transA: tA, transB: tB }), [a, b])).toBeLessThan(1e-6);
+          }),
+          { numRuns: 6 },
+        );
       });
     }
   }
 });
 
 // Shapes [M, K, N] off every tile size (8, 16, 64; vec4 axes) plus ones that take the vec4 paths.
-const SMALL: [number, number, number][] = [[1, 1, 1], [3, 17, 5], [17, 63, 65], [65, 3, 129], [17, 64, 68], [33, 12, 64]];
+const SMALL: [number, number, number][] = [
+  [1, 1, 1],
+  [3, 17, 5],
+  [17, 63, 65],
+  [65, 3, 129],
+  [17, 64, 68],
+  [33, 12, 64],
+];
 const LARGE: [number, number, number] = [257, 131, 190];
 const LARGE4: [number, number, number] = [257, 132, 192];
 
 forBackends('matmul agrees with the cpu reference', (getB, kind) => {
-  beforeAll(async () => { if (kind === 'webgpu') await gpu(); });
+  beforeAll(async () => {
+    if (kind === 'webgpu') await gpu();
+  });
   // f32 accumulation over K terms: error ≈ sqrt(K)·2⁻²⁴·max|a|·max|b| per term-scale, with |a|, |b| ≤ 1;
   // relMax divides by max(1, max|C|), so bound at 2e-6·sqrt(contraction length).
   const bound = (len: number) => 2e-6 * Math.sqrt(Math.max(len, 1)) + 1e-7;
@@ -112,7 +131,11 @@ forBackends('matmul agrees with the cpu reference', (getB, kind) => {
         for (const [M, K, N] of [...SMALL, LARGE, LARGE4]) cases.push([...shapes(M, K, N, tA, tB, [], 'none'), Math.max(M, K, N)]);
         for (const mode of ['both', 'a', 'b'] as const) cases.push([...shapes(9, 20, 12, tA, tB, [2, 3], mode), 6 * 20]);
         for (const [sa, sb, len] of cases) {
-          const r = await compareBackends(([x, y]) => matmul(x!, y!, { transA: tA, transB: tB, kernel }), [input(sa, seed++), input(sb, seed++)], getB());
+          const r = await compareBackends(
+            ([x, y]) => matmul(x!, y!, { transA: tA, transB: tB, kernel }),
+            [input(sa, seed++), input(sb, seed++)],
+            getB(),
+          );
           const tag = `${kernel} ${JSON.stringify([sa, sb])}`;
           expect(r.fwd, tag).toBeLessThan(bound(len));
           for (const g of r.grads) expect(g, tag).toBeLessThan(bound(len));
@@ -128,7 +151,21 @@ forBackends('matmul agrees with the cpu reference', (getB, kind) => {
 });
 
 describe('matmul kernel selection', () => {
-  const p = (over: Partial<MatmulP>): MatmulP => ({ batch: 1, M: 8, N: 8, K: 8, nred: 1, transA: false, transB: false, aZ: 0, bZ: 0, aR: 0, bR: 0, kernel: 'auto', ...over });
+  const p = (over: Partial<MatmulP>): MatmulP => ({
+    batch: 1,
+    M: 8,
+    N: 8,
+    K: 8,
+    nred: 1,
+    transA: false,
+    transB: false,
+    aZ: 0,
+    bZ: 0,
+    aR: 0,
+    bR: 0,
+    kernel: 'auto',
+    ...over,
+  });
   it('picks the vec4 kernels only where the layout allows', () => {
     expect(matmulEntry(p({}))).toBe('tile_v4');
     expect(matmulEntry(p({ transA: true }))).toBe('tile_v4');
@@ -140,7 +177,13 @@ describe('matmul kernel selection', () => {
     expect(matmulEntry(p({ kernel: 'scalar' }))).toBe('tile_s');
   });
   it('takes the subgroup kernel only on adapters with subgroups of ≥ 8 lanes, and never for plain', () => {
-    const caps = (subgroups: boolean, subgroupMinSize: number): GpuCaps => ({ subgroups, subgroupMinSize, f16: false, maxWorkgroupStorage: 32768, maxInvocations: 1024 });
+    const caps = (subgroups: boolean, subgroupMinSize: number): GpuCaps => ({
+      subgroups,
+      subgroupMinSize,
+      f16: false,
+      maxWorkgroupStorage: 32768,
+      maxInvocations: 1024,
+    });
     expect(matmulEntry(p({}), caps(true, 8))).toBe('tile_v4_sg');
     expect(matmulEntry(p({ transA: true }), caps(true, 32))).toBe('tile_v4_sg');
     expect(matmulEntry(p({}), caps(true, 4))).toBe('tile_v4');

@@ -57,14 +57,26 @@ describe('adamw', () => {
   });
 
   it('equals the PyTorch formula over several steps (f64)', () => {
-    fc.assert(fc.property(fc.integer({ min: 1, max: 5 }).chain((n) => fc.tuple(arbData(n), fc.array(arbData(n), { minLength: 1, maxLength: 6 }))), ([p0, grads]) => {
-      const p = fromArray(p0, [p0.length], { dtype: 'f64', backend: cpu });
-      const m = zeros([p0.length], { dtype: 'f64', backend: cpu });
-      const v = zeros([p0.length], { dtype: 'f64', backend: cpu });
-      grads.forEach((gs, k) => adamw(p, fromArray(gs, [gs.length], { dtype: 'f64', backend: cpu }), m, v, { ...hyper, step: k + 1 }));
-      const want = p0.map((x, i) => torchAdamW(x, grads.map((gs) => gs[i]!), hyper));
-      expect(relMax(want, p.dataSync())).toBeLessThan(1e-12);
-    }), { numRuns: 30 });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 5 }).chain((n) => fc.tuple(arbData(n), fc.array(arbData(n), { minLength: 1, maxLength: 6 }))),
+        ([p0, grads]) => {
+          const p = fromArray(p0, [p0.length], { dtype: 'f64', backend: cpu });
+          const m = zeros([p0.length], { dtype: 'f64', backend: cpu });
+          const v = zeros([p0.length], { dtype: 'f64', backend: cpu });
+          grads.forEach((gs, k) => adamw(p, fromArray(gs, [gs.length], { dtype: 'f64', backend: cpu }), m, v, { ...hyper, step: k + 1 }));
+          const want = p0.map((x, i) =>
+            torchAdamW(
+              x,
+              grads.map((gs) => gs[i]!),
+              hyper,
+            ),
+          );
+          expect(relMax(want, p.dataSync())).toBeLessThan(1e-12);
+        },
+      ),
+      { numRuns: 30 },
+    );
   });
 
   it('skips a parameter whose gradient is null (no decay either), updates lists', () => {
@@ -127,7 +139,9 @@ describe('gradient norm and clipping', () => {
 });
 
 forBackends('optim agrees with the cpu reference', (getB, kind) => {
-  beforeAll(async () => { if (kind === 'webgpu') await gpu(); });
+  beforeAll(async () => {
+    if (kind === 'webgpu') await gpu();
+  });
   // f32 everywhere; sqrt and the division differ in the last ulp or two.
   const BOUND = 1e-6;
 
@@ -139,7 +153,18 @@ forBackends('optim agrees with the cpu reference', (getB, kind) => {
       const got = await runAdam(getB(), p0, grads);
       for (let s = 0; s < 3; s++) expect(relMax(want[s]!, got[s]!)).toBeLessThan(BOUND);
       // and the f64 PyTorch formula, within f32 rounding
-      expect(relMax(p0.map((x, i) => torchAdamW(x, grads.map((g) => g[i]!), hyper)), got[0]!)).toBeLessThan(BOUND);
+      expect(
+        relMax(
+          p0.map((x, i) =>
+            torchAdamW(
+              x,
+              grads.map((g) => g[i]!),
+              hyper,
+            ),
+          ),
+          got[0]!,
+        ),
+      ).toBeLessThan(BOUND);
     }
   });
 

@@ -12,13 +12,19 @@ const vals = (x: Tensor) => [...x.dataSync()];
 
 /** A random shape (rank ≥ 1), an axis in it (possibly negative) and data. */
 const arbAxisInput = (maxRank = 4, maxDim = 5, lo = -2, hi = 2) =>
-  arbShape(1, maxRank, maxDim).chain((s) =>
-    fc.tuple(arbInput(s, lo, hi), fc.integer({ min: -s.length, max: s.length - 1 }), fc.boolean()),
-  );
+  arbShape(1, maxRank, maxDim).chain((s) => fc.tuple(arbInput(s, lo, hi), fc.integer({ min: -s.length, max: s.length - 1 }), fc.boolean()));
 
 type AxisOp = (x: Tensor, axis: number, opts?: { keepDims?: boolean }) => Tensor;
-const axisOps: [string, AxisOp][] = [['sum', sum], ['mean', mean], ['max', max], ['logsumexp', logsumexp]];
-const rowOps: [string, (x: Tensor, axis?: number) => Tensor][] = [['softmax', softmax], ['logSoftmax', logSoftmax]];
+const axisOps: [string, AxisOp][] = [
+  ['sum', sum],
+  ['mean', mean],
+  ['max', max],
+  ['logsumexp', logsumexp],
+];
+const rowOps: [string, (x: Tensor, axis?: number) => Tensor][] = [
+  ['softmax', softmax],
+  ['logSoftmax', logSoftmax],
+];
 
 describe('reduce forward values', () => {
   const x = t([1, 5, 3, 4, 2, 6], [2, 3]);
@@ -102,65 +108,83 @@ describe('reduce errors', () => {
 describe('reduce gradients (f64 finite differences)', () => {
   for (const [name, f] of axisOps) {
     it(name, () => {
-      fc.assert(fc.property(arbAxisInput(), ([x, axis, keepDims]) => {
-        // max is not differentiable at ties: spread the values apart (fast-check favours 0, ±2)
-        if (name === 'max') {
-          x = { ...x, data: x.data.map((v, i) => v + 0.0123 * i) };
-          const sorted = [...x.data].sort((a, b) => a - b);
-          fc.pre(sorted.every((v, i) => i === 0 || v - sorted[i - 1]! > 1e-4));
-        }
-        expect(gradError(([a]) => f(a!, axis, { keepDims }), [x])).toBeLessThan(1e-6);
-      }), { numRuns: 25 });
+      fc.assert(
+        fc.property(arbAxisInput(), ([x, axis, keepDims]) => {
+          // max is not differentiable at ties: spread the values apart (fast-check favours 0, ±2)
+          if (name === 'max') {
+            x = { ...x, data: x.data.map((v, i) => v + 0.0123 * i) };
+            const sorted = [...x.data].sort((a, b) => a - b);
+            fc.pre(sorted.every((v, i) => i === 0 || v - sorted[i - 1]! > 1e-4));
+          }
+          expect(gradError(([a]) => f(a!, axis, { keepDims }), [x])).toBeLessThan(1e-6);
+        }),
+        { numRuns: 25 },
+      );
     });
   }
   it('sumAll / meanAll', () => {
-    fc.assert(fc.property(arbShape(0, 3).chain((s) => arbInput(s)), (x) => {
-      expect(gradError(([a]) => sumAll(a!), [x])).toBeLessThan(1e-6);
-      expect(gradError(([a]) => meanAll(a!), [x])).toBeLessThan(1e-6);
-    }), { numRuns: 15 });
+    fc.assert(
+      fc.property(
+        arbShape(0, 3).chain((s) => arbInput(s)),
+        (x) => {
+          expect(gradError(([a]) => sumAll(a!), [x])).toBeLessThan(1e-6);
+          expect(gradError(([a]) => meanAll(a!), [x])).toBeLessThan(1e-6);
+        },
+      ),
+      { numRuns: 15 },
+    );
   });
   for (const [name, f] of rowOps) {
     it(name, () => {
-      fc.assert(fc.property(arbAxisInput(4, 5, -4, 4), ([x, axis]) => {
-        expect(gradError(([a]) => f(a!, axis), [x])).toBeLessThan(1e-6);
-      }), { numRuns: 25 });
+      fc.assert(
+        fc.property(arbAxisInput(4, 5, -4, 4), ([x, axis]) => {
+          expect(gradError(([a]) => f(a!, axis), [x])).toBeLessThan(1e-6);
+        }),
+        { numRuns: 25 },
+      );
     });
   }
 });
 
 describe('reduce properties', () => {
   it('softmax rows sum to 1, are positive, and ignore a per-row shift', () => {
-    fc.assert(fc.property(arbAxisInput(3, 6, -30, 30), fc.double({ min: -50, max: 50, noNaN: true }), ([x, axis], c) => {
-      const a = fromArray(x.data, x.shape, { backend: cpu, dtype: 'f64' });
-      const y = softmax(a, axis);
-      const rowSums = vals(sum(y, axis));
-      for (const s of rowSums) expect(Math.abs(s - 1)).toBeLessThan(1e-12);
-      for (const v of vals(y)) expect(v).toBeGreaterThanOrEqual(0);
-      const shifted = vals(softmax(addScalar(a, c), axis));
-      vals(y).forEach((v, i) => expect(Math.abs(v - shifted[i]!)).toBeLessThan(1e-12));
-      // log-softmax is log of softmax, and shift invariant too
-      const ly = vals(logSoftmax(a, axis));
-      const lys = vals(logSoftmax(addScalar(a, c), axis));
-      ly.forEach((v, i) => {
-        expect(Math.abs(v - lys[i]!)).toBeLessThan(1e-11);
-        expect(Math.abs(Math.exp(v) - vals(y)[i]!)).toBeLessThan(1e-12);
-      });
-    }), { numRuns: 40 });
+    fc.assert(
+      fc.property(arbAxisInput(3, 6, -30, 30), fc.double({ min: -50, max: 50, noNaN: true }), ([x, axis], c) => {
+        const a = fromArray(x.data, x.shape, { backend: cpu, dtype: 'f64' });
+        const y = softmax(a, axis);
+        const rowSums = vals(sum(y, axis));
+        for (const s of rowSums) expect(Math.abs(s - 1)).toBeLessThan(1e-12);
+        for (const v of vals(y)) expect(v).toBeGreaterThanOrEqual(0);
+        const shifted = vals(softmax(addScalar(a, c), axis));
+        vals(y).forEach((v, i) => expect(Math.abs(v - shifted[i]!)).toBeLessThan(1e-12));
+        // log-softmax is log of softmax, and shift invariant too
+        const ly = vals(logSoftmax(a, axis));
+        const lys = vals(logSoftmax(addScalar(a, c), axis));
+        ly.forEach((v, i) => {
+          expect(Math.abs(v - lys[i]!)).toBeLessThan(1e-11);
+          expect(Math.abs(Math.exp(v) - vals(y)[i]!)).toBeLessThan(1e-12);
+        });
+      }),
+      { numRuns: 40 },
+    );
   });
   it('max ≤ logsumexp ≤ max + log n; mean = sum / n', () => {
-    fc.assert(fc.property(arbAxisInput(3, 6, -30, 30), ([x, axis]) => {
-      const a = fromArray(x.data, x.shape, { backend: cpu, dtype: 'f64' });
-      const n = x.shape.at(axis)!;
-      const m = vals(max(a, axis));
-      const l = vals(logsumexp(a, axis));
-      const s = vals(sum(a, axis));
-      const mu = vals(mean(a, axis));
-      m.forEach((v, i) => {
-        expect(l[i]!).toBeGreaterThanOrEqual(v);
-        expect(l[i]!).toBeLessThanOrEqual(v + Math.log(n) + 1e-12);
-        expect(Math.abs(mu[i]! - s[i]! / n)).toBeLessThan(1e-12);
-      });
-    }), { numRuns: 40 });
+    fc.assert(
+      fc.property(arbAxisInput(3, 6, -30, 30), ([x, axis]) => {
+        const a = fromArray(x.data, x.shape, { backend: cpu, dtype: 'f64' });
+        const n = x.shape.at(axis)!;
+        const m = vals(max(a, axis));
+        const l = vals(logsumexp(a, axis));
+        const s = vals(sum(a, axis));
+        const mu = vals(mean(a, axis));
+        m.forEach((v, i) => {
+          expect(l[i]!).toBeGreaterThanOrEqual(v);
+          expect(l[i]!).toBeLessThanOrEqual(v + Math.log(n) + 1e-12);
+          expect(Math.abs(mu[i]! - s[i]! / n)).toBeLessThan(1e-12);
+        });
+      }),
+      { numRuns: 40 },
+    );
   });
 });
 
@@ -174,23 +198,31 @@ const BOUND = 1e-5;
 const sumBound = (n: number) => Math.max(BOUND, 1e-9 * 3 * n);
 
 forBackends('reduce agrees with the cpu reference', (getB, kind) => {
-  beforeAll(async () => { if (kind === 'webgpu') await gpu(); });
+  beforeAll(async () => {
+    if (kind === 'webgpu') await gpu();
+  });
   for (const [name, f] of axisOps) {
     it(`${name} fwd/bwd on random shapes`, async () => {
-      await fc.assert(fc.asyncProperty(arbAxisInput(4, 7), async ([x, axis, keepDims]) => {
-        const r = await compareBackends(([a]) => f(a!, axis, { keepDims }), [x], getB());
-        expect(r.fwd).toBeLessThan(BOUND);
-        expect(r.grads[0]).toBeLessThan(BOUND);
-      }), { numRuns: 8 });
+      await fc.assert(
+        fc.asyncProperty(arbAxisInput(4, 7), async ([x, axis, keepDims]) => {
+          const r = await compareBackends(([a]) => f(a!, axis, { keepDims }), [x], getB());
+          expect(r.fwd).toBeLessThan(BOUND);
+          expect(r.grads[0]).toBeLessThan(BOUND);
+        }),
+        { numRuns: 8 },
+      );
     });
   }
   for (const [name, f] of rowOps) {
     it(`${name} fwd/bwd on random shapes`, async () => {
-      await fc.assert(fc.asyncProperty(arbAxisInput(4, 7, -6, 6), async ([x, axis]) => {
-        const r = await compareBackends(([a]) => f(a!, axis), [x], getB());
-        expect(r.fwd).toBeLessThan(BOUND);
-        expect(r.grads[0]).toBeLessThan(BOUND);
-      }), { numRuns: 8 });
+      await fc.assert(
+        fc.asyncProperty(arbAxisInput(4, 7, -6, 6), async ([x, axis]) => {
+          const r = await compareBackends(([a]) => f(a!, axis), [x], getB());
+          expect(r.fwd).toBeLessThan(BOUND);
+          expect(r.grads[0]).toBeLessThan(BOUND);
+        }),
+        { numRuns: 8 },
+      );
     });
   }
 
@@ -201,7 +233,14 @@ forBackends('reduce agrees with the cpu reference', (getB, kind) => {
     return { shape, data: Array.from({ length: n }, (_, i) => 2 * Math.sin(seed + i * 0.7548776662466927) + Math.cos(i * 1.3)) };
   };
   const large: [number[], number][] = [
-    [[3, 1], -1], [[5, 65], 1], [[2, 3, 2049], 2], [[2, 32000], -1], [[1, 32000], 1], [[3, 333, 2], 1], [[32000, 2], 0], [[100, 1, 3], 1],
+    [[3, 1], -1],
+    [[5, 65], 1],
+    [[2, 3, 2049], 2],
+    [[2, 32000], -1],
+    [[1, 32000], 1],
+    [[3, 333, 2], 1],
+    [[32000, 2], 0],
+    [[100, 1, 3], 1],
   ];
   for (const [shape, axis] of large) {
     it(`large rows ${JSON.stringify(shape)} axis ${axis}: all ops`, async () => {
@@ -231,7 +270,11 @@ forBackends('reduce agrees with the cpu reference', (getB, kind) => {
   });
   it('many rows fold the grid into y', async () => {
     const rows = 70000 * 8; // > 65535 workgroups at 8 rows per group (n = 3 uses 1 thread per row)
-    const x = fromArray(Float32Array.from({ length: rows * 3 }, (_, i) => i % 3), [rows, 3], { backend: getB() });
+    const x = fromArray(
+      Float32Array.from({ length: rows * 3 }, (_, i) => i % 3),
+      [rows, 3],
+      { backend: getB() },
+    );
     const s = await sum(x, 1).data();
     expect(s[0]).toBe(3);
     expect(s[rows - 1]).toBe(3);

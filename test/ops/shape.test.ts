@@ -19,19 +19,24 @@ const arbPermuted = (maxRank = 4, maxDim = 4) =>
 /** A shape, an axis and a range [start, end) in it. */
 const arbSliced = (maxRank = 4, maxDim = 6) =>
   arbShape(1, maxRank, maxDim).chain((s) =>
-    fc.integer({ min: 0, max: s.length - 1 }).chain((ax) =>
-      fc.tuple(arbInput(s), fc.constant(ax), fc.integer({ min: 0, max: s[ax]! }), fc.integer({ min: 0, max: s[ax]! }))
-        .map(([x, a, p, q]) => [x, a, Math.min(p, q), Math.max(p, q)] as const),
-    ),
+    fc
+      .integer({ min: 0, max: s.length - 1 })
+      .chain((ax) =>
+        fc
+          .tuple(arbInput(s), fc.constant(ax), fc.integer({ min: 0, max: s[ax]! }), fc.integer({ min: 0, max: s[ax]! }))
+          .map(([x, a, p, q]) => [x, a, Math.min(p, q), Math.max(p, q)] as const),
+      ),
   );
 /** Two or three inputs that agree outside `axis`. */
 const arbConcat = (maxRank = 4, maxDim = 4) =>
   arbShape(1, maxRank, maxDim).chain((s) =>
-    fc.integer({ min: 0, max: s.length - 1 }).chain((ax) =>
-      fc.array(fc.integer({ min: 0, max: maxDim }), { minLength: 2, maxLength: 3 }).chain((sizes) =>
-        fc.tuple(fc.tuple(...sizes.map((k) => arbInput(s.map((d, i) => (i === ax ? k : d))))), fc.constant(ax)),
+    fc
+      .integer({ min: 0, max: s.length - 1 })
+      .chain((ax) =>
+        fc
+          .array(fc.integer({ min: 0, max: maxDim }), { minLength: 2, maxLength: 3 })
+          .chain((sizes) => fc.tuple(fc.tuple(...sizes.map((k) => arbInput(s.map((d, i) => (i === ax ? k : d))))), fc.constant(ax))),
       ),
-    ),
   );
 
 describe('shape forward values', () => {
@@ -62,7 +67,11 @@ describe('shape forward values', () => {
     const [p, q] = split(t(iota(10), [2, 5]), [2, 3], 1);
     expect(vals(p!)).toEqual([0, 1, 5, 6]);
     expect(vals(q!)).toEqual([2, 3, 4, 7, 8, 9]);
-    expect(chunk(t(iota(6), [6]), 3, 0).map(vals)).toEqual([[0, 1], [2, 3], [4, 5]]);
+    expect(chunk(t(iota(6), [6]), 3, 0).map(vals)).toEqual([
+      [0, 1],
+      [2, 3],
+      [4, 5],
+    ]);
   });
   it('i32 and f64 are copied exactly', () => {
     const ids = t([2147483647, -5, 7, -2147483648, 0, 1], [2, 3], 'i32');
@@ -77,8 +86,12 @@ describe('shape forward values', () => {
     const cache = zerosLike(t(iota(12), [2, 3, 2]));
     writeSlice(cache, t([1, 2, 3, 4], [2, 1, 2]), 1, 1);
     expect(vals(cache)).toEqual([0, 0, 1, 2, 0, 0, 0, 0, 3, 4, 0, 0]);
-    expect(() => writeSlice(cache, t([1, 2, 3, 4], [2, 1, 2]), 1, 3)).toThrow(/writeSlice: rows \[3, 4\) are out of bounds for axis 1 of size 3/);
-    expect(() => writeSlice(cache, t([1, 2], [1, 1, 2]), 1, 0)).toThrow(/writeSlice: source \[1, 1, 2\] does not fit destination \[2, 3, 2\]/);
+    expect(() => writeSlice(cache, t([1, 2, 3, 4], [2, 1, 2]), 1, 3)).toThrow(
+      /writeSlice: rows \[3, 4\) are out of bounds for axis 1 of size 3/,
+    );
+    expect(() => writeSlice(cache, t([1, 2], [1, 1, 2]), 1, 0)).toThrow(
+      /writeSlice: source \[1, 1, 2\] does not fit destination \[2, 3, 2\]/,
+    );
   });
   it('the slice gradient is scattered into zeros', () => {
     const x = fromArray(iota(6), [2, 3], { backend: cpu, dtype: 'f64', requiresGrad: true });
@@ -117,7 +130,9 @@ describe('shape errors', () => {
     expect(() => slice(x, 3, 0, 1)).toThrow(/slice: axis 3 is out of range for rank 3/);
   });
   it('concat of mismatched shapes names them', () => {
-    expect(() => concat([x, t(iota(6), [2, 3, 1]), t(iota(20), [2, 5, 2])], 2)).toThrow('concat: shapes [2, 3, 4], [2, 3, 1], [2, 5, 2] differ outside axis 2');
+    expect(() => concat([x, t(iota(6), [2, 3, 1]), t(iota(20), [2, 5, 2])], 2)).toThrow(
+      'concat: shapes [2, 3, 4], [2, 3, 1], [2, 5, 2] differ outside axis 2',
+    );
     expect(() => concat([x, t(iota(6), [6])], 0)).toThrow(/concat: shapes \[2, 3, 4\], \[6\] differ outside axis 0/);
     expect(() => concat([x, t(iota(24), [2, 3, 4], 'f32')], 0)).toThrow(/concat: dtype mismatch f64 vs f32/);
     expect(() => concat([], 0)).toThrow(/concat: needs at least one tensor/);
@@ -130,87 +145,131 @@ describe('shape errors', () => {
 
 describe('shape gradients (f64 finite differences)', () => {
   it('permute', () => {
-    fc.assert(fc.property(arbPermuted(), ([x, perm]) => {
-      expect(gradError(([a]) => permute(a!, perm), [x])).toBeLessThan(1e-6);
-    }), { numRuns: 25 });
+    fc.assert(
+      fc.property(arbPermuted(), ([x, perm]) => {
+        expect(gradError(([a]) => permute(a!, perm), [x])).toBeLessThan(1e-6);
+      }),
+      { numRuns: 25 },
+    );
   });
   it('transpose', () => {
-    fc.assert(fc.property(arbShape(2, 4).chain((s) => fc.tuple(arbInput(s), fc.nat(s.length - 1), fc.nat(s.length - 1))), ([x, a, b]) => {
-      expect(gradError(([v]) => transpose(v!, a, b), [x])).toBeLessThan(1e-6);
-    }), { numRuns: 20 });
+    fc.assert(
+      fc.property(
+        arbShape(2, 4).chain((s) => fc.tuple(arbInput(s), fc.nat(s.length - 1), fc.nat(s.length - 1))),
+        ([x, a, b]) => {
+          expect(gradError(([v]) => transpose(v!, a, b), [x])).toBeLessThan(1e-6);
+        },
+      ),
+      { numRuns: 20 },
+    );
   });
   it('slice', () => {
-    fc.assert(fc.property(arbSliced(), ([x, ax, s, e]) => {
-      expect(gradError(([a]) => slice(a!, ax, s, e), [x])).toBeLessThan(1e-6);
-    }), { numRuns: 25 });
+    fc.assert(
+      fc.property(arbSliced(), ([x, ax, s, e]) => {
+        expect(gradError(([a]) => slice(a!, ax, s, e), [x])).toBeLessThan(1e-6);
+      }),
+      { numRuns: 25 },
+    );
   });
   it('concat', () => {
-    fc.assert(fc.property(arbConcat(), ([xs, ax]) => {
-      expect(gradError((ts) => concat(ts, ax), xs)).toBeLessThan(1e-6);
-    }), { numRuns: 25 });
+    fc.assert(
+      fc.property(arbConcat(), ([xs, ax]) => {
+        expect(gradError((ts) => concat(ts, ax), xs)).toBeLessThan(1e-6);
+      }),
+      { numRuns: 25 },
+    );
   });
   it('split, with pieces used differently', () => {
-    fc.assert(fc.property(arbSliced(), ([x, ax, s, e]) => {
-      const n = x.shape[ax]!;
-      const sizes = [s, e - s, n - e];
-      // weight each piece differently so a mixed-up gradient would show
-      expect(gradError(([a]) => {
-        const [p, q, r] = split(a!, sizes, ax);
-        return concat([r!, mul(q!, q!), p!], ax);
-      }, [x])).toBeLessThan(1e-6);
-    }), { numRuns: 25 });
+    fc.assert(
+      fc.property(arbSliced(), ([x, ax, s, e]) => {
+        const n = x.shape[ax]!;
+        const sizes = [s, e - s, n - e];
+        // weight each piece differently so a mixed-up gradient would show
+        expect(
+          gradError(
+            ([a]) => {
+              const [p, q, r] = split(a!, sizes, ax);
+              return concat([r!, mul(q!, q!), p!], ax);
+            },
+            [x],
+          ),
+        ).toBeLessThan(1e-6);
+      }),
+      { numRuns: 25 },
+    );
   });
 });
 
 describe('shape properties', () => {
   it('permute then its inverse is the identity; transpose twice too', () => {
-    fc.assert(fc.property(arbPermuted(5, 4), ([x, perm]) => {
-      const a = fromArray(x.data, x.shape, { backend: cpu, dtype: 'f64' });
-      const inv = new Array<number>(perm.length);
-      perm.forEach((d, k) => (inv[d] = k));
-      const back = permute(permute(a, perm), inv);
-      expect(back.shape).toEqual(x.shape);
-      expect(vals(back)).toEqual(x.data);
-      if (x.shape.length >= 2) expect(vals(transpose(transpose(a, 0, -1), 0, -1))).toEqual(x.data);
-    }), { numRuns: 50 });
+    fc.assert(
+      fc.property(arbPermuted(5, 4), ([x, perm]) => {
+        const a = fromArray(x.data, x.shape, { backend: cpu, dtype: 'f64' });
+        const inv = new Array<number>(perm.length);
+        perm.forEach((d, k) => (inv[d] = k));
+        const back = permute(permute(a, perm), inv);
+        expect(back.shape).toEqual(x.shape);
+        expect(vals(back)).toEqual(x.data);
+        if (x.shape.length >= 2) expect(vals(transpose(transpose(a, 0, -1), 0, -1))).toEqual(x.data);
+      }),
+      { numRuns: 50 },
+    );
   });
   it('concat of a split is the identity; split of a concat gives the parts', () => {
-    fc.assert(fc.property(arbConcat(), ([xs, ax]) => {
-      const ts = xs.map((x) => fromArray(x.data, x.shape, { backend: cpu, dtype: 'f64' }));
-      const joined = concat(ts, ax);
-      const parts = split(joined, xs.map((x) => x.shape[ax]!), ax);
-      parts.forEach((p, i) => {
-        expect(p.shape).toEqual(xs[i]!.shape);
-        expect(vals(p)).toEqual(xs[i]!.data);
-      });
-      expect(vals(concat(parts, ax))).toEqual(vals(joined));
-    }), { numRuns: 50 });
+    fc.assert(
+      fc.property(arbConcat(), ([xs, ax]) => {
+        const ts = xs.map((x) => fromArray(x.data, x.shape, { backend: cpu, dtype: 'f64' }));
+        const joined = concat(ts, ax);
+        const parts = split(
+          joined,
+          xs.map((x) => x.shape[ax]!),
+          ax,
+        );
+        parts.forEach((p, i) => {
+          expect(p.shape).toEqual(xs[i]!.shape);
+          expect(vals(p)).toEqual(xs[i]!.data);
+        });
+        expect(vals(concat(parts, ax))).toEqual(vals(joined));
+      }),
+      { numRuns: 50 },
+    );
   });
 });
 
 // Copies move bits, so the GPU must agree exactly (bound 0) in both directions.
 forBackends('shape ops agree with the cpu reference', (getB, kind) => {
-  beforeAll(async () => { if (kind === 'webgpu') await gpu(); });
+  beforeAll(async () => {
+    if (kind === 'webgpu') await gpu();
+  });
   it('permute fwd/bwd', async () => {
-    await fc.assert(fc.asyncProperty(arbPermuted(5, 5), async ([x, perm]) => {
-      const r = await compareBackends(([a]) => permute(a!, perm), [x], getB());
-      expect(r.fwd).toBe(0);
-      expect(r.grads[0]).toBe(0);
-    }), { numRuns: 10 });
+    await fc.assert(
+      fc.asyncProperty(arbPermuted(5, 5), async ([x, perm]) => {
+        const r = await compareBackends(([a]) => permute(a!, perm), [x], getB());
+        expect(r.fwd).toBe(0);
+        expect(r.grads[0]).toBe(0);
+      }),
+      { numRuns: 10 },
+    );
   });
   it('slice fwd/bwd', async () => {
-    await fc.assert(fc.asyncProperty(arbSliced(4, 7), async ([x, ax, s, e]) => {
-      const r = await compareBackends(([a]) => slice(a!, ax, s, e), [x], getB());
-      expect(r.fwd).toBe(0);
-      expect(r.grads[0]).toBe(0);
-    }), { numRuns: 10 });
+    await fc.assert(
+      fc.asyncProperty(arbSliced(4, 7), async ([x, ax, s, e]) => {
+        const r = await compareBackends(([a]) => slice(a!, ax, s, e), [x], getB());
+        expect(r.fwd).toBe(0);
+        expect(r.grads[0]).toBe(0);
+      }),
+      { numRuns: 10 },
+    );
   });
   it('concat fwd/bwd', async () => {
-    await fc.assert(fc.asyncProperty(arbConcat(4, 5), async ([xs, ax]) => {
-      const r = await compareBackends((ts) => concat(ts, ax), xs, getB());
-      expect(r.fwd).toBe(0);
-      for (const g of r.grads) expect(g).toBe(0);
-    }), { numRuns: 10 });
+    await fc.assert(
+      fc.asyncProperty(arbConcat(4, 5), async ([xs, ax]) => {
+        const r = await compareBackends((ts) => concat(ts, ax), xs, getB());
+        expect(r.fwd).toBe(0);
+        for (const g of r.grads) expect(g).toBe(0);
+      }),
+      { numRuns: 10 },
+    );
   });
   it('rank-8 permute and a large odd transpose', async () => {
     const s8 = [2, 3, 1, 2, 3, 2, 1, 3];
@@ -237,7 +296,11 @@ forBackends('shape ops agree with the cpu reference', (getB, kind) => {
   });
   it('large copies fold the grid into y', async () => {
     const n = 256 * 65535 + 1000;
-    const x = fromArray(Float32Array.from({ length: n }, (_, i) => i % 7), [2, n / 2], { backend: getB() });
+    const x = fromArray(
+      Float32Array.from({ length: n }, (_, i) => i % 7),
+      [2, n / 2],
+      { backend: getB() },
+    );
     const y = await slice(x, 1, 1).data();
     expect(y.length).toBe(n - 2);
     expect(y[0]).toBe(1);

@@ -18,11 +18,17 @@ describe('swiglu forward values', () => {
     expect(y[2]).toBeCloseTo((3 * -2) / (1 + Math.exp(2)), 15);
   });
   it('equals the unfused composition mul(silu(gate), up)', () => {
-    fc.assert(fc.property(arbShape(0, 3, 6).chain((s) => fc.tuple(arbInput(s, -6, 6), arbInput(s, -6, 6))), ([g, u]) => {
-      const a = swiglu(f64(g.data, g.shape), f64(u.data, u.shape)).dataSync();
-      const b = mul(silu(f64(g.data, g.shape)), f64(u.data, u.shape)).dataSync();
-      expect([...a]).toEqual([...b]);
-    }), { numRuns: 20 });
+    fc.assert(
+      fc.property(
+        arbShape(0, 3, 6).chain((s) => fc.tuple(arbInput(s, -6, 6), arbInput(s, -6, 6))),
+        ([g, u]) => {
+          const a = swiglu(f64(g.data, g.shape), f64(u.data, u.shape)).dataSync();
+          const b = mul(silu(f64(g.data, g.shape)), f64(u.data, u.shape)).dataSync();
+          expect([...a]).toEqual([...b]);
+        },
+      ),
+      { numRuns: 20 },
+    );
   });
   it('saturates without NaN for very negative gates', async () => {
     const b = await gpu();
@@ -35,9 +41,15 @@ describe('swiglu forward values', () => {
 
 describe('swiglu gradients (f64 finite differences)', () => {
   it('w.r.t. gate and up', () => {
-    fc.assert(fc.property(arbShape(0, 3, 5).chain((s) => fc.tuple(arbInput(s, -4, 4), arbInput(s, -4, 4))), ([g, u]) => {
-      expect(gradError(([a, b]) => swiglu(a!, b!), [g, u])).toBeLessThan(1e-6);
-    }), { numRuns: 30 });
+    fc.assert(
+      fc.property(
+        arbShape(0, 3, 5).chain((s) => fc.tuple(arbInput(s, -4, 4), arbInput(s, -4, 4))),
+        ([g, u]) => {
+          expect(gradError(([a, b]) => swiglu(a!, b!), [g, u])).toBeLessThan(1e-6);
+        },
+      ),
+      { numRuns: 30 },
+    );
   });
   it('only the input that needs it gets a gradient', () => {
     const g = f64([0.5, -1], [2]);
@@ -51,11 +63,20 @@ describe('swiglu gradients (f64 finite differences)', () => {
 
 // Bound: 1e-5 relative (exp within a few ulp on the GPU).
 forBackends('swiglu agrees with the cpu reference', (getB, kind) => {
-  beforeAll(async () => { if (kind === 'webgpu') await gpu(); });
+  beforeAll(async () => {
+    if (kind === 'webgpu') await gpu();
+  });
   for (const shape of [[1], [7], [3, 1, 5], [2, 777], [257, 3]]) {
     it(`shape [${shape}]`, async () => {
       const n = shape.reduce((a, b) => a * b, 1);
-      const r = await compareBackends(([g, u]) => swiglu(g!, u!), [{ shape, data: wave(n) }, { shape, data: wave(n, 0.7, 1) }], getB());
+      const r = await compareBackends(
+        ([g, u]) => swiglu(g!, u!),
+        [
+          { shape, data: wave(n) },
+          { shape, data: wave(n, 0.7, 1) },
+        ],
+        getB(),
+      );
       expect(r.fwd).toBeLessThan(1e-5);
       for (const g of r.grads) expect(g).toBeLessThan(1e-5);
     });

@@ -33,12 +33,74 @@ interface Case {
 
 const base = { maxSeqLen: 32, normEps: 1e-5, ropeLayout: 'interleaved' } as const;
 const CASES: Case[] = [
-  { name: 'GQA 4/2, untied, theta 1e4', seed: 11, config: { ...base, dim: 64, nLayers: 2, nHeads: 4, nKvHeads: 2, hiddenDim: 160, vocabSize: 320, ropeTheta: 10000, tiedEmbeddings: false } },
-  { name: 'MHA 4/4, tied, theta 5e5', seed: 12, config: { ...base, dim: 64, nLayers: 2, nHeads: 4, nKvHeads: 4, hiddenDim: 128, vocabSize: 400, ropeTheta: 500000, tiedEmbeddings: true } },
-  { name: 'GQA 6/2, untied, theta 1e6, 3 layers', seed: 13, config: { ...base, dim: 96, nLayers: 3, nHeads: 6, nKvHeads: 2, hiddenDim: 256, vocabSize: 600, ropeTheta: 1e6, tiedEmbeddings: false } },
-  { name: 'MQA 4/1, tied, 1 layer, eps 1e-6', seed: 14, config: { ...base, dim: 32, nLayers: 1, nHeads: 4, nKvHeads: 1, hiddenDim: 88, vocabSize: 300, ropeTheta: 10000, normEps: 1e-6, tiedEmbeddings: true } },
+  {
+    name: 'GQA 4/2, untied, theta 1e4',
+    seed: 11,
+    config: {
+      ...base,
+      dim: 64,
+      nLayers: 2,
+      nHeads: 4,
+      nKvHeads: 2,
+      hiddenDim: 160,
+      vocabSize: 320,
+      ropeTheta: 10000,
+      tiedEmbeddings: false,
+    },
+  },
+  {
+    name: 'MHA 4/4, tied, theta 5e5',
+    seed: 12,
+    config: {
+      ...base,
+      dim: 64,
+      nLayers: 2,
+      nHeads: 4,
+      nKvHeads: 4,
+      hiddenDim: 128,
+      vocabSize: 400,
+      ropeTheta: 500000,
+      tiedEmbeddings: true,
+    },
+  },
+  {
+    name: 'GQA 6/2, untied, theta 1e6, 3 layers',
+    seed: 13,
+    config: { ...base, dim: 96, nLayers: 3, nHeads: 6, nKvHeads: 2, hiddenDim: 256, vocabSize: 600, ropeTheta: 1e6, tiedEmbeddings: false },
+  },
+  {
+    name: 'MQA 4/1, tied, 1 layer, eps 1e-6',
+    seed: 14,
+    config: {
+      ...base,
+      dim: 32,
+      nLayers: 1,
+      nHeads: 4,
+      nKvHeads: 1,
+      hiddenDim: 88,
+      vocabSize: 300,
+      ropeTheta: 10000,
+      normEps: 1e-6,
+      tiedEmbeddings: true,
+    },
+  },
   // heed runs these weights in the HF (half) layout; the GGUF writer permutes q/k for llama.cpp.
-  { name: 'GQA 8/2, untied, theta 5e5, half layout', seed: 15, config: { ...base, dim: 64, nLayers: 2, nHeads: 8, nKvHeads: 2, hiddenDim: 144, vocabSize: 512, ropeTheta: 500000, ropeLayout: 'half', tiedEmbeddings: false } },
+  {
+    name: 'GQA 8/2, untied, theta 5e5, half layout',
+    seed: 15,
+    config: {
+      ...base,
+      dim: 64,
+      nLayers: 2,
+      nHeads: 8,
+      nKvHeads: 2,
+      hiddenDim: 144,
+      vocabSize: 512,
+      ropeTheta: 500000,
+      ropeLayout: 'half',
+      tiedEmbeddings: false,
+    },
+  },
 ];
 
 const PROMPT_LENGTHS = [1, 2, 7, 20, 32];

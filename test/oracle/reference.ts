@@ -82,8 +82,7 @@ export function referenceLogits(c: LlamaConfig, w: NamedTensors, ids: readonly n
         }
         let z = 0;
         for (let j = 0; j <= t; j++) z += scores[j] = Math.exp(scores[j]! - max);
-        for (let j = 0; j <= t; j++)
-          for (let d = 0; d < hd; d++) o[h * hd + d]! += (scores[j]! / z) * vs[j]![kv * hd + d]!;
+        for (let j = 0; j <= t; j++) for (let d = 0; d < hd; d++) o[h * hd + d]! += (scores[j]! / z) * vs[j]![kv * hd + d]!;
       }
       const a = matvec(p('self_attn.o_proj'), o, dim);
       for (let i = 0; i < dim; i++) xs[t]![i]! += a[i]!;

@@ -25,7 +25,8 @@ function printSource(etc: string): { status: number | null; out: string; err: st
   return { status: r.status, out: r.stdout, err: r.stderr };
 }
 
-const stanza = (uri: string, key: string) => `Types: deb\nURIs: ${uri}\nSuites: bookworm-backports\nComponents: main\n${key ? `Signed-By: ${key}\n` : ''}`;
+const stanza = (uri: string, key: string) =>
+  `Types: deb\nURIs: ${uri}\nSuites: bookworm-backports\nComponents: main\n${key ? `Signed-By: ${key}\n` : ''}`;
 
 describe('setup-lavapipe.sh backports source', () => {
   it('deb822: takes the URI and keyring of the bookworm stanza, not the security one', () => {
@@ -46,27 +47,41 @@ describe('setup-lavapipe.sh backports source', () => {
         '',
       ].join('\n'),
     });
-    expect(printSource(etc)).toEqual({ status: 0, out: stanza('https://mirror.example/debian', '/usr/share/keyrings/mirror.gpg'), err: '' });
+    expect(printSource(etc)).toEqual({
+      status: 0,
+      out: stanza('https://mirror.example/debian', '/usr/share/keyrings/mirror.gpg'),
+      err: '',
+    });
   });
 
   it('deb822: keeps an inline key with its continuation lines; skips Enabled: no and deb-src-only stanzas', () => {
     const etc = aptEtc({
-      'sources.list.d/a-off.sources': 'Types: deb\nURIs: http://off.example/debian\nSuites: bookworm\nComponents: main\nEnabled: no\n\nTypes: deb-src\nURIs: http://src.example/debian\nSuites: bookworm\nComponents: main\n',
-      'sources.list.d/b.sources': 'Types: deb\nURIs: http://inline.example/debian\nSuites: bookworm\nComponents: main\nSigned-By:\n -----BEGIN PGP PUBLIC KEY BLOCK-----\n .\n abc\n -----END PGP PUBLIC KEY BLOCK-----\n',
+      'sources.list.d/a-off.sources':
+        'Types: deb\nURIs: http://off.example/debian\nSuites: bookworm\nComponents: main\nEnabled: no\n\nTypes: deb-src\nURIs: http://src.example/debian\nSuites: bookworm\nComponents: main\n',
+      'sources.list.d/b.sources':
+        'Types: deb\nURIs: http://inline.example/debian\nSuites: bookworm\nComponents: main\nSigned-By:\n -----BEGIN PGP PUBLIC KEY BLOCK-----\n .\n abc\n -----END PGP PUBLIC KEY BLOCK-----\n',
     });
     const key = '\n -----BEGIN PGP PUBLIC KEY BLOCK-----\n .\n abc\n -----END PGP PUBLIC KEY BLOCK-----';
     expect(printSource(etc).out).toBe(stanza('http://inline.example/debian', key));
   });
 
   it('one-line format: signed-by from the options, or none when the entry has none', () => {
-    const withKey = aptEtc({ 'sources.list': '# deb http://commented.example/debian bookworm main\ndeb [arch=amd64 signed-by=/k/m.gpg] http://proxy.local:3142/debian bookworm main\n' });
+    const withKey = aptEtc({
+      'sources.list':
+        '# deb http://commented.example/debian bookworm main\ndeb [arch=amd64 signed-by=/k/m.gpg] http://proxy.local:3142/debian bookworm main\n',
+    });
     expect(printSource(withKey).out).toBe(stanza('http://proxy.local:3142/debian', '/k/m.gpg'));
-    const noKey = aptEtc({ 'sources.list.d/m.list': 'deb http://plain.example/debian bookworm main non-free\n', 'sources.list.d/ignored.list.disabled': 'deb http://no.example/debian bookworm main\n' });
+    const noKey = aptEtc({
+      'sources.list.d/m.list': 'deb http://plain.example/debian bookworm main non-free\n',
+      'sources.list.d/ignored.list.disabled': 'deb http://no.example/debian bookworm main\n',
+    });
     expect(printSource(noKey).out).toBe(stanza('http://plain.example/debian', ''));
   });
 
   it('idempotent: an existing backports entry means nothing is added', () => {
-    const etc = aptEtc({ 'sources.list': 'deb http://m.example/debian bookworm main\ndeb http://m.example/debian bookworm-backports main\n' });
+    const etc = aptEtc({
+      'sources.list': 'deb http://m.example/debian bookworm main\ndeb http://m.example/debian bookworm-backports main\n',
+    });
     expect(printSource(etc)).toEqual({ status: 0, out: '# bookworm-backports is already configured\n', err: '' });
   });
 

@@ -29,12 +29,24 @@ afterAll(async () => {
   await new Promise((r) => api.server.close(r));
 });
 
-it('heed serve with rules: the chat answer is the adapter\'s answer', async () => {
+it("heed serve with rules: the chat answer is the adapter's answer", async () => {
   const instruction = 'Why do dogs bark?';
-  const res = await fetch(`${url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: instruction }], temperature: 0, max_tokens: 200 }) });
+  const res = await fetch(`${url}/v1/chat/completions`, {
+    method: 'POST',
+    body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: instruction }], temperature: 0, max_tokens: 200 }),
+  });
   const body = (await res.json()) as { choices: { message: { content: string }; finish_reason: string }[] };
-  const [ref] = await generateBatchResults(model, [tok.encode(chatText(instruction), { bos: true })], { maxTokens: 200, stopIds: [tok.eos, tok.bos], tokenizer: tok, processors: rules.processors });
-  const [plain] = await generateBatchResults(model, [tok.encode(chatText(instruction), { bos: true })], { maxTokens: 200, stopIds: [tok.eos, tok.bos], tokenizer: tok });
+  const [ref] = await generateBatchResults(model, [tok.encode(chatText(instruction), { bos: true })], {
+    maxTokens: 200,
+    stopIds: [tok.eos, tok.bos],
+    tokenizer: tok,
+    processors: rules.processors,
+  });
+  const [plain] = await generateBatchResults(model, [tok.encode(chatText(instruction), { bos: true })], {
+    maxTokens: 200,
+    stopIds: [tok.eos, tok.bos],
+    tokenizer: tok,
+  });
   expect(body.choices[0]!.message.content).toBe(ref!.text);
   expect(body.choices[0]!.finish_reason).toBe('stop');
   expect(ref!.text).not.toBe(plain!.text);

@@ -20,7 +20,16 @@ let client: OpenAI;
 let model: Llama;
 
 beforeAll(async () => {
-  server = await startServer(['--model', dataPath(dir, 'stories260K.bin'), '--tokenizer', dataPath(dir, 'tok512.bin'), '--backend', 'cpu', '--api-key', KEY]);
+  server = await startServer([
+    '--model',
+    dataPath(dir, 'stories260K.bin'),
+    '--tokenizer',
+    dataPath(dir, 'tok512.bin'),
+    '--backend',
+    'cpu',
+    '--api-key',
+    KEY,
+  ]);
   client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: KEY, maxRetries: 0 });
   model = buildModel(readCheckpoint(dataPath(dir, 'stories260K.bin')), cpu);
 });
@@ -29,11 +38,19 @@ afterAll(async () => {
 });
 
 async function reference(text: string, maxTokens: number, stop: string[] = []) {
-  const [r] = await generateBatchResults(model, [tok.encode(text, { bos: true })], { maxTokens, stopIds: [tok.eos, tok.bos], stopStrings: stop, tokenizer: tok });
+  const [r] = await generateBatchResults(model, [tok.encode(text, { bos: true })], {
+    maxTokens,
+    stopIds: [tok.eos, tok.bos],
+    stopStrings: stop,
+    tokenizer: tok,
+  });
   return r!;
 }
 
-async function raw(path: string, init: RequestInit & { auth?: boolean } = {}): Promise<{ status: number; body: { error?: { message: string; type: string; param: string | null; code: string | null } } }> {
+async function raw(
+  path: string,
+  init: RequestInit & { auth?: boolean } = {},
+): Promise<{ status: number; body: { error?: { message: string; type: string; param: string | null; code: string | null } } }> {
   const headers: Record<string, string> = { 'Content-Type': 'application/json' };
   if (init.auth !== false) headers.Authorization = `Bearer ${KEY}`;
   const res = await fetch(`${server.url}${path}`, { ...init, headers });
@@ -47,14 +64,22 @@ describe('heed serve (real process, openai client)', () => {
   });
 
   it('chat completions: greedy content equals in-process generation of the Tulu-rendered prompt; usage counts tokens', async () => {
-    const messages = [{ role: 'user' as const, content: 'Tell me a story.' }, { role: 'assistant' as const, content: 'Once there was a dog.' }, { role: 'user' as const, content: 'More!' }];
+    const messages = [
+      { role: 'user' as const, content: 'Tell me a story.' },
+      { role: 'assistant' as const, content: 'Once there was a dog.' },
+      { role: 'user' as const, content: 'More!' },
+    ];
     const r = await client.chat.completions.create({ model: MODEL, messages, max_tokens: 30, temperature: 0 });
     const prompt = chatPrompt(messages);
     expect(prompt).toBe('<|user|>\nTell me a story.\n<|assistant|>\nOnce there was a dog.</s>\n<|user|>\nMore!\n<|assistant|>\n');
     const ref = await reference(prompt, 30);
     expect(r.choices[0]!.message.content).toBe(ref.text);
     expect(r.choices[0]!.finish_reason).toBe(ref.finishReason);
-    expect(r.usage).toEqual({ prompt_tokens: tok.encode(prompt, { bos: true }).length, completion_tokens: ref.ids.length, total_tokens: tok.encode(prompt, { bos: true }).length + ref.ids.length });
+    expect(r.usage).toEqual({
+      prompt_tokens: tok.encode(prompt, { bos: true }).length,
+      completion_tokens: ref.ids.length,
+      total_tokens: tok.encode(prompt, { bos: true }).length + ref.ids.length,
+    });
     expect(r.object).toBe('chat.completion');
   });
 
@@ -69,7 +94,16 @@ describe('heed serve (real process, openai client)', () => {
   it('streaming: chat deltas and completion chunks add up to the non-streamed text, then usage and [DONE]', async () => {
     const messages = [{ role: 'user' as const, content: 'Hi' }];
     const whole = await client.chat.completions.create({ model: MODEL, messages, max_tokens: 25, temperature: 0 });
-    const stream = await client.chat.completions.create({ model: MODEL, messages, max_tokens: 25, temperature: 0, stream: true, stream_options: { include_usage: true }, logprobs: true, top_logprobs: 1 });
+    const stream = await client.chat.completions.create({
+      model: MODEL,
+      messages,
+      max_tokens: 25,
+      temperature: 0,
+      stream: true,
+      stream_options: { include_usage: true },
+      logprobs: true,
+      top_logprobs: 1,
+    });
     const entries: OpenAI.ChatCompletionTokenLogprob[] = [];
     let text = '';
     let finish: string | null = null;
@@ -97,13 +131,24 @@ describe('heed serve (real process, openai client)', () => {
     for await (const c of s2) t2 += c.choices[0]?.text ?? '';
     expect(t2).toBe((await reference('The cat', 20)).text);
     // the raw stream ends with the [DONE] sentinel
-    const res = await fetch(`${server.url}/v1/completions`, { method: 'POST', headers: { Authorization: `Bearer ${KEY}` }, body: JSON.stringify({ model: MODEL, prompt: 'a', max_tokens: 3, stream: true }) });
+    const res = await fetch(`${server.url}/v1/completions`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${KEY}` },
+      body: JSON.stringify({ model: MODEL, prompt: 'a', max_tokens: 3, stream: true }),
+    });
     expect(res.headers.get('content-type')).toBe('text/event-stream');
     expect((await res.text()).endsWith('data: [DONE]\n\n')).toBe(true);
   });
 
-  it('logprobs in each endpoint\'s shape', async () => {
-    const r = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'Hi' }], max_tokens: 12, temperature: 0, logprobs: true, top_logprobs: 3 });
+  it("logprobs in each endpoint's shape", async () => {
+    const r = await client.chat.completions.create({
+      model: MODEL,
+      messages: [{ role: 'user', content: 'Hi' }],
+      max_tokens: 12,
+      temperature: 0,
+      logprobs: true,
+      top_logprobs: 3,
+    });
     const content = r.choices[0]!.logprobs!.content!;
     expect(content.length).toBe(r.usage!.completion_tokens);
     expect(content.map((e) => e.token).join('')).toBe(r.choices[0]!.message.content);
@@ -151,7 +196,7 @@ describe('heed serve (real process, openai client)', () => {
     expect(alone.flat().some((t) => t.length > 0)).toBe(true);
   });
 
-  it('malformed requests get 4xx errors in OpenAI\'s shape, and the server keeps serving', async () => {
+  it("malformed requests get 4xx errors in OpenAI's shape, and the server keeps serving", async () => {
     const post = (path: string, body: string, auth = true) => raw(path, { method: 'POST', body, auth });
     const cases: [Promise<Awaited<ReturnType<typeof raw>>>, number, string | null, RegExp][] = [
       [post('/v1/completions', '{"model": "stories260K", "prompt": '), 400, null, /parse the JSON/],
@@ -163,9 +208,19 @@ describe('heed serve (real process, openai client)', () => {
       [post('/v1/completions', JSON.stringify({ model: MODEL, prompt: 'a', top_p: 2 })), 400, 'top_p', /between 0 and 1/],
       [post('/v1/completions', JSON.stringify({ model: MODEL, prompt: 'a', n: 0 })), 400, 'n', /between 1 and 16/],
       [post('/v1/completions', JSON.stringify({ model: MODEL, prompt: 'a', bogus: 1 })), 400, 'bogus', /Unrecognized request argument/],
-      [post('/v1/chat/completions', JSON.stringify({ model: MODEL, messages: [{ role: 'robot', content: 'x' }] })), 400, 'messages[0].role', /system, user or assistant/],
+      [
+        post('/v1/chat/completions', JSON.stringify({ model: MODEL, messages: [{ role: 'robot', content: 'x' }] })),
+        400,
+        'messages[0].role',
+        /system, user or assistant/,
+      ],
       [post('/v1/chat/completions', JSON.stringify({ model: MODEL, messages: [] })), 400, 'messages', /non-empty array/],
-      [post('/v1/chat/completions', JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'x' }], top_logprobs: 2 })), 400, 'top_logprobs', /needs 'logprobs'/],
+      [
+        post('/v1/chat/completions', JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'x' }], top_logprobs: 2 })),
+        400,
+        'top_logprobs',
+        /needs 'logprobs'/,
+      ],
       [post('/v1/completions', JSON.stringify({ model: MODEL, prompt: 'a' }), false), 401, null, /API key/],
       [post('/v1/completions', JSON.stringify({ model: MODEL, prompt: 'x'.repeat(1_100_000) })), 413, null, /exceeds/],
       [raw('/v1/completions'), 405, null, /use POST/],
@@ -178,7 +233,9 @@ describe('heed serve (real process, openai client)', () => {
       expect(body.error!.message).toMatch(msg);
       expect(typeof body.error!.type).toBe('string');
     }
-    await expect(client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }], temperature: -1 })).rejects.toMatchObject({ status: 400, param: 'temperature' });
+    await expect(
+      client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }], temperature: -1 }),
+    ).rejects.toMatchObject({ status: 400, param: 'temperature' });
     // bytes that are not HTTP at all
     const reply = await new Promise<string>((resolve, reject) => {
       const u = new URL(server.url);
@@ -195,7 +252,12 @@ describe('heed serve (real process, openai client)', () => {
 
   it('a client that disconnects mid-stream cancels its sequence; others are served', async () => {
     const ac = new AbortController();
-    const res = await fetch(`${server.url}/v1/completions`, { method: 'POST', signal: ac.signal, headers: { Authorization: `Bearer ${KEY}` }, body: JSON.stringify({ model: MODEL, prompt: 'Once', max_tokens: 500, stream: true, temperature: 0 }) });
+    const res = await fetch(`${server.url}/v1/completions`, {
+      method: 'POST',
+      signal: ac.signal,
+      headers: { Authorization: `Bearer ${KEY}` },
+      body: JSON.stringify({ model: MODEL, prompt: 'Once', max_tokens: 500, stream: true, temperature: 0 }),
+    });
     const reader = res.body!.getReader();
     await reader.read(); // the first chunk has arrived: the sequence is decoding
     const health = async () => (await raw('/health')).body as unknown as { running: number; waiting: number };

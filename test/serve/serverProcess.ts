@@ -11,7 +11,10 @@ export interface RunningServer {
 }
 
 export async function startServer(args: string[]): Promise<RunningServer> {
-  const proc = spawn(process.execPath, [join(projectRoot, 'bin', 'heed.js'), 'serve', '--port', '0', ...args], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [join(projectRoot, 'bin', 'heed.js'), 'serve', '--port', '0', ...args], {
+    cwd: projectRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let err = '';
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const url = await new Promise<string>((resolve, reject) => {

@@ -20,7 +20,12 @@ describe('study configs', () => {
   });
 
   it('refuses bad fields, listing every problem', () => {
-    const bad = structuredClone(PRESETS.tiny!) as unknown as { backend: string; finetune: { lr: number }; eval: { ifeval: { subset: string }; extra?: number }; arms?: string[] };
+    const bad = structuredClone(PRESETS.tiny!) as unknown as {
+      backend: string;
+      finetune: { lr: number };
+      eval: { ifeval: { subset: string }; extra?: number };
+      arms?: string[];
+    };
     bad.backend = 'tpu';
     bad.finetune.lr = -1;
     bad.eval.ifeval.subset = 'some';
@@ -33,16 +38,31 @@ describe('study configs', () => {
       msg = (e as Error).message;
     }
     expect(msg).toMatch(/^my\.json: invalid study config/);
-    for (const part of ['config.backend', 'config.finetune.lr', 'config.eval.ifeval.subset', 'config.eval.extra is not a known field', 'unknown arm "nonsense"']) expect(msg).toContain(part);
+    for (const part of [
+      'config.backend',
+      'config.finetune.lr',
+      'config.eval.ifeval.subset',
+      'config.eval.extra is not a known field',
+      'unknown arm "nonsense"',
+    ])
+      expect(msg).toContain(part);
     expect(() => validateStudyConfig({ ...PRESETS.tiny!, base: { model: 'x', pretrain: {} } }, 'c')).toThrow(/exactly one of "model"/);
     expect(() => validateStudyConfig({ ...PRESETS.tiny!, name: 'a/b' }, 'c')).toThrow(/config.name/);
     const recipe = (tokenizer: object) => ({ ...PRESETS.tiny!, base: { pretrain: { ...PRETRAIN_CPU, tokenizer } } });
-    expect(() => validateStudyConfig(recipe({ vocabSize: 4096, docs: 10, chatTagsSpecial: 'yes' }), 'c')).toThrow(/chatTagsSpecial must be true or false, got "yes"/);
-    expect(() => validateStudyConfig(recipe({ vocabSize: 4096, docs: 10, special: ['<|user|>'] }), 'c')).toThrow(/config.base.pretrain.tokenizer.special is not a known field/);
+    expect(() => validateStudyConfig(recipe({ vocabSize: 4096, docs: 10, chatTagsSpecial: 'yes' }), 'c')).toThrow(
+      /chatTagsSpecial must be true or false, got "yes"/,
+    );
+    expect(() => validateStudyConfig(recipe({ vocabSize: 4096, docs: 10, special: ['<|user|>'] }), 'c')).toThrow(
+      /config.base.pretrain.tokenizer.special is not a known field/,
+    );
     const base = validateStudyConfig(recipe({ vocabSize: 4096, docs: 10, chatTagsSpecial: true }), 'c').base;
     expect('pretrain' in base && base.pretrain.tokenizer.chatTagsSpecial).toBe(true);
-    expect(() => validateStudyConfig({ ...PRESETS.tiny!, finetune: { ...PRESETS.tiny!.finetune, longRows: 'cut' } }, 'c')).toThrow(/config.finetune.longRows must be "truncate" or "drop", got "cut"/);
-    expect(() => loadStudyConfig('no-such-preset')).toThrow(/not a preset \(tiny, default, full, scratch, full-scratch, world, world-scratch\)/);
+    expect(() => validateStudyConfig({ ...PRESETS.tiny!, finetune: { ...PRESETS.tiny!.finetune, longRows: 'cut' } }, 'c')).toThrow(
+      /config.finetune.longRows must be "truncate" or "drop", got "cut"/,
+    );
+    expect(() => loadStudyConfig('no-such-preset')).toThrow(
+      /not a preset \(tiny, default, full, scratch, full-scratch, world, world-scratch\)/,
+    );
     const notJson = join(mkdtempSync(join(tmpdir(), 'heed-cfg-')), 'x.json');
     writeFileSync(notJson, '{');
     expect(() => loadStudyConfig(notJson)).toThrow(/x.json: the study config is not valid JSON/);
@@ -50,7 +70,12 @@ describe('study configs', () => {
 
   it('arms: the instruction arm is always run, order follows ARM_NAMES; rules per arm', () => {
     expect(armsOf({ ...PRESETS.tiny!, arms: ['response', 'base'] })).toEqual(['base', 'instruction', 'response']);
-    expect(armsOf({ ...PRESETS.tiny!, arms: ['response', 'world:base'] })).toEqual(['instruction', 'response', 'world:base', 'world:instruction']);
+    expect(armsOf({ ...PRESETS.tiny!, arms: ['response', 'world:base'] })).toEqual([
+      'instruction',
+      'response',
+      'world:base',
+      'world:instruction',
+    ]);
     expect(armsOf({ ...PRESETS.tiny!, parts: ['real'], arms: ['response', 'base'] })).toEqual(['base', 'instruction', 'response']);
     expect(armsOf({ ...PRESETS.tiny!, parts: ['world'] }).every((a) => a.startsWith('world:'))).toBe(true);
     expect(armsOf(PRESETS.tiny!)).toEqual([...ARM_NAMES]);
@@ -58,7 +83,19 @@ describe('study configs', () => {
     expect(armOf('base+rules').rules).toEqual(['eos', 'diversity', 'uniform']);
     expect(armOf('base+rules-no-eos').rules).toEqual(['diversity', 'uniform']);
     expect(armOf('base').rules).toBeUndefined();
-    expect(ARMS.filter((a) => a.training).map((a) => a.name)).toEqual(['instruction', 'response', 'single-task:gsm', 'single-task:mbpp', 'single-task:poetry', 'single-task:recipes', 'single-task:chess', 'world:instruction', 'world:response', 'world:single-task:fact', 'world:single-task:about']);
+    expect(ARMS.filter((a) => a.training).map((a) => a.name)).toEqual([
+      'instruction',
+      'response',
+      'single-task:gsm',
+      'single-task:mbpp',
+      'single-task:poetry',
+      'single-task:recipes',
+      'single-task:chess',
+      'world:instruction',
+      'world:response',
+      'world:single-task:fact',
+      'world:single-task:about',
+    ]);
     expect(armOf('world:base+rules-no-uniform').rules).toEqual(['eos', 'diversity']);
     expect(armOf('world:base-in-wrapper')).toEqual({ name: 'world:base-in-wrapper', world: true, prompt: 'wrapper' });
     expect(armStageDir('/o', 'single-task:gsm', 'judge')).toBe('/o/arms/single-task-gsm/judge');
@@ -68,10 +105,18 @@ describe('study configs', () => {
   it('world: the recipe is pretrain-mix or world, a world base never pretrains on pretrain-mix; bad world fields are refused', () => {
     const tiny = PRESETS.tiny!;
     const w = tiny.world!;
-    expect(() => validateStudyConfig({ ...tiny, world: { ...w, base: { pretrain: { ...PRETRAIN_CPU } } } }, 'c')).toThrow(/config.world.base.pretrain.corpus must be "world"/);
-    expect(() => validateStudyConfig({ ...tiny, base: { pretrain: { ...PRETRAIN_CPU, tokens: 5 } } }, 'c')).toThrow(/config.base.pretrain.tokens sizes the world corpus only/);
-    expect(() => validateStudyConfig({ ...tiny, base: { pretrain: { ...PRETRAIN_CPU, corpus: 'books' } } }, 'c')).toThrow(/corpus must be "pretrain-mix" or "world", got "books"/);
-    expect(() => validateStudyConfig({ ...tiny, world: { ...w, sampled: { temperature: 0, seeds: [1, 1] } } }, 'c')).toThrow(/sampled.temperature must be a number > 0[\s\S]*seeds must be a list of distinct/);
+    expect(() => validateStudyConfig({ ...tiny, world: { ...w, base: { pretrain: { ...PRETRAIN_CPU } } } }, 'c')).toThrow(
+      /config.world.base.pretrain.corpus must be "world"/,
+    );
+    expect(() => validateStudyConfig({ ...tiny, base: { pretrain: { ...PRETRAIN_CPU, tokens: 5 } } }, 'c')).toThrow(
+      /config.base.pretrain.tokens sizes the world corpus only/,
+    );
+    expect(() => validateStudyConfig({ ...tiny, base: { pretrain: { ...PRETRAIN_CPU, corpus: 'books' } } }, 'c')).toThrow(
+      /corpus must be "pretrain-mix" or "world", got "books"/,
+    );
+    expect(() => validateStudyConfig({ ...tiny, world: { ...w, sampled: { temperature: 0, seeds: [1, 1] } } }, 'c')).toThrow(
+      /sampled.temperature must be a number > 0[\s\S]*seeds must be a list of distinct/,
+    );
     expect(() => validateStudyConfig({ ...tiny, world: undefined, parts: ['world'] }, 'c')).toThrow(/no "world" section/);
     expect(() => validateStudyConfig({ ...tiny, parts: ['fake'] }, 'c')).toThrow(/config.parts/);
     expect(PRESETS.default!.world!.base).toEqual({ model: 'models/world-base' });
@@ -81,6 +126,8 @@ describe('study configs', () => {
 
   it('a missing default base says how to make one', () => {
     const dir = resolveBase('models/definitely-not-here');
-    expect(missingBaseMessage(dir)).toMatch(/--config scratch[\s\S]*heed tokenizer train[\s\S]*heed train --mode pretrain[\s\S]*--base DIR[\s\S]*--config tiny/);
+    expect(missingBaseMessage(dir)).toMatch(
+      /--config scratch[\s\S]*heed tokenizer train[\s\S]*heed train --mode pretrain[\s\S]*--base DIR[\s\S]*--config tiny/,
+    );
   });
 });

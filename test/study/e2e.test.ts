@@ -68,7 +68,11 @@ describe('heed study --config tiny', () => {
     writeFileSync(join(gen, 'generation_meta.json'), JSON.stringify(meta.slice(0, 2)));
     const third = await runStudy(cfg, { out, log: null });
     expect(third.statuses['generate base']).toBe('resumed');
-    expect(Object.entries(third.statuses).filter(([, s]) => s !== 'cached').map(([k]) => k)).toEqual(['generate base']);
+    expect(
+      Object.entries(third.statuses)
+        .filter(([, s]) => s !== 'cached')
+        .map(([k]) => k),
+    ).toEqual(['generate base']);
     const after = JSON.parse(readFileSync(join(gen, 'model_outputs.json'), 'utf8')) as { output: string }[];
     expect(after.length).toBe(rows.length);
     expect(after.slice(0, 2).map((r) => r.output)).toEqual(['KEPT', 'KEPT']);

@@ -21,7 +21,11 @@ function safetensorsDtypes(path: string): Set<string> {
   const buf = readFileSync(path);
   const n = Number(buf.readBigUInt64LE(0));
   const header = JSON.parse(buf.subarray(8, 8 + n).toString('utf8')) as Record<string, { dtype?: string }>;
-  return new Set(Object.entries(header).filter(([k]) => k !== '__metadata__').map(([, v]) => v.dtype ?? '?'));
+  return new Set(
+    Object.entries(header)
+      .filter(([k]) => k !== '__metadata__')
+      .map(([, v]) => v.dtype ?? '?'),
+  );
 }
 
 describe('models/heed-base', () => {
@@ -32,17 +36,24 @@ describe('models/heed-base', () => {
 
   it('is an HF directory in bf16 with its card, log and loss curve, at most 25 MB', () => {
     const files = readdirSync(DIR);
-    for (const f of ['config.json', 'model.safetensors', 'tokenizer.json', 'README.md', 'log.jsonl', 'loss.svg']) expect(files).toContain(f);
+    for (const f of ['config.json', 'model.safetensors', 'tokenizer.json', 'README.md', 'log.jsonl', 'loss.svg'])
+      expect(files).toContain(f);
     expect(safetensorsDtypes(join(DIR, 'model.safetensors'))).toEqual(new Set(['BF16']));
     const bytes = files.reduce((s, f) => s + statSync(join(DIR, f)).size, 0);
     expect(bytes).toBeLessThanOrEqual(25 * 1024 * 1024);
   });
 
-  it('loads with a tokenizer that fits, the architecture of the recipe and the card\'s parameter count', () => {
+  it("loads with a tokenizer that fits, the architecture of the recipe and the card's parameter count", () => {
     const { ckpt, tokenizer } = loadPretrained(DIR);
     expect(tokenizer?.vocabSize).toBe(ckpt.config.vocabSize);
     const m = PRETRAIN_CPU.model;
-    expect([ckpt.config.dim, ckpt.config.nLayers, ckpt.config.nHeads, ckpt.config.hiddenDim, ckpt.config.maxSeqLen]).toEqual([m.dim, m.nLayers, m.nHeads, m.hiddenDim, m.maxSeqLen]);
+    expect([ckpt.config.dim, ckpt.config.nLayers, ckpt.config.nHeads, ckpt.config.hiddenDim, ckpt.config.maxSeqLen]).toEqual([
+      m.dim,
+      m.nLayers,
+      m.nHeads,
+      m.hiddenDim,
+      m.maxSeqLen,
+    ]);
     const params = Number(/\| parameters \| (\d+) \|/.exec(card())?.[1]);
     expect(buildModel(ckpt, backend).numParameters()).toBe(params);
   });

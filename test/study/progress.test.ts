@@ -12,11 +12,17 @@ import { COST, StudyProgress } from '../../src/study/progress.ts';
 it('the first ETA of the default study is within 2x of its measured 10 min 50 s on the reference host', () => {
   const cfg = loadStudyConfig('default');
   const instructions = Array.from({ length: cfg.eval.instructions }, (_, i) => ({ instruction: `q${i}`, dataset: '' }));
-  const ifevalInputs = Array.from({ length: cfg.eval.ifeval.prompts }, (_, i): IfevalInput => ({ key: i, prompt: `p${i}`, instruction_id_list: [], kwargs: [] }));
+  const ifevalInputs = Array.from(
+    { length: cfg.eval.ifeval.prompts },
+    (_, i): IfevalInput => ({ key: i, prompt: `p${i}`, instruction_id_list: [], kwargs: [] }),
+  );
   const plan = planStudy(cfg, mkdtempSync(join(tmpdir(), 'heed-plan-')), { instructions, ifevalInputs });
   expect(plan.stages.map((s) => s.name).slice(0, 3)).toEqual(['base', 'train instruction', 'train response']);
   expect(plan.stages).toHaveLength(1 + 7 + 12 + 12 + 1);
-  const eta = new StudyProgress(plan.stages.map((s) => ({ name: s.name, units: s.units })), null).etaSec();
+  const eta = new StudyProgress(
+    plan.stages.map((s) => ({ name: s.name, units: s.units })),
+    null,
+  ).etaSec();
   const measured = 650;
   expect(eta).toBeGreaterThan(measured / 2);
   expect(eta).toBeLessThan(measured * 2);

@@ -23,10 +23,17 @@ let results: StudyResults;
 let ctx: BrowserContext;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: run \`bash scripts/setup.sh\` as root (it runs apt-get install -y chromium). This test never skips.`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `Chromium not found at ${CHROMIUM}: run \`bash scripts/setup.sh\` as root (it runs apt-get install -y chromium). This test never skips.`,
+    );
   results = await runStudy(loadStudyConfig('tiny'), { out, log: null });
   html = writeStudyReport(results, out).html;
-  ctx = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
+  ctx = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'],
+  });
 }, 600_000);
 
 afterAll(async () => {
@@ -66,7 +73,8 @@ describe('the study report in Chromium', () => {
               for (let j = i + 1; j < boxes.length; j++) {
                 const a = boxes[i]!.r;
                 const b = boxes[j]!.r;
-                if (a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5) hits.push(`${svg.getAttribute('data-chart')}: "${boxes[i]!.text}" / "${boxes[j]!.text}"`);
+                if (a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5)
+                  hits.push(`${svg.getAttribute('data-chart')}: "${boxes[i]!.text}" / "${boxes[j]!.text}"`);
               }
             return hits;
           }),
@@ -79,14 +87,19 @@ describe('the study report in Chromium', () => {
           const win = doc.defaultView!;
           const vw = doc.documentElement.clientWidth;
           const scrolled = (e: typeof body): boolean => {
-            for (let p = e.parentElement; p && p !== body; p = p.parentElement) if (win.getComputedStyle(p).overflowX === 'auto') return true;
+            for (let p = e.parentElement; p && p !== body; p = p.parentElement)
+              if (win.getComputedStyle(p).overflowX === 'auto') return true;
             return false;
           };
           const bad = [...body.querySelectorAll('*')].filter((e) => {
             const r = e.getBoundingClientRect();
             return r.width > 0 && (r.right > vw + 0.5 || r.left < -0.5) && !scrolled(e as typeof body);
           });
-          return { scrollWidth: doc.documentElement.scrollWidth, vw, bad: bad.slice(0, 5).map((e) => `${e.tagName.toLowerCase()}#${e.id}`) };
+          return {
+            scrollWidth: doc.documentElement.scrollWidth,
+            vw,
+            bad: bad.slice(0, 5).map((e) => `${e.tagName.toLowerCase()}#${e.id}`),
+          };
         });
         expect(over.bad).toEqual([]);
         expect(over.scrollWidth).toBeLessThanOrEqual(over.vw);
@@ -104,7 +117,9 @@ describe('the study report in Chromium', () => {
       // the story world's section, after the explorer, with a row per world arm
       expect(ids.indexOf('world')).toBeGreaterThan(ids.indexOf('explorer'));
       expect(await page.$$eval('#world-results tbody tr', (rs) => rs.length)).toBe(ARMS.filter((a) => a.world).length);
-      expect(await page.$$eval('svg[data-chart="arms"] g.bar', (gs) => gs.map((g) => g.getAttribute('data-label')))).toEqual([...ARM_NAMES]);
+      expect(await page.$$eval('svg[data-chart="arms"] g.bar', (gs) => gs.map((g) => g.getAttribute('data-label')))).toEqual([
+        ...ARM_NAMES,
+      ]);
       expect(await page.$$eval('svg[data-chart="arms"] line.errorbar', (ls) => ls.length)).toBeGreaterThan(0);
       expect(await page.$$eval('p.proxy', (ps) => ps.length)).toBe(1);
       expect((await page.textContent('body'))!.match(/PROXY: ROUGE-L/g)).toHaveLength(1);
@@ -114,27 +129,44 @@ describe('the study report in Chromium', () => {
       await page.click('#differences-details > summary');
       const visible = () => page.$$eval('#differences tbody tr', (rs) => rs.filter((r) => !r.hasAttribute('hidden')).length);
       const all = await visible();
-      expect(all).toBe(ARM_NAMES.length * (ARM_NAMES.length - 1) / 2 * 5);
+      expect(all).toBe(((ARM_NAMES.length * (ARM_NAMES.length - 1)) / 2) * 5);
       await page.fill('#diff-filter', 'single-task:chess distinct-2');
       const few = await visible();
       expect(few).toBe(ARM_NAMES.length - 1);
-      for (const t of await page.$$eval('#differences tbody tr', (rs) => rs.filter((r) => !r.hasAttribute('hidden')).map((r) => r.textContent ?? ''))) expect(t).toMatch(/single-task:chess[\s\S]*distinct-2/);
+      for (const t of await page.$$eval('#differences tbody tr', (rs) =>
+        rs.filter((r) => !r.hasAttribute('hidden')).map((r) => r.textContent ?? ''),
+      ))
+        expect(t).toMatch(/single-task:chess[\s\S]*distinct-2/);
       await page.fill('#diff-filter', '');
       await page.check('#diff-hide-noise');
-      const distinguishable = await page.$$eval('#differences tbody tr', (rs) => rs.filter((r) => !r.hasAttribute('hidden')).map((r) => r.textContent ?? ''));
+      const distinguishable = await page.$$eval('#differences tbody tr', (rs) =>
+        rs.filter((r) => !r.hasAttribute('hidden')).map((r) => r.textContent ?? ''),
+      );
       expect(distinguishable.every((t) => t.includes('distinguishable'))).toBe(true);
     } finally {
       await page.close();
     }
   });
 
-  it('the outputs explorer switches instructions and shows every arm\'s answer, verdict and length', async () => {
+  it("the outputs explorer switches instructions and shows every arm's answer, verdict and length", async () => {
     const page = await open(1280);
     try {
-      const outputs = ARM_NAMES.map((arm) => JSON.parse(readFileSync(join(armStageDir(out, arm, 'generate'), 'model_outputs.json'), 'utf8')) as { instruction: string; output: string }[]);
+      const outputs = ARM_NAMES.map(
+        (arm) =>
+          JSON.parse(readFileSync(join(armStageDir(out, arm, 'generate'), 'model_outputs.json'), 'utf8')) as {
+            instruction: string;
+            output: string;
+          }[],
+      );
       const shown = async () => ({
         prompt: await page.textContent('#explorer-prompt'),
-        cards: await page.$$eval('#explorer-grid .card', (cs) => cs.map((c) => ({ run: c.getAttribute('data-run'), text: c.querySelector('pre')!.textContent, meta: c.querySelector('.meta')!.textContent }))),
+        cards: await page.$$eval('#explorer-grid .card', (cs) =>
+          cs.map((c) => ({
+            run: c.getAttribute('data-run'),
+            text: c.querySelector('pre')!.textContent,
+            meta: c.querySelector('.meta')!.textContent,
+          })),
+        ),
       });
       const first = await shown();
       expect(first.prompt).toBe(outputs[0]![0]!.instruction);
@@ -145,7 +177,9 @@ describe('the study report in Chromium', () => {
       third.cards.forEach((c, k) => {
         expect(c.text).toBe(outputs[k]![2]!.output || '(empty)');
         expect(c.meta).toContain(`${[...outputs[k]![2]!.output].length} chars`);
-        expect(c.meta).toMatch(c.run === 'instruction' ? /the reference/ : /beats the instruction arm|loses to the instruction arm|draw|no verdict/);
+        expect(c.meta).toMatch(
+          c.run === 'instruction' ? /the reference/ : /beats the instruction arm|loses to the instruction arm|draw|no verdict/,
+        );
       });
       // IFEval prompts are there too, with strict verdicts.
       const ifevalOption = await page.$eval('#explorer-pick optgroup[label="IFEval"] option', (o) => o.getAttribute('value')!);

@@ -13,7 +13,12 @@ async function runGraph(root: string, inputs: { a: number; b: number; c: number;
   const kb = stageKey('b', { x: inputs.b }, [ka]);
   const kc = stageKey('c', { x: inputs.c }, [kb]);
   const kd = stageKey('d', { x: inputs.d }, [ka]);
-  for (const [name, key] of [['a', ka], ['b', kb], ['c', kc], ['d', kd]] as const) {
+  for (const [name, key] of [
+    ['a', ka],
+    ['b', kb],
+    ['c', kc],
+    ['d', kd],
+  ] as const) {
     const r = await runStage(join(root, name), key, async () => `${name}-result`);
     if (r.status !== 'cached') ran.push(name);
     expect(r.result).toBe(`${name}-result`);
@@ -46,14 +51,16 @@ describe('study stage cache', () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'heed-stage-')), 's');
     const key = stageKey('s', { n: 1 });
     // a run that dies after writing part of its output
-    await expect(runStage(dir, key, async (d) => {
-      writeFileSync(join(d, 'partial.txt'), 'row 1\n');
-      throw new Error('interrupted');
-    })).rejects.toThrow('interrupted');
+    await expect(
+      runStage(dir, key, async (d) => {
+        writeFileSync(join(d, 'partial.txt'), 'row 1\n');
+        throw new Error('interrupted');
+      }),
+    ).rejects.toThrow('interrupted');
     expect(isCached(dir, key)).toBe(false);
     const resumed = await runStage(dir, key, async (d, resuming) => {
       expect(resuming).toBe(true);
-      return readFileSync(join(d, 'partial.txt'), 'utf8') + 'row 2\n';
+      return `${readFileSync(join(d, 'partial.txt'), 'utf8')}row 2\n`;
     });
     expect(resumed).toEqual({ result: 'row 1\nrow 2\n', status: 'resumed', key });
     expect(isCached(dir, key)).toBe(true);

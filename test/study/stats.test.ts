@@ -31,22 +31,33 @@ describe('study statistics', () => {
 
   it('paired bootstrap: a constant difference has a zero-width interval, equal arms are noise', () => {
     const a = [3, 5, 7, 9];
-    const iv = pairedBootstrap(a, a.map((x) => x - 2), { samples: 200, seed: 1 });
+    const iv = pairedBootstrap(
+      a,
+      a.map((x) => x - 2),
+      { samples: 200, seed: 1 },
+    );
     expect(iv).toEqual({ diff: 2, lo: 2, hi: 2, n: 4, noise: false });
     expect(pairedBootstrap(a, a, { samples: 200, seed: 1 }).noise).toBe(true);
     expect(() => pairedBootstrap([1], [1, 2], { samples: 100, seed: 0 })).toThrow(/paired/);
   });
 
   it('paired bootstrap: seeded, and the interval holds the observed mean difference', () => {
-    fc.assert(fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 100 }), fc.integer({ min: 0, max: 100 })), { minLength: 2, maxLength: 30 }), fc.nat(1000), (rows, seed) => {
-      const a = rows.map((r) => r[0]);
-      const b = rows.map((r) => r[1]);
-      const x = pairedBootstrap(a, b, { samples: 300, seed });
-      expect(pairedBootstrap(a, b, { samples: 300, seed })).toEqual(x);
-      const d = a.map((v, i) => v - b[i]!);
-      expect(x.lo).toBeGreaterThanOrEqual(Math.min(...d) - 1e-9);
-      expect(x.hi).toBeLessThanOrEqual(Math.max(...d) + 1e-9);
-      expect(x.lo).toBeLessThanOrEqual(x.hi);
-    }), { numRuns: 50 });
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 100 }), fc.integer({ min: 0, max: 100 })), { minLength: 2, maxLength: 30 }),
+        fc.nat(1000),
+        (rows, seed) => {
+          const a = rows.map((r) => r[0]);
+          const b = rows.map((r) => r[1]);
+          const x = pairedBootstrap(a, b, { samples: 300, seed });
+          expect(pairedBootstrap(a, b, { samples: 300, seed })).toEqual(x);
+          const d = a.map((v, i) => v - b[i]!);
+          expect(x.lo).toBeGreaterThanOrEqual(Math.min(...d) - 1e-9);
+          expect(x.hi).toBeLessThanOrEqual(Math.max(...d) + 1e-9);
+          expect(x.lo).toBeLessThanOrEqual(x.hi);
+        },
+      ),
+      { numRuns: 50 },
+    );
   });
 });

@@ -19,17 +19,22 @@ const wrong = items.map((it, i) => {
   }
   return it.reference;
 });
-const gen = (answers: string[], eos = 1): WorldGenResult => ({ runs: [{ setting: 'greedy', outputs: '', answers, eos: answers.map(() => eos), tokens: answers.map(() => 1) }] });
+const gen = (answers: string[], eos = 1): WorldGenResult => ({
+  runs: [{ setting: 'greedy', outputs: '', answers, eos: answers.map(() => eos), tokens: answers.map(() => 1) }],
+});
 const bs = { samples: 400, seed: 0 };
 
 describe('world measures, calibration and claims', () => {
-  const arms = worldMeasures(requests, new Map([
-    ['world:base', gen(wrong, 0)],
-    ['world:base-in-wrapper', gen(good)],
-    ['world:instruction', gen(good)],
-    ['world:response', gen(good)],
-    ['world:single-task:fact', gen(wrong, 0)],
-  ]));
+  const arms = worldMeasures(
+    requests,
+    new Map([
+      ['world:base', gen(wrong, 0)],
+      ['world:base-in-wrapper', gen(good)],
+      ['world:instruction', gen(good)],
+      ['world:response', gen(good)],
+      ['world:single-task:fact', gen(wrong, 0)],
+    ]),
+  );
   const get = (n: string) => arms.find((a) => a.arm === n)!;
 
   it('the right answers meet every check; the wrong ones score near chance; win rates follow', () => {
@@ -43,15 +48,26 @@ describe('world measures, calibration and claims', () => {
 
   it('calibration: (a), (b), (c) met when the tuned arm and the wrapped base follow and the chat base does not', () => {
     const lines = calibration(arms, bs);
-    expect(lines.map((l) => [l.name, l.met])).toEqual([['a', true], ['b', true], ['c', true]]);
+    expect(lines.map((l) => [l.name, l.met])).toEqual([
+      ['a', true],
+      ['b', true],
+      ['c', true],
+    ]);
     // the same base in both places: (c) is not met; no wrapper arm: (b) and (c) are not measured
-    const same = worldMeasures(requests, new Map([['world:base', gen(good)], ['world:base-in-wrapper', gen(good)], ['world:instruction', gen(wrong)]]));
+    const same = worldMeasures(
+      requests,
+      new Map([
+        ['world:base', gen(good)],
+        ['world:base-in-wrapper', gen(good)],
+        ['world:instruction', gen(wrong)],
+      ]),
+    );
     expect(calibration(same, bs).map((l) => l.met)).toEqual([false, true, false]);
     const noWrap = worldMeasures(requests, new Map([['world:instruction', gen(good)]]));
     expect(calibration(noWrap, bs).map((l) => l.met)).toEqual([true, null, null]);
   });
 
-  it('claims: verdicts from the paired intervals, in or against the paper\'s direction or not visible', () => {
+  it("claims: verdicts from the paired intervals, in or against the paper's direction or not visible", () => {
     const claims = worldClaims(arms, undefined, bs);
     const line = (start: string) => claims.find((c) => c.startsWith(start))!;
     expect(line('response tuning (stories only')).toMatch(/visible, in the paper's direction\.$/);
@@ -60,7 +76,18 @@ describe('world measures, calibration and claims', () => {
     expect(line('instruction tuning still follows better')).toMatch(/= 0\.0 .*not visible/);
     // arms not run: their claims are left out
     expect(claims.some((c) => c.includes('rules adapter'))).toBe(false);
-    const against = worldClaims(worldMeasures(requests, new Map([['world:instruction', gen(good)], ['world:base', gen(good)], ['world:response', gen(wrong)]])), undefined, bs);
+    const against = worldClaims(
+      worldMeasures(
+        requests,
+        new Map([
+          ['world:instruction', gen(good)],
+          ['world:base', gen(good)],
+          ['world:response', gen(wrong)],
+        ]),
+      ),
+      undefined,
+      bs,
+    );
     expect(against.find((c) => c.startsWith('response tuning (stories only'))).toMatch(/AGAINST the paper's direction/);
     expect(verdictOf({ diff: -3, noise: true })).toMatch(/not visible/);
   });

@@ -11,7 +11,7 @@ import { worldData } from '../../src/study/worldData.ts';
 const inputsOf = (cfg: (typeof PRESETS)[string]) => ({ instructions: [], ifevalInputs: [], world: worldData(cfg.world!) });
 
 describe('the world part in the study plan', () => {
-  it('tiny plans the world base, every tuned world arm, every world arm\'s answers and the ranking probe', () => {
+  it("tiny plans the world base, every tuned world arm, every world arm's answers and the ranking probe", () => {
     const cfg = PRESETS.tiny!;
     const plan = planStudy(cfg, '/o', inputsOf(cfg));
     const world = ARMS.filter((a) => a.world);
@@ -27,12 +27,17 @@ describe('the world part in the study plan', () => {
     expect(plan.stages.slice(0, without.stages.length).map((s) => [s.name, s.key])).toEqual(without.stages.map((s) => [s.name, s.key]));
   });
 
-  it.runIf(!existsSync(resolveBase('models/world-base')) && existsSync(resolveBase('models/heed-base')))('default skips the world part with one line while models/world-base is missing; world refuses', () => {
-    const plan = planStudy(PRESETS.default!, '/o', inputsOf(PRESETS.default!));
-    expect(plan.worldArms).toEqual([]);
-    expect(plan.worldSkipped).toMatch(/world base .*models\/world-base does not exist yet; to make it: npx heed study --config world-scratch/);
-    expect(plan.worldSkipped).not.toContain('\n');
-    expect(plan.stages.some((s) => s.name.includes('world'))).toBe(false);
-    expect(() => planStudy(PRESETS.world!, '/o', inputsOf(PRESETS.world!))).toThrow(/world-base does not exist yet/);
-  });
+  it.runIf(!existsSync(resolveBase('models/world-base')) && existsSync(resolveBase('models/heed-base')))(
+    'default skips the world part with one line while models/world-base is missing; world refuses',
+    () => {
+      const plan = planStudy(PRESETS.default!, '/o', inputsOf(PRESETS.default!));
+      expect(plan.worldArms).toEqual([]);
+      expect(plan.worldSkipped).toMatch(
+        /world base .*models\/world-base does not exist yet; to make it: npx heed study --config world-scratch/,
+      );
+      expect(plan.worldSkipped).not.toContain('\n');
+      expect(plan.stages.some((s) => s.name.includes('world'))).toBe(false);
+      expect(() => planStudy(PRESETS.world!, '/o', inputsOf(PRESETS.world!))).toThrow(/world-base does not exist yet/);
+    },
+  );
 });

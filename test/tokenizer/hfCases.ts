@@ -26,7 +26,39 @@ export const VARIED_TEXTS = [
 ];
 
 /** Fragments glued together by the property tests: whitespace runs, digits, scripts, specials. */
-const FRAGMENTS = [' ', '  ', '\n', '\n\n', '\t', '\r\n', 'a', 'The', ' the', 'ing', '123', '4567890', "'s", "'LL", '.', ',', '!?', '日本', '한', 'é', 'ß', '😀', '👨‍👩‍👧', '🏽', '\u200d', '<', '>', '|', '_', '-', '/'];
+const FRAGMENTS = [
+  ' ',
+  '  ',
+  '\n',
+  '\n\n',
+  '\t',
+  '\r\n',
+  'a',
+  'The',
+  ' the',
+  'ing',
+  '123',
+  '4567890',
+  "'s",
+  "'LL",
+  '.',
+  ',',
+  '!?',
+  '日本',
+  '한',
+  'é',
+  'ß',
+  '😀',
+  '👨‍👩‍👧',
+  '🏽',
+  '\u200d',
+  '<',
+  '>',
+  '|',
+  '_',
+  '-',
+  '/',
+];
 
 export function fragmentText(specials: string[]): fc.Arbitrary<string> {
   return fc.array(fc.constantFrom(...FRAGMENTS, ...specials), { maxLength: 20 }).map((xs) => xs.join(''));

@@ -25,7 +25,7 @@ describe('llama2.c 32k tokenizer.bin', () => {
 
   it.each(cases.map((c) => [c.prompt, c.expected_tokens_with_bos] as const))('encodes %j like llama2.c test.c', (prompt, ids) => {
     expect(tok.encode(prompt, { bos: true })).toEqual(ids);
-    expect(tok.decode(ids)).toBe('<s>' + prompt);
+    expect(tok.decode(ids)).toBe(`<s>${prompt}`);
     expect(tok.decode(ids, { skipSpecial: true })).toBe(prompt);
   });
 
@@ -60,7 +60,9 @@ describe('tok512.bin (stories260K)', () => {
   });
 
   it('decodes the golden greedy run like run.c', () => {
-    const golden = JSON.parse(readFileSync(dataPath('llama2c-stories260K', 'expected_greedy_t0_n256_tokens_logits.json'), 'utf8')) as { tokens: number[] };
+    const golden = JSON.parse(readFileSync(dataPath('llama2c-stories260K', 'expected_greedy_t0_n256_tokens_logits.json'), 'utf8')) as {
+      tokens: number[];
+    };
     const expected = readFileSync(dataPath('llama2c-stories260K', 'expected_greedy_t0_n256.txt'), 'utf8');
     expect(golden.tokens[0]).toBe(tok.bos);
     expect(tok.decode(golden.tokens, { skipSpecial: true })).toBe(expected);

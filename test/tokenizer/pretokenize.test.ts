@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { GPT2_PATTERN, LLAMA3_PATTERN, bytesToUnicode, compileHFRegex, regexPreTokenizer, unicodeToBytes } from '../../src/tokenizer/pretokenize.ts';
+import {
+  GPT2_PATTERN,
+  LLAMA3_PATTERN,
+  bytesToUnicode,
+  compileHFRegex,
+  regexPreTokenizer,
+  unicodeToBytes,
+} from '../../src/tokenizer/pretokenize.ts';
 import { byteLevelFromHF } from '../../src/tokenizer/hf.ts';
 import { SpecialSplitter } from '../../src/tokenizer/special.ts';
 import type { HFTokenizerJSON } from '../../src/tokenizer/hf.ts';
@@ -66,8 +73,8 @@ describe('GPT-2-style byte-level tokenizer.json', () => {
   const tok = byteLevelFromHF(json);
 
   it('merges by rank inside regex words', () => {
-    expect(tok.encode(' the')).toEqual([vocab['Ġthe']]);
-    expect(tok.encode('the the<|endoftext|>')).toEqual([vocab['t'], vocab['he'], vocab['Ġthe'], vocab['<|endoftext|>']]);
+    expect(tok.encode(' the')).toEqual([vocab.Ġthe]);
+    expect(tok.encode('the the<|endoftext|>')).toEqual([vocab.t, vocab.he, vocab.Ġthe, vocab['<|endoftext|>']]);
     expect(tok.eos).toBe(vocab['<|endoftext|>']);
   });
 

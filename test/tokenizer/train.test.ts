@@ -67,7 +67,7 @@ describe('BPE training', () => {
     expect(ids[ids.length - 1]).toBe(tok.eos);
     // the dummy prefix after each marker is dropped again
     expect(tok.decode(ids, { skipSpecial: true })).toBe('\nName a colour.\n\nBlue.');
-    expect(tok.decode(ids)).toBe('<s>' + text);
+    expect(tok.decode(ids)).toBe(`<s>${text}`);
   });
 
   it('encodes the same after saving to tokenizer.bin and loading', () => {

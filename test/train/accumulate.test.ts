@@ -11,8 +11,17 @@ import { Rng } from '../../src/core/random.ts';
 import { accumulateGradients } from '../../src/train/step.ts';
 
 const config: LlamaConfig = {
-  dim: 16, nLayers: 2, nHeads: 4, nKvHeads: 2, hiddenDim: 32, vocabSize: 11, maxSeqLen: 32,
-  ropeTheta: 10000, ropeLayout: 'interleaved', normEps: 1e-5, tiedEmbeddings: false,
+  dim: 16,
+  nLayers: 2,
+  nHeads: 4,
+  nKvHeads: 2,
+  hiddenDim: 32,
+  vocabSize: 11,
+  maxSeqLen: 32,
+  ropeTheta: 10000,
+  ropeLayout: 'interleaved',
+  normEps: 1e-5,
+  tiedEmbeddings: false,
 };
 
 /** Rows of different lengths with different numbers of labelled tokens. */
@@ -28,7 +37,10 @@ function examples(n: number): Example[] {
 
 async function grads(model: Llama, micro: Example[][]): Promise<Map<string, Float64Array>> {
   zeroGrad(model.parameters());
-  await accumulateGradients(model, micro.map((m) => collate(m, 0)));
+  await accumulateGradients(
+    model,
+    micro.map((m) => collate(m, 0)),
+  );
   const out = new Map<string, Float64Array>();
   for (const [n, p] of model.namedParameters()) out.set(n, Float64Array.from(p.grad!.dataSync()));
   return out;

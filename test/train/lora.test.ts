@@ -15,8 +15,17 @@ import { readCheckpointDir } from '../../src/train/checkpoint.ts';
 import { train } from '../../src/train/trainer.ts';
 
 const config: LlamaConfig = {
-  dim: 16, nLayers: 2, nHeads: 4, nKvHeads: 2, hiddenDim: 32, vocabSize: 12, maxSeqLen: 32,
-  ropeTheta: 10000, ropeLayout: 'interleaved', normEps: 1e-5, tiedEmbeddings: true,
+  dim: 16,
+  nLayers: 2,
+  nHeads: 4,
+  nKvHeads: 2,
+  hiddenDim: 32,
+  vocabSize: 12,
+  maxSeqLen: 32,
+  ropeTheta: 10000,
+  ropeLayout: 'interleaved',
+  normEps: 1e-5,
+  tiedEmbeddings: true,
 };
 const ids = () => fromArray(Int32Array.from([1, 5, 3, 7, 2, 9]), [1, 6], { dtype: 'i32', backend: cpu });
 const logits = (m: Llama) => scopeAsync(async () => [...(await m.forward(ids()).data())]);
@@ -52,21 +61,55 @@ describe('LoRA', () => {
         const s = [0, 1, 2, 3, 4, 5].map((t) => (k + t) % 12);
         return { ids: s, labels: s.map((x, t) => (t === 0 ? IGNORE : x)) };
       });
-      const r = await train({
-        model, trainable: lora.namedParameters(), train: ex, outDir: out, padId: 0, bosId: 1, eosId: 2, out: null,
-        snapshot: async () => ({ weights: null, adapters: { tensors: await lora.exportAdapters(), config: lora.peftConfig() } }),
-        exportWeights: () => lora.mergedWeights(),
-      }, { lr: 1e-2, schedule: 'constant', warmup: 0, weightDecay: 0, clip: 0, batchSize: 4, gradAccum: 1, maxSteps: 4, evalEvery: 0, saveEvery: 0, seed: 1, bucketBatches: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8 });
+      const r = await train(
+        {
+          model,
+          trainable: lora.namedParameters(),
+          train: ex,
+          outDir: out,
+          padId: 0,
+          bosId: 1,
+          eosId: 2,
+          out: null,
+          snapshot: async () => ({ weights: null, adapters: { tensors: await lora.exportAdapters(), config: lora.peftConfig() } }),
+          exportWeights: () => lora.mergedWeights(),
+        },
+        {
+          lr: 1e-2,
+          schedule: 'constant',
+          warmup: 0,
+          weightDecay: 0,
+          clip: 0,
+          batchSize: 4,
+          gradAccum: 1,
+          maxSteps: 4,
+          evalEvery: 0,
+          saveEvery: 0,
+          seed: 1,
+          bucketBatches: 0,
+          beta1: 0.9,
+          beta2: 0.999,
+          eps: 1e-8,
+        },
+      );
       expect(r.losses.at(-1)!).toBeLessThan(r.losses[0]!);
       for (const [n, p] of model.namedParameters()) expect([...(await p.data())]).toEqual([...before.get(n)!.data]);
-      expect(readdirSync(r.checkpointDir).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors', 'generation_config.json', 'optimizer.safetensors', 'trainer_state.json']);
+      expect(readdirSync(r.checkpointDir).sort()).toEqual([
+        'adapter_config.json',
+        'adapter_model.safetensors',
+        'generation_config.json',
+        'optimizer.safetensors',
+        'trainer_state.json',
+      ]);
       const ck = readCheckpointDir(r.checkpointDir);
       const fresh = new Llama(config, cpu, { seed: 2 });
       const again = new LoraAdapters(fresh, { rank: 2, alpha: 4, targets: ['q_proj', 'v_proj', 'down_proj'] });
       again.loadAdapters(ck.adapters!, 'checkpoint');
       expect(await logits(fresh)).toEqual(await logits(model));
       const wrongRank = new LoraAdapters(new Llama(config, cpu), { rank: 3, alpha: 4, targets: ['q_proj', 'v_proj', 'down_proj'] });
-      expect(() => wrongRank.loadAdapters(ck.adapters!, 'ck')).toThrow(/ck: base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight has shape \[2,16\], expected \[3,16\]/);
+      expect(() => wrongRank.loadAdapters(ck.adapters!, 'ck')).toThrow(
+        /ck: base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight has shape \[2,16\], expected \[3,16\]/,
+      );
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

@@ -14,8 +14,17 @@ import { fullModelParts, train } from '../../src/train/trainer.ts';
 import { gpu } from '../helpers/backends.ts';
 
 const config: LlamaConfig = {
-  dim: 32, nLayers: 2, nHeads: 4, nKvHeads: 2, hiddenDim: 64, vocabSize: 20, maxSeqLen: 32,
-  ropeTheta: 10000, ropeLayout: 'interleaved', normEps: 1e-5, tiedEmbeddings: true,
+  dim: 32,
+  nLayers: 2,
+  nHeads: 4,
+  nKvHeads: 2,
+  hiddenDim: 64,
+  vocabSize: 20,
+  maxSeqLen: 32,
+  ropeTheta: 10000,
+  ropeLayout: 'interleaved',
+  normEps: 1e-5,
+  tiedEmbeddings: true,
 };
 
 let g: Backend;
@@ -33,15 +42,42 @@ it('live buffers and bytes are unchanged from step 5 to step 30 (webgpu)', async
   const out = mkdtempSync(join(tmpdir(), 'heed-mem-'));
   const seen = new Map<number, ReturnType<Backend['memory']>>();
   try {
-    const r = await train({
-      model, ...fullModelParts(model), train: ex, heldout: ex.slice(0, 4), outDir: out, padId: 0, bosId: 1, eosId: 2, out: null,
-      onStep: async (s) => {
-        if (s === 5 || s === 30) {
-          await g.sync();
-          seen.set(s, g.memory());
-        }
+    const r = await train(
+      {
+        model,
+        ...fullModelParts(model),
+        train: ex,
+        heldout: ex.slice(0, 4),
+        outDir: out,
+        padId: 0,
+        bosId: 1,
+        eosId: 2,
+        out: null,
+        onStep: async (s) => {
+          if (s === 5 || s === 30) {
+            await g.sync();
+            seen.set(s, g.memory());
+          }
+        },
       },
-    }, { lr: 1e-3, schedule: 'linear', warmup: 0.1, weightDecay: 0.01, clip: 1, batchSize: 4, gradAccum: 2, maxSteps: 30, evalEvery: 10, saveEvery: 0, seed: 3, bucketBatches: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8 });
+      {
+        lr: 1e-3,
+        schedule: 'linear',
+        warmup: 0.1,
+        weightDecay: 0.01,
+        clip: 1,
+        batchSize: 4,
+        gradAccum: 2,
+        maxSteps: 30,
+        evalEvery: 10,
+        saveEvery: 0,
+        seed: 3,
+        bucketBatches: 0,
+        beta1: 0.9,
+        beta2: 0.999,
+        eps: 1e-8,
+      },
+    );
     expect(r.losses.at(-1)!).toBeLessThan(r.losses[0]!);
     const a = seen.get(5)!;
     const b = seen.get(30)!;
@@ -63,8 +99,28 @@ it('the trainer on webgpu follows the cpu reference (6 steps with accumulation a
     const model = new Llama(config, b, { seed: 1 });
     const out = mkdtempSync(join(tmpdir(), 'heed-follow-'));
     try {
-      return (await train({ model, ...fullModelParts(model), train: ex, outDir: out, padId: 0, bosId: 1, eosId: 2, out: null },
-        { lr: 3e-3, schedule: 'cosine', warmup: 2, weightDecay: 0.01, clip: 0.5, batchSize: 3, gradAccum: 2, maxSteps: 6, evalEvery: 0, saveEvery: 0, seed: 3, bucketBatches: 2, beta1: 0.9, beta2: 0.999, eps: 1e-8 })).losses;
+      return (
+        await train(
+          { model, ...fullModelParts(model), train: ex, outDir: out, padId: 0, bosId: 1, eosId: 2, out: null },
+          {
+            lr: 3e-3,
+            schedule: 'cosine',
+            warmup: 2,
+            weightDecay: 0.01,
+            clip: 0.5,
+            batchSize: 3,
+            gradAccum: 2,
+            maxSteps: 6,
+            evalEvery: 0,
+            saveEvery: 0,
+            seed: 3,
+            bucketBatches: 2,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+          },
+        )
+      ).losses;
     } finally {
       model.dispose();
       rmSync(out, { recursive: true, force: true });

@@ -19,8 +19,17 @@ import { lossCurveSvg, smooth } from '../../src/train/svg.ts';
 import { type TrainConfig, type TrainSetup, fullModelParts, train } from '../../src/train/trainer.ts';
 
 const config: LlamaConfig = {
-  dim: 16, nLayers: 2, nHeads: 4, nKvHeads: 2, hiddenDim: 32, vocabSize: 12, maxSeqLen: 32,
-  ropeTheta: 10000, ropeLayout: 'interleaved', normEps: 1e-5, tiedEmbeddings: false,
+  dim: 16,
+  nLayers: 2,
+  nHeads: 4,
+  nKvHeads: 2,
+  hiddenDim: 32,
+  vocabSize: 12,
+  maxSeqLen: 32,
+  ropeTheta: 10000,
+  ropeLayout: 'interleaved',
+  normEps: 1e-5,
+  tiedEmbeddings: false,
 };
 const dirs: string[] = [];
 const tmp = () => {
@@ -44,12 +53,36 @@ function examples(n: number, seed: number): Example[] {
 }
 
 const cfg: TrainConfig = {
-  lr: 3e-2, schedule: 'cosine', warmup: 2, weightDecay: 0.1, clip: 0.5, batchSize: 3, gradAccum: 2, maxSteps: 8,
-  evalEvery: 4, saveEvery: 0, seed: 9, bucketBatches: 2, beta1: 0.9, beta2: 0.99, eps: 1e-8,
+  lr: 3e-2,
+  schedule: 'cosine',
+  warmup: 2,
+  weightDecay: 0.1,
+  clip: 0.5,
+  batchSize: 3,
+  gradAccum: 2,
+  maxSteps: 8,
+  evalEvery: 4,
+  saveEvery: 0,
+  seed: 9,
+  bucketBatches: 2,
+  beta1: 0.9,
+  beta2: 0.99,
+  eps: 1e-8,
 };
 
 function setup(model: Llama, outDir: string, extra: Partial<TrainSetup> = {}): TrainSetup {
-  return { model, ...fullModelParts(model), train: examples(20, 1), heldout: examples(6, 2), outDir, padId: 0, bosId: 1, eosId: 2, out: null, ...extra };
+  return {
+    model,
+    ...fullModelParts(model),
+    train: examples(20, 1),
+    heldout: examples(6, 2),
+    outDir,
+    padId: 0,
+    bosId: 1,
+    eosId: 2,
+    out: null,
+    ...extra,
+  };
 }
 
 async function weights(model: Llama): Promise<Map<string, number[]>> {
@@ -88,18 +121,28 @@ describe('trainer', () => {
     const m = new Llama(config, cpu, { seed: 4 });
     await train(setup(m, out, { stopAfter: 1 }), cfg);
     const ck = readCheckpointDir(join(out, 'checkpoint'));
-    await expect(train(setup(m, out, { resume: ck }), { ...cfg, lr: 1e-3 })).rejects.toThrow(/--resume: the checkpoint was trained with .*"lr":0.03/);
+    await expect(train(setup(m, out, { resume: ck }), { ...cfg, lr: 1e-3 })).rejects.toThrow(
+      /--resume: the checkpoint was trained with .*"lr":0.03/,
+    );
   });
 
   it('writes an HF directory heed (and transformers) can load, plus optimizer and trainer state', async () => {
     const out = tmp();
     const m = new Llama(config, cpu, { seed: 4 });
     const r = await train(setup(m, out), { ...cfg, maxSteps: 2, evalEvery: 0 });
-    expect(readdirSync(r.checkpointDir).sort()).toEqual(['config.json', 'generation_config.json', 'model.safetensors', 'optimizer.safetensors', 'trainer_state.json']);
+    expect(readdirSync(r.checkpointDir).sort()).toEqual([
+      'config.json',
+      'generation_config.json',
+      'model.safetensors',
+      'optimizer.safetensors',
+      'trainer_state.json',
+    ]);
     expect(JSON.parse(readFileSync(join(r.modelDir!, 'generation_config.json'), 'utf8'))).toEqual({ bos_token_id: 1, eos_token_id: 2 });
     const back = readCheckpoint(r.modelDir!);
     expect(back.config.ropeLayout).toBe('half'); // HF's layout on disk
-    const logitsOf = async (model: Llama) => [...(await model.forward(fromArray(Int32Array.from([1, 2, 3, 4]), [1, 4], { dtype: 'i32', backend: cpu })).data())];
+    const logitsOf = async (model: Llama) => [
+      ...(await model.forward(fromArray(Int32Array.from([1, 2, 3, 4]), [1, 4], { dtype: 'i32', backend: cpu })).data()),
+    ];
     const reloaded = new Llama(back.config, cpu);
     reloaded.loadState(back.weights);
     const [x, y] = [await logitsOf(m), await logitsOf(reloaded)];
@@ -112,16 +155,22 @@ describe('trainer', () => {
     const out = tmp();
     const m = new Llama(config, cpu, { seed: 4 });
     let saved: Map<string, number[]> | null = null;
-    const run = train(setup(m, out, {
-      onStep: async (s) => {
-        if (s === 2) saved = await weights(m);
-        if (s === 3) { // poison one weight after step 3's update: step 4 sees a NaN loss
-          const w = m.namedParameters().get('model.norm.weight')!;
-          w.write(new Float32Array(16).fill(NaN));
-        }
-      },
-    }), { ...cfg, saveEvery: 2 });
-    await expect(run).rejects.toThrow(/training stopped at step 4: the loss is NaN .*the last good checkpoint \(step 2\) is intact in .*checkpoint/);
+    const run = train(
+      setup(m, out, {
+        onStep: async (s) => {
+          if (s === 2) saved = await weights(m);
+          if (s === 3) {
+            // poison one weight after step 3's update: step 4 sees a NaN loss
+            const w = m.namedParameters().get('model.norm.weight')!;
+            w.write(new Float32Array(16).fill(NaN));
+          }
+        },
+      }),
+      { ...cfg, saveEvery: 2 },
+    );
+    await expect(run).rejects.toThrow(
+      /training stopped at step 4: the loss is NaN .*the last good checkpoint \(step 2\) is intact in .*checkpoint/,
+    );
     const ck = readCheckpointDir(join(out, 'checkpoint'));
     expect(ck.state.step).toBe(2);
     const back = new Llama(ck.config!, cpu);
@@ -152,12 +201,34 @@ describe('schedules', () => {
 
 describe('progress and curve', () => {
   it('formats a step line and durations', () => {
-    expect(formatStep({ step: 7, totalSteps: 120, epoch: 0, loss: 2.345678, lr: 1e-5, gradNorm: 0.5, tokens: 10, tokPerSec: 1234.4, elapsedSec: 1, etaSec: 3725 }))
-      .toBe('step   7/120  loss 2.3457  lr 1.00e-5  |g| 0.500  1234 tok/s  ETA 1h02m');
+    expect(
+      formatStep({
+        step: 7,
+        totalSteps: 120,
+        epoch: 0,
+        loss: 2.345678,
+        lr: 1e-5,
+        gradNorm: 0.5,
+        tokens: 10,
+        tokPerSec: 1234.4,
+        elapsedSec: 1,
+        etaSec: 3725,
+      }),
+    ).toBe('step   7/120  loss 2.3457  lr 1.00e-5  |g| 0.500  1234 tok/s  ETA 1h02m');
     expect([formatDuration(5), formatDuration(65), formatDuration(NaN)]).toEqual(['5s', '1m05s', '?']);
   });
   it('draws train and held-out polylines in the plot area', () => {
-    const svg = lossCurveSvg({ train: [{ step: 1, loss: 3 }, { step: 2, loss: 2 }], heldout: [{ step: 0, loss: 3.5 }, { step: 2, loss: 2.5 }], title: 'a < b' });
+    const svg = lossCurveSvg({
+      train: [
+        { step: 1, loss: 3 },
+        { step: 2, loss: 2 },
+      ],
+      heldout: [
+        { step: 0, loss: 3.5 },
+        { step: 2, loss: 2.5 },
+      ],
+      title: 'a < b',
+    });
     expect(svg.match(/<polyline/g)).toHaveLength(3);
     expect(svg).toContain('a &lt; b');
     expect(smooth([1, 2, 3, 4], 2)).toEqual([1, 1.5, 2.5, 3.5]);

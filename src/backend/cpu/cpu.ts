@@ -6,7 +6,11 @@ import { setDefaultBackendFactory } from '../../core/tensor.ts';
 import type { Backend, Kernel, MemoryStats, Storage } from '../backend.ts';
 
 export class CpuStorage implements Storage {
-  constructor(readonly dtype: DType, readonly length: number, readonly data: TypedArray) {}
+  constructor(
+    readonly dtype: DType,
+    readonly length: number,
+    readonly data: TypedArray,
+  ) {}
 }
 
 function cpuStorage(s: Storage): CpuStorage {
@@ -44,7 +48,11 @@ export class CpuBackend implements Backend {
     return cpuStorage(s).data.slice();
   }
   run<P>(k: Kernel<P>, inputs: Storage[], outputs: Storage[], p: P): void {
-    k.cpu(inputs.map((s) => cpuStorage(s).data), outputs.map((s) => cpuStorage(s).data), p);
+    k.cpu(
+      inputs.map((s) => cpuStorage(s).data),
+      outputs.map((s) => cpuStorage(s).data),
+      p,
+    );
   }
   flush(): void {}
   async sync(): Promise<void> {}

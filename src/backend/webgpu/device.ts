@@ -28,7 +28,7 @@ export interface AcquiredDevice {
 }
 
 function describe(info: GPUAdapterInfo): string {
-  const parts = [info.vendor, info.architecture, info.device, info.description].filter((x) => x && x.length);
+  const parts = [info.vendor, info.architecture, info.device, info.description].filter((x) => x?.length);
   return parts.join(' / ') || 'unknown adapter';
 }
 
@@ -40,7 +40,9 @@ let explained = false;
 function explainDawnWarnings(description: string): void {
   if (explained || !/llvmpipe|lavapipe/i.test(description)) return;
   explained = true;
-  process.stderr.write('[webgpu] the two Dawn warnings above ("…artificially reduced from 1000000 to 16…") are harmless: lavapipe reports no limit on dynamic buffer offsets, Dawn caps it, and heed uses none.\n');
+  process.stderr.write(
+    '[webgpu] the two Dawn warnings above ("…artificially reduced from 1000000 to 16…") are harmless: lavapipe reports no limit on dynamic buffer offsets, Dawn caps it, and heed uses none.\n',
+  );
 }
 
 /** The adapter Dawn would give, described, without creating a device; null when there is none
@@ -80,9 +82,17 @@ export async function acquireDevice(): Promise<AcquiredDevice> {
   const requiredLimits: Record<string, number> = {};
   const lim = adapter.limits as unknown as Record<string, number>;
   for (const k of [
-    'maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup',
-    'maxComputeWorkgroupSizeX', 'maxComputeWorkgroupSizeY', 'maxComputeWorkgroupSizeZ', 'maxStorageBuffersPerShaderStage',
-    'maxComputeWorkgroupsPerDimension', 'maxUniformBufferBindingSize', 'maxBindGroups',
+    'maxStorageBufferBindingSize',
+    'maxBufferSize',
+    'maxComputeWorkgroupStorageSize',
+    'maxComputeInvocationsPerWorkgroup',
+    'maxComputeWorkgroupSizeX',
+    'maxComputeWorkgroupSizeY',
+    'maxComputeWorkgroupSizeZ',
+    'maxStorageBuffersPerShaderStage',
+    'maxComputeWorkgroupsPerDimension',
+    'maxUniformBufferBindingSize',
+    'maxBindGroups',
   ]) {
     if (typeof lim[k] === 'number') requiredLimits[k] = lim[k]!;
   }

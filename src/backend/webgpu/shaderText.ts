@@ -11,7 +11,11 @@
 //                           variant kernel reuses its base kernel's pieces instead of a copy.
 // The expansion is plain text: the WGSL compiled is what one would have written by hand.
 
-type Node = string | { kind: 'for'; name: string; lo: number; hi: number; body: Node[] } | { kind: 'block'; name: string; body: Node[] } | { kind: 'use'; name: string };
+type Node =
+  | string
+  | { kind: 'for'; name: string; lo: number; hi: number; body: Node[] }
+  | { kind: 'block'; name: string; body: Node[] }
+  | { kind: 'use'; name: string };
 
 const FOR = /^\s*\/\/ #for (\w+) in (\d+)\.\.(\d+)\s*$/;
 const BLOCK = /^\s*\/\/ #block (\w+)\s*$/;
@@ -29,7 +33,8 @@ export function expandShaderText(code: string, where: string): string {
       const line = lines[i++]!;
       if (end?.test(line)) return out;
       let m: RegExpExecArray | null;
-      if ((m = FOR.exec(line))) out.push({ kind: 'for', name: m[1]!, lo: Number(m[2]), hi: Number(m[3]), body: parse(END, `#for at line ${i}`) });
+      if ((m = FOR.exec(line)))
+        out.push({ kind: 'for', name: m[1]!, lo: Number(m[2]), hi: Number(m[3]), body: parse(END, `#for at line ${i}`) });
       else if ((m = BLOCK.exec(line))) out.push({ kind: 'block', name: m[1]!, body: parse(ENDBLOCK, `#block ${m[1]} at line ${i}`) });
       else if ((m = USE.exec(line))) out.push({ kind: 'use', name: m[1]! });
       else if (END.test(line) || ENDBLOCK.test(line)) throw new Error(`${where}: line ${i}: ${line.trim()} without an opening directive`);
@@ -43,13 +48,16 @@ export function expandShaderText(code: string, where: string): string {
   const render = (nodes: readonly Node[], env: ReadonlyMap<string, number>): string[] =>
     nodes.flatMap((n): string[] => {
       if (typeof n === 'string') {
-        return [n.replace(/\$\((\w+)\)/g, (_, v: string) => {
-          const x = env.get(v);
-          if (x === undefined) throw new Error(`${where}: $(${v}) outside a #for over ${v}`);
-          return String(x);
-        })];
+        return [
+          n.replace(/\$\((\w+)\)/g, (_, v: string) => {
+            const x = env.get(v);
+            if (x === undefined) throw new Error(`${where}: $(${v}) outside a #for over ${v}`);
+            return String(x);
+          }),
+        ];
       }
-      if (n.kind === 'for') return Array.from({ length: Math.max(0, n.hi - n.lo) }, (_, k) => render(n.body, new Map([...env, [n.name, n.lo + k]]))).flat();
+      if (n.kind === 'for')
+        return Array.from({ length: Math.max(0, n.hi - n.lo) }, (_, k) => render(n.body, new Map([...env, [n.name, n.lo + k]]))).flat();
       if (n.kind === 'block') {
         if (blocks.has(n.name)) throw new Error(`${where}: #block ${n.name} is defined twice`);
         blocks.set(n.name, n.body);

@@ -13,7 +13,12 @@ import { type AcquiredDevice, acquireDevice } from './device.ts';
 import { gpuWait } from './poll.ts';
 
 export class GpuStorage implements Storage {
-  constructor(readonly dtype: DType, readonly length: number, readonly buffer: GPUBuffer, readonly classBytes: number) {}
+  constructor(
+    readonly dtype: DType,
+    readonly length: number,
+    readonly buffer: GPUBuffer,
+    readonly classBytes: number,
+  ) {}
 }
 
 const UNIFORM_SLOT = 256; // minUniformBufferOffsetAlignment
@@ -121,7 +126,9 @@ export class WebGPUBackend implements Backend {
       this.pooledBytes -= cls;
     } else {
       if (cls > this.gpu.limits.maxStorageBufferBindingSize) {
-        throw new Error(`webgpu: a tensor of ${length} ${dtype} (${bytes} bytes) exceeds maxStorageBufferBindingSize ${this.gpu.limits.maxStorageBufferBindingSize}`);
+        throw new Error(
+          `webgpu: a tensor of ${length} ${dtype} (${bytes} bytes) exceeds maxStorageBufferBindingSize ${this.gpu.limits.maxStorageBufferBindingSize}`,
+        );
       }
       buffer = this.gpu.createBuffer({ size: cls, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
       this.bufferIds.set(buffer, this.nextBufferId++);
@@ -237,7 +244,9 @@ export class WebGPUBackend implements Backend {
       if (!this.encoder) this.encoder = this.gpu.createCommandEncoder();
       const q = prof.names.length * 2;
       prof.names.push(`${k.name}/${l.entry}`);
-      const pass = this.encoder.beginComputePass({ timestampWrites: { querySet: prof.set, beginningOfPassWriteIndex: q, endOfPassWriteIndex: q + 1 } });
+      const pass = this.encoder.beginComputePass({
+        timestampWrites: { querySet: prof.set, beginningOfPassWriteIndex: q, endOfPassWriteIndex: q + 1 },
+      });
       pass.setPipeline(pipe);
       pass.setBindGroup(0, bind);
       pass.dispatchWorkgroups(x, y, z);
@@ -258,7 +267,9 @@ export class WebGPUBackend implements Backend {
     for (let i = 0; i < bufs.length; i++) key += `:${this.bufferIds.get(bufs[i]!.buffer)}/${sizes[i]}`;
     let bind = this.bindGroups.get(key);
     if (!bind) {
-      const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.uniformBuf, offset: off, size: Math.ceil(ubytes / 16) * 16 } }];
+      const entries: GPUBindGroupEntry[] = [
+        { binding: 0, resource: { buffer: this.uniformBuf, offset: off, size: Math.ceil(ubytes / 16) * 16 } },
+      ];
       bufs.forEach((g, i) => entries.push({ binding: i + 1, resource: { buffer: g.buffer, offset: 0, size: sizes[i]! } }));
       bind = this.gpu.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries });
       this.counters.bindGroupsCreated++;
@@ -282,7 +293,7 @@ export class WebGPUBackend implements Backend {
   flush(): void {
     if (!this.encoder) return;
     this.endPass();
-    if (this.profiling && this.profiling.names.length) this.resolveProfile(this.encoder);
+    if (this.profiling?.names.length) this.resolveProfile(this.encoder);
     if (this.uniformUsed > 0) this.gpu.queue.writeBuffer(this.uniformBuf, 0, this.uniformData, 0, this.uniformUsed);
     this.gpu.queue.submit([this.encoder.finish()]);
     this.counters.submits++;
@@ -426,5 +437,6 @@ async function smokeTest(b: WebGPUBackend): Promise<void> {
   b.run(smokeK, [], [s], { n, value: 2.5 });
   const got = await b.download(s);
   b.free(s);
-  if (![...got].every((v, i) => v === 2.5 + i)) throw new Error(`webgpu: adapter "${b.device}" ran a test kernel but returned ${[...got]}; refusing to use it`);
+  if (![...got].every((v, i) => v === 2.5 + i))
+    throw new Error(`webgpu: adapter "${b.device}" ran a test kernel but returned ${[...got]}; refusing to use it`);
 }

@@ -8,7 +8,10 @@ export function alpacaRow(r: Row): RowResult {
   if (!nonBlank(r.output)) return 'no "output" text';
   const input = isText(r.input) ? r.input : '';
   return {
-    messages: [{ role: 'user', content: joinInput(r.instruction, input) }, { role: 'assistant', content: r.output }],
+    messages: [
+      { role: 'user', content: joinInput(r.instruction, input) },
+      { role: 'assistant', content: r.output },
+    ],
     fields: { instruction: r.instruction, input },
     dataset: 'alpaca',
   };

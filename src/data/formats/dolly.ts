@@ -10,7 +10,10 @@ export function dollyRow(r: Row): RowResult {
   if (!nonBlank(r.category)) return 'no "category"';
   const input = isText(r.context) ? r.context : '';
   return {
-    messages: [{ role: 'user', content: joinInput(r.instruction, input) }, { role: 'assistant', content: r.response }],
+    messages: [
+      { role: 'user', content: joinInput(r.instruction, input) },
+      { role: 'assistant', content: r.response },
+    ],
     fields: { instruction: r.instruction, input },
     dataset: r.category,
   };

@@ -54,8 +54,12 @@ export function inspectDataset(d: Dataset, opts: { tok?: Tokenizer; template?: C
     for (const m of a) assistantChars.push(m.content.length);
   }
   const out: Inspection = {
-    rows: d.rows.length, skipped: d.skipped.count, assistantTurns: new Map([...assistantTurns].sort((x, y) => x[0] - y[0])), withSystem,
-    userChars: spread(userChars.length ? userChars : [0]), assistantChars: spread(assistantChars),
+    rows: d.rows.length,
+    skipped: d.skipped.count,
+    assistantTurns: new Map([...assistantTurns].sort((x, y) => x[0] - y[0])),
+    withSystem,
+    userChars: spread(userChars.length ? userChars : [0]),
+    assistantChars: spread(assistantChars),
   };
   if (opts.tok) {
     const t = opts.template ?? TULU;
@@ -73,7 +77,11 @@ export function inspectDataset(d: Dataset, opts: { tok?: Tokenizer; template?: C
         if (!cut.labels.slice(1).some((l) => l !== IGNORE)) noLabelsLeft++;
       }
     }
-    out.tokens = { template: t.name, lengths: spread(lengths), ...(opts.seqLen !== undefined ? { seqLen: opts.seqLen, truncated, tokensCut, noLabelsLeft } : {}) };
+    out.tokens = {
+      template: t.name,
+      lengths: spread(lengths),
+      ...(opts.seqLen !== undefined ? { seqLen: opts.seqLen, truncated, tokensCut, noLabelsLeft } : {}),
+    };
   }
   return out;
 }

@@ -44,7 +44,8 @@ export function oasstRow(r: Row): RowResult {
     const role = typeof node.role === 'string' ? ROLE[node.role] : undefined;
     if (!role) return `message at depth ${depth} has role ${JSON.stringify(node.role)}`;
     const want = depth % 2 === 0 ? 'user' : 'assistant';
-    if (role !== want) return `message at depth ${depth} is ${JSON.stringify(node.role)}, expected ${want === 'user' ? '"prompter"' : '"assistant"'} (roles must alternate)`;
+    if (role !== want)
+      return `message at depth ${depth} is ${JSON.stringify(node.role)}, expected ${want === 'user' ? '"prompter"' : '"assistant"'} (roles must alternate)`;
     if (!nonBlank(node.text)) return `message at depth ${depth} has no text`;
     out.push({ role, content: node.text });
     if (node.replies === undefined || node.replies === null) break;

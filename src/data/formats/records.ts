@@ -28,7 +28,12 @@ export function splitRecords(text: string, source: string): RowRecord[] {
     return arr.map((value, i) => ({ where: `${name}[${i}]`, value }));
   }
   const out: RowRecord[] = [];
-  eachJsonLine(body, name, (value, where) => void out.push({ where, value }), (where) => void out.push({ where, value: INVALID_JSON }));
+  eachJsonLine(
+    body,
+    name,
+    (value, where) => void out.push({ where, value }),
+    (where) => void out.push({ where, value: INVALID_JSON }),
+  );
   return out;
 }
 
@@ -53,7 +58,13 @@ export function readRows(text: string, source: string, read: (row: Row) => RowRe
     }
     const r = read(value as Row);
     if (typeof r === 'string') skip(skipped, where, r);
-    else rows.push({ id: r.id ?? where, messages: r.messages, ...(r.fields ? { fields: r.fields } : {}), ...(r.dataset ? { dataset: r.dataset } : {}) });
+    else
+      rows.push({
+        id: r.id ?? where,
+        messages: r.messages,
+        ...(r.fields ? { fields: r.fields } : {}),
+        ...(r.dataset ? { dataset: r.dataset } : {}),
+      });
   }
   return { source, rows, skipped };
 }

@@ -6,7 +6,16 @@ import { parseMessages } from '../messages.ts';
 import { type Row, type RowResult, isText } from './records.ts';
 import { nameTable } from '../../util/names.ts';
 
-const SPEAKERS = nameTable<Role>({ human: 'user', user: 'user', gpt: 'assistant', assistant: 'assistant', chatgpt: 'assistant', bing: 'assistant', bard: 'assistant', system: 'system' });
+const SPEAKERS = nameTable<Role>({
+  human: 'user',
+  user: 'user',
+  gpt: 'assistant',
+  assistant: 'assistant',
+  chatgpt: 'assistant',
+  bing: 'assistant',
+  bard: 'assistant',
+  system: 'system',
+});
 
 export function sharegptRow(r: Row): RowResult {
   const id = isText(r.id) && r.id !== '' ? { id: r.id } : {};

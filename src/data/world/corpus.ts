@@ -52,16 +52,24 @@ export interface Corpus {
 
 /** Checks a mix: known kinds, shares >= 0, summing to 1 (within 1e-6). */
 export function resolveMix(mix: Partial<Mix> = {}): Mix {
-  for (const k of Object.keys(mix)) if (!(CORPUS_KINDS as readonly string[]).includes(k)) throw new Error(`corpus mix: unknown kind "${k}" (kinds: ${CORPUS_KINDS.join(', ')})`);
+  for (const k of Object.keys(mix))
+    if (!(CORPUS_KINDS as readonly string[]).includes(k))
+      throw new Error(`corpus mix: unknown kind "${k}" (kinds: ${CORPUS_KINDS.join(', ')})`);
   const m = { ...DEFAULT_MIX, ...mix };
-  for (const k of CORPUS_KINDS) if (!(Number.isFinite(m[k]) && m[k] >= 0)) throw new Error(`corpus mix: ${k} must be a share >= 0, got ${m[k]}`);
+  for (const k of CORPUS_KINDS)
+    if (!(Number.isFinite(m[k]) && m[k] >= 0)) throw new Error(`corpus mix: ${k} must be a share >= 0, got ${m[k]}`);
   const sum = CORPUS_KINDS.reduce((s, k) => s + m[k], 0);
   if (Math.abs(sum - 1) > 1e-6) throw new Error(`corpus mix: the shares must sum to 1, they sum to ${sum.toFixed(4)}`);
   return m;
 }
 
 /** A spec (and a request for it) that no exclusion forbids; tries until one is found. */
-function freshStoryPair(world: World, rng: Rng, opts: CorpusOptions, type?: RequestType): { spec: StorySpec; request: ReturnType<typeof storyRequest> } {
+function freshStoryPair(
+  world: World,
+  rng: Rng,
+  opts: CorpusOptions,
+  type?: RequestType,
+): { spec: StorySpec; request: ReturnType<typeof storyRequest> } {
   for (let i = 0; i < 1000; i++) {
     const spec = randomSpec(world, rng);
     if (opts.excludeSpecs?.has(specKey(spec))) continue;
@@ -85,7 +93,13 @@ function makeDoc(kind: CorpusKind, world: World, rng: Rng, opts: CorpusOptions):
   return { kind, ...doc, specs, requests };
 }
 
-function makeText(kind: CorpusKind, world: World, rng: Rng, opts: CorpusOptions, freshPair: () => ReturnType<typeof freshStoryPair>): { text: string; wrapper?: string } {
+function makeText(
+  kind: CorpusKind,
+  world: World,
+  rng: Rng,
+  opts: CorpusOptions,
+  freshPair: () => ReturnType<typeof freshStoryPair>,
+): { text: string; wrapper?: string } {
   switch (kind) {
     case 'story': {
       const { spec } = freshPair();
@@ -106,7 +120,12 @@ function makeText(kind: CorpusKind, world: World, rng: Rng, opts: CorpusOptions,
     }
     case 'worksheet': {
       const n = 3 + rng.int(4);
-      return { text: worksheet(Array.from({ length: n }, () => freshPair().request.text), rng) };
+      return {
+        text: worksheet(
+          Array.from({ length: n }, () => freshPair().request.text),
+          rng,
+        ),
+      };
     }
     case 'facts':
       return { text: factDocument(world, rng) };

@@ -14,9 +14,24 @@ export function factStatement(c: Character, attribute: FactAttribute, rng: Rng):
   const a = article(c.species);
   const at = atOf(c.home);
   const forms: Record<FactAttribute, string[]> = {
-    species: [`${c.name} is ${a} ${c.species}.`, `${c.name} is a little ${c.species}.`, `${upperFirst(a)} ${c.species} named ${c.name} is known to many.`, `If you meet ${c.name}, you will see ${a} ${c.species}.`],
-    home: [`${c.name} lives ${at}.`, `${c.name}'s home is ${at}.`, `You can find ${c.name} ${at}.`, `${upperFirst(at)} is where ${c.name} lives.`],
-    food: [`${c.name} likes ${c.food}.`, `${c.name}'s favorite food is ${c.food}.`, `${c.name} loves to eat ${c.food}.`, `More than anything, ${c.name} likes to eat ${c.food}.`],
+    species: [
+      `${c.name} is ${a} ${c.species}.`,
+      `${c.name} is a little ${c.species}.`,
+      `${upperFirst(a)} ${c.species} named ${c.name} is known to many.`,
+      `If you meet ${c.name}, you will see ${a} ${c.species}.`,
+    ],
+    home: [
+      `${c.name} lives ${at}.`,
+      `${c.name}'s home is ${at}.`,
+      `You can find ${c.name} ${at}.`,
+      `${upperFirst(at)} is where ${c.name} lives.`,
+    ],
+    food: [
+      `${c.name} likes ${c.food}.`,
+      `${c.name}'s favorite food is ${c.food}.`,
+      `${c.name} loves to eat ${c.food}.`,
+      `More than anything, ${c.name} likes to eat ${c.food}.`,
+    ],
   };
   return pick(forms[attribute], rng);
 }

@@ -24,9 +24,25 @@ const COMPANION_PLACE = [
 ];
 const PLACE = ['{A} lived {at}.', '{A} went {to}.', 'That day, {A} was {at}.', '{A} liked to spend time {at}.'];
 
-const OBJECT_SENTENCE = ['On the path, {X} found {w}.', '{X} carried {w} everywhere.', '{X} showed {Y} {w}.', 'There was {w} next to {X}.', '{X} gave {Y} {w} as a gift.'];
-const ADJECTIVE_SENTENCE = ['{X} felt very {w} that day.', 'Everyone knew that {X} was {w}.', '{Y} thought that {X} was {w}.', 'All morning, {X} was {w}.'];
-const VERB_SENTENCE = ['{X} wanted to {w} all day.', '{X} and {Y} decided to {w}.', 'More than anything, {X} loved to {w}.', '{Y} taught {X} how to {w}.'];
+const OBJECT_SENTENCE = [
+  'On the path, {X} found {w}.',
+  '{X} carried {w} everywhere.',
+  '{X} showed {Y} {w}.',
+  'There was {w} next to {X}.',
+  '{X} gave {Y} {w} as a gift.',
+];
+const ADJECTIVE_SENTENCE = [
+  '{X} felt very {w} that day.',
+  'Everyone knew that {X} was {w}.',
+  '{Y} thought that {X} was {w}.',
+  'All morning, {X} was {w}.',
+];
+const VERB_SENTENCE = [
+  '{X} wanted to {w} all day.',
+  '{X} and {Y} decided to {w}.',
+  'More than anything, {X} loved to {w}.',
+  '{Y} taught {X} how to {w}.',
+];
 const OBJECT_CLAUSE = ['{X} found {w}', '{X} saw {w}', '{X} picked up {w}'];
 const ADJECTIVE_CLAUSE = ['{X} felt {w}', '{X} was very {w}'];
 const VERB_CLAUSE = ['{X} wanted to {w}', '{X} loved to {w}', '{X} learned to {w}'];
@@ -59,7 +75,15 @@ const MOOD: Record<StorySpec['ending'], string[]> = {
   sad: ['{A} began to cry.', 'Then {B} had to go far away.', '{A} felt a tear roll down.', 'The day had gone all wrong.'],
 };
 const SAYS = ['{X} said, "{u}"', '"{c}," said {X}.', '{X} asked {Y}, "{q}"', '{X} shouted, "{u}"'];
-const UTTERANCES = ["Let's go and play!", 'Come with me, {Y}!', 'What a lovely day!', 'I am so glad you are here.', 'Look over there!', 'We can do this together.', 'Stay close to me, {Y}.'];
+const UTTERANCES = [
+  "Let's go and play!",
+  'Come with me, {Y}!',
+  'What a lovely day!',
+  'I am so glad you are here.',
+  'Look over there!',
+  'We can do this together.',
+  'Stay close to me, {Y}.',
+];
 const QUESTIONS = ['Do you want to come along?', 'Where are we going?', 'Can you hear that?', 'Are you coming with me?'];
 const COMMA_UTTERANCES = ["Let's go and play", 'We can do this together', 'Look over there', 'Stay close to me, {Y}', 'This is fun'];
 
@@ -111,7 +135,12 @@ function dialogueSentence(a: string, b: string, rng: Rng): string {
 
 /** Splits `words` into `groups` non-empty runs, keeping the order. */
 function groupWords(words: readonly string[], groups: number, rng: Rng): string[][] {
-  const cuts = shuffled(words.slice(1).map((_, i) => i + 1), rng).slice(0, groups - 1).sort((x, y) => x - y);
+  const cuts = shuffled(
+    words.slice(1).map((_, i) => i + 1),
+    rng,
+  )
+    .slice(0, groups - 1)
+    .sort((x, y) => x - y);
   const out: string[][] = [];
   let start = 0;
   for (const c of [...cuts, words.length]) {
@@ -125,8 +154,21 @@ function groupWords(words: readonly string[], groups: number, rng: Rng): string[
 export function renderStory(world: World, spec: StorySpec, rng: Rng): string {
   const hero = character(world, spec.hero);
   const friend = character(world, spec.companion);
-  const where: Place = PLACES.find((p) => p.noun === spec.place) ?? (() => { throw new Error(`renderStory: unknown place "${spec.place}"`); })();
-  const vars = { A: hero.name, B: friend.name, a: article(hero.species), s: hero.species, b: article(friend.species), cs: friend.species, at: where.at, to: where.to };
+  const where: Place =
+    PLACES.find((p) => p.noun === spec.place) ??
+    (() => {
+      throw new Error(`renderStory: unknown place "${spec.place}"`);
+    })();
+  const vars = {
+    A: hero.name,
+    B: friend.name,
+    a: article(hero.species),
+    s: hero.species,
+    b: article(friend.species),
+    cs: friend.species,
+    at: where.at,
+    to: where.to,
+  };
   const openings = OPENINGS[spec.firstWord];
   if (!openings) throw new Error(`renderStory: no opening starts with "${spec.firstWord}"`);
   const opening = pick(openings, rng);

@@ -64,19 +64,68 @@ function trailing(c: Constraints, slot: Slot, rng: Rng): string {
   switch (slot) {
     case 'words': {
       const w = wordList(c.words!);
-      return pick([`Use the words ${w}.`, `It must include the words ${w}.`, `Make sure the words ${w} appear in it.`, `Include these words: ${c.words!.join(', ')}.`], rng);
+      return pick(
+        [
+          `Use the words ${w}.`,
+          `It must include the words ${w}.`,
+          `Make sure the words ${w} appear in it.`,
+          `Include these words: ${c.words!.join(', ')}.`,
+        ],
+        rng,
+      );
     }
-    case 'firstWord': return pick([`Start with the word "${c.firstWord}".`, `The first word should be "${c.firstWord}".`, `Begin the story with "${c.firstWord}".`, `Let the story begin with the word ${c.firstWord}.`], rng);
-    case 'sentences': return pick([`It should be ${count} sentences long.`, `Use exactly ${count} sentences.`, `Keep it to ${count} sentences.`, `Write it in ${count} sentences.`], rng);
-    case 'dialogue': return c.dialogue
-      ? pick(['Include some dialogue.', 'Let the characters talk to each other.', 'Someone should say something out loud.', 'Put in a line of dialogue.'], rng)
-      : pick(['Do not use any dialogue.', 'Nobody should speak in quotes.', 'Leave out any dialogue.', 'No one should talk out loud.'], rng);
-    case 'ending': return c.ending === 'happy'
-      ? pick(['Give it a happy ending.', 'It should end happily.', 'Make the ending happy.'], rng)
-      : pick(['Give it a sad ending.', 'It should end sadly.', 'Make the ending sad.'], rng);
-    case 'closing': return pick([`End with the line "${c.closing}"`, `The last sentence must be: ${c.closing}`, `Finish the story with this sentence: ${c.closing}`], rng);
-    case 'place': return upperFirst(pick([`It should take place ${placeOf(c.place!).at}.`, `Set it ${placeOf(c.place!).at}.`], rng));
-    default: throw new Error(`no trailing phrase for ${slot}`);
+    case 'firstWord':
+      return pick(
+        [
+          `Start with the word "${c.firstWord}".`,
+          `The first word should be "${c.firstWord}".`,
+          `Begin the story with "${c.firstWord}".`,
+          `Let the story begin with the word ${c.firstWord}.`,
+        ],
+        rng,
+      );
+    case 'sentences':
+      return pick(
+        [
+          `It should be ${count} sentences long.`,
+          `Use exactly ${count} sentences.`,
+          `Keep it to ${count} sentences.`,
+          `Write it in ${count} sentences.`,
+        ],
+        rng,
+      );
+    case 'dialogue':
+      return c.dialogue
+        ? pick(
+            [
+              'Include some dialogue.',
+              'Let the characters talk to each other.',
+              'Someone should say something out loud.',
+              'Put in a line of dialogue.',
+            ],
+            rng,
+          )
+        : pick(
+            ['Do not use any dialogue.', 'Nobody should speak in quotes.', 'Leave out any dialogue.', 'No one should talk out loud.'],
+            rng,
+          );
+    case 'ending':
+      return c.ending === 'happy'
+        ? pick(['Give it a happy ending.', 'It should end happily.', 'Make the ending happy.'], rng)
+        : pick(['Give it a sad ending.', 'It should end sadly.', 'Make the ending sad.'], rng);
+    case 'closing':
+      return pick(
+        [
+          `End with the line "${c.closing}"`,
+          `The last sentence must be: ${c.closing}`,
+          `Finish the story with this sentence: ${c.closing}`,
+        ],
+        rng,
+      );
+    case 'place':
+      return upperFirst(pick([`It should take place ${placeOf(c.place!).at}.`, `Set it ${placeOf(c.place!).at}.`], rng));
+    default:
+      throw new Error(`no trailing phrase for ${slot}`);
   }
 }
 
@@ -90,23 +139,41 @@ export function phraseStoryRequest(world: World, c: Constraints, rng: Rng): stri
   if (c.ending !== undefined && !adjectival) rest.push('ending');
   if (c.hero !== undefined) {
     const h = character(world, c.hero);
-    parts.push(pick([`about ${article(h.species)} ${h.species} named ${h.name}`, `about ${h.name} the ${h.species}`, `about ${h.name}`], rng));
-  } else if (c.species !== undefined) parts.push(pick([`about ${article(c.species)} ${c.species}`, `where the main character is ${article(c.species)} ${c.species}`], rng));
+    parts.push(
+      pick([`about ${article(h.species)} ${h.species} named ${h.name}`, `about ${h.name} the ${h.species}`, `about ${h.name}`], rng),
+    );
+  } else if (c.species !== undefined)
+    parts.push(pick([`about ${article(c.species)} ${c.species}`, `where the main character is ${article(c.species)} ${c.species}`], rng));
   if (c.companion !== undefined) {
-    parts.push(c.hero !== undefined
-      ? pick([`in which ${c.hero} meets ${c.companion}`, `with ${c.hero}'s friend ${c.companion}`, `where ${c.companion} is the friend`], rng)
-      : pick([`with a friend named ${c.companion}`, `where the hero meets ${c.companion}`, `in which ${c.companion} is the friend`], rng));
+    parts.push(
+      c.hero !== undefined
+        ? pick(
+            [`in which ${c.hero} meets ${c.companion}`, `with ${c.hero}'s friend ${c.companion}`, `where ${c.companion} is the friend`],
+            rng,
+          )
+        : pick([`with a friend named ${c.companion}`, `where the hero meets ${c.companion}`, `in which ${c.companion} is the friend`], rng),
+    );
   }
   if (c.place !== undefined) {
-    if (parts.length < 2 && rng.int(3) !== 0) parts.push(pick([`set ${placeOf(c.place).at}`, `that takes place ${placeOf(c.place).at}`, placeOf(c.place).at], rng));
+    if (parts.length < 2 && rng.int(3) !== 0)
+      parts.push(pick([`set ${placeOf(c.place).at}`, `that takes place ${placeOf(c.place).at}`, placeOf(c.place).at], rng));
     else rest.push('place');
   }
   for (const s of ['words', 'firstWord', 'sentences', 'dialogue', 'closing'] as const) if (c[s] !== undefined) rest.push(s);
   const body = [head, ...parts].join(' ');
-  const frame = pick([
-    [`Tell me ${body}.`], [`Write ${body}.`], [`Can you write ${body}?`], [`Please tell me ${body}.`],
-    [`I would like ${body}.`], [`Could you make up ${body}?`], [`Write me ${body}, please.`], [`I need ${body}.`],
-  ], rng)[0]!;
+  const frame = pick(
+    [
+      [`Tell me ${body}.`],
+      [`Write ${body}.`],
+      [`Can you write ${body}?`],
+      [`Please tell me ${body}.`],
+      [`I would like ${body}.`],
+      [`Could you make up ${body}?`],
+      [`Write me ${body}, please.`],
+      [`I need ${body}.`],
+    ],
+    rng,
+  )[0]!;
   return [frame, ...shuffled(rest, rng).map((s) => trailing(c, s, rng))].join(' ');
 }
 
@@ -128,5 +195,11 @@ export function factValue(world: World, name: string, attribute: FactAttribute):
 }
 
 export function factRequest(world: World, name: string, attribute: FactAttribute, rng: Rng): FactRequest {
-  return { kind: 'fact', name, attribute, value: factValue(world, name, attribute), text: pick(QUESTIONS[attribute], rng).replaceAll('{A}', name) };
+  return {
+    kind: 'fact',
+    name,
+    attribute,
+    value: factValue(world, name, attribute),
+    text: pick(QUESTIONS[attribute], rng).replaceAll('{A}', name),
+  };
 }

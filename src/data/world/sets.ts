@@ -11,7 +11,16 @@ import type { Message } from '../chat.ts';
 import { factStatement } from './facts.ts';
 import { renderStory } from './grammar.ts';
 import { NAMES, PLACES, POOL } from './lexicon.ts';
-import { FACT_ATTRIBUTES, type FactRequest, type RequestType, REQUEST_TYPE_NAMES, type StoryRequest, type WorldRequest, factRequest, storyRequest } from './requests.ts';
+import {
+  FACT_ATTRIBUTES,
+  type FactRequest,
+  type RequestType,
+  REQUEST_TYPE_NAMES,
+  type StoryRequest,
+  type WorldRequest,
+  factRequest,
+  storyRequest,
+} from './requests.ts';
 import { type Exclusions, type StorySpec, constraintsKey, randomSpec, specKey, specValues } from './spec.ts';
 import { type World, character, pick, pickDistinct } from './world.ts';
 
@@ -33,7 +42,13 @@ export function heldOutDesign(seed: number): HeldOut {
   const rng = new Rng(seed ^ 0x4e1d);
   return {
     names: new Set(pickDistinct(NAMES, 4, rng)),
-    places: new Set(pickDistinct(PLACES.map((p) => p.noun), 2, rng)),
+    places: new Set(
+      pickDistinct(
+        PLACES.map((p) => p.noun),
+        2,
+        rng,
+      ),
+    ),
     words: new Set(pickDistinct(POOL, 10, rng)),
     types: HELD_OUT_TYPES,
     factNames: new Set(pickDistinct(NAMES, 10, rng)),
@@ -86,7 +101,11 @@ const exclusionsOf = (h: HeldOut): Exclusions => ({ names: h.names, places: h.pl
 /** Whether a stated constraint uses a held-out name, place or word. */
 function statesHeldOutValue(r: StoryRequest, h: HeldOut): boolean {
   const c = r.constraints;
-  return [c.hero, c.companion].some((n) => n !== undefined && h.names.has(n)) || (c.place !== undefined && h.places.has(c.place)) || (c.words ?? []).some((w) => h.words.has(w));
+  return (
+    [c.hero, c.companion].some((n) => n !== undefined && h.names.has(n)) ||
+    (c.place !== undefined && h.places.has(c.place)) ||
+    (c.words ?? []).some((w) => h.words.has(w))
+  );
 }
 
 /** Whether a spec's story would contain a held-out value. */
@@ -109,7 +128,12 @@ function drawEval(world: World, h: HeldOut, sizes: SetSizes, rng: Rng): { items:
       if (specs.has(sk) || requests.has(rk)) continue;
       specs.add(sk);
       requests.add(rk);
-      items.push({ id: `${group}-${items.filter((i) => i.group === group).length}`, group, request: d.request, reference: renderStory(world, d.spec, rng) });
+      items.push({
+        id: `${group}-${items.filter((i) => i.group === group).length}`,
+        group,
+        request: d.request,
+        reference: renderStory(world, d.spec, rng),
+      });
     }
   };
   storyGroup('new-combination', sizes.evalPerGroup, () => {
@@ -157,12 +181,23 @@ export function buildSets(world: World, seed: number, sizes: SetSizes = DEFAULT_
       if (evalSpecs.has(specKey(spec)) || evalRequests.has(constraintsKey(request.constraints))) continue;
       const story = renderStory(world, spec, rng);
       stories.push(story);
-      rows.push({ id: `${prefix}-${rows.length}`, messages: [{ role: 'user', content: request.text }, { role: 'assistant', content: story }], request });
+      rows.push({
+        id: `${prefix}-${rows.length}`,
+        messages: [
+          { role: 'user', content: request.text },
+          { role: 'assistant', content: story },
+        ],
+        request,
+      });
     }
     return { rows, stories };
   };
   const instruction = tuningStory(TUNING_TYPES, sizes.instruction, 'instruction');
-  const response = instruction.rows.map((r) => ({ ...r, id: r.id.replace('instruction', 'response'), messages: [{ role: 'user' as const, content: '' }, r.messages[1]!] }));
+  const response = instruction.rows.map((r) => ({
+    ...r,
+    id: r.id.replace('instruction', 'response'),
+    messages: [{ role: 'user' as const, content: '' }, r.messages[1]!],
+  }));
   const singleStoryType: RequestType = 'about';
   const singleStory = tuningStory([singleStoryType], sizes.singleStory, `single-${singleStoryType}`).rows;
   const askable = quizNames(h).filter((n) => !h.names.has(n));
@@ -170,7 +205,24 @@ export function buildSets(world: World, seed: number, sizes: SetSizes = DEFAULT_
   while (singleFact.length < sizes.singleFact) {
     const q: FactRequest = factRequest(world, pick(askable, rng), pick(FACT_ATTRIBUTES, rng), rng);
     if (q.attribute === 'home' && h.places.has(q.value)) continue; // a held-out place never appears in tuning
-    singleFact.push({ id: `single-fact-${singleFact.length}`, messages: [{ role: 'user', content: q.text }, { role: 'assistant', content: factStatement(character(world, q.name), q.attribute, rng) }], request: q });
+    singleFact.push({
+      id: `single-fact-${singleFact.length}`,
+      messages: [
+        { role: 'user', content: q.text },
+        { role: 'assistant', content: factStatement(character(world, q.name), q.attribute, rng) },
+      ],
+      request: q,
+    });
   }
-  return { heldOut: h, eval: evalItems, instruction: instruction.rows, response, singleFact, singleStory, singleStoryType, evalSpecs, evalRequests };
+  return {
+    heldOut: h,
+    eval: evalItems,
+    instruction: instruction.rows,
+    response,
+    singleFact,
+    singleStory,
+    singleStoryType,
+    evalSpecs,
+    evalRequests,
+  };
 }

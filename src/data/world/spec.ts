@@ -38,7 +38,18 @@ export interface Constraints {
 }
 
 export type Slot = keyof Constraints;
-export const SLOTS: readonly Slot[] = ['hero', 'species', 'companion', 'place', 'words', 'firstWord', 'ending', 'closing', 'sentences', 'dialogue'];
+export const SLOTS: readonly Slot[] = [
+  'hero',
+  'species',
+  'companion',
+  'place',
+  'words',
+  'firstWord',
+  'ending',
+  'closing',
+  'sentences',
+  'dialogue',
+];
 
 /** Values a spec may not use (held out of the tuning sets). */
 export interface Exclusions {
@@ -104,13 +115,18 @@ export function checkConstraints(c: Constraints, where = 'constraints'): void {
   const names = new Set<string>(NAMES);
   if (c.hero !== undefined && !names.has(c.hero)) bad.push(`hero "${c.hero}" is not a name of the world`);
   if (c.companion !== undefined && !names.has(c.companion)) bad.push(`companion "${c.companion}" is not a name of the world`);
-  if (c.species !== undefined && !(SPECIES as readonly string[]).includes(c.species)) bad.push(`species "${c.species}" is not a species of the world`);
+  if (c.species !== undefined && !(SPECIES as readonly string[]).includes(c.species))
+    bad.push(`species "${c.species}" is not a species of the world`);
   if (c.place !== undefined && !PLACES.some((p) => p.noun === c.place)) bad.push(`place "${c.place}" is not a place of the world`);
-  if (c.words !== undefined && (c.words.length === 0 || c.words.some((w) => !POOL.includes(w)))) bad.push(`words ${JSON.stringify(c.words)} must be words of the pool`);
-  if (c.firstWord !== undefined && !FIRST_WORDS.includes(c.firstWord)) bad.push(`firstWord "${c.firstWord}" is not one of ${FIRST_WORDS.join(', ')}`);
+  if (c.words !== undefined && (c.words.length === 0 || c.words.some((w) => !POOL.includes(w))))
+    bad.push(`words ${JSON.stringify(c.words)} must be words of the pool`);
+  if (c.firstWord !== undefined && !FIRST_WORDS.includes(c.firstWord))
+    bad.push(`firstWord "${c.firstWord}" is not one of ${FIRST_WORDS.join(', ')}`);
   if (c.ending !== undefined && !ENDINGS.includes(c.ending)) bad.push(`ending "${c.ending}" is not happy or sad`);
-  if (c.closing !== undefined && !ENDINGS.some((e) => CLOSINGS[e].includes(c.closing!))) bad.push(`closing "${c.closing}" is not a closing line of the world`);
-  if (c.sentences !== undefined && !(Number.isInteger(c.sentences) && c.sentences >= 1)) bad.push(`sentences ${c.sentences} is not a whole number >= 1`);
+  if (c.closing !== undefined && !ENDINGS.some((e) => CLOSINGS[e].includes(c.closing!)))
+    bad.push(`closing "${c.closing}" is not a closing line of the world`);
+  if (c.sentences !== undefined && !(Number.isInteger(c.sentences) && c.sentences >= 1))
+    bad.push(`sentences ${c.sentences} is not a whole number >= 1`);
   if (c.dialogue !== undefined && typeof c.dialogue !== 'boolean') bad.push('dialogue must be true or false');
   if (bad.length) throw new Error(`${where}: ${bad.join('; ')}`);
 }

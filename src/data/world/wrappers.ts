@@ -16,19 +16,31 @@ const NUMBER_WORDS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'sev
 
 /** A request followed by its story inside one of the natural wrappers. */
 export function wrapPair(wrapper: PairWrapper, request: string, story: string, rng: Rng): string {
-  const child = pick(['Mia', 'Sam', 'Lucy', 'Noah', 'Emma', 'Jake'].filter((n) => !(NAMES as readonly string[]).includes(n)), rng);
+  const child = pick(
+    ['Mia', 'Sam', 'Lucy', 'Noah', 'Emma', 'Jake'].filter((n) => !(NAMES as readonly string[]).includes(n)),
+    rng,
+  );
   const parent = pick(['Mom', 'Dad', 'Grandma', 'Grandpa'], rng);
   switch (wrapper) {
-    case 'parent': return pick([
-      `At bedtime, ${child} asked for a story.\n${child}: ${request}\n${parent}: All right, listen.\n${story}`,
-      `${child} sat on the bed and said to ${parent}: ${request}\nSo ${parent} told this story.\n\n${story}`,
-      `${child}: ${parent}, ${/^I\b/.test(request) ? request : request.charAt(0).toLowerCase() + request.slice(1)}\n${parent}: Of course. Here it is.\n${story}`,
-    ], rng);
-    case 'homework': return `${pick(['Homework', 'English homework', 'Writing practice', 'Class exercise'], rng)}\nTask ${1 + rng.int(9)}: ${request}\n${pick(['Answer:', 'My answer:', 'Solution:'], rng)}\n${story}`;
-    case 'letter': return `Dear ${parent},\n${request}\nLove,\n${child}\n\nDear ${child},\nHere is the story you asked for.\n\n${story}\n\nWith love,\n${parent}`;
-    case 'prompt': return `${pick(['Writing prompt:', 'Prompt:', 'Story idea:'], rng)} ${request}\n\n${story}`;
-    case 'teacher': return `The teacher wrote on the board: ${request}\nHere is what ${child} wrote:\n${story}`;
-    case 'request': return `${pick(['Request:', 'Asked:', 'Wish:'], rng)} ${request}\n${pick(['Story:', 'Response:', 'Told:'], rng)} ${story}`;
+    case 'parent':
+      return pick(
+        [
+          `At bedtime, ${child} asked for a story.\n${child}: ${request}\n${parent}: All right, listen.\n${story}`,
+          `${child} sat on the bed and said to ${parent}: ${request}\nSo ${parent} told this story.\n\n${story}`,
+          `${child}: ${parent}, ${/^I\b/.test(request) ? request : request.charAt(0).toLowerCase() + request.slice(1)}\n${parent}: Of course. Here it is.\n${story}`,
+        ],
+        rng,
+      );
+    case 'homework':
+      return `${pick(['Homework', 'English homework', 'Writing practice', 'Class exercise'], rng)}\nTask ${1 + rng.int(9)}: ${request}\n${pick(['Answer:', 'My answer:', 'Solution:'], rng)}\n${story}`;
+    case 'letter':
+      return `Dear ${parent},\n${request}\nLove,\n${child}\n\nDear ${child},\nHere is the story you asked for.\n\n${story}\n\nWith love,\n${parent}`;
+    case 'prompt':
+      return `${pick(['Writing prompt:', 'Prompt:', 'Story idea:'], rng)} ${request}\n\n${story}`;
+    case 'teacher':
+      return `The teacher wrote on the board: ${request}\nHere is what ${child} wrote:\n${story}`;
+    case 'request':
+      return `${pick(['Request:', 'Asked:', 'Wish:'], rng)} ${request}\n${pick(['Story:', 'Response:', 'Told:'], rng)} ${story}`;
   }
 }
 
@@ -73,11 +85,14 @@ export function storySummary(world: World, spec: StorySpec, rng: Rng): string {
   const friend = character(world, spec.companion);
   const place = PLACES.find((p) => p.noun === spec.place)!;
   const count = rng.int(2) === 0 ? String(spec.sentences) : NUMBER_WORDS[spec.sentences]!;
-  const parts = shuffled([
-    `It is told in ${count} sentences and starts with "${spec.firstWord}".`,
-    `It uses the words ${wordList(spec.words)}.`,
-    spec.dialogue ? 'The characters talk to each other.' : 'Nobody speaks out loud.',
-  ], rng);
+  const parts = shuffled(
+    [
+      `It is told in ${count} sentences and starts with "${spec.firstWord}".`,
+      `It uses the words ${wordList(spec.words)}.`,
+      spec.dialogue ? 'The characters talk to each other.' : 'Nobody speaks out loud.',
+    ],
+    rng,
+  );
   return `This is ${article(spec.ending)} ${spec.ending} story about ${article(hero.species)} ${hero.species} named ${hero.name} and ${article(friend.species)} ${friend.species} named ${friend.name}, ${place.at}. ${parts.join(' ')}`;
 }
 

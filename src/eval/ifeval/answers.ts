@@ -4,7 +4,8 @@
 import type { Instruction, ModelOutput } from '../outputs.ts';
 import type { IfevalInput } from './evaluate.ts';
 
-export const ifevalInstructions = (inputs: readonly IfevalInput[]): Instruction[] => inputs.map((i) => ({ instruction: i.prompt, dataset: 'ifeval' }));
+export const ifevalInstructions = (inputs: readonly IfevalInput[]): Instruction[] =>
+  inputs.map((i) => ({ instruction: i.prompt, dataset: 'ifeval' }));
 
 /** Prompt -> response, as runIfeval matches them. */
 export const responsesOf = (rows: readonly ModelOutput[]): Map<string, string> => new Map(rows.map((r) => [r.instruction, r.output]));

@@ -24,7 +24,6 @@ export interface IfevalOutput {
 
 export type Mode = 'strict' | 'loose';
 
-
 /** input_data.jsonl: {key, prompt, instruction_id_list, kwargs}; every instruction is checked for validity up front. */
 export function readInputs(path: string): IfevalInput[] {
   const inputs: IfevalInput[] = [];
@@ -32,15 +31,21 @@ export function readInputs(path: string): IfevalInput[] {
     const r = checkShape<Partial<IfevalInput>>(row, { object: {} }, where);
     if (!Number.isInteger(r.key)) throw new Error(`${where}: "key" must be an integer`);
     if (typeof r.prompt !== 'string') throw new Error(`${where}: "prompt" must be a string`);
-    if (!Array.isArray(r.instruction_id_list) || !r.instruction_id_list.every((s) => typeof s === 'string')) throw new Error(`${where}: "instruction_id_list" must be a list of strings`);
-    if (!Array.isArray(r.kwargs) || r.kwargs.length !== r.instruction_id_list.length || !r.kwargs.every((k) => k !== null && typeof k === 'object' && !Array.isArray(k))) {
+    if (!Array.isArray(r.instruction_id_list) || !r.instruction_id_list.every((s) => typeof s === 'string'))
+      throw new Error(`${where}: "instruction_id_list" must be a list of strings`);
+    if (
+      !Array.isArray(r.kwargs) ||
+      r.kwargs.length !== r.instruction_id_list.length ||
+      !r.kwargs.every((k) => k !== null && typeof k === 'object' && !Array.isArray(k))
+    ) {
       throw new Error(`${where}: "kwargs" must be a list of objects, one per instruction id`);
     }
     const inp = r as IfevalInput;
     checksFor(inp, `${where} (key ${inp.key})`);
     inputs.push(inp);
   });
-  if (inputs.length === 0) throw new Error(`${path}: holds no IFEval prompts (expected JSON lines {key, prompt, instruction_id_list, kwargs})`);
+  if (inputs.length === 0)
+    throw new Error(`${path}: holds no IFEval prompts (expected JSON lines {key, prompt, instruction_id_list, kwargs})`);
   return inputs;
 }
 
@@ -57,9 +62,11 @@ export function readResponses(path: string, prompts?: ReadonlySet<string>): Map<
   const lineOf = new Map<string, number>();
   eachJsonlRow(path, 'responses', (row, where, i) => {
     const r = checkShape<{ prompt: string; response: string }>(row, RESPONSE, where);
-    if (prompts && !prompts.has(r.prompt)) throw new Error(`${where}: the prompt ${snippetOf(r.prompt)} is not an IFEval prompt (responses are matched by exact prompt text)`);
+    if (prompts && !prompts.has(r.prompt))
+      throw new Error(`${where}: the prompt ${snippetOf(r.prompt)} is not an IFEval prompt (responses are matched by exact prompt text)`);
     const seen = out.get(r.prompt);
-    if (seen !== undefined && seen !== r.response) throw new Error(`${where}: the prompt ${snippetOf(r.prompt)} already has a different response on line ${lineOf.get(r.prompt)}`);
+    if (seen !== undefined && seen !== r.response)
+      throw new Error(`${where}: the prompt ${snippetOf(r.prompt)} already has a different response on line ${lineOf.get(r.prompt)}`);
     out.set(r.prompt, r.response);
     if (!lineOf.has(r.prompt)) lineOf.set(r.prompt, i + 1);
   });
@@ -127,7 +134,8 @@ export function accuracy(outputs: IfevalOutput[]): Accuracy {
       bump(inst, id, ok);
     });
   }
-  const ratio = (m: Map<string, [number, number]>) => Object.fromEntries([...m.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, [ok, n]]) => [k, ok / n]));
+  const ratio = (m: Map<string, [number, number]>) =>
+    Object.fromEntries([...m.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, [ok, n]]) => [k, ok / n]));
   return { prompt: promptOk / outputs.length, instruction: instOk / instTotal, perFamily: ratio(fam), perInstruction: ratio(inst) };
 }
 
@@ -189,15 +197,23 @@ export function restrictTo(inputs: IfevalInput[], ids: readonly string[]): Ifeva
   const keep = new Set(ids);
   return inputs.flatMap((inp) => {
     const idx = inp.instruction_id_list.map((id, j) => (keep.has(id) ? j : -1)).filter((j) => j >= 0);
-    return idx.length === 0 ? [] : [{ ...inp, instruction_id_list: idx.map((j) => inp.instruction_id_list[j]!), kwargs: idx.map((j) => inp.kwargs[j]!) }];
+    return idx.length === 0
+      ? []
+      : [{ ...inp, instruction_id_list: idx.map((j) => inp.instruction_id_list[j]!), kwargs: idx.map((j) => inp.kwargs[j]!) }];
   });
 }
 
 /** Scores every input against its response (matched by prompt text, as the official code does). */
-export function runIfeval(inputs: IfevalInput[], responses: Map<string, string>, opts: { subset?: string; allowMissing?: boolean } = {}): IfevalRun {
+export function runIfeval(
+  inputs: IfevalInput[],
+  responses: Map<string, string>,
+  opts: { subset?: string; allowMissing?: boolean } = {},
+): IfevalRun {
   const missing = inputs.filter((i) => !responses.has(i.prompt)).map((i) => i.key);
   if (missing.length > 0 && !opts.allowMissing) {
-    throw new Error(`no response for ${missing.length} prompt(s), keys ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', …' : ''} (responses are matched to prompts by exact prompt text; --allow-missing scores the rest)`);
+    throw new Error(
+      `no response for ${missing.length} prompt(s), keys ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', …' : ''} (responses are matched to prompts by exact prompt text; --allow-missing scores the rest)`,
+    );
   }
   const scored = inputs.filter((i) => responses.has(i.prompt));
   const strict = scored.map((i) => evaluateOne(i, responses.get(i.prompt)!, 'strict'));

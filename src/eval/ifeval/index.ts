@@ -5,6 +5,18 @@ export { detectLanguage, IFEVAL_LANGUAGES } from './language.ts';
 export { countSentences } from './sentences.ts';
 export { countCapitalWords, wordTokens } from './wordTokenize.ts';
 export {
-  accuracy, evaluateOne, looseVariants, officialLine, readInputs, readResponses, restrictTo, runIfeval, summarize,
-  type IfevalInput, type IfevalOutput, type IfevalRun, type IfevalSummary, type Mode,
+  accuracy,
+  evaluateOne,
+  looseVariants,
+  officialLine,
+  readInputs,
+  readResponses,
+  restrictTo,
+  runIfeval,
+  summarize,
+  type IfevalInput,
+  type IfevalOutput,
+  type IfevalRun,
+  type IfevalSummary,
+  type Mode,
 } from './evaluate.ts';

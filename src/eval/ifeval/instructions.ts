@@ -20,15 +20,20 @@ interface Spec {
 
 /** Validated arguments of one instruction. */
 class Args {
-  constructor(private readonly kw: Kwargs, readonly where: string) {}
+  constructor(
+    private readonly kw: Kwargs,
+    readonly where: string,
+  ) {}
   int(name: string, min = 0): number {
     const v = this.kw[name];
-    if (!Number.isInteger(v) || (v as number) < min) throw new Error(`${this.where}: "${name}" must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+    if (!Number.isInteger(v) || (v as number) < min)
+      throw new Error(`${this.where}: "${name}" must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
     return v as number;
   }
   str(name: string): string {
     const v = this.kw[name];
-    if (typeof v !== 'string' || v.trim() === '') throw new Error(`${this.where}: "${name}" must be a non-empty string, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'string' || v.trim() === '')
+      throw new Error(`${this.where}: "${name}" must be a non-empty string, got ${JSON.stringify(v)}`);
     return v;
   }
   strs(name: string): string[] {
@@ -98,7 +103,8 @@ const SPECS: Record<string, Spec> = {
     args: { language: 'string' },
     make: (a) => {
       const lang = a.str('language');
-      if (!(lang in IFEVAL_LANGUAGES)) throw new Error(`language "${lang}" is not one IFEval knows (${Object.keys(IFEVAL_LANGUAGES).join(', ')})`);
+      if (!(lang in IFEVAL_LANGUAGES))
+        throw new Error(`language "${lang}" is not one IFEval knows (${Object.keys(IFEVAL_LANGUAGES).join(', ')})`);
       return (r) => {
         const got = detectLanguage(r);
         return got === undefined || got === lang;
@@ -174,9 +180,12 @@ const SPECS: Record<string, Spec> = {
       const marker = pyStrip(a.str('postscript_marker'));
       // The official patterns end in `.*$` under MULTILINE, which always matches: a search suffices.
       const ws = `[${PY_WS}]?`;
-      const re = marker === 'P.P.S' ? new RegExp(`p\\.${ws}p\\.${ws}s`, 'u')
-        : marker === 'P.S.' ? new RegExp(`p\\.${ws}s\\.`, 'u')
-        : a.pattern('postscript_marker', marker.toLowerCase(), 'u');
+      const re =
+        marker === 'P.P.S'
+          ? new RegExp(`p\\.${ws}p\\.${ws}s`, 'u')
+          : marker === 'P.S.'
+            ? new RegExp(`p\\.${ws}s\\.`, 'u')
+            : a.pattern('postscript_marker', marker.toLowerCase(), 'u');
       return (r) => re.test(r.toLowerCase());
     },
   },
@@ -294,7 +303,7 @@ function parsesAsPythonJson(s: string): boolean {
   } catch {
     if (!/NaN|Infinity/u.test(s)) return false;
     // Replace the bare constants (outside strings) by 0 and try again.
-    const swapped = s.replace(/("(?:[^"\\]|\\.)*")|-?Infinity|NaN/gu, (m, str: string | undefined) => str ?? '0');
+    const swapped = s.replace(/("(?:[^"\\]|\\.)*")|-?Infinity|NaN/gu, (_m, str: string | undefined) => str ?? '0');
     try {
       JSON.parse(swapped);
       return true;
@@ -333,7 +342,8 @@ export function buildCheck(id: string, kwargs: Kwargs, where: string): Check {
   const kw: Kwargs = {};
   for (const [k, v] of Object.entries(kwargs)) {
     if (v === null || v === undefined) continue;
-    if (!(k in spec.args)) throw new Error(`${where}: instruction "${id}" takes no argument "${k}" (it takes: ${Object.keys(spec.args).join(', ') || 'none'})`);
+    if (!(k in spec.args))
+      throw new Error(`${where}: instruction "${id}" takes no argument "${k}" (it takes: ${Object.keys(spec.args).join(', ') || 'none'})`);
     kw[k] = v;
   }
   return spec.make(new Args(kw, `${where} (${id})`));

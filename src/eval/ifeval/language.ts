@@ -9,32 +9,79 @@
 
 /** ISO 639-1 codes IFEval may ask for, with their names (the official LANGUAGE_CODES). */
 export const IFEVAL_LANGUAGES: Readonly<Record<string, string>> = {
-  en: 'English', es: 'Spanish', pt: 'Portuguese', ar: 'Arabic', hi: 'Hindi', fr: 'French', ru: 'Russian', de: 'German',
-  ja: 'Japanese', it: 'Italian', bn: 'Bengali', uk: 'Ukrainian', th: 'Thai', ur: 'Urdu', ta: 'Tamil', te: 'Telugu',
-  bg: 'Bulgarian', ko: 'Korean', pl: 'Polish', he: 'Hebrew', fa: 'Persian', vi: 'Vietnamese', ne: 'Nepali', sw: 'Swahili',
-  kn: 'Kannada', mr: 'Marathi', gu: 'Gujarati', pa: 'Punjabi', ml: 'Malayalam', fi: 'Finnish',
+  en: 'English',
+  es: 'Spanish',
+  pt: 'Portuguese',
+  ar: 'Arabic',
+  hi: 'Hindi',
+  fr: 'French',
+  ru: 'Russian',
+  de: 'German',
+  ja: 'Japanese',
+  it: 'Italian',
+  bn: 'Bengali',
+  uk: 'Ukrainian',
+  th: 'Thai',
+  ur: 'Urdu',
+  ta: 'Tamil',
+  te: 'Telugu',
+  bg: 'Bulgarian',
+  ko: 'Korean',
+  pl: 'Polish',
+  he: 'Hebrew',
+  fa: 'Persian',
+  vi: 'Vietnamese',
+  ne: 'Nepali',
+  sw: 'Swahili',
+  kn: 'Kannada',
+  mr: 'Marathi',
+  gu: 'Gujarati',
+  pa: 'Punjabi',
+  ml: 'Malayalam',
+  fi: 'Finnish',
 };
 
 /** Scripts that name one language outright (langdetect's profiles have a single language for each). */
 const SINGLE_SCRIPT: [RegExp, string][] = [
-  [/\p{Script=Bengali}/u, 'bn'], [/\p{Script=Gurmukhi}/u, 'pa'], [/\p{Script=Gujarati}/u, 'gu'], [/\p{Script=Tamil}/u, 'ta'],
-  [/\p{Script=Telugu}/u, 'te'], [/\p{Script=Kannada}/u, 'kn'], [/\p{Script=Malayalam}/u, 'ml'], [/\p{Script=Thai}/u, 'th'],
-  [/\p{Script=Hangul}/u, 'ko'], [/\p{Script=Hebrew}/u, 'he'], [/\p{Script=Greek}/u, 'el'],
-  [/[\p{Script=Hiragana}\p{Script=Katakana}]/u, 'ja'], [/\p{Script=Han}/u, 'zh-cn'],
+  [/\p{Script=Bengali}/u, 'bn'],
+  [/\p{Script=Gurmukhi}/u, 'pa'],
+  [/\p{Script=Gujarati}/u, 'gu'],
+  [/\p{Script=Tamil}/u, 'ta'],
+  [/\p{Script=Telugu}/u, 'te'],
+  [/\p{Script=Kannada}/u, 'kn'],
+  [/\p{Script=Malayalam}/u, 'ml'],
+  [/\p{Script=Thai}/u, 'th'],
+  [/\p{Script=Hangul}/u, 'ko'],
+  [/\p{Script=Hebrew}/u, 'he'],
+  [/\p{Script=Greek}/u, 'el'],
+  [/[\p{Script=Hiragana}\p{Script=Katakana}]/u, 'ja'],
+  [/\p{Script=Han}/u, 'zh-cn'],
 ];
 
 const words = (s: string) => new Set(s.split(' '));
 
 const LATIN_FUNCTION_WORDS: Record<string, Set<string>> = {
-  en: words('the and of to is in that it for you with are this was on be as have not but they what at by from or we can an will your my all there their which one has would if so about more when do i'),
-  es: words('el la los las de que y en un una es por con para no se lo del al como más pero sus le ya o este sí porque esta entre cuando muy sin sobre también me hasta hay donde'),
-  pt: words('o a os as de que e do da em um uma é para com não no na por mais dos das se ao como mas foi ele ela seu sua ou quando muito já também só pelo pela até isso são'),
-  fr: words('le la les de des du et en un une est que qui dans pour pas sur au ce il elle ne se plus par avec sont mais ou nous vous aux son sa leur cette'),
-  de: words('der die das und ist nicht ein eine zu den von mit sich des auf für im dem auch es an werden aus er hat dass sie nach wird bei einer um noch wie einem über einen so zum war haben nur oder aber sind ich'),
+  en: words(
+    'the and of to is in that it for you with are this was on be as have not but they what at by from or we can an will your my all there their which one has would if so about more when do i',
+  ),
+  es: words(
+    'el la los las de que y en un una es por con para no se lo del al como más pero sus le ya o este sí porque esta entre cuando muy sin sobre también me hasta hay donde',
+  ),
+  pt: words(
+    'o a os as de que e do da em um uma é para com não no na por mais dos das se ao como mas foi ele ela seu sua ou quando muito já também só pelo pela até isso são',
+  ),
+  fr: words(
+    'le la les de des du et en un une est que qui dans pour pas sur au ce il elle ne se plus par avec sont mais ou nous vous aux son sa leur cette',
+  ),
+  de: words(
+    'der die das und ist nicht ein eine zu den von mit sich des auf für im dem auch es an werden aus er hat dass sie nach wird bei einer um noch wie einem über einen so zum war haben nur oder aber sind ich',
+  ),
   it: words('il la di che e è un una per non con sono del della le si da in lo gli al dei come più ma anche questo nel alla ha ci se mi'),
   nl: words('de het een en van is dat op te in zijn voor niet met die er aan ook als maar om bij door naar wordt dan nog'),
   pl: words('i w nie na się z do to że jest o jak co ale po tak jego za od przez dla są czy tylko już być może oraz jej'),
-  sw: words('na ya wa kwa ni katika za la cha kuwa wake yake hii hiyo lakini kama sana pia au huo kwamba wako kila nini bila mimi wewe yeye sisi ninyi wao'),
+  sw: words(
+    'na ya wa kwa ni katika za la cha kuwa wake yake hii hiyo lakini kama sana pia au huo kwamba wako kila nini bila mimi wewe yeye sisi ninyi wao',
+  ),
   fi: words('ja on ei se että hän oli ovat mutta kun myös tai ole kuin niin jos joka mitä tämä sen sitä ne me te he olla hänen minä sinä'),
   id: words('dan yang di ini itu dengan untuk dari dalam tidak akan pada ke juga ada saya kami mereka atau bisa karena oleh'),
   tr: words('ve bir bu da de için ile çok ne gibi daha olarak ama ben sen o biz siz onlar değil var'),
@@ -130,10 +177,15 @@ export function detectLanguage(text: string): string | undefined {
   if ((counts.get('ja') ?? 0) > 0 && (counts.get('zh-cn') ?? 0) > 0) counts.set('ja', counts.get('ja')! + counts.get('zh-cn')!);
   const [script] = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]!;
   switch (script) {
-    case 'Latin': return latin(clean);
-    case 'Cyrillic': return cyrillic(clean);
-    case 'Arabic': return arabicScript(clean);
-    case 'Devanagari': return bestByWords(clean.match(/[\p{L}\p{M}]+/gu) ?? [], DEVANAGARI_WORDS, 'hi');
-    default: return script;
+    case 'Latin':
+      return latin(clean);
+    case 'Cyrillic':
+      return cyrillic(clean);
+    case 'Arabic':
+      return arabicScript(clean);
+    case 'Devanagari':
+      return bestByWords(clean.match(/[\p{L}\p{M}]+/gu) ?? [], DEVANAGARI_WORDS, 'hi');
+    default:
+      return script;
   }
 }

@@ -10,9 +10,16 @@ import { pyIsUpper, pySplitWs } from './pytext.ts';
 const ALWAYS_SPLIT = /([;@#$%&?!*[\](){}<>"`]|\.\.\.|--|[:,](?!\d))/u;
 const CONTRACTION = /^(.*[^'])('[sSmMdD]|'ll|'LL|'re|'RE|'ve|'VE|n't|N'T)$/u;
 const FUSED: [RegExp, number][] = [
-  [/^(can)(not)$/iu, 3], [/^(gon)(na)$/iu, 3], [/^(got)(ta)$/iu, 3], [/^(wan)(na)$/iu, 3],
-  [/^(gim)(me)$/iu, 3], [/^(lem)(me)$/iu, 3], [/^(more)('n)$/iu, 4], [/^(d)('ye)$/iu, 1],
-  [/^(t)(is)$/iu, 1], [/^(t)(was)$/iu, 1],
+  [/^(can)(not)$/iu, 3],
+  [/^(gon)(na)$/iu, 3],
+  [/^(got)(ta)$/iu, 3],
+  [/^(wan)(na)$/iu, 3],
+  [/^(gim)(me)$/iu, 3],
+  [/^(lem)(me)$/iu, 3],
+  [/^(more)('n)$/iu, 4],
+  [/^(d)('ye)$/iu, 1],
+  [/^(t)(is)$/iu, 1],
+  [/^(t)(was)$/iu, 1],
 ];
 
 function splitContractions(piece: string): string[] {

@@ -26,7 +26,13 @@ export function localJudgePrompt(messages: readonly ChatMessage[]): string {
 }
 
 /** The k most probable tokens of a logit row as (piece, log-probability), most probable first. */
-export function topLogprobsFromLogits(logits: ArrayLike<number>, offset: number, V: number, k: number, tok: Pick<Tokenizer, 'idToPiece'>): TopLogprob[] {
+export function topLogprobsFromLogits(
+  logits: ArrayLike<number>,
+  offset: number,
+  V: number,
+  k: number,
+  tok: Pick<Tokenizer, 'idToPiece'>,
+): TopLogprob[] {
   let max = -Infinity;
   for (let v = 0; v < V; v++) max = Math.max(max, logits[offset + v]!);
   let sum = 0;
@@ -51,7 +57,14 @@ export function localJudge(model: Llama, tok: Tokenizer, opts: LocalJudgeOptions
       const prompts = shown.map((s) => tok.encode(localJudgePrompt(s.messages), { bos: true }));
       const fits: number[] = [];
       prompts.forEach((ids, i) => {
-        if (ids.length > model.config.maxSeqLen) out[i] = { preference: NaN, raw: { swapped: shown[i]!.swapped, skipped: `prompt of ${ids.length} tokens exceeds the judge's maxSeqLen ${model.config.maxSeqLen}` } };
+        if (ids.length > model.config.maxSeqLen)
+          out[i] = {
+            preference: NaN,
+            raw: {
+              swapped: shown[i]!.swapped,
+              skipped: `prompt of ${ids.length} tokens exceeds the judge's maxSeqLen ${model.config.maxSeqLen}`,
+            },
+          };
         else fits.push(i);
       });
       let done = pairs.length - fits.length;
@@ -77,7 +90,10 @@ export function localJudge(model: Llama, tok: Tokenizer, opts: LocalJudgeOptions
         );
         idx.forEach((i, b) => {
           const top = topLogprobsFromLogits(logits, b * V, V, topK, tok);
-          out[i] = { preference: unswap(preferenceFromLogprobs(top), shown[i]!.swapped), raw: { swapped: shown[i]!.swapped, top_logprobs: top } };
+          out[i] = {
+            preference: unswap(preferenceFromLogprobs(top), shown[i]!.swapped),
+            raw: { swapped: shown[i]!.swapped, top_logprobs: top },
+          };
         });
         done += B;
         onProgress?.(done);

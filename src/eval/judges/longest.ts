@@ -11,7 +11,10 @@ export function longestPreference(p: Pair): number {
 export const longestJudge: Judge = {
   name: 'longest',
   async judge(pairs, onProgress) {
-    const out: Verdict[] = pairs.map((p) => ({ preference: longestPreference(p), raw: { len_1: charLength(p.output_1), len_2: charLength(p.output_2) } }));
+    const out: Verdict[] = pairs.map((p) => ({
+      preference: longestPreference(p),
+      raw: { len_1: charLength(p.output_1), len_2: charLength(p.output_2) },
+    }));
     onProgress?.(pairs.length);
     return out;
   },

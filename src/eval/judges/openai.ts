@@ -66,10 +66,15 @@ export function topLogprobsOf(body: unknown, where: string): TopLogprob[] {
   const choice = (body as { choices?: unknown[] })?.choices?.[0] as { logprobs?: { content?: unknown[] } } | undefined;
   const first = choice?.logprobs?.content?.[0] as { top_logprobs?: unknown } | undefined;
   const top = first?.top_logprobs;
-  if (!Array.isArray(top)) throw new HttpError(`${where}: the response has no choices[0].logprobs.content[0].top_logprobs (does the server support logprobs?)`, false);
+  if (!Array.isArray(top))
+    throw new HttpError(
+      `${where}: the response has no choices[0].logprobs.content[0].top_logprobs (does the server support logprobs?)`,
+      false,
+    );
   return top.map((t, i) => {
     const e = t as { token?: unknown; logprob?: unknown };
-    if (typeof e.token !== 'string' || typeof e.logprob !== 'number') throw new HttpError(`${where}: top_logprobs[${i}] needs a string token and a number logprob`, false);
+    if (typeof e.token !== 'string' || typeof e.logprob !== 'number')
+      throw new HttpError(`${where}: top_logprobs[${i}] needs a string token and a number logprob`, false);
     return { token: e.token, logprob: e.logprob };
   });
 }
@@ -85,8 +90,10 @@ export function openaiJudge(opts: OpenAIJudgeOptions): Judge {
   const timeoutMs = opts.timeoutMs ?? 120_000;
   const seed = opts.seed ?? 0;
   const topK = opts.topLogprobs ?? 5;
-  if (!(Number.isInteger(concurrency) && concurrency >= 1)) throw new Error(`judge concurrency must be a positive integer, got ${concurrency}`);
-  if (!(Number.isInteger(maxAttempts) && maxAttempts >= 1)) throw new Error(`judge attempts must be a positive integer, got ${maxAttempts}`);
+  if (!(Number.isInteger(concurrency) && concurrency >= 1))
+    throw new Error(`judge concurrency must be a positive integer, got ${concurrency}`);
+  if (!(Number.isInteger(maxAttempts) && maxAttempts >= 1))
+    throw new Error(`judge attempts must be a positive integer, got ${maxAttempts}`);
 
   const cache = new Map<string, TopLogprob[]>();
   if (opts.cachePath) {

@@ -16,7 +16,8 @@ export function referenceJudge(strong: readonly ModelOutput[], label: string): J
   const byInstruction = new Map<string, string>();
   for (const r of strong) {
     const prev = byInstruction.get(r.instruction);
-    if (prev !== undefined && prev !== r.output) throw new Error(`reference judge ${label}: two different answers to the same instruction "${snippet(r.instruction)}"`);
+    if (prev !== undefined && prev !== r.output)
+      throw new Error(`reference judge ${label}: two different answers to the same instruction "${snippet(r.instruction)}"`);
     byInstruction.set(r.instruction, r.output);
   }
   const generator = strong[0]?.generator ?? label;

@@ -45,11 +45,19 @@ export async function judgeFromSpec(spec: string, opts: JudgeOptions): Promise<J
   if (spec.startsWith('openai:')) {
     const { url, model } = parseOpenAISpec(spec);
     return openaiJudge({
-      url, ...(model ? { model } : {}), seed, cachePath: opts.cachePath,
-      ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}), ...(opts.maxAttempts !== undefined ? { maxAttempts: opts.maxAttempts } : {}),
+      url,
+      ...(model ? { model } : {}),
+      seed,
+      cachePath: opts.cachePath,
+      ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
+      ...(opts.maxAttempts !== undefined ? { maxAttempts: opts.maxAttempts } : {}),
     });
   }
   const path = spec.slice('local:'.length);
   const { model, tokenizer } = openPretrained(path, opts.tokenizer, await opts.backend());
-  return localJudge(model, tokenizer, { name: basename(path), seed, ...(opts.batchSize !== undefined ? { batchSize: opts.batchSize } : {}) });
+  return localJudge(model, tokenizer, {
+    name: basename(path),
+    seed,
+    ...(opts.batchSize !== undefined ? { batchSize: opts.batchSize } : {}),
+  });
 }

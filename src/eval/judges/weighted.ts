@@ -15,7 +15,8 @@ export interface TopLogprob {
   logprob: number;
 }
 
-const SYSTEM = 'You are a highly efficient assistant, who evaluates and selects the best large language model (LLMs) based on the quality of their responses to a given instruction. This process will be used to create a leaderboard reflecting the most accurate and human-preferred answers.';
+const SYSTEM =
+  'You are a highly efficient assistant, who evaluates and selects the best large language model (LLMs) based on the quality of their responses to a given instruction. This process will be used to create a leaderboard reflecting the most accurate and human-preferred answers.';
 
 /** The judge prompt: the instruction, the two outputs as models `m` and `M`, one-character answer. */
 export function judgeMessages(instruction: string, first: string, second: string): ChatMessage[] {
@@ -82,7 +83,10 @@ export function preferenceFromLogprobs(top: readonly TopLogprob[]): number {
 /** The prompt shown for a pair, and how to read the verdict back in output_1/output_2 terms. */
 export function presentPair(p: Pair, seed: number): { messages: ChatMessage[]; swapped: boolean } {
   const swapped = isSwapped(p.instruction, seed);
-  return { messages: swapped ? judgeMessages(p.instruction, p.output_2, p.output_1) : judgeMessages(p.instruction, p.output_1, p.output_2), swapped };
+  return {
+    messages: swapped ? judgeMessages(p.instruction, p.output_2, p.output_1) : judgeMessages(p.instruction, p.output_1, p.output_2),
+    swapped,
+  };
 }
 
 /** Undoes the swap: a preference about (shown first, shown second) becomes one about (output_1, output_2). */

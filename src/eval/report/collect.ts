@@ -27,7 +27,8 @@ export interface WinRateResult {
 
 /** The part of `heed eval ifeval`'s ifeval_summary.json the report reads; the loose per-family
  *  scores may be missing from summaries written elsewhere. */
-export type IfevalSummary = Pick<FullIfevalSummary, 'prompt_strict' | 'prompt_loose' | 'inst_strict' | 'inst_loose' | 'per_family'> & Partial<Pick<FullIfevalSummary, 'per_family_loose'>>;
+export type IfevalSummary = Pick<FullIfevalSummary, 'prompt_strict' | 'prompt_loose' | 'inst_strict' | 'inst_loose' | 'per_family'> &
+  Partial<Pick<FullIfevalSummary, 'per_family_loose'>>;
 
 export interface LogPoint {
   step: number;
@@ -47,13 +48,29 @@ export interface RunResults {
 
 const SUMMARY: Schema = {
   object: {
-    model: 'string', reference: 'string', judge: 'string', proxy: 'string', win_rate: 'number?', standard_error: 'number?', length_controlled_winrate: 'number?',
-    discrete_win_rate: 'number?', n_total: 'count', avg_length: 'number?', position_consistency: 'number?',
+    model: 'string',
+    reference: 'string',
+    judge: 'string',
+    proxy: 'string',
+    win_rate: 'number?',
+    standard_error: 'number?',
+    length_controlled_winrate: 'number?',
+    discrete_win_rate: 'number?',
+    n_total: 'count',
+    avg_length: 'number?',
+    position_consistency: 'number?',
   },
   optional: ['proxy', 'position_consistency'],
 };
 const IFEVAL_SUMMARY: Schema = {
-  object: { prompt_strict: 'number', prompt_loose: 'number', inst_strict: 'number', inst_loose: 'number', per_family: { map: 'number' }, per_family_loose: { map: 'number' } },
+  object: {
+    prompt_strict: 'number',
+    prompt_loose: 'number',
+    inst_strict: 'number',
+    inst_loose: 'number',
+    per_family: { map: 'number' },
+    per_family_loose: { map: 'number' },
+  },
   optional: ['per_family_loose'],
 };
 const ANNOTATIONS: Schema = { array: { object: { output_1: 'string', output_2: 'string' } } };
@@ -84,7 +101,8 @@ function readSummary(path: string): WinRateResult {
     discrete_win_rate: num(path, s, 'discrete_win_rate', true),
     n_total: num(path, s, 'n_total'),
     avg_length: num(path, s, 'avg_length', true),
-    position_consistency: s.position_consistency === null || s.position_consistency === undefined ? null : num(path, s, 'position_consistency', true),
+    position_consistency:
+      s.position_consistency === null || s.position_consistency === undefined ? null : num(path, s, 'position_consistency', true),
   };
 }
 
@@ -93,9 +111,17 @@ function readSummary(path: string): WinRateResult {
 export function winRateOf(s: CompareSummary): WinRateResult {
   const n = (v: number | null): number => v ?? NaN;
   return {
-    model: s.model, reference: s.reference, judge: s.judge, ...(s.proxy ? { proxy: s.proxy } : {}),
-    win_rate: n(s.win_rate), standard_error: n(s.standard_error), length_controlled_winrate: n(s.length_controlled_winrate), discrete_win_rate: n(s.discrete_win_rate),
-    n_total: s.n_total, avg_length: n(s.avg_length), position_consistency: s.position_consistency ?? null,
+    model: s.model,
+    reference: s.reference,
+    judge: s.judge,
+    ...(s.proxy ? { proxy: s.proxy } : {}),
+    win_rate: n(s.win_rate),
+    standard_error: n(s.standard_error),
+    length_controlled_winrate: n(s.length_controlled_winrate),
+    discrete_win_rate: n(s.discrete_win_rate),
+    n_total: s.n_total,
+    avg_length: n(s.avg_length),
+    position_consistency: s.position_consistency ?? null,
   };
 }
 
@@ -120,7 +146,9 @@ export function csvFields(line: string): string[] {
 
 /** The first model row of an AlpacaEval leaderboard.csv (for directories AlpacaEval itself wrote). */
 function readLeaderboardCsv(path: string): WinRateResult {
-  const lines = readInputText(path, 'leaderboard').split(/\r?\n/).filter((l) => l.trim() !== '');
+  const lines = readInputText(path, 'leaderboard')
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== '');
   if (lines.length < 2) throw new Error(`${path}: no model row`);
   const head = csvFields(lines[0]!);
   const row = csvFields(lines[1]!);
@@ -133,7 +161,10 @@ function readLeaderboardCsv(path: string): WinRateResult {
     const cell = row[i] ?? '';
     if (cell.trim() === '' || cell === 'NaN') return NaN;
     const n = Number(cell);
-    if (!Number.isFinite(n)) throw new Error(`${path}:2: the "${k}" column must hold a number, got ${JSON.stringify(cell.length > 40 ? `${cell.slice(0, 37)}...` : cell)}`);
+    if (!Number.isFinite(n))
+      throw new Error(
+        `${path}:2: the "${k}" column must hold a number, got ${JSON.stringify(cell.length > 40 ? `${cell.slice(0, 37)}...` : cell)}`,
+      );
     return n;
   };
   const annotator = head.indexOf('annotator') >= 0 ? row[head.indexOf('annotator')]! : 'unknown';
@@ -156,10 +187,12 @@ function readIfeval(path: string): IfevalSummary {
   const s = checkShape<Record<string, unknown>>(readJsonFile(path, 'IFEval summary'), IFEVAL_SUMMARY, path);
   const families = (key: string): Record<string, number> => {
     const fam = s[key];
-    if (typeof fam !== 'object' || fam === null || Array.isArray(fam)) throw new Error(`${path}: "${key}" must be an object of {family: accuracy}`);
+    if (typeof fam !== 'object' || fam === null || Array.isArray(fam))
+      throw new Error(`${path}: "${key}" must be an object of {family: accuracy}`);
     const out: Record<string, number> = {};
     for (const [k, v] of Object.entries(fam)) {
-      if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new Error(`${path}: ${key}["${k}"] must be an accuracy in [0, 1], got ${JSON.stringify(v)}`);
+      if (typeof v !== 'number' || !(v >= 0 && v <= 1))
+        throw new Error(`${path}: ${key}["${k}"] must be an accuracy in [0, 1], got ${JSON.stringify(v)}`);
       out[k] = v;
     }
     return out;
@@ -170,7 +203,10 @@ function readIfeval(path: string): IfevalSummary {
     return v;
   };
   return {
-    prompt_strict: acc('prompt_strict'), prompt_loose: acc('prompt_loose'), inst_strict: acc('inst_strict'), inst_loose: acc('inst_loose'),
+    prompt_strict: acc('prompt_strict'),
+    prompt_loose: acc('prompt_loose'),
+    inst_strict: acc('inst_strict'),
+    inst_loose: acc('inst_loose'),
     per_family: families('per_family'),
     ...(s.per_family_loose !== undefined ? { per_family_loose: families('per_family_loose') } : {}),
   };
@@ -214,7 +250,9 @@ export function collectRun(dir: string): RunResults {
   const log = at('log.jsonl');
   if (log) run.log = readLog(log);
   if (!run.winRate && !run.lengths && !run.ifeval && !run.log) {
-    throw new Error(`${dir}: holds none of summary.json, leaderboard.csv, annotations.json, model_outputs.json, ifeval_summary.json, log.jsonl`);
+    throw new Error(
+      `${dir}: holds none of summary.json, leaderboard.csv, annotations.json, model_outputs.json, ifeval_summary.json, log.jsonl`,
+    );
   }
   return run;
 }

@@ -27,7 +27,11 @@ export interface ExplorerData {
 }
 
 /** JSON safe inside a <script> element (no "</script>", no "<!--"). */
-const scriptJson = (v: unknown): string => JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+const scriptJson = (v: unknown): string =>
+  JSON.stringify(v)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 
 const snippet = (s: string, n = 90): string => {
   const t = s.replace(/\s+/g, ' ').trim();
@@ -39,7 +43,11 @@ function cards(d: ExplorerData, i: number): string {
   if (!item) return '';
   return item.answers
     .map((a, k) => {
-      const meta = [`${a.chars} chars`, ...(a.tokens !== undefined ? [`${a.tokens} tokens`] : []), ...(a.eos !== undefined ? [a.eos ? 'ended with EOS' : 'cut at the limit'] : [])].join(' · ');
+      const meta = [
+        `${a.chars} chars`,
+        ...(a.tokens !== undefined ? [`${a.tokens} tokens`] : []),
+        ...(a.eos !== undefined ? [a.eos ? 'ended with EOS' : 'cut at the limit'] : []),
+      ].join(' · ');
       const verdict = a.verdict ? `<span class="${a.verdict.tone}">${esc(a.verdict.text)}</span> · ` : '';
       return `<div class="card" data-run="${esc(d.runs[k]!)}"><h3>${esc(d.runs[k]!)}</h3><div class="meta">${verdict}${esc(meta)}</div><pre>${esc(a.output) || '<i>(empty)</i>'}</pre></div>`;
     })
@@ -50,7 +58,10 @@ function cards(d: ExplorerData, i: number): string {
 export function explorerHtml(d: ExplorerData): string {
   const sets = [...new Set(d.items.map((it) => it.set))];
   const options = sets
-    .map((s) => `<optgroup label="${esc(s)}">${d.items.map((it, i) => (it.set === s ? `<option value="${i}">${esc(`${i + 1}. ${snippet(it.prompt)}`)}</option>` : '')).join('')}</optgroup>`)
+    .map(
+      (s) =>
+        `<optgroup label="${esc(s)}">${d.items.map((it, i) => (it.set === s ? `<option value="${i}">${esc(`${i + 1}. ${snippet(it.prompt)}`)}</option>` : '')).join('')}</optgroup>`,
+    )
     .join('');
   const first = d.items[0];
   return `<div class="explorer"><label for="explorer-pick" class="note">Instruction</label>

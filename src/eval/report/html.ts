@@ -50,40 +50,77 @@ function evalSections(runs: readonly RunResults[]): Map<EvalSectionId, Section> 
   if (wr.length) {
     const proxy = wr.some((r) => r.winRate!.proxy) ? ' (proxy judge)' : '';
     const bars = wr.map((r) => ({ label: r.name, value: r.winRate!.win_rate, ...ci95(r.winRate!.win_rate, r.winRate!.standard_error) }));
-    out.set('winrates', { id: 'winrates', title: 'Win rates against the reference', note: `AlpacaEval win rate (100·mean(preference − 1)) with its 95% interval (± 1.96 standard errors); the dashed line is 50 %.`, body: hBarChart('winrate', bars, { xLabel: `win rate (%)${proxy}`, xMax: 100, refLine: 50 }) });
+    out.set('winrates', {
+      id: 'winrates',
+      title: 'Win rates against the reference',
+      note: `AlpacaEval win rate (100·mean(preference − 1)) with its 95% interval (± 1.96 standard errors); the dashed line is 50 %.`,
+      body: hBarChart('winrate', bars, { xLabel: `win rate (%)${proxy}`, xMax: 100, refLine: 50 }),
+    });
     const lc = wr.map((r) => ({ label: r.name, value: r.winRate!.length_controlled_winrate }));
-    out.set('lcwinrates', { id: 'lcwinrates', title: 'Length-controlled win rates', note: 'AlpacaEval\'s length-controlled GLM, "minimal" variant (no instruction-difficulty term), predicted at equal lengths.', body: hBarChart('lc-winrate', lc, { xLabel: `LC win rate (%)${proxy}`, xMax: 100, refLine: 50 }) });
+    out.set('lcwinrates', {
+      id: 'lcwinrates',
+      title: 'Length-controlled win rates',
+      note: 'AlpacaEval\'s length-controlled GLM, "minimal" variant (no instruction-difficulty term), predicted at equal lengths.',
+      body: hBarChart('lc-winrate', lc, { xLabel: `LC win rate (%)${proxy}`, xMax: 100, refLine: 50 }),
+    });
   }
   const ln = runs.filter((r) => r.lengths);
   if (ln.length) {
     const samples = ln.map((r) => ({ name: r.name, values: r.lengths!.model }));
     const ref = ln.find((r) => r.lengths!.reference);
     if (ref) samples.push({ name: `reference (${ref.winRate?.reference ?? ref.name})`, values: ref.lengths!.reference! });
-    out.set('lengths', { id: 'lengths', title: 'Output lengths', note: 'Characters per output, one row per run: the box spans the middle half, the bar is the median, the whiskers reach the shortest and longest; every output is a dot.', body: boxPlot('lengths', samples, { xLabel: 'output length (characters)' }) });
+    out.set('lengths', {
+      id: 'lengths',
+      title: 'Output lengths',
+      note: 'Characters per output, one row per run: the box spans the middle half, the bar is the median, the whiskers reach the shortest and longest; every output is a dot.',
+      body: boxPlot('lengths', samples, { xLabel: 'output length (characters)' }),
+    });
   }
   const ife = runs.filter((r) => r.ifeval);
   if (ife.length) {
     const families = [...new Set(ife.flatMap((r) => Object.keys(r.ifeval!.per_family)))].sort();
     const rows = ife.flatMap((r) => {
-      const strict = { name: r.ifeval!.per_family_loose ? `${r.name} strict` : r.name, fam: r.ifeval!.per_family, agg: r.ifeval!.prompt_strict };
+      const strict = {
+        name: r.ifeval!.per_family_loose ? `${r.name} strict` : r.name,
+        fam: r.ifeval!.per_family,
+        agg: r.ifeval!.prompt_strict,
+      };
       const loose = r.ifeval!.per_family_loose;
       return loose ? [strict, { name: `${r.name} loose`, fam: loose, agg: r.ifeval!.prompt_loose }] : [strict];
     });
     const cols = ['prompt level', ...families];
-    const agg = ife.map((r) => `<li><b>${esc(r.name)}</b>: prompt strict ${(r.ifeval!.prompt_strict * 100).toFixed(2)} %, prompt loose ${(r.ifeval!.prompt_loose * 100).toFixed(2)} %, instruction strict ${(r.ifeval!.inst_strict * 100).toFixed(2)} %, instruction loose ${(r.ifeval!.inst_loose * 100).toFixed(2)} %</li>`);
+    const agg = ife.map(
+      (r) =>
+        `<li><b>${esc(r.name)}</b>: prompt strict ${(r.ifeval!.prompt_strict * 100).toFixed(2)} %, prompt loose ${(r.ifeval!.prompt_loose * 100).toFixed(2)} %, instruction strict ${(r.ifeval!.inst_strict * 100).toFixed(2)} %, instruction loose ${(r.ifeval!.inst_loose * 100).toFixed(2)} %</li>`,
+    );
     out.set('ifeval', {
-      id: 'ifeval', title: 'IFEval accuracy per instruction family', note: `Accuracy (%) at the prompt level and per instruction family, strict (and loose where reported); darker is higher.<details><summary>Totals per run</summary><ul>${agg.join('')}</ul></details>`,
-      body: heatTable('ifeval-table', rows.map((r) => r.name), cols, (ri, ci) => (ci === 0 ? rows[ri]!.agg : (rows[ri]!.fam[families[ci - 1]!] ?? NaN)) * 100),
+      id: 'ifeval',
+      title: 'IFEval accuracy per instruction family',
+      note: `Accuracy (%) at the prompt level and per instruction family, strict (and loose where reported); darker is higher.<details><summary>Totals per run</summary><ul>${agg.join('')}</ul></details>`,
+      body: heatTable(
+        'ifeval-table',
+        rows.map((r) => r.name),
+        cols,
+        (ri, ci) => (ci === 0 ? rows[ri]!.agg : (rows[ri]!.fam[families[ci - 1]!] ?? NaN)) * 100,
+      ),
     });
   }
   const logs = runs.filter((r) => r.log);
   if (logs.length) {
     const series = logs.flatMap((r) => {
-      const train = { name: `${r.name} loss`, points: r.log!.filter((p) => !Number.isNaN(p.loss)).map((p) => [p.step, p.loss] as [number, number]) };
+      const train = {
+        name: `${r.name} loss`,
+        points: r.log!.filter((p) => !Number.isNaN(p.loss)).map((p) => [p.step, p.loss] as [number, number]),
+      };
       const ev = r.log!.filter((p) => p.eval_loss !== undefined).map((p) => [p.step, p.eval_loss!] as [number, number]);
       return ev.length ? [train, { name: `${r.name} eval_loss`, points: ev }] : [train];
     });
-    out.set('training', { id: 'training', title: 'Training loss', note: 'Loss per step from each run\'s log.jsonl (eval_loss where logged).', body: lineChart('loss', series, { xLabel: 'step', yLabel: 'loss' }) });
+    out.set('training', {
+      id: 'training',
+      title: 'Training loss',
+      note: "Loss per step from each run's log.jsonl (eval_loss where logged).",
+      body: lineChart('loss', series, { xLabel: 'step', yLabel: 'loss' }),
+    });
   }
   return out;
 }

@@ -37,7 +37,10 @@ const labelMargin = (labels: readonly string[]): number => Math.min(260, 16 + CH
 /** An x axis along the bottom of rows [top, bottom): grid lines, tick labels and the axis title. */
 function xAxis(lo: number, hi: number, x: (v: number) => number, top: number, bottom: number, label: string): string {
   const t = ticks(lo, hi)
-    .map((v) => `<line x1="${x(v)}" x2="${x(v)}" y1="${top}" y2="${bottom}" stroke="#e5e5e5"/><text x="${x(v)}" y="${bottom + 14}" text-anchor="middle" class="tick">${v}</text>`)
+    .map(
+      (v) =>
+        `<line x1="${x(v)}" x2="${x(v)}" y1="${top}" y2="${bottom}" stroke="#e5e5e5"/><text x="${x(v)}" y="${bottom + 14}" text-anchor="middle" class="tick">${v}</text>`,
+    )
     .join('');
   return `${t}<text x="${(x(lo) + x(hi)) / 2}" y="${bottom + 32}" text-anchor="middle" class="axis">${esc(label)}</text>`;
 }
@@ -70,10 +73,15 @@ export interface Bar {
 }
 
 /** Horizontal bars, one row per category, with interval whiskers and the value printed after each. */
-export function hBarChart(kind: string, bars: readonly Bar[], opts: { xLabel: string; xMax?: number; refLine?: number; digits?: number }): string {
+export function hBarChart(
+  kind: string,
+  bars: readonly Bar[],
+  opts: { xLabel: string; xMax?: number; refLine?: number; digits?: number },
+): string {
   const d = opts.digits ?? 1;
   const left = labelMargin(bars.map((b) => b.label));
-  const text = (b: Bar): string => `${fmt(b.value, d)}${b.lo !== undefined && b.hi !== undefined && Number.isFinite(b.lo) && Number.isFinite(b.hi) ? ` [${fmt(b.lo, d)}, ${fmt(b.hi, d)}]` : ''}${b.note ? ` ${b.note}` : ''}`;
+  const text = (b: Bar): string =>
+    `${fmt(b.value, d)}${b.lo !== undefined && b.hi !== undefined && Number.isFinite(b.lo) && Number.isFinite(b.hi) ? ` [${fmt(b.lo, d)}, ${fmt(b.hi, d)}]` : ''}${b.note ? ` ${b.note}` : ''}`;
   const right = 16 + CHAR_W * Math.max(...bars.map((b) => text(b).length), 4);
   const innerW = Math.max(120, W - left - right);
   const top = 10;
@@ -85,18 +93,21 @@ export function hBarChart(kind: string, bars: readonly Bar[], opts: { xLabel: st
     .map((b, i) => {
       const y = top + i * ROW;
       const v = Number.isFinite(b.value) ? b.value : 0;
-      const whisker = b.lo !== undefined && b.hi !== undefined && Number.isFinite(b.lo) && Number.isFinite(b.hi)
-        ? `<line class="errorbar" x1="${x(b.lo)}" x2="${x(b.hi)}" y1="${y + ROW / 2}" y2="${y + ROW / 2}" stroke="#222" stroke-width="1.5"/><line x1="${x(b.lo)}" x2="${x(b.lo)}" y1="${y + 6}" y2="${y + ROW - 6}" stroke="#222"/><line x1="${x(b.hi)}" x2="${x(b.hi)}" y1="${y + 6}" y2="${y + ROW - 6}" stroke="#222"/>`
-        : '';
+      const whisker =
+        b.lo !== undefined && b.hi !== undefined && Number.isFinite(b.lo) && Number.isFinite(b.hi)
+          ? `<line class="errorbar" x1="${x(b.lo)}" x2="${x(b.hi)}" y1="${y + ROW / 2}" y2="${y + ROW / 2}" stroke="#222" stroke-width="1.5"/><line x1="${x(b.lo)}" x2="${x(b.lo)}" y1="${y + 6}" y2="${y + ROW - 6}" stroke="#222"/><line x1="${x(b.hi)}" x2="${x(b.hi)}" y1="${y + 6}" y2="${y + ROW - 6}" stroke="#222"/>`
+          : '';
       const end = Math.max(x(v), b.hi !== undefined && Number.isFinite(b.hi) ? x(b.hi) : 0);
       return `<g class="bar" data-label="${esc(b.label)}" data-value="${b.value}"><text x="${left - 8}" y="${y + ROW / 2 + 4}" text-anchor="end" class="tick">${esc(b.label)}</text><rect x="${left}" y="${y + 4}" width="${x(v) - left}" height="${ROW - 8}" fill="${PALETTE[i % PALETTE.length]}"/>${whisker}<text x="${end + 6}" y="${y + ROW / 2 + 4}" class="value">${esc(text(b))}</text></g>`;
     })
     .join('');
-  const ref = opts.refLine !== undefined ? `<line class="ref" x1="${x(opts.refLine)}" x2="${x(opts.refLine)}" y1="${top}" y2="${bottom}" stroke="#888" stroke-dasharray="4 4"/>` : '';
+  const ref =
+    opts.refLine !== undefined
+      ? `<line class="ref" x1="${x(opts.refLine)}" x2="${x(opts.refLine)}" y1="${top}" y2="${bottom}" stroke="#888" stroke-dasharray="4 4"/>`
+      : '';
   const h = bottom + 44;
   return `<svg class="chart" data-chart="${esc(kind)}" viewBox="0 0 ${W} ${h}" width="${W}" height="${h}" xmlns="http://www.w3.org/2000/svg">${xAxis(0, hi, x, top, bottom, opts.xLabel)}${ref}${body}</svg>`;
 }
-
 
 /** One horizontal box plot per sample (quartiles, median, whiskers to min and max) with every
  *  value drawn as a point over it (jittered by row, deterministically); the median is printed. */
@@ -120,7 +131,12 @@ export function boxPlot(kind: string, samples: readonly { name: string; values: 
       const box = v.length
         ? `<line x1="${x(v[0]!)}" x2="${x(v.at(-1)!)}" y1="${mid}" y2="${mid}" stroke="#555"/><rect class="box" x="${x(q1)}" y="${y + 6}" width="${Math.max(1, x(q3) - x(q1))}" height="${rowH - 12}" fill="${color}" fill-opacity="0.25" stroke="${color}"/><line class="median" x1="${x(med)}" x2="${x(med)}" y1="${y + 4}" y2="${y + rowH - 4}" stroke="#111" stroke-width="2"/>`
         : '';
-      const dots = v.map((val, k) => `<circle cx="${x(val).toFixed(1)}" cy="${(mid + (((k * 7919) % 11) - 5) * 1.1).toFixed(1)}" r="1.8" fill="${color}" fill-opacity="0.7"/>`).join('');
+      const dots = v
+        .map(
+          (val, k) =>
+            `<circle cx="${x(val).toFixed(1)}" cy="${(mid + (((k * 7919) % 11) - 5) * 1.1).toFixed(1)}" r="1.8" fill="${color}" fill-opacity="0.7"/>`,
+        )
+        .join('');
       return `<g class="box-row" data-series="${esc(s.name)}" data-median="${med}" data-n="${v.length}"><text x="${left - 8}" y="${mid + 4}" text-anchor="end" class="tick">${esc(s.name)}</text>${box}${dots}<text x="${x(hi) + 6}" y="${mid + 4}" class="value">${esc(`median ${Number.isFinite(med) ? Math.round(med) : 'n/a'}`)}</text></g>`;
     })
     .join('');
@@ -129,7 +145,11 @@ export function boxPlot(kind: string, samples: readonly { name: string; values: 
 }
 
 /** Line chart of several (x, y) series; each series' last value is given in the legend. */
-export function lineChart(kind: string, series: readonly { name: string; points: readonly [number, number][] }[], opts: { xLabel: string; yLabel: string }): string {
+export function lineChart(
+  kind: string,
+  series: readonly { name: string; points: readonly [number, number][] }[],
+  opts: { xLabel: string; yLabel: string },
+): string {
   const M = { top: 20, right: 20, bottom: 44, left: 64 };
   const h = 300;
   const innerW = W - M.left - M.right;
@@ -143,10 +163,16 @@ export function lineChart(kind: string, series: readonly { name: string; points:
   const x = (v: number): number => M.left + ((v - xLo) / (xHi - xLo)) * innerW;
   const y = (v: number): number => M.top + innerH - ((v - yLo) / (yHi - yLo)) * innerH;
   const lines = finite
-    .map((p, i) => `<path class="line" data-series="${esc(series[i]!.name)}" d="${p.map(([a, b], k) => `${k ? 'L' : 'M'} ${x(a).toFixed(1)} ${y(b).toFixed(1)}`).join(' ')}" fill="none" stroke="${PALETTE[i % PALETTE.length]}" stroke-width="1.8"/>`)
+    .map(
+      (p, i) =>
+        `<path class="line" data-series="${esc(series[i]!.name)}" d="${p.map(([a, b], k) => `${k ? 'L' : 'M'} ${x(a).toFixed(1)} ${y(b).toFixed(1)}`).join(' ')}" fill="none" stroke="${PALETTE[i % PALETTE.length]}" stroke-width="1.8"/>`,
+    )
     .join('');
   const yt = ticks(yLo, yHi)
-    .map((v) => `<line x1="${M.left}" x2="${M.left + innerW}" y1="${y(v)}" y2="${y(v)}" stroke="#e5e5e5"/><text x="${M.left - 6}" y="${y(v) + 4}" text-anchor="end" class="tick">${v}</text>`)
+    .map(
+      (v) =>
+        `<line x1="${M.left}" x2="${M.left + innerW}" y1="${y(v)}" y2="${y(v)}" stroke="#e5e5e5"/><text x="${M.left - 6}" y="${y(v) + 4}" text-anchor="end" class="tick">${v}</text>`,
+    )
     .join('');
   const yTitle = `<text x="14" y="${M.top + innerH / 2}" transform="rotate(-90 14 ${M.top + innerH / 2})" text-anchor="middle" class="axis">${esc(opts.yLabel)}</text>`;
   const xt = ticks(xLo, xHi)

@@ -25,7 +25,11 @@ export const COLUMNS: Column[] = [
   { header: 'lc_win_rate', value: (r) => r.winRate?.length_controlled_winrate, digits: 2 },
   { header: 'discrete_win_rate', value: (r) => r.winRate?.discrete_win_rate, digits: 2 },
   { header: 'n_total', value: (r) => r.winRate?.n_total },
-  { header: 'avg_length', value: (r) => r.winRate?.avg_length ?? (r.lengths ? Math.trunc(r.lengths.model.reduce((a, b) => a + b, 0) / r.lengths.model.length) : undefined) },
+  {
+    header: 'avg_length',
+    value: (r) =>
+      r.winRate?.avg_length ?? (r.lengths ? Math.trunc(r.lengths.model.reduce((a, b) => a + b, 0) / r.lengths.model.length) : undefined),
+  },
   { header: 'position_consistency', value: (r) => r.winRate?.position_consistency ?? undefined, digits: 3 },
   { header: 'ifeval_prompt_strict', value: (r) => pct(r.ifeval?.prompt_strict), digits: 2 },
   { header: 'ifeval_prompt_loose', value: (r) => pct(r.ifeval?.prompt_loose), digits: 2 },
@@ -61,7 +65,9 @@ export const csvCell = (s: string): string => (/[",\n\r]/.test(s) ? `"${s.replac
 
 export function markdownTable(t: Table): string {
   const rule = t.headers.map((_, i) => (t.align?.[i] === 'right' ? '---:' : '---'));
-  return [`| ${t.headers.map(mdCell).join(' | ')} |`, `|${rule.join('|')}|`, ...t.rows.map((r) => `| ${r.map(mdCell).join(' | ')} |`)].join('\n');
+  return [`| ${t.headers.map(mdCell).join(' | ')} |`, `|${rule.join('|')}|`, ...t.rows.map((r) => `| ${r.map(mdCell).join(' | ')} |`)].join(
+    '\n',
+  );
 }
 
 export function csvTable(t: Table): string {
@@ -92,10 +98,12 @@ export function runsTable(runs: readonly RunResults[], forCsv: boolean): Table {
   const cols = usedColumns(runs);
   return {
     headers: cols.map((c) => c.header),
-    rows: runs.map((r) => cols.map((c) => {
-      const v = c.value(r);
-      return forCsv ? (typeof v === 'number' && Number.isNaN(v) ? '' : formatCell(v)) : formatCell(v, c.digits);
-    })),
+    rows: runs.map((r) =>
+      cols.map((c) => {
+        const v = c.value(r);
+        return forCsv ? (typeof v === 'number' && Number.isNaN(v) ? '' : formatCell(v)) : formatCell(v, c.digits);
+      }),
+    ),
     align: cols.map((c) => (c.digits !== undefined || c.header === 'n_total' || c.header === 'avg_length' ? 'right' : 'left')),
   };
 }

@@ -65,6 +65,8 @@ export function measureChance(world: World, n: number, seed: number): ChanceMeas
 /** The chance table as markdown: design and measured rate per check. */
 export function chanceTable(m: ChanceMeasurement): string {
   const d = designChance();
-  const rows = SLOTS.map((s) => `| ${s} | ${(100 * d[s]).toFixed(s === 'words' ? 3 : 1)}% | ${(100 * m.rate[s]).toFixed(s === 'words' ? 3 : 1)}% |`);
+  const rows = SLOTS.map(
+    (s) => `| ${s} | ${(100 * d[s]).toFixed(s === 'words' ? 3 : 1)}% | ${(100 * m.rate[s]).toFixed(s === 'words' ? 3 : 1)}% |`,
+  );
   return [`| check | design | measured (n = ${m.n}) |`, '|---|---:|---:|', ...rows].join('\n');
 }

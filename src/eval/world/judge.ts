@@ -26,16 +26,26 @@ const PLACE_NOUNS = PLACES.map((p) => p.noun);
 /** Whether `text` meets the one constraint `slot` of `c` (which must state it). */
 export function checkSlot(c: Constraints, slot: Slot, text: string): boolean {
   switch (slot) {
-    case 'hero': return mentions(text, NAMES, true)[0] === c.hero;
-    case 'companion': return mentions(text, NAMES, true)[1] === c.companion;
-    case 'species': return mentions(text, SPECIES)[0] === c.species;
-    case 'place': return mentions(text, PLACE_NOUNS)[0] === c.place;
-    case 'words': return c.words!.every((w) => hasWord(text, w));
-    case 'firstWord': return firstWord(text).toLowerCase() === c.firstWord!.toLowerCase();
-    case 'ending': return CLOSINGS[c.ending!].includes(lastSentence(text));
-    case 'closing': return lastSentence(text) === c.closing;
-    case 'sentences': return sentences(text).length === c.sentences;
-    case 'dialogue': return hasQuotedUtterance(text) === c.dialogue;
+    case 'hero':
+      return mentions(text, NAMES, true)[0] === c.hero;
+    case 'companion':
+      return mentions(text, NAMES, true)[1] === c.companion;
+    case 'species':
+      return mentions(text, SPECIES)[0] === c.species;
+    case 'place':
+      return mentions(text, PLACE_NOUNS)[0] === c.place;
+    case 'words':
+      return c.words!.every((w) => hasWord(text, w));
+    case 'firstWord':
+      return firstWord(text).toLowerCase() === c.firstWord!.toLowerCase();
+    case 'ending':
+      return CLOSINGS[c.ending!].includes(lastSentence(text));
+    case 'closing':
+      return lastSentence(text) === c.closing;
+    case 'sentences':
+      return sentences(text).length === c.sentences;
+    case 'dialogue':
+      return hasQuotedUtterance(text) === c.dialogue;
   }
 }
 

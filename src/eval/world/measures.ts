@@ -60,7 +60,11 @@ export interface SemanticScore {
  * checked against a random other request of the same kind. A generic answer, or good format that
  * ignores the request, scores about 0.
  */
-export function semanticScore(requests: readonly WorldRequest[], answers: readonly string[], opts: { level?: Level; seed?: number } = {}): SemanticScore {
+export function semanticScore(
+  requests: readonly WorldRequest[],
+  answers: readonly string[],
+  opts: { level?: Level; seed?: number } = {},
+): SemanticScore {
   if (requests.length !== answers.length) throw new Error(`semanticScore: ${requests.length} requests but ${answers.length} answers`);
   const level = opts.level ?? 'prompt';
   const others = otherIndices(requests, opts.seed ?? 0);
@@ -91,7 +95,8 @@ export function exactPreference(request: WorldRequest, a: string, b: string): nu
 
 /** Preferences of `model` answers against `reference` answers (feed to headToHead for win rate and SE). */
 export function exactPreferences(requests: readonly WorldRequest[], reference: readonly string[], model: readonly string[]): number[] {
-  if (reference.length !== requests.length || model.length !== requests.length) throw new Error(`exactPreferences: ${requests.length} requests, ${reference.length} reference and ${model.length} model answers`);
+  if (reference.length !== requests.length || model.length !== requests.length)
+    throw new Error(`exactPreferences: ${requests.length} requests, ${reference.length} reference and ${model.length} model answers`);
   return requests.map((r, i) => exactPreference(r, reference[i]!, model[i]!));
 }
 
@@ -105,8 +110,14 @@ export interface WorldScores {
 }
 
 /** Every accuracy measure of a set of answers, overall and per group (e.g. eval.jsonl's groups). */
-export function worldScores(requests: readonly WorldRequest[], answers: readonly string[], groups: readonly string[], seed = 0): Record<string, WorldScores> {
-  if (requests.length !== answers.length || groups.length !== answers.length) throw new Error(`worldScores: ${requests.length} requests, ${answers.length} answers, ${groups.length} groups`);
+export function worldScores(
+  requests: readonly WorldRequest[],
+  answers: readonly string[],
+  groups: readonly string[],
+  seed = 0,
+): Record<string, WorldScores> {
+  if (requests.length !== answers.length || groups.length !== answers.length)
+    throw new Error(`worldScores: ${requests.length} requests, ${answers.length} answers, ${groups.length} groups`);
   const of = (idx: number[]): WorldScores => {
     const rs = idx.map((i) => requests[i]!);
     const as = idx.map((i) => answers[i]!);

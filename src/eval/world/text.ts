@@ -49,13 +49,13 @@ export function hasQuotedUtterance(text: string): boolean {
   return false;
 }
 
-const escape = (w: string) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (w: string) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const wordRes = new Map<string, RegExp>();
 /** The whole-word pattern of `w` (not inside a longer run of letters), compiled once. */
 function wordRe(w: string, caseSensitive: boolean): RegExp {
   const key = `${caseSensitive ? 'c' : 'i'}:${w}`;
   let re = wordRes.get(key);
-  if (!re) wordRes.set(key, (re = new RegExp(`(?<![A-Za-z])${escape(w)}(?![A-Za-z])`, caseSensitive ? '' : 'i')));
+  if (!re) wordRes.set(key, (re = new RegExp(`(?<![A-Za-z])${escapeRegExp(w)}(?![A-Za-z])`, caseSensitive ? '' : 'i')));
   return re;
 }
 
@@ -79,5 +79,10 @@ export function hasWord(text: string, word: string): boolean {
 
 /** The first non-blank line, trimmed: a story or answer continued after a wrapper's prompt ends there. */
 export function firstLine(text: string): string {
-  return text.split('\n').map((l) => l.trim()).find((l) => l !== '') ?? '';
+  return (
+    text
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l !== '') ?? ''
+  );
 }
