@@ -27,7 +27,7 @@ import { rankProbe, readAlpaca } from '../eval/rank.ts';
 import { buildModel, loadPretrained, openPretrained } from '../load/pretrained.ts';
 import { dataPath, projectRoot } from '../util/dataRoot.ts';
 import { type Arm, armOf, armStageDir, REFERENCE_ARM, WORLD_REFERENCE_ARM } from './arms.ts';
-import { armsOf, partsOf, type StudyConfig, type WorldSettings } from './config.ts';
+import { armsOf, partsOf, type PretrainRecipe, type StudyConfig, type WorldSettings } from './config.ts';
 import { type WorldData, worldArmDataset, worldData } from './worldData.ts';
 import { type WorldGenResult, type WorldRankSummary, worldGenerate, worldRank } from './worldStages.ts';
 import { writeModelCard } from './modelCard.ts';
@@ -401,50 +401,45 @@ interface StudyContext {
 }
 
 async function baseStage(ctx: StudyContext, plan: StudyPlan, dir: string): Promise<BaseResult> {
-  const { cfg, prog } = ctx;
+  const { cfg } = ctx;
   if (plan.base.dir) return { modelDir: plan.base.dir, label: `${plan.base.dir} (given)` };
   if (!('pretrain' in cfg.base)) throw new Error('unreachable: a base without a directory has a recipe');
-  const recipe = cfg.base.pretrain;
-  const trained = await pretrainBase(dir, recipe, await ctx.backend(), ctx.steps('pretrain'), (what) => prog.update(what, 0, true));
-  const { ckpt } = loadPretrained(trained.modelDir);
-  const params = buildModel(ckpt, cpu).numParameters();
-  writeModelCard(trained.modelDir, {
-    name: `heed study base (${cfg.name})`,
-    config: ckpt.config,
-    parameters: params,
-    recipe,
-    steps: trained.steps,
-    tokensSeen: trained.tokensSeen,
-    trainSequences: trained.trainRows,
-    heldoutSequences: trained.heldoutRows,
-    ...(trained.firstHeldout !== undefined ? { firstHeldout: trained.firstHeldout } : {}),
-    ...(trained.lastHeldout !== undefined ? { lastHeldout: trained.lastHeldout } : {}),
+  return pretrainedBase(ctx, dir, cfg.base.pretrain, {
+    stage: 'base',
+    title: `heed study base (${cfg.name})`,
+    label: 'heed micro base pretrained in this study',
     sourceMd: dataPath('pretrain-mix', 'SOURCE.md'),
-    reproduce: `npx heed study --config ${cfg.name}   # the base stage pretrains this model (runs/study-${cfg.name}/base/model)\nbash scripts/publish-base.sh runs/study-${cfg.name}/base models/heed-base   # the committed copy: bf16, card, log, curve`,
+    publishAs: 'models/heed-base',
   });
-  return {
-    modelDir: trained.modelDir,
-    label: `heed micro base pretrained in this study (${params} parameters, ${trained.steps} steps, ${trained.tokensSeen} tokens)`,
-    trained,
-  };
 }
 
 async function worldBaseStage(ctx: StudyContext, plan: StudyPlan, w: WorldSettings, data: WorldData, dir: string): Promise<BaseResult> {
   if (plan.worldBase?.dir) return { modelDir: plan.worldBase.dir, label: `${plan.worldBase.dir} (given)` };
   if (!('pretrain' in w.base)) throw new Error('unreachable: a world base without a directory has a recipe');
-  const recipe = w.base.pretrain;
-  const trained = await pretrainBase(
-    dir,
-    recipe,
-    await ctx.backend(),
-    ctx.steps('world pretrain'),
-    (what) => ctx.prog.update(what, 0, true),
-    { data, seed: w.seed },
-  );
+  return pretrainedBase(ctx, dir, w.base.pretrain, {
+    stage: 'world-base',
+    title: `heed world base (${ctx.cfg.name}, world seed ${w.seed})`,
+    label: 'heed world base pretrained in this study',
+    sourceMd: join(projectRoot, 'docs', 'world.md'),
+    publishAs: 'models/world-base',
+    world: { data, seed: w.seed },
+  });
+}
+
+/** Pretrains a base from its recipe (real or world corpus) and writes its model card. */
+async function pretrainedBase(
+  ctx: StudyContext,
+  dir: string,
+  recipe: PretrainRecipe,
+  o: { stage: string; title: string; label: string; sourceMd: string; publishAs: string; world?: { data: WorldData; seed: number } },
+): Promise<BaseResult> {
+  const steps = ctx.steps(o.world ? 'world pretrain' : 'pretrain');
+  const trained = await pretrainBase(dir, recipe, await ctx.backend(), steps, (what) => ctx.prog.update(what, 0, true), o.world);
   const { ckpt } = loadPretrained(trained.modelDir);
   const params = buildModel(ckpt, cpu).numParameters();
+  const name = ctx.cfg.name;
   writeModelCard(trained.modelDir, {
-    name: `heed world base (${ctx.cfg.name}, world seed ${w.seed})`,
+    name: o.title,
     config: ckpt.config,
     parameters: params,
     recipe,
@@ -454,12 +449,12 @@ async function worldBaseStage(ctx: StudyContext, plan: StudyPlan, w: WorldSettin
     heldoutSequences: trained.heldoutRows,
     ...(trained.firstHeldout !== undefined ? { firstHeldout: trained.firstHeldout } : {}),
     ...(trained.lastHeldout !== undefined ? { lastHeldout: trained.lastHeldout } : {}),
-    sourceMd: join(projectRoot, 'docs', 'world.md'),
-    reproduce: `npx heed study --config ${ctx.cfg.name}   # the world-base stage pretrains this model (runs/study-${ctx.cfg.name}/world-base/model)\nbash scripts/publish-base.sh runs/study-${ctx.cfg.name}/world-base models/world-base`,
+    sourceMd: o.sourceMd,
+    reproduce: `npx heed study --config ${name}   # the ${o.stage} stage pretrains this model (runs/study-${name}/${o.stage}/model)\nbash scripts/publish-base.sh runs/study-${name}/${o.stage} ${o.publishAs}   # the committed copy: bf16, card, log, curve`,
   });
   return {
     modelDir: trained.modelDir,
-    label: `heed world base pretrained in this study (${params} parameters, ${trained.steps} steps, ${trained.tokensSeen} tokens)`,
+    label: `${o.label} (${params} parameters, ${trained.steps} steps, ${trained.tokensSeen} tokens)`,
     trained,
   };
 }

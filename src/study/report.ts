@@ -16,7 +16,7 @@ import { armOf, ARMS, armStageDir, REFERENCE_ARM } from './arms.ts';
 import { type ArmResults, type StudyResults, trainLogOf } from './pipeline.ts';
 import { type WorldReport, worldReport } from './worldReport.ts';
 import { mean, sampleStd as std } from '../util/stats.ts';
-import { type Interval, pairedBootstrap, signTest } from './stats.ts';
+import { type Interval, paired, pairedBootstrap, signTest } from './stats.ts';
 
 /** Hewitt et al. 2024, Llama-2-7B: LC win rate (%) against the instruction-tuned model (from ARMS); ranking probe 80.4 %. */
 export const PAPER_LC: Record<string, number> = Object.fromEntries(
@@ -96,20 +96,6 @@ export interface Difference {
   metric: string;
   interval: Interval;
   signP?: number;
-}
-
-/** Paired values of two arms, keeping rows where both have one. */
-function paired(x: readonly (number | null)[], y: readonly (number | null)[]): [number[], number[]] {
-  const a: number[] = [];
-  const b: number[] = [];
-  x.forEach((v, i) => {
-    const w = y[i];
-    if (v !== null && w !== null && w !== undefined) {
-      a.push(v);
-      b.push(w);
-    }
-  });
-  return [a, b];
 }
 
 /** Every arm-vs-arm difference in win rate, EOS rate, IFEval prompt accuracy, length and distinct-2. */

@@ -17,6 +17,20 @@ export interface Interval {
  * Paired bootstrap 95% percentile interval of mean(a − b): rows (instructions) are resampled
  * with replacement, the same rows for both arms. Seeded, so a rerun gives the same interval.
  */
+/** Paired values of two arms: the rows where both have a value. */
+export function paired(x: readonly (number | null)[], y: readonly (number | null)[]): [number[], number[]] {
+  const a: number[] = [];
+  const b: number[] = [];
+  x.forEach((v, i) => {
+    const w = y[i];
+    if (v !== null && w !== null && w !== undefined) {
+      a.push(v);
+      b.push(w);
+    }
+  });
+  return [a, b];
+}
+
 export function pairedBootstrap(
   a: readonly number[],
   b: readonly number[],

@@ -9,7 +9,7 @@ import { judge } from '../eval/world/judge.ts';
 import { exactPreferences, instructionLevel, promptLevel, semanticScore } from '../eval/world/measures.ts';
 import { mean } from '../util/stats.ts';
 import { WORLD_REFERENCE_ARM } from './arms.ts';
-import { type Interval, distinctN, pairedBootstrap } from './stats.ts';
+import { type Interval, distinctN, paired, pairedBootstrap } from './stats.ts';
 import type { WorldGenResult, WorldRankSummary } from './worldStages.ts';
 
 /** Per-item values of one run, for paired intervals (points: x100). */
@@ -111,20 +111,6 @@ export function againstZero(xs: readonly number[], bs: WorldBootstrap): Interval
     xs.map(() => 0),
     bs,
   );
-}
-
-/** Paired values of two arms, rows where both have one. */
-function paired(x: readonly (number | null)[], y: readonly (number | null)[]): [number[], number[]] {
-  const a: number[] = [];
-  const b: number[] = [];
-  x.forEach((v, i) => {
-    const w = y[i];
-    if (v !== null && w !== null && w !== undefined) {
-      a.push(v);
-      b.push(w);
-    }
-  });
-  return [a, b];
 }
 
 export type WorldMetric = 'semantic' | 'prompt' | 'eos' | 'distinct2';

@@ -14,24 +14,7 @@ export const ATTENTION_IMPORTS: ImportFn[] = [
 const LOG = 1;
 
 /** The parameters after the pointers, in src/ops/attention.ts's `uniforms` order. */
-const UNIFORMS = [
-  'B',
-  'Hq',
-  'Hkv',
-  'Tq',
-  'Tk',
-  'D',
-  'scale',
-  'off',
-  'hasMask',
-  'maskFloat',
-  'qsB',
-  'qsH',
-  'qsT',
-  'ksB',
-  'ksH',
-  'ksT',
-] as const;
+const UNIFORMS = ['B', 'Hq', 'Hkv', 'Tq', 'Tk', 'D', 'scale', 'off', 'hasMask', 'maskFloat', 'qsB', 'qsH', 'qsT', 'ksB', 'ksH', 'ksT'] as const;
 type U = Record<(typeof UNIFORMS)[number] | 'scratch' | 'tid' | 'nth', number>;
 
 function signature(name: string, ptrs: string[]): { f: Fn; ptr: Record<string, number>; u: U } {
@@ -47,11 +30,7 @@ function signature(name: string, ptrs: string[]): { f: Fn; ptr: Record<string, n
 function dot(f: Fn, pa: number, pb: number, D: number, t: Temps): void {
   if (t.dc) {
     for (let c = 0; c < t.dc / 4; c++) {
-      f.get(pa)
-        .loadV(16 * c)
-        .get(pb)
-        .loadV(16 * c)
-        .vmul();
+      f.get(pa).loadV(16 * c).get(pb).loadV(16 * c).vmul();
       if (c > 0) f.vadd();
     }
     f.set(t.acc);
@@ -74,16 +53,7 @@ function dot(f: Fn, pa: number, pb: number, D: number, t: Temps): void {
 function axpy(f: Fn, dst: number, src: number, alpha: number, D: number, t: Temps): void {
   f.get(alpha).vsplat().set(t.acc);
   if (t.dc) {
-    for (let c = 0; c < t.dc / 4; c++)
-      f.get(dst)
-        .get(dst)
-        .loadV(16 * c)
-        .get(t.acc)
-        .get(src)
-        .loadV(16 * c)
-        .vmul()
-        .vadd()
-        .storeV(16 * c);
+    for (let c = 0; c < t.dc / 4; c++) f.get(dst).get(dst).loadV(16 * c).get(t.acc).get(src).loadV(16 * c).vmul().vadd().storeV(16 * c);
     return;
   }
   f.get(dst).set(t.x);
@@ -99,10 +69,7 @@ function axpy(f: Fn, dst: number, src: number, alpha: number, D: number, t: Temp
 
 function zeroRow(f: Fn, dst: number, D: number, t: Temps): void {
   if (t.dc) {
-    for (let c = 0; c < t.dc / 4; c++)
-      f.get(dst)
-        .vzero()
-        .storeV(16 * c);
+    for (let c = 0; c < t.dc / 4; c++) f.get(dst).vzero().storeV(16 * c);
     return;
   }
   f.get(dst).set(t.x);
@@ -189,98 +156,68 @@ function fwd(dc: number): Fn {
   f.get(u.scale).fromBits().set(scale);
   f.get(u.scratch).get(u.tid).i32(GEMM_SCRATCH).mul().add().set(sa); // this thread's scratch (scores)
   range(f, u, () => f.get(u.B).get(u.Hq).mul().get(u.Tq).mul(), r0, r1);
-  f.for(
-    r,
-    () => f.get(r0),
-    () => f.get(r1),
-    () => f.i32(1),
-    () => {
-      queryRow(f, u, r, b, h, i, kvh);
-      rowAddr(f, ptr.q!, u.qsB, u.qsH, u.qsT, b, h, i);
-      f.set(qa);
-      rowAddr(f, ptr.o!, u.qsB, u.qsH, u.qsT, b, h, i);
-      f.set(oa);
-      visibleKeys(f, u, i, n);
-      f.f32(-Infinity).set(m);
-      f.i32(0).set(cnt);
-      f.for(
-        j,
-        () => f.i32(0),
-        () => f.get(n),
-        () => f.i32(1),
-        () => {
-          keyOn(f, u, ptr.mask!, b, j, on);
-          f.if(
-            () => {
-              rowAddr(f, ptr.k!, u.ksB, u.ksH, u.ksT, b, kvh, j);
-              f.set(ka);
-              dot(f, qa, ka, u.D, t);
-              f.get(scale).fmul().set(s);
-              f.get(sa).get(j).i32(2).shl().add().get(s).storeF32();
-              f.get(m).get(s).fmax().set(m);
-              f.get(cnt).i32(1).add().set(cnt);
-            },
-            () => f.get(sa).get(j).i32(2).shl().add().f32(-Infinity).storeF32(),
-          );
-        },
-      );
-      zeroRow(f, oa, u.D, t);
-      f.get(cnt).eqz();
+  f.for(r, () => f.get(r0), () => f.get(r1), () => f.i32(1), () => {
+    queryRow(f, u, r, b, h, i, kvh);
+    rowAddr(f, ptr.q!, u.qsB, u.qsH, u.qsT, b, h, i);
+    f.set(qa);
+    rowAddr(f, ptr.o!, u.qsB, u.qsH, u.qsT, b, h, i);
+    f.set(oa);
+    visibleKeys(f, u, i, n);
+    f.f32(-Infinity).set(m);
+    f.i32(0).set(cnt);
+    f.for(j, () => f.i32(0), () => f.get(n), () => f.i32(1), () => {
+      keyOn(f, u, ptr.mask!, b, j, on);
       f.if(
-        () => f.get(ptr.lse!).get(r).i32(2).shl().add().f32(0).storeF32(),
         () => {
-          f.f64(0).set(sum);
-          f.for(
-            j,
-            () => f.i32(0),
-            () => f.get(n),
-            () => f.i32(1),
-            () => {
-              f.get(sa).get(j).i32(2).shl().add().loadF32().tee(s).f32(-Infinity).fne();
-              f.if(() => {
-                f.get(s).get(m).fsub();
-                expScalar(f, t.e);
-                f.set(e32);
-                f.get(sum).get(e32).promote().dadd().set(sum);
-                rowAddr(f, ptr.v!, u.ksB, u.ksH, u.ksT, b, kvh, j);
-                f.set(ka);
-                axpy(f, oa, ka, e32, u.D, t);
-              });
-            },
-          );
-          // o /= sum
-          f.get(sum).demote().vsplat().set(t.acc);
-          f.get(oa).set(t.x);
-          f.get(u.D).set(t.n);
-          f.loop(() => {
-            f.get(t.x).get(t.x).loadV().get(t.acc).vdiv().storeV();
-            f.get(t.x).i32(16).add().set(t.x);
-            f.get(t.n).i32(4).sub().tee(t.n).i32(0).gtS().brIf(0);
-          });
-          f.get(ptr.lse!).get(r).i32(2).shl().add();
-          f.get(m).promote().get(sum).call(LOG).dadd().demote().storeF32();
+          rowAddr(f, ptr.k!, u.ksB, u.ksH, u.ksT, b, kvh, j);
+          f.set(ka);
+          dot(f, qa, ka, u.D, t);
+          f.get(scale).fmul().set(s);
+          f.get(sa).get(j).i32(2).shl().add().get(s).storeF32();
+          f.get(m).get(s).fmax().set(m);
+          f.get(cnt).i32(1).add().set(cnt);
         },
+        () => f.get(sa).get(j).i32(2).shl().add().f32(-Infinity).storeF32(),
       );
-    },
-  );
+    });
+    zeroRow(f, oa, u.D, t);
+    f.get(cnt).eqz();
+    f.if(
+      () => f.get(ptr.lse!).get(r).i32(2).shl().add().f32(0).storeF32(),
+      () => {
+        f.f64(0).set(sum);
+        f.for(j, () => f.i32(0), () => f.get(n), () => f.i32(1), () => {
+          f.get(sa).get(j).i32(2).shl().add().loadF32().tee(s).f32(-Infinity).fne();
+          f.if(() => {
+            f.get(s).get(m).fsub();
+            expScalar(f, t.e);
+            f.set(e32);
+            f.get(sum).get(e32).promote().dadd().set(sum);
+            rowAddr(f, ptr.v!, u.ksB, u.ksH, u.ksT, b, kvh, j);
+            f.set(ka);
+            axpy(f, oa, ka, e32, u.D, t);
+          });
+        });
+        // o /= sum
+        f.get(sum).demote().vsplat().set(t.acc);
+        f.get(oa).set(t.x);
+        f.get(u.D).set(t.n);
+        f.loop(() => {
+          f.get(t.x).get(t.x).loadV().get(t.acc).vdiv().storeV();
+          f.get(t.x).i32(16).add().set(t.x);
+          f.get(t.n).i32(4).sub().tee(t.n).i32(0).gtS().brIf(0);
+        });
+        f.get(ptr.lse!).get(r).i32(2).shl().add();
+        f.get(m).promote().get(sum).call(LOG).dadd().demote().storeF32();
+      },
+    );
+  });
   return f;
 }
 
 /** Pushes P_ij (f64) and sets ds (f32 local) = P_ij (dO_i·v_j − D_i) for the row at qa/doa
  *  (stats at sta) and the key at ka/va. */
-function probAndDs(
-  f: Fn,
-  scale: number,
-  qa: number,
-  ka: number,
-  doa: number,
-  va: number,
-  sta: number,
-  ds: number,
-  prob: number,
-  D: number,
-  t: Temps,
-): void {
+function probAndDs(f: Fn, scale: number, qa: number, ka: number, doa: number, va: number, sta: number, ds: number, prob: number, D: number, t: Temps): void {
   dot(f, qa, ka, D, t);
   f.get(scale).fmul().get(sta).loadF32(0).fsub();
   expScalar(f, t.e);
@@ -299,42 +236,30 @@ function dq(dc: number): Fn {
   const prob = f.local('f64');
   f.get(u.scale).fromBits().set(scale);
   range(f, u, () => f.get(u.B).get(u.Hq).mul().get(u.Tq).mul(), r0, r1);
-  f.for(
-    r,
-    () => f.get(r0),
-    () => f.get(r1),
-    () => f.i32(1),
-    () => {
-      queryRow(f, u, r, b, h, i, kvh);
-      rowAddr(f, ptr.q!, u.qsB, u.qsH, u.qsT, b, h, i);
-      f.set(qa);
-      rowAddr(f, ptr.dO!, u.qsB, u.qsH, u.qsT, b, h, i);
-      f.set(doa);
-      rowAddr(f, ptr.dq!, u.qsB, u.qsH, u.qsT, b, h, i);
-      f.set(dqa);
-      f.get(ptr.stats!).get(r).i32(3).shl().add().set(sta);
-      visibleKeys(f, u, i, n);
-      zeroRow(f, dqa, u.D, t);
-      f.for(
-        j,
-        () => f.i32(0),
-        () => f.get(n),
-        () => f.i32(1),
-        () => {
-          keyOn(f, u, ptr.mask!, b, j, on);
-          f.if(() => {
-            rowAddr(f, ptr.k!, u.ksB, u.ksH, u.ksT, b, kvh, j);
-            f.set(ka);
-            rowAddr(f, ptr.v!, u.ksB, u.ksH, u.ksT, b, kvh, j);
-            f.set(va);
-            probAndDs(f, scale, qa, ka, doa, va, sta, ds, prob, u.D, t);
-            f.get(scale).get(ds).fmul().set(alpha);
-            axpy(f, dqa, ka, alpha, u.D, t);
-          });
-        },
-      );
-    },
-  );
+  f.for(r, () => f.get(r0), () => f.get(r1), () => f.i32(1), () => {
+    queryRow(f, u, r, b, h, i, kvh);
+    rowAddr(f, ptr.q!, u.qsB, u.qsH, u.qsT, b, h, i);
+    f.set(qa);
+    rowAddr(f, ptr.dO!, u.qsB, u.qsH, u.qsT, b, h, i);
+    f.set(doa);
+    rowAddr(f, ptr.dq!, u.qsB, u.qsH, u.qsT, b, h, i);
+    f.set(dqa);
+    f.get(ptr.stats!).get(r).i32(3).shl().add().set(sta);
+    visibleKeys(f, u, i, n);
+    zeroRow(f, dqa, u.D, t);
+    f.for(j, () => f.i32(0), () => f.get(n), () => f.i32(1), () => {
+      keyOn(f, u, ptr.mask!, b, j, on);
+      f.if(() => {
+        rowAddr(f, ptr.k!, u.ksB, u.ksH, u.ksT, b, kvh, j);
+        f.set(ka);
+        rowAddr(f, ptr.v!, u.ksB, u.ksH, u.ksT, b, kvh, j);
+        f.set(va);
+        probAndDs(f, scale, qa, ka, doa, va, sta, ds, prob, u.D, t);
+        f.get(scale).get(ds).fmul().set(alpha);
+        axpy(f, dqa, ka, alpha, u.D, t);
+      });
+    });
+  });
   return f;
 }
 
@@ -349,64 +274,46 @@ function dkdv(dc: number): Fn {
   const prob = f.local('f64');
   f.get(u.scale).fromBits().set(scale);
   range(f, u, () => f.get(u.B).get(u.Hkv).mul().get(u.Tk).mul(), r0, r1);
-  f.for(
-    r,
-    () => f.get(r0),
-    () => f.get(r1),
-    () => f.i32(1),
-    () => {
-      f.get(r).get(u.Hkv).get(u.Tk).mul().divU().set(b);
-      f.get(r).get(u.Tk).divU().get(u.Hkv).remU().set(kvh);
-      f.get(r).get(u.Tk).remU().set(j);
-      rowAddr(f, ptr.k!, u.ksB, u.ksH, u.ksT, b, kvh, j);
-      f.set(ka);
-      rowAddr(f, ptr.v!, u.ksB, u.ksH, u.ksT, b, kvh, j);
-      f.set(va);
-      rowAddr(f, ptr.dk!, u.ksB, u.ksH, u.ksT, b, kvh, j);
-      f.set(dka);
-      rowAddr(f, ptr.dv!, u.ksB, u.ksH, u.ksT, b, kvh, j);
-      f.set(dva);
-      zeroRow(f, dka, u.D, t);
-      zeroRow(f, dva, u.D, t);
-      keyOn(f, u, ptr.mask!, b, j, on);
-      f.if(() => {
-        // heads kvh·G .. (kvh+1)·G, G = Hq / Hkv
-        f.get(kvh).get(u.Hq).get(u.Hkv).divU().mul().set(h);
-        f.get(h).get(u.Hq).get(u.Hkv).divU().add().set(h1);
-        f.for(
-          h,
-          () => f.get(h),
-          () => f.get(h1),
-          () => f.i32(1),
-          () => {
-            f.for(
-              i,
-              () => {
-                // i from max(0, j − off)
-                f.get(j).get(u.off).sub().set(i);
-                f.i32(0).get(i).get(i).i32(0).ltS().select();
-              },
-              () => f.get(u.Tq),
-              () => f.i32(1),
-              () => {
-                f.get(b).get(u.Hq).mul().get(h).add().get(u.Tq).mul().get(i).add().set(row);
-                rowAddr(f, ptr.q!, u.qsB, u.qsH, u.qsT, b, h, i);
-                f.set(qa);
-                rowAddr(f, ptr.dO!, u.qsB, u.qsH, u.qsT, b, h, i);
-                f.set(doa);
-                f.get(ptr.stats!).get(row).i32(3).shl().add().set(sta);
-                probAndDs(f, scale, qa, ka, doa, va, sta, ds, prob, u.D, t);
-                f.get(prob).demote().set(p32);
-                axpy(f, dva, doa, p32, u.D, t);
-                f.get(scale).get(ds).fmul().set(alpha);
-                axpy(f, dka, qa, alpha, u.D, t);
-              },
-            );
-          },
-        );
+  f.for(r, () => f.get(r0), () => f.get(r1), () => f.i32(1), () => {
+    f.get(r).get(u.Hkv).get(u.Tk).mul().divU().set(b);
+    f.get(r).get(u.Tk).divU().get(u.Hkv).remU().set(kvh);
+    f.get(r).get(u.Tk).remU().set(j);
+    rowAddr(f, ptr.k!, u.ksB, u.ksH, u.ksT, b, kvh, j);
+    f.set(ka);
+    rowAddr(f, ptr.v!, u.ksB, u.ksH, u.ksT, b, kvh, j);
+    f.set(va);
+    rowAddr(f, ptr.dk!, u.ksB, u.ksH, u.ksT, b, kvh, j);
+    f.set(dka);
+    rowAddr(f, ptr.dv!, u.ksB, u.ksH, u.ksT, b, kvh, j);
+    f.set(dva);
+    zeroRow(f, dka, u.D, t);
+    zeroRow(f, dva, u.D, t);
+    keyOn(f, u, ptr.mask!, b, j, on);
+    f.if(() => {
+      // heads kvh·G .. (kvh+1)·G, G = Hq / Hkv
+      f.get(kvh).get(u.Hq).get(u.Hkv).divU().mul().set(h);
+      f.get(h).get(u.Hq).get(u.Hkv).divU().add().set(h1);
+      f.for(h, () => f.get(h), () => f.get(h1), () => f.i32(1), () => {
+        f.for(i, () => {
+          // i from max(0, j − off)
+          f.get(j).get(u.off).sub().set(i);
+          f.i32(0).get(i).get(i).i32(0).ltS().select();
+        }, () => f.get(u.Tq), () => f.i32(1), () => {
+          f.get(b).get(u.Hq).mul().get(h).add().get(u.Tq).mul().get(i).add().set(row);
+          rowAddr(f, ptr.q!, u.qsB, u.qsH, u.qsT, b, h, i);
+          f.set(qa);
+          rowAddr(f, ptr.dO!, u.qsB, u.qsH, u.qsT, b, h, i);
+          f.set(doa);
+          f.get(ptr.stats!).get(row).i32(3).shl().add().set(sta);
+          probAndDs(f, scale, qa, ka, doa, va, sta, ds, prob, u.D, t);
+          f.get(prob).demote().set(p32);
+          axpy(f, dva, doa, p32, u.D, t);
+          f.get(scale).get(ds).fmul().set(alpha);
+          axpy(f, dka, qa, alpha, u.D, t);
+        });
       });
-    },
-  );
+    });
+  });
   return f;
 }
 

@@ -21,7 +21,7 @@ const POLY = [1.98756915e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 
 export function exp4(f: Fn, t: ExpTemps): void {
   f.f32(-87.33654).vsplat().vmax().f32(88.72284).vsplat().vmin().set(t.x);
   f.get(t.x).f32(Math.LOG2E).vsplat().vmul().vnearest().set(t.n);
-  f.get(t.x).get(t.n).f32(0.693359375).vsplat().vmul().vsub().get(t.n).f32(-2.1219444e-4).vsplat().vmul().vsub().set(t.r);
+  f.get(t.x).get(t.n).f32(0.693359375).vsplat().vmul().vsub().get(t.n).f32(-2.12194440e-4).vsplat().vmul().vsub().set(t.r);
   f.f32(POLY[0]!).vsplat().set(t.p);
   for (const c of POLY.slice(1)) f.get(t.p).get(t.r).vmul().f32(c).vsplat().vadd().set(t.p);
   // p·r² + r + 1

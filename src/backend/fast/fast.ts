@@ -18,12 +18,7 @@ export const PARALLEL_MIN_WORK = 1 << 17;
 
 export class FastStorage implements Storage {
   view: TypedArray | null = null;
-  constructor(
-    readonly dtype: DType,
-    readonly length: number,
-    readonly offset: number,
-    readonly classBytes: number,
-  ) {}
+  constructor(readonly dtype: DType, readonly length: number, readonly offset: number, readonly classBytes: number) {}
 }
 
 function fastStorage(s: Storage): FastStorage {
@@ -46,8 +41,7 @@ export function defaultThreads(): number {
   const env = process.env.HEED_THREADS;
   if (env !== undefined && env !== '') {
     const n = Number(env);
-    if (!Number.isInteger(n) || n < 1 || n > 256)
-      throw new Error(`HEED_THREADS: expected a whole number of threads from 1 to 256, got "${env}"`);
+    if (!Number.isInteger(n) || n < 1 || n > 256) throw new Error(`HEED_THREADS: expected a whole number of threads from 1 to 256, got "${env}"`);
     return n;
   }
   return Math.max(1, availableParallelism());
@@ -93,8 +87,7 @@ export class FastBackend implements Backend {
   constructor(opts: FastOptions = {}) {
     this.threads = opts.threads ?? defaultThreads();
     this.parallelMinWork = opts.parallelMinWork ?? PARALLEL_MIN_WORK;
-    if (!Number.isInteger(this.threads) || this.threads < 1)
-      throw new Error(`fast backend: threads must be a whole number ≥ 1, got ${this.threads}`);
+    if (!Number.isInteger(this.threads) || this.threads < 1) throw new Error(`fast backend: threads must be a whole number ≥ 1, got ${this.threads}`);
     const { module, names } = fastModule(opts.mutant);
     this.fnIndex = new Map(names.map((n, i) => [n, i]));
     // layout: [control block | per-thread scratch | heap]
@@ -120,10 +113,7 @@ export class FastBackend implements Backend {
     } else {
       offset = this.top;
       const end = offset + cls;
-      if (end > MAX_PAGES * PAGE)
-        throw new Error(
-          `fast backend: a tensor of ${length} ${dtype} would pass the 4 GiB WebAssembly memory limit (${(offset / 2 ** 30).toFixed(2)} GiB in use)`,
-        );
+      if (end > MAX_PAGES * PAGE) throw new Error(`fast backend: a tensor of ${length} ${dtype} would pass the 4 GiB WebAssembly memory limit (${(offset / 2 ** 30).toFixed(2)} GiB in use)`);
       if (end > this.buf.byteLength) {
         // grow by at least 1/8 of the memory so a growing model does not grow page by page
         const need = Math.ceil((end - this.buf.byteLength) / PAGE);
@@ -154,12 +144,7 @@ export class FastBackend implements Backend {
   view(s: Storage): TypedArray {
     const f = fastStorage(s);
     if (f.view && f.view.buffer === this.buf) return f.view;
-    const v =
-      f.dtype === 'f32'
-        ? new Float32Array(this.buf, f.offset, f.length)
-        : f.dtype === 'f64'
-          ? new Float64Array(this.buf, f.offset, f.length)
-          : new Int32Array(this.buf, f.offset, f.length);
+    const v = f.dtype === 'f32' ? new Float32Array(this.buf, f.offset, f.length) : f.dtype === 'f64' ? new Float64Array(this.buf, f.offset, f.length) : new Int32Array(this.buf, f.offset, f.length);
     f.view = v;
     return v;
   }
@@ -182,16 +167,11 @@ export class FastBackend implements Backend {
     if (launch && (launch.scratchBytes ?? 0) > GEMM_SCRATCH) launch = null;
     if (!launch) {
       this.counters.reference++;
-      k.cpu(
-        ins.map((s) => this.view(s)),
-        outs.map((s) => this.view(s)),
-        p,
-      );
+      k.cpu(ins.map((s) => this.view(s)), outs.map((s) => this.view(s)), p);
       return;
     }
     const fn = this.fnIndex.get(launch.fn);
-    if (fn === undefined)
-      throw new Error(`fast backend: kernel ${k.name} names wasm export "${launch.fn}", which the module does not have`);
+    if (fn === undefined) throw new Error(`fast backend: kernel ${k.name} names wasm export "${launch.fn}", which the module does not have`);
     this.counters.simd++;
     const args = [...ins.map((s) => s.offset), ...outs.map((s) => s.offset), ...launch.args.map(toI32), this.scratch];
     this.pool.call(fn, args, launch.work >= this.parallelMinWork);

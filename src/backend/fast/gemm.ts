@@ -51,25 +51,12 @@ function micro(mutant?: GemmMutant): Fn {
     f.get(bp).loadV(0).set(b0);
     f.get(bp).loadV(16).set(b1);
     for (let r = 0; r < MR; r++) {
-      f.get(ap)
-        .loadSplat(4 * r)
-        .set(av);
-      f.get(acc[r]![0]!)
-        .get(av)
-        .get(mutant === 'swap-halves' ? b1 : b0)
-        .vmul()
-        .vadd()
-        .set(acc[r]![0]!);
+      f.get(ap).loadSplat(4 * r).set(av);
+      f.get(acc[r]![0]!).get(av).get(mutant === 'swap-halves' ? b1 : b0).vmul().vadd().set(acc[r]![0]!);
       f.get(acc[r]![1]!).get(av).get(b1).vmul().vadd().set(acc[r]![1]!);
     }
-    f.get(ap)
-      .i32(MR * 4)
-      .add()
-      .set(ap);
-    f.get(bp)
-      .i32(NR * 4)
-      .add()
-      .set(bp);
+    f.get(ap).i32(MR * 4).add().set(ap);
+    f.get(bp).i32(NR * 4).add().set(bp);
     f.get(kc).i32(1).sub().tee(kc).brIf(0);
   });
   // full tile: straight into C
@@ -77,82 +64,34 @@ function micro(mutant?: GemmMutant): Fn {
   f.if(
     () => {
       f.get(cp).set(row);
-      f.get(accum)
-        .i32(mutant === 'overwrite' ? 0 : 1)
-        .and()
-        .if(
-          () => {
-            for (let r = 0; r < MR; r++) {
-              for (let h = 0; h < 2; h++)
-                f.get(row)
-                  .get(row)
-                  .loadV(16 * h)
-                  .get(acc[r]![h]!)
-                  .vadd()
-                  .storeV(16 * h);
-              f.get(row).get(ldc).add().set(row);
-            }
-          },
-          () => {
-            for (let r = 0; r < MR; r++) {
-              for (let h = 0; h < 2; h++)
-                f.get(row)
-                  .get(acc[r]![h]!)
-                  .storeV(16 * h);
-              f.get(row).get(ldc).add().set(row);
-            }
-          },
-        );
+      f.get(accum).i32(mutant === 'overwrite' ? 0 : 1).and().if(
+        () => {
+          for (let r = 0; r < MR; r++) {
+            for (let h = 0; h < 2; h++) f.get(row).get(row).loadV(16 * h).get(acc[r]![h]!).vadd().storeV(16 * h);
+            f.get(row).get(ldc).add().set(row);
+          }
+        },
+        () => {
+          for (let r = 0; r < MR; r++) {
+            for (let h = 0; h < 2; h++) f.get(row).get(acc[r]![h]!).storeV(16 * h);
+            f.get(row).get(ldc).add().set(row);
+          }
+        },
+      );
     },
     () => {
       // edge tile: spill to scratch, copy the valid rows × cols
-      for (let r = 0; r < MR; r++)
-        for (let h = 0; h < 2; h++)
-          f.get(tile)
-            .get(acc[r]![h]!)
-            .storeV((r * 2 + h) * 16);
-      f.for(
-        i,
-        () => f.i32(0),
-        () => f.get(rows),
-        () => f.i32(1),
-        () => {
-          f.for(
-            j,
-            () => f.i32(0),
-            () =>
-              f
-                .get(cols)
-                .i32(mutant === 'edge-cols' ? 1 : 0)
-                .sub(),
-            () => f.i32(1),
-            () => {
-              // address of C(i, j)
-              f.get(cp).get(i).get(ldc).mul().add().get(j).i32(2).shl().add().set(row);
-              f.get(row);
-              f.get(tile)
-                .get(i)
-                .i32(NR * 4)
-                .mul()
-                .add()
-                .get(j)
-                .i32(2)
-                .shl()
-                .add()
-                .loadF32();
-              f.get(row)
-                .loadF32()
-                .f32(0)
-                .get(accum)
-                .i32(mutant === 'overwrite' ? 0 : 1)
-                .and()
-                .select()
-                .fadd();
-              f.storeF32();
-            },
-          );
-        },
-      );
+      for (let r = 0; r < MR; r++) for (let h = 0; h < 2; h++) f.get(tile).get(acc[r]![h]!).storeV((r * 2 + h) * 16);
+      f.for(i, () => f.i32(0), () => f.get(rows), () => f.i32(1), () => {
+        f.for(j, () => f.i32(0), () => f.get(cols).i32(mutant === 'edge-cols' ? 1 : 0).sub(), () => f.i32(1), () => {
+          // address of C(i, j)
+          f.get(cp).get(i).get(ldc).mul().add().get(j).i32(2).shl().add().set(row);
+          f.get(row);
+          f.get(tile).get(i).i32(NR * 4).mul().add().get(j).i32(2).shl().add().loadF32();
+          f.get(row).loadF32().f32(0).get(accum).i32(mutant === 'overwrite' ? 0 : 1).and().select().fadd();
+          f.storeF32();
+        });
+      });
     },
   );
   return f;
@@ -174,124 +113,48 @@ function packA(): Fn {
   // vocab head: 16 KiB apart), a TLB miss per 4 floats.
   f.get(sam4).i32(4).eq();
   f.if(() => {
-    f.for(
-      k,
-      () => f.i32(0),
-      () => f.get(kcur),
-      () => f.i32(1),
-      () => {
-        f.get(src).get(k).get(sak4).mul().add().set(p);
-        f.for(
-          s,
-          () => f.i32(0),
-          () => f.get(mcur),
-          () => f.i32(MR),
+    f.for(k, () => f.i32(0), () => f.get(kcur), () => f.i32(1), () => {
+      f.get(src).get(k).get(sak4).mul().add().set(p);
+      f.for(s, () => f.i32(0), () => f.get(mcur), () => f.i32(MR), () => {
+        // strip s/MR starts at (s/MR)·kcur·MR = s·kcur floats; row k of it at k·MR
+        f.get(dst).get(s).get(kcur).mul().get(k).i32(MR).mul().add().i32(2).shl().add().set(d);
+        f.get(s).i32(MR).add().get(mcur).leS();
+        f.if(
+          () => f.get(d).get(p).get(s).i32(2).shl().add().loadV().storeV(),
           () => {
-            // strip s/MR starts at (s/MR)·kcur·MR = s·kcur floats; row k of it at k·MR
-            f.get(dst).get(s).get(kcur).mul().get(k).i32(MR).mul().add().i32(2).shl().add().set(d);
-            f.get(s).i32(MR).add().get(mcur).leS();
-            f.if(
-              () => f.get(d).get(p).get(s).i32(2).shl().add().loadV().storeV(),
-              () => {
-                for (let r = 0; r < MR; r++) {
-                  f.get(s).i32(r).add().tee(r0).get(mcur).ltS();
-                  f.if(
-                    () =>
-                      f
-                        .get(d)
-                        .get(p)
-                        .get(r0)
-                        .i32(2)
-                        .shl()
-                        .add()
-                        .loadF32()
-                        .storeF32(4 * r),
-                    () =>
-                      f
-                        .get(d)
-                        .f32(0)
-                        .storeF32(4 * r),
-                  );
-                }
-              },
-            );
+            for (let r = 0; r < MR; r++) {
+              f.get(s).i32(r).add().tee(r0).get(mcur).ltS();
+              f.if(() => f.get(d).get(p).get(r0).i32(2).shl().add().loadF32().storeF32(4 * r), () => f.get(d).f32(0).storeF32(4 * r));
+            }
           },
         );
-      },
-    );
+      });
+    });
     f.ret();
   });
-  f.for(
-    s,
-    () => f.i32(0),
-    () => f.get(mcur),
-    () => f.i32(MR),
-    () => {
-      f.get(src).get(s).get(sam4).mul().add().set(p);
-      f.get(s).i32(MR).add().get(mcur).leS();
-      f.if(
-        () => {
-          f.for(
-            k,
-            () => f.i32(0),
-            () => f.get(kcur),
-            () => f.i32(1),
-            () => {
-              for (let r = 0; r < MR; r++)
-                f.get(dst)
-                  .get(p)
-                  .i32(r)
-                  .get(sam4)
-                  .mul()
-                  .add()
-                  .loadF32()
-                  .storeF32(4 * r);
-              f.get(dst)
-                .i32(MR * 4)
-                .add()
-                .set(dst);
-              f.get(p).get(sak4).add().set(p);
-            },
-          );
-        },
-        () => {
-          f.for(
-            k,
-            () => f.i32(0),
-            () => f.get(kcur),
-            () => f.i32(1),
-            () => {
-              for (let r = 0; r < MR; r++) {
-                f.get(s).i32(r).add().get(mcur).ltS();
-                f.if(
-                  () =>
-                    f
-                      .get(dst)
-                      .get(p)
-                      .i32(r)
-                      .get(sam4)
-                      .mul()
-                      .add()
-                      .loadF32()
-                      .storeF32(4 * r),
-                  () =>
-                    f
-                      .get(dst)
-                      .f32(0)
-                      .storeF32(4 * r),
-                );
-              }
-              f.get(dst)
-                .i32(MR * 4)
-                .add()
-                .set(dst);
-              f.get(p).get(sak4).add().set(p);
-            },
-          );
-        },
-      );
-    },
-  );
+  f.for(s, () => f.i32(0), () => f.get(mcur), () => f.i32(MR), () => {
+    f.get(src).get(s).get(sam4).mul().add().set(p);
+    f.get(s).i32(MR).add().get(mcur).leS();
+    f.if(
+      () => {
+        f.for(k, () => f.i32(0), () => f.get(kcur), () => f.i32(1), () => {
+          for (let r = 0; r < MR; r++) f.get(dst).get(p).i32(r).get(sam4).mul().add().loadF32().storeF32(4 * r);
+          f.get(dst).i32(MR * 4).add().set(dst);
+          f.get(p).get(sak4).add().set(p);
+        });
+      },
+      () => {
+        f.for(k, () => f.i32(0), () => f.get(kcur), () => f.i32(1), () => {
+          for (let r = 0; r < MR; r++) {
+            f.get(s).i32(r).add().get(mcur).ltS();
+            f.if(() => f.get(dst).get(p).i32(r).get(sam4).mul().add().loadF32().storeF32(4 * r), () => f.get(dst).f32(0).storeF32(4 * r));
+          }
+          f.get(dst).i32(MR * 4).add().set(dst);
+          f.get(p).get(sak4).add().set(p);
+        });
+      },
+    );
+  });
   return f;
 }
 
@@ -303,100 +166,43 @@ function packB(): Fn {
   const k = f.local('i32');
   const p = f.local('i32');
   f.get(src).get(k0).get(sbk4).mul().add().get(n0).get(sbn4).mul().add().set(src);
-  f.for(
-    j,
-    () => f.i32(0),
-    () => f.get(ncur),
-    () => f.i32(NR),
-    () => {
-      f.get(src).get(j).get(sbn4).mul().add().set(p);
-      f.get(j).i32(NR).add().get(ncur).leS();
-      f.if(
-        () => {
-          f.get(sbn4).i32(4).eq();
-          f.if(
-            () => {
-              // rows of B are contiguous: two vector copies per k
-              f.for(
-                k,
-                () => f.i32(0),
-                () => f.get(kcur),
-                () => f.i32(1),
-                () => {
-                  f.get(dst).get(p).loadV(0).storeV(0);
-                  f.get(dst).get(p).loadV(16).storeV(16);
-                  f.get(dst)
-                    .i32(NR * 4)
-                    .add()
-                    .set(dst);
-                  f.get(p).get(sbk4).add().set(p);
-                },
-              );
-            },
-            () => {
-              f.for(
-                k,
-                () => f.i32(0),
-                () => f.get(kcur),
-                () => f.i32(1),
-                () => {
-                  for (let c = 0; c < NR; c++)
-                    f.get(dst)
-                      .get(p)
-                      .i32(c)
-                      .get(sbn4)
-                      .mul()
-                      .add()
-                      .loadF32()
-                      .storeF32(4 * c);
-                  f.get(dst)
-                    .i32(NR * 4)
-                    .add()
-                    .set(dst);
-                  f.get(p).get(sbk4).add().set(p);
-                },
-              );
-            },
-          );
-        },
-        () => {
-          f.for(
-            k,
-            () => f.i32(0),
-            () => f.get(kcur),
-            () => f.i32(1),
-            () => {
-              for (let c = 0; c < NR; c++) {
-                f.get(j).i32(c).add().get(ncur).ltS();
-                f.if(
-                  () =>
-                    f
-                      .get(dst)
-                      .get(p)
-                      .i32(c)
-                      .get(sbn4)
-                      .mul()
-                      .add()
-                      .loadF32()
-                      .storeF32(4 * c),
-                  () =>
-                    f
-                      .get(dst)
-                      .f32(0)
-                      .storeF32(4 * c),
-                );
-              }
-              f.get(dst)
-                .i32(NR * 4)
-                .add()
-                .set(dst);
+  f.for(j, () => f.i32(0), () => f.get(ncur), () => f.i32(NR), () => {
+    f.get(src).get(j).get(sbn4).mul().add().set(p);
+    f.get(j).i32(NR).add().get(ncur).leS();
+    f.if(
+      () => {
+        f.get(sbn4).i32(4).eq();
+        f.if(
+          () => {
+            // rows of B are contiguous: two vector copies per k
+            f.for(k, () => f.i32(0), () => f.get(kcur), () => f.i32(1), () => {
+              f.get(dst).get(p).loadV(0).storeV(0);
+              f.get(dst).get(p).loadV(16).storeV(16);
+              f.get(dst).i32(NR * 4).add().set(dst);
               f.get(p).get(sbk4).add().set(p);
-            },
-          );
-        },
-      );
-    },
-  );
+            });
+          },
+          () => {
+            f.for(k, () => f.i32(0), () => f.get(kcur), () => f.i32(1), () => {
+              for (let c = 0; c < NR; c++) f.get(dst).get(p).i32(c).get(sbn4).mul().add().loadF32().storeF32(4 * c);
+              f.get(dst).i32(NR * 4).add().set(dst);
+              f.get(p).get(sbk4).add().set(p);
+            });
+          },
+        );
+      },
+      () => {
+        f.for(k, () => f.i32(0), () => f.get(kcur), () => f.i32(1), () => {
+          for (let c = 0; c < NR; c++) {
+            f.get(j).i32(c).add().get(ncur).ltS();
+            f.if(() => f.get(dst).get(p).i32(c).get(sbn4).mul().add().loadF32().storeF32(4 * c), () => f.get(dst).f32(0).storeF32(4 * c));
+          }
+          f.get(dst).i32(NR * 4).add().set(dst);
+          f.get(p).get(sbk4).add().set(p);
+        });
+      },
+    );
+  });
   return f;
 }
 
@@ -409,176 +215,66 @@ export const GEMM_ARGS = ['M', 'N', 'K', 'sam', 'sak', 'sbk', 'sbn', 'nred', 'aR
  *  op(B)(k, n) = B[k·sbk + n·sbn]; C[z] is row-major M×N at c + z·M·N. K ≥ 1. */
 function gemm(fMicro: number, fPackA: number, fPackB: number): Fn {
   const f = new Fn('gemm', Array(19).fill('i32') as 'i32'[]);
-  const [a, b, c, M, N, K, sam, sak, sbk, sbn, nred, aR, bR, batch, aZ, bZ, scratch, tid, nth] = Array.from(
-    { length: 19 },
-    (_, i) => i,
-  ) as number[];
+  const [a, b, c, M, N, K, sam, sak, sbk, sbn, nred, aR, bR, batch, aZ, bZ, scratch, tid, nth] = Array.from({ length: 19 }, (_, i) => i) as number[];
   const L = () => f.local('i32');
-  const [
-    mt,
-    nt,
-    w0,
-    w1,
-    w,
-    z,
-    rem,
-    ic,
-    jc,
-    m0,
-    n0,
-    mcur,
-    ncur,
-    r,
-    k0,
-    kcur,
-    first,
-    apS,
-    bpS,
-    tile,
-    i,
-    j,
-    lastKey,
-    key,
-    cz,
-    aBase,
-    bBase,
-    kcb,
-  ] = Array.from({ length: 28 }, L);
+  const [mt, nt, w0, w1, w, z, rem, ic, jc, m0, n0, mcur, ncur, r, k0, kcur, first, apS, bpS, tile, i, j, lastKey, key, cz, aBase, bBase, kcb] = Array.from({ length: 28 }, L);
   for (const s of [sam, sak, sbk, sbn]) f.get(s!).i32(2).shl().set(s!);
   f.get(scratch!).get(tid!).i32(GEMM_SCRATCH).mul().add().set(apS!);
-  f.get(apS!)
-    .i32(MC * KC * 4)
-    .add()
-    .set(bpS!);
-  f.get(bpS!)
-    .i32(KC * NC * 4)
-    .add()
-    .set(tile!);
-  f.get(M!)
-    .i32(MC - 1)
-    .add()
-    .i32(MC)
-    .divU()
-    .set(mt!);
-  f.get(N!)
-    .i32(NC - 1)
-    .add()
-    .i32(NC)
-    .divU()
-    .set(nt!);
+  f.get(apS!).i32(MC * KC * 4).add().set(bpS!);
+  f.get(bpS!).i32(KC * NC * 4).add().set(tile!);
+  f.get(M!).i32(MC - 1).add().i32(MC).divU().set(mt!);
+  f.get(N!).i32(NC - 1).add().i32(NC).divU().set(nt!);
   // items = batch·mt·nt; this thread takes [tid·items/nth, (tid+1)·items/nth)
   f.get(tid!).get(batch!).get(mt!).mul().get(nt!).mul().mul().get(nth!).divU().set(w0!);
   f.get(tid!).i32(1).add().get(batch!).get(mt!).mul().get(nt!).mul().mul().get(nth!).divU().set(w1!);
   // slice length: K cut into ceil(K / KC) equal slices
-  f.get(K!)
-    .get(K!)
-    .i32(KC - 1)
-    .add()
-    .i32(KC)
-    .divU()
-    .tee(kcb!)
-    .i32(1)
-    .sub()
-    .add()
-    .get(kcb!)
-    .divU()
-    .set(kcb!);
+  f.get(K!).get(K!).i32(KC - 1).add().i32(KC).divU().tee(kcb!).i32(1).sub().add().get(kcb!).divU().set(kcb!);
   // Slices outermost, this thread's blocks inside: a packed B slice serves every row block of
   // its column block (ic runs fastest), and each block's sum still runs in slice order.
-  f.for(
-    r!,
-    () => f.i32(0),
-    () => f.get(nred!),
-    () => f.i32(1),
-    () => {
-      f.for(
-        k0!,
-        () => f.i32(0),
-        () => f.get(K!),
-        () => f.get(kcb!),
-        () => {
-          min(
-            f,
-            () => f.get(kcb!),
-            () => f.get(K!).get(k0!).sub(),
-          );
-          f.set(kcur!);
-          f.get(r!).get(k0!).or().eqz().set(first!);
-          f.i32(-1).set(lastKey!);
-          f.for(
-            w!,
-            () => f.get(w0!),
-            () => f.get(w1!),
-            () => f.i32(1),
-            () => {
-              f.get(w!).get(mt!).get(nt!).mul().divU().set(z!);
-              f.get(w!).get(mt!).get(nt!).mul().remU().set(rem!);
-              f.get(rem!).get(mt!).divU().set(jc!);
-              f.get(rem!).get(mt!).remU().set(ic!);
-              f.get(ic!).i32(MC).mul().set(m0!);
-              f.get(jc!).i32(NC).mul().set(n0!);
-              min(
-                f,
-                () => f.i32(MC),
-                () => f.get(M!).get(m0!).sub(),
-              );
-              f.set(mcur!);
-              min(
-                f,
-                () => f.i32(NC),
-                () => f.get(N!).get(n0!).sub(),
-              );
-              f.set(ncur!);
-              f.get(c!).get(z!).get(M!).mul().get(N!).mul().get(m0!).get(N!).mul().add().get(n0!).add().i32(2).shl().add().set(cz!);
-              f.get(z!).get(nt!).mul().get(jc!).add().set(key!);
-              f.get(a!).get(z!).get(aZ!).mul().get(r!).get(aR!).mul().add().i32(2).shl().add().set(aBase!);
-              f.get(key!).get(lastKey!).ne();
-              f.if(() => {
-                f.get(b!).get(z!).get(bZ!).mul().get(r!).get(bR!).mul().add().i32(2).shl().add().set(bBase!);
-                f.get(bBase!).get(k0!).get(kcur!).get(n0!).get(ncur!).get(sbk!).get(sbn!).get(bpS!).call(fPackB);
-                f.get(key!).set(lastKey!);
-              });
-              f.get(aBase!).get(m0!).get(mcur!).get(k0!).get(kcur!).get(sam!).get(sak!).get(apS!).call(fPackA);
-              f.for(
-                i!,
-                () => f.i32(0),
-                () => f.get(mcur!),
-                () => f.i32(MR),
-                () => {
-                  f.for(
-                    j!,
-                    () => f.i32(0),
-                    () => f.get(ncur!),
-                    () => f.i32(NR),
-                    () => {
-                      f.get(apS!).get(i!).get(kcur!).mul().i32(2).shl().add();
-                      f.get(bpS!).get(j!).get(kcur!).mul().i32(2).shl().add();
-                      f.get(kcur!);
-                      f.get(cz!).get(i!).get(N!).mul().get(j!).add().i32(2).shl().add();
-                      f.get(N!).i32(2).shl();
-                      f.get(first!).eqz();
-                      min(
-                        f,
-                        () => f.i32(MR),
-                        () => f.get(mcur!).get(i!).sub(),
-                      );
-                      min(
-                        f,
-                        () => f.i32(NR),
-                        () => f.get(ncur!).get(j!).sub(),
-                      );
-                      f.get(tile!);
-                      f.call(fMicro);
-                    },
-                  );
-                },
-              );
-            },
-          );
-        },
-      );
-    },
-  );
+  f.for(r!, () => f.i32(0), () => f.get(nred!), () => f.i32(1), () => {
+    f.for(k0!, () => f.i32(0), () => f.get(K!), () => f.get(kcb!), () => {
+      min(f, () => f.get(kcb!), () => f.get(K!).get(k0!).sub());
+      f.set(kcur!);
+      f.get(r!).get(k0!).or().eqz().set(first!);
+      f.i32(-1).set(lastKey!);
+      f.for(w!, () => f.get(w0!), () => f.get(w1!), () => f.i32(1), () => {
+        f.get(w!).get(mt!).get(nt!).mul().divU().set(z!);
+        f.get(w!).get(mt!).get(nt!).mul().remU().set(rem!);
+        f.get(rem!).get(mt!).divU().set(jc!);
+        f.get(rem!).get(mt!).remU().set(ic!);
+        f.get(ic!).i32(MC).mul().set(m0!);
+        f.get(jc!).i32(NC).mul().set(n0!);
+        min(f, () => f.i32(MC), () => f.get(M!).get(m0!).sub());
+        f.set(mcur!);
+        min(f, () => f.i32(NC), () => f.get(N!).get(n0!).sub());
+        f.set(ncur!);
+        f.get(c!).get(z!).get(M!).mul().get(N!).mul().get(m0!).get(N!).mul().add().get(n0!).add().i32(2).shl().add().set(cz!);
+        f.get(z!).get(nt!).mul().get(jc!).add().set(key!);
+        f.get(a!).get(z!).get(aZ!).mul().get(r!).get(aR!).mul().add().i32(2).shl().add().set(aBase!);
+        f.get(key!).get(lastKey!).ne();
+        f.if(() => {
+          f.get(b!).get(z!).get(bZ!).mul().get(r!).get(bR!).mul().add().i32(2).shl().add().set(bBase!);
+          f.get(bBase!).get(k0!).get(kcur!).get(n0!).get(ncur!).get(sbk!).get(sbn!).get(bpS!).call(fPackB);
+          f.get(key!).set(lastKey!);
+        });
+        f.get(aBase!).get(m0!).get(mcur!).get(k0!).get(kcur!).get(sam!).get(sak!).get(apS!).call(fPackA);
+        f.for(i!, () => f.i32(0), () => f.get(mcur!), () => f.i32(MR), () => {
+          f.for(j!, () => f.i32(0), () => f.get(ncur!), () => f.i32(NR), () => {
+            f.get(apS!).get(i!).get(kcur!).mul().i32(2).shl().add();
+            f.get(bpS!).get(j!).get(kcur!).mul().i32(2).shl().add();
+            f.get(kcur!);
+            f.get(cz!).get(i!).get(N!).mul().get(j!).add().i32(2).shl().add();
+            f.get(N!).i32(2).shl();
+            f.get(first!).eqz();
+            min(f, () => f.i32(MR), () => f.get(mcur!).get(i!).sub());
+            min(f, () => f.i32(NR), () => f.get(ncur!).get(j!).sub());
+            f.get(tile!);
+            f.call(fMicro);
+          });
+        });
+      });
+    });
+  });
   return f;
 }
 

@@ -50,13 +50,7 @@ export class ThreadPool {
   private closed = false;
 
   /** `threads` counts the calling thread: threads − 1 workers are started. */
-  constructor(
-    module: WebAssembly.Module,
-    readonly memory: WebAssembly.Memory,
-    control: number,
-    readonly names: string[],
-    readonly threads: number,
-  ) {
+  constructor(module: WebAssembly.Module, readonly memory: WebAssembly.Memory, control: number, readonly names: string[], readonly threads: number) {
     const inst = new WebAssembly.Instance(module, importObject(memory));
     this.fns = names.map((n) => inst.exports[n] as WasmFn);
     this.c = new Int32Array(memory.buffer, control, CONTROL_BYTES / 4);

@@ -38,11 +38,7 @@ export class Fn {
   readonly code: number[] = [];
   private readonly locals: ValType[] = [];
 
-  constructor(
-    readonly name: string,
-    readonly params: ValType[],
-    readonly results: ValType[] = [],
-  ) {}
+  constructor(readonly name: string, readonly params: ValType[], readonly results: ValType[] = []) {}
 
   /** Declares a local; returns its index. */
   local(t: ValType): number {
@@ -50,15 +46,9 @@ export class Fn {
     return this.params.length + this.locals.length - 1;
   }
 
-  get(i: number): this {
-    return this.op(0x20, i);
-  }
-  set(i: number): this {
-    return this.op(0x21, i);
-  }
-  tee(i: number): this {
-    return this.op(0x22, i);
-  }
+  get(i: number): this { return this.op(0x20, i); }
+  set(i: number): this { return this.op(0x21, i); }
+  tee(i: number): this { return this.op(0x22, i); }
   i32(c: number): this {
     this.code.push(0x41);
     sleb(c | 0, this.code);
@@ -83,178 +73,72 @@ export class Fn {
   }
 
   // i32 arithmetic and comparisons
-  add(): this {
-    return this.op(0x6a);
-  }
-  sub(): this {
-    return this.op(0x6b);
-  }
-  mul(): this {
-    return this.op(0x6c);
-  }
-  divU(): this {
-    return this.op(0x6e);
-  }
-  remU(): this {
-    return this.op(0x70);
-  }
-  and(): this {
-    return this.op(0x71);
-  }
-  or(): this {
-    return this.op(0x72);
-  }
-  shl(): this {
-    return this.op(0x74);
-  }
-  eqz(): this {
-    return this.op(0x45);
-  }
-  eq(): this {
-    return this.op(0x46);
-  }
-  ne(): this {
-    return this.op(0x47);
-  }
-  ltS(): this {
-    return this.op(0x48);
-  }
-  gtS(): this {
-    return this.op(0x4a);
-  }
-  leS(): this {
-    return this.op(0x4c);
-  }
-  geS(): this {
-    return this.op(0x4e);
-  }
-  select(): this {
-    return this.op(0x1b);
-  }
+  add(): this { return this.op(0x6a); }
+  sub(): this { return this.op(0x6b); }
+  mul(): this { return this.op(0x6c); }
+  divU(): this { return this.op(0x6e); }
+  remU(): this { return this.op(0x70); }
+  and(): this { return this.op(0x71); }
+  or(): this { return this.op(0x72); }
+  shl(): this { return this.op(0x74); }
+  eqz(): this { return this.op(0x45); }
+  eq(): this { return this.op(0x46); }
+  ne(): this { return this.op(0x47); }
+  ltS(): this { return this.op(0x48); }
+  gtS(): this { return this.op(0x4a); }
+  leS(): this { return this.op(0x4c); }
+  geS(): this { return this.op(0x4e); }
+  select(): this { return this.op(0x1b); }
 
   // memory (natural alignment by default; offsets are byte immediates)
-  loadF32(offset = 0): this {
-    return this.op(0x2a, 2, offset);
-  }
-  storeF32(offset = 0): this {
-    return this.op(0x38, 2, offset);
-  }
-  loadV(offset = 0): this {
-    return this.simd(0x00, 4, offset);
-  }
-  storeV(offset = 0): this {
-    return this.simd(0x0b, 4, offset);
-  }
-  loadSplat(offset = 0): this {
-    return this.simd(0x09, 2, offset);
-  }
+  loadF32(offset = 0): this { return this.op(0x2a, 2, offset); }
+  storeF32(offset = 0): this { return this.op(0x38, 2, offset); }
+  loadV(offset = 0): this { return this.simd(0x00, 4, offset); }
+  storeV(offset = 0): this { return this.simd(0x0b, 4, offset); }
+  loadSplat(offset = 0): this { return this.simd(0x09, 2, offset); }
 
   // f32 scalar
-  fadd(): this {
-    return this.op(0x92);
-  }
-  fsub(): this {
-    return this.op(0x93);
-  }
-  fmul(): this {
-    return this.op(0x94);
-  }
-  fdiv(): this {
-    return this.op(0x95);
-  }
-  fsqrt(): this {
-    return this.op(0x91);
-  }
-  fmax(): this {
-    return this.op(0x97);
-  }
-  fromBits(): this {
-    return this.op(0xbe);
-  } // f32.reinterpret_i32
-  fneg(): this {
-    return this.op(0x8c);
-  }
-  feq(): this {
-    return this.op(0x5b);
-  }
-  fne(): this {
-    return this.op(0x5c);
-  }
-  fgt(): this {
-    return this.op(0x5e);
-  }
-  loadI32(offset = 0): this {
-    return this.op(0x28, 2, offset);
-  }
-  storeI32(offset = 0): this {
-    return this.op(0x36, 2, offset);
-  }
+  fadd(): this { return this.op(0x92); }
+  fsub(): this { return this.op(0x93); }
+  fmul(): this { return this.op(0x94); }
+  fdiv(): this { return this.op(0x95); }
+  fsqrt(): this { return this.op(0x91); }
+  fmax(): this { return this.op(0x97); }
+  fromBits(): this { return this.op(0xbe); } // f32.reinterpret_i32
+  fneg(): this { return this.op(0x8c); }
+  feq(): this { return this.op(0x5b); }
+  fne(): this { return this.op(0x5c); }
+  fgt(): this { return this.op(0x5e); }
+  loadI32(offset = 0): this { return this.op(0x28, 2, offset); }
+  storeI32(offset = 0): this { return this.op(0x36, 2, offset); }
 
   // f64 (exp and log are imported from JS, which computes them in f64)
-  promote(): this {
-    return this.op(0xbb);
-  }
-  demote(): this {
-    return this.op(0xb6);
-  }
-  dadd(): this {
-    return this.op(0xa0);
-  }
-  dsub(): this {
-    return this.op(0xa1);
-  }
-  dmul(): this {
-    return this.op(0xa2);
-  }
+  promote(): this { return this.op(0xbb); }
+  demote(): this { return this.op(0xb6); }
+  dadd(): this { return this.op(0xa0); }
+  dsub(): this { return this.op(0xa1); }
+  dmul(): this { return this.op(0xa2); }
   f64(c: number): this {
     this.code.push(0x44, ...new Uint8Array(new Float64Array([c]).buffer));
     return this;
   }
 
   // f32x4
-  vsplat(): this {
-    return this.simd(0x13);
-  }
-  vadd(): this {
-    return this.simd(0xe4);
-  }
-  vsub(): this {
-    return this.simd(0xe5);
-  }
-  vmul(): this {
-    return this.simd(0xe6);
-  }
-  vdiv(): this {
-    return this.simd(0xe7);
-  }
-  vmax(): this {
-    return this.simd(0xe9);
-  }
-  vsqrt(): this {
-    return this.simd(0xe3);
-  }
-  vmin(): this {
-    return this.simd(0xe8);
-  }
-  vnearest(): this {
-    return this.simd(0x6a);
-  }
-  vlane(i: number): this {
-    return this.simd(0x1f, i);
-  }
+  vsplat(): this { return this.simd(0x13); }
+  vadd(): this { return this.simd(0xe4); }
+  vsub(): this { return this.simd(0xe5); }
+  vmul(): this { return this.simd(0xe6); }
+  vdiv(): this { return this.simd(0xe7); }
+  vmax(): this { return this.simd(0xe9); }
+  vsqrt(): this { return this.simd(0xe3); }
+  vmin(): this { return this.simd(0xe8); }
+  vnearest(): this { return this.simd(0x6a); }
+  vlane(i: number): this { return this.simd(0x1f, i); }
   // i32x4
-  isplat(): this {
-    return this.simd(0x11);
-  }
-  iadd4(): this {
-    return this.simd(0xae);
-  }
-  ishl4(): this {
-    return this.simd(0xab);
-  }
-  itruncSat4(): this {
-    return this.simd(0xf8);
-  } // i32x4.trunc_sat_f32x4_s
+  isplat(): this { return this.simd(0x11); }
+  iadd4(): this { return this.simd(0xae); }
+  ishl4(): this { return this.simd(0xab); }
+  itruncSat4(): this { return this.simd(0xf8); } // i32x4.trunc_sat_f32x4_s
   vzero(): this {
     this.code.push(0xfd);
     uleb(0x0c, this.code);
@@ -283,18 +167,10 @@ export class Fn {
     }
     return this.op(0x0b);
   }
-  br(label: number): this {
-    return this.op(0x0c, label);
-  }
-  brIf(label: number): this {
-    return this.op(0x0d, label);
-  }
-  ret(): this {
-    return this.op(0x0f);
-  }
-  call(fnIndex: number): this {
-    return this.op(0x10, fnIndex);
-  }
+  br(label: number): this { return this.op(0x0c, label); }
+  brIf(label: number): this { return this.op(0x0d, label); }
+  ret(): this { return this.op(0x0f); }
+  call(fnIndex: number): this { return this.op(0x10, fnIndex); }
 
   /** for (i = from; i < to; i += step) body — `from`, `to` and `step` push one i32 each. The
    *  body must not branch out of the loop. Runs zero times when from ≥ to. */
