@@ -138,7 +138,7 @@ describe('heed train', () => {
     );
     await expect(
       trainCli(['--mode', 'response', '--out', join(dir, 'x'), '--lr', 'fast', ...base.filter((a) => a !== '--lr' && a !== '1e-2')]),
-    ).rejects.toThrow(/--lr must be a number, got "fast"/);
+    ).rejects.toThrow(/--lr must be a number >= 0, got "fast"/);
     await expect(trainCli(['--mode', 'response', '--out', join(dir, 'y'), '--model', 'a', ...base])).rejects.toThrow(
       /exactly one of --model PATH or --config FILE/,
     );
