@@ -194,7 +194,8 @@ const WORLD_DEFAULT: WorldSettings = {
 
 const DEFAULT: StudyConfig = {
   name: 'default',
-  about: 'the committed base model (models/heed-base), small subsets and step counts, about 11 minutes on a 2-core machine on lavapipe',
+  about:
+    'the committed base model (models/heed-base), small subsets and step counts, about 5 minutes on a 2-core machine on the fast CPU backend',
   backend: 'auto',
   base: { model: 'models/heed-base' },
   finetune: { lr: 1e-3, batchSize: 8, gradAccum: 1, maxSteps: 12, seqLen: 256, limaRows: 240, taskRows: 240, longRows: 'drop', seed: 42 },

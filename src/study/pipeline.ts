@@ -4,7 +4,7 @@
 // key, folder and cost), then runs the named stage functions below in order. Everything runs in
 // process through the library functions of src/train, src/decode and src/eval.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Backend } from '../backend/backend.ts';
 import { backendOf, chooseBackend } from '../backend/choose.ts';
 import { cpu } from '../backend/cpu/cpu.ts';
@@ -316,8 +316,14 @@ export function planStudy(cfg: StudyConfig, out: string, inputs: StudyInputs): S
   return { arms, base, ...world, stages, stage: (id) => byName.get(stageName(id))! };
 }
 
+/** A path as results show it: relative to the project when inside it, so a clone elsewhere writes the same bytes. */
+export function shownPath(path: string): string {
+  const rel = relative(projectRoot, path);
+  return rel && !rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel) ? rel : path;
+}
+
 export function missingWorldBaseMessage(dir: string): string {
-  return `the world base ${dir} does not exist yet; to make it: npx heed study --config world-scratch, then bash scripts/publish-base.sh runs/study-world-scratch/world-base models/world-base (docs/world.md)`;
+  return `the world base ${shownPath(dir)} does not exist yet; to make it: npx heed study --config world-scratch, then bash scripts/publish-base.sh runs/study-world-scratch/world-base models/world-base (docs/world.md)`;
 }
 
 /** The world part's stages (appended to `stages`): its base, its tuned arms, every arm's answers, the ranking probe. */
@@ -402,7 +408,7 @@ interface StudyContext {
 
 async function baseStage(ctx: StudyContext, plan: StudyPlan, dir: string): Promise<BaseResult> {
   const { cfg } = ctx;
-  if (plan.base.dir) return { modelDir: plan.base.dir, label: `${plan.base.dir} (given)` };
+  if (plan.base.dir) return { modelDir: plan.base.dir, label: `${shownPath(plan.base.dir)} (given)` };
   if (!('pretrain' in cfg.base)) throw new Error('unreachable: a base without a directory has a recipe');
   return pretrainedBase(ctx, dir, cfg.base.pretrain, {
     stage: 'base',
@@ -414,7 +420,7 @@ async function baseStage(ctx: StudyContext, plan: StudyPlan, dir: string): Promi
 }
 
 async function worldBaseStage(ctx: StudyContext, plan: StudyPlan, w: WorldSettings, data: WorldData, dir: string): Promise<BaseResult> {
-  if (plan.worldBase?.dir) return { modelDir: plan.worldBase.dir, label: `${plan.worldBase.dir} (given)` };
+  if (plan.worldBase?.dir) return { modelDir: plan.worldBase.dir, label: `${shownPath(plan.worldBase.dir)} (given)` };
   if (!('pretrain' in w.base)) throw new Error('unreachable: a world base without a directory has a recipe');
   return pretrainedBase(ctx, dir, w.base.pretrain, {
     stage: 'world-base',
