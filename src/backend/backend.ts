@@ -48,6 +48,9 @@ export interface SimdLaunch {
   /** Rough work (multiply-adds or elements): small launches run on the calling thread alone,
    *  where waking the pool would cost more than it saves. */
   work: number;
+  /** Work from which this kernel is worth threading, where it differs from the backend's
+   *  default (a gemm's wake-up cost outweighs half of a few million multiply-adds). */
+  parallelFrom?: number;
   /** Per-thread scratch bytes the export uses; a backend with less runs the reference loop. */
   scratchBytes?: number;
 }

@@ -95,6 +95,8 @@ export const matmulK: Kernel<MatmulP> = {
       fn: 'gemm',
       args: [p.M, p.N, p.K, sam, sak, sbk, sbn, p.nred, p.aR, p.bR, p.batch, p.aZ, p.bZ],
       work: p.batch * p.M * p.N * p.K * p.nred,
+      // measured on 2 cores: products of 2^20–2^21 multiply-adds ran slower on two threads than on one
+      parallelFrom: 1 << 22,
     };
   },
   gpu(p: MatmulP, caps: GpuCaps): GpuLaunch {

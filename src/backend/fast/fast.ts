@@ -174,7 +174,9 @@ export class FastBackend implements Backend {
     if (fn === undefined) throw new Error(`fast backend: kernel ${k.name} names wasm export "${launch.fn}", which the module does not have`);
     this.counters.simd++;
     const args = [...ins.map((s) => s.offset), ...outs.map((s) => s.offset), ...launch.args.map(toI32), this.scratch];
-    this.pool.call(fn, args, launch.work >= this.parallelMinWork);
+    // parallelMinWork 0 (tests) threads every launch; otherwise a kernel may ask for a later start
+    const from = this.parallelMinWork === 0 ? 0 : (launch.parallelFrom ?? this.parallelMinWork);
+    this.pool.call(fn, args, launch.work >= from);
   }
 
   flush(): void {}
