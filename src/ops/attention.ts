@@ -14,7 +14,7 @@
 //   dq_i = scale Σ_j dS_ij k_j, dk_j = scale Σ_i dS_ij q_i, dv_j = Σ_i P_ij dO_i
 // with dk/dv also summed over the query heads that share a kv head. dq and dk/dv are separate
 // kernels (one per query row, one per key row) so nothing needs atomics.
-import type { GpuCaps, Kernel, SimdLaunch, Uniform } from '../backend/backend.ts';
+import type { GpuCaps, GpuLaunch, Kernel, SimdLaunch, Uniform } from '../backend/backend.ts';
 import { linearGrid } from '../backend/backend.ts';
 import type { TypedArray } from '../core/dtype.ts';
 import { expectRank, floatDType, launch } from '../core/launch.ts';
@@ -107,6 +107,24 @@ function gpuConsts(p: AttnP): Record<string, number> {
   return { DCH: Math.max(1, Math.ceil(p.D / WG)) };
 }
 
+/** The WGSL launch of attention kernel `name` over `heads` (batch, head) pairs of `n` rows each
+ *  (queries for fwd/dq, keys for dkdv): small heads take the barrier-free kernels (the fast path
+ *  on lavapipe; see the shader), the rest the workgroup kernel. */
+function attnLaunch(name: 'fwd' | 'dq' | 'dkdv', p: AttnP, caps: GpuCaps, heads: number, n: number): GpuLaunch {
+  const kind = rowKind(p, n, caps);
+  const small = { constants: { ROW_D: p.D }, uniforms: uniforms(p) };
+  if (kind === 'blk')
+    return { shader: 'attention_sg', entry: `attn_${name}_sg`, ...small, workgroups: linearGrid(heads * Math.ceil(n / BLK), 1) };
+  if (kind === 'row') return { shader: 'attention', entry: `attn_${name}_row`, ...small, workgroups: linearGrid(heads * n, WG) };
+  return {
+    shader: 'attention',
+    entry: `attn_${name}`,
+    constants: gpuConsts(p),
+    uniforms: uniforms(p),
+    workgroups: linearGrid(heads * n, 1),
+  };
+}
+
 // ---- CPU reference helpers (plain loops; Float32Array or Float64Array alike) -------------------
 
 /** Keys 0..n-1 are in row i's causal range. */
@@ -180,28 +198,7 @@ const fwdK: Kernel<AttnP> = {
     }
   },
   simd: (p) => attnSimd('attn_fwd', p, p.B * p.Hq * p.Tq),
-  gpu: (p, caps) => {
-    const rows = p.B * p.Hq * p.Tq;
-    // Small heads: no barriers (the fast path on lavapipe; see the shader).
-    const kind = rowKind(p, p.Tq, caps);
-    if (kind === 'blk')
-      return {
-        shader: 'attention_sg',
-        entry: 'attn_fwd_sg',
-        constants: { ROW_D: p.D },
-        uniforms: uniforms(p),
-        workgroups: linearGrid(p.B * p.Hq * Math.ceil(p.Tq / BLK), 1),
-      };
-    if (kind === 'row')
-      return {
-        shader: 'attention',
-        entry: 'attn_fwd_row',
-        constants: { ROW_D: p.D },
-        uniforms: uniforms(p),
-        workgroups: linearGrid(rows, WG),
-      };
-    return { shader: 'attention', entry: 'attn_fwd', constants: gpuConsts(p), uniforms: uniforms(p), workgroups: linearGrid(rows, 1) };
-  },
+  gpu: (p, caps) => attnLaunch('fwd', p, caps, p.B * p.Hq, p.Tq),
 };
 
 /** Backward prep: stats [B, Hq, Tq, 2] = (lse, D_i = Σ dO·O); packing both keeps the dk/dv
@@ -260,32 +257,7 @@ const dqK: Kernel<AttnP> = {
     }
   },
   simd: (p) => attnSimd('attn_dq', p, p.B * p.Hq * p.Tq),
-  gpu: (p, caps) => {
-    const kind = rowKind(p, p.Tq, caps);
-    if (kind === 'blk')
-      return {
-        shader: 'attention_sg',
-        entry: 'attn_dq_sg',
-        constants: { ROW_D: p.D },
-        uniforms: uniforms(p),
-        workgroups: linearGrid(p.B * p.Hq * Math.ceil(p.Tq / BLK), 1),
-      };
-    if (kind === 'row')
-      return {
-        shader: 'attention',
-        entry: 'attn_dq_row',
-        constants: { ROW_D: p.D },
-        uniforms: uniforms(p),
-        workgroups: linearGrid(p.B * p.Hq * p.Tq, WG),
-      };
-    return {
-      shader: 'attention',
-      entry: 'attn_dq',
-      constants: gpuConsts(p),
-      uniforms: uniforms(p),
-      workgroups: linearGrid(p.B * p.Hq * p.Tq, 1),
-    };
-  },
+  gpu: (p, caps) => attnLaunch('dq', p, caps, p.B * p.Hq, p.Tq),
 };
 
 const dkdvK: Kernel<AttnP> = {
@@ -314,32 +286,7 @@ const dkdvK: Kernel<AttnP> = {
     }
   },
   simd: (p) => attnSimd('attn_dkdv', p, p.B * p.Hq * p.Tq),
-  gpu: (p, caps) => {
-    const kind = rowKind(p, p.Tk, caps);
-    if (kind === 'blk')
-      return {
-        shader: 'attention_sg',
-        entry: 'attn_dkdv_sg',
-        constants: { ROW_D: p.D },
-        uniforms: uniforms(p),
-        workgroups: linearGrid(p.B * p.Hkv * Math.ceil(p.Tk / BLK), 1),
-      };
-    if (kind === 'row')
-      return {
-        shader: 'attention',
-        entry: 'attn_dkdv_row',
-        constants: { ROW_D: p.D },
-        uniforms: uniforms(p),
-        workgroups: linearGrid(p.B * p.Hkv * p.Tk, WG),
-      };
-    return {
-      shader: 'attention',
-      entry: 'attn_dkdv',
-      constants: gpuConsts(p),
-      uniforms: uniforms(p),
-      workgroups: linearGrid(p.B * p.Hkv * p.Tk, 1),
-    };
-  },
+  gpu: (p, caps) => attnLaunch('dkdv', p, caps, p.B * p.Hkv, p.Tk),
 };
 
 // ---- the op --------------------------------------------------------------------------------------
