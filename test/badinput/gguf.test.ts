@@ -196,6 +196,10 @@ export function apply(m: Mutation): Uint8Array {
   switch (m.kind) {
     case 'scalar': {
       const k = kvs[m.kv]!;
+      // A special-token id set to another id in the vocabulary is a valid, different tokenizer that
+      // nothing else in the file contradicts (like the free hyperparameters above): only ids past
+      // the vocabulary are corruptions, and those must be refused.
+      if (k.key.endsWith('_token_id')) m = { ...m, v: c.tokenizer.vocabSize + (m.v % 1024) };
       const size = SCALAR_BYTES[k.type];
       if (size === 4) setU32(b, k.valueAt, m.v);
       else if (size === 8) setU64(b, k.valueAt, BigInt(m.v));
