@@ -119,6 +119,9 @@ export function checkTokenizerJSON(raw: unknown, source: string): CheckedTokeniz
     vocab[piece] = id;
   }
 
+  // null is not "absent" here: tokenizers writes [] for none and refuses null (its list is not optional),
+  // and a null list would silently drop the special tokens' types.
+  if (own(root, 'added_tokens') === null) j.fail('added_tokens is null; expected a list (possibly empty)');
   const addedRaw = j.optArray(root, 'added_tokens', 'the top level') ?? [];
   const added = addedRaw.map((t, i) => addedToken(j, t, `added_tokens[${i}]`));
   const addedById = new Map<number, string>();
