@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { run as trainCli } from '../../src/cli/train.ts';
-import { configToHF } from '../../src/io/hfconfig.ts';
+import { microConfigJson } from '../helpers/microModel.ts';
 import { readAppendLog } from '../../src/io/appendLog.ts';
 import { settleAtomicLeftovers, writeDirAtomic, writeTextAtomic } from '../../src/io/files.ts';
 import { isCached, runStage, stageKey } from '../../src/study/stage.ts';
@@ -110,24 +110,7 @@ describe('torn last line of an append-only JSONL log', () => {
   it('heed train --resume after power loss tore the log: repaired, said so, and the run goes on', async () => {
     const d = fresh('train');
     const configPath = join(d, 'config.json');
-    writeFileSync(
-      configPath,
-      JSON.stringify(
-        configToHF({
-          dim: 16,
-          nLayers: 1,
-          nHeads: 2,
-          nKvHeads: 2,
-          hiddenDim: 32,
-          vocabSize: 512,
-          maxSeqLen: 64,
-          ropeTheta: 10000,
-          ropeLayout: 'half',
-          normEps: 1e-5,
-          tiedEmbeddings: true,
-        }),
-      ),
-    );
+    writeFileSync(configPath, microConfigJson(64));
     const chat = join(d, 'chat.jsonl');
     writeFileSync(
       chat,

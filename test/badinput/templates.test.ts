@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { run as trainCli } from '../../src/cli/train.ts';
-import { configToHF } from '../../src/io/hfconfig.ts';
+import { microConfigJson } from '../helpers/microModel.ts';
 import { dataPath } from '../../src/util/dataRoot.ts';
 import { JINJA_LIMITS, JinjaError, compileJinja } from '../../src/data/jinja.ts';
 import { resolveTemplate, templateContentWarning } from '../../src/data/templates.ts';
@@ -213,24 +213,7 @@ describe('templates whose assistant turns carry no content are reported', () => 
       'tag-eos.jinja',
       "{% for m in messages %}{% if m.role == 'user' %}<u>{{ m.content }}\n{% else %}<a>{{ eos_token }}{% endif %}{% endfor %}{% if add_generation_prompt %}<a>{% endif %}",
     );
-    const cfg = write(
-      'config.json',
-      JSON.stringify(
-        configToHF({
-          dim: 16,
-          nLayers: 1,
-          nHeads: 2,
-          nKvHeads: 2,
-          hiddenDim: 32,
-          vocabSize: 512,
-          maxSeqLen: 64,
-          ropeTheta: 10000,
-          ropeLayout: 'half',
-          normEps: 1e-5,
-          tiedEmbeddings: true,
-        }),
-      ),
-    );
+    const cfg = write('config.json', microConfigJson(64));
     const data = write(
       'chat.jsonl',
       Array.from({ length: 6 }, (_, i) =>

@@ -10,7 +10,7 @@ import { encodeDataset } from '../../src/data/encode.ts';
 import { readFormat } from '../../src/data/formats/index.ts';
 import { gsmTask } from '../../src/data/singleTask.ts';
 import { resolveTemplate, withDatasetName } from '../../src/data/templates.ts';
-import { configToHF } from '../../src/io/hfconfig.ts';
+import { microConfigJson } from '../helpers/microModel.ts';
 import { loadLlama2cTokenizer } from '../../src/tokenizer/llama2c.ts';
 import { dataPath } from '../../src/util/dataRoot.ts';
 
@@ -21,24 +21,7 @@ vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((log += String(s)),
 
 const tok512 = dataPath('llama2c-stories260K', 'tok512.bin');
 const configPath = join(dir, 'config.json');
-writeFileSync(
-  configPath,
-  JSON.stringify(
-    configToHF({
-      dim: 16,
-      nLayers: 1,
-      nHeads: 2,
-      nKvHeads: 2,
-      hiddenDim: 32,
-      vocabSize: 512,
-      maxSeqLen: 512,
-      ropeTheta: 10000,
-      ropeLayout: 'half',
-      normEps: 1e-5,
-      tiedEmbeddings: true,
-    }),
-  ),
-);
+writeFileSync(configPath, microConfigJson(512));
 const base = [
   '--config',
   configPath,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { run as trainCli } from '../../src/cli/train.ts';
 import { run as tokenizerCli } from '../../src/cli/tokenizer.ts';
-import { configToHF } from '../../src/io/hfconfig.ts';
+import { microConfigJson } from '../helpers/microModel.ts';
 import { readCheckpoint } from '../../src/load/pretrained.ts';
 import { readHFTokenizer } from '../../src/tokenizer/hf.ts';
 import { loadLlama2cTokenizer } from '../../src/tokenizer/llama2c.ts';
@@ -18,24 +18,7 @@ vi.spyOn(process.stderr, 'write').mockImplementation(() => true); // keep the te
 
 const tok512 = dataPath('llama2c-stories260K', 'tok512.bin');
 const configPath = join(dir, 'config.json');
-writeFileSync(
-  configPath,
-  JSON.stringify(
-    configToHF({
-      dim: 16,
-      nLayers: 1,
-      nHeads: 2,
-      nKvHeads: 2,
-      hiddenDim: 32,
-      vocabSize: 512,
-      maxSeqLen: 256,
-      ropeTheta: 10000,
-      ropeLayout: 'half',
-      normEps: 1e-5,
-      tiedEmbeddings: true,
-    }),
-  ),
-);
+writeFileSync(configPath, microConfigJson(256));
 const chat = join(dir, 'chat.jsonl');
 writeFileSync(
   chat,
