@@ -52,6 +52,6 @@ export async function benchGenerate({ json = false, tokens = 200 }: { json?: boo
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  await benchGenerate({ json: process.argv.includes('--json') });
-  process.exit(0);
+  const { benchMain } = await import('../src/cli/bench.ts');
+  await benchMain('generate');
 }

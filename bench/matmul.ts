@@ -402,23 +402,6 @@ export async function benchMatmulPeers(opts: PeerOptions = {}): Promise<PeerResu
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const sizes = process.argv
-    .find((x) => x.startsWith('--sizes='))
-    ?.slice(8)
-    .split(',')
-    .map(Number);
-  const rounds = process.argv.find((x) => x.startsWith('--rounds='))?.slice(9);
-  const json = process.argv.includes('--json');
-  const backends = process.argv.find((x) => x.startsWith('--backend='))?.slice(10);
-  if (backends !== undefined && !isPeerBackends(backends)) throw new Error(`--backend: fast, webgpu or all, got "${backends}"`);
-  if (process.argv.includes('--peers'))
-    await benchMatmulPeers({
-      json,
-      plain: process.argv.includes('--plain'),
-      ...(sizes ? { sizes } : {}),
-      ...(rounds ? { rounds: Number(rounds) } : {}),
-      ...(backends ? { backends } : {}),
-    });
-  else await benchMatmul({ json, ...(sizes ? { sizes } : {}) });
-  process.exit(0);
+  const { benchMain } = await import('../src/cli/bench.ts');
+  await benchMain('matmul');
 }

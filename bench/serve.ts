@@ -10,7 +10,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { BackendName } from '../src/backend/byName.ts';
 import { openBackend } from '../src/backend/choose.ts';
-import { backendName } from '../src/cli/flags.ts';
 import { generate } from '../src/decode/generate.ts';
 import { buildModel, readCheckpoint } from '../src/load/pretrained.ts';
 import { loadLlama2cTokenizer } from '../src/tokenizer/llama2c.ts';
@@ -215,12 +214,6 @@ export async function benchServe(
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const a = process.argv.slice(2);
-  const val = (f: string) => (a.includes(f) ? a[a.indexOf(f) + 1] : undefined);
-  await benchServe({
-    json: a.includes('--json'),
-    ...(val('--backend') ? { backend: backendName(val('--backend')) } : {}),
-    ...(val('--seconds') ? { seconds: Number(val('--seconds')) } : {}),
-    ...(val('--clients') ? { clients: val('--clients')!.split(',').map(Number) } : {}),
-  });
+  const { benchMain } = await import('../src/cli/bench.ts');
+  await benchMain('serve');
 }

@@ -5,7 +5,7 @@
 // the same models and batches interleaved with heed's rounds, and the ratio is printed.
 // A third case is heed-base's pretraining step ([16, 256], clip 1 then AdamW). --backend picks
 // the backends (auto by default; all = cpu, webgpu and fast); --profile adds a per-op profile.
-// Run: npx tsx bench/train.ts [--json] [--peer /tmp/heed-peers-venv/bin/python] [--rounds N] [--backend all] [--profile] [--only heed-base,...]
+// Run: npx tsx bench/train.ts [--json] [--peer /tmp/heed-peers-venv/bin/python] [--rounds N] [--steps N] [--backend all] [--profile] [--only heed-base,...]
 //      (or: npx heed bench train ...)
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -222,6 +222,18 @@ async function backendsFor(which: BackendName | 'all'): Promise<{ list: Backend[
 /** `--backend` of bench train: a backend name (checked by the one --backend parser) or all. */
 export const trainBackends = (v: string | undefined): BackendName | 'all' => (v === 'all' ? 'all' : backendName(v));
 
+/** The benchmark's case names, in order. */
+export const TRAIN_CASES = ['stories260K', 'llama-15M', 'heed-base'] as const;
+
+/** --only's list: each name one of TRAIN_CASES (a typo would silently bench nothing). */
+export function trainCases(v: string): string[] {
+  const names = v.split(',').map((x) => x.trim());
+  for (const n of names)
+    if (!(TRAIN_CASES as readonly string[]).includes(n))
+      throw new Error(`--only: unknown case "${n}" (choose from ${TRAIN_CASES.join(', ')})`);
+  return names;
+}
+
 export async function benchTrain(opts: TrainBenchOptions = {}): Promise<TrainBenchRow[]> {
   const { list, why } = await backendsFor(opts.backend ?? 'auto');
   const rounds = opts.rounds ?? 3;
@@ -275,16 +287,6 @@ export async function benchTrain(opts: TrainBenchOptions = {}): Promise<TrainBen
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const a = process.argv;
-  const at = (f: string) => (a.includes(f) ? a[a.indexOf(f) + 1] : undefined);
-  await benchTrain({
-    json: a.includes('--json'),
-    profile: a.includes('--profile'),
-    ...(at('--backend') ? { backend: trainBackends(at('--backend')) } : {}),
-    ...(at('--peer') ? { peer: at('--peer')! } : {}),
-    ...(at('--rounds') ? { rounds: Number(at('--rounds')) } : {}),
-    ...(at('--only') ? { only: at('--only')!.split(',') } : {}),
-    ...(at('--steps') ? { steps: Number(at('--steps')) } : {}),
-  });
-  process.exit(0);
+  const { benchMain } = await import('../src/cli/bench.ts');
+  await benchMain('train');
 }

@@ -31,6 +31,8 @@ Options:
                  webgpu or all.
   --profile      (train) time per op kind and per phase (forward, backward, optimizer, host)
                  of one step on each backend measured.
+  --only A,B,…   (train) only these cases (stories260K, llama-15M, heed-base).
+  --steps N      (train) timed steps per round (default 5).
   --seconds S    (serve) seconds per concurrency level (default 8).
   --clients A,…  (serve) concurrency levels (default 1,4,16,64).
   --sizes A,B,…  (matmul) the square sizes (default 256,512,1024,2048; with --peers 512,1024,2048).`;
@@ -50,6 +52,8 @@ export async function run(argv: string[]): Promise<number> {
       clients: { type: 'string' },
       sizes: { type: 'string' },
       profile: { type: 'boolean' },
+      only: { type: 'string' },
+      steps: { type: 'string' },
     },
   });
   const [what, ...extra] = positionals;
@@ -68,6 +72,10 @@ export async function run(argv: string[]): Promise<number> {
   if (values.backend !== undefined && !(what === 'serve' || what === 'train' || (what === 'matmul' && values.peers)))
     throw new Error('--backend applies to serve, train and matmul --peers only');
   if (values.profile && what !== 'train') throw new Error('--profile applies to train only');
+  if (what !== 'train' && (values.only !== undefined || values.steps !== undefined))
+    throw new Error('--only and --steps apply to train only');
+  const steps = values.steps !== undefined ? countsFlag(values.steps, 'steps') : undefined;
+  if (steps && steps.length !== 1) throw new Error(`--steps takes one number, got "${values.steps}"`);
   if (seconds && seconds.length !== 1) throw new Error(`--seconds takes one number, got "${values.seconds}"`);
   switch (what) {
     case 'matmul': {
@@ -91,13 +99,15 @@ export async function run(argv: string[]): Promise<number> {
       return 0;
     }
     case 'train': {
-      const { benchTrain, trainBackends } = await import('../../bench/train.ts');
+      const { benchTrain, trainBackends, trainCases } = await import('../../bench/train.ts');
       await benchTrain({
         json,
         profile: values.profile ?? false,
         ...(values.backend !== undefined ? { backend: trainBackends(values.backend) } : {}),
         ...(values.peer !== undefined ? { peer: values.peer } : {}),
         ...(rounds ? { rounds: rounds[0]! } : {}),
+        ...(steps ? { steps: steps[0]! } : {}),
+        ...(values.only !== undefined ? { only: trainCases(values.only) } : {}),
       });
       return 0;
     }
@@ -115,5 +125,20 @@ export async function run(argv: string[]): Promise<number> {
     default:
       console.error(`heed bench: unknown benchmark "${what ?? ''}" (choose matmul, generate, train or serve)\n\n${help}`);
       return 2;
+  }
+}
+
+/** A bench/*.ts file run directly (`npx tsx bench/train.ts …`): the same flags and help as
+ *  `heed bench NAME …`, so the two spellings cannot drift apart. */
+export async function benchMain(what: string, argv: string[] = process.argv.slice(2)): Promise<never> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(help);
+    process.exit(0);
+  }
+  try {
+    process.exit(await run([what, ...argv]));
+  } catch (e) {
+    console.error(`bench ${what}: ${(e as Error).message}`);
+    process.exit(2);
   }
 }
