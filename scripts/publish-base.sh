@@ -4,11 +4,23 @@
 # the weights in bf16 HF layout with tokenizer.json, the model card, the per-step training log
 # and the loss curve. The card gets a "This copy" section with the measured wall time of the
 # pretraining and the machine it ran on. Refuses to overwrite an existing directory.
-#   bash scripts/publish-base.sh [STAGE_DIR] [OUT_DIR]
+#   bash scripts/publish-base.sh [STAGE_DIR] [OUT_DIR] [BACKEND]
+# BACKEND says what the pretraining ran on (default: what `heed info` says --backend auto picks on
+# this machine, i.e. the study's default when it ran here). A world base (STAGE_DIR ending in
+# world-base) gets the calibration lines of its study's results.md appended to its card.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=${1:-runs/study-scratch/base}
 dst=${2:-models/heed-base}
+backend=${3:-$(node bin/heed.js info 2>/dev/null | sed -n '2p')}
+[[ -n "$backend" ]] || { echo "publish-base: could not tell the backend; pass it as the third argument" >&2; exit 1; }
+calib=""
+if [[ "$(basename "$src")" == world-base ]]; then
+  results="$(dirname "$src")/results.md"
+  [[ -f "$results" ]] || { echo "publish-base: $results is missing: a world base's card carries its calibration lines (run the study to its report first)" >&2; exit 1; }
+  calib=$(awk '/^### Calibration/{on=1; next} on && /^### /{exit} on' "$results")
+  [[ -n "$calib" ]] || { echo "publish-base: $results has no world calibration section" >&2; exit 1; }
+fi
 for f in model/config.json model/model.safetensors model/tokenizer.json model/README.md log.jsonl loss.svg; do
   [[ -f "$src/$f" ]] || { echo "publish-base: $src/$f is missing (is $src a finished study base stage?)" >&2; exit 1; }
 done
@@ -21,7 +33,7 @@ cp "$src/log.jsonl" "$src/loss.svg" "$tmp/"
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 node -e '
 const fs = require("fs");
-const [src, tmp, cpu, cores] = process.argv.slice(1);
+const [src, tmp, cpu, cores, backend, calib] = process.argv.slice(1);
 const rows = fs.readFileSync(src + "/log.jsonl", "utf8").trim().split("\n").map((l) => JSON.parse(l));
 const steps = rows.filter((r) => r.kind === "step");
 const last = steps[steps.length - 1];
@@ -30,14 +42,15 @@ const card = fs.readFileSync(src + "/model/README.md", "utf8");
 const extra = `
 ## This copy
 - Weights converted from the f32 training output to bf16 (\`heed convert --dtype bf16\`); the held-out
-  loss above is the f32 model'"'"'s, test/study/heedBase.test.ts recomputes it on these bf16 weights.
-- Pretraining wall time: ${(sec / 60).toFixed(1)} min for ${last.step} steps (${(tokens / sec).toFixed(0)} tokens/s), WebGPU on
-  Mesa lavapipe (no GPU), ${cores} vCPU (${cpu}). A resumed run counts from its resume.
+  loss above is the f32 model'"'"'s, test/study/bases.test.ts recomputes it on these bf16 weights.
+- Pretraining wall time: ${(sec / 60).toFixed(1)} min for ${last.step} steps (${(tokens / sec).toFixed(0)} tokens/s) on
+  ${backend}, ${cores} vCPU (${cpu}). A resumed run counts from its resume.
 - log.jsonl is the per-step training log (loss, lr, gradient norm, tokens/s, held-out evaluations);
   loss.svg its curve.
 `;
-fs.writeFileSync(tmp + "/README.md", card.replace(/\n*$/, "\n") + extra);
-' "$src" "$tmp" "$cpu" "$(nproc)"
+const cal = calib ? `\n## Calibration (the study'"'"'s results.md, on these weights'"'"' f32 original)\n${calib.trim()}\n` : "";
+fs.writeFileSync(tmp + "/README.md", card.replace(/\n*$/, "\n") + extra + cal);
+' "$src" "$tmp" "$cpu" "$(nproc)" "$backend" "$calib"
 mkdir -p "$(dirname "$dst")"
 mv "$tmp" "$dst"
 trap - EXIT

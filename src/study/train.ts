@@ -121,6 +121,14 @@ function recipeCorpus(recipe: PretrainRecipe, world: { data: WorldData; seed: nu
   };
 }
 
+/** The held-out sequences a recipe's held-out loss is taken on (pretraining and the committed
+ *  bases' tests alike). Held-out documents include whole books: only their first sequences count. */
+export function heldoutExamples(recipe: PretrainRecipe, tok: Tokenizer, world?: { data: WorldData; seed: number }): Example[] {
+  if (recipe.heldoutDocs <= 0) return [];
+  const docs = recipeCorpus(recipe, world).heldoutDocs(tok);
+  return docs.length > 0 ? pretrainExamples(docs, tok, recipe.model.maxSeqLen).examples.slice(0, MAX_HELDOUT_SEQUENCES) : [];
+}
+
 /** Pretrains a base model from the recipe: tokenizer (kept in dir/tokenizer.json), then the model.
  *  A world recipe needs `world` (the study's world data and seed). */
 export async function pretrainBase(
@@ -164,9 +172,7 @@ export async function pretrainBase(
       : `tokenizing ${recipe.docs} training documents`,
   );
   const train_ = pretrainExamples(corpus.trainDocs(tok), tok, m.maxSeqLen);
-  // Held-out documents include whole books: the held-out loss is taken on their first sequences only.
-  const heldDocs = recipe.heldoutDocs > 0 ? corpus.heldoutDocs(tok) : [];
-  const held = heldDocs.length > 0 ? pretrainExamples(heldDocs, tok, m.maxSeqLen).examples.slice(0, MAX_HELDOUT_SEQUENCES) : [];
+  const held = heldoutExamples(recipe, tok, world);
   if (train_.examples.length === 0)
     throw new Error(
       `pretrain recipe: ${recipe.corpus === 'world' ? `${recipe.tokens} tokens` : `${recipe.docs} documents`} make no full sequence of ${m.maxSeqLen} tokens; raise ${recipe.corpus === 'world' ? 'tokens' : 'docs'}`,

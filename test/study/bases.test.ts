@@ -1,21 +1,24 @@
-// The committed base model (models/heed-base) is what its card says: HF layout in bf16, within
-// the size limit, its tokenizer fits, its parameter count matches, and its held-out loss,
-// recomputed here on the card's held-out sequences, matches the card's figure.
+// The committed base models (models/heed-base, models/world-base) are what their cards say: HF
+// layout in bf16, within the size limit, their tokenizer fits, their parameter count matches, and
+// their held-out loss, recomputed here on the card's held-out sequences, matches the card's figure.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../../src/backend/backend.ts';
 import { collate } from '../../src/data/batch.ts';
-import { packDocuments, readCorpus } from '../../src/data/pretrain.ts';
 import { buildModel, loadPretrained } from '../../src/load/pretrained.ts';
-import { PRETRAIN_CPU } from '../../src/study/config.ts';
-import { MAX_HELDOUT_SEQUENCES } from '../../src/study/train.ts';
+import { PRESETS, PRETRAIN_CPU, type PretrainRecipe, WORLD_PRETRAIN } from '../../src/study/config.ts';
+import { heldoutExamples } from '../../src/study/train.ts';
+import { worldData } from '../../src/study/worldData.ts';
 import { evaluateLoss } from '../../src/train/step.ts';
-import { dataPath, projectRoot } from '../../src/util/dataRoot.ts';
+import { projectRoot } from '../../src/util/dataRoot.ts';
 import { gpu } from '../helpers/backends.ts';
 
-const DIR = join(projectRoot, 'models', 'heed-base');
-const card = (): string => readFileSync(join(DIR, 'README.md'), 'utf8');
+const worldSettings = PRESETS.default!.world!;
+const BASES: { name: string; recipe: PretrainRecipe; world?: Parameters<typeof heldoutExamples>[2] }[] = [
+  { name: 'heed-base', recipe: PRETRAIN_CPU },
+  { name: 'world-base', recipe: WORLD_PRETRAIN, world: { data: worldData(worldSettings), seed: worldSettings.seed } },
+];
 
 function safetensorsDtypes(path: string): Set<string> {
   const buf = readFileSync(path);
@@ -28,7 +31,9 @@ function safetensorsDtypes(path: string): Set<string> {
   );
 }
 
-describe('models/heed-base', () => {
+describe.each(BASES)('models/$name', ({ name, recipe, world }) => {
+  const DIR = join(projectRoot, 'models', name);
+  const card = (): string => readFileSync(join(DIR, 'README.md'), 'utf8');
   let backend: Backend;
   beforeAll(async () => {
     backend = await gpu();
@@ -46,7 +51,7 @@ describe('models/heed-base', () => {
   it("loads with a tokenizer that fits, the architecture of the recipe and the card's parameter count", () => {
     const { ckpt, tokenizer } = loadPretrained(DIR);
     expect(tokenizer?.vocabSize).toBe(ckpt.config.vocabSize);
-    const m = PRETRAIN_CPU.model;
+    const m = recipe.model;
     expect([ckpt.config.dim, ckpt.config.nLayers, ckpt.config.nHeads, ckpt.config.hiddenDim, ckpt.config.maxSeqLen]).toEqual([
       m.dim,
       m.nLayers,
@@ -63,14 +68,14 @@ describe('models/heed-base', () => {
     expect(m, 'the card states the held-out loss').not.toBeNull();
     const stated = Number(m![2]);
     const { ckpt, tokenizer } = loadPretrained(DIR);
-    const docs = readCorpus([dataPath('pretrain-mix', 'heldout.jsonl.gz')], { maxDocs: PRETRAIN_CPU.heldoutDocs }).docs;
-    const held = packDocuments(docs, tokenizer!, ckpt.config.maxSeqLen).examples.slice(0, MAX_HELDOUT_SEQUENCES);
+    const held = heldoutExamples(recipe, tokenizer!, world);
+    expect(held.length).toBe(Number(/held-out loss \(the first (\d+) sequences/.exec(card())?.[1]));
     const batches = [];
     for (let i = 0; i < held.length; i += 16) batches.push(collate(held.slice(i, i + 16), tokenizer!.eos));
     const r = await evaluateLoss(buildModel(ckpt, backend), batches);
     // The card's figure is from the f32 weights; bf16 rounding moves it by a few thousandths.
     expect(Math.abs(r.loss - stated)).toBeLessThan(0.02);
-    // and a model that learned nothing would sit near ln(vocab) = 8.3
+    // and a model that learned nothing would sit near ln(vocab)
     expect(r.loss).toBeLessThan(Math.log(ckpt.config.vocabSize) - 2);
   }, 120_000);
 });
