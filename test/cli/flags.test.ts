@@ -37,3 +37,15 @@ describe('numberFlag', () => {
     expect(backendHelp).toBe('auto (default: webgpu on a GPU, fast on a CPU), webgpu, fast (SIMD CPU) or cpu (reference loops)');
   });
 });
+
+describe('heed bench flags (bench/*.ts run directly share this parser)', () => {
+  it('refuses a misspelt --only case, and train-only or malformed flags elsewhere, before any benchmark runs', async () => {
+    const { run } = await import('../../src/cli/bench.ts');
+    await expect(run(['train', '--only', 'heed-base,stories260k'])).rejects.toThrow(
+      '--only: unknown case "stories260k" (choose from stories260K, llama-15M, heed-base)',
+    );
+    await expect(run(['matmul', '--steps', '3'])).rejects.toThrow('--only and --steps apply to train only');
+    await expect(run(['train', '--steps', '0'])).rejects.toThrow('--steps must be a whole number >= 1, got "0"');
+    await expect(run(['train', '--stepz', '3'])).rejects.toThrow("Unknown option '--stepz'");
+  });
+});
