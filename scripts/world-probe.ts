@@ -48,7 +48,9 @@ for (const [name, template] of [
   const v = answers.map((a, i) => judge(requests[i]!, a));
   const sem = semanticScore(requests, answers, { level: 'instruction', seed: 0 });
   const pl = v.filter((x) => x.all).length / v.length;
-  console.log(`${name}: prompt level ${(pl * 100).toFixed(1)}%, semantic ${(sem.score * 100).toFixed(1)} (${items.length} items, ${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+  console.log(
+    `${name}: prompt level ${(pl * 100).toFixed(1)}%, semantic ${(sem.score * 100).toFixed(1)} (${items.length} items, ${((performance.now() - t0) / 1000).toFixed(0)} s)`,
+  );
   for (let i = 0; i < 3; i++) console.log(`  [${requests[i]!.text}] -> ${answers[i]!.slice(0, 200)}`);
 }
 process.exit(0);

@@ -166,13 +166,13 @@ const TINY: StudyConfig = {
  *  the request -> story mapping from its natural wrappers (docs/world.md). */
 export const WORLD_PRETRAIN: PretrainRecipe = {
   corpus: 'world',
-  tokens: 5_000_000,
+  tokens: 4_000_000,
   tokenizer: { vocabSize: 2048, docs: 4000 },
-  model: { dim: 192, nLayers: 6, nHeads: 6, nKvHeads: 6, hiddenDim: 512, maxSeqLen: 256 },
+  model: { dim: 128, nLayers: 6, nHeads: 4, nKvHeads: 4, hiddenDim: 384, maxSeqLen: 256 },
   docs: 1,
   heldoutDocs: 400,
-  steps: 1220,
-  lr: 2e-3,
+  steps: 976,
+  lr: 3e-3,
   batchSize: 16,
   gradAccum: 1,
   seed: 42,
