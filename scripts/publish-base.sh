@@ -4,10 +4,12 @@
 # the weights in bf16 HF layout with tokenizer.json, the model card, the per-step training log
 # and the loss curve. The card gets a "This copy" section with the measured wall time of the
 # pretraining and the machine it ran on. Refuses to overwrite an existing directory.
-#   bash scripts/publish-base.sh [STAGE_DIR] [OUT_DIR] [BACKEND]
+#   bash scripts/publish-base.sh [STAGE_DIR] [OUT_DIR] [BACKEND] [RESULTS_MD]
 # BACKEND says what the pretraining ran on (default: what `heed info` says --backend auto picks on
-# this machine, i.e. the study's default when it ran here). A world base (STAGE_DIR ending in
-# world-base) gets the calibration lines of its study's results.md appended to its card.
+# this machine, i.e. the study's default when it ran here). RESULTS_MD (a world base): a study's
+# results.md measured on the published weights, whose world calibration lines the card carries.
+# The bf16 conversion is deterministic: publishing the same stage again gives the same weights,
+# so a base can be published, measured by `npm start`, and published again with its figures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=${1:-runs/study-scratch/base}
@@ -15,11 +17,12 @@ dst=${2:-models/heed-base}
 backend=${3:-$(node bin/heed.js info 2>/dev/null | sed -n '2p')}
 [[ -n "$backend" ]] || { echo "publish-base: could not tell the backend; pass it as the third argument" >&2; exit 1; }
 calib=""
-if [[ "$(basename "$src")" == world-base ]]; then
-  results="$(dirname "$src")/results.md"
-  [[ -f "$results" ]] || { echo "publish-base: $results is missing: a world base's card carries its calibration lines (run the study to its report first)" >&2; exit 1; }
-  calib=$(awk '/^### Calibration/{on=1; next} on && /^### /{exit} on' "$results")
-  [[ -n "$calib" ]] || { echo "publish-base: $results has no world calibration section" >&2; exit 1; }
+if [[ -n "${4:-}" ]]; then
+  [[ -f "$4" ]] || { echo "publish-base: $4 is missing" >&2; exit 1; }
+  calib=$(awk '/^### Calibration/{on=1; next} on && /^### /{exit} on' "$4")
+  [[ -n "$calib" ]] || { echo "publish-base: $4 has no world calibration section" >&2; exit 1; }
+  calib="Measured by the study whose results.md is $4, on these bf16 weights:
+$calib"
 fi
 for f in model/config.json model/model.safetensors model/tokenizer.json model/README.md log.jsonl loss.svg; do
   [[ -f "$src/$f" ]] || { echo "publish-base: $src/$f is missing (is $src a finished study base stage?)" >&2; exit 1; }
@@ -48,7 +51,7 @@ const extra = `
 - log.jsonl is the per-step training log (loss, lr, gradient norm, tokens/s, held-out evaluations);
   loss.svg its curve.
 `;
-const cal = calib ? `\n## Calibration (the study'"'"'s results.md, on these weights'"'"' f32 original)\n${calib.trim()}\n` : "";
+const cal = calib ? `\n## Calibration (docs/world.md)\n${calib.trim()}\n` : "";
 fs.writeFileSync(tmp + "/README.md", card.replace(/\n*$/, "\n") + extra + cal);
 ' "$src" "$tmp" "$cpu" "$(nproc)" "$backend" "$calib"
 mkdir -p "$(dirname "$dst")"

@@ -161,9 +161,10 @@ const TINY: StudyConfig = {
 };
 
 /** The world base's recipe (models/world-base): a 2048-token BPE trained on world text and a
- *  3.4M-parameter Llama (dim 192, 6 layers, 256-token context) trained on one pass over 5M tokens
- *  of the world corpus (1,220 steps of 16 x 256 tokens): in a world this small the model can learn
- *  the request -> story mapping from its natural wrappers (docs/world.md). */
+ *  1.7M-parameter Llama (dim 128, 6 layers, 256-token context) trained on one pass over 4M tokens
+ *  of the world corpus (976 steps of 16 x 256 tokens, ~35 min on 2 cores with the fast backend):
+ *  in a world this small the model learns the request -> story mapping from its natural wrappers
+ *  (docs/world.md, "Calibration attempts"). */
 export const WORLD_PRETRAIN: PretrainRecipe = {
   corpus: 'world',
   tokens: 4_000_000,
@@ -195,7 +196,7 @@ const WORLD_DEFAULT: WorldSettings = {
 const DEFAULT: StudyConfig = {
   name: 'default',
   about:
-    'the committed base model (models/heed-base), small subsets and step counts, about 5 minutes on a 2-core machine on the fast CPU backend',
+    'the committed base models (models/heed-base for the real-data arms, models/world-base for the story world), small subsets and step counts, about 12 minutes on a 2-core machine on the fast CPU backend',
   backend: 'auto',
   base: { model: 'models/heed-base' },
   finetune: { lr: 1e-3, batchSize: 8, gradAccum: 1, maxSteps: 12, seqLen: 256, limaRows: 240, taskRows: 240, longRows: 'drop', seed: 42 },

@@ -35,6 +35,10 @@ describe('heed study --config tiny', () => {
     for (const arm of WORLD_ARMS) expect(world).toContain(`| ${arm} |`);
     for (const c of ['(a)', '(b)', '(c)']) expect(world).toMatch(new RegExp(`- \\${c.slice(0, 2)}\\) .*: (MET|NOT MET) — `));
     expect(world.indexOf('### Calibration')).toBeLessThan(world.indexOf('### Results per arm'));
+    // a calibration line NOT MET (a micro base follows nothing) heads the claims with a caveat naming it
+    const unmet = [...world.matchAll(/- \((a|b|c)\) [^\n]*: NOT MET — /g)].map((m) => `(${m[1]})`);
+    expect(unmet.length).toBeGreaterThan(0);
+    expect(world).toContain(`- read with care: calibration ${unmet.join(', ')} ${unmet.length === 1 ? 'is' : 'are'} NOT MET`);
     expect(world).toContain('ranking probe in the pretraining wrapper');
     expect(md).toContain('a proxy figure that measures no preference');
     expect(md).not.toContain("AGAINST the paper's direction.\n- single-task");
