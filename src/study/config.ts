@@ -1,5 +1,6 @@
 // Study configs: plain JSON-serialisable objects (built-in presets tiny / default / full, or a
 // JSON file), validated field by field with errors that name the config and the field.
+import { type Mix, resolveMix } from '../data/world/corpus.ts';
 import { existsSync, statSync } from 'node:fs';
 import { BACKEND_NAMES, type BackendName, isBackendName } from '../backend/byName.ts';
 import { checkJudgeSpec } from '../eval/judges/spec.ts';
@@ -15,6 +16,9 @@ export interface PretrainRecipe {
   corpus?: 'pretrain-mix' | 'world';
   /** World corpus only: its token budget. */
   tokens?: number;
+  /** World corpus only: the token share of each document kind (docs/world.md; unset kinds keep
+   *  DEFAULT_MIX's share, and the shares must sum to 1). */
+  mix?: Partial<Mix>;
   /** `chatTagsSpecial`: register <|user|> and <|assistant|> as special tokens (one id each). Off by
    *  default: the tags stay plain text, as with the paper's Llama-2 tokenizer. */
   tokenizer: { vocabSize: number; docs: number; chatTagsSpecial?: boolean };
@@ -422,7 +426,31 @@ function checkModel(c: Checker, p: Obj, path: string): void {
 
 function checkRecipe(c: Checker, raw: unknown, path: string): void {
   const p = c.obj(raw, path);
-  c.known(p, path, ['corpus', 'tokens', 'tokenizer', 'model', 'docs', 'heldoutDocs', 'steps', 'lr', 'batchSize', 'gradAccum', 'seed']);
+  c.known(p, path, [
+    'corpus',
+    'tokens',
+    'mix',
+    'tokenizer',
+    'model',
+    'docs',
+    'heldoutDocs',
+    'steps',
+    'lr',
+    'batchSize',
+    'gradAccum',
+    'seed',
+  ]);
+  if (p && p.mix !== undefined) {
+    if (p.corpus !== 'world') c.errs.push(`${path}.mix mixes the world corpus only (corpus "world")`);
+    else if (typeof p.mix !== 'object' || p.mix === null || Array.isArray(p.mix))
+      c.errs.push(`${path}.mix must be an object of shares by kind, got ${short(p.mix)}`);
+    else
+      try {
+        resolveMix(p.mix as Partial<Mix>);
+      } catch (e) {
+        c.errs.push(`${path}.mix: ${(e as Error).message}`);
+      }
+  }
   if (p && p.corpus !== undefined && p.corpus !== 'pretrain-mix' && p.corpus !== 'world')
     c.errs.push(`${path}.corpus must be "pretrain-mix" or "world", got ${short(p.corpus)}`);
   if (p?.corpus === 'world') c.int(p, path, 'tokens', 1000, MAX.tokens, 'time');

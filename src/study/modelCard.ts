@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeTextFileAtomic as writeFileAtomic } from '../io/json.ts';
+import { resolveMix } from '../data/world/corpus.ts';
 import type { LlamaConfig } from '../nn/config.ts';
 import type { PretrainRecipe } from './config.ts';
 
@@ -76,7 +77,13 @@ WGSL kernels) on ${corpus}. ${world ? "It is the world part's base: it has never
 ## Training
 | field | value |
 |---|---|
-| data | ${world ? `${i.recipe.tokens} tokens of the world corpus` : `the first ${i.recipe.docs} documents of pretrain-mix's shards`}, packed into ${i.trainSequences} sequences of ${c.maxSeqLen} tokens |
+| data | ${world ? `${i.recipe.tokens} tokens of the world corpus` : `the first ${i.recipe.docs} documents of pretrain-mix's shards`}, packed into ${i.trainSequences} sequences of ${c.maxSeqLen} tokens |${
+    world
+      ? `\n| corpus mix (token shares) | ${Object.entries(resolveMix(i.recipe.mix))
+          .map(([k, v]) => `${k} ${+(v * 100).toFixed(2)}%`)
+          .join(', ')} |`
+      : ''
+  }
 | steps | ${i.steps} (batch ${i.recipe.batchSize} x grad-accum ${i.recipe.gradAccum}) |
 | tokens seen | ${i.tokensSeen} |
 | optimiser | AdamW, peak lr ${i.recipe.lr}, cosine schedule, 10% warmup, clip 1, seed ${i.recipe.seed} |

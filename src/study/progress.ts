@@ -5,23 +5,25 @@
 import { formatDuration, StatusLine } from '../util/progress.ts';
 
 /** The cost model: relative units per piece of work, from the stage times of the default study
- *  on 2 vCPU (WebGPU on lavapipe): a finetuning step of 8 x 256 tokens ~6 s, an arm's 88 answers
- *  of 64 tokens ~17 s, an arm's 40 judgements ~5 s, the ranking probe's 3,840 sequences ~5 min
- *  (2026-12-07, under load; the units keep those proportions). The default study is about 1.08M
- *  units, and took 10 min 50 s on a quiet host: that fixes the seconds per unit. */
+ *  from nothing cached on 2 vCPU with the fast CPU backend (2026-12-07, 690 s in all): 7 real-data
+ *  arms of 12 finetuning steps of 8 x 256 tokens in 70 s and 4 world arms of 100 such steps (short
+ *  rows) in 163 s; 12 arms of 88 answers of 64 tokens in 44 s and 10 world arms of 320 answers of
+ *  160 tokens in 255 s; 480 judgements in 56 s (the LC bootstrap dominates); 3,840 ranked
+ *  sequences in 72 s and 840 world ones in 30 s; world pretraining (1.7M parameters) ~0.69 ms a
+ *  token. One unit is 0.1 ms there; the plan of that study comes to 767 s. */
 export const COST = {
   /** per token of an optimizer step (B x T tokens), finetuning */
   trainToken: 3,
   /** per token of a pretraining step (held-out evaluations included) */
-  pretrainToken: 4,
-  /** per new token of an answer (AlpacaEval and IFEval alike) */
-  answerToken: 3,
+  pretrainToken: 6,
+  /** per new token of an answer (AlpacaEval, IFEval and the world alike) */
+  answerToken: 5.5,
   /** per judged instruction (ROUGE-L proxy and the LC bootstrap) */
-  judgedInstruction: 125,
+  judgedInstruction: 1170,
   /** per ranked sequence of the ranking probe */
-  rankedSequence: 78,
-  /** seconds per unit on the reference host: 650 s / 1.08M units */
-  secondsPerUnit: 650 / 1.078e6,
+  rankedSequence: 200,
+  /** seconds per unit on the reference host */
+  secondsPerUnit: 1e-4,
 } as const;
 
 /** How much measured work outweighs the reference host's rate: the prior counts as this share of the plan. */

@@ -107,9 +107,12 @@ function recipeCorpus(recipe: PretrainRecipe, world: { data: WorldData; seed: nu
     return {
       // The BPE's documents: the corpus's first documents, drawn at a word budget (no tokenizer yet).
       tokenizerDocs: () =>
-        worldCorpusTexts(world.data, world.seed, recipe.tokenizer.docs * 200, countWords).slice(0, recipe.tokenizer.docs),
-      trainDocs: (tok) => worldCorpusTexts(world.data, world.seed, tokens, count(tok)),
-      heldoutDocs: (tok) => worldCorpusTexts(world.data, world.seed, tokens, count(tok), true).slice(0, recipe.heldoutDocs),
+        worldCorpusTexts(world.data, world.seed, recipe.tokenizer.docs * 200, countWords, false, recipe.mix).slice(
+          0,
+          recipe.tokenizer.docs,
+        ),
+      trainDocs: (tok) => worldCorpusTexts(world.data, world.seed, tokens, count(tok), false, recipe.mix),
+      heldoutDocs: (tok) => worldCorpusTexts(world.data, world.seed, tokens, count(tok), true, recipe.mix).slice(0, recipe.heldoutDocs),
     };
   }
   const shards = pretrainShards();
@@ -188,7 +191,8 @@ export async function pretrainBase(
     clip: 1,
     seed: recipe.seed,
     evalEvery: Math.max(1, Math.round(recipe.steps / 8)),
-    saveEvery: Math.max(1, Math.round(recipe.steps / 4)),
+    // a checkpoint every 5% of the run: a long pretraining spans sessions and loses little when one ends
+    saveEvery: Math.max(1, Math.round(recipe.steps / 20)),
   };
   const r = await runTraining(dir, model, tok, tokPath, train_.examples, held, cfg, 'study pretrain', onStep);
   return summarise(r, recipe.batchSize * recipe.gradAccum * m.maxSeqLen, train_.examples.length, held.length);

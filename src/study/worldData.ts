@@ -2,7 +2,7 @@
 // sizes, the pretraining corpus of a world recipe, and the training data of each world arm.
 // Everything comes from src/data/world (docs/world.md); nothing here makes data of its own.
 import { newSkipped, type Dataset } from '../data/dataset.ts';
-import { buildCorpus } from '../data/world/corpus.ts';
+import { buildCorpus, type Mix } from '../data/world/corpus.ts';
 import { buildSets, quizNames, type TuningRow, type WorldSets } from '../data/world/sets.ts';
 import { buildWorld, type World } from '../data/world/world.ts';
 import type { Arm } from './arms.ts';
@@ -39,12 +39,14 @@ export function worldCorpusTexts(
   tokens: number,
   countTokens: (text: string) => number,
   heldout = false,
+  mix?: Partial<Mix>,
 ): string[] {
   const { sets } = data;
   const corpus = buildCorpus(data.world, {
     tokens: heldout ? Math.max(1000, Math.round(tokens / 100)) : tokens,
     seed: heldout ? seed + HELDOUT_SEED : seed,
     countTokens,
+    ...(mix ? { mix } : {}),
     excludeSpecs: sets.evalSpecs,
     excludeRequests: sets.evalRequests,
     quizNames: quizNames(sets.heldOut),

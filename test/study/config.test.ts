@@ -111,6 +111,18 @@ describe('study configs', () => {
     expect(() => validateStudyConfig({ ...tiny, base: { pretrain: { ...PRETRAIN_CPU, tokens: 5 } } }, 'c')).toThrow(
       /config.base.pretrain.tokens sizes the world corpus only/,
     );
+    // a world recipe's corpus mix: checked as heed data world checks --mix, and for the world corpus only
+    const wp = w.base as { pretrain: typeof WORLD_PRETRAIN };
+    const withMix = (mix: unknown) => ({ ...tiny, world: { ...w, base: { pretrain: { ...wp.pretrain, mix } } } });
+    expect(() => validateStudyConfig(withMix({ story: 0.05, pair: 0.45 }), 'c')).not.toThrow();
+    expect(() => validateStudyConfig(withMix({ story: 0.05 }), 'c')).toThrow(
+      /config.world.base.pretrain.mix: corpus mix: the shares must sum to 1, they sum to 0.9000/,
+    );
+    expect(() => validateStudyConfig(withMix({ poems: 0 }), 'c')).toThrow(/pretrain.mix: corpus mix: unknown kind "poems"/);
+    expect(() => validateStudyConfig(withMix([0.5]), 'c')).toThrow(/pretrain.mix must be an object of shares by kind, got \[0.5\]/);
+    expect(() => validateStudyConfig({ ...tiny, base: { pretrain: { ...PRETRAIN_CPU, mix: { story: 1 } } } }, 'c')).toThrow(
+      /config.base.pretrain.mix mixes the world corpus only/,
+    );
     expect(() => validateStudyConfig({ ...tiny, base: { pretrain: { ...PRETRAIN_CPU, corpus: 'books' } } }, 'c')).toThrow(
       /corpus must be "pretrain-mix" or "world", got "books"/,
     );

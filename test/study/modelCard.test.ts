@@ -1,6 +1,7 @@
 // The model card reads the data licenses from SOURCE.md's sources table.
 import { describe, expect, it } from 'vitest';
-import { parseSourceLicenses } from '../../src/study/modelCard.ts';
+import { modelCard, parseSourceLicenses } from '../../src/study/modelCard.ts';
+import { WORLD_PRETRAIN } from '../../src/study/config.ts';
 
 const MD = `# x
 ## Sources
@@ -21,5 +22,26 @@ describe('model card', () => {
   });
   it('refuses a file without the table', () => {
     expect(() => parseSourceLicenses('# nothing', 'S.md')).toThrow(/S.md: no "\| source \| origin \| license \|" table/);
+  });
+});
+
+describe("a world base's card", () => {
+  const info = (mix?: Record<string, number>) => ({
+    name: 'w',
+    config: { dim: 8, nLayers: 1, nHeads: 2, nKvHeads: 2, hiddenDim: 16, vocabSize: 300, maxSeqLen: 32 } as never,
+    parameters: 1,
+    recipe: { ...WORLD_PRETRAIN, ...(mix ? { mix } : {}) },
+    steps: 1,
+    tokensSeen: 1,
+    trainSequences: 1,
+    heldoutSequences: 1,
+    sourceMd: 'none',
+    reproduce: 'x',
+  });
+  it('states the corpus mix it was pretrained on: the default shares, or the recipe own with the rest kept', () => {
+    expect(modelCard(info())).toContain(
+      '| corpus mix (token shares) | story 15%, pair 35%, title 8%, summary 10%, worksheet 7%, facts 15%, qa 10% |',
+    );
+    expect(modelCard(info({ story: 0.05, pair: 0.45 }))).toContain('| story 5%, pair 45%, title 8%');
   });
 });
