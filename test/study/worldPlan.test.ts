@@ -1,10 +1,10 @@
-// The world part in the plan: tiny plans every world stage; the default study, while
-// models/world-base is missing, skips the world part with one line saying how to make it (and
-// plans the real-data stages exactly as without a world section); --config world refuses to start.
-import { existsSync } from 'node:fs';
+// The world part in the plan: tiny plans every world stage; the default study plans it on the
+// committed models/world-base and, when its world base is missing, skips the world part with one
+// line saying how to make it (and plans the real-data stages exactly as without a world section);
+// --config world refuses to start.
 import { describe, expect, it } from 'vitest';
 import { ARMS } from '../../src/study/arms.ts';
-import { PRESETS } from '../../src/study/config.ts';
+import { PRESETS, type StudyConfig } from '../../src/study/config.ts';
 import { planStudy, resolveBase } from '../../src/study/pipeline.ts';
 import { worldData } from '../../src/study/worldData.ts';
 
@@ -27,17 +27,27 @@ describe('the world part in the study plan', () => {
     expect(plan.stages.slice(0, without.stages.length).map((s) => [s.name, s.key])).toEqual(without.stages.map((s) => [s.name, s.key]));
   });
 
-  it.runIf(!existsSync(resolveBase('models/world-base')) && existsSync(resolveBase('models/heed-base')))(
-    'default skips the world part with one line while models/world-base is missing; world refuses',
-    () => {
-      const plan = planStudy(PRESETS.default!, '/o', inputsOf(PRESETS.default!));
-      expect(plan.worldArms).toEqual([]);
-      expect(plan.worldSkipped).toMatch(
-        /world base .*models\/world-base does not exist yet; to make it: npx heed study --config world-scratch/,
-      );
-      expect(plan.worldSkipped).not.toContain('\n');
-      expect(plan.stages.some((s) => s.name.includes('world'))).toBe(false);
-      expect(() => planStudy(PRESETS.world!, '/o', inputsOf(PRESETS.world!))).toThrow(/world-base does not exist yet/);
-    },
-  );
+  it('default plans the world part on the committed models/world-base, after the real-data stages', () => {
+    const cfg = PRESETS.default!;
+    const plan = planStudy(cfg, '/o', inputsOf(cfg));
+    expect(plan.worldArms.map((a) => a.name)).toEqual(ARMS.filter((a) => a.world).map((a) => a.name));
+    expect(plan.worldBase?.dir).toBe(resolveBase('models/world-base'));
+    expect(plan.worldSkipped).toBeUndefined();
+  });
+
+  it('with its world base missing, default skips the world part with one line (real-data stages unchanged); world refuses', () => {
+    const gone = (cfg: StudyConfig): StudyConfig => ({ ...cfg, world: { ...cfg.world!, base: { model: 'models/no-such-world-base' } } });
+    const def = gone(PRESETS.default!);
+    const plan = planStudy(def, '/o', inputsOf(def));
+    expect(plan.worldArms).toEqual([]);
+    expect(plan.worldSkipped).toMatch(
+      /world base .*models\/no-such-world-base does not exist yet; to make it: npx heed study --config world-scratch/,
+    );
+    expect(plan.worldSkipped).not.toContain('\n');
+    expect(plan.stages.some((s) => s.name.includes('world'))).toBe(false);
+    const real = planStudy({ ...def, world: undefined }, '/o', { instructions: [], ifevalInputs: [] });
+    expect(plan.stages.map((s) => s.key)).toEqual(real.stages.map((s) => s.key));
+    const w = gone(PRESETS.world!);
+    expect(() => planStudy(w, '/o', inputsOf(w))).toThrow(/no-such-world-base does not exist yet/);
+  });
 });
