@@ -122,10 +122,28 @@ const METRIC_WORDS: Record<WorldMetric, string> = {
 };
 
 /** Paired interval of A − B on a per-item metric of the greedy runs. */
-export function armDifference(a: WorldArmMeasures, b: WorldArmMeasures, metric: WorldMetric, bs: WorldBootstrap): Interval {
-  const [x, y] = paired(a.greedy.items[metric], b.greedy.items[metric]);
+export function armDifference(
+  a: WorldArmMeasures,
+  b: WorldArmMeasures,
+  metric: WorldMetric,
+  bs: WorldBootstrap,
+  keep: (i: number) => boolean = () => true,
+): Interval {
+  const only = <T>(xs: readonly T[]) => xs.filter((_, i) => keep(i));
+  const [x, y] = paired(only(a.greedy.items[metric]), only(b.greedy.items[metric]));
   return pairedBootstrap(x, y, bs);
 }
+
+/** The items a claim is measured on. A single-task claim is about generalising beyond the task it
+ *  tuned on, so it is measured on the other requests only: fact answers' on the story requests
+ *  (the fact questions, which it was tuned to answer, would otherwise carry most of its score),
+ *  one story type's on the story requests of every other type. */
+export type ClaimScope = 'all' | 'stories' | 'stories-not-about';
+const SCOPES: Record<ClaimScope, { keep: (r: WorldRequest) => boolean; words: string }> = {
+  all: { keep: () => true, words: 'all requests' },
+  stories: { keep: (r) => r.kind === 'story', words: 'story requests only' },
+  'stories-not-about': { keep: (r) => r.kind === 'story' && r.type !== 'about', words: "story requests of types other than 'about'" },
+};
 
 const f = (v: number, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : 'n/a');
 const ci = (i: Interval) => `[${f(i.lo)}, ${f(i.hi)}]`;
@@ -193,8 +211,8 @@ export function verdictOf(i: Pick<Interval, 'diff' | 'noise'>): string {
       : "visible, AGAINST the paper's direction";
 }
 
-/** The paper's claims as world comparisons: A should exceed B on the metric. */
-export const WORLD_CLAIMS: readonly [string, string, WorldMetric, string][] = [
+/** The paper's claims as world comparisons: A should exceed B on the metric, over the scope's items (default all). */
+export const WORLD_CLAIMS: readonly [string, string, WorldMetric, string, ClaimScope?][] = [
   [
     'world:response',
     'world:base',
@@ -206,12 +224,14 @@ export const WORLD_CLAIMS: readonly [string, string, WorldMetric, string][] = [
     'world:base',
     'semantic',
     'single-task tuning on fact answers follows story requests better than the base (paper: single tasks 2.1–23.7 vs 2.4 LC)',
+    'stories',
   ],
   [
     'world:single-task:about',
     'world:base',
     'semantic',
     "single-task tuning on one request type ('about') follows the other types better than the base",
+    'stories-not-about',
   ],
   ['world:base+rules', 'world:base', 'semantic', 'the rules adapter makes the base follow requests better (paper: 24.4 vs 2.4 LC)'],
   ['world:base+rules', 'world:base+rules-no-eos', 'semantic', 'dropping the EOS rule hurts (paper: 24.4 -> 10.4 LC)'],
@@ -227,15 +247,22 @@ export const WORLD_CLAIMS: readonly [string, string, WorldMetric, string][] = [
 ];
 
 /** Each claim whose arms were run: the measured difference, its interval and the verdict. */
-export function worldClaims(arms: readonly WorldArmMeasures[], rank: WorldRankSummary | undefined, bs: WorldBootstrap): string[] {
+export function worldClaims(
+  arms: readonly WorldArmMeasures[],
+  rank: WorldRankSummary | undefined,
+  bs: WorldBootstrap,
+  requests: readonly WorldRequest[],
+): string[] {
   const get = (n: string) => arms.find((a) => a.arm === n);
   const lines: string[] = [];
-  for (const [a, b, metric, what] of WORLD_CLAIMS) {
+  for (const [a, b, metric, what, scope = 'all'] of WORLD_CLAIMS) {
     const A = get(a);
     const B = get(b);
     if (!A || !B) continue;
-    const d = armDifference(A, B, metric, bs);
-    lines.push(`${what}: ${a} − ${b} = ${f(d.diff)} ${METRIC_WORDS[metric]} ${ci(d)}: ${verdictOf(d)}.`);
+    const s = SCOPES[scope];
+    const d = armDifference(A, B, metric, bs, (i) => s.keep(requests[i]!));
+    const on = scope === 'all' ? '' : ` (on the ${requests.filter(s.keep).length} ${s.words})`;
+    lines.push(`${what}: ${a} − ${b} = ${f(d.diff)} ${METRIC_WORDS[metric]}${on} ${ci(d)}: ${verdictOf(d)}.`);
   }
   const resp = get('world:response');
   if (resp)

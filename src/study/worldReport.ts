@@ -65,7 +65,7 @@ export function worldReport(w: WorldResults, settings: WorldSettings, bs: { samp
   return {
     calibration: cal.map(calibrationText),
     table: worldTable(arms, label),
-    claims: [...caveat, ...worldClaims(arms, w.rank, bs)],
+    claims: [...caveat, ...worldClaims(arms, w.rank, bs, requests)],
     notes: [
       `world seed ${settings.seed}; base: ${w.base.label}; ${requests.length} held-out evaluation items (groups: new-combination, held-out-value, held-out-type, fact-held-out, fact-seen; docs/world.md), judged exactly by the world judge`,
       `answers: greedy and ${s.seeds.length} sampled runs ${label}, at most ${settings.maxNewTokens} new tokens; the judged text is each answer's first line (stories and answers are one line); world:base-in-wrapper asks the base inside a natural pretraining wrapper instead of the chat template`,

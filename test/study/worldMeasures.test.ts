@@ -68,7 +68,7 @@ describe('world measures, calibration and claims', () => {
   });
 
   it("claims: verdicts from the paired intervals, in or against the paper's direction or not visible", () => {
-    const claims = worldClaims(arms, undefined, bs);
+    const claims = worldClaims(arms, undefined, bs, requests);
     const line = (start: string) => claims.find((c) => c.startsWith(start))!;
     expect(line('response tuning (stories only')).toMatch(/visible, in the paper's direction\.$/);
     expect(line('single-task tuning on fact answers')).toMatch(/not visible at this scale/);
@@ -87,9 +87,37 @@ describe('world measures, calibration and claims', () => {
       ),
       undefined,
       bs,
+      requests,
     );
     expect(against.find((c) => c.startsWith('response tuning (stories only'))).toMatch(/AGAINST the paper's direction/);
     expect(verdictOf({ diff: -3, noise: true })).toMatch(/not visible/);
+  });
+
+  it('a single-task claim is measured beyond its task: fact tuning on story requests, one type on the other types', () => {
+    // right on the fact questions only: a fact-tuned model that answers facts and writes the wrong stories
+    const factsOnly = items.map((it, i) => (it.request.kind === 'fact' ? good[i]! : wrong[i]!));
+    const aboutOnly = items.map((it, i) => (it.request.kind === 'story' && it.request.type === 'about' ? good[i]! : wrong[i]!));
+    const m = worldMeasures(
+      requests,
+      new Map([
+        ['world:instruction', gen(good)],
+        ['world:base', gen(wrong)],
+        ['world:single-task:fact', gen(factsOnly)],
+        ['world:single-task:about', gen(aboutOnly)],
+      ]),
+    );
+    const claims = worldClaims(m, undefined, bs, requests);
+    const stories = requests.filter((r) => r.kind === 'story').length;
+    const other = requests.filter((r) => r.kind === 'story' && r.type !== 'about').length;
+    expect(claims.find((c) => c.startsWith('single-task tuning on fact answers'))).toMatch(
+      new RegExp(`semantic score points \\(on the ${stories} story requests only\\) .*not visible`),
+    );
+    expect(claims.find((c) => c.startsWith("single-task tuning on one request type ('about')"))).toMatch(
+      new RegExp(`\\(on the ${other} story requests of types other than 'about'\\) .*not visible`),
+    );
+    // over all items the fact arm would have looked better than the base
+    expect(get('world:instruction').greedy.semantic).toBeGreaterThan(0);
+    expect(m.find((a) => a.arm === 'world:single-task:fact')!.greedy.semantic).toBeGreaterThan(10);
   });
 
   it('the wrapper template asks each request inside its wrapper, never in the chat template', () => {
