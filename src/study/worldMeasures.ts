@@ -156,8 +156,21 @@ export interface CalibrationLine {
   figures: string;
 }
 
-/** The calibration lines (issue 19 item 7): is the world informative at all? Printed before results. */
-export function calibration(arms: readonly WorldArmMeasures[], bs: WorldBootstrap): CalibrationLine[] {
+/** An arm's greedy semantic score on the story requests and on the fact questions apart (x100;
+ *  the fact questions, one check each, swing far more than the stories). */
+export function semanticByKind(a: WorldArmMeasures, requests: readonly WorldRequest[]): { stories: number; facts: number } {
+  const of = (kind: WorldRequest['kind']) => mean(a.greedy.items.semantic.filter((_, i) => requests[i]?.kind === kind));
+  return { stories: of('story'), facts: of('fact') };
+}
+const byKind = (a: WorldArmMeasures, requests?: readonly WorldRequest[]) => {
+  if (!requests) return '';
+  const k = semanticByKind(a, requests);
+  return ` (stories ${f(k.stories)}, facts ${f(k.facts)})`;
+};
+
+/** The calibration lines (issue 19 item 7): is the world informative at all? Printed before
+ *  results. With `requests`, each semantic figure also gives the stories and facts apart. */
+export function calibration(arms: readonly WorldArmMeasures[], bs: WorldBootstrap, requests?: readonly WorldRequest[]): CalibrationLine[] {
   const get = (n: string) => arms.find((a) => a.arm === n);
   const ins = get(WORLD_REFERENCE_ARM);
   const base = get('world:base');
@@ -169,7 +182,7 @@ export function calibration(arms: readonly WorldArmMeasures[], bs: WorldBootstra
       name: 'a',
       what: 'the instruction-tuned arm follows well (prompt level >= 50%, semantic >= 30 points, its CI excluding 0)',
       met: ins.greedy.promptLevel >= 50 && s.diff >= 30 && s.lo > 0,
-      figures: `prompt level ${f(ins.greedy.promptLevel)}%, semantic ${f(s.diff)} ${ci(s)}`,
+      figures: `prompt level ${f(ins.greedy.promptLevel)}%, semantic ${f(s.diff)} ${ci(s)}${byKind(ins, requests)}`,
     });
   } else lines.push({ name: 'a', what: 'the instruction-tuned arm follows well', met: null, figures: `${WORLD_REFERENCE_ARM} not run` });
   if (wrap) {
@@ -178,7 +191,7 @@ export function calibration(arms: readonly WorldArmMeasures[], bs: WorldBootstra
       name: 'b',
       what: 'the base inside a natural pretraining wrapper follows (semantic CI excluding 0)',
       met: s.lo > 0,
-      figures: `semantic ${f(s.diff)} ${ci(s)}, prompt level ${f(wrap.greedy.promptLevel)}%`,
+      figures: `semantic ${f(s.diff)} ${ci(s)}${byKind(wrap, requests)}, prompt level ${f(wrap.greedy.promptLevel)}%`,
     });
   } else lines.push({ name: 'b', what: 'the base inside a wrapper follows', met: null, figures: 'world:base-in-wrapper not run' });
   if (wrap && base) {

@@ -4,7 +4,16 @@
 import type { Table } from '../eval/report/table.ts';
 import type { WorldResults } from './pipeline.ts';
 import type { WorldSettings } from './config.ts';
-import { calibration, calibrationText, sampledMean, worldClaims, type WorldArmMeasures, worldMeasures } from './worldMeasures.ts';
+import type { WorldRequest } from '../data/world/requests.ts';
+import {
+  calibration,
+  calibrationText,
+  sampledMean,
+  semanticByKind,
+  worldClaims,
+  type WorldArmMeasures,
+  worldMeasures,
+} from './worldMeasures.ts';
 import { worldData } from './worldData.ts';
 
 export interface WorldReport {
@@ -16,7 +25,7 @@ export interface WorldReport {
 
 const f = (v: number, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : 'n/a');
 
-export function worldTable(arms: readonly WorldArmMeasures[], sampledLabel: string): Table {
+export function worldTable(arms: readonly WorldArmMeasures[], sampledLabel: string, requests: readonly WorldRequest[]): Table {
   return {
     headers: [
       'arm',
@@ -24,6 +33,7 @@ export function worldTable(arms: readonly WorldArmMeasures[], sampledLabel: stri
       'instr. level %',
       'semantic (instr.)',
       'semantic (prompt)',
+      'semantic stories / facts',
       'exact win rate vs instruction ±SE',
       'EOS %',
       'distinct-2',
@@ -38,6 +48,7 @@ export function worldTable(arms: readonly WorldArmMeasures[], sampledLabel: stri
         f(g.instructionLevel),
         f(g.semantic),
         f(g.semanticPrompt),
+        ((k) => `${f(k.stories)} / ${f(k.facts)}`)(semanticByKind(a, requests)),
         a.arm === 'world:instruction' ? 'reference (50)' : `${f(g.winRate)} ± ${f(g.winSe)}`,
         f(g.eos),
         f(g.distinct2 / 100, 3),
@@ -55,7 +66,7 @@ export function worldReport(w: WorldResults, settings: WorldSettings, bs: { samp
   const arms = worldMeasures(requests, new Map(Object.entries(w.gens)));
   const s = settings.sampled;
   const label = s.seeds.length ? `(T=${s.temperature}, mean of ${s.seeds.length} seeds)` : '(no sampled runs)';
-  const cal = calibration(arms, bs);
+  const cal = calibration(arms, bs, requests);
   const unmet = cal.filter((l) => l.met === false).map((l) => `(${l.name})`);
   const caveat = unmet.length
     ? [
@@ -64,12 +75,12 @@ export function worldReport(w: WorldResults, settings: WorldSettings, bs: { samp
     : [];
   return {
     calibration: cal.map(calibrationText),
-    table: worldTable(arms, label),
+    table: worldTable(arms, label, requests),
     claims: [...caveat, ...worldClaims(arms, w.rank, bs, requests)],
     notes: [
       `world seed ${settings.seed}; base: ${w.base.label}; ${requests.length} held-out evaluation items (groups: new-combination, held-out-value, held-out-type, fact-held-out, fact-seen; docs/world.md), judged exactly by the world judge`,
       `answers: greedy and ${s.seeds.length} sampled runs ${label}, at most ${settings.maxNewTokens} new tokens; the judged text is each answer's first line (stories and answers are one line); world:base-in-wrapper asks the base inside a natural pretraining wrapper instead of the chat template`,
-      "semantic: the score on the answer's own request minus the same answer's score on a random other request of the same kind (x100; a generic story scores about 0); instr./prompt: at instruction or prompt level",
+      "semantic: the score on the answer's own request minus the same answer's score on a random other request of the same kind (x100; a generic story scores about 0); instr./prompt: at instruction or prompt level; stories / facts: instruction level on the story requests and on the fact questions apart (a fact question is one check, so facts swing far more)",
       "exact win rate: the answer meeting more of the request's checks wins, ties count half (AlpacaEval's coding and standard error), against world:instruction's answer",
       `tuning: ${settings.tuningRows} rows per set, ${settings.finetune.maxSteps ?? `${settings.finetune.epochs} epochs`} steps of batch ${settings.finetune.batchSize}, lr ${settings.finetune.lr}`,
     ],

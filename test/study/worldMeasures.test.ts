@@ -2,7 +2,7 @@
 // known: the grammar's reference stories meet every check of their own request, another item's
 // reference story meets its own request's checks but not (mostly) this one's.
 import { describe, expect, it } from 'vitest';
-import { calibration, verdictOf, worldClaims, worldMeasures } from '../../src/study/worldMeasures.ts';
+import { calibration, semanticByKind, verdictOf, worldClaims, worldMeasures } from '../../src/study/worldMeasures.ts';
 import { worldData } from '../../src/study/worldData.ts';
 import type { WorldGenResult } from '../../src/study/worldStages.ts';
 import { itemWrapperPrompt, wrapperTemplate } from '../../src/study/worldStages.ts';
@@ -115,6 +115,11 @@ describe('world measures, calibration and claims', () => {
     expect(claims.find((c) => c.startsWith("single-task tuning on one request type ('about')"))).toMatch(
       new RegExp(`\\(on the ${other} story requests of types other than 'about'\\) .*not visible`),
     );
+    // the split by kind shows it too: facts right, stories at the level of a wrong story
+    const k = semanticByKind(m.find((a) => a.arm === 'world:single-task:fact')!, requests);
+    expect(k.facts).toBeGreaterThan(50);
+    expect(Math.abs(k.stories)).toBeLessThan(15);
+    expect(calibration(m, bs, requests)[0]!.figures).toMatch(/semantic [\d.]+ \[[\d., -]+\] \(stories [\d.]+, facts [\d.]+\)$/);
     // over all items the fact arm would have looked better than the base
     expect(get('world:instruction').greedy.semantic).toBeGreaterThan(0);
     expect(m.find((a) => a.arm === 'world:single-task:fact')!.greedy.semantic).toBeGreaterThan(10);
