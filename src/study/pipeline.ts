@@ -31,7 +31,7 @@ import { armsOf, partsOf, type PretrainRecipe, type StudyConfig, type WorldSetti
 import { type WorldData, worldArmDataset, worldData } from './worldData.ts';
 import { type WorldGenResult, type WorldRankSummary, worldGenerate, worldRank } from './worldStages.ts';
 import { writeModelCard } from './modelCard.ts';
-import { COST, type PlannedStage, StudyProgress } from './progress.ts';
+import { COST, type PlannedStage, pretrainUnits, StudyProgress } from './progress.ts';
 import { fileHash, isCached, runStage, stageKey, type StageStatus } from './stage.ts';
 import { bootstrapSe, distinctN } from './stats.ts';
 import { finetuneArm, pretrainBase, type TrainedModel } from './train.ts';
@@ -272,7 +272,7 @@ export function planStudy(cfg: StudyConfig, out: string, inputs: StudyInputs): S
     return key;
   };
   const p = 'pretrain' in cfg.base ? cfg.base.pretrain : undefined;
-  add({ kind: 'base' }, base.key, p ? p.steps * p.batchSize * p.gradAccum * p.model.maxSeqLen * COST.pretrainToken : 1);
+  add({ kind: 'base' }, base.key, p ? pretrainUnits(p) : 1);
   const modelKey = new Map<string, string>();
   for (const arm of arms) {
     const trainKey = () => stageKey('train', { arm: arm.name, finetune: ft, backend: cfg.backend }, [base.key]);
@@ -355,7 +355,7 @@ function planWorld(
     return key;
   };
   const p = 'pretrain' in w.base ? w.base.pretrain : undefined;
-  add({ kind: 'world-base' }, base.key, p ? p.steps * p.batchSize * p.gradAccum * p.model.maxSeqLen * COST.pretrainToken : 1);
+  add({ kind: 'world-base' }, base.key, p ? pretrainUnits(p) : 1);
   const ft = w.finetune;
   const modelKey = new Map<string, string>();
   for (const arm of arms) {

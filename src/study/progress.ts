@@ -14,7 +14,8 @@ import { formatDuration, StatusLine } from '../util/progress.ts';
 export const COST = {
   /** per token of an optimizer step (B x T tokens), finetuning */
   trainToken: 3,
-  /** per token of a pretraining step (held-out evaluations included) */
+  /** per token of a pretraining step (held-out evaluations included), for a model of
+   *  PRETRAIN_REF_WEIGHTS matmul weights; pretrainUnits scales it by the recipe's own */
   pretrainToken: 6,
   /** per new token of an answer (AlpacaEval, IFEval and the world alike) */
   answerToken: 5.5,
@@ -25,6 +26,25 @@ export const COST = {
   /** seconds per unit on the reference host */
   secondsPerUnit: 1e-4,
 } as const;
+
+/** Matmul weights per token of the model pretrainToken was measured on (the world base: dim 128,
+ *  6 layers, MLP 384, a 2,048-token head): a step's FLOPs grow with them (a 3.4M-parameter world
+ *  recipe ran 4.0 s a step against that model's 2.1-2.8 s). */
+const PRETRAIN_REF_WEIGHTS = 6 * (4 * 128 * 128 + 3 * 128 * 384) + 2048 * 128;
+
+/** Cost units of pretraining a recipe: its tokens, weighted by its matmul weights per token
+ *  (attention projections as if kv heads were full, the MLP, the output head of `vocab` rows). */
+export function pretrainUnits(p: {
+  steps: number;
+  batchSize: number;
+  gradAccum: number;
+  tokenizer: { vocabSize: number };
+  model: { dim: number; nLayers: number; hiddenDim: number; maxSeqLen: number };
+}): number {
+  const m = p.model;
+  const weights = m.nLayers * (4 * m.dim * m.dim + 3 * m.dim * m.hiddenDim) + p.tokenizer.vocabSize * m.dim;
+  return p.steps * p.batchSize * p.gradAccum * m.maxSeqLen * COST.pretrainToken * (weights / PRETRAIN_REF_WEIGHTS);
+}
 
 /** How much measured work outweighs the reference host's rate: the prior counts as this share of the plan. */
 const PRIOR_SHARE = 0.15;

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import type { IfevalInput } from '../../src/eval/ifeval/evaluate.ts';
-import { loadStudyConfig } from '../../src/study/config.ts';
+import { loadStudyConfig, WORLD_PRETRAIN } from '../../src/study/config.ts';
 import { planStudy } from '../../src/study/pipeline.ts';
-import { COST, StudyProgress } from '../../src/study/progress.ts';
+import { COST, pretrainUnits, StudyProgress } from '../../src/study/progress.ts';
 import { worldData } from '../../src/study/worldData.ts';
 
 it('the first ETA of the default study (both parts) is within 2x of its measured 11 min 30 s on the reference host', () => {
@@ -32,4 +32,20 @@ it('the first ETA of the default study (both parts) is within 2x of its measured
   // what the old model said before anything ran (no prior: NaN, then the first measured seconds
   // extrapolated; 3h33m was seen) is replaced by units x the reference rate
   expect(eta).toBeCloseTo(plan.stages.reduce((s, x) => s + x.units, 0) * COST.secondsPerUnit, 0); // the milliseconds elapsed since construction blend in
+});
+
+it("a pretraining stage costs its tokens weighted by the recipe's matmul weights (the world base's recipe is the reference)", () => {
+  const tokens = WORLD_PRETRAIN.steps * WORLD_PRETRAIN.batchSize * WORLD_PRETRAIN.model.maxSeqLen;
+  expect(pretrainUnits(WORLD_PRETRAIN)).toBeCloseTo(tokens * COST.pretrainToken, 6);
+  // the 3.4M-parameter recipe measured 4.0 s a step against 2.1-2.8 s: about twice the units per token
+  const big = { ...WORLD_PRETRAIN, model: { ...WORLD_PRETRAIN.model, dim: 192, nHeads: 6, nKvHeads: 6, hiddenDim: 512 } };
+  const ratio = pretrainUnits(big) / pretrainUnits(WORLD_PRETRAIN);
+  expect(ratio).toBeGreaterThan(1.7);
+  expect(ratio).toBeLessThan(2.3);
+  const plan = planStudy(loadStudyConfig('world-scratch'), mkdtempSync(join(tmpdir(), 'heed-plan-')), {
+    instructions: [],
+    ifevalInputs: [],
+    world: worldData(loadStudyConfig('world-scratch').world!),
+  });
+  expect(plan.stages.find((s) => s.name === 'world-base')!.units).toBeCloseTo(pretrainUnits(WORLD_PRETRAIN), 6);
 });
