@@ -3,6 +3,7 @@
 // starts at the reference host's (so the first ETA is already the right size) and moves to this
 // run's measured rate as work is done. Cached stages cost nothing.
 import { formatDuration, StatusLine } from '../util/progress.ts';
+import { modelFootprint, type PretrainRecipe } from './config.ts';
 
 /** The cost model: relative units per piece of work, from the stage times of the default study
  *  from nothing cached on 2 vCPU with the fast CPU backend (2026-12-07, 690 s in all): 7 real-data
@@ -27,23 +28,21 @@ export const COST = {
   secondsPerUnit: 1e-4,
 } as const;
 
+/** Weights a token goes through in matmuls: every parameter but the input embedding's rows,
+ *  which are looked up (modelFootprint counts the parameters). */
+function matmulWeights(m: PretrainRecipe['model'], vocabSize: number): number {
+  return modelFootprint(m, vocabSize, 1).parameters - vocabSize * m.dim;
+}
+
 /** Matmul weights per token of the model pretrainToken was measured on (the world base: dim 128,
  *  6 layers, MLP 384, a 2,048-token head): a step's FLOPs grow with them (a 3.4M-parameter world
  *  recipe ran 4.0 s a step against that model's 2.1-2.8 s). */
-const PRETRAIN_REF_WEIGHTS = 6 * (4 * 128 * 128 + 3 * 128 * 384) + 2048 * 128;
+const PRETRAIN_REF_WEIGHTS = matmulWeights({ dim: 128, nLayers: 6, nHeads: 4, nKvHeads: 4, hiddenDim: 384, maxSeqLen: 256 }, 2048);
 
-/** Cost units of pretraining a recipe: its tokens, weighted by its matmul weights per token
- *  (attention projections as if kv heads were full, the MLP, the output head of `vocab` rows). */
-export function pretrainUnits(p: {
-  steps: number;
-  batchSize: number;
-  gradAccum: number;
-  tokenizer: { vocabSize: number };
-  model: { dim: number; nLayers: number; hiddenDim: number; maxSeqLen: number };
-}): number {
-  const m = p.model;
-  const weights = m.nLayers * (4 * m.dim * m.dim + 3 * m.dim * m.hiddenDim) + p.tokenizer.vocabSize * m.dim;
-  return p.steps * p.batchSize * p.gradAccum * m.maxSeqLen * COST.pretrainToken * (weights / PRETRAIN_REF_WEIGHTS);
+/** Cost units of pretraining a recipe: its tokens, weighted by its matmul weights per token. */
+export function pretrainUnits(p: PretrainRecipe): number {
+  const weights = matmulWeights(p.model, p.tokenizer.vocabSize);
+  return p.steps * p.batchSize * p.gradAccum * p.model.maxSeqLen * COST.pretrainToken * (weights / PRETRAIN_REF_WEIGHTS);
 }
 
 /** How much measured work outweighs the reference host's rate: the prior counts as this share of the plan. */
