@@ -7,12 +7,11 @@ import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { backendOf } from '../src/backend/choose.ts';
 import { generateAnswers } from '../src/eval/generate.ts';
-import { judge } from '../src/eval/world/judge.ts';
-import { semanticScore } from '../src/eval/world/measures.ts';
 import { firstLine } from '../src/eval/world/text.ts';
 import { openPretrained } from '../src/load/pretrained.ts';
 import { PRESETS } from '../src/study/config.ts';
 import { worldData } from '../src/study/worldData.ts';
+import { runMeasures } from '../src/study/worldMeasures.ts';
 import { wrapperTemplate } from '../src/study/worldStages.ts';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { items: { type: 'string' }, tokens: { type: 'string' } } });
@@ -45,11 +44,16 @@ for (const [name, template] of [
     ...(template ? { template } : {}),
   });
   const answers = res.rows.map((r) => firstLine(r.output));
-  const v = answers.map((a, i) => judge(requests[i]!, a));
-  const sem = semanticScore(requests, answers, { level: 'instruction', seed: 0 });
-  const pl = v.filter((x) => x.all).length / v.length;
+  // the study's own measures (its reference arm is not here: the answers stand in, win rates unused)
+  const m = runMeasures(
+    requests,
+    answers,
+    res.meta.map((x) => (x.eos ? 1 : 0)),
+    answers,
+    name,
+  );
   console.log(
-    `${name}: prompt level ${(pl * 100).toFixed(1)}%, semantic ${(sem.score * 100).toFixed(1)} (${items.length} items, ${((performance.now() - t0) / 1000).toFixed(0)} s)`,
+    `${name}: prompt level ${m.promptLevel.toFixed(1)}%, semantic ${m.semantic.toFixed(1)} (${items.length} items, ${((performance.now() - t0) / 1000).toFixed(0)} s)`,
   );
   for (let i = 0; i < 3; i++) console.log(`  [${requests[i]!.text}] -> ${answers[i]!.slice(0, 200)}`);
 }
