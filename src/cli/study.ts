@@ -73,7 +73,12 @@ export async function run(argv: string[]): Promise<number> {
   }
   const out = v.out ?? resolve(projectRoot, 'runs', `study-${cfg.name}`);
   const t0 = performance.now();
-  const results = await runStudy(cfg, { out, log: v.quiet ? null : process.stderr, configLabel: configLabel(v.config ?? 'default') });
+  const results = await runStudy(cfg, {
+    out,
+    log: v.quiet ? null : process.stderr,
+    configLabel: configLabel(v.config ?? 'default'),
+    configArg: v.config ?? 'default',
+  });
   const paths = writeStudyReport(results, out);
   const ran = Object.values(results.statuses).filter((s) => s !== 'cached').length;
   console.log(`\n${terminalReport(results, { width: process.stdout.columns ?? 100, fullTable: paths.markdown })}`);

@@ -164,23 +164,24 @@ const TINY: StudyConfig = {
   },
 };
 
-/** The world base's recipe (models/world-base): a 2048-token BPE trained on world text and a
- *  1.7M-parameter Llama (dim 128, 6 layers, 256-token context) trained on one pass over 4M tokens
- *  of the world corpus (976 steps of 16 x 256 tokens, ~35 min on 2 cores with the fast backend):
- *  in a world this small the model learns the request -> story mapping from its natural wrappers
- *  (docs/world.md, "Calibration attempts"). */
+/** The world base's recipe (models/world-base; calibration attempt 4 in docs/world.md): a 2048-token
+ *  BPE trained on world text and a 1.7M-parameter Llama (dim 128, 6 layers, 256-token context)
+ *  trained on one pass over 7M tokens of a pair-heavy world corpus (half request -> story pairs in
+ *  natural wrappers; 1,709 steps of 16 x 256 tokens, ~70 min on 2 cores with the fast backend): in
+ *  a world this small the model learns much of the request -> story mapping from those wrappers. */
 export const WORLD_PRETRAIN: PretrainRecipe = {
   corpus: 'world',
-  tokens: 4_000_000,
+  tokens: 7_000_000,
   tokenizer: { vocabSize: 2048, docs: 4000 },
   model: { dim: 128, nLayers: 6, nHeads: 4, nKvHeads: 4, hiddenDim: 384, maxSeqLen: 256 },
   docs: 1,
   heldoutDocs: 400,
-  steps: 976,
+  steps: 1709,
   lr: 3e-3,
   batchSize: 16,
   gradAccum: 1,
   seed: 42,
+  mix: { story: 0.05, pair: 0.5, title: 0.05, summary: 0.1, worksheet: 0.07, facts: 0.13, qa: 0.1 },
 };
 
 /** The default study's world part: the committed world base, the world's 1,000-row sets, 70

@@ -108,6 +108,9 @@ export interface StudyOptions {
   log?: NodeJS.WriteStream | null;
   /** How refusals name the config ("preset tiny", "study config my.json"). */
   configLabel?: string;
+  /** The --config argument as given (a preset name or a file path), for the commands a model card
+   *  says remake its model; default: the config's name. */
+  configArg?: string;
 }
 
 /** A relative base path is looked up from the working directory, then from the project root. */
@@ -400,6 +403,8 @@ function planWorld(
 /** What the stage functions share: the config, inputs, backend (opened on first use) and display. */
 interface StudyContext {
   cfg: StudyConfig;
+  /** What `--config` was given (model cards' remake commands). */
+  configArg: string;
   inputs: StudyInputs;
   backend: () => Promise<Backend>;
   prog: StudyProgress;
@@ -456,7 +461,7 @@ async function pretrainedBase(
     ...(trained.firstHeldout !== undefined ? { firstHeldout: trained.firstHeldout } : {}),
     ...(trained.lastHeldout !== undefined ? { lastHeldout: trained.lastHeldout } : {}),
     sourceMd: o.sourceMd,
-    reproduce: `npx heed study --config ${name}   # the ${o.stage} stage pretrains this model (runs/study-${name}/${o.stage}/model)\nbash scripts/publish-base.sh runs/study-${name}/${o.stage} ${o.publishAs}   # the committed copy: bf16, card, log, curve`,
+    reproduce: `npx heed study --config ${ctx.configArg}   # the ${o.stage} stage pretrains this model (runs/study-${name}/${o.stage}/model)\nbash scripts/publish-base.sh runs/study-${name}/${o.stage} ${o.publishAs}   # the committed copy: bf16, card, log, curve`,
   });
   return {
     modelDir: trained.modelDir,
@@ -574,6 +579,7 @@ export async function runStudy(cfg: StudyConfig, opts: StudyOptions): Promise<St
   let backendP: Promise<Backend> | undefined;
   const ctx: StudyContext = {
     cfg,
+    configArg: opts.configArg ?? cfg.name,
     inputs,
     prog,
     backend: () => (backendP ??= backendOf(chosen.name)),

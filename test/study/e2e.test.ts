@@ -44,6 +44,8 @@ describe('heed study --config tiny', () => {
     expect(md).not.toContain("AGAINST the paper's direction.\n- single-task");
     expect(readFileSync(paths.html, 'utf8')).toContain('id="world-results"');
     expect(readFileSync(join(out, 'world-base', 'model', 'README.md'), 'utf8')).toContain("story world's corpus");
+    // with no configArg the remake command names the config by its name (a preset here)
+    expect(readFileSync(join(out, 'base', 'model', 'README.md'), 'utf8')).toContain('npx heed study --config tiny   #');
     const html = readFileSync(paths.html, 'utf8');
     expect(html).toContain('id="study-results"');
     expect(html).toContain('id="differences"');
