@@ -230,3 +230,28 @@ describe('the f32x4 exp the softmax kernels use', () => {
     );
   });
 });
+
+describe('fast backend heap', () => {
+  // Work whose shapes keep changing frees blocks of sizes it never asks for again: they must be
+  // reused (a larger pooled block serves a smaller tensor) instead of the heap filling up. With
+  // reuse of a size class's own blocks only (the allocator before), this loop runs out of its 48 MiB.
+  it('reuses pooled blocks of other sizes: ever-new shapes run in a small heap', async () => {
+    const b = new FastBackend({ threads: 1, maxBytes: 48 << 20 });
+    try {
+      for (let i = 0; i < 400; i++) {
+        const n = (1 << 20) + ((i * 7919) % 400) * 4096; // 4–10 MiB of f32, a new size class most times
+        const a = b.alloc('f32', n);
+        const c = b.alloc('f32', n >> 1);
+        b.free(a);
+        b.free(c);
+      }
+      expect(b.memory().buffers).toBe(0);
+      // what cannot fit is refused with the heap's figures, not a wasm trap
+      expect(() => b.alloc('f32', 16 << 20)).toThrow(
+        /a tensor of 16777216 f32 does not fit in the 0\.05 GiB heap \(0\.00 GiB live, 0\.0\d GiB pooled/,
+      );
+    } finally {
+      await b.close();
+    }
+  });
+});

@@ -55,6 +55,8 @@ export interface FastOptions {
   parallelMinWork?: number;
   /** A deliberately broken gemm, for the test that shows the properties catch it. */
   mutant?: GemmMutant;
+  /** Where the heap must end (default: the 4 GiB WebAssembly limit); tests set less. */
+  maxBytes?: number;
 }
 
 const bits = new DataView(new ArrayBuffer(4));
@@ -81,12 +83,14 @@ export class FastBackend implements Backend {
   private liveBytes = 0;
   private pooledCount = 0;
   private pooledBytes = 0;
+  private readonly maxBytes: number;
   /** Launches by path, for tests and the profile. */
   readonly counters = { simd: 0, reference: 0 };
 
   constructor(opts: FastOptions = {}) {
     this.threads = opts.threads ?? defaultThreads();
     this.parallelMinWork = opts.parallelMinWork ?? PARALLEL_MIN_WORK;
+    this.maxBytes = Math.min(opts.maxBytes ?? MAX_PAGES * PAGE, MAX_PAGES * PAGE);
     if (!Number.isInteger(this.threads) || this.threads < 1) throw new Error(`fast backend: threads must be a whole number ≥ 1, got ${this.threads}`);
     const { module, names } = fastModule(opts.mutant);
     this.fnIndex = new Map(names.map((n, i) => [n, i]));
@@ -103,29 +107,48 @@ export class FastBackend implements Backend {
     return true; // f64 runs the reference loops (fast kernels are f32)
   }
 
+  // A block comes from the free list of its own size class; else from a pooled block up to twice
+  // its size; else from the end of the heap; else, at the limit, from any larger pooled block.
+  // Without the last two steps, work whose shapes keep changing (scoring batches of other lengths,
+  // a server's requests) strands freed blocks of sizes never asked for again until the heap is full.
   alloc(dtype: DType, length: number): Storage {
     const bytes = length * BYTES[dtype];
     const cls = sizeClass(bytes);
-    let offset = this.freeLists.get(cls)?.pop();
-    if (offset !== undefined) {
-      this.pooledCount--;
-      this.pooledBytes -= cls;
-    } else {
-      offset = this.top;
-      const end = offset + cls;
-      if (end > MAX_PAGES * PAGE) throw new Error(`fast backend: a tensor of ${length} ${dtype} would pass the 4 GiB WebAssembly memory limit (${(offset / 2 ** 30).toFixed(2)} GiB in use)`);
-      if (end > this.buf.byteLength) {
-        // grow by at least 1/8 of the memory so a growing model does not grow page by page
-        const need = Math.ceil((end - this.buf.byteLength) / PAGE);
-        const pages = Math.min(MAX_PAGES - this.buf.byteLength / PAGE, Math.max(need, Math.ceil(this.buf.byteLength / PAGE / 8)));
-        this.mem.grow(pages);
-        this.buf = this.mem.buffer as unknown as SharedArrayBuffer; // views on the old buffer are short
-      }
-      this.top = end;
-    }
+    const block = this.takePooled(cls, 2 * cls) ?? this.bump(cls) ?? this.takePooled(cls, Number.POSITIVE_INFINITY);
+    if (block === undefined)
+      throw new Error(
+        `fast backend: a tensor of ${length} ${dtype} does not fit in the ${(this.maxBytes / 2 ** 30).toFixed(2)} GiB heap (${(this.liveBytes / 2 ** 30).toFixed(2)} GiB live, ${(this.pooledBytes / 2 ** 30).toFixed(2)} GiB pooled in smaller blocks)`,
+      );
     this.live++;
-    this.liveBytes += cls;
-    return new FastStorage(dtype, length, offset, cls);
+    this.liveBytes += block.bytes;
+    return new FastStorage(dtype, length, block.offset, block.bytes);
+  }
+
+  /** The smallest pooled block of min..max bytes, taken off its list. */
+  private takePooled(min: number, max: number): { offset: number; bytes: number } | undefined {
+    let best: number | undefined = this.freeLists.get(min)?.length ? min : undefined; // the common case, without a scan
+    if (best === undefined)
+      for (const [size, list] of this.freeLists) if (list.length > 0 && size >= min && size <= max && (best === undefined || size < best)) best = size;
+    if (best === undefined) return undefined;
+    this.pooledCount--;
+    this.pooledBytes -= best;
+    return { offset: this.freeLists.get(best)!.pop()!, bytes: best };
+  }
+
+  /** A new block at the end of the heap (growing the memory), or undefined past the limit. */
+  private bump(bytes: number): { offset: number; bytes: number } | undefined {
+    const offset = this.top;
+    const end = offset + bytes;
+    if (end > this.maxBytes) return undefined;
+    if (end > this.buf.byteLength) {
+      // grow by at least 1/8 of the memory so a growing model does not grow page by page
+      const need = Math.ceil((end - this.buf.byteLength) / PAGE);
+      const pages = Math.min(MAX_PAGES - this.buf.byteLength / PAGE, Math.max(need, Math.ceil(this.buf.byteLength / PAGE / 8)));
+      this.mem.grow(pages);
+      this.buf = this.mem.buffer as unknown as SharedArrayBuffer; // views on the old buffer are short
+    }
+    this.top = end;
+    return { offset, bytes };
   }
 
   free(s: Storage): void {
