@@ -7,6 +7,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { WORLD_PRETRAIN } from '../../src/study/config.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const SCRIPT = join(ROOT, 'scripts', 'publish-base.sh');
@@ -49,7 +50,11 @@ describe('scripts/publish-base.sh', () => {
     expect(r.status, r.err).toBe(0);
     const card = readFileSync(join(a, 'README.md'), 'utf8');
     expect(card).toMatch(/^# heed world base \(test\)/);
-    expect(card).toMatch(/Pretraining wall time: [\d.]+ min for 976 steps \(\d+ tokens\/s\) on\s+the fast CPU backend \(test\)/);
+    expect(card).toMatch(
+      new RegExp(
+        `Pretraining wall time: [\\d.]+ min for ${WORLD_PRETRAIN.steps} steps \\(\\d+ tokens/s\\) on\\s+the fast CPU backend \\(test\\)`,
+      ),
+    );
     expect(card).toContain('## Calibration (docs/world.md)');
     for (const l of CAL) expect(card).toContain(l);
     expect(card).not.toContain('### Results per arm');
