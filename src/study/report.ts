@@ -200,6 +200,10 @@ ${w.calibration.map((c) => `- ${c}`).join('\n')}
 
 ${markdownTable(w.table)}
 
+Checks met per constraint (greedy; met / asked):
+
+${markdownTable(w.checks)}
+
 ### The paper's claims in the world (exact measures, paired bootstrap 95% intervals)
 
 ${w.claims.map((c) => `- ${c}`).join('\n')}
@@ -307,7 +311,7 @@ function worldSection(w: WorldReport): Section {
     id: 'world',
     title: "Story world: calibration, arms and the paper's claims (exact judge)",
     note: w.notes.map(esc).join(' · '),
-    body: `<h3>Calibration</h3><ul class="claims">${w.calibration.map((c) => `<li>${esc(c)}</li>`).join('')}</ul><h3>Results per arm</h3>${htmlTable(w.table, 'world-results')}<h3>The paper's claims</h3><ul class="claims">${w.claims.map((c) => `<li>${esc(c)}</li>`).join('')}</ul>`,
+    body: `<h3>Calibration</h3><ul class="claims">${w.calibration.map((c) => `<li>${esc(c)}</li>`).join('')}</ul><h3>Results per arm</h3>${htmlTable(w.table, 'world-results')}<p>Checks met per constraint (greedy; met / asked):</p>${htmlTable(w.checks, 'world-checks')}<h3>The paper's claims</h3><ul class="claims">${w.claims.map((c) => `<li>${esc(c)}</li>`).join('')}</ul>`,
   };
 }
 

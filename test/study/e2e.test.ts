@@ -35,6 +35,7 @@ describe('heed study --config tiny', () => {
     for (const arm of WORLD_ARMS) expect(world).toContain(`| ${arm} |`);
     for (const c of ['(a)', '(b)', '(c)']) expect(world).toMatch(new RegExp(`- \\${c.slice(0, 2)}\\) .*: (MET|NOT MET) — `));
     expect(world.indexOf('### Calibration')).toBeLessThan(world.indexOf('### Results per arm'));
+    expect(world.indexOf('Checks met per constraint (greedy; met / asked):')).toBeGreaterThan(world.indexOf('### Results per arm'));
     // a calibration line NOT MET (a micro base follows nothing) heads the claims with a caveat naming it
     const unmet = [...world.matchAll(/- \((a|b|c)\) [^\n]*: NOT MET — /g)].map((m) => `(${m[1]})`);
     expect(unmet.length).toBeGreaterThan(0);

@@ -3,6 +3,7 @@
 // reference story meets its own request's checks but not (mostly) this one's.
 import { describe, expect, it } from 'vitest';
 import { calibration, semanticByKind, verdictOf, worldClaims, worldMeasures } from '../../src/study/worldMeasures.ts';
+import { checksTable } from '../../src/study/worldReport.ts';
 import { worldData } from '../../src/study/worldData.ts';
 import type { WorldGenResult } from '../../src/study/worldStages.ts';
 import { itemWrapperPrompt, wrapperTemplate } from '../../src/study/worldStages.ts';
@@ -134,5 +135,33 @@ describe('world measures, calibration and claims', () => {
       expect(p).not.toContain('<|');
     });
     expect(() => t.generationPrompt!('not an item')).toThrow(/no evaluation item/);
+  });
+});
+
+describe('the checks table', () => {
+  it('counts met / asked per constraint: reference stories meet every check, empty answers none', () => {
+    const t = checksTable(
+      new Map([
+        ['good', good],
+        ['empty', good.map(() => '')],
+      ]),
+      requests,
+    );
+    expect(t.headers[0]).toBe('arm');
+    expect(t.headers).toContain('words');
+    expect(t.headers.at(-1)).toBe('fact');
+    // how many checks of each name the requests ask, counted here from the requests themselves
+    const asked = new Map<string, number>();
+    for (const r of requests) {
+      const names = r.kind === 'fact' ? ['fact'] : Object.keys(r.constraints);
+      for (const n of names) asked.set(n, (asked.get(n) ?? 0) + 1);
+    }
+    const [g, e] = t.rows;
+    t.headers.slice(1).forEach((name, k) => {
+      const n = asked.get(name)!;
+      expect(g![k + 1]).toBe(`${n}/${n}`);
+      // an empty answer still meets "no dialogue"; every other check fails
+      if (name !== 'dialogue') expect(e![k + 1]).toBe(`0/${n}`);
+    });
   });
 });
