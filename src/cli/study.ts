@@ -61,12 +61,13 @@ export async function run(argv: string[]): Promise<number> {
     },
     strict: true,
   });
-  const cfg = loadStudyConfig(v.config ?? 'default');
+  const spec = v.config ?? 'default';
+  const cfg = loadStudyConfig(spec);
   if (v.base) cfg.base = { model: resolve(v.base) };
   if (v.judge) cfg.eval.judge = v.judge;
   if (v.backend) cfg.backend = backendName(v.backend);
   if (v.arms) cfg.arms = v.arms.split(',').map((s) => s.trim());
-  validateStudyConfig(cfg, configLabel(v.config ?? 'default'));
+  validateStudyConfig(cfg, configLabel(spec));
   if (v['print-config']) {
     console.log(JSON.stringify(cfg, null, 2));
     return 0;
@@ -76,8 +77,8 @@ export async function run(argv: string[]): Promise<number> {
   const results = await runStudy(cfg, {
     out,
     log: v.quiet ? null : process.stderr,
-    configLabel: configLabel(v.config ?? 'default'),
-    configArg: v.config ?? 'default',
+    configLabel: configLabel(spec),
+    configArg: spec,
   });
   const paths = writeStudyReport(results, out);
   const ran = Object.values(results.statuses).filter((s) => s !== 'cached').length;

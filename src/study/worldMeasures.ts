@@ -36,6 +36,8 @@ export interface WorldRunMeasures {
   winSe: number;
   eos: number;
   distinct2: number;
+  /** Per check name (a story slot, or 'fact'): [met, asked]. */
+  checks: Map<string, [number, number]>;
   items: WorldItemValues;
 }
 
@@ -68,6 +70,12 @@ export function runMeasures(
     const v = distinctN(a, 2);
     return Number.isFinite(v) ? v * 100 : null;
   });
+  const checks = new Map<string, [number, number]>();
+  for (const v of verdicts)
+    for (const k of v.checks) {
+      const t = checks.get(k.name) ?? [0, 0];
+      checks.set(k.name, [t[0] + (k.ok ? 1 : 0), t[1] + 1]);
+    }
   return {
     setting,
     promptLevel: promptLevel(verdicts) * 100,
@@ -78,6 +86,7 @@ export function runMeasures(
     winSe: h.standard_error,
     eos: mean(eos) * 100,
     distinct2: mean(d2.filter((x): x is number => x !== null)),
+    checks,
     items: {
       prompt: verdicts.map((v) => (v.all ? 100 : 0)),
       semantic: sem.diffs.map((x) => x * 100),

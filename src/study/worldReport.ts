@@ -6,7 +6,6 @@ import type { WorldResults } from './pipeline.ts';
 import type { WorldSettings } from './config.ts';
 import type { WorldRequest } from '../data/world/requests.ts';
 import { SLOTS } from '../data/world/spec.ts';
-import { judge } from '../eval/world/judge.ts';
 import {
   calibration,
   calibrationText,
@@ -65,22 +64,11 @@ export function worldTable(arms: readonly WorldArmMeasures[], sampledLabel: stri
 
 /** Checks met over checks asked, per constraint (the story slots, then fact answers), of each
  *  arm's greedy answers: a prompt level near 0 says little without this. */
-export function checksTable(answers: ReadonlyMap<string, readonly string[]>, requests: readonly WorldRequest[]): Table {
-  const names = [...SLOTS, 'fact'] as const;
-  const counts = [...answers].map(([arm, outs]) => {
-    const c = new Map<string, [number, number]>();
-    outs.forEach((a, i) => {
-      for (const k of judge(requests[i]!, a).checks) {
-        const t = c.get(k.name) ?? [0, 0];
-        c.set(k.name, [t[0] + (k.ok ? 1 : 0), t[1] + 1]);
-      }
-    });
-    return { arm, c };
-  });
-  const used = names.filter((n) => counts.some(({ c }) => c.has(n)));
+export function checksTable(arms: readonly WorldArmMeasures[]): Table {
+  const used = [...SLOTS, 'fact'].filter((n) => arms.some((a) => a.greedy.checks.has(n)));
   return {
     headers: ['arm', ...used],
-    rows: counts.map(({ arm, c }) => [arm, ...used.map((n) => ((t) => (t ? `${t[0]}/${t[1]}` : '–'))(c.get(n)))]),
+    rows: arms.map((a) => [a.arm, ...used.map((n) => ((t) => (t ? `${t[0]}/${t[1]}` : '–'))(a.greedy.checks.get(n)))]),
   };
 }
 
@@ -101,7 +89,7 @@ export function worldReport(w: WorldResults, settings: WorldSettings, bs: { samp
   return {
     calibration: cal.map(calibrationText),
     table: worldTable(arms, label, requests),
-    checks: checksTable(new Map(Object.entries(w.gens).map(([arm, g]) => [arm, g.runs[0]!.answers])), requests),
+    checks: checksTable(arms),
     claims: [...caveat, ...worldClaims(arms, w.rank, bs, requests)],
     notes: [
       `world seed ${settings.seed}; base: ${w.base.label}; ${requests.length} held-out evaluation items (groups: new-combination, held-out-value, held-out-type, fact-held-out, fact-seen; docs/world.md), judged exactly by the world judge`,

@@ -141,11 +141,13 @@ describe('world measures, calibration and claims', () => {
 describe('the checks table', () => {
   it('counts met / asked per constraint: reference stories meet every check, empty answers none', () => {
     const t = checksTable(
-      new Map([
-        ['good', good],
-        ['empty', good.map(() => '')],
-      ]),
-      requests,
+      worldMeasures(
+        requests,
+        new Map([
+          ['world:instruction', gen(good)],
+          ['empty', gen(good.map(() => ''))],
+        ]),
+      ),
     );
     expect(t.headers[0]).toBe('arm');
     expect(t.headers).toContain('words');
