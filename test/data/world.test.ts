@@ -5,13 +5,16 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/random.ts';
 import { CHAT_TAGS, CORPUS_KINDS, DEFAULT_MIX, buildCorpus, resolveMix } from '../../src/data/world/corpus.ts';
+import { drillDocument, drillTask } from '../../src/data/world/drills.ts';
 import { renderStory } from '../../src/data/world/grammar.ts';
 import { ADJECTIVES, CLOSINGS, FIRST_WORDS, FOODS, NAMES, OBJECTS, PLACES, SPECIES, VERBS } from '../../src/data/world/lexicon.ts';
 import { REQUEST_TYPE_NAMES, storyRequest } from '../../src/data/world/requests.ts';
 import { DEFAULT_SIZES, HELD_OUT_TYPES, buildSets, heldOutDesign, quizNames } from '../../src/data/world/sets.ts';
 import { checkConstraints, constraintsKey, randomSpec, specKey } from '../../src/data/world/spec.ts';
 import { buildWorld } from '../../src/data/world/world.ts';
+import { checkSlot } from '../../src/eval/world/judge.ts';
 import { mentions } from '../../src/eval/world/text.ts';
+import { createHash } from 'node:crypto';
 import { readTokenizer } from '../../src/load/pretrained.ts';
 
 const tok = readTokenizer(new URL('../../models/heed-base/tokenizer.json', import.meta.url).pathname);
@@ -128,6 +131,42 @@ describe('corpus', () => {
     expect(Math.abs(c.tokens.story / (c.tokens.story + c.tokens.pair) - 0.5)).toBeLessThan(0.02);
     expect(() => resolveMix({ story: 0.9 })).toThrow(/sum to 1/);
     expect(() => resolveMix({ poems: 0 } as never)).toThrow(/unknown kind "poems"/);
+  });
+
+  it('drills: each answer carries exactly the words its task names and starts with its first word', () => {
+    const rng = new Rng(5);
+    let withWords = 0;
+    let withFirst = 0;
+    for (let i = 0; i < 500; i++) {
+      const t = drillTask(world, rng);
+      if (t.words.length) {
+        withWords++;
+        expect(t.task).toMatch(new RegExp(t.words.join('.*')));
+        expect(checkSlot({ words: [...t.words] }, 'words', t.answer), t.answer).toBe(true);
+        // no pool word beyond the asked ones: the answer teaches which word, not any word
+        expect(mentions(t.answer, [...OBJECTS, ...ADJECTIVES, ...VERBS]).sort()).toEqual([...t.words].sort());
+      }
+      if (t.firstWord) {
+        withFirst++;
+        expect(t.task).toContain(t.firstWord);
+        expect(checkSlot({ firstWord: t.firstWord }, 'firstWord', t.answer), t.answer).toBe(true);
+      }
+      expect(t.words.length > 0 || t.firstWord !== undefined).toBe(true);
+    }
+    expect(withWords).toBeGreaterThan(300);
+    expect(withFirst).toBeGreaterThan(150);
+    const doc = drillDocument(world, new Rng(1));
+    for (const tag of CHAT_TAGS) expect(doc.includes(tag)).toBe(false);
+    const c = buildCorpus(world, { ...opts, tokens: 20_000, mix: { ...DEFAULT_MIX, story: 0.05, drill: 0.1 } });
+    expect(Math.abs(c.tokens.drill / 20_000 - 0.1)).toBeLessThan(0.01);
+    expect(c.docs.filter((d) => d.kind === 'drill').every((d) => d.specs.length === 0 && d.requests.length === 0)).toBe(true);
+  });
+
+  it('a mix without drills writes the corpus it wrote before drills existed (committed bases stay remakeable)', () => {
+    // sha256 of the seed-0 corpus above, as the generator wrote it before the drill kind was added
+    const hash = createHash('sha256').update(JSON.stringify(corpus.docs.map((d) => d.text))).digest('hex');
+    expect(corpus.docsByKind.drill).toBe(0);
+    expect(hash.slice(0, 16)).toBe('1aa40365310e98ae');
   });
 
   it('is deterministic by seed: same seed, same bytes; another seed, other documents', () => {

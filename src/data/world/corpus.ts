@@ -2,6 +2,7 @@
 // document is of the kind furthest below its share so far, so the shares hold at any size.
 // Nothing in it uses a chat tag: the chat template is left for the arms to meet first.
 import { Rng } from '../../core/random.ts';
+import { drillDocument } from './drills.ts';
 import { factDocument, factStatement } from './facts.ts';
 import { renderStory } from './grammar.ts';
 import { type RequestType, REQUEST_TYPE_NAMES, factRequest, FACT_ATTRIBUTES, storyRequest } from './requests.ts';
@@ -9,12 +10,14 @@ import { constraintsKey, randomSpec, type StorySpec, specKey } from './spec.ts';
 import { PAIR_WRAPPERS, quiz, storySummary, storyTitle, summarised, titled, worksheet, wrapPair } from './wrappers.ts';
 import { type World, character, pick } from './world.ts';
 
-export const CORPUS_KINDS = ['story', 'pair', 'title', 'summary', 'worksheet', 'facts', 'qa'] as const;
+export const CORPUS_KINDS = ['story', 'pair', 'title', 'summary', 'worksheet', 'facts', 'qa', 'drill'] as const;
 export type CorpusKind = (typeof CORPUS_KINDS)[number];
 export type Mix = Record<CorpusKind, number>;
 
-/** Default token shares: the request→story mapping in natural wrappers is the largest part. */
-export const DEFAULT_MIX: Mix = { story: 0.15, pair: 0.35, title: 0.08, summary: 0.1, worksheet: 0.07, facts: 0.15, qa: 0.1 };
+/** Default token shares: the request→story mapping in natural wrappers is the largest part.
+ *  Drills (src/data/world/drills.ts) are 0 by default: a kind at 0 draws nothing from the seed's
+ *  stream, so a mix without them writes the corpus it wrote before drills existed. */
+export const DEFAULT_MIX: Mix = { story: 0.15, pair: 0.35, title: 0.08, summary: 0.1, worksheet: 0.07, facts: 0.15, qa: 0.1, drill: 0 };
 
 /** Strings that must never occur in the corpus (the chat template's tags and the EOS text). */
 export const CHAT_TAGS = ['<|user|>', '<|assistant|>', '<|system|>', '</s>', '<s>'] as const;
@@ -138,6 +141,8 @@ function makeText(
       });
       return { text: quiz(pairs, rng) };
     }
+    case 'drill':
+      return { text: drillDocument(world, rng) };
   }
 }
 

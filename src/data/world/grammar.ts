@@ -107,7 +107,8 @@ function kindOf(w: string): WordKind {
 /** "a lamp" for objects, the word itself otherwise. */
 const wordPhrase = (w: string) => (kindOf(w) === 'object' ? `${article(w)} ${w}` : w);
 
-function wordSentence(words: readonly string[], a: string, b: string, rng: Rng): string {
+/** One sentence holding every word of `words` (1–3 pool words), said of characters a and b. */
+export function wordSentence(words: readonly string[], a: string, b: string, rng: Rng): string {
   const who = () => (rng.int(2) === 0 ? { X: a, Y: b } : { X: b, Y: a });
   if (words.length === 1) {
     const w = words[0]!;
@@ -148,6 +149,15 @@ function groupWords(words: readonly string[], groups: number, rng: Rng): string[
     start = c;
   }
   return out;
+}
+
+/** A story's opening sentence for a first word, with this hero (its species) and place. */
+export function openingSentence(world: World, firstWord: string, hero: string, place: string, rng: Rng): string {
+  const h = character(world, hero);
+  const where = PLACES.find((p) => p.noun === place);
+  const openings = OPENINGS[firstWord];
+  if (!where || !openings) throw new Error(`openingSentence: unknown place "${place}" or first word "${firstWord}"`);
+  return fill(pick(openings, rng), { A: h.name, a: article(h.species), s: h.species, at: where.at, to: where.to });
 }
 
 /** The story of a spec; `rng` picks among the grammar's variants. */

@@ -58,7 +58,8 @@ export function wordList(words: readonly string[]): string {
 
 const placeOf = (noun: string) => PLACES.find((p) => p.noun === noun)!;
 
-function trailing(c: Constraints, slot: Slot, rng: Rng): string {
+/** One sentence stating one slot of a request ("Use the words lamp and brave."). */
+export function trailing(c: Constraints, slot: Slot, rng: Rng): string {
   const n = c.sentences ?? 0;
   const count = rng.int(2) === 0 ? String(n) : (NUMBER_WORDS[n] ?? String(n));
   switch (slot) {
