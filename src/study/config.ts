@@ -164,11 +164,11 @@ const TINY: StudyConfig = {
   },
 };
 
-/** The world base's recipe (models/world-base; calibration attempt 4 in docs/world.md): a 2048-token
+/** The world base's recipe (models/world-base; calibration attempt 5 in docs/world.md): a 2048-token
  *  BPE trained on world text and a 1.7M-parameter Llama (dim 128, 6 layers, 256-token context)
- *  trained on one pass over 7M tokens of a pair-heavy world corpus (half request -> story pairs in
- *  natural wrappers; 1,709 steps of 16 x 256 tokens, ~70 min on 2 cores with the fast backend): in
- *  a world this small the model learns much of the request -> story mapping from those wrappers. */
+ *  trained on one pass over 7M tokens of a pair-heavy world corpus (45% request -> story pairs in
+ *  natural wrappers, 18% drills; 1,709 steps of 16 x 256 tokens, ~72 min on 2 cores with the fast
+ *  backend): in a world this small the model learns much of the request -> story mapping from them. */
 export const WORLD_PRETRAIN: PretrainRecipe = {
   corpus: 'world',
   tokens: 7_000_000,
@@ -181,7 +181,7 @@ export const WORLD_PRETRAIN: PretrainRecipe = {
   batchSize: 16,
   gradAccum: 1,
   seed: 42,
-  mix: { story: 0.05, pair: 0.5, title: 0.05, summary: 0.1, worksheet: 0.07, facts: 0.13, qa: 0.1 },
+  mix: { story: 0.03, pair: 0.45, title: 0.03, summary: 0.08, worksheet: 0.05, facts: 0.1, qa: 0.08, drill: 0.18 },
 };
 
 /** The default study's world part: the committed world base, the world's 1,000-row sets, 70
