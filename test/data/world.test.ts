@@ -164,7 +164,9 @@ describe('corpus', () => {
 
   it('a mix without drills writes the corpus it wrote before drills existed (committed bases stay remakeable)', () => {
     // sha256 of the seed-0 corpus above, as the generator wrote it before the drill kind was added
-    const hash = createHash('sha256').update(JSON.stringify(corpus.docs.map((d) => d.text))).digest('hex');
+    const hash = createHash('sha256')
+      .update(JSON.stringify(corpus.docs.map((d) => d.text)))
+      .digest('hex');
     expect(corpus.docsByKind.drill).toBe(0);
     expect(hash.slice(0, 16)).toBe('1aa40365310e98ae');
   });

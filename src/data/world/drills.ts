@@ -43,7 +43,11 @@ export function drillDocument(world: World, rng: Rng): string {
   const style = rng.int(3);
   const tasks = Array.from({ length: 4 + rng.int(5) }, () => drillTask(world, rng));
   const lines = tasks.map((t, i) =>
-    style === 0 ? `${i + 1}. ${t.task}\n${t.answer}` : style === 1 ? `Task ${i + 1}: ${t.task}\nAnswer: ${t.answer}` : `- ${t.task} ${t.answer}`,
+    style === 0
+      ? `${i + 1}. ${t.task}\n${t.answer}`
+      : style === 1
+        ? `Task ${i + 1}: ${t.task}\nAnswer: ${t.answer}`
+        : `- ${t.task} ${t.answer}`,
   );
   return `${head}\n${lines.join('\n')}`;
 }
