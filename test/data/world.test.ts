@@ -1,6 +1,7 @@
 // The story world's generator: a disjoint lexicon, story lengths in heed-base tokens, requests that
 // state their constraints, a corpus by token share without chat tags, determinism by seed, and the
 // held-out design (no held-out spec or value where the design promises it is absent).
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/random.ts';
@@ -14,7 +15,6 @@ import { checkConstraints, constraintsKey, randomSpec, specKey } from '../../src
 import { buildWorld } from '../../src/data/world/world.ts';
 import { checkSlot } from '../../src/eval/world/judge.ts';
 import { mentions } from '../../src/eval/world/text.ts';
-import { createHash } from 'node:crypto';
 import { readTokenizer } from '../../src/load/pretrained.ts';
 
 const tok = readTokenizer(new URL('../../models/heed-base/tokenizer.json', import.meta.url).pathname);

@@ -151,12 +151,23 @@ function groupWords(words: readonly string[], groups: number, rng: Rng): string[
   return out;
 }
 
+/** The place of a noun and the openings of a first word; `who` names the caller in a refusal. */
+function placeNamed(noun: string, who: string): Place {
+  const where = PLACES.find((p) => p.noun === noun);
+  if (!where) throw new Error(`${who}: unknown place "${noun}"`);
+  return where;
+}
+function openingsOf(firstWord: string, who: string): readonly string[] {
+  const openings = OPENINGS[firstWord];
+  if (!openings) throw new Error(`${who}: no opening starts with "${firstWord}"`);
+  return openings;
+}
+
 /** A story's opening sentence for a first word, with this hero (its species) and place. */
 export function openingSentence(world: World, firstWord: string, hero: string, place: string, rng: Rng): string {
   const h = character(world, hero);
-  const where = PLACES.find((p) => p.noun === place);
-  const openings = OPENINGS[firstWord];
-  if (!where || !openings) throw new Error(`openingSentence: unknown place "${place}" or first word "${firstWord}"`);
+  const where = placeNamed(place, 'openingSentence');
+  const openings = openingsOf(firstWord, 'openingSentence');
   return fill(pick(openings, rng), { A: h.name, a: article(h.species), s: h.species, at: where.at, to: where.to });
 }
 
@@ -164,11 +175,7 @@ export function openingSentence(world: World, firstWord: string, hero: string, p
 export function renderStory(world: World, spec: StorySpec, rng: Rng): string {
   const hero = character(world, spec.hero);
   const friend = character(world, spec.companion);
-  const where: Place =
-    PLACES.find((p) => p.noun === spec.place) ??
-    (() => {
-      throw new Error(`renderStory: unknown place "${spec.place}"`);
-    })();
+  const where = placeNamed(spec.place, 'renderStory');
   const vars = {
     A: hero.name,
     B: friend.name,
@@ -179,8 +186,7 @@ export function renderStory(world: World, spec: StorySpec, rng: Rng): string {
     at: where.at,
     to: where.to,
   };
-  const openings = OPENINGS[spec.firstWord];
-  if (!openings) throw new Error(`renderStory: no opening starts with "${spec.firstWord}"`);
+  const openings = openingsOf(spec.firstWord, 'renderStory');
   const opening = pick(openings, rng);
   const openerHasPlace = /\{(at|to)\}/.test(opening);
 
