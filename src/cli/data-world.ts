@@ -37,8 +37,9 @@ Files:
   corpus.jsonl             {"text", "kind", "wrapper"?}: bare stories, request→story pairs in natural
                            wrappers (parent, homework, letter, prompt, teacher, request), titled
                            stories, stories with summaries, worksheets, facts, Q:/A: quizzes,
-                           drills (a request's words or first word, then a sentence with them;
-                           share 0 unless --mix asks)
+                           drills (a request's words or first word, then a sentence with them)
+                           and recall games (pool words said, then said back); these two at
+                           share 0 unless --mix asks
                            (\`heed train --mode pretrain --data corpus.jsonl\` reads it)
   corpus-heldout.jsonl     1% as many tokens more, drawn apart: for a held-out pretraining loss
   instruction.jsonl        {"id", "messages": [user request, assistant story], "request"}

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/random.ts';
 import { CHAT_TAGS, CORPUS_KINDS, DEFAULT_MIX, buildCorpus, resolveMix } from '../../src/data/world/corpus.ts';
 import { drillDocument, drillTask } from '../../src/data/world/drills.ts';
+import { recallDocument, recallRound } from '../../src/data/world/recall.ts';
 import { renderStory } from '../../src/data/world/grammar.ts';
 import { ADJECTIVES, CLOSINGS, FIRST_WORDS, FOODS, NAMES, OBJECTS, PLACES, SPECIES, VERBS } from '../../src/data/world/lexicon.ts';
 import { REQUEST_TYPE_NAMES, storyRequest } from '../../src/data/world/requests.ts';
@@ -162,12 +163,33 @@ describe('corpus', () => {
     expect(c.docs.filter((d) => d.kind === 'drill').every((d) => d.specs.length === 0 && d.requests.length === 0)).toBe(true);
   });
 
-  it('a mix without drills writes the corpus it wrote before drills existed (committed bases stay remakeable)', () => {
+  it('recall games: each round says 2–5 pool words and says the same words back, nothing else of the pool', () => {
+    const rng = new Rng(6);
+    let reordered = 0;
+    for (let i = 0; i < 500; i++) {
+      const r = recallRound(world, rng);
+      expect(r.said.length).toBeGreaterThanOrEqual(2);
+      expect(r.said.length).toBeLessThanOrEqual(5);
+      expect([...r.back].sort()).toEqual([...r.said].sort());
+      if (r.back.join() !== r.said.join()) reordered++;
+      // the words said, in order, then the words said back, in their order
+      expect(r.text).toMatch(new RegExp([...r.said, ...r.back].map((w) => `\\b${w}\\b`).join('.*')));
+      expect(mentions(r.text, [...OBJECTS, ...ADJECTIVES, ...VERBS]).sort()).toEqual([...r.said].sort());
+    }
+    expect(reordered).toBeGreaterThan(150);
+    const doc = recallDocument(world, new Rng(1));
+    for (const tag of CHAT_TAGS) expect(doc.includes(tag)).toBe(false);
+    const c = buildCorpus(world, { ...opts, tokens: 20_000, mix: { ...DEFAULT_MIX, story: 0.05, recall: 0.1 } });
+    expect(Math.abs(c.tokens.recall / 20_000 - 0.1)).toBeLessThan(0.01);
+    expect(c.docs.filter((d) => d.kind === 'recall').every((d) => d.specs.length === 0 && d.requests.length === 0)).toBe(true);
+  });
+
+  it('a mix without drills or recall games writes the corpus it wrote before they existed (committed bases stay remakeable)', () => {
     // sha256 of the seed-0 corpus above, as the generator wrote it before the drill kind was added
     const hash = createHash('sha256')
       .update(JSON.stringify(corpus.docs.map((d) => d.text)))
       .digest('hex');
-    expect(corpus.docsByKind.drill).toBe(0);
+    expect(corpus.docsByKind.drill + corpus.docsByKind.recall).toBe(0);
     expect(hash.slice(0, 16)).toBe('1aa40365310e98ae');
   });
 

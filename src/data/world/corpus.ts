@@ -3,6 +3,7 @@
 // Nothing in it uses a chat tag: the chat template is left for the arms to meet first.
 import { Rng } from '../../core/random.ts';
 import { drillDocument } from './drills.ts';
+import { recallDocument } from './recall.ts';
 import { factDocument, factStatement } from './facts.ts';
 import { renderStory } from './grammar.ts';
 import { type RequestType, REQUEST_TYPE_NAMES, factRequest, FACT_ATTRIBUTES, storyRequest } from './requests.ts';
@@ -10,14 +11,25 @@ import { constraintsKey, randomSpec, type StorySpec, specKey } from './spec.ts';
 import { PAIR_WRAPPERS, quiz, storySummary, storyTitle, summarised, titled, worksheet, wrapPair } from './wrappers.ts';
 import { type World, character, pick } from './world.ts';
 
-export const CORPUS_KINDS = ['story', 'pair', 'title', 'summary', 'worksheet', 'facts', 'qa', 'drill'] as const;
+export const CORPUS_KINDS = ['story', 'pair', 'title', 'summary', 'worksheet', 'facts', 'qa', 'drill', 'recall'] as const;
 export type CorpusKind = (typeof CORPUS_KINDS)[number];
 export type Mix = Record<CorpusKind, number>;
 
 /** Default token shares: the request→story mapping in natural wrappers is the largest part.
- *  Drills (src/data/world/drills.ts) are 0 by default: a kind at 0 draws nothing from the seed's
- *  stream, so a mix without them writes the corpus it wrote before drills existed. */
-export const DEFAULT_MIX: Mix = { story: 0.15, pair: 0.35, title: 0.08, summary: 0.1, worksheet: 0.07, facts: 0.15, qa: 0.1, drill: 0 };
+ *  Drills (src/data/world/drills.ts) and recall games (recall.ts) are 0 by default: a kind at 0
+ *  draws nothing from the seed's stream, so a mix without them writes the corpus it wrote before
+ *  they existed. */
+export const DEFAULT_MIX: Mix = {
+  story: 0.15,
+  pair: 0.35,
+  title: 0.08,
+  summary: 0.1,
+  worksheet: 0.07,
+  facts: 0.15,
+  qa: 0.1,
+  drill: 0,
+  recall: 0,
+};
 
 /** Strings that must never occur in the corpus (the chat template's tags and the EOS text). */
 export const CHAT_TAGS = ['<|user|>', '<|assistant|>', '<|system|>', '</s>', '<s>'] as const;
@@ -143,6 +155,8 @@ function makeText(
     }
     case 'drill':
       return { text: drillDocument(world, rng) };
+    case 'recall':
+      return { text: recallDocument(world, rng) };
   }
 }
 
