@@ -22,7 +22,9 @@ export interface PretrainRecipe {
   /** `chatTagsSpecial`: register <|user|> and <|assistant|> as special tokens (one id each). Off by
    *  default: the tags stay plain text, as with the paper's Llama-2 tokenizer. */
   tokenizer: { vocabSize: number; docs: number; chatTagsSpecial?: boolean };
-  model: { dim: number; nLayers: number; nHeads: number; nKvHeads: number; hiddenDim: number; maxSeqLen: number };
+  /** `tiedEmbeddings`: the output head is the embedding matrix (off by default, as in Llama-2;
+   *  docs/world.md's copy lab: tying is what let a small model start to copy a word it was shown). */
+  model: { dim: number; nLayers: number; nHeads: number; nKvHeads: number; hiddenDim: number; maxSeqLen: number; tiedEmbeddings?: boolean };
   /** Training documents (the first N of pretrain-mix's shards); the world corpus is sized by `tokens`. */
   docs: number;
   /** Held-out documents (pretrain-mix/heldout.jsonl.gz, or the world's held-out slice) for the held-out loss. */
@@ -385,7 +387,7 @@ export function modelFootprint(
 ): { parameters: number; activations: number } {
   const kvDim = (m.dim / m.nHeads) * m.nKvHeads;
   const perLayer = 2 * m.dim * m.dim + 2 * m.dim * kvDim + 3 * m.dim * m.hiddenDim + 2 * m.dim;
-  const parameters = 2 * vocabSize * m.dim + m.nLayers * perLayer + m.dim;
+  const parameters = (m.tiedEmbeddings ? 1 : 2) * vocabSize * m.dim + m.nLayers * perLayer + m.dim;
   // Kept for the backward pass: per layer a few dim- and hidden-wide rows per token, and the attention scores.
   const tokens = batchSize * m.maxSeqLen;
   const activations =
@@ -396,7 +398,9 @@ export function modelFootprint(
 function checkModel(c: Checker, p: Obj, path: string): void {
   const m = c.obj(p.model, `${path}.model`);
   if (!m) return;
-  c.known(m, `${path}.model`, ['dim', 'nLayers', 'nHeads', 'nKvHeads', 'hiddenDim', 'maxSeqLen']);
+  c.known(m, `${path}.model`, ['dim', 'nLayers', 'nHeads', 'nKvHeads', 'hiddenDim', 'maxSeqLen', 'tiedEmbeddings']);
+  if (m.tiedEmbeddings !== undefined && typeof m.tiedEmbeddings !== 'boolean')
+    c.errs.push(`${path}.model.tiedEmbeddings must be true or false, got ${short(m.tiedEmbeddings)}`);
   const before = c.errs.length;
   c.int(m, `${path}.model`, 'dim', 2, MAX.dim, 'memory');
   c.int(m, `${path}.model`, 'nLayers', 1, MAX.nLayers, 'memory');

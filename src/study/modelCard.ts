@@ -71,7 +71,7 @@ WGSL kernels) on ${corpus}. ${world ? "It is the world part's base: it has never
 | parameters | ${i.parameters} |
 | dim / layers / heads / kv heads | ${c.dim} / ${c.nLayers} / ${c.nHeads} / ${c.nKvHeads} |
 | MLP hidden | ${c.hiddenDim} |
-| vocabulary | ${c.vocabSize} (BPE trained by heed on ${i.recipe.tokenizer.docs} ${world ? 'world' : 'pretrain-mix'} documents, ${i.recipe.tokenizer.chatTagsSpecial ? 'chat tags <\\|user\\|>, <\\|assistant\\|> as special tokens' : 'chat tags as plain text, as with Llama-2'}) |
+${c.tiedEmbeddings ? '| output head | the embedding matrix (tied) |\n' : ''}| vocabulary | ${c.vocabSize} (BPE trained by heed on ${i.recipe.tokenizer.docs} ${world ? 'world' : 'pretrain-mix'} documents, ${i.recipe.tokenizer.chatTagsSpecial ? 'chat tags <\\|user\\|>, <\\|assistant\\|> as special tokens' : 'chat tags as plain text, as with Llama-2'}) |
 | context | ${c.maxSeqLen} |
 
 ## Training

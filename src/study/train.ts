@@ -166,7 +166,7 @@ export async function pretrainBase(
     ropeTheta: 10000,
     ropeLayout: 'half',
     normEps: 1e-5,
-    tiedEmbeddings: false,
+    tiedEmbeddings: m.tiedEmbeddings ?? false,
   };
   const model = new Llama(config, backend, { seed: recipe.seed });
   onPhase(
