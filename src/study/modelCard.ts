@@ -58,7 +58,7 @@ export function modelCard(i: ModelCardInfo): string {
   const c = i.config;
   const world = i.recipe.corpus === 'world';
   const corpus = world
-    ? "the story world's corpus (docs/world.md: bare stories, request -> story pairs in natural wrappers, titles, summaries, worksheets, facts, quizzes, drills; no chat tag)"
+    ? "the story world's corpus (docs/world.md: bare stories, request -> story pairs in natural wrappers, titles, summaries, worksheets, facts, quizzes, drills, recall games; no chat tag)"
     : 'pretrain-mix';
   return `# ${i.name}
 

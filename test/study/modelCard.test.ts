@@ -41,10 +41,10 @@ describe("a world base's card", () => {
   it('states the corpus mix it was pretrained on: the default shares, or the recipe own with the rest kept', () => {
     const { mix: _, ...noMix } = WORLD_PRETRAIN;
     expect(modelCard({ ...info(), recipe: noMix })).toContain(
-      '| corpus mix (token shares) | story 15%, pair 35%, title 8%, summary 10%, worksheet 7%, facts 15%, qa 10%, drill 0% |',
+      '| corpus mix (token shares) | story 15%, pair 35%, title 8%, summary 10%, worksheet 7%, facts 15%, qa 10%, drill 0%, recall 0% |',
     );
     expect(modelCard(info())).toContain(
-      '| corpus mix (token shares) | story 3%, pair 45%, title 3%, summary 8%, worksheet 5%, facts 10%, qa 8%, drill 18% |',
+      '| corpus mix (token shares) | story 3%, pair 45%, title 3%, summary 8%, worksheet 5%, facts 10%, qa 8%, drill 18%, recall 0% |',
     );
     expect(modelCard(info({ story: 0.05, pair: 0.45 }))).toContain('| story 5%, pair 45%, title 8%');
   });
