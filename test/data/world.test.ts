@@ -134,6 +134,14 @@ describe('corpus', () => {
     expect(() => resolveMix({ poems: 0 } as never)).toThrow(/unknown kind "poems"/);
   });
 
+  /** A corpus-only kind (no spec, no request): no chat tag in a document, its share held in a mix. */
+  const expectPracticeKind = (kind: 'drill' | 'recall', doc: string) => {
+    for (const tag of CHAT_TAGS) expect(doc.includes(tag)).toBe(false);
+    const c = buildCorpus(world, { ...opts, tokens: 20_000, mix: { ...DEFAULT_MIX, story: 0.05, [kind]: 0.1 } });
+    expect(Math.abs(c.tokens[kind] / 20_000 - 0.1)).toBeLessThan(0.01);
+    expect(c.docs.filter((d) => d.kind === kind).every((d) => d.specs.length === 0 && d.requests.length === 0)).toBe(true);
+  };
+
   it('drills: each answer carries exactly the words its task names and starts with its first word', () => {
     const rng = new Rng(5);
     let withWords = 0;
@@ -156,11 +164,7 @@ describe('corpus', () => {
     }
     expect(withWords).toBeGreaterThan(300);
     expect(withFirst).toBeGreaterThan(150);
-    const doc = drillDocument(world, new Rng(1));
-    for (const tag of CHAT_TAGS) expect(doc.includes(tag)).toBe(false);
-    const c = buildCorpus(world, { ...opts, tokens: 20_000, mix: { ...DEFAULT_MIX, story: 0.05, drill: 0.1 } });
-    expect(Math.abs(c.tokens.drill / 20_000 - 0.1)).toBeLessThan(0.01);
-    expect(c.docs.filter((d) => d.kind === 'drill').every((d) => d.specs.length === 0 && d.requests.length === 0)).toBe(true);
+    expectPracticeKind('drill', drillDocument(world, new Rng(1)));
   });
 
   it('recall games: each round says 2–5 pool words and says the same words back, nothing else of the pool', () => {
@@ -177,11 +181,7 @@ describe('corpus', () => {
       expect(mentions(r.text, [...OBJECTS, ...ADJECTIVES, ...VERBS]).sort()).toEqual([...r.said].sort());
     }
     expect(reordered).toBeGreaterThan(150);
-    const doc = recallDocument(world, new Rng(1));
-    for (const tag of CHAT_TAGS) expect(doc.includes(tag)).toBe(false);
-    const c = buildCorpus(world, { ...opts, tokens: 20_000, mix: { ...DEFAULT_MIX, story: 0.05, recall: 0.1 } });
-    expect(Math.abs(c.tokens.recall / 20_000 - 0.1)).toBeLessThan(0.01);
-    expect(c.docs.filter((d) => d.kind === 'recall').every((d) => d.specs.length === 0 && d.requests.length === 0)).toBe(true);
+    expectPracticeKind('recall', recallDocument(world, new Rng(1)));
   });
 
   it('a mix without drills or recall games writes the corpus it wrote before they existed (committed bases stay remakeable)', () => {
