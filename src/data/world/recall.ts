@@ -2,7 +2,7 @@
 // new one, sometimes after a line in between ("Lily said: ring, brave, swim. They walked to the
 // river. Tom said them back: swim, ring, brave."). The world's other kinds seldom repeat a word
 // verbatim, and a base pretrained on them copied no word of a request into its answer (docs/
-// world.md, calibration attempt 5: not even the next word of a repeated list, 0 of 60). Text with
+// world.md, the copy lab: not even the next word of a repeated list, 1 of 120, chance 1.1). Text with
 // verbatim repeats at varying distance and order is what lets attention learn to copy, as
 // repeated text does for induction heads in ordinary pretraining. Corpus only: no story spec, no
 // request.
