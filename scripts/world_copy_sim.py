@@ -7,6 +7,10 @@ copy probes every N steps. It is a reference trainer, about 4x faster than heed'
 
     python3 scripts/world_copy_sim.py WINDOWS.i32 STEPS EVERY [--lr 3e-3] [--layers 6] [--tie]
         [--config models/world-base] [--probes probes.json] [--save DIR]
+        [--ctx 32] [--init MODEL_DIR] [--warmup 0.1]
+
+--ctx trains on windows of another length (pack them with that CONTEXT); --init continues from a
+saved model (a second stage of a curriculum, with a fresh optimizer and schedule).
 
 Or probe a model directory heed (or this script) wrote:
 
@@ -31,6 +35,9 @@ ap.add_argument("--tie", action="store_true", help="tie the input and output emb
 ap.add_argument("--config", default="models/world-base")
 ap.add_argument("--probes", default="probes.json")
 ap.add_argument("--save")
+ap.add_argument("--ctx", type=int, help="window length minus one, if not the config's max_position_embeddings")
+ap.add_argument("--init", help="start from this model directory instead of a fresh initialisation")
+ap.add_argument("--warmup", type=float, default=0.1, help="share of the steps in linear warmup")
 ap.add_argument("--probe-only")
 a = ap.parse_args()
 torch.manual_seed(0)
@@ -62,17 +69,19 @@ if a.probe_only:
     raise SystemExit(0)
 if not (a.windows and a.steps and a.every):
     ap.error("give WINDOWS.i32 STEPS EVERY, or --probe-only MODEL_DIR")
-cfg = LlamaConfig.from_pretrained(a.config)
+if a.init and (a.layers or a.tie):
+    ap.error("--init takes the model's shape from MODEL_DIR: leave out --layers and --tie")
+cfg = LlamaConfig.from_pretrained(a.init or a.config)
 cfg.dtype = "float32"
 if a.layers:
     cfg.num_hidden_layers = a.layers
 if a.tie:
     cfg.tie_word_embeddings = True
-m = LlamaForCausalLM(cfg)
-ctx = cfg.max_position_embeddings
+m = LlamaForCausalLM.from_pretrained(a.init, dtype=torch.float32) if a.init else LlamaForCausalLM(cfg)
+ctx = a.ctx or cfg.max_position_embeddings
 data = torch.from_numpy(np.fromfile(a.windows, dtype=np.int32).reshape(-1, ctx + 1).astype(np.int64))
 opt = torch.optim.AdamW(m.parameters(), lr=a.lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0)
-warm = round(0.1 * a.steps)
+warm = max(1, round(a.warmup * a.steps))
 
 
 def lr_at(s):  # s: 1-based step, as heed's schedule counts
