@@ -26,6 +26,8 @@ export interface TrainerState {
   totalSteps: number;
   /** The next micro-batch. */
   position: Position;
+  /** The next batch of the second set (TrainSetup.aux), when the run has one. */
+  auxPosition?: Position;
   /** The RoPE layout the run trains in (the HF files are always in 'half'). */
   ropeLayout: LlamaConfig['ropeLayout'];
   /** The options of the run, to refuse resuming with different ones. */
@@ -120,6 +122,9 @@ export function readCheckpointDir(dir: string): LoadedCheckpoint {
     if (!Number.isInteger(state[k]) || state[k] < 0) throw new Error(`${statePath}: ${k} must be a whole number`);
   if (!state.position || !Number.isInteger(state.position.epoch) || !Number.isInteger(state.position.batch))
     throw new Error(`${statePath}: bad position`);
+  const aux = state.auxPosition;
+  if (aux !== undefined && (!aux || !Number.isInteger(aux.epoch) || !Number.isInteger(aux.batch)))
+    throw new Error(`${statePath}: bad auxPosition`);
   const optimizer = readSafetensors(join(dir, OPTIMIZER_FILE)).tensors;
   const out: LoadedCheckpoint = { state, optimizer };
   if (existsSync(join(dir, 'config.json'))) {

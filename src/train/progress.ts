@@ -20,6 +20,8 @@ export interface StepRecord {
   tokPerSec: number;
   elapsedSec: number;
   etaSec: number;
+  /** Mean loss of the step's second-set batch (TrainSetup.aux), when the run has one. */
+  auxLoss?: number;
 }
 export interface EvalRecord {
   step: number;
@@ -30,7 +32,8 @@ export type LogRecord = ({ kind: 'step' } & StepRecord) | ({ kind: 'eval' } & Ev
 
 export function formatStep(r: StepRecord): string {
   const w = String(r.totalSteps).length;
-  return `step ${String(r.step).padStart(w)}/${r.totalSteps}  loss ${r.loss.toFixed(4)}  lr ${r.lr.toExponential(2)}  |g| ${r.gradNorm.toFixed(3)}  ${r.tokPerSec.toFixed(0)} tok/s  ETA ${formatDuration(r.etaSec)}`;
+  const aux = r.auxLoss !== undefined ? ` (+ second set ${r.auxLoss.toFixed(4)})` : '';
+  return `step ${String(r.step).padStart(w)}/${r.totalSteps}  loss ${r.loss.toFixed(4)}${aux}  lr ${r.lr.toExponential(2)}  |g| ${r.gradNorm.toFixed(3)}  ${r.tokPerSec.toFixed(0)} tok/s  ETA ${formatDuration(r.etaSec)}`;
 }
 
 const KIND: Schema = { object: { kind: { literal: ['step', 'eval'] } } };
@@ -47,7 +50,9 @@ const RECORD: Record<LogRecord['kind'], Schema> = {
       tokPerSec: 'number?',
       elapsedSec: 'number?',
       etaSec: 'number?',
+      auxLoss: 'number',
     },
+    optional: ['auxLoss'],
   },
   eval: { object: { step: 'count', evalLoss: 'number', evalTokens: 'count' } },
 };

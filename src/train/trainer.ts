@@ -78,6 +78,10 @@ export interface TrainSetup {
   /** The parameters AdamW updates, by name (all of the model's, or LoRA adapters). */
   trainable: Map<string, Tensor>;
   train: readonly Example[];
+  /** A second set trained beside the first: one batch of it in every step, its mean loss added to
+   *  the step's (so it weighs as much as the first set's whatever its length). A curriculum that
+   *  keeps short windows in the mix for the whole run (docs/world.md, "Short windows"). */
+  aux?: { examples: readonly Example[]; batchSize: number };
   heldout?: readonly Example[];
   outDir: string;
   padId: number;
@@ -160,12 +164,21 @@ export async function train(setup: TrainSetup, cfg: TrainConfig): Promise<TrainR
   const stream = new BatchStream(setup.train, planOpts, resume?.state.position);
   const totalSteps = totalStepsFor(cfg, stream.batchesPerEpoch);
   const schedule: Schedule = { lr: cfg.lr, kind: cfg.schedule, warmupSteps: warmupSteps(cfg.warmup, totalSteps), totalSteps };
-  const ident = identity(cfg, totalSteps);
+  const aux = setup.aux;
+  const ident = { ...identity(cfg, totalSteps), ...(aux ? { aux: { examples: aux.examples.length, batchSize: aux.batchSize } } : {}) };
   if (resume) {
     const want = JSON.stringify(resume.state.options);
     if (want !== JSON.stringify(ident))
       throw new Error(`--resume: the checkpoint was trained with ${want}; this run asks for ${JSON.stringify(ident)}`);
   }
+  const auxPos = resume?.state.auxPosition;
+  const auxStream = aux
+    ? new BatchStream(
+        aux.examples,
+        { batchSize: aux.batchSize, seed: cfg.seed + 1, bucketBatches: 0, padId: setup.padId },
+        auxPos && { ...auxPos },
+      )
+    : undefined;
   const heldout: HostBatch[] = setup.heldout?.length
     ? planEpoch(
         setup.heldout.map((e) => e.ids.length),
@@ -198,6 +211,7 @@ export async function train(setup: TrainSetup, cfg: TrainConfig): Promise<TrainR
       step,
       totalSteps,
       position: stream.position(),
+      ...(auxStream ? { auxPosition: auxStream.position() } : {}),
       ropeLayout: model.config.ropeLayout,
       options: ident,
       lastLoss,
@@ -240,6 +254,9 @@ export async function train(setup: TrainSetup, cfg: TrainConfig): Promise<TrainR
       zeroGrad(params);
       const acc = await accumulateGradients(model, micro);
       const loss = acc.tokens > 0 ? acc.lossSum / acc.tokens : NaN;
+      // the second set's batch: its gradient, normalised over its own tokens, adds to the first's
+      const accAux = auxStream ? await accumulateGradients(model, [auxStream.next()]) : undefined;
+      const auxLoss = accAux ? (accAux.tokens > 0 ? accAux.lossSum / accAux.tokens : NaN) : undefined;
       const grads = params.map((p) => p.grad);
       let norm = 0;
       if (grads.some((g) => g)) {
@@ -247,8 +264,12 @@ export async function train(setup: TrainSetup, cfg: TrainConfig): Promise<TrainR
         norm = await nt.item();
         nt.dispose();
       }
-      if (!Number.isFinite(loss) || !Number.isFinite(norm)) {
-        const what = !Number.isFinite(loss) ? `the loss is ${loss}` : `the gradient norm is ${norm}`;
+      if (!Number.isFinite(loss) || !Number.isFinite(norm) || (auxLoss !== undefined && !Number.isFinite(auxLoss))) {
+        const what = !Number.isFinite(loss)
+          ? `the loss is ${loss}`
+          : !Number.isFinite(norm)
+            ? `the gradient norm is ${norm}`
+            : `the second set's loss is ${auxLoss}`;
         const where =
           lastSaved >= 0
             ? `the last good checkpoint (step ${lastSaved}) is intact in ${checkpointDir}`
@@ -260,7 +281,7 @@ export async function train(setup: TrainSetup, cfg: TrainConfig): Promise<TrainR
       zeroGrad(params);
       lastLoss = loss;
       losses.push(loss);
-      tokensSeen += acc.inputTokens;
+      tokensSeen += acc.inputTokens + (accAux?.inputTokens ?? 0);
       const now = performance.now();
       const elapsed = (now - t0) / 1000;
       const done = step - startStep;
@@ -272,9 +293,10 @@ export async function train(setup: TrainSetup, cfg: TrainConfig): Promise<TrainR
         lr,
         gradNorm: norm,
         tokens: acc.tokens,
-        tokPerSec: acc.inputTokens / ((now - ts) / 1000),
+        tokPerSec: (acc.inputTokens + (accAux?.inputTokens ?? 0)) / ((now - ts) / 1000),
         elapsedSec: elapsed,
         etaSec: (elapsed / done) * (totalSteps - step),
+        ...(auxLoss !== undefined ? { auxLoss } : {}),
       });
       await setup.onStep?.(step);
       const last = step === totalSteps || step === setup.stopAfter;

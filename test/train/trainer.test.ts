@@ -126,6 +126,57 @@ describe('trainer', () => {
     );
   });
 
+  it('a second set (aux): one batch a step, exact resume, its position in the checkpoint, a different one refused', async () => {
+    const aux = { examples: examples(7, 5).map((e) => ({ ids: e.ids.slice(0, 4), labels: e.ids.slice(0, 4) })), batchSize: 2 };
+    const plain = await train(setup(new Llama(config, cpu, { seed: 4 }), tmp()), cfg);
+    const a = new Llama(config, cpu, { seed: 4 });
+    const outA = tmp();
+    const ra = await train(setup(a, outA, { aux }), cfg);
+    // the first set's loss is the same until an update with lr > 0 (the first has lr 0: warmup) used the aux gradient
+    expect(ra.losses.slice(0, 2)).toEqual(plain.losses.slice(0, 2));
+    expect(ra.losses[2]).not.toBe(plain.losses[2]);
+    const steps = readLog(join(outA, 'log.jsonl')).filter((r) => r.kind === 'step');
+    expect(steps.every((r) => 'auxLoss' in r && Number.isFinite(r.auxLoss))).toBe(true);
+    // 7 examples in batches of 2 = 4 batches an epoch; 8 steps = 2 epochs
+    expect(readCheckpointDir(join(outA, 'checkpoint')).state.auxPosition).toEqual({ epoch: 1, batch: 4 });
+
+    const outB = tmp();
+    const rb1 = await train(setup(new Llama(config, cpu, { seed: 4 }), outB, { aux, stopAfter: 3 }), cfg);
+    const ck = readCheckpointDir(rb1.checkpointDir);
+    expect(ck.state.auxPosition).toEqual({ epoch: 0, batch: 3 });
+    const b2 = new Llama(ck.config!, cpu, { seed: 1 });
+    b2.loadState(ck.weights!);
+    const rb2 = await train(setup(b2, outB, { aux, resume: ck }), cfg);
+    expect([...rb1.losses, ...rb2.losses]).toEqual(ra.losses);
+    expect(await weights(b2)).toEqual(await weights(a));
+    await expect(train(setup(b2, outB, { aux: { ...aux, batchSize: 3 }, resume: ck }), cfg)).rejects.toThrow(
+      /--resume: the checkpoint was trained with .*"aux":\{"examples":7,"batchSize":2\}/,
+    );
+    await expect(train(setup(b2, outB, { resume: ck }), cfg)).rejects.toThrow(/--resume: the checkpoint was trained with/);
+  });
+
+  it("the aux gradient is the gradient of the second set's mean loss, added to the first's", async () => {
+    // one step, lr 0 (no update): compare the accumulated gradient with the two means' gradients
+    const { accumulateGradients } = await import('../../src/train/step.ts');
+    const { collate } = await import('../../src/data/batch.ts');
+    const { zeroGrad } = await import('../../src/core/tensor.ts');
+    const m = new Llama(config, cpu, { seed: 7 });
+    const params = [...m.namedParameters().values()];
+    const first = examples(3, 8);
+    const second = examples(2, 9);
+    const grads = async (sets: Example[][]) => {
+      zeroGrad(params);
+      for (const set of sets) await accumulateGradients(m, [collate(set, 0)]);
+      const g = await Promise.all(params.map(async (p) => [...(await p.grad!.data())]));
+      zeroGrad(params);
+      return g;
+    };
+    const both = await grads([first, second]);
+    const one = await grads([first]);
+    const two = await grads([second]);
+    both.forEach((g, i) => g.forEach((v, j) => expect(v).toBeCloseTo(one[i]![j]! + two[i]![j]!, 6)));
+  });
+
   it('writes an HF directory heed (and transformers) can load, plus optimizer and trainer state', async () => {
     const out = tmp();
     const m = new Llama(config, cpu, { seed: 4 });
