@@ -12,6 +12,7 @@
 import { writeFileSync } from 'node:fs';
 import { Rng } from '../src/core/random.ts';
 import { packDocuments, readCorpus } from '../src/data/pretrain.ts';
+import { copyLineDocuments } from '../src/data/world/copyLines.ts';
 import { drillTask } from '../src/data/world/drills.ts';
 import { POOL } from '../src/data/world/lexicon.ts';
 import { recallRound } from '../src/data/world/recall.ts';
@@ -63,12 +64,7 @@ if (cmd === 'pack' && args[0] && args[1]) {
   writeFileSync(args[0], JSON.stringify({ induction, drill, recall, pool }));
   console.log(`${args[0]}: 120 probes each of induction, drill, recall; ${pool.length} pool ids`);
 } else if (cmd === 'copy-corpus' && args[0]) {
-  const rng = new Rng(12345);
-  const line = () => {
-    const ws = pickDistinct(POOL, 2 + rng.int(3), rng).join(' ');
-    return `copy: ${ws} -> ${ws}`;
-  };
-  const docs = Array.from({ length: Number(args[1] ?? 20000) }, () => JSON.stringify({ text: Array.from({ length: 6 }, line).join('\n') }));
+  const docs = copyLineDocuments(12345, Number(args[1] ?? 20000)).map((text) => JSON.stringify({ text }));
   writeFileSync(args[0], `${docs.join('\n')}\n`);
   console.log(`${args[0]}: ${docs.length} documents of six copy lines`);
 } else {

@@ -8,6 +8,7 @@ import { Rng } from '../../src/core/random.ts';
 import { CHAT_TAGS, CORPUS_KINDS, DEFAULT_MIX, buildCorpus, resolveMix } from '../../src/data/world/corpus.ts';
 import { drillDocument, drillTask } from '../../src/data/world/drills.ts';
 import { recallDocument, recallRound } from '../../src/data/world/recall.ts';
+import { copyLine, copyLineDocuments } from '../../src/data/world/copyLines.ts';
 import { renderStory } from '../../src/data/world/grammar.ts';
 import { ADJECTIVES, CLOSINGS, FIRST_WORDS, FOODS, NAMES, OBJECTS, PLACES, SPECIES, VERBS } from '../../src/data/world/lexicon.ts';
 import { REQUEST_TYPE_NAMES, storyRequest } from '../../src/data/world/requests.ts';
@@ -182,6 +183,28 @@ describe('corpus', () => {
     }
     expect(reordered).toBeGreaterThan(150);
     expectPracticeKind('recall', recallDocument(world, new Rng(1)));
+  });
+
+  it('copy lines: 2–4 distinct pool words, an arrow, the same words; six a document, the same for the same seed', () => {
+    const rng = new Rng(3);
+    const sizes = new Set<number>();
+    for (let i = 0; i < 300; i++) {
+      const line = copyLine(rng);
+      const m = /^copy: ([a-z ]+) -> ([a-z ]+)$/.exec(line);
+      expect(m, line).not.toBeNull();
+      expect(m![2]).toBe(m![1]);
+      const words = m![1]!.split(' ');
+      sizes.add(words.length);
+      expect(new Set(words).size).toBe(words.length);
+      expect(mentions(line, [...OBJECTS, ...ADJECTIVES, ...VERBS]).sort()).toEqual([...words].sort());
+    }
+    expect([...sizes].sort()).toEqual([2, 3, 4]);
+    const docs = copyLineDocuments(7, 5);
+    expect(docs).toHaveLength(5);
+    expect(docs.every((d) => d.split('\n').length === 6)).toBe(true);
+    expect(copyLineDocuments(7, 5)).toEqual(docs);
+    expect(copyLineDocuments(8, 5)).not.toEqual(docs);
+    for (const tag of CHAT_TAGS) expect(docs.join('\n')).not.toContain(tag);
   });
 
   it('a mix without drills or recall games writes the corpus it wrote before they existed (committed bases stay remakeable)', () => {
