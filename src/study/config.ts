@@ -16,6 +16,11 @@ export interface PretrainRecipe {
   corpus?: 'pretrain-mix' | 'world';
   /** World corpus only: its token budget. */
   tokens?: number;
+  /** World corpus only: copy lines (`copy: a b -> a b`, src/data/world/copyLines.ts), `docs`
+   *  documents of six, packed into windows of `context` tokens; one batch of `batchSize` of them is
+   *  trained in every step beside the corpus's, its mean loss added (docs/world.md, "Short windows":
+   *  what let a world base learn to copy a listed word). Off by default. */
+  copyWindows?: { docs: number; context: number; batchSize: number };
   /** World corpus only: the token share of each document kind (docs/world.md; unset kinds keep
    *  DEFAULT_MIX's share, and the shares must sum to 1). */
   mix?: Partial<Mix>;
@@ -444,7 +449,19 @@ function checkRecipe(c: Checker, raw: unknown, path: string): void {
     'batchSize',
     'gradAccum',
     'seed',
+    'copyWindows',
   ]);
+  if (p && p.copyWindows !== undefined) {
+    if (p.corpus !== 'world') c.errs.push(`${path}.copyWindows trains beside the world corpus only (corpus "world")`);
+    const cw = c.obj(p.copyWindows, `${path}.copyWindows`);
+    c.known(cw, `${path}.copyWindows`, ['docs', 'context', 'batchSize']);
+    c.int(cw, `${path}.copyWindows`, 'docs', 1, MAX.docs, 'time');
+    c.int(cw, `${path}.copyWindows`, 'context', 8, MAX.seqLen, 'memory');
+    c.int(cw, `${path}.copyWindows`, 'batchSize', 1, MAX.batchSize, 'memory');
+    const ctx = (p.model as { maxSeqLen?: unknown } | undefined)?.maxSeqLen;
+    if (cw && typeof cw.context === 'number' && typeof ctx === 'number' && cw.context > ctx)
+      c.errs.push(`${path}.copyWindows.context ${cw.context} is longer than the model's maxSeqLen ${ctx}`);
+  }
   if (p && p.mix !== undefined) {
     if (p.corpus !== 'world') c.errs.push(`${path}.mix mixes the world corpus only (corpus "world")`);
     else if (typeof p.mix !== 'object' || p.mix === null || Array.isArray(p.mix))

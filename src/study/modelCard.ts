@@ -83,6 +83,10 @@ ${c.tiedEmbeddings ? '| output head | the embedding matrix (tied) |\n' : ''}| vo
           .map(([k, v]) => `${k} ${+(v * 100).toFixed(2)}%`)
           .join(', ')} |`
       : ''
+  }${
+    i.recipe.copyWindows
+      ? `\n| copy windows | ${i.recipe.copyWindows.docs} documents of six copy lines (\`copy: a b -> a b\`, pool words), packed into windows of ${i.recipe.copyWindows.context} tokens; a batch of ${i.recipe.copyWindows.batchSize} of them in every step beside the corpus's, its mean loss added (docs/world.md, "Short windows"); not counted in the tokens seen |`
+      : ''
   }
 | steps | ${i.steps} (batch ${i.recipe.batchSize} x grad-accum ${i.recipe.gradAccum}) |
 | tokens seen | ${i.tokensSeen} |

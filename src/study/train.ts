@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Backend } from '../backend/backend.ts';
 import type { Example } from '../data/batch.ts';
 import { emptyUserTurns } from '../data/dataset.ts';
+import { copyLineDocuments } from '../data/world/copyLines.ts';
 import { readMessagesJsonl } from '../data/messages.ts';
 import { readCorpus } from '../data/pretrain.ts';
 import { singleTask } from '../data/singleTask.ts';
@@ -51,6 +52,7 @@ async function runTraining(
   cfg: TrainConfig,
   title: string,
   onStep: (step: number, total: number) => void,
+  aux?: { examples: Example[]; batchSize: number },
 ): Promise<TrainResult> {
   const ckptDir = join(dir, 'checkpoint');
   const resume = existsSync(join(ckptDir, 'trainer_state.json')) ? readCheckpointDir(ckptDir) : undefined;
@@ -61,6 +63,7 @@ async function runTraining(
       model,
       ...fullModelParts(model),
       train: trainEx,
+      ...(aux ? { aux } : {}),
       heldout: heldEx,
       outDir: dir,
       padId: tok.eos,
@@ -194,7 +197,14 @@ export async function pretrainBase(
     // a checkpoint every 5% of the run: a long pretraining spans sessions and loses little when one ends
     saveEvery: Math.max(1, Math.round(recipe.steps / 20)),
   };
-  const r = await runTraining(dir, model, tok, tokPath, train_.examples, held, cfg, 'study pretrain', onStep);
+  const cw = recipe.copyWindows;
+  const aux = cw && {
+    examples: pretrainExamples(copyLineDocuments(recipe.seed, cw.docs), tok, cw.context).examples,
+    batchSize: cw.batchSize,
+  };
+  if (aux && aux.examples.length === 0)
+    throw new Error(`pretrain recipe: copyWindows.docs ${cw.docs} make no full window of ${cw.context} tokens; raise docs`);
+  const r = await runTraining(dir, model, tok, tokPath, train_.examples, held, cfg, 'study pretrain', onStep, aux);
   return summarise(r, recipe.batchSize * recipe.gradAccum * m.maxSeqLen, train_.examples.length, held.length);
 }
 

@@ -48,4 +48,10 @@ describe("a world base's card", () => {
     );
     expect(modelCard(info({ story: 0.05, pair: 0.45 }))).toContain('| story 5%, pair 45%, title 8%');
   });
+  it('names the copy windows a recipe trains beside its corpus, and nothing of them when it has none', () => {
+    expect(modelCard(info())).not.toContain('copy windows');
+    const card = modelCard({ ...info(), recipe: { ...WORLD_PRETRAIN, copyWindows: { docs: 30000, context: 32, batchSize: 32 } } });
+    expect(card).toContain('| copy windows | 30000 documents of six copy lines');
+    expect(card).toContain('packed into windows of 32 tokens; a batch of 32 of them in every step');
+  });
 });
