@@ -37,6 +37,9 @@ ap.add_argument("--probes", default="probes.json")
 ap.add_argument("--save")
 ap.add_argument("--ctx", type=int, help="window length minus one, if not the config's max_position_embeddings")
 ap.add_argument("--init", help="start from this model directory instead of a fresh initialisation")
+ap.add_argument("--also", help="a second windows file trained on in every step beside the first (a mixed curriculum)")
+ap.add_argument("--also-ctx", type=int, default=32)
+ap.add_argument("--also-batch", type=int, default=32)
 ap.add_argument("--warmup", type=float, default=0.1, help="share of the steps in linear warmup")
 ap.add_argument("--probe-only")
 a = ap.parse_args()
@@ -90,6 +93,10 @@ def lr_at(s):  # s: 1-based step, as heed's schedule counts
 
 sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: lr_at(i + 1))
 perm = torch.randperm(data.shape[0], generator=torch.Generator().manual_seed(1))
+also = None
+if a.also:
+    also = torch.from_numpy(np.fromfile(a.also, dtype=np.int32).reshape(-1, a.also_ctx + 1).astype(np.int64))
+    also_perm = torch.randperm(also.shape[0], generator=torch.Generator().manual_seed(2))
 print(f"{sum(p.numel() for p in m.parameters())} parameters, {cfg.num_hidden_layers} layers, {data.shape[0]} windows")
 t0 = time.time()
 for s in range(a.steps):
@@ -97,12 +104,17 @@ for s in range(a.steps):
     b = data[perm[at : at + 16]]
     logits = m(b[:, :-1]).logits
     loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), b[:, 1:].reshape(-1))
+    first = loss.item()
+    if also is not None:  # the second file's windows: their mean loss, added with the same weight
+        ab = also[also_perm[(s * a.also_batch) % (len(also_perm) - a.also_batch) :][: a.also_batch]]
+        al = m(ab[:, :-1]).logits
+        loss = loss + torch.nn.functional.cross_entropy(al.reshape(-1, al.shape[-1]), ab[:, 1:].reshape(-1))
     opt.zero_grad()
     loss.backward()
     torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
     opt.step()
     sched.step()
     if (s + 1) % a.every == 0 or s + 1 == a.steps:
-        print(s + 1, f"loss {loss.item():.4f}", probe(m), f"{time.time() - t0:.0f}s", flush=True)
+        print(s + 1, f"loss {first:.4f}" + (f" + {loss.item() - first:.4f}" if also is not None else ""), probe(m), f"{time.time() - t0:.0f}s", flush=True)
 if a.save:
     m.save_pretrained(a.save)
