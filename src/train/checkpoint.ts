@@ -120,11 +120,9 @@ export function readCheckpointDir(dir: string): LoadedCheckpoint {
   if (state.format !== 'heed-trainer-1') throw new Error(`${statePath}: unknown format ${JSON.stringify(state.format)}`);
   for (const k of ['step', 'totalSteps'] as const)
     if (!Number.isInteger(state[k]) || state[k] < 0) throw new Error(`${statePath}: ${k} must be a whole number`);
-  if (!state.position || !Number.isInteger(state.position.epoch) || !Number.isInteger(state.position.batch))
-    throw new Error(`${statePath}: bad position`);
-  const aux = state.auxPosition;
-  if (aux !== undefined && (!aux || !Number.isInteger(aux.epoch) || !Number.isInteger(aux.batch)))
-    throw new Error(`${statePath}: bad auxPosition`);
+  const isPosition = (p: Position | undefined) => !!p && Number.isInteger(p.epoch) && Number.isInteger(p.batch);
+  if (!isPosition(state.position)) throw new Error(`${statePath}: bad position`);
+  if (state.auxPosition !== undefined && !isPosition(state.auxPosition)) throw new Error(`${statePath}: bad auxPosition`);
   const optimizer = readSafetensors(join(dir, OPTIMIZER_FILE)).tensors;
   const out: LoadedCheckpoint = { state, optimizer };
   if (existsSync(join(dir, 'config.json'))) {

@@ -123,6 +123,9 @@ export function fullModelParts(model: Llama): Pick<TrainSetup, 'trainable' | 'sn
   };
 }
 
+/** Mean token loss of accumulated micro-batches (NaN when none carried a label). */
+const meanLoss = (a: { lossSum: number; tokens: number }): number => (a.tokens > 0 ? a.lossSum / a.tokens : NaN);
+
 /** The options that must match for a resume to continue the same run. */
 function identity(cfg: TrainConfig, totalSteps: number): Record<string, unknown> {
   const { evalEvery: _e, saveEvery: _s, ...rest } = cfg;
@@ -253,10 +256,11 @@ export async function train(setup: TrainSetup, cfg: TrainConfig): Promise<TrainR
       }
       zeroGrad(params);
       const acc = await accumulateGradients(model, micro);
-      const loss = acc.tokens > 0 ? acc.lossSum / acc.tokens : NaN;
+      const loss = meanLoss(acc);
       // the second set's batch: its gradient, normalised over its own tokens, adds to the first's
       const accAux = auxStream ? await accumulateGradients(model, [auxStream.next()]) : undefined;
-      const auxLoss = accAux ? (accAux.tokens > 0 ? accAux.lossSum / accAux.tokens : NaN) : undefined;
+      const auxLoss = accAux && meanLoss(accAux);
+      const inputTokens = acc.inputTokens + (accAux?.inputTokens ?? 0);
       const grads = params.map((p) => p.grad);
       let norm = 0;
       if (grads.some((g) => g)) {
@@ -281,7 +285,7 @@ export async function train(setup: TrainSetup, cfg: TrainConfig): Promise<TrainR
       zeroGrad(params);
       lastLoss = loss;
       losses.push(loss);
-      tokensSeen += acc.inputTokens + (accAux?.inputTokens ?? 0);
+      tokensSeen += inputTokens;
       const now = performance.now();
       const elapsed = (now - t0) / 1000;
       const done = step - startStep;
@@ -293,7 +297,7 @@ export async function train(setup: TrainSetup, cfg: TrainConfig): Promise<TrainR
         lr,
         gradNorm: norm,
         tokens: acc.tokens,
-        tokPerSec: (acc.inputTokens + (accAux?.inputTokens ?? 0)) / ((now - ts) / 1000),
+        tokPerSec: inputTokens / ((now - ts) / 1000),
         elapsedSec: elapsed,
         etaSec: (elapsed / done) * (totalSteps - step),
         ...(auxLoss !== undefined ? { auxLoss } : {}),
