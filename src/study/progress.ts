@@ -39,10 +39,13 @@ function matmulWeights(m: PretrainRecipe['model'], vocabSize: number): number {
  *  recipe ran 4.0 s a step against that model's 2.1-2.8 s). */
 const PRETRAIN_REF_WEIGHTS = matmulWeights({ dim: 128, nLayers: 6, nHeads: 4, nKvHeads: 4, hiddenDim: 384, maxSeqLen: 256 }, 2048);
 
-/** Cost units of pretraining a recipe: its tokens, weighted by its matmul weights per token. */
+/** Cost units of pretraining a recipe: its tokens (the copy windows' batch beside each step's
+ *  included: attempt 8's added 26% to a step's tokens), weighted by its matmul weights per token. */
 export function pretrainUnits(p: PretrainRecipe): number {
   const weights = matmulWeights(p.model, p.tokenizer.vocabSize);
-  return p.steps * p.batchSize * p.gradAccum * p.model.maxSeqLen * COST.pretrainToken * (weights / PRETRAIN_REF_WEIGHTS);
+  const copyTokens = p.copyWindows ? p.copyWindows.batchSize * (p.copyWindows.context + 1) : 0;
+  const stepTokens = p.batchSize * p.gradAccum * p.model.maxSeqLen + copyTokens;
+  return p.steps * stepTokens * COST.pretrainToken * (weights / PRETRAIN_REF_WEIGHTS);
 }
 
 /** How much measured work outweighs the reference host's rate: the prior counts as this share of the plan. */
@@ -58,6 +61,10 @@ export class StudyProgress {
   private doneUnits = 0;
   private stageUnits = 0;
   private stageFrac = 0;
+  /** The share of the current stage done before this run (a resumed checkpoint): no time of
+   *  this run went into it, so it counts neither as done nor as left. */
+  private stageHeadStart: number | undefined;
+  private headStartUnits = 0;
   private index = -1;
   private current = '';
   private readonly total: number;
@@ -77,20 +84,26 @@ export class StudyProgress {
     return this.total - this.doneUnits - this.stageUnits * this.stageFrac;
   }
 
+  /** Units this run has done itself (not a resumed stage's head start). */
+  private get unitsDoneHere(): number {
+    return this.doneUnits - this.headStartUnits + this.stageUnits * (this.stageFrac - (this.stageHeadStart ?? 0));
+  }
+
   /** Seconds left: units left x seconds per unit, blending the reference host's rate (weight
    *  PRIOR_SHARE of the plan) with this run's (weight: the units done). */
   etaSec(): number {
-    const done = this.doneUnits + this.stageUnits * this.stageFrac;
+    const done = this.unitsDoneHere;
     const el = (performance.now() - this.t0) / 1000;
     const k = PRIOR_SHARE * this.total;
     const perUnit = (el + k * COST.secondsPerUnit) / (done + k);
-    return this.total > 0 ? perUnit * (this.total - done) : 0;
+    return this.total > 0 ? perUnit * this.unitsLeft : 0;
   }
 
   begin(name: string): void {
     this.index = this.stages.findIndex((s) => s.name === name);
     this.stageUnits = this.stages[this.index]?.units ?? 0;
     this.stageFrac = 0;
+    this.stageHeadStart = undefined;
     this.current = name;
     this.print(`${name}: starting`, true);
   }
@@ -98,10 +111,13 @@ export class StudyProgress {
   /** `phase`: a new phase of the stage (always printed, on its own line), not a tick of progress. */
   update(detail: string, frac: number, phase = false): void {
     this.stageFrac = Math.max(0, Math.min(1, frac));
+    // the first tick of a stage says how far it was before this run (0 unless resumed)
+    if (!phase) this.stageHeadStart ??= this.stageFrac;
     this.print(`${this.current}: ${detail}`, phase);
   }
 
   end(status: string): void {
+    this.headStartUnits += this.stageUnits * (this.stageHeadStart ?? 0);
     this.doneUnits += this.stageUnits;
     this.stageUnits = 0;
     this.stageFrac = 0;

@@ -49,3 +49,38 @@ it("a pretraining stage costs its tokens weighted by the recipe's matmul weights
   });
   expect(plan.stages.find((s) => s.name === 'world-base')!.units).toBeCloseTo(pretrainUnits(WORLD_PRETRAIN), 6);
 });
+
+it("a resumed stage's head start is neither this run's work nor work left: the ETA is this run's rate times what is left", () => {
+  const p = new StudyProgress(
+    [
+      { name: 'pretrain', units: 1e6 },
+      { name: 'arms', units: 1e6 },
+    ],
+    null,
+  );
+  p.begin('pretrain');
+  p.update('tokenizer', 0, true); // a phase before training: not a tick
+  p.update('step 500/1000', 0.5); // resumed halfway
+  const fresh = new StudyProgress(
+    [
+      { name: 'pretrain', units: 0.5e6 },
+      { name: 'arms', units: 1e6 },
+    ],
+    null,
+  );
+  fresh.begin('pretrain');
+  fresh.update('step 0/500', 0);
+  // the same work is left (half the pretraining and the arms), at the same prior rate
+  expect(p.unitsLeft).toBeCloseTo(fresh.unitsLeft, 6);
+  expect(p.etaSec()).toBeCloseTo(fresh.etaSec(), 0);
+  p.update('step 1000/1000', 1);
+  p.end('done');
+  p.begin('arms');
+  expect(p.unitsLeft).toBeCloseTo(1e6, 6);
+});
+
+it('copy windows beside each pretraining step add their tokens to its cost', () => {
+  const withCopy = { ...WORLD_PRETRAIN, copyWindows: { docs: 20000, context: 32, batchSize: 32 } };
+  const stepTokens = WORLD_PRETRAIN.batchSize * WORLD_PRETRAIN.model.maxSeqLen;
+  expect(pretrainUnits(withCopy) / pretrainUnits(WORLD_PRETRAIN)).toBeCloseTo((stepTokens + 32 * 33) / stepTokens, 9);
+});
