@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Tensor } from '../core/tensor.ts';
 import { zeroGrad } from '../core/tensor.ts';
 import { BatchStream, type Example, type HostBatch, collate, planEpoch } from '../data/batch.ts';
+import { IGNORE } from '../data/chat.ts';
 import type { NamedTensors } from '../io/weights.ts';
 import type { Llama } from '../nn/llama.ts';
 import { clipGradNorm, gradNorm } from '../ops/optim.ts';
@@ -168,6 +169,12 @@ export async function train(setup: TrainSetup, cfg: TrainConfig): Promise<TrainR
   const totalSteps = totalStepsFor(cfg, stream.batchesPerEpoch);
   const schedule: Schedule = { lr: cfg.lr, kind: cfg.schedule, warmupSteps: warmupSteps(cfg.warmup, totalSteps), totalSteps };
   const aux = setup.aux;
+  if (aux) {
+    // a batch of the second set with nothing labelled would have no mean loss; refuse it here, not at its step
+    if (aux.examples.length === 0) throw new Error('the second training set (aux) is empty');
+    const bare = aux.examples.findIndex((e) => !e.labels.some((l) => l !== IGNORE));
+    if (bare >= 0) throw new Error(`the second training set (aux): example ${bare} has no labelled token`);
+  }
   const ident = { ...identity(cfg, totalSteps), ...(aux ? { aux: { examples: aux.examples.length, batchSize: aux.batchSize } } : {}) };
   if (resume) {
     const want = JSON.stringify(resume.state.options);

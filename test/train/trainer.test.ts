@@ -153,6 +153,14 @@ describe('trainer', () => {
       /--resume: the checkpoint was trained with .*"aux":\{"examples":7,"batchSize":2\}/,
     );
     await expect(train(setup(b2, outB, { resume: ck }), cfg)).rejects.toThrow(/--resume: the checkpoint was trained with/);
+    // a second set that could make a batch with nothing labelled is refused before anything runs
+    const bare = { ...aux, examples: aux.examples.map((e, i) => (i === 5 ? { ids: e.ids, labels: e.ids.map(() => -100) } : e)) };
+    await expect(train(setup(new Llama(config, cpu, { seed: 4 }), tmp(), { aux: bare }), cfg)).rejects.toThrow(
+      /second training set \(aux\): example 5 has no labelled token/,
+    );
+    await expect(train(setup(new Llama(config, cpu, { seed: 4 }), tmp(), { aux: { ...aux, examples: [] } }), cfg)).rejects.toThrow(
+      /second training set \(aux\) is empty/,
+    );
   });
 
   it("the aux gradient is the gradient of the second set's mean loss, added to the first's", async () => {
