@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { CORPUS_KINDS, type CorpusDoc, type CorpusKind, DEFAULT_MIX, type Mix, buildCorpus, resolveMix } from '../data/world/corpus.ts';
 import { lexiconSizes } from '../data/world/lexicon.ts';
 import { DEFAULT_SIZES, EVAL_GROUPS, type TuningRow, buildSets, quizNames } from '../data/world/sets.ts';
-import { buildWorld } from '../data/world/world.ts';
+import { STORY_ORDERS, type StoryOrder, buildWorld } from '../data/world/world.ts';
 import { designChance } from '../eval/world/chance.ts';
 import { pathExists, writeDirAtomic } from '../io/files.ts';
 import { outputDir } from '../io/open.ts';
@@ -26,6 +26,8 @@ existing DIR is replaced only if it holds an earlier \`heed data world\` output 
 
   --out DIR            the directory to write (required)
   --seed N             world, corpus and sets seed (default 0); the same seed gives the same bytes
+  --stories ORDER      how stories order their sentences: shuffled (default) or planned (one plan,
+                       fillers from the start of one list: no filler loop; docs/world.md, attempt 9)
   --tokens N           corpus size in tokens of --tokenizer (default ${DEFAULT_TOKENS.toLocaleString('en-US')})
   --mix K=S,...        token shares of the corpus kinds, summing to 1 (default ${CORPUS_KINDS.map((k) => `${k}=${DEFAULT_MIX[k]}`).join(',')})
   --tokenizer PATH     the tokenizer that counts tokens (default models/heed-base/tokenizer.json)
@@ -85,6 +87,7 @@ export async function run(argv: string[]): Promise<number> {
     options: {
       out: { type: 'string' },
       seed: { type: 'string' },
+      stories: { type: 'string' },
       tokens: { type: 'string' },
       mix: { type: 'string' },
       tokenizer: { type: 'string' },
@@ -111,7 +114,10 @@ export async function run(argv: string[]): Promise<number> {
   const tok = readTokenizer(tokPath);
 
   const t0 = Date.now();
-  const world = buildWorld(seed);
+  const stories = v.stories ?? 'shuffled';
+  if (!STORY_ORDERS.includes(stories as StoryOrder))
+    throw new Error(`--stories must be one of ${STORY_ORDERS.join(', ')}, got ${JSON.stringify(stories)}`);
+  const world = buildWorld(seed, stories as StoryOrder);
   const sets = buildSets(world, seed, sizes);
   const corpus = buildCorpus(world, {
     tokens,
@@ -137,6 +143,7 @@ export async function run(argv: string[]): Promise<number> {
   const manifest = {
     generator: 'heed data world',
     seed,
+    stories,
     tokenizer: v.tokenizer ?? 'models/heed-base/tokenizer.json',
     corpus: {
       documents: corpus.docs.length,

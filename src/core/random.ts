@@ -44,6 +44,12 @@ export class Rng {
   int(n: number): number {
     return Math.floor(this.next() * n);
   }
+  /** A new stream seeded from this one's next draw, without advancing this one. */
+  peekFork(salt: number): Rng {
+    const copy = new Rng(0);
+    copy.s.set(this.s);
+    return new Rng((copy.nextU32() ^ salt) >>> 0);
+  }
 }
 
 function rotl(x: number, k: number): number {

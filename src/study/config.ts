@@ -1,6 +1,7 @@
 // Study configs: plain JSON-serialisable objects (built-in presets tiny / default / full, or a
 // JSON file), validated field by field with errors that name the config and the field.
 import { type Mix, resolveMix } from '../data/world/corpus.ts';
+import { STORY_ORDERS, type StoryOrder } from '../data/world/world.ts';
 import { existsSync, statSync } from 'node:fs';
 import { BACKEND_NAMES, type BackendName, isBackendName } from '../backend/byName.ts';
 import { checkJudgeSpec } from '../eval/judges/spec.ts';
@@ -81,6 +82,9 @@ export interface EvalSettings {
 export interface WorldSettings {
   /** The world, its sets and its corpus come from this seed. */
   seed: number;
+  /** How the world's stories order their sentences (src/data/world/world.ts StoryOrder; default
+   *  'shuffled', the world every base before attempt 9 was pretrained on). */
+  stories?: StoryOrder;
   /** A model directory pretrained on this world, or a recipe (corpus 'world') to pretrain one. */
   base: { model: string } | { pretrain: PretrainRecipe };
   /** Rows of the instruction set (the response set has the same stories) and of each single-task set. */
@@ -545,8 +549,21 @@ function checkRank(c: Checker, raw: unknown, path: string, examples: number, why
 function checkWorld(c: Checker, raw: unknown): void {
   const w = c.obj(raw, 'config.world');
   if (!w) return;
-  c.known(w, 'config.world', ['seed', 'base', 'tuningRows', 'evalPerGroup', 'finetune', 'maxNewTokens', 'batchSize', 'sampled', 'rank']);
+  c.known(w, 'config.world', [
+    'seed',
+    'stories',
+    'base',
+    'tuningRows',
+    'evalPerGroup',
+    'finetune',
+    'maxNewTokens',
+    'batchSize',
+    'sampled',
+    'rank',
+  ]);
   c.int(w, 'config.world', 'seed', 0, 2 ** 30 - 1, 'the world generator takes seeds below 2^30');
+  if (w.stories !== undefined && !STORY_ORDERS.includes(w.stories as StoryOrder))
+    c.errs.push(`config.world.stories must be one of ${STORY_ORDERS.map((o) => `"${o}"`).join(', ')}, got ${short(w.stories)}`);
   checkBase(c, w.base, 'config.world.base');
   const b = w.base as Obj | undefined;
   const p = b && typeof b === 'object' && Object.hasOwn(b, 'pretrain') ? (b.pretrain as Obj | undefined) : undefined;

@@ -1,6 +1,7 @@
 // A model card for a base model heed pretrained: what it saw (data, tokens, steps), how good it
 // got (held-out loss and perplexity), the licenses of its data (read from pretrain-mix's
 // SOURCE.md, never restated by hand) and the command that reproduces it.
+import type { StoryOrder } from '../data/world/world.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeTextFileAtomic as writeFileAtomic } from '../io/json.ts';
@@ -38,6 +39,8 @@ export interface ModelCardInfo {
   config: LlamaConfig;
   parameters: number;
   recipe: PretrainRecipe;
+  /** World corpus only: how its stories order their sentences (a row only when 'planned'). */
+  stories?: StoryOrder;
   steps: number;
   tokensSeen: number;
   trainSequences: number;
@@ -81,7 +84,11 @@ ${c.tiedEmbeddings ? '| output head | the embedding matrix (tied) |\n' : ''}| vo
     world
       ? `\n| corpus mix (token shares) | ${Object.entries(resolveMix(i.recipe.mix))
           .map(([k, v]) => `${k} ${+(v * 100).toFixed(2)}%`)
-          .join(', ')} |`
+          .join(', ')} |${
+          i.stories === 'planned'
+            ? '\n| stories | planned: one plan for every story (opening, companion, the words in one sentence, dialogue, fillers from the start of one list, mood, closing), so greedy decoding has no filler loop to fall into (docs/world.md, attempt 9) |'
+            : ''
+        }`
       : ''
   }${
     i.recipe.copyWindows

@@ -340,7 +340,13 @@ function planWorld(
   const w = cfg.world;
   if (!w || !inputs.world || arms.length === 0) return { worldArms: [] };
   let base: { key: string; dir?: string };
-  const sets = { seed: w.seed, tuningRows: w.tuningRows, evalPerGroup: w.evalPerGroup };
+  // the story order joins the keys only when set, so the stages of a 'shuffled' world keep theirs
+  const sets = {
+    seed: w.seed,
+    ...(w.stories === 'planned' ? { stories: w.stories } : {}),
+    tuningRows: w.tuningRows,
+    evalPerGroup: w.evalPerGroup,
+  };
   if ('model' in w.base) {
     const dir = resolveBase(w.base.model);
     if (!existsSync(dir)) {
@@ -454,6 +460,7 @@ async function pretrainedBase(
     config: ckpt.config,
     parameters: params,
     recipe,
+    ...(o.world ? { stories: o.world.data.world.stories } : {}),
     steps: trained.steps,
     tokensSeen: trained.tokensSeen,
     trainSequences: trained.trainRows,

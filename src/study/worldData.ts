@@ -14,8 +14,8 @@ export interface WorldData {
 }
 
 /** The world of the config's seed and its sets at the config's sizes (deterministic). */
-export function worldData(w: Pick<WorldSettings, 'seed' | 'tuningRows' | 'evalPerGroup'>): WorldData {
-  const world = buildWorld(w.seed);
+export function worldData(w: Pick<WorldSettings, 'seed' | 'stories' | 'tuningRows' | 'evalPerGroup'>): WorldData {
+  const world = buildWorld(w.seed, w.stories);
   const sets = buildSets(world, w.seed, {
     instruction: w.tuningRows,
     singleFact: w.tuningRows,

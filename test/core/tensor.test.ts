@@ -43,6 +43,14 @@ describe('tensor creation', () => {
     const ints = Array.from({ length: 1000 }, () => r.int(10));
     expect(Math.min(...ints)).toBe(0);
     expect(Math.max(...ints)).toBe(9);
+    // peekFork: a stream of its own, the same for the same state and salt, and this one not advanced
+    const p = new Rng(5);
+    const f1 = p.peekFork(3);
+    const f2 = p.peekFork(3);
+    const draws = (g: Rng) => Array.from({ length: 8 }, () => g.nextU32());
+    expect(draws(f1)).toEqual(draws(f2));
+    expect(draws(p.peekFork(4))).not.toEqual(draws(p.peekFork(3)));
+    expect(draws(p)).toEqual(draws(new Rng(5)));
   });
   it('the webgpu backend refuses f64 with a clear message', async () => {
     const b = await gpu();

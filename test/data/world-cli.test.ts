@@ -72,12 +72,26 @@ describe('heed data world', () => {
     expect(heed('data', 'world', '--out', c, '--seed', '1', ...small).status).toBe(0);
     expect(files(c)['corpus.jsonl']).not.toBe(files(a)['corpus.jsonl']);
     expect(files(c)['instruction.jsonl']).not.toBe(files(a)['instruction.jsonl']);
+    // the planned story order: the same requests, other stories, said in the manifest
+    const d = join(root, 'd');
+    expect(heed('data', 'world', '--out', d, '--stories', 'planned', ...small).status).toBe(0);
+    expect(JSON.parse(files(d)['manifest.json']!).stories).toBe('planned');
+    expect(JSON.parse(files(a)['manifest.json']!).stories).toBe('shuffled');
+    const requests = (dir: string) =>
+      files(dir)
+        ['eval.jsonl']!.split('\n')
+        .map((l) => l && JSON.parse(l).request.text);
+    expect(requests(d)).toEqual(requests(a));
+    expect(files(d)['instruction.jsonl']).not.toBe(files(a)['instruction.jsonl']);
   });
 
   it('refuses a bad mix, a bad number, and an --out that is not an earlier output', async () => {
     await expect(run(['--out', join(root, 'x'), '--mix', 'story=0.9'])).rejects.toThrow('--mix: corpus mix: the shares must sum to 1');
     await expect(run(['--out', join(root, 'x'), '--mix', 'poems=1'])).rejects.toThrow('unknown kind "poems"');
     await expect(run(['--out', join(root, 'x'), '--tokens', '0'])).rejects.toThrow('--tokens must be a whole number >= 1, got "0"');
+    await expect(run(['--out', join(root, 'x'), '--stories', 'sorted'])).rejects.toThrow(
+      '--stories must be one of shuffled, planned, got "sorted"',
+    );
     await expect(run([])).rejects.toThrow('--out DIR is required');
     const busy = join(root, 'busy');
     mkdirSync(busy);

@@ -9,14 +9,14 @@ import { CHAT_TAGS, CORPUS_KINDS, DEFAULT_MIX, buildCorpus, resolveMix } from '.
 import { drillDocument, drillTask } from '../../src/data/world/drills.ts';
 import { recallDocument, recallRound } from '../../src/data/world/recall.ts';
 import { copyLine, copyLineDocuments } from '../../src/data/world/copyLines.ts';
-import { renderStory } from '../../src/data/world/grammar.ts';
-import { ADJECTIVES, CLOSINGS, FIRST_WORDS, FOODS, NAMES, OBJECTS, PLACES, SPECIES, VERBS } from '../../src/data/world/lexicon.ts';
+import { FILLERS, renderStory } from '../../src/data/world/grammar.ts';
+import { ADJECTIVES, CLOSINGS, FIRST_WORDS, FOODS, NAMES, OBJECTS, PLACES, POOL, SPECIES, VERBS } from '../../src/data/world/lexicon.ts';
 import { REQUEST_TYPE_NAMES, storyRequest } from '../../src/data/world/requests.ts';
 import { DEFAULT_SIZES, HELD_OUT_TYPES, buildSets, heldOutDesign, quizNames } from '../../src/data/world/sets.ts';
 import { checkConstraints, constraintsKey, randomSpec, specKey } from '../../src/data/world/spec.ts';
 import { buildWorld } from '../../src/data/world/world.ts';
 import { checkSlot } from '../../src/eval/world/judge.ts';
-import { mentions } from '../../src/eval/world/text.ts';
+import { mentions, sentences } from '../../src/eval/world/text.ts';
 import { readTokenizer } from '../../src/load/pretrained.ts';
 
 const tok = readTokenizer(new URL('../../models/heed-base/tokenizer.json', import.meta.url).pathname);
@@ -63,6 +63,35 @@ describe('stories and requests', () => {
     expect(inside).toBeGreaterThanOrEqual(950);
     expect(lens.at(-1)!).toBeLessThanOrEqual(150);
     expect(lens[0]!).toBeGreaterThanOrEqual(45);
+  });
+
+  it("'planned' stories: one plan (opening, companion, words, dialogue, a prefix of the fillers in order, mood, closing), lengths as the shuffled ones", () => {
+    const planned = buildWorld(0, 'planned');
+    expect(planned.characters).toEqual(world.characters);
+    expect(() => buildWorld(0, 'random' as 'planned')).toThrow(/story order must be one of shuffled, planned, got "random"/);
+    const rng = new Rng(11);
+    const lens: number[] = [];
+    for (let i = 0; i < 500; i++) {
+      const spec = randomSpec(world, rng);
+      const story = renderStory(planned, spec, rng);
+      lens.push(countTokens(story));
+      const s = sentences(story);
+      expect(s).toHaveLength(spec.sentences);
+      expect(new Set(s).size).toBe(s.length); // no sentence twice
+      expect(s[0]!.startsWith(spec.firstWord)).toBe(true);
+      expect(mentions(s[1]!, NAMES, true)).toContain(spec.companion);
+      expect(new Set(mentions(s[2]!, POOL))).toEqual(new Set(spec.words)); // every word in the third sentence
+      const d = spec.dialogue ? 1 : 0;
+      if (spec.dialogue) expect(s[3]!).toMatch(/"/);
+      const slack = spec.sentences - 4 - d;
+      const fillers = Math.max(0, slack - 1);
+      const filled = FILLERS.slice(0, fillers).map((f) => f.replaceAll('{A}', spec.hero).replaceAll('{B}', spec.companion));
+      expect(s.slice(3 + d, 3 + d + fillers)).toEqual(filled);
+      expect(s.at(-1)).toBe(spec.closing);
+    }
+    lens.sort((a, b) => a - b);
+    expect(lens.filter((n) => n >= 60 && n <= 150).length).toBeGreaterThanOrEqual(475);
+    expect(lens.at(-1)!).toBeLessThanOrEqual(150);
   });
 
   it('a request states each of its constraints in words: names, place, words, first word, count, closing', () => {

@@ -129,6 +129,10 @@ describe('study configs', () => {
     expect(() => validateStudyConfig({ ...tiny, world: { ...w, sampled: { temperature: 0, seeds: [1, 1] } } }, 'c')).toThrow(
       /sampled.temperature must be a number > 0[\s\S]*seeds must be a list of distinct/,
     );
+    expect(() => validateStudyConfig({ ...tiny, world: { ...w, stories: 'sorted' as 'planned' } }, 'c')).toThrow(
+      /config.world.stories must be one of "shuffled", "planned", got "sorted"/,
+    );
+    expect(() => validateStudyConfig({ ...tiny, world: { ...w, stories: 'planned' } }, 'c')).not.toThrow();
     expect(() => validateStudyConfig({ ...tiny, world: undefined, parts: ['world'] }, 'c')).toThrow(/no "world" section/);
     expect(() => validateStudyConfig({ ...tiny, parts: ['fake'] }, 'c')).toThrow(/config.parts/);
     expect(PRESETS.default!.world!.base).toEqual({ model: 'models/world-base' });

@@ -54,4 +54,9 @@ describe("a world base's card", () => {
     expect(card).toContain('| copy windows | 30000 documents of six copy lines');
     expect(card).toContain('packed into windows of 32 tokens; a batch of 32 of them in every step');
   });
+  it("says when its stories were told in the 'planned' order, and nothing of the order otherwise", () => {
+    expect(modelCard(info())).not.toContain('| stories |');
+    expect(modelCard({ ...info(), stories: 'shuffled' as const })).not.toContain('| stories |');
+    expect(modelCard({ ...info(), stories: 'planned' as const })).toContain('| stories | planned: one plan for every story');
+  });
 });

@@ -27,6 +27,23 @@ describe('the world part in the study plan', () => {
     expect(plan.stages.slice(0, without.stages.length).map((s) => [s.name, s.key])).toEqual(without.stages.map((s) => [s.name, s.key]));
   });
 
+  it("the story order keys every world stage when 'planned', and leaves the keys of a 'shuffled' world as they were", () => {
+    const cfg = PRESETS.tiny!;
+    const keys = (c: StudyConfig) =>
+      planStudy(c, '/o', inputsOf(c))
+        .stages.filter((s) => s.name.includes('world'))
+        .map((s) => s.key);
+    const plain = keys(cfg);
+    expect(keys({ ...cfg, world: { ...cfg.world!, stories: 'shuffled' } })).toEqual(plain);
+    const planned = keys({ ...cfg, world: { ...cfg.world!, stories: 'planned' } });
+    expect(planned.every((k, i) => k !== plain[i])).toBe(true);
+    // one world, told two ways: the same evaluation requests, other reference stories
+    const a = worldData(cfg.world!);
+    const b = worldData({ ...cfg.world!, stories: 'planned' });
+    expect(b.sets.eval.map((i) => i.request)).toEqual(a.sets.eval.map((i) => i.request));
+    expect(b.sets.eval.map((i) => i.reference)).not.toEqual(a.sets.eval.map((i) => i.reference));
+  });
+
   it('default plans the world part on the committed models/world-base, after the real-data stages', () => {
     const cfg = PRESETS.default!;
     const plan = planStudy(cfg, '/o', inputsOf(cfg));

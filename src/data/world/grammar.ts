@@ -7,7 +7,7 @@
 import type { Rng } from '../../core/random.ts';
 import { ADJECTIVES, OBJECTS, OPENINGS, PLACES, type Place, article } from './lexicon.ts';
 import type { StorySpec } from './spec.ts';
-import { type World, character, pick, shuffled } from './world.ts';
+import { type StoryOrder, type World, character, pick, shuffled } from './world.ts';
 
 const COMPANION = [
   '{A} had a friend, {b} {cs} named {B}.',
@@ -48,7 +48,8 @@ const ADJECTIVE_CLAUSE = ['{X} felt {w}', '{X} was very {w}'];
 const VERB_CLAUSE = ['{X} wanted to {w}', '{X} loved to {w}', '{X} learned to {w}'];
 const CLAUSE_PREFIX = ['', 'That day, ', 'Later, ', 'Before long, '];
 
-const FILLERS = [
+/** Sentences that carry no slot; a 'planned' story takes them from the start, in this order. */
+export const FILLERS: readonly string[] = [
   'The sun was high in the sky.',
   '{A} and {B} walked for a long time.',
   'They sat down to rest under a tall tree.',
@@ -171,8 +172,19 @@ export function openingSentence(world: World, firstWord: string, hero: string, p
   return fill(pick(openings, rng), { A: h.name, a: article(h.species), s: h.species, at: where.at, to: where.to });
 }
 
-/** The story of a spec; `rng` picks among the grammar's variants. */
+/** The story of a spec; `rng` picks among the grammar's variants. A 'planned' story draws from
+ *  its own stream and then advances `rng` as a shuffled one would, so a caller's later draws (the
+ *  next spec, request, document) are the same in both orders: one world, told two ways. */
 export function renderStory(world: World, spec: StorySpec, rng: Rng): string {
+  if (world.stories === 'planned') {
+    const own = rng.peekFork(0x91a2);
+    tell(world, spec, rng, 'shuffled');
+    return tell(world, spec, own, 'planned');
+  }
+  return tell(world, spec, rng, 'shuffled');
+}
+
+function tell(world: World, spec: StorySpec, rng: Rng, order: StoryOrder): string {
   const hero = character(world, spec.hero);
   const friend = character(world, spec.companion);
   const where = placeNamed(spec.place, 'renderStory');
@@ -189,6 +201,7 @@ export function renderStory(world: World, spec: StorySpec, rng: Rng): string {
   const openings = openingsOf(spec.firstWord, 'renderStory');
   const opening = pick(openings, rng);
   const openerHasPlace = /\{(at|to)\}/.test(opening);
+  if (order === 'planned') return plannedStory(spec, opening, openerHasPlace, vars, rng);
 
   // the fixed sentences: opening, companion (maybe with the place), one sentence of words,
   // dialogue, closing; what is left of the count goes to splitting the words, a separate place
@@ -213,4 +226,33 @@ export function renderStory(world: World, spec: StorySpec, rng: Rng): string {
   }
   for (const f of shuffled(FILLERS, rng).slice(0, slack)) middle.push(fill(f, vars));
   return [...head, ...shuffled(middle, rng), ...tail, spec.closing].join(' ');
+}
+
+/**
+ * The 'planned' order: every story of a spec has the same plan, so which sentence comes next
+ * follows from the request and the sentences written so far, never from a shuffle. Opening,
+ * companion (with the place unless the opening has it), the words in one sentence, the dialogue,
+ * then `sentences - 4 - dialogue - 1` fillers taken from the start of FILLERS in its order (none
+ * ever follows itself or a later one, so a greedy decoder has no filler loop to fall into, and
+ * the last filler's identity says how many came before), the mood sentence when there is room,
+ * and the closing line. Variety is left to the templates of each sentence.
+ */
+function plannedStory(
+  spec: StorySpec,
+  opening: string,
+  openerHasPlace: boolean,
+  vars: { A: string; B: string; [k: string]: string },
+  rng: Rng,
+): string {
+  let slack = spec.sentences - (4 + (spec.dialogue ? 1 : 0));
+  if (slack < 0) throw new Error(`renderStory: ${spec.sentences} sentences cannot hold a story${spec.dialogue ? ' with dialogue' : ''}`);
+  const out = [fill(opening, vars), fill(pick(openerHasPlace ? COMPANION : COMPANION_PLACE, rng), vars)];
+  out.push(wordSentence(spec.words, vars.A, vars.B, rng));
+  if (spec.dialogue) out.push(dialogueSentence(vars.A, vars.B, rng));
+  const mood = slack > 0 ? fill(pick(MOOD[spec.ending], rng), vars) : undefined;
+  if (mood) slack--;
+  for (const f of FILLERS.slice(0, slack)) out.push(fill(f, vars));
+  if (mood) out.push(mood);
+  out.push(spec.closing);
+  return out.join(' ');
 }

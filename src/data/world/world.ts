@@ -12,8 +12,16 @@ export interface Character {
   food: string;
 }
 
+/** How a story orders its sentences (src/data/world/grammar.ts): 'shuffled' (the world as first
+ *  built: the words, dialogue and filler sentences in random order, fillers a random subset) or
+ *  'planned' (one fixed plan: opening, companion, the words in one sentence, dialogue, then the
+ *  fillers as a prefix of one fixed list, mood, closing; docs/world.md, attempt 9). */
+export type StoryOrder = 'shuffled' | 'planned';
+export const STORY_ORDERS: readonly StoryOrder[] = ['shuffled', 'planned'];
+
 export interface World {
   seed: number;
+  stories: StoryOrder;
   characters: readonly Character[];
   byName: ReadonlyMap<string, Character>;
 }
@@ -41,8 +49,10 @@ export function pickDistinct<T>(xs: readonly T[], k: number, rng: Rng): T[] {
 }
 
 /** The world of a seed: the same seed gives the same characters on every machine. */
-export function buildWorld(seed: number): World {
+export function buildWorld(seed: number, stories: StoryOrder = 'shuffled'): World {
   if (!Number.isInteger(seed) || seed < 0) throw new Error(`world seed must be a whole number >= 0, got ${seed}`);
+  if (!STORY_ORDERS.includes(stories))
+    throw new Error(`world story order must be one of ${STORY_ORDERS.join(', ')}, got ${JSON.stringify(stories)}`);
   const rng = new Rng(seed ^ 0x5eed);
   const names = shuffled(NAMES, rng);
   const characters = names.map((name, i) => ({
@@ -52,7 +62,7 @@ export function buildWorld(seed: number): World {
     food: pick(FOODS, rng),
   }));
   characters.sort((a, b) => NAMES.indexOf(a.name as (typeof NAMES)[number]) - NAMES.indexOf(b.name as (typeof NAMES)[number]));
-  return { seed, characters, byName: new Map(characters.map((c) => [c.name, c])) };
+  return { seed, stories, characters, byName: new Map(characters.map((c) => [c.name, c])) };
 }
 
 export function character(world: World, name: string): Character {
