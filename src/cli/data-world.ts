@@ -143,7 +143,7 @@ export async function run(argv: string[]): Promise<number> {
   const manifest = {
     generator: 'heed data world',
     seed,
-    stories,
+    ...(stories !== 'shuffled' ? { stories } : {}), // absent: shuffled, as every manifest before the option
     tokenizer: v.tokenizer ?? 'models/heed-base/tokenizer.json',
     corpus: {
       documents: corpus.docs.length,

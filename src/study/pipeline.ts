@@ -4,6 +4,7 @@
 // key, folder and cost), then runs the named stage functions below in order. Everything runs in
 // process through the library functions of src/train, src/decode and src/eval.
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import type { StoryOrder } from '../data/world/world.ts';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Backend } from '../backend/backend.ts';
 import { backendOf, chooseBackend } from '../backend/choose.ts';
@@ -34,7 +35,7 @@ import { writeModelCard } from './modelCard.ts';
 import { COST, type PlannedStage, pretrainUnits, StudyProgress } from './progress.ts';
 import { fileHash, isCached, runStage, stageKey, type StageStatus } from './stage.ts';
 import { bootstrapSe, distinctN } from './stats.ts';
-import { finetuneArm, pretrainBase, type TrainedModel } from './train.ts';
+import { finetuneArm, pretrainBase, type StepReport, type TrainedModel } from './train.ts';
 
 export interface BaseResult {
   modelDir: string;
@@ -249,6 +250,14 @@ export interface StudyPlan {
 
 const stageName = (id: StageId): string => ('arm' in id ? `${id.kind} ${id.arm}` : id.kind);
 
+/** The story order a world base directory was pretrained on, from its model card's "stories"
+ *  row (src/study/modelCard.ts writes it for the planned order only; a card without it, or no
+ *  card, is the shuffled world every base before attempt 9 learned). */
+export function baseStoryOrder(dir: string): StoryOrder {
+  const card = join(dir, 'README.md');
+  return existsSync(card) && readFileSync(card, 'utf8').includes('\n| stories | planned') ? 'planned' : 'shuffled';
+}
+
 /** Every stage with its key (config fields and upstream keys only), folder and cost (COST). */
 export function planStudy(cfg: StudyConfig, out: string, inputs: StudyInputs): StudyPlan {
   const all = armsOf(cfg).map(armOf);
@@ -343,7 +352,7 @@ function planWorld(
   // the story order joins the keys only when set, so the stages of a 'shuffled' world keep theirs
   const sets = {
     seed: w.seed,
-    ...(w.stories === 'planned' ? { stories: w.stories } : {}),
+    ...(w.stories && w.stories !== 'shuffled' ? { stories: w.stories } : {}),
     tuningRows: w.tuningRows,
     evalPerGroup: w.evalPerGroup,
   };
@@ -356,6 +365,12 @@ function planWorld(
     }
     const problem = modelDirProblem(dir);
     if (problem) throw new Error(`config.world.base.model: world base model ${dir}: ${problem}`);
+    const learned = baseStoryOrder(dir);
+    const asked = w.stories ?? 'shuffled';
+    if (learned !== asked)
+      throw new Error(
+        `config.world.base.model: ${dir} was pretrained on the ${learned} world (its README.md ${learned === 'planned' ? 'has' : 'has no'} "| stories | planned" row) but config.world.stories is ${asked}: tune and evaluate a base on the world it learned (set config.world.stories to "${learned}"), or pretrain one on the ${asked} world`,
+      );
     base = { key: stageKey('world-base', { files: Object.fromEntries(BASE_FILES.map((f) => [f, fileHash(join(dir, f))])) }), dir };
   } else base = { key: stageKey('world-base', { pretrain: w.base.pretrain, sets, backend: cfg.backend }) };
   const add = (id: StageId, key: string, units: number): string => {
@@ -414,7 +429,7 @@ interface StudyContext {
   inputs: StudyInputs;
   backend: () => Promise<Backend>;
   prog: StudyProgress;
-  steps: (what: string) => (step: number, total: number) => void;
+  steps: (what: string) => StepReport;
 }
 
 async function baseStage(ctx: StudyContext, plan: StudyPlan, dir: string): Promise<BaseResult> {
@@ -590,7 +605,10 @@ export async function runStudy(cfg: StudyConfig, opts: StudyOptions): Promise<St
     inputs,
     prog,
     backend: () => (backendP ??= backendOf(chosen.name)),
-    steps: (what) => (step, total) => prog.update(`${what} step ${step}/${total}`, step / Math.max(total, 1)),
+    steps: (what) => (step, total, resumed) =>
+      resumed
+        ? prog.resumed(`${what} resumes at step ${step}/${total}`, step / Math.max(total, 1))
+        : prog.update(`${what} step ${step}/${total}`, step / Math.max(total, 1)),
   };
   const statuses: Record<string, StageStatus> = {};
   async function stage<R>(id: StageId, fn: (dir: string) => Promise<R>): Promise<R> {

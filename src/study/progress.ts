@@ -43,7 +43,7 @@ const PRETRAIN_REF_WEIGHTS = matmulWeights({ dim: 128, nLayers: 6, nHeads: 4, nK
  *  included: attempt 8's added 26% to a step's tokens), weighted by its matmul weights per token. */
 export function pretrainUnits(p: PretrainRecipe): number {
   const weights = matmulWeights(p.model, p.tokenizer.vocabSize);
-  const copyTokens = p.copyWindows ? p.copyWindows.batchSize * (p.copyWindows.context + 1) : 0;
+  const copyTokens = p.copyWindows ? p.copyWindows.batchSize * p.copyWindows.context : 0; // inputs, as maxSeqLen counts
   const stepTokens = p.batchSize * p.gradAccum * p.model.maxSeqLen + copyTokens;
   return p.steps * stepTokens * COST.pretrainToken * (weights / PRETRAIN_REF_WEIGHTS);
 }
@@ -61,9 +61,9 @@ export class StudyProgress {
   private doneUnits = 0;
   private stageUnits = 0;
   private stageFrac = 0;
-  /** The share of the current stage done before this run (a resumed checkpoint): no time of
-   *  this run went into it, so it counts neither as done nor as left. */
-  private stageHeadStart: number | undefined;
+  /** The share of the current stage done before this run (a resumed checkpoint, see resumed()):
+   *  no time of this run went into it, so it counts neither as done nor as left. */
+  private stageHeadStart = 0;
   private headStartUnits = 0;
   private index = -1;
   private current = '';
@@ -86,7 +86,7 @@ export class StudyProgress {
 
   /** Units this run has done itself (not a resumed stage's head start). */
   private get unitsDoneHere(): number {
-    return this.doneUnits - this.headStartUnits + this.stageUnits * (this.stageFrac - (this.stageHeadStart ?? 0));
+    return this.doneUnits - this.headStartUnits + this.stageUnits * (this.stageFrac - this.stageHeadStart);
   }
 
   /** Seconds left: units left x seconds per unit, blending the reference host's rate (weight
@@ -103,7 +103,7 @@ export class StudyProgress {
     this.index = this.stages.findIndex((s) => s.name === name);
     this.stageUnits = this.stages[this.index]?.units ?? 0;
     this.stageFrac = 0;
-    this.stageHeadStart = undefined;
+    this.stageHeadStart = 0;
     this.current = name;
     this.print(`${name}: starting`, true);
   }
@@ -111,13 +111,17 @@ export class StudyProgress {
   /** `phase`: a new phase of the stage (always printed, on its own line), not a tick of progress. */
   update(detail: string, frac: number, phase = false): void {
     this.stageFrac = Math.max(0, Math.min(1, frac));
-    // the first tick of a stage says how far it was before this run (0 unless resumed)
-    if (!phase) this.stageHeadStart ??= this.stageFrac;
     this.print(`${this.current}: ${detail}`, phase);
   }
 
+  /** The current stage resumes `frac` of the way through (a checkpoint of an earlier run). */
+  resumed(detail: string, frac: number): void {
+    this.stageHeadStart = this.stageFrac = Math.max(0, Math.min(1, frac));
+    this.print(`${this.current}: ${detail}`, true);
+  }
+
   end(status: string): void {
-    this.headStartUnits += this.stageUnits * (this.stageHeadStart ?? 0);
+    this.headStartUnits += this.stageUnits * this.stageHeadStart;
     this.doneUnits += this.stageUnits;
     this.stageUnits = 0;
     this.stageFrac = 0;

@@ -27,6 +27,9 @@ import type { Arm } from './arms.ts';
 import type { FinetuneSettings, PretrainRecipe } from './config.ts';
 import { countWords, type WorldData, worldCorpusTexts } from './worldData.ts';
 
+/** Step progress of a training stage; `resumed`: once, before training, the step a checkpoint resumes at. */
+export type StepReport = (step: number, total: number, resumed?: boolean) => void;
+
 export interface TrainedModel {
   modelDir: string;
   steps: number;
@@ -51,13 +54,14 @@ async function runTraining(
   heldEx: Example[],
   cfg: TrainConfig,
   title: string,
-  onStep: (step: number, total: number) => void,
+  onStep: StepReport,
   aux?: { examples: Example[]; batchSize: number },
 ): Promise<TrainResult> {
   const ckptDir = join(dir, 'checkpoint');
   const resume = existsSync(join(ckptDir, 'trainer_state.json')) ? readCheckpointDir(ckptDir) : undefined;
   if (resume?.weights) model.loadState(resume.weights);
   const total = totalStepsFor(cfg, Math.ceil(trainEx.length / cfg.batchSize));
+  if (resume) onStep(resume.state.step, total, true);
   return train(
     {
       model,
@@ -141,7 +145,7 @@ export async function pretrainBase(
   dir: string,
   recipe: PretrainRecipe,
   backend: Backend,
-  onStep: (step: number, total: number) => void,
+  onStep: StepReport,
   onPhase: (what: string) => void = () => {},
   world?: { data: WorldData; seed: number },
 ): Promise<TrainedModel> {
@@ -237,7 +241,7 @@ export async function finetuneArm(
   baseDir: string,
   ft: FinetuneSettings,
   backend: Backend,
-  onStep: (step: number, total: number) => void,
+  onStep: StepReport,
   data?: Dataset,
 ): Promise<TrainedModel> {
   const { model, tokenizer: tok, tokenizerSource } = openPretrained(baseDir, undefined, backend);

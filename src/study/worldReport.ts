@@ -92,7 +92,7 @@ export function worldReport(w: WorldResults, settings: WorldSettings, bs: { samp
     checks: checksTable(arms),
     claims: [...caveat, ...worldClaims(arms, w.rank, bs, requests)],
     notes: [
-      `world seed ${settings.seed}; base: ${w.base.label}; ${requests.length} held-out evaluation items (groups: new-combination, held-out-value, held-out-type, fact-held-out, fact-seen; docs/world.md), judged exactly by the world judge`,
+      `world seed ${settings.seed}${settings.stories === 'planned' ? ", stories told in the planned order (docs/world.md, 'Two ways to tell the same world')" : ''}; base: ${w.base.label}; ${requests.length} held-out evaluation items (groups: new-combination, held-out-value, held-out-type, fact-held-out, fact-seen; docs/world.md), judged exactly by the world judge`,
       `answers: greedy and ${s.seeds.length} sampled runs ${label}, at most ${settings.maxNewTokens} new tokens; the judged text is each answer's first line (stories and answers are one line); world:base-in-wrapper asks the base inside a natural pretraining wrapper instead of the chat template`,
       "semantic: the score on the answer's own request minus the same answer's score on a random other request of the same kind (x100; a generic story scores about 0); instr./prompt: at instruction or prompt level; stories / facts: instruction level on the story requests and on the fact questions apart (a fact question is one check, so facts swing far more)",
       "exact win rate: the answer meeting more of the request's checks wins, ties count half (AlpacaEval's coding and standard error), against world:instruction's answer",

@@ -172,8 +172,8 @@ export async function train(setup: TrainSetup, cfg: TrainConfig): Promise<TrainR
   if (aux) {
     // a batch of the second set with nothing labelled would have no mean loss; refuse it here, not at its step
     if (aux.examples.length === 0) throw new Error('the second training set (aux) is empty');
-    const bare = aux.examples.findIndex((e) => !e.labels.some((l) => l !== IGNORE));
-    if (bare >= 0) throw new Error(`the second training set (aux): example ${bare} has no labelled token`);
+    const bare = aux.examples.findIndex((e) => !e.labels.slice(1).some((l) => l !== IGNORE)); // targets: labels[1..]
+    if (bare >= 0) throw new Error(`the second training set (aux): example ${bare} has no labelled target token`);
   }
   const ident = { ...identity(cfg, totalSteps), ...(aux ? { aux: { examples: aux.examples.length, batchSize: aux.batchSize } } : {}) };
   if (resume) {

@@ -59,8 +59,8 @@ it("a resumed stage's head start is neither this run's work nor work left: the E
     null,
   );
   p.begin('pretrain');
-  p.update('tokenizer', 0, true); // a phase before training: not a tick
-  p.update('step 500/1000', 0.5); // resumed halfway
+  p.update('tokenizer', 0, true); // a phase before training
+  p.resumed('resumes at step 500/1000', 0.5); // resumed halfway
   const fresh = new StudyProgress(
     [
       { name: 'pretrain', units: 0.5e6 },
@@ -69,18 +69,22 @@ it("a resumed stage's head start is neither this run's work nor work left: the E
     null,
   );
   fresh.begin('pretrain');
-  fresh.update('step 0/500', 0);
   // the same work is left (half the pretraining and the arms), at the same prior rate
   expect(p.unitsLeft).toBeCloseTo(fresh.unitsLeft, 6);
   expect(p.etaSec()).toBeCloseTo(fresh.etaSec(), 0);
+  // a fresh stage's first tick is this run's work
+  p.update('step 501/1000', 0.501);
+  expect(p.unitsLeft).toBeCloseTo(fresh.unitsLeft - 1e3, 6);
   p.update('step 1000/1000', 1);
   p.end('done');
   p.begin('arms');
-  expect(p.unitsLeft).toBeCloseTo(1e6, 6);
+  p.update('batch 1/4', 0.25);
+  expect(p.unitsLeft).toBeCloseTo(0.75e6, 6);
 });
 
 it('copy windows beside each pretraining step add their tokens to its cost', () => {
   const withCopy = { ...WORLD_PRETRAIN, copyWindows: { docs: 20000, context: 32, batchSize: 32 } };
   const stepTokens = WORLD_PRETRAIN.batchSize * WORLD_PRETRAIN.model.maxSeqLen;
-  expect(pretrainUnits(withCopy) / pretrainUnits(WORLD_PRETRAIN)).toBeCloseTo((stepTokens + 32 * 33) / stepTokens, 9);
+  // 32 windows of 32 input tokens (33 with the last target), as a corpus window counts its 256 inputs
+  expect(pretrainUnits(withCopy) / pretrainUnits(WORLD_PRETRAIN)).toBeCloseTo((stepTokens + 32 * 32) / stepTokens, 9);
 });

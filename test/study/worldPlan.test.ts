@@ -2,10 +2,13 @@
 // committed models/world-base and, when its world base is missing, skips the world part with one
 // line saying how to make it (and plans the real-data stages exactly as without a world section);
 // --config world refuses to start.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ARMS } from '../../src/study/arms.ts';
 import { PRESETS, type StudyConfig } from '../../src/study/config.ts';
-import { planStudy, resolveBase } from '../../src/study/pipeline.ts';
+import { baseStoryOrder, planStudy, resolveBase } from '../../src/study/pipeline.ts';
 import { worldData } from '../../src/study/worldData.ts';
 
 const inputsOf = (cfg: (typeof PRESETS)[string]) => ({ instructions: [], ifevalInputs: [], world: worldData(cfg.world!) });
@@ -42,6 +45,18 @@ describe('the world part in the study plan', () => {
     const b = worldData({ ...cfg.world!, stories: 'planned' });
     expect(b.sets.eval.map((i) => i.request)).toEqual(a.sets.eval.map((i) => i.request));
     expect(b.sets.eval.map((i) => i.reference)).not.toEqual(a.sets.eval.map((i) => i.reference));
+  });
+
+  it('a world base directory is used only with the story order it was pretrained on (its card says)', () => {
+    const cfg = PRESETS.default!;
+    expect(baseStoryOrder(resolveBase('models/world-base'))).toBe('shuffled');
+    const planned = { ...cfg, world: { ...cfg.world!, stories: 'planned' as const } };
+    expect(() => planStudy(planned, '/o', inputsOf(planned))).toThrow(
+      /models\/world-base was pretrained on the shuffled world .* but config.world.stories is planned/,
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'heed-card-'));
+    writeFileSync(join(dir, 'README.md'), '# w\n| field | value |\n|---|---|\n| stories | planned: one plan |\n');
+    expect(baseStoryOrder(dir)).toBe('planned');
   });
 
   it('default plans the world part on the committed models/world-base, after the real-data stages', () => {

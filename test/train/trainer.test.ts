@@ -154,10 +154,16 @@ describe('trainer', () => {
     );
     await expect(train(setup(b2, outB, { resume: ck }), cfg)).rejects.toThrow(/--resume: the checkpoint was trained with/);
     // a second set that could make a batch with nothing labelled is refused before anything runs
-    const bare = { ...aux, examples: aux.examples.map((e, i) => (i === 5 ? { ids: e.ids, labels: e.ids.map(() => -100) } : e)) };
-    await expect(train(setup(new Llama(config, cpu, { seed: 4 }), tmp(), { aux: bare }), cfg)).rejects.toThrow(
-      /second training set \(aux\): example 5 has no labelled token/,
-    );
+    // (labels[0] is no target: the targets are labels[1..])
+    for (const first of [-100, 7]) {
+      const bare = {
+        ...aux,
+        examples: aux.examples.map((e, i) => (i === 5 ? { ids: e.ids, labels: e.ids.map((_, j) => (j === 0 ? first : -100)) } : e)),
+      };
+      await expect(train(setup(new Llama(config, cpu, { seed: 4 }), tmp(), { aux: bare }), cfg)).rejects.toThrow(
+        /second training set \(aux\): example 5 has no labelled target token/,
+      );
+    }
     await expect(train(setup(new Llama(config, cpu, { seed: 4 }), tmp(), { aux: { ...aux, examples: [] } }), cfg)).rejects.toThrow(
       /second training set \(aux\) is empty/,
     );

@@ -173,8 +173,11 @@ export function openingSentence(world: World, firstWord: string, hero: string, p
 }
 
 /** The story of a spec; `rng` picks among the grammar's variants. A 'planned' story draws from
- *  its own stream and then advances `rng` as a shuffled one would, so a caller's later draws (the
- *  next spec, request, document) are the same in both orders: one world, told two ways. */
+ *  its own stream and then advances `rng` as a shuffled one would, so a caller that draws a fixed
+ *  number of rows (the tuning sets, the evaluation items) draws the same specs and requests in
+ *  both orders. The corpus is not such a caller: it picks each document's kind from the tokens
+ *  written so far, and planned stories have other lengths, so its documents diverge (the same
+ *  distribution, other draws). */
 export function renderStory(world: World, spec: StorySpec, rng: Rng): string {
   if (world.stories === 'planned') {
     const own = rng.peekFork(0x91a2);
