@@ -254,6 +254,7 @@ function plannedStory(
   if (spec.dialogue) out.push(dialogueSentence(vars.A, vars.B, rng));
   const mood = slack > 0 ? fill(pick(MOOD[spec.ending], rng), vars) : undefined;
   if (mood) slack--;
+  if (slack > FILLERS.length) throw new Error(`renderStory: ${spec.sentences} sentences need more than the ${FILLERS.length} fillers`);
   for (const f of FILLERS.slice(0, slack)) out.push(fill(f, vars));
   if (mood) out.push(mood);
   out.push(spec.closing);
