@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { CORPUS_KINDS, type CorpusDoc, type CorpusKind, DEFAULT_MIX, type Mix, buildCorpus, resolveMix } from '../data/world/corpus.ts';
 import { lexiconSizes } from '../data/world/lexicon.ts';
 import { DEFAULT_SIZES, EVAL_GROUPS, type TuningRow, buildSets, quizNames } from '../data/world/sets.ts';
-import { STORY_ORDERS, type StoryOrder, buildWorld } from '../data/world/world.ts';
+import { STORY_ORDERS, buildWorld, isStoryOrder } from '../data/world/world.ts';
 import { designChance } from '../eval/world/chance.ts';
 import { pathExists, writeDirAtomic } from '../io/files.ts';
 import { outputDir } from '../io/open.ts';
@@ -115,9 +115,8 @@ export async function run(argv: string[]): Promise<number> {
 
   const t0 = Date.now();
   const stories = v.stories ?? 'shuffled';
-  if (!STORY_ORDERS.includes(stories as StoryOrder))
-    throw new Error(`--stories must be one of ${STORY_ORDERS.join(', ')}, got ${JSON.stringify(stories)}`);
-  const world = buildWorld(seed, stories as StoryOrder);
+  if (!isStoryOrder(stories)) throw new Error(`--stories must be one of ${STORY_ORDERS.join(', ')}, got ${JSON.stringify(stories)}`);
+  const world = buildWorld(seed, stories);
   const sets = buildSets(world, seed, sizes);
   const corpus = buildCorpus(world, {
     tokens,

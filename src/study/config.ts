@@ -1,7 +1,7 @@
 // Study configs: plain JSON-serialisable objects (built-in presets tiny / default / full, or a
 // JSON file), validated field by field with errors that name the config and the field.
 import { type Mix, resolveMix } from '../data/world/corpus.ts';
-import { STORY_ORDERS, type StoryOrder } from '../data/world/world.ts';
+import { isStoryOrder, STORY_ORDERS, type StoryOrder } from '../data/world/world.ts';
 import { existsSync, statSync } from 'node:fs';
 import { BACKEND_NAMES, type BackendName, isBackendName } from '../backend/byName.ts';
 import { checkJudgeSpec } from '../eval/judges/spec.ts';
@@ -562,7 +562,7 @@ function checkWorld(c: Checker, raw: unknown): void {
     'rank',
   ]);
   c.int(w, 'config.world', 'seed', 0, 2 ** 30 - 1, 'the world generator takes seeds below 2^30');
-  if (w.stories !== undefined && !STORY_ORDERS.includes(w.stories as StoryOrder))
+  if (w.stories !== undefined && !isStoryOrder(w.stories))
     c.errs.push(`config.world.stories must be one of ${STORY_ORDERS.map((o) => `"${o}"`).join(', ')}, got ${short(w.stories)}`);
   checkBase(c, w.base, 'config.world.base');
   const b = w.base as Obj | undefined;

@@ -55,6 +55,16 @@ export interface ModelCardInfo {
 
 const fmt = (v: number | undefined, d = 4): string => (v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(d));
 
+/** The card row that says a world base learned the planned story order (written only for it). */
+const PLANNED_ROW = '| stories | planned';
+
+/** The story order a world base directory was pretrained on, read back from its card's row (a
+ *  card without it, or no card, is the shuffled world every base before attempt 9 learned). */
+export function cardStoryOrder(dir: string): StoryOrder {
+  const card = join(dir, 'README.md');
+  return existsSync(card) && readFileSync(card, 'utf8').includes(`\n${PLANNED_ROW}`) ? 'planned' : 'shuffled';
+}
+
 export function modelCard(i: ModelCardInfo): string {
   const licenses =
     i.recipe.corpus !== 'world' && existsSync(i.sourceMd) ? parseSourceLicenses(readFileSync(i.sourceMd, 'utf8'), i.sourceMd) : [];
@@ -86,7 +96,7 @@ ${c.tiedEmbeddings ? '| output head | the embedding matrix (tied) |\n' : ''}| vo
           .map(([k, v]) => `${k} ${+(v * 100).toFixed(2)}%`)
           .join(', ')} |${
           i.stories === 'planned'
-            ? '\n| stories | planned: one plan for every story (opening, companion, the words in one sentence, dialogue, fillers from the start of one list, mood, closing), so greedy decoding has no filler loop to fall into (docs/world.md, attempt 9) |'
+            ? `\n${PLANNED_ROW}: one plan for every story (opening, companion, the words in one sentence, dialogue, fillers from the start of one list, mood, closing), so greedy decoding has no filler loop to fall into (docs/world.md, attempt 9) |`
             : ''
         }`
       : ''

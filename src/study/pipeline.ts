@@ -4,7 +4,6 @@
 // key, folder and cost), then runs the named stage functions below in order. Everything runs in
 // process through the library functions of src/train, src/decode and src/eval.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import type { StoryOrder } from '../data/world/world.ts';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Backend } from '../backend/backend.ts';
 import { backendOf, chooseBackend } from '../backend/choose.ts';
@@ -31,7 +30,7 @@ import { type Arm, armOf, armStageDir, REFERENCE_ARM, WORLD_REFERENCE_ARM } from
 import { armsOf, partsOf, type PretrainRecipe, type StudyConfig, type WorldSettings } from './config.ts';
 import { type WorldData, worldArmDataset, worldData } from './worldData.ts';
 import { type WorldGenResult, type WorldRankSummary, worldGenerate, worldRank } from './worldStages.ts';
-import { writeModelCard } from './modelCard.ts';
+import { cardStoryOrder, writeModelCard } from './modelCard.ts';
 import { COST, type PlannedStage, pretrainUnits, StudyProgress } from './progress.ts';
 import { fileHash, isCached, runStage, stageKey, type StageStatus } from './stage.ts';
 import { bootstrapSe, distinctN } from './stats.ts';
@@ -250,14 +249,6 @@ export interface StudyPlan {
 
 const stageName = (id: StageId): string => ('arm' in id ? `${id.kind} ${id.arm}` : id.kind);
 
-/** The story order a world base directory was pretrained on, from its model card's "stories"
- *  row (src/study/modelCard.ts writes it for the planned order only; a card without it, or no
- *  card, is the shuffled world every base before attempt 9 learned). */
-export function baseStoryOrder(dir: string): StoryOrder {
-  const card = join(dir, 'README.md');
-  return existsSync(card) && readFileSync(card, 'utf8').includes('\n| stories | planned') ? 'planned' : 'shuffled';
-}
-
 /** Every stage with its key (config fields and upstream keys only), folder and cost (COST). */
 export function planStudy(cfg: StudyConfig, out: string, inputs: StudyInputs): StudyPlan {
   const all = armsOf(cfg).map(armOf);
@@ -365,7 +356,7 @@ function planWorld(
     }
     const problem = modelDirProblem(dir);
     if (problem) throw new Error(`config.world.base.model: world base model ${dir}: ${problem}`);
-    const learned = baseStoryOrder(dir);
+    const learned = cardStoryOrder(dir);
     const asked = w.stories ?? 'shuffled';
     if (learned !== asked)
       throw new Error(
@@ -605,10 +596,11 @@ export async function runStudy(cfg: StudyConfig, opts: StudyOptions): Promise<St
     inputs,
     prog,
     backend: () => (backendP ??= backendOf(chosen.name)),
-    steps: (what) => (step, total, resumed) =>
-      resumed
-        ? prog.resumed(`${what} resumes at step ${step}/${total}`, step / Math.max(total, 1))
-        : prog.update(`${what} step ${step}/${total}`, step / Math.max(total, 1)),
+    steps: (what) => (step, total, resumed) => {
+      const frac = step / Math.max(total, 1);
+      if (resumed) prog.resumed(`${what} resumes at step ${step}/${total}`, frac);
+      else prog.update(`${what} step ${step}/${total}`, frac);
+    },
   };
   const statuses: Record<string, StageStatus> = {};
   async function stage<R>(id: StageId, fn: (dir: string) => Promise<R>): Promise<R> {

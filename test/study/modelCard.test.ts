@@ -1,6 +1,9 @@
 // The model card reads the data licenses from SOURCE.md's sources table.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { modelCard, parseSourceLicenses } from '../../src/study/modelCard.ts';
+import { cardStoryOrder, modelCard, parseSourceLicenses } from '../../src/study/modelCard.ts';
 import { WORLD_PRETRAIN } from '../../src/study/config.ts';
 
 const MD = `# x
@@ -58,5 +61,11 @@ describe("a world base's card", () => {
     expect(modelCard(info())).not.toContain('| stories |');
     expect(modelCard({ ...info(), stories: 'shuffled' as const })).not.toContain('| stories |');
     expect(modelCard({ ...info(), stories: 'planned' as const })).toContain('| stories | planned: one plan for every story');
+    // the study reads the order back from the card it wrote
+    const dir = mkdtempSync(join(tmpdir(), 'heed-card-'));
+    for (const stories of ['planned', 'shuffled'] as const) {
+      writeFileSync(join(dir, 'README.md'), modelCard({ ...info(), stories }));
+      expect(cardStoryOrder(dir)).toBe(stories);
+    }
   });
 });

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ARMS } from '../../src/study/arms.ts';
 import { PRESETS, type StudyConfig } from '../../src/study/config.ts';
-import { baseStoryOrder, planStudy, resolveBase } from '../../src/study/pipeline.ts';
+import { cardStoryOrder } from '../../src/study/modelCard.ts';
+import { planStudy, resolveBase } from '../../src/study/pipeline.ts';
 import { worldData } from '../../src/study/worldData.ts';
 
 const inputsOf = (cfg: (typeof PRESETS)[string]) => ({ instructions: [], ifevalInputs: [], world: worldData(cfg.world!) });
@@ -49,14 +50,14 @@ describe('the world part in the study plan', () => {
 
   it('a world base directory is used only with the story order it was pretrained on (its card says)', () => {
     const cfg = PRESETS.default!;
-    expect(baseStoryOrder(resolveBase('models/world-base'))).toBe('shuffled');
+    expect(cardStoryOrder(resolveBase('models/world-base'))).toBe('shuffled');
     const planned = { ...cfg, world: { ...cfg.world!, stories: 'planned' as const } };
     expect(() => planStudy(planned, '/o', inputsOf(planned))).toThrow(
       /models\/world-base was pretrained on the shuffled world .* but config.world.stories is planned/,
     );
     const dir = mkdtempSync(join(tmpdir(), 'heed-card-'));
     writeFileSync(join(dir, 'README.md'), '# w\n| field | value |\n|---|---|\n| stories | planned: one plan |\n');
-    expect(baseStoryOrder(dir)).toBe('planned');
+    expect(cardStoryOrder(dir)).toBe('planned');
   });
 
   it('default plans the world part on the committed models/world-base, after the real-data stages', () => {

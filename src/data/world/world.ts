@@ -18,6 +18,7 @@ export interface Character {
  *  fillers as a prefix of one fixed list, mood, closing; docs/world.md, attempt 9). */
 export type StoryOrder = 'shuffled' | 'planned';
 export const STORY_ORDERS: readonly StoryOrder[] = ['shuffled', 'planned'];
+export const isStoryOrder = (x: unknown): x is StoryOrder => STORY_ORDERS.includes(x as StoryOrder);
 
 export interface World {
   seed: number;
@@ -51,7 +52,7 @@ export function pickDistinct<T>(xs: readonly T[], k: number, rng: Rng): T[] {
 /** The world of a seed: the same seed gives the same characters on every machine. */
 export function buildWorld(seed: number, stories: StoryOrder = 'shuffled'): World {
   if (!Number.isInteger(seed) || seed < 0) throw new Error(`world seed must be a whole number >= 0, got ${seed}`);
-  if (!STORY_ORDERS.includes(stories))
+  if (!isStoryOrder(stories))
     throw new Error(`world story order must be one of ${STORY_ORDERS.join(', ')}, got ${JSON.stringify(stories)}`);
   const rng = new Rng(seed ^ 0x5eed);
   const names = shuffled(NAMES, rng);
