@@ -62,6 +62,11 @@ export interface FinetuneSettings {
   seed: number;
 }
 
+/** How long an arm trains, as the reports print it: "100 steps" or "15 epochs". */
+export function trainingLength(ft: FinetuneSettings): string {
+  return ft.maxSteps !== undefined ? `${ft.maxSteps} steps` : `${ft.epochs} epochs`;
+}
+
 export interface EvalSettings {
   /** First N instructions of AlpacaEval (the paper's evaluation set)... */
   instructions: number;

@@ -12,6 +12,7 @@ import { reportHtml, type Section } from '../eval/report/html.ts';
 import { esc, hBarChart } from '../eval/report/svg.ts';
 import { csvTable, htmlTable, markdownTable, type Table, textTable } from '../eval/report/table.ts';
 import { writeJsonAtomic, writeTextFileAtomic as writeFileAtomic } from '../io/json.ts';
+import { trainingLength } from './config.ts';
 import { armOf, ARMS, armStageDir, REFERENCE_ARM } from './arms.ts';
 import { type ArmResults, type StudyResults, trainLogOf } from './pipeline.ts';
 import { type WorldReport, worldReport } from './worldReport.ts';
@@ -37,7 +38,7 @@ export function provenance(r: StudyResults): string[] {
     `judge: ${c.eval.judge}${proxy ? ` — OFFLINE ${proxy.startsWith('PROXY') ? proxy : `PROXY: ${proxy}`}` : ''}`,
     `win rates: against the instruction-tuned arm (instruction tuning on LIMA) on the first ${r.instructions} AlpacaEval instructions${c.eval.maxPromptChars ? ` of at most ${c.eval.maxPromptChars} characters` : ''}, greedy, at most ${c.eval.maxNewTokens} new tokens`,
     `IFEval: ${c.eval.ifeval.subset} subset, ${r.ifevalPrompts} prompts${c.eval.maxPromptChars ? ` of at most ${c.eval.maxPromptChars} characters` : ''}, strict scoring`,
-    `training: ${c.finetune.maxSteps !== undefined ? `${c.finetune.maxSteps} steps` : `${c.finetune.epochs} epochs`} of batch ${c.finetune.batchSize} x ${c.finetune.gradAccum}, lr ${c.finetune.lr}, ${rowsTrained(r)}, ${c.finetune.longRows === 'drop' ? `only rows that fit whole in ${c.finetune.seqLen} tokens` : `rows cut at ${c.finetune.seqLen} tokens`}`,
+    `training: ${trainingLength(c.finetune)} of batch ${c.finetune.batchSize} x ${c.finetune.gradAccum}, lr ${c.finetune.lr}, ${rowsTrained(r)}, ${c.finetune.longRows === 'drop' ? `only rows that fit whole in ${c.finetune.seqLen} tokens` : `rows cut at ${c.finetune.seqLen} tokens`}`,
   ];
 }
 

@@ -3,7 +3,7 @@
 // paper's claims, each with its verdict from the exact measures.
 import type { Table } from '../eval/report/table.ts';
 import type { WorldResults } from './pipeline.ts';
-import type { WorldSettings } from './config.ts';
+import { trainingLength, type WorldSettings } from './config.ts';
 import type { WorldRequest } from '../data/world/requests.ts';
 import { SLOTS } from '../data/world/spec.ts';
 import {
@@ -96,7 +96,7 @@ export function worldReport(w: WorldResults, settings: WorldSettings, bs: { samp
       `answers: greedy and ${s.seeds.length} sampled runs ${label}, at most ${settings.maxNewTokens} new tokens; the judged text is each answer's first line (stories and answers are one line); world:base-in-wrapper asks the base inside a natural pretraining wrapper instead of the chat template`,
       "semantic: the score on the answer's own request minus the same answer's score on a random other request of the same kind (x100; a generic story scores about 0); instr./prompt: at instruction or prompt level; stories / facts: instruction level on the story requests and on the fact questions apart (a fact question is one check, so facts swing far more)",
       "exact win rate: the answer meeting more of the request's checks wins, ties count half (AlpacaEval's coding and standard error), against world:instruction's answer",
-      `tuning: ${settings.tuningRows} rows per set, ${settings.finetune.maxSteps ?? `${settings.finetune.epochs} epochs`} steps of batch ${settings.finetune.batchSize}, lr ${settings.finetune.lr}`,
+      `tuning: ${settings.tuningRows} rows per set, ${trainingLength(settings.finetune)} of batch ${settings.finetune.batchSize}, lr ${settings.finetune.lr}`,
     ],
   };
 }

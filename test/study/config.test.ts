@@ -3,7 +3,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { armsOf, loadStudyConfig, PRESETS, PRETRAIN_CPU, validateStudyConfig, WORLD_PRETRAIN } from '../../src/study/config.ts';
+import {
+  armsOf,
+  loadStudyConfig,
+  PRESETS,
+  PRETRAIN_CPU,
+  trainingLength,
+  validateStudyConfig,
+  WORLD_PRETRAIN,
+} from '../../src/study/config.ts';
 import { missingBaseMessage, resolveBase } from '../../src/study/pipeline.ts';
 import { ARM_NAMES, ARMS, armOf, armStageDir } from '../../src/study/arms.ts';
 
@@ -138,6 +146,13 @@ describe('study configs', () => {
     expect(PRESETS.default!.world!.base).toEqual({ model: 'models/world-base' });
     expect(PRESETS.world!.parts).toEqual(['world']);
     expect(PRESETS['world-scratch']!.world!.base).toEqual({ pretrain: WORLD_PRETRAIN });
+  });
+
+  it('training length reads as steps or as epochs (the full preset trains by epochs, as the paper)', () => {
+    const ft = PRESETS.default!.finetune;
+    expect(trainingLength(ft)).toBe(`${ft.maxSteps} steps`);
+    expect(trainingLength(PRESETS.full!.finetune)).toBe('15 epochs');
+    expect(trainingLength({ ...ft, maxSteps: undefined, epochs: 3 })).toBe('3 epochs');
   });
 
   it('a missing default base says how to make one', () => {
