@@ -1,5 +1,5 @@
 // Study configs: presets are valid and JSON round-trips; bad configs are refused naming each field.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -146,6 +146,12 @@ describe('study configs', () => {
     expect(PRESETS.default!.world!.base).toEqual({ model: 'models/world-base' });
     expect(PRESETS.world!.parts).toEqual(['world']);
     expect(PRESETS['world-scratch']!.world!.base).toEqual({ pretrain: WORLD_PRETRAIN });
+  });
+
+  it('every committed config under configs/ loads (the docs run them by path)', () => {
+    const files = readdirSync('configs').filter((f) => f.endsWith('.json'));
+    expect(files.length).toBeGreaterThan(0);
+    for (const f of files) expect(loadStudyConfig(join('configs', f)).name, f).toBe(f.replace(/\.json$/, ''));
   });
 
   it('training length reads as steps or as epochs (the full preset trains by epochs, as the paper)', () => {
