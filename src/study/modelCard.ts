@@ -56,7 +56,7 @@ export interface ModelCardInfo {
 const fmt = (v: number | undefined, d = 4): string => (v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(d));
 
 /** The card row that says a world base learned the planned story order (written only for it). */
-const PLANNED_ROW = '| stories | planned';
+export const PLANNED_ROW = '| stories | planned';
 
 /** The story order a world base directory was pretrained on, read back from its card's row (a
  *  card without it, or no card, is the shuffled world every base before attempt 9 learned). */

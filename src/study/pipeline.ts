@@ -30,8 +30,8 @@ import { type Arm, armOf, armStageDir, REFERENCE_ARM, WORLD_REFERENCE_ARM } from
 import { armsOf, partsOf, type PretrainRecipe, type StudyConfig, type WorldSettings } from './config.ts';
 import { type WorldData, worldArmDataset, worldData } from './worldData.ts';
 import { type WorldGenResult, type WorldRankSummary, worldGenerate, worldRank } from './worldStages.ts';
-import { cardStoryOrder, writeModelCard } from './modelCard.ts';
-import { COST, type PlannedStage, pretrainUnits, StudyProgress } from './progress.ts';
+import { cardStoryOrder, PLANNED_ROW, writeModelCard } from './modelCard.ts';
+import { COST, finetuneUnits, type PlannedStage, pretrainUnits, StudyProgress } from './progress.ts';
 import { fileHash, isCached, runStage, stageKey, type StageStatus } from './stage.ts';
 import { bootstrapSe, distinctN } from './stats.ts';
 import { finetuneArm, pretrainBase, type StepReport, type TrainedModel } from './train.ts';
@@ -277,9 +277,9 @@ export function planStudy(cfg: StudyConfig, out: string, inputs: StudyInputs): S
   const p = 'pretrain' in cfg.base ? cfg.base.pretrain : undefined;
   add({ kind: 'base' }, base.key, p ? pretrainUnits(p) : 1);
   const modelKey = new Map<string, string>();
+  const trainUnits = finetuneUnits(ft);
   for (const arm of arms) {
     const trainKey = () => stageKey('train', { arm: arm.name, finetune: ft, backend: cfg.backend }, [base.key]);
-    const trainUnits = (ft.maxSteps ?? 100) * ft.batchSize * ft.gradAccum * ft.seqLen * COST.trainToken;
     const key = arm.training ? add({ kind: 'train', arm: arm.name }, trainKey(), trainUnits) : base.key;
     modelKey.set(arm.name, key);
   }
@@ -360,7 +360,7 @@ function planWorld(
     const asked = w.stories ?? 'shuffled';
     if (learned !== asked)
       throw new Error(
-        `config.world.base.model: ${dir} was pretrained on the ${learned} world (its README.md ${learned === 'planned' ? 'has' : 'has no'} "| stories | planned" row) but config.world.stories is ${asked}: tune and evaluate a base on the world it learned (set config.world.stories to "${learned}"), or pretrain one on the ${asked} world`,
+        `config.world.base.model: ${dir} was pretrained on the ${learned} world (its README.md ${learned === 'planned' ? 'has' : 'has no'} "${PLANNED_ROW}" row) but config.world.stories is ${asked}: tune and evaluate a base on the world it learned (set config.world.stories to "${learned}"), or pretrain one on the ${asked} world`,
       );
     base = { key: stageKey('world-base', { files: Object.fromEntries(BASE_FILES.map((f) => [f, fileHash(join(dir, f))])) }), dir };
   } else base = { key: stageKey('world-base', { pretrain: w.base.pretrain, sets, backend: cfg.backend }) };
@@ -373,8 +373,8 @@ function planWorld(
   add({ kind: 'world-base' }, base.key, p ? pretrainUnits(p) : 1);
   const ft = w.finetune;
   const modelKey = new Map<string, string>();
+  const units = finetuneUnits(ft);
   for (const arm of arms) {
-    const units = (ft.maxSteps ?? 100) * ft.batchSize * ft.gradAccum * ft.seqLen * COST.trainToken;
     modelKey.set(
       arm.name,
       arm.training

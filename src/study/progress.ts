@@ -3,7 +3,7 @@
 // starts at the reference host's (so the first ETA is already the right size) and moves to this
 // run's measured rate as work is done. Cached stages cost nothing.
 import { formatDuration, StatusLine } from '../util/progress.ts';
-import { modelFootprint, type PretrainRecipe } from './config.ts';
+import { type FinetuneSettings, modelFootprint, type PretrainRecipe } from './config.ts';
 
 /** The cost model: relative units per piece of work, from the stage times of the default study
  *  from nothing cached on 2 vCPU with the fast CPU backend (2026-12-07, 690 s in all): 7 real-data
@@ -46,6 +46,12 @@ export function pretrainUnits(p: PretrainRecipe): number {
   const copyTokens = p.copyWindows ? p.copyWindows.batchSize * p.copyWindows.context : 0; // inputs, as maxSeqLen counts
   const stepTokens = p.batchSize * p.gradAccum * p.model.maxSeqLen + copyTokens;
   return p.steps * stepTokens * COST.pretrainToken * (weights / PRETRAIN_REF_WEIGHTS);
+}
+
+/** Cost units of finetuning one arm: its steps' tokens at most (a config that trains by epochs is
+ *  planned as 100 steps: its row count is known only once its data is read). */
+export function finetuneUnits(ft: FinetuneSettings): number {
+  return (ft.maxSteps ?? 100) * ft.batchSize * ft.gradAccum * ft.seqLen * COST.trainToken;
 }
 
 /** How much measured work outweighs the reference host's rate: the prior counts as this share of the plan. */
